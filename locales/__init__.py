@@ -1,0 +1,1 @@
+"""The gettext catalogs, shipped inside the package as mailbot.locales (see mailbot/resources.py)."""

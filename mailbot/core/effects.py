@@ -1,0 +1,50 @@
+"""What a decision asks the shell to do: the new state, the mails to queue, the timeline entries.
+
+A decision never performs anything itself; ``service.handle`` saves the state, writes the timeline
+and enqueues the mails in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from .model import Action, Document, Role, State
+
+
+class Result(StrEnum):
+    """How an event ended; also the inbound disposition when the event came from a mail."""
+
+    APPLIED = "applied"
+    NOT_OPEN = "not_open"
+    NOT_ACTIVE = "not_active"
+    BAD_FORM = "bad_form"
+    IGNORED = "ignored"  # a timer that no longer applies
+
+
+@dataclass(frozen=True)
+class Mail:
+    """A mail to one party of the order (all merchant addresses, all operators), by template."""
+
+    to: Role
+    template: str
+    data: dict = field(default_factory=dict)
+    actions: tuple[Action, ...] = ()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the case's timeline (audit trail)."""
+
+    actor: str
+    kind: str
+    text: str = ""
+    attachments: tuple[Document, ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    state: State
+    result: Result = Result.APPLIED
+    mails: tuple[Mail, ...] = ()
+    timeline: tuple[Entry, ...] = ()

@@ -1,0 +1,76 @@
+"""Domain events: what a party, an operator or a timer asks of one order, in the domain's words.
+
+Every state change enters through ``service.handle`` as one of these, whatever its origin (a
+mail, a command line, a timer row).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from .model import Action, Document, Outcome, RefundChoice, Role
+
+
+class TimerKind(StrEnum):
+    REMINDER = "reminder"
+    EXPIRY = "expiry"
+    MERCHANT_NUDGE = "merchant_nudge"
+    MERCHANT_DUE = "merchant_due"
+    BUYER_DUE = "buyer_due"
+
+
+@dataclass(frozen=True)
+class BuyerAction:
+    action: Action
+    text: str = ""
+    attachments: tuple[Document, ...] = ()
+
+
+@dataclass(frozen=True)
+class MerchantDecision:
+    """A merchant's answer. ``amount_text`` is what they typed; ``amount`` is None if unreadable."""
+
+    choice: RefundChoice | None
+    message: str = ""
+    amount: Decimal | None = None
+    amount_text: str | None = None
+    attachments: tuple[Document, ...] = ()
+
+
+@dataclass(frozen=True)
+class PartyMessage:
+    """Text and documents a party sent without asking for an action."""
+
+    role: Role
+    text: str = ""
+    attachments: tuple[Document, ...] = ()
+
+
+@dataclass(frozen=True)
+class OperatorDecide:
+    outcome: Outcome
+    message: str
+
+
+@dataclass(frozen=True)
+class OperatorRequest:
+    party: Role
+    message: str
+
+
+@dataclass(frozen=True)
+class MerchantInsolvent:
+    pass
+
+
+@dataclass(frozen=True)
+class TimerFired:
+    kind: TimerKind
+
+
+Event = (
+    BuyerAction | MerchantDecision | PartyMessage | OperatorDecide | OperatorRequest
+    | MerchantInsolvent | TimerFired
+)

@@ -1,0 +1,1 @@
+"""Inbound mail: from SMTP bytes to one domain event or a named disposition."""

@@ -1,0 +1,127 @@
+"""Reading the small forms typed into replies: the merchant's decision (SPEC §4), amounts, and the
+operators' commands.
+
+Labels are accepted in nl, fr, it, en and de, in any case, with or without a space before the
+colon (French typography puts one there). Only the new text of a reply is ever given to these
+functions; the quoted case mail carries a form too and must not count.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from ..core.model import RefundChoice
+
+LABELS = {
+    "refund": ("terugbetaling", "remboursement", "rimborso", "refund", "erstattung",
+               "rückerstattung", "terugstorting"),
+    "amount": ("bedrag", "montant", "importo", "amount", "betrag"),
+    "message": ("toelichting", "explication", "motivazione", "message", "explanation",
+                "begründung", "erklärung", "nachricht", "bericht", "messaggio"),
+}
+_LABEL_OF = {word: key for key, words in LABELS.items() for word in words}
+_LINE = re.compile(r"^\s*\*?([^\W\d_]+)\*?\s*:\s?(.*)$")
+
+_AFTER_RETURN = re.compile(
+    r"(na|after|après|apres|dopo|nach)\s+(de\s+|il\s+|la\s+|the\s+|le\s+|der\s+)?"
+    r"(retour|return|reso|rücksendung|ruecksendung|restituzione|renvoi|retourzending)", re.I)
+_YES = re.compile(r"^(ja|yes|oui|sì|si|y|j)\b", re.I)
+_NO = re.compile(r"^(nee|neen|no|non|nein|n)\b", re.I)
+
+
+@dataclass(frozen=True)
+class DecisionForm:
+    choice: RefundChoice | None
+    amount_text: str | None
+    message: str
+    labels_found: int
+
+
+def read_decision(text: str) -> DecisionForm:
+    fields: dict[str, list[str]] = {}
+    current = None
+    for line in text.split("\n"):
+        match = _LINE.match(line)
+        key = _LABEL_OF.get(match.group(1).lower()) if match else None
+        if key:
+            current = key
+            fields.setdefault(key, []).append(match.group(2).strip())
+        elif current == "message":
+            fields["message"].append(line.rstrip())
+    choice = _choice(" ".join(fields.get("refund", [])).strip())
+    amount = " ".join(fields.get("amount", [])).strip() or None
+    message = "\n".join(fields.get("message", [])).strip()
+    return DecisionForm(choice, amount, message, len(fields))
+
+
+def _choice(value: str) -> RefundChoice | None:
+    if not value or "/" in value:  # the unfilled form lists every choice: no answer
+        return None
+    if _AFTER_RETURN.search(value):
+        return RefundChoice.YES_AFTER_RETURN
+    if _YES.match(value):
+        return RefundChoice.YES
+    if _NO.match(value):
+        return RefundChoice.NO
+    return None
+
+
+_CURRENCY = re.compile(r"(€|eur(o)?s?)", re.I)
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """``12``, ``12,5``, ``12,50``, ``12.50``, ``€ 12,50``, ``12,50 EUR``, ``1.234,56``,
+    ``1,234.56`` and negative forms; None when the text is not one amount."""
+    value = _CURRENCY.sub("", text).replace(" ", "").replace("\u00a0", "").replace("'", "")
+    if not re.fullmatch(r"[-+]?\d[\d.,]*", value):
+        return None
+    sign = "-" if value.startswith("-") else ""
+    value = value.lstrip("+-")
+    last_comma, last_dot = value.rfind(","), value.rfind(".")
+    if last_comma >= 0 and last_dot >= 0:
+        decimal_sep = "," if last_comma > last_dot else "."
+    elif max(last_comma, last_dot) >= 0:
+        sep = "," if last_comma >= 0 else "."
+        # A separator used more than once, or followed by exactly three digits, groups
+        # thousands (1.234 / 1,234); otherwise it is the decimal mark (12,5 / 12.50).
+        grouped = value.count(sep) > 1 or len(value.rpartition(sep)[2]) == 3
+        decimal_sep = None if grouped else sep
+    else:
+        decimal_sep = None
+    whole, cents = value, ""
+    if decimal_sep:
+        whole, _, cents = value.rpartition(decimal_sep)
+        if not cents or len(cents) > 2:
+            return None
+    thousands = [c for c in ",." if c != decimal_sep]
+    for sep in thousands:
+        if sep in whole and not re.fullmatch(r"\d{1,3}(%s\d{3})+" % re.escape(sep), whole):
+            return None
+        whole = whole.replace(sep, "")
+    value = whole + ("." + cents if cents else "")
+    try:
+        return Decimal(sign + value)
+    except InvalidOperation:
+        return None
+
+
+_COMMAND = re.compile(r"^\s*(decide|request-documents)\s+(\S+)\s*$", re.I)
+
+
+@dataclass(frozen=True)
+class Command:
+    verb: str  # "decide" or "request-documents"
+    argument: str  # the outcome, or the party
+    message: str
+
+
+def read_command(text: str) -> Command | None:
+    """An operator's reply: the CLI's words, ``decide OUTCOME`` or ``request-documents PARTY``,
+    on the first line, the message on the lines after it."""
+    lines = text.strip().split("\n")
+    match = _COMMAND.match(lines[0]) if lines else None
+    if not match:
+        return None
+    return Command(match.group(1).lower(), match.group(2).lower(), "\n".join(lines[1:]).strip())

@@ -1,0 +1,191 @@
+"""Processing one stored inbound mail into exactly one recorded, named disposition.
+
+parse -> dedupe -> screen (bounce, auto-reply) -> match (token, else thread headers) -> sender
+check -> rate limit -> read the reply (action, form, command or free text) -> ``service.handle``.
+``DISPOSITIONS`` lists every ending; only those reached through ``service.handle`` (or a held
+mail's confirmation request) ever cause a reply.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime
+
+from ..core.effects import Mail
+from ..core.events import (
+    BuyerAction, MerchantDecision, OperatorDecide, OperatorRequest, PartyMessage,
+)
+from ..core.decide import actions_for
+from ..core.model import ACTION_CHOICE, MERCHANT_ACTIONS, Document, Outcome, Role
+from ..outbound import outbox
+from ..outbound.compose import compose
+from ..store import records
+from ..store.db import transaction
+from ..wiring import event_log
+from . import forms, inbox, screening
+from .parse import Attachment, parse
+from .reply import new_text
+from .. import service
+
+log = logging.getLogger("mailbot.intake")
+
+# Endings that are not a domain result (those are core.effects.Result values).
+DISPOSITIONS = {
+    "unparseable": "the message could not be read at all",
+    "duplicate": "a message with this Message-ID (or these exact bytes) was processed before",
+    "bounce": "a delivery failure report; marks our mail as failed when it names one",
+    "auto_reply": "automatic mail (RFC 3834, bulk, list, out-of-office): never answered",
+    "unmatched": "no token address and no known thread: shown to operators",
+    "sender_mismatch": "valid token from another address: held, the registered party asked",
+    "rate_limited": "too many mails from this sender in the last hour: recorded, not answered",
+    "operator_help": "an operator's mail without a command: answered with the commands",
+}
+
+
+def process(app, inbox_id: int, now: datetime) -> str:
+    try:
+        return _process(app, inbox_id, now)
+    except inbox.AlreadyProcessed:
+        return "done"
+
+
+def _process(app, inbox_id: int, now: datetime) -> str:
+    db = app.db()
+    row = inbox.load(db, inbox_id)
+    if row is None or row["processed_at"] is not None:
+        return "done"
+    raw = row["raw"]
+    try:
+        mail = parse(raw)
+    except Exception as exc:  # broken beyond reading: keep it, say so, never crash intake
+        return _finish(app, inbox_id, "unparseable", now, detail=str(exc)[:200])
+    key = mail.message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
+    if inbox.seen(db, key, inbox_id):
+        return _finish(app, inbox_id, "duplicate", now, dedupe_key=key)
+    if screening.is_bounce(row["mail_from"], mail.headers):
+        return _bounce(app, inbox_id, row, key, now)
+    if screening.is_auto_reply(mail.headers, mail.subject):
+        return _finish(app, inbox_id, "auto_reply", now, dedupe_key=key, sender=mail.sender)
+
+    token = _token(app, row["rcpt_tos"] + mail.recipients)
+    if token is not None and token.kind != "bounce":
+        order_id, role, action = token.id, Role(token.kind), token.action
+    else:
+        found = outbox.find_message(db, mail.in_reply_to)
+        if found is None:
+            return _finish(app, inbox_id, "unmatched", now, dedupe_key=key, sender=mail.sender)
+        (order_id, role), action = (found[0], Role(found[1])), None
+    state = records.load(db, order_id)
+    if state is None:
+        return _finish(app, inbox_id, "unmatched", now, dedupe_key=key, sender=mail.sender)
+
+    if mail.sender not in _party_addresses(app, db, state, role):
+        return _hold(app, inbox_id, state, role, action, key, mail.sender, now)
+    if inbox.recent_from(db, mail.sender, now) >= app.config.bot.replies_per_hour:
+        return _finish(app, inbox_id, "rate_limited", now, order_id=order_id, dedupe_key=key,
+                       sender=mail.sender)
+
+    text = new_text(mail.text)
+    documents = tuple(_save(app, a) for a in mail.attachments)
+    event = _event(role, action, text, documents)
+    if event is None:
+        return _operator_help(app, inbox_id, state, key, mail.sender, now)
+    result = service.handle(app, order_id, event, now, inbox_id=inbox_id, dedupe_key=key,
+                            sender=mail.sender)
+    return str(result.result)
+
+
+def _event(role: Role, action, text: str, documents):
+    if role is Role.BUYER:
+        if action is not None:
+            return BuyerAction(action, text, documents)
+        return PartyMessage(Role.BUYER, text, documents)
+    if role is Role.MERCHANT:
+        form = forms.read_decision(text)
+        if action in MERCHANT_ACTIONS or form.choice is not None or form.labels_found >= 2:
+            choice = form.choice or ACTION_CHOICE.get(action)
+            amount = forms.parse_amount(form.amount_text) if form.amount_text else None
+            return MerchantDecision(choice, form.message, amount, form.amount_text, documents)
+        return PartyMessage(Role.MERCHANT, text, documents)
+    command = forms.read_command(text)
+    if command is None:
+        return None
+    if command.verb == "decide" and command.argument in tuple(Outcome):
+        return OperatorDecide(Outcome(command.argument), command.message)
+    if command.verb == "request-documents" and command.argument in ("buyer", "merchant"):
+        return OperatorRequest(Role(command.argument), command.message)
+    return None
+
+
+def _token(app, addresses):
+    for address in addresses:
+        token = app.signer.parse(address)
+        if token is not None:
+            return token
+    return None
+
+
+def _party_addresses(app, db, state, role: Role) -> set[str]:
+    if role is Role.BUYER:
+        return {state.order.buyer_email.lower()}
+    if role is Role.MERCHANT:
+        return {a.lower() for a in records.merchant(db, state.order.shop_id)["emails"]}
+    return {a.lower() for a in app.config.operators.addresses}
+
+
+def _save(app, attachment: Attachment) -> Document:
+    sha = app.attachments.save(attachment.data)
+    return Document(_safe_name(attachment.name), sha, attachment.content_type, len(attachment.data))
+
+
+def _safe_name(name: str) -> str:
+    """A display name with no path, no control characters and a sane length."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c.isprintable() and c not in '<>:"|?*').strip(" .")
+    return name[:120] or "document"
+
+
+def _finish(app, inbox_id, disposition, now, **fields) -> str:
+    db = app.db()
+    with transaction(db):
+        inbox.finish(db, inbox_id, disposition, now, **fields)
+    event_log(f"inbound.{disposition}", inbox_id=inbox_id, order_id=fields.get("order_id"))
+    return disposition
+
+
+def _bounce(app, inbox_id, row, key, now) -> str:
+    """RFC 3464 reports come to the VERP address of the one delivery that failed (SPEC §6)."""
+    db = app.db()
+    detail = None
+    with transaction(db):
+        for address in row["rcpt_tos"]:
+            token = app.signer.parse(address)
+            if token is not None and token.kind == "bounce":
+                if outbox.mark_bounced(db, token.id, "bounce received"):
+                    detail = f"outbox {token.id}"
+        inbox.finish(db, inbox_id, "bounce", now, dedupe_key=key, detail=detail)
+    event_log("inbound.bounce", inbox_id=inbox_id, outbox=detail)
+    return "bounce"
+
+
+def _hold(app, inbox_id, state, role, action, key, sender, now) -> str:
+    """SPEC §5: the mail is kept, and only the registered address is asked to confirm."""
+    db = app.db()
+    with transaction(db):
+        actions = (action,) if action is not None else tuple(actions_for(state, role))
+        if role is not Role.OPERATOR:
+            compose(app, db, state, Mail(role, f"{role}.confirm_sender", {}, actions=actions), now)
+        inbox.finish(db, inbox_id, "sender_mismatch", now, order_id=state.order.id,
+                     dedupe_key=key, sender=sender)
+    event_log("inbound.sender_mismatch", inbox_id=inbox_id, order_id=state.order.id, role=role)
+    return "sender_mismatch"
+
+
+def _operator_help(app, inbox_id, state, key, sender, now) -> str:
+    db = app.db()
+    with transaction(db):
+        compose(app, db, state, Mail(Role.OPERATOR, "operator.command_help"), now)
+        inbox.finish(db, inbox_id, "operator_help", now, order_id=state.order.id,
+                     dedupe_key=key, sender=sender)
+    return "operator_help"

@@ -1,0 +1,68 @@
+"""The SMTP listener: a doorman that checks recipients, stores the bytes and answers.
+
+``RCPT`` refuses every address that is neither a verified token address nor the bot's own
+address (no backscatter later); ``DATA`` stores the raw message durably and only then answers
+250; processing happens afterwards on the intake worker. Any internal error answers a transient
+451 so that the sending MTA tries again (aiosmtpd would answer a permanent 500).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+
+from aiosmtpd.controller import Controller
+
+from . import inbox
+
+log = logging.getLogger("mailbot.smtp")
+
+OK = "250 2.0.0 OK: queued"
+RCPT_OK = "250 2.1.5 OK"
+NO_SUCH_USER = "550 5.1.1 No such recipient here"
+LOCAL_ERROR = "451 4.3.0 Local error, please try again later"
+
+
+class Doorman:
+    def __init__(self, app, on_stored):
+        self.app = app
+        self.on_stored = on_stored
+        self.own = app.config.bot.sender.lower()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        try:
+            accepted = address.lower() == self.own or self.app.signer.parse(address) is not None
+        except Exception:
+            log.exception("smtp.rcpt_error")
+            return LOCAL_ERROR
+        if not accepted:
+            return NO_SUCH_USER
+        envelope.rcpt_tos.append(address)
+        return RCPT_OK
+
+    async def handle_DATA(self, server, session, envelope):
+        raw = envelope.original_content or envelope.content
+        try:
+            loop = asyncio.get_running_loop()
+            inbox_id = await loop.run_in_executor(None, self._store, raw, envelope)
+        except Exception:
+            log.exception("smtp.store_failed")
+            return LOCAL_ERROR
+        self.on_stored(inbox_id)
+        return OK
+
+    def _store(self, raw: bytes, envelope) -> int:
+        now = datetime.now(timezone.utc)
+        return inbox.store(self.app.db(), raw, envelope.mail_from or "", list(envelope.rcpt_tos),
+                           now)
+
+
+def listener(app, on_stored) -> Controller:
+    cfg = app.config.smtp
+    return Controller(
+        Doorman(app, on_stored), hostname=cfg.host, port=cfg.port,
+        # A fixed name: no DNS look-up per connection.
+        server_hostname=app.config.bot.domain, ident="mailbot",
+        data_size_limit=cfg.max_message_size, enable_SMTPUTF8=True, decode_data=False,
+    )

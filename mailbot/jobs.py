@@ -1,0 +1,101 @@
+"""The periodic work, shared by the CLI (``tick``, ``deliver``, ``digest``) and the scheduler.
+
+Each job is safe to run twice and from several processes at once: timers go through the one door
+(a timer that no longer applies is ignored and rewritten away), outbox rows are claimed before
+they are sent, and intake skips a mail that is already processed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+
+from .core.effects import Mail
+from .core.events import TimerFired, TimerKind
+from .core.model import Role
+from .inbound import inbox, intake
+from .outbound import outbox
+from .outbound.compose import compose
+from .outbound.transport import PermanentError, TemporaryError, open_transport
+from .store import records
+from .store.db import transaction
+from .tokens import Token
+from .wiring import event_log
+from . import service
+
+log = logging.getLogger("mailbot.jobs")
+
+
+def tick(app, now: datetime) -> int:
+    """Applies every timer due at ``now``; returns how many were applied."""
+    seen = set()
+    while True:
+        due = [(o, k) for o, k, _ in records.due_timers(app.db(), now) if (o, k) not in seen]
+        if not due:
+            return len(seen)
+        for order_id, kind in due:
+            seen.add((order_id, kind))
+            service.handle(app, order_id, TimerFired(TimerKind(kind)), now)
+
+
+def process_inbox(app, now_fn) -> int:
+    """Processes every stored mail not processed yet (after a crash, at start-up)."""
+    ids = inbox.pending(app.db())
+    for inbox_id in ids:
+        try:
+            intake.process(app, inbox_id, now_fn())
+        except Exception:
+            # Left unprocessed: the next sweep tries again; the mail is never dropped.
+            log.exception("inbound.process_failed inbox_id=%s", inbox_id)
+    return len(ids)
+
+
+def deliver(app, now: datetime) -> dict:
+    """Sends what is due in the outbox; returns counts by result."""
+    db = app.db()
+    counts = {"sent": 0, "retry": 0, "dead": 0}
+    with open_transport(app.config) as transport:
+        while True:
+            rows = outbox.claim(db, now)
+            if not rows:
+                break
+            for row in rows:
+                counts[_send(app, db, transport, row, now)] += 1
+    return counts
+
+
+def _send(app, db, transport, row, now) -> str:
+    envelope_from = app.signer.address(Token("bounce", row["id"]))  # VERP, SPEC §6
+    try:
+        refused = transport.send(envelope_from, json.loads(row["recipients"]), row["raw"])
+    except TemporaryError as exc:
+        if _retry_period_over(app, row, now):
+            return _dead(app, db, row, f"gave up retrying: {exc}", now)
+        outbox.mark_retry(db, row["id"], row["attempts"], str(exc), now)
+        event_log("delivery.retry", outbox_id=row["id"], attempts=row["attempts"] + 1)
+        return "retry"
+    except PermanentError as exc:
+        return _dead(app, db, row, str(exc), now)
+    outbox.mark_sent(db, row["id"], now)
+    if refused:
+        event_log("delivery.partly_refused", outbox_id=row["id"], refused=",".join(refused))
+    return "sent"
+
+
+def _retry_period_over(app, row, now) -> bool:
+    created = records.parse_dt(row["created_at"])
+    return (now - created).total_seconds() > app.config.relay.retry_hours * 3600
+
+
+def _dead(app, db, row, error, now) -> str:
+    with transaction(db):
+        outbox.mark_dead(db, row["id"], error)
+        # Operators are told, unless the dead mail was itself such a notice (no loop).
+        if row["template"] != "operator.delivery_failed":
+            compose(app, db, None, Mail(Role.OPERATOR, "operator.delivery_failed",
+                                        {"outbox_id": row["id"], "error": error,
+                                         "recipients": json.loads(row["recipients"]),
+                                         "template": row["template"]}), now)
+    event_log("delivery.dead", outbox_id=row["id"], error=repr(error[:120]))
+    return "dead"

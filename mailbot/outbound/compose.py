@@ -1,0 +1,114 @@
+"""Composing a mail effect into the exact bytes that the outbox will send.
+
+Resolves the recipients of a role (the buyer, every merchant address, every operator), renders
+the template in the recipient's language with the case's facts, attaches documents, and sets the
+headers of SPEC §6: a unique Message-ID on our domain, In-Reply-To/References to the previous mail
+of the same order and party (one thread per party in mail clients), ``Auto-Submitted:
+auto-generated`` (RFC 3834 §5), the party's signed Reply-To, Date and Content-Language.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid
+
+from ..core.decide import actions_for
+from ..core.effects import Mail
+from ..core.model import Role, State
+from ..store import records
+from ..tokens import Token
+from . import outbox
+from .render import Rendered
+
+
+@dataclass(frozen=True)
+class Recipients:
+    addresses: tuple[str, ...]
+    locale: str
+
+
+def recipients(app, db, state: State | None, role: Role) -> Recipients:
+    if role is Role.OPERATOR:
+        return Recipients(app.config.operators.addresses, app.config.operators.locale)
+    if role is Role.BUYER:
+        return Recipients((state.order.buyer_email,), state.order.buyer_locale)
+    merchant = records.merchant(db, state.order.shop_id)
+    return Recipients(tuple(merchant["emails"]), merchant["locale"])
+
+
+def context(app, db, state: State | None, mail: Mail, to: Role) -> dict:
+    """Everything a template may show; templates hold no logic beyond showing it."""
+    ctx = {"data": mail.data, "bot": app.config.bot, "role": str(to), "actions": (),
+           "links": {}, "order": None, "case": None, "protection": None}
+    if state is None:
+        return ctx
+    order = state.order
+    merchant = records.merchant(db, order.shop_id)
+    actions = mail.actions or actions_for(state, to)
+    ctx.update(
+        order={"number": order.order_number, "date": order.order_date, "amount": order.amount,
+               "currency": order.currency, "buyer_email": order.buyer_email,
+               "shop": merchant["name"], "plan": str(order.plan)},
+        protection=state.protection,
+        case=state.case,
+        actions=tuple(str(a) for a in actions),
+        links={str(a): app.signer.address(Token(str(to), order.id, a)) for a in actions},
+    )
+    if to is Role.OPERATOR and state.case is not None:
+        ctx["timeline"] = records.timeline(db, order.id)
+    return ctx
+
+
+def compose(app, db, state: State | None, mail: Mail, now: datetime,
+            extra: dict | None = None) -> None:
+    """Renders ``mail`` and queues it; call inside the transaction of the change that causes it."""
+    rcpt = recipients(app, db, state, mail.to)
+    if not rcpt.addresses:
+        return
+    ctx = context(app, db, state, mail, mail.to)
+    ctx.update(extra or {})
+    rendered = app.renderer.render(mail.template, rcpt.locale, ctx)
+    order_id = state.order.id if state else None
+    reply_to = app.config.bot.sender if state is None else \
+        app.signer.address(Token(str(mail.to), order_id))
+    documents = mail.data.get("attachments", ()) if isinstance(mail.data, dict) else ()
+    thread = outbox.thread(db, order_id, mail.to) if order_id else []
+    message_id = make_msgid(domain=app.config.bot.domain)
+    raw = build(app, rendered, rcpt, reply_to, message_id, thread, now, documents)
+    outbox.enqueue(db, message_id=message_id, order_id=order_id, role=str(mail.to),
+                   template=mail.template, recipients=rcpt.addresses, raw=raw, now=now)
+
+
+def build(app, rendered: Rendered, rcpt: Recipients, reply_to: str, message_id: str,
+          thread: list[str], now: datetime, documents=()) -> bytes:
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = Address(app.config.bot.name, addr_spec=app.config.bot.sender)
+    msg["To"] = ", ".join(rcpt.addresses)
+    msg["Subject"] = rendered.subject
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = message_id
+    if thread:
+        # RFC 5322 §3.6.4: the parent in In-Reply-To, the thread's root and parent in References.
+        msg["In-Reply-To"] = thread[-1]
+        msg["References"] = " ".join(dict.fromkeys([thread[0], thread[-1]]))
+    msg["Reply-To"] = reply_to
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834 §5: robots must not answer us
+    msg.set_content(rendered.text, charset="utf-8")
+    msg.add_alternative(rendered.html, subtype="html", charset="utf-8")
+    for doc in documents:
+        data = app.attachments.read(doc.sha256)
+        if data is None:
+            continue
+        maintype, _, subtype = (doc.content_type or "").partition("/")
+        if not subtype:
+            guessed = mimetypes.guess_type(doc.name)[0] or "application/octet-stream"
+            maintype, _, subtype = guessed.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=doc.name)
+    # Last: set_content and add_attachment move or drop Content-* headers of the top level.
+    msg["Content-Language"] = rcpt.locale  # RFC 3282
+    return msg.as_bytes()

@@ -1,0 +1,96 @@
+"""The SQLite database: opening a connection (WAL, busy timeout) and the schema's migrations.
+
+Each thread opens its own connection (aiosmtpd's loop, the intake worker and APScheduler run on
+different threads). Writes go through ``transaction``, which takes the write lock up front
+(``BEGIN IMMEDIATE``) so that two writers wait for each other instead of failing on a lock upgrade.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+migrations = sqlite_utils.Migrations("mailbot")
+
+
+def connect(path: str | Path) -> sqlite_utils.Database:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # Autocommit outside ``transaction``: no write is left in an implicit, forgotten transaction.
+    conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
+    db = sqlite_utils.Database(conn, execute_plugins=False)
+    db.execute("PRAGMA busy_timeout = 30000")
+    db.execute("PRAGMA foreign_keys = ON")
+    if db.journal_mode != "wal":
+        db.enable_wal()
+    # FULL: a commit is on disk before the SMTP 250 that depends on it (SPEC §8).
+    db.execute("PRAGMA synchronous = FULL")
+    migrations.apply(db)
+    return db
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite_utils.Database):
+    """One atomic write: everything inside commits together or not at all."""
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")
+
+
+@migrations()
+def m001_initial(db):
+    db.executescript(
+        """
+        CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE merchants (
+            id TEXT PRIMARY KEY, name TEXT NOT NULL, emails TEXT NOT NULL,
+            locale TEXT NOT NULL, insolvent INTEGER NOT NULL DEFAULT 0);
+        -- One row per order with its protection (one per order, SPEC §2).
+        CREATE TABLE orders (
+            id INTEGER PRIMARY KEY, shop_id TEXT NOT NULL REFERENCES merchants(id),
+            order_number TEXT NOT NULL, order_date TEXT NOT NULL, amount TEXT NOT NULL,
+            currency TEXT NOT NULL, buyer_email TEXT NOT NULL, buyer_locale TEXT NOT NULL,
+            plan TEXT NOT NULL, state TEXT NOT NULL, ends_at TEXT NOT NULL,
+            extended INTEGER NOT NULL DEFAULT 0, reminder_sent INTEGER NOT NULL DEFAULT 0,
+            ended_at TEXT, end_reason TEXT,
+            UNIQUE (shop_id, order_number));
+        CREATE TABLE cases (
+            id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL UNIQUE REFERENCES orders(id),
+            reason TEXT NOT NULL, state TEXT NOT NULL, variant TEXT, outcome TEXT,
+            escalation_reason TEXT, opened_at TEXT NOT NULL, merchant_due TEXT,
+            nudged INTEGER NOT NULL DEFAULT 0, buyer_due TEXT, refund_choice TEXT,
+            refund_amount TEXT, closed_at TEXT);
+        CREATE INDEX cases_state ON cases(state);
+        CREATE TABLE timeline (
+            id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL, at TEXT NOT NULL,
+            actor TEXT NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL DEFAULT '',
+            attachments TEXT NOT NULL DEFAULT '[]');
+        CREATE INDEX timeline_order ON timeline(order_id);
+        -- Timers are derived from the state and rewritten with it (core/decide.timers).
+        CREATE TABLE timers (
+            order_id INTEGER NOT NULL, kind TEXT NOT NULL, due_at TEXT NOT NULL,
+            PRIMARY KEY (order_id, kind)) WITHOUT ROWID;
+        CREATE INDEX timers_due ON timers(due_at);
+        CREATE TABLE inbox (
+            id INTEGER PRIMARY KEY, received_at TEXT NOT NULL, mail_from TEXT NOT NULL,
+            rcpt_tos TEXT NOT NULL, raw BLOB NOT NULL, processed_at TEXT,
+            disposition TEXT, dedupe_key TEXT, order_id INTEGER, sender TEXT, detail TEXT);
+        CREATE INDEX inbox_pending ON inbox(processed_at) WHERE processed_at IS NULL;
+        CREATE INDEX inbox_dedupe ON inbox(dedupe_key);
+        CREATE INDEX inbox_sender ON inbox(sender, received_at);
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, order_id INTEGER,
+            role TEXT NOT NULL, template TEXT NOT NULL, recipients TEXT NOT NULL,
+            raw BLOB NOT NULL, created_at TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'queued',
+            attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT NOT NULL,
+            claimed_until TEXT, sent_at TEXT, last_error TEXT);
+        CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE status = 'queued';
+        CREATE INDEX outbox_thread ON outbox(order_id, role);
+        """
+    )

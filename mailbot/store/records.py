@@ -1,0 +1,202 @@
+"""Reading and writing the domain's records: the only module that knows the tables' columns.
+
+Times are stored as UTC ISO-8601 strings (they sort as text, so ``due_at <= ?`` works on an
+index); amounts as decimal strings. ``load`` builds a core ``State``; ``save`` writes a decision's
+state back, rewrites the order's timers from it and appends its timeline entries.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, replace
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from ..core.decide import timers
+from ..core.effects import Entry
+from ..core.model import (
+    Case, CaseState, Document, EndReason, Escalation, Order, Outcome, Plan, Protection,
+    ProtectionState, Reason, RefundChoice, State, Variant,
+)
+
+
+def iso(dt: datetime | None) -> str | None:
+    return None if dt is None else dt.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def parse_dt(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _enum(cls, value):
+    return None if value is None else cls(value)
+
+
+# --- merchants --------------------------------------------------------------------------------
+
+def merchant(db, shop_id: str) -> dict | None:
+    rows = list(db.query("SELECT * FROM merchants WHERE id = ?", [shop_id]))
+    if not rows:
+        return None
+    row = rows[0]
+    row["emails"] = json.loads(row["emails"])
+    return row
+
+
+def upsert_merchant(db, shop_id: str, name: str, emails: list[str], locale: str) -> None:
+    db.execute(
+        "INSERT INTO merchants (id, name, emails, locale) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(id) DO UPDATE SET name = excluded.name, emails = excluded.emails, "
+        "locale = excluded.locale",
+        [shop_id, name, json.dumps(emails), locale],
+    )
+
+
+def set_insolvent(db, shop_id: str) -> None:
+    db.execute("UPDATE merchants SET insolvent = 1 WHERE id = ?", [shop_id])
+
+
+def open_case_orders(db, shop_id: str) -> list[int]:
+    return [r[0] for r in db.execute(
+        "SELECT o.id FROM orders o JOIN cases c ON c.order_id = o.id "
+        "WHERE o.shop_id = ? AND c.state != 'closed'", [shop_id]).fetchall()]
+
+
+# --- orders, protections, cases ----------------------------------------------------------------
+
+def insert_order(db, order: Order, protection: Protection) -> int | None:
+    """Inserts a new order; returns its id, or None if (shop_id, order_number) exists already."""
+    cur = db.execute(
+        "INSERT INTO orders (shop_id, order_number, order_date, amount, currency, buyer_email, "
+        "buyer_locale, plan, state, ends_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT(shop_id, order_number) DO NOTHING",
+        [order.shop_id, order.order_number, order.order_date.isoformat(), str(order.amount),
+         order.currency, order.buyer_email, order.buyer_locale, order.plan,
+         protection.state, iso(protection.ends_at)],
+    )
+    return cur.lastrowid if cur.rowcount else None
+
+
+def order_id(db, shop_id: str, order_number: str) -> int | None:
+    row = db.execute("SELECT id FROM orders WHERE shop_id = ? AND order_number = ?",
+                     [shop_id, order_number]).fetchone()
+    return row[0] if row else None
+
+
+def order_of_case(db, case_id: int) -> int | None:
+    row = db.execute("SELECT order_id FROM cases WHERE id = ?", [case_id]).fetchone()
+    return row[0] if row else None
+
+
+def load(db, order_id: int) -> State | None:
+    rows = list(db.query(
+        "SELECT o.*, m.insolvent FROM orders o JOIN merchants m ON m.id = o.shop_id "
+        "WHERE o.id = ?", [order_id]))
+    if not rows:
+        return None
+    r = rows[0]
+    order = Order(
+        id=r["id"], shop_id=r["shop_id"], order_number=r["order_number"],
+        order_date=date.fromisoformat(r["order_date"]), amount=Decimal(r["amount"]),
+        currency=r["currency"], buyer_email=r["buyer_email"], buyer_locale=r["buyer_locale"],
+        plan=Plan(r["plan"]),
+    )
+    protection = Protection(
+        state=ProtectionState(r["state"]), ends_at=parse_dt(r["ends_at"]),
+        extended=bool(r["extended"]), reminder_sent=bool(r["reminder_sent"]),
+        ended_at=parse_dt(r["ended_at"]), end_reason=_enum(EndReason, r["end_reason"]),
+    )
+    return State(order, protection, _load_case(db, order_id), bool(r["insolvent"]))
+
+
+def _load_case(db, order_id: int) -> Case | None:
+    rows = list(db.query("SELECT * FROM cases WHERE order_id = ?", [order_id]))
+    if not rows:
+        return None
+    c = rows[0]
+    return Case(
+        id=c["id"], reason=Reason(c["reason"]), opened_at=parse_dt(c["opened_at"]),
+        state=CaseState(c["state"]), variant=_enum(Variant, c["variant"]),
+        outcome=_enum(Outcome, c["outcome"]),
+        escalation_reason=_enum(Escalation, c["escalation_reason"]),
+        merchant_due=parse_dt(c["merchant_due"]), nudged=bool(c["nudged"]),
+        buyer_due=parse_dt(c["buyer_due"]),
+        refund_choice=_enum(RefundChoice, c["refund_choice"]),
+        refund_amount=None if c["refund_amount"] is None else Decimal(c["refund_amount"]),
+        closed_at=parse_dt(c["closed_at"]),
+    )
+
+
+def save(db, state: State, tz: ZoneInfo) -> State:
+    """Writes protection and case; returns the state with the case's id filled in."""
+    p, order_id = state.protection, state.order.id
+    db.execute(
+        "UPDATE orders SET state = ?, ends_at = ?, extended = ?, reminder_sent = ?, "
+        "ended_at = ?, end_reason = ? WHERE id = ?",
+        [p.state, iso(p.ends_at), int(p.extended), int(p.reminder_sent), iso(p.ended_at),
+         p.end_reason, order_id],
+    )
+    case = state.case
+    if case is not None:
+        values = [case.reason, case.state, case.variant, case.outcome, case.escalation_reason,
+                  iso(case.opened_at), iso(case.merchant_due), int(case.nudged),
+                  iso(case.buyer_due), case.refund_choice,
+                  None if case.refund_amount is None else str(case.refund_amount),
+                  iso(case.closed_at)]
+        if case.id is None:
+            cur = db.execute(
+                "INSERT INTO cases (reason, state, variant, outcome, escalation_reason, "
+                "opened_at, merchant_due, nudged, buyer_due, refund_choice, refund_amount, "
+                "closed_at, order_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                values + [order_id])
+            state = replace(state, case=replace(case, id=cur.lastrowid))
+        else:
+            db.execute(
+                "UPDATE cases SET reason = ?, state = ?, variant = ?, outcome = ?, "
+                "escalation_reason = ?, opened_at = ?, merchant_due = ?, nudged = ?, "
+                "buyer_due = ?, refund_choice = ?, refund_amount = ?, closed_at = ? "
+                "WHERE id = ?", values + [case.id])
+    write_timers(db, state, tz)
+    return state
+
+
+def write_timers(db, state: State, tz: ZoneInfo) -> None:
+    db.execute("DELETE FROM timers WHERE order_id = ?", [state.order.id])
+    db.conn.executemany(
+        "INSERT INTO timers (order_id, kind, due_at) VALUES (?, ?, ?)",
+        [(state.order.id, kind, iso(due)) for kind, due in timers(state, tz)])
+
+
+def due_timers(db, now: datetime, limit: int = 1000) -> list[tuple[int, str, str]]:
+    return db.execute(
+        "SELECT order_id, kind, due_at FROM timers WHERE due_at <= ? ORDER BY due_at LIMIT ?",
+        [iso(now), limit]).fetchall()
+
+
+def add_timeline(db, order_id: int, at: datetime, entry: Entry) -> None:
+    db.execute(
+        "INSERT INTO timeline (order_id, at, actor, kind, text, attachments) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [order_id, iso(at), entry.actor, entry.kind, entry.text,
+         json.dumps([asdict(d) for d in entry.attachments])])
+
+
+def timeline(db, order_id: int) -> list[dict]:
+    rows = list(db.query("SELECT at, actor, kind, text, attachments FROM timeline "
+                         "WHERE order_id = ? ORDER BY id", [order_id]))
+    for row in rows:
+        row["attachments"] = [Document(**d) for d in json.loads(row["attachments"])]
+        row["at"] = parse_dt(row["at"])
+    return rows
+
+
+# --- settings --------------------------------------------------------------------------------
+
+def setting(db, key: str, make) -> str:
+    """The stored value of ``key``; on first use ``make()`` is stored and returned."""
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    if row:
+        return row[0]
+    db.execute("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)", [key, make()])
+    return db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()[0]

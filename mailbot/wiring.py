@@ -1,0 +1,72 @@
+"""The composition root: ``build(config) -> App`` picks store, signer, renderer and transport.
+
+There are no module-level singletons: everything the shell needs hangs off one ``App``. SQLite
+connections are per thread (the SMTP loop, the intake worker and the scheduler each get their own).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from . import config as config_mod
+from .outbound.render import Renderer
+from .store import db as dbmod
+from .store import records
+from .store.files import AttachmentStore
+from .tokens import Signer
+
+log = logging.getLogger("mailbot")
+
+
+@dataclass
+class App:
+    config: config_mod.Config
+    tz: ZoneInfo
+    signer: Signer
+    attachments: AttachmentStore
+    _renderer: Renderer | None = None
+    _local: threading.local = field(default_factory=threading.local)
+
+    @property
+    def renderer(self) -> Renderer:
+        # Built on first use: commands that send no mail (status, cases) start faster without it.
+        if self._renderer is None:
+            self._renderer = Renderer(self.tz)
+        return self._renderer
+
+    def db(self):
+        """This thread's connection."""
+        conn = getattr(self._local, "db", None)
+        if conn is None:
+            conn = self._local.db = dbmod.connect(self.config.storage.database)
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "db", None)
+        if conn is not None:
+            conn.close()
+            self._local.db = None
+
+
+def build(config: config_mod.Config) -> App:
+    db = dbmod.connect(config.storage.database)
+    # SPEC §9: a secret generated once and kept in the database.
+    secret = records.setting(db, "secret", lambda: secrets.token_hex(32))
+    app = App(
+        config=config,
+        tz=ZoneInfo(config.bot.timezone),
+        signer=Signer(bytes.fromhex(secret), config.bot.address_prefix, config.bot.domain),
+        attachments=AttachmentStore(config.storage.attachments),
+    )
+    app._local.db = db
+    return app
+
+
+def event_log(name: str, **fields) -> None:
+    """One structured line per event: ``case.escalated case_id=17 reason=merchant_no_response``."""
+    parts = [name] + [f"{key}={value}" for key, value in fields.items() if value is not None]
+    log.info(" ".join(parts))

@@ -1,0 +1,1 @@
+"""The mail templates, shipped inside the package as mailbot.templates (see mailbot/resources.py)."""
