@@ -13,6 +13,7 @@ import logging
 from datetime import datetime, timezone
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 from . import inbox
 
@@ -58,9 +59,20 @@ class Doorman:
                            now)
 
 
+class LenientSMTP(SMTP):
+    # RFC 5321 §4.5.3.1.6 allows 1000 octets a line, but real clients send longer lines (and
+    # bare LF line ends, which make a whole message one "line"); refusing them loses mail.
+    line_length_limit = 1024 * 1024
+
+
+class Listener(Controller):
+    def factory(self):
+        return LenientSMTP(self.handler, **self.SMTP_kwargs)
+
+
 def listener(app, on_stored) -> Controller:
     cfg = app.config.smtp
-    return Controller(
+    return Listener(
         Doorman(app, on_stored), hostname=cfg.host, port=cfg.port,
         # A fixed name: no DNS look-up per connection.
         server_hostname=app.config.bot.domain, ident="mailbot",
