@@ -20,10 +20,9 @@ MAX_RETRY_SECONDS = 3600
 def enqueue(db, *, message_id: str, order_id: int | None, role: str, template: str,
             recipients, raw: bytes, now: datetime) -> int:
     cur = db.execute(
-        "INSERT INTO outbox (message_id, order_id, role, template, recipients, raw, created_at,"
-        " next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [message_id, order_id, role, template, json.dumps(list(recipients)), raw, iso(now),
-         iso(now)])
+        "INSERT INTO outbox (message_id, order_id, role, template, recipients, raw, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [message_id, order_id, role, template, json.dumps(list(recipients)), raw, iso(now)])
     return cur.lastrowid
 
 
@@ -48,7 +47,8 @@ def find_message(db, message_ids: list[str]) -> tuple[int, str] | None:
 def claim(db, now: datetime, limit: int = 100) -> list[dict]:
     """Claims up to ``limit`` due rows for this process; returns them."""
     due = [r[0] for r in db.execute(
-        "SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= ? "
+        "SELECT id FROM outbox WHERE status = 'queued' "
+        "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
         "AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY id LIMIT ?",
         [iso(now), iso(now), limit]).fetchall()]
     until = iso(now + timedelta(seconds=CLAIM_SECONDS))

@@ -88,8 +88,9 @@ def m001_initial(db):
             id INTEGER PRIMARY KEY, message_id TEXT NOT NULL UNIQUE, order_id INTEGER,
             role TEXT NOT NULL, template TEXT NOT NULL, recipients TEXT NOT NULL,
             raw BLOB NOT NULL, created_at TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'queued',
-            attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT,
             claimed_until TEXT, sent_at TEXT, last_error TEXT);
+        -- next_attempt_at NULL: due at once, whatever clock queued it (tick --now may run ahead).
         CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE status = 'queued';
         CREATE INDEX outbox_thread ON outbox(order_id, role);
         """
