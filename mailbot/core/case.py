@@ -199,6 +199,12 @@ def _buyer_due(state, event, now, tz):
     return _close(state, Outcome.NO_REACTION, Entry("timer", "buyer.no_reaction"), now)
 
 
+def _late_decision(state, event: MerchantDecision, now, tz):
+    """A decision after escalation is no longer the merchant's to take; it is evidence for the
+    operators, so it is relayed to them like any other message."""
+    return _message(state, PartyMessage(Role.MERCHANT, event.message, event.attachments))
+
+
 def _operator_request(state, event: OperatorRequest, now, tz):
     return Decision(
         state,
@@ -229,6 +235,7 @@ TRANSITIONS = {
     (AB, Action.ACCEPT): _variant_only((Variant.C,), _buyer_accepts),
     (AB, Action.DISAGREE): _variant_only((Variant.C,), _buyer_disputes),
     (AB, TimerKind.BUYER_DUE): _buyer_due,
+    (ESC, MerchantDecision): _late_decision,
     (ESC, OperatorRequest): _operator_request,
     (ESC, OperatorDecide): _operator_decide,
 }

@@ -109,8 +109,8 @@ def _event(role: Role, action, text: str, documents):
             return MerchantDecision(choice, form.message, amount, form.amount_text, documents)
         return PartyMessage(Role.MERCHANT, text, documents)
     command = forms.read_command(text)
-    if command is None:
-        return None
+    if command is None or not command.message:
+        return None  # a command always carries its message to the parties
     if command.verb == "decide" and command.argument in tuple(Outcome):
         return OperatorDecide(Outcome(command.argument), command.message)
     if command.verb == "request-documents" and command.argument in ("buyer", "merchant"):

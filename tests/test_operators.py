@@ -1,0 +1,113 @@
+"""Operators (SPEC §7, §9): the command line on a real database, the digest's content, mail
+threads, and one structured log line per event."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+from conftest import OPERATOR, click, only, reply, text
+from mailbot import cli, digest
+from test_case_by_mail import case, open_case
+from test_protection_by_mail import BUYER_NL, MERCHANT_NL, now
+
+
+def write_config(box, tmp_path):
+    cfg = box.app.config
+    path = tmp_path / "cli.toml"
+    path.write_text(f"""
+[bot]
+domain = "{cfg.bot.domain}"
+[relay]
+maildir = "{cfg.relay.maildir}"
+[storage]
+database = "{cfg.storage.database}"
+attachments = "{cfg.storage.attachments}"
+[operators]
+addresses = ["{OPERATOR}"]
+""")
+    return str(path)
+
+
+def test_cli_lists_decides_and_refuses_bad_input(box, tmp_path, capsys):
+    _, merchant = open_case(box, "no_refund")
+    click(box, merchant, "refund_none", MERCHANT_NL, body="Terugbetaling: nee\nToelichting: Nee.")
+    config = write_config(box, tmp_path)
+    case_id = case(box)["id"]
+    capsys.readouterr()
+    assert cli.main(["--config", config, "cases", "--state", "escalated", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [c["id"] for c in listed] == [case_id]
+    assert cli.main(["--config", config, "case", str(case_id), "--json"]) == 0
+    file = json.loads(capsys.readouterr().out)
+    assert file["order"]["order_number"] == "NL-1" and file["state"] == "escalated"
+    assert cli.main(["--config", config, "case", str(case_id), "decide", "compensated"]) == 2
+    assert "--message" in capsys.readouterr().err
+    assert cli.main(["--config", config, "case", str(case_id), "decide", "maybe",
+                     "--message", "x"]) == 2
+    assert cli.main(["--config", config, "case", str(case_id), "request-documents", "merchant",
+                     "--message", "Graag de retourlabel."]) == 0
+    assert cli.main(["--config", config, "case", str(case_id), "decide", "refunded_by_merchant",
+                     "--message", "De webshop betaalt terug."]) == 0
+    assert (case(box)["state"], case(box)["outcome"]) == ("closed", "refunded_by_merchant")
+    mails = box.deliver()
+    assert "retourlabel" in text([m for m in mails if MERCHANT_NL in m["To"]][-2])
+    assert cli.main(["--config", config, "case", "999", "--json"]) == 2
+    assert cli.main(["--config", config, "tick", "--now", "yesterday"]) == 2
+
+
+def test_insolvency_by_command(box, tmp_path, capsys):
+    open_case(box)
+    config = write_config(box, tmp_path)
+    assert cli.main(["--config", config, "merchant", "shop-nl", "insolvent"]) == 0
+    assert "1 open case(s) escalated" in capsys.readouterr().out
+    assert case(box)["escalation_reason"] == "merchant_insolvent"
+    assert cli.main(["--config", config, "merchant", "nope", "insolvent"]) == 2
+
+
+def test_operator_reply_without_command_gets_help(box):
+    _, merchant = open_case(box, "no_refund")
+    click(box, merchant, "refund_none", MERCHANT_NL, body="Terugbetaling: nee\nToelichting: Nee.")
+    escalation = only(box.deliver(), OPERATOR)
+    reply(box, escalation, OPERATOR, "Wat vinden jullie?")
+    help_mail = only(box.deliver(), OPERATOR)
+    assert "decide compensated" in text(help_mail)
+    assert case(box)["state"] == "escalated"
+
+
+def test_digest_shows_what_happened(box):
+    _, merchant = open_case(box)
+    later = now() + timedelta(days=4, hours=12)  # within 24 h of the merchant's deadline
+    out = digest.text(box.app, later, timedelta(days=7))
+    assert "Cases geopend: 1" in out
+    assert "Fietsen BV" in out and "NL-1" in out
+    assert "awaiting_merchant: 1" in out
+    assert "in_case: 1" in out
+    click(box, merchant, "refund_none", MERCHANT_NL, body="Toelichting: geen reden")  # bad form
+    out = digest.text(box.app, later, timedelta(days=7))
+    digest.send(box.app, later)
+    sent = only(box.deliver(), OPERATOR)
+    assert "Dagoverzicht" in sent["Subject"]
+
+
+def test_mails_to_one_party_form_one_thread(box):
+    ack, merchant = open_case(box)
+    click(box, merchant, "refund_full", MERCHANT_NL,
+          body="Terugbetaling: ja\nBedrag: 49,95\nToelichting: komt eraan")
+    decision = only(box.deliver(), BUYER_NL)
+    db = box.app.db()
+    thread = [r[0] for r in db.execute(
+        "SELECT message_id FROM outbox WHERE role = 'buyer' ORDER BY id").fetchall()]
+    assert decision["In-Reply-To"] == thread[-2]
+    assert thread[0] in decision["References"]
+
+
+def test_one_log_line_per_event(box, caplog):
+    caplog.set_level(logging.INFO, logger="mailbot")
+    open_case(box)
+    from mailbot import jobs
+    jobs.tick(box.app, now() + timedelta(days=5, minutes=1))
+    lines = [r.getMessage() for r in caplog.records]
+    assert any(line.startswith("case.escalated case_id=") and
+               "reason=merchant_no_response" in line for line in lines)
