@@ -63,7 +63,7 @@ def _process(app, inbox_id: int, now: datetime) -> str:
     key = mail.message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
     if inbox.seen(db, key, inbox_id):
         return _finish(app, inbox_id, "duplicate", now, dedupe_key=key)
-    if screening.is_bounce(row["mail_from"], mail.headers):
+    if screening.is_bounce(row["mail_from"], mail.headers, mail.subject):
         return _bounce(app, inbox_id, row, key, now)
     if screening.is_auto_reply(mail.headers, mail.subject):
         return _finish(app, inbox_id, "auto_reply", now, dedupe_key=key, sender=mail.sender)

@@ -8,6 +8,7 @@ body is turned into text with its quoted blocks dropped (``reply.html_to_text``)
 from __future__ import annotations
 
 import email
+import email.header
 import email.policy
 import re
 from dataclasses import dataclass, field
@@ -53,8 +54,11 @@ def parse(raw: bytes) -> Parsed:
         if part.is_multipart():
             continue
         ctype = part.get_content_type()
-        disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
-        filename = _header_text(part.get_filename() or "")
+        disposition = str(part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+        try:
+            filename = _header_text(part.get_filename() or "")
+        except Exception:  # a malformed filename parameter: keep the part, nameless
+            filename = ""
         if disposition == "attachment" or (filename and not ctype.startswith("text/")):
             if disposition == "inline" and part.get("Content-ID"):
                 continue  # an inline image (a logo in a signature), not a document

@@ -18,16 +18,23 @@ _OUT_OF_OFFICE = re.compile(
     r"automatische antwort|afwezigheidsbericht|automatisch antwoord|niet op kantoor|"
     r"absence du bureau|message d'absence|réponse automatique|reponse automatique|"
     r"risposta automatica|fuori ufficio|on vacation|en vacances|in ferie)", re.I)
-_DAEMON = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mail delivery)", re.I)
+_DAEMON = re.compile(r"(^|<|\s)(mailer-daemon|postmaster|mail-daemon|mail delivery)\b", re.I)
+# Subjects of delivery failure reports from MTAs that send no RFC 3464 report.
+_BOUNCE_SUBJECT = re.compile(
+    r"^(returned mail|undeliver|undelivered mail|mail could not be delivered|delivery fail|"
+    r"delivery status notification|delivery notification|mail delivery failed|failure notice|"
+    r"non remis|non recapitabile|unzustellbar|onbestelbaar|niet afgeleverd|"
+    r"mail system error)", re.I)
 
 
-def is_bounce(mail_from: str, msg: Message) -> bool:
-    if mail_from.strip("<>") == "":
+def is_bounce(mail_from: str, msg: Message, subject: str = "") -> bool:
+    if mail_from.strip().strip("<>") == "" or _DAEMON.search(mail_from):
         return True
     if msg.get_content_type() == "multipart/report":
         return True
-    sender = str(msg.get("From", ""))
-    return bool(_DAEMON.match(sender.split("<")[-1].strip())) or "mailer-daemon@" in sender.lower()
+    if _BOUNCE_SUBJECT.match(subject.strip()):
+        return True
+    return bool(_DAEMON.search(str(msg.get("From", ""))))
 
 
 def is_auto_reply(msg: Message, subject: str) -> bool:

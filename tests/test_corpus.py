@@ -1,0 +1,66 @@
+"""Mail nobody here wrote (``../shared/corpus``): reply trimming keeps its measured score, every
+message parses, and robots are recognised."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from mailbot.inbound import screening
+from mailbot.inbound.parse import parse
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+
+pytestmark = pytest.mark.skipif(not CORPUS.exists(), reason="shared/corpus is not beside the checkout")
+
+
+def test_reply_trimming_scores(capsys):
+    from reply_scores import score
+    results = score(CORPUS, "mailbot", 0)
+    for source, floor in {"discourse_email_reply_trimmer": 0.85, "mailgun_talon": 0.85}.items():
+        ok, total = results[source]
+        assert ok / total >= floor, f"{source}: {ok}/{total}"
+
+
+@pytest.mark.parametrize("source", ["zammad", "request_tracker", "ruby_mail_gem", "flufl_bounce"])
+def test_every_message_parses(source):
+    files = [p for p in (CORPUS / source).rglob("*") if p.is_file() and p.name != "manifest.json"]
+    assert files
+    for path in files:
+        mail = parse(path.read_bytes())
+        assert isinstance(mail.text, str)
+
+
+def test_bounces_are_recognised():
+    manifest = json.loads((CORPUS / "flufl_bounce" / "manifest.json").read_text())
+    folder = CORPUS / "flufl_bounce"
+    missed = []
+    for name in manifest["items"]:
+        path = folder / name if (folder / name).exists() else folder / "emails" / name
+        raw = path.read_bytes()
+        mail = parse(raw)
+        from_line = mail.headers.get("Return-Path", "") or ""
+        if not (screening.is_bounce(from_line.strip() or "x@y", mail.headers, mail.subject)
+                or screening.is_auto_reply(mail.headers, mail.subject)):
+            missed.append(name)
+    assert len(missed) / len(manifest["items"]) <= 0.05, missed[:10]
+
+
+def test_zammad_robots_and_people_are_told_apart():
+    manifest = json.loads((CORPUS / "zammad" / "manifest.json").read_text())
+    checked = 0
+    for name, item in manifest["items"].items():
+        kind = item.get("classification")
+        if kind is None:
+            continue
+        mail = parse((CORPUS / "zammad" / name).read_bytes())
+        envelope = str(mail.headers.get("Return-Path", mail.sender))
+        robot = (screening.is_bounce(envelope, mail.headers, mail.subject)
+                 or screening.is_auto_reply(mail.headers, mail.subject))
+        assert robot == (kind != "regular"), (name, kind)
+        checked += 1
+    assert checked == 10
