@@ -32,7 +32,10 @@ class Outcome:
 
 
 def handle(app, order_id: int, event: Event, now: datetime, *, inbox_id: int | None = None,
-           dedupe_key: str | None = None, sender: str | None = None) -> Outcome:
+           dedupe_key: str | None = None, sender: str | None = None,
+           notices: tuple = ()) -> Outcome:
+    """``notices``: mails about the inbound mail itself (refused attachments), queued with the
+    decision's own."""
     db = app.db()
     with transaction(db):
         state = records.load(db, order_id)
@@ -42,7 +45,7 @@ def handle(app, order_id: int, event: Event, now: datetime, *, inbox_id: int | N
         new = records.save(db, decision.state, app.tz)
         for entry in decision.timeline:
             records.add_timeline(db, order_id, now, entry)
-        for mail in decision.mails:
+        for mail in decision.mails + tuple(notices):
             compose(app, db, new, mail, now)
             records.add_timeline(db, order_id, now, Entry("bot", "mail", mail.template))
         if inbox_id is not None:

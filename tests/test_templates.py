@@ -47,7 +47,8 @@ def context():
                  "closed": {}, "deadlines": [{"shop": "S", "case_id": 7, "order_number": "NL-1",
                                               "merchant_due": NOW, "overdue": True}],
                  "failed": [], "held": {"unmatched": 2}, "case_states": {"escalated": 1},
-                 "protection_states": {"active": 3}},
+                 "protection_states": {"active": 3},
+                 "refused": (("run.exe", "type"), ("big.pdf", "size"))},
     }
 
 

@@ -17,14 +17,15 @@ from ..core.events import (
     BuyerAction, MerchantDecision, OperatorDecide, OperatorRequest, PartyMessage,
 )
 from ..core.decide import actions_for
-from ..core.model import ACTION_CHOICE, MERCHANT_ACTIONS, Document, Outcome, Role
+from ..core.model import ACTION_CHOICE, MERCHANT_ACTIONS, Outcome, Role
 from ..outbound import outbox
 from ..outbound.compose import compose
 from ..store import records
 from ..store.db import transaction
 from ..wiring import event_log
-from . import forms, inbox, screening
-from .parse import Attachment, parse
+from . import forms, inbox, intent, screening
+from .documents import screen as screen_documents
+from .parse import parse
 from .reply import new_text
 from .. import service
 
@@ -87,12 +88,19 @@ def _process(app, inbox_id: int, now: datetime) -> str:
                        sender=mail.sender)
 
     text = new_text(mail.text)
-    documents = tuple(_save(app, a) for a in mail.attachments)
+    documents, refused = screen_documents(mail.attachments, app.attachments.save)
+    if role is Role.BUYER and action is None:
+        # SPEC §5: free text may open a case or dispute a decision when it is unambiguous.
+        action = intent.detect(text, actions_for(state, role))
     event = _event(role, action, text, documents)
     if event is None:
         return _operator_help(app, inbox_id, state, key, mail.sender, now)
+    notices = ()
+    if refused and role is not Role.OPERATOR:
+        notices = (Mail(role, f"{role}.documents_refused",
+                        {"refused": tuple((r.name, r.why) for r in refused)}),)
     result = service.handle(app, order_id, event, now, inbox_id=inbox_id, dedupe_key=key,
-                            sender=mail.sender)
+                            sender=mail.sender, notices=notices)
     return str(result.result)
 
 
@@ -132,18 +140,6 @@ def _party_addresses(app, db, state, role: Role) -> set[str]:
     if role is Role.MERCHANT:
         return {a.lower() for a in records.merchant(db, state.order.shop_id)["emails"]}
     return {a.lower() for a in app.config.operators.addresses}
-
-
-def _save(app, attachment: Attachment) -> Document:
-    sha = app.attachments.save(attachment.data)
-    return Document(_safe_name(attachment.name), sha, attachment.content_type, len(attachment.data))
-
-
-def _safe_name(name: str) -> str:
-    """A display name with no path, no control characters and a sane length."""
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(c for c in name if c.isprintable() and c not in '<>:"|?*').strip(" .")
-    return name[:120] or "document"
 
 
 def _finish(app, inbox_id, disposition, now, **fields) -> str:
