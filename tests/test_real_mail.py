@@ -135,3 +135,41 @@ def test_unmatched_mail_to_bare_address_is_recorded(box):
     assert box.last_disposition() == "unmatched"
     assert box.deliver() == []
     assert "unmatched: 1" in digest.text(box.app, now(), timedelta(days=1))
+
+
+def test_internal_error_answers_transient_451(box):
+    import smtplib
+    import sqlite3
+    conn = sqlite3.connect(box.app.config.storage.database)
+    conn.execute("ALTER TABLE inbox RENAME TO inbox_away")  # storing now fails
+    conn.commit()
+    try:
+        with smtplib.SMTP("127.0.0.1", box.app.config.smtp.port) as smtp:
+            smtp.ehlo()
+            smtp.mail("a@x.example")
+            smtp.rcpt("bot@bot.example")
+            code, _ = smtp.data(b"Subject: x\r\n\r\nhello\r\n")
+        assert code == 451
+    finally:
+        conn.execute("ALTER TABLE inbox_away RENAME TO inbox")
+        conn.commit()
+        conn.close()
+
+
+def test_huge_header_is_recorded_not_parsed(box):
+    raw = b"Subject: x\r\nX-Big: " + b"=?utf-8?q?" + b"a" * 100_000 + b"?=\r\n\r\nbody\r\n"
+    box.send(raw, "a@x.example", ["bot@bot.example"])
+    assert box.last_disposition() == "unparseable"
+
+
+def test_smtputf8_sender_is_accepted(box):
+    import smtplib
+    raw = ("From: jürgen@exämple.de\r\nTo: bot@bot.example\r\nSubject: grüße\r\n"
+           "Message-ID: <utf8-1@exämple.de>\r\n\r\nHallo\r\n").encode()
+    with smtplib.SMTP("127.0.0.1", box.app.config.smtp.port) as smtp:
+        smtp.ehlo()
+        assert smtp.has_extn("smtputf8")
+        smtp.sendmail("jürgen@exämple.de", ["bot@bot.example"], raw,
+                      mail_options=["SMTPUTF8"])
+    box.wait_processed(1)
+    assert box.last_disposition() == "unmatched"
