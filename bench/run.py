@@ -1,0 +1,372 @@
+"""mailbot's benchmarks: speed, scale and memory, as ratios against baselines of the same run.
+
+    python bench/run.py [--quick]
+
+Prints a table and, as its last line, one JSON object with the figures. Everything runs on
+loopback with bounded counts; every server started here is stopped here. The machines are shared
+and noisy, so each timed figure is the median of several runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import smtplib
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from mailbot import config as config_mod
+from mailbot import jobs, views, wiring
+from mailbot.core.model import Action
+from mailbot.store import records
+from mailbot.tokens import Token
+
+MAILBOT = Path(sys.executable).parent / "mailbot"
+CONNECTIONS = 4
+SINK = """
+import sys, time
+from aiosmtpd.controller import Controller
+class Sink:
+    async def handle_DATA(self, server, session, envelope):
+        return "250 OK"
+c = Controller(Sink(), hostname="127.0.0.1", port=int(sys.argv[1]), server_hostname="sink")
+c.start()
+try:
+    sys.stdin.read()
+finally:
+    c.stop()
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def message(sender: str, to: str, n: int) -> bytes:
+    body = "\r\n".join(["Bonjour, voici ma réponse à votre message, merci."] * 36)
+    return (f"From: {sender}\r\nTo: {to}\r\nSubject: Re: votre commande\r\n"
+            f"Message-ID: <bench-{n}-{time.monotonic_ns()}@client.example>\r\n"
+            f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n").encode()
+
+
+def blast(port: int, jobs_: list[tuple[str, str, bytes]]) -> float:
+    """Sends ``jobs_`` over CONNECTIONS connections; returns messages per second."""
+    chunks = [jobs_[i::CONNECTIONS] for i in range(CONNECTIONS)]
+
+    def worker(chunk):
+        with smtplib.SMTP("127.0.0.1", port, timeout=60) as smtp:
+            for sender, to, raw in chunk:
+                smtp.sendmail(sender, [to], raw)
+
+    threads = [threading.Thread(target=worker, args=(c,)) for c in chunks]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return len(jobs_) / (time.perf_counter() - start)
+
+
+def config_for(folder: Path, port: int, relay_port: int | None = None) -> Path:
+    path = folder / "bench.toml"
+    relay = f'transport = "smtp"\nport = {relay_port}' if relay_port else \
+        f'maildir = "{folder / "sent"}"'
+    path.write_text(f"""
+[bot]
+domain = "bot.example"
+replies_per_hour = 1000000000
+[smtp]
+port = {port}
+[relay]
+{relay}
+[storage]
+database = "{folder / 'db.sqlite'}"
+attachments = "{folder / 'att'}"
+""")
+    return path
+
+
+def seed(db, orders: int, due: int, now: datetime, tz) -> None:
+    """``orders`` protections, ``due`` of them with the reminder due at ``now``."""
+    records.upsert_merchant(db, "shop", "Bench Shop", ["shop@merchant.example"], "nl")
+    today = now.astimezone(tz).date()
+    due_date = (today - timedelta(days=23)).isoformat()
+    later = (today - timedelta(days=5)).isoformat()
+    with db.conn:
+        db.conn.execute("BEGIN")
+        db.conn.execute(f"""
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {orders})
+            INSERT INTO orders (shop_id, order_number, order_date, amount, currency, buyer_email,
+                                buyer_locale, plan, state, ends_at)
+            SELECT 'shop', 'O' || i, CASE WHEN i <= {due} THEN '{due_date}' ELSE '{later}' END,
+                   '49.95', 'EUR', 'buyer' || i || '@buyer.example',
+                   CASE i % 3 WHEN 0 THEN 'nl' WHEN 1 THEN 'fr' ELSE 'it' END, 'plus', 'active', ''
+            FROM n""")
+    # Ends and timers through the same code the import uses, in batches.
+    from mailbot.core.deadlines import protection_end
+    from mailbot.core.decide import timers
+    from mailbot.core.model import Order, Plan, Protection, ProtectionState, State
+    from decimal import Decimal
+    batch = []
+    rows = db.conn.execute("SELECT id, order_date FROM orders").fetchall()
+    ends = {}
+    for order_id, order_date in rows:
+        day = datetime.fromisoformat(order_date).date()
+        if day not in ends:
+            end = protection_end(day, tz)
+            state = State(Order(0, "", "", day, Decimal(1), "EUR", "", "nl", Plan.PLUS),
+                          Protection(ProtectionState.ACTIVE, end))
+            ends[day] = (records.iso(end), [(k, records.iso(d)) for k, d in timers(state, tz)])
+        end, due_timers = ends[day]
+        batch.append((order_id, end, due_timers))
+    with db.conn:
+        db.conn.execute("BEGIN")
+        db.conn.executemany("UPDATE orders SET ends_at = ? WHERE id = ?",
+                            [(end, oid) for oid, end, _ in batch])
+        db.conn.executemany("INSERT INTO timers (order_id, kind, due_at) VALUES (?, ?, ?)",
+                            [(oid, k, d) for oid, _, ts in batch for k, d in ts])
+
+
+def median_of(runs: int, fn):
+    return statistics.median(fn() for _ in range(runs))
+
+
+class Serve:
+    def __init__(self, config: Path, port: int):
+        self.proc = subprocess.Popen([str(MAILBOT), "--config", str(config), "serve"],
+                                     stderr=subprocess.DEVNULL)
+        wait_port(port)
+
+    def rss_peak_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def wait_processed(db, count: int, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while db.execute("SELECT count(*) FROM inbox WHERE processed_at IS NOT NULL").fetchone()[0] \
+            < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError("processing did not finish")
+        time.sleep(0.05)
+
+
+def stage_costs(app, raw: bytes, order_id: int, now) -> dict:
+    """CPU per reply split into parse, decide, render, compose and commit (ms, medians)."""
+    from mailbot.core.decide import decide
+    from mailbot.core.events import BuyerAction
+    from mailbot.inbound.parse import parse
+    from mailbot.inbound.reply import new_text
+    from mailbot.outbound import compose as compose_mod
+    from mailbot.core.effects import Mail
+    from mailbot.core.model import Role
+    from dataclasses import replace
+    from mailbot.core.model import ProtectionState
+    db = app.db()
+    state = records.load(db, order_id)
+    state = replace(state, case=None,
+                    protection=replace(state.protection, state=ProtectionState.ACTIVE))
+    out = {}
+
+    def timed(fn, n=30):
+        samples = []
+        for _ in range(n):
+            t = time.process_time_ns()
+            fn()
+            samples.append(time.process_time_ns() - t)
+        return statistics.median(samples) / 1e6
+
+    out["parse"] = timed(lambda: new_text(parse(raw).text))
+    event = BuyerAction(Action.NOT_RECEIVED, "x")
+    out["decide"] = timed(lambda: decide(state, event, now, app.tz))
+    decision = decide(state, event, now, app.tz)
+    mail = decision.mails[1]
+    ctx = compose_mod.context(app, db, decision.state, mail, mail.to)
+    out["render"] = timed(lambda: app.renderer.render(mail.template, "nl", ctx))
+    rendered = app.renderer.render(mail.template, "nl", ctx)
+    rcpt = compose_mod.recipients(app, db, decision.state, mail.to)
+    out["compose"] = timed(lambda: compose_mod.build(app, rendered, rcpt, "r@x", "<m@x>", [],
+                                                     now))
+
+    def commit():
+        db.conn.execute("BEGIN IMMEDIATE")
+        db.conn.execute("INSERT INTO settings (key, value) VALUES ('bench', 'x') "
+                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        db.conn.execute("COMMIT")
+    out["commit"] = timed(commit)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small counts, under a minute")
+    args = parser.parse_args()
+    quick = args.quick
+    n_accept = 400 if quick else 2000
+    n_e2e = 200 if quick else 1000
+    n_orders = 100_000 if quick else 1_000_000
+    n_due = 2_000 if quick else 10_000
+    n_delivery = 300 if quick else 2000
+    runs = 3 if quick else 5
+    figures, rows = {}, []
+    folder = Path(tempfile.mkdtemp(prefix="mailbot-bench-"))
+    now = datetime.now(timezone.utc)
+
+    # --- inbound accept: bare aiosmtpd vs mailbot serve, same client --------------------------
+    port = free_port()
+    (folder / "accept").mkdir()
+    config_path = config_for(folder / "accept", port)
+    app = wiring.build(config_mod.load(config_path))
+    db = app.db()
+    seed(db, n_e2e, 0, now, app.tz)
+    order_ids = [r[0] for r in db.execute("SELECT id FROM orders ORDER BY id").fetchall()]
+    plain = [(f"buyer{i}@buyer.example", app.signer.address(Token("buyer", oid)),
+              message(f"buyer{i}@buyer.example", "", i))
+             for i, oid in enumerate(order_ids[:n_accept] * (n_accept // len(order_ids) + 1), 1)]
+    plain = plain[:n_accept]
+    sink_port = free_port()
+    sink = subprocess.Popen([sys.executable, "-c", SINK, str(sink_port)], stdin=subprocess.PIPE)
+    wait_port(sink_port)
+    serve = Serve(config_path, port)
+    try:
+        ceilings, accepts = [], []
+        for _ in range(runs):
+            ceilings.append(blast(sink_port, plain))
+            accepts.append(blast(port, plain))
+        figures["ceiling_msgs_per_s"] = round(statistics.median(ceilings))
+        figures["accept_msgs_per_s"] = round(statistics.median(accepts))
+        figures["accept_ratio"] = round(figures["accept_msgs_per_s"]
+                                        / figures["ceiling_msgs_per_s"], 3)
+        wait_processed(db, n_accept * runs)
+
+        # --- end to end: N clicks until every case is open and merchant mail queued ----------
+        clicks = [(f"buyer{i}@buyer.example",
+                   app.signer.address(Token("buyer", oid, Action.NOT_RECEIVED)),
+                   message(f"buyer{i}@buyer.example", "", i))
+                  for i, oid in enumerate(order_ids, 1)]
+        before = db.execute("SELECT count(*) FROM inbox").fetchone()[0]
+        start = time.perf_counter()
+        blast(port, clicks)
+        wait_processed(db, before + len(clicks))
+        elapsed = time.perf_counter() - start
+        opened = db.execute("SELECT count(*) FROM cases").fetchone()[0]
+        queued = db.execute("SELECT count(*) FROM outbox WHERE template = "
+                            "'merchant.case_opened'").fetchone()[0]
+        assert opened == queued == len(clicks), (opened, queued)
+        figures["e2e_replies_per_s"] = round(len(clicks) / elapsed)
+        rss = serve.rss_peak_mb()
+    finally:
+        serve.stop()
+        sink.stdin.close()
+        sink.wait(timeout=20)
+    cpu = stage_costs(app, clicks[0][2], order_ids[0], now)
+    rows.append(("cpu per reply (ms)", ", ".join(f"{k} {v:.2f}" for k, v in cpu.items())))
+    app.close()
+
+    # --- scale: many protections, a tick with reminders due, an idle tick, status ------------
+    (folder / "scale").mkdir()
+    scale_app = wiring.build(config_mod.load(config_for(folder / "scale", free_port())))
+    sdb = scale_app.db()
+    t = time.perf_counter()
+    seed(sdb, n_orders, n_due, now, scale_app.tz)
+    rows.append(("seeded protections", f"{n_orders} in {time.perf_counter() - t:.1f} s"))
+    pages = sdb.execute("PRAGMA page_count").fetchone()[0] * sdb.execute(
+        "PRAGMA page_size").fetchone()[0]
+    figures["bytes_per_protection"] = round(pages / n_orders)
+    t = time.perf_counter()
+    applied = jobs.tick(scale_app, now)
+    tick_s = time.perf_counter() - t
+    mails = sdb.execute("SELECT count(*) FROM outbox").fetchone()[0]
+    assert applied >= n_due and mails == n_due, (applied, mails)
+    figures["tick_10k_mails_per_s"] = round(mails / tick_s)
+    figures["tick_idle_ms"] = round(median_of(runs, lambda: _timed_ms(
+        lambda: jobs.tick(scale_app, now))), 2)
+    probe = sdb.execute("SELECT shop_id, order_number FROM orders WHERE id = ?",
+                        [n_orders // 2]).fetchone()
+
+    def status():
+        oid = records.order_id(sdb, *probe)
+        views.status_json(sdb, records.load(sdb, oid), scale_app.tz)
+    figures["status_ms"] = round(median_of(runs * 5, lambda: _timed_ms(status)), 2)
+
+    # --- delivery: the outbox to an SMTP sink, connections reused ----------------------------
+    relay_port = free_port()
+    relay = subprocess.Popen([sys.executable, "-c", SINK, str(relay_port)],
+                             stdin=subprocess.PIPE)
+    wait_port(relay_port)
+    try:
+        (folder / "deliver").mkdir()
+        dapp = wiring.build(config_mod.load(config_for(folder / "deliver", free_port(),
+                                                        relay_port)))
+        ddb = dapp.db()
+        sample = sdb.execute("SELECT raw FROM outbox LIMIT 1").fetchone()[0]
+        ddb.conn.executemany(
+            "INSERT INTO outbox (message_id, role, template, recipients, raw, created_at) "
+            "VALUES (?, 'buyer', 'buyer.reminder', '[\"b@buyer.example\"]', ?, ?)",
+            [(f"<d{i}@bot.example>", sample, records.iso(now)) for i in range(n_delivery)])
+        t = time.perf_counter()
+        counts = jobs.deliver(dapp, now)
+        assert counts["sent"] == n_delivery, counts
+        figures["delivery_mails_per_s"] = round(n_delivery / (time.perf_counter() - t))
+    finally:
+        relay.stdin.close()
+        relay.wait(timeout=20)
+    figures["peak_rss_mb"] = round(rss, 1)
+
+    goals = {"accept_ratio": (">=", 0.6), "e2e_replies_per_s": (">=", 300),
+             "tick_10k_mails_per_s": (">=", 1000), "tick_idle_ms": ("<=", 50),
+             "status_ms": ("<=", 50), "delivery_mails_per_s": (">=", 500),
+             "peak_rss_mb": ("<=", 150)}
+    print(f"{'figure':28} {'value':>12}  goal")
+    for key, value in figures.items():
+        goal = goals.get(key)
+        mark = ""
+        if goal:
+            ok = value >= goal[1] if goal[0] == ">=" else value <= goal[1]
+            mark = f"{goal[0]} {goal[1]}  {'met' if ok else 'MISSED'}"
+        print(f"{key:28} {value:>12}  {mark}")
+    for label, value in rows:
+        print(f"{label:28} {value}")
+    print(json.dumps(figures))
+
+
+def _timed_ms(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t) * 1000
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()
