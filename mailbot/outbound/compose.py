@@ -12,10 +12,14 @@ from __future__ import annotations
 import mimetypes
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, make_msgid
+from email.charset import QP, Charset
+from email.encoders import encode_base64
+from email.header import Header
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import format_datetime, formataddr, make_msgid
 
 from ..core.decide import actions_for
 from ..core.effects import Mail
@@ -86,10 +90,31 @@ def compose(app, db, state: State | None, mail: Mail, now: datetime,
 
 def build(app, rendered: Rendered, rcpt: Recipients, reply_to: str, message_id: str,
           thread: list[str], now: datetime, documents=()) -> bytes:
-    msg = EmailMessage(policy=SMTP)
-    msg["From"] = Address(app.config.bot.name, addr_spec=app.config.bot.sender)
+    # email.mime with the compat32 policy: a third of the CPU of EmailMessage for the same bytes
+    # (bench/run.py), and every mail of a case passes through here.
+    body = MIMEMultipart("alternative")
+    body.attach(MIMEText(rendered.text, "plain", _UTF8_QP))
+    body.attach(MIMEText(rendered.html, "html", _UTF8_QP))
+    msg = body
+    attached = [(doc, app.attachments.read(doc.sha256)) for doc in documents]
+    attached = [(doc, data) for doc, data in attached if data is not None]
+    if attached:
+        msg = MIMEMultipart("mixed")
+        msg.attach(body)
+        for doc, data in attached:
+            maintype, _, subtype = (doc.content_type or "").partition("/")
+            if not subtype:
+                guessed = mimetypes.guess_type(doc.name)[0] or "application/octet-stream"
+                maintype, _, subtype = guessed.partition("/")
+            part = MIMEBase(maintype, subtype)
+            part.set_payload(data)
+            encode_base64(part)
+            # RFC 2231 parameter encoding keeps any file name intact.
+            part.add_header("Content-Disposition", "attachment", filename=("utf-8", "", doc.name))
+            msg.attach(part)
+    msg["From"] = formataddr((app.config.bot.name, app.config.bot.sender), "utf-8")
     msg["To"] = ", ".join(rcpt.addresses)
-    msg["Subject"] = rendered.subject
+    msg["Subject"] = Header(rendered.subject, "utf-8", header_name="Subject")
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id
     if thread:
@@ -98,17 +123,10 @@ def build(app, rendered: Rendered, rcpt: Recipients, reply_to: str, message_id: 
         msg["References"] = " ".join(dict.fromkeys([thread[0], thread[-1]]))
     msg["Reply-To"] = reply_to
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834 §5: robots must not answer us
-    msg.set_content(rendered.text, charset="utf-8")
-    msg.add_alternative(rendered.html, subtype="html", charset="utf-8")
-    for doc in documents:
-        data = app.attachments.read(doc.sha256)
-        if data is None:
-            continue
-        maintype, _, subtype = (doc.content_type or "").partition("/")
-        if not subtype:
-            guessed = mimetypes.guess_type(doc.name)[0] or "application/octet-stream"
-            maintype, _, subtype = guessed.partition("/")
-        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=doc.name)
-    # Last: set_content and add_attachment move or drop Content-* headers of the top level.
     msg["Content-Language"] = rcpt.locale  # RFC 3282
-    return msg.as_bytes()
+    return msg.as_bytes(policy=_CRLF)
+
+
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP
+_CRLF = compat32.clone(linesep="\r\n")
