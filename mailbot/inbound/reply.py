@@ -60,6 +60,22 @@ _INLINE_HEADER = re.compile(rf"(?<=\S)\s*(-*\s*(On|Le|Op|Am|Il giorno)\s.{{5,200
                             re.I)
 
 
+# Substrings without which a line cannot be a header or a signature: cheap tests (plain
+# substring search) that spare most text lines the costly patterns.
+_HEADER_HINTS = (":", "-", "*", "_", "=", "wrote", "schreef", "écrit", "ecrit", "schrieb",
+                 "scritto", "scrisse", "escrib", "escreveu", "skrev", "napisa", "napsal",
+                 "написал", "пише", "kirjoitti", "yazdı", "sent")
+_SIGNATURE_HINTS = ("sent", "envoy", "verzonden", "verstuurd", "inviato", "enviado", "sendt",
+                    "skickat", "wysłane", "отправлено", "gesendet", "von meinem",
+                    "diese nachricht", "outlook", "mobile", "iphone", "ipad", "android", "phone",
+                    "cell", "從我的")
+
+
+def _hints(line: str, hints) -> bool:
+    low = line.lower()
+    return any(hint in low for hint in hints)
+
+
 def _kind(line: str) -> str:
     if not line.strip():
         return "e"
@@ -67,9 +83,10 @@ def _kind(line: str) -> str:
         return "q"
     if _DELIMITER.match(line):
         return "d"
-    if _SIGNATURE.match(line):
+    if len(line) < 160 and _hints(line, _SIGNATURE_HINTS) and _SIGNATURE.match(line):
         return "s"
-    if (_WROTE_LINE.match(line) or _ORIGINAL.match(line) or _FRAMED.match(line)
+    if (_hints(line, _HEADER_HINTS) or _DATE_FIRST.match(line)) and (
+            _WROTE_LINE.match(line) or _ORIGINAL.match(line) or _FRAMED.match(line)
             or _DATE_FIRST.match(line) or _ADDRESS_TIME.match(line)):
         return "b"
     return "t"

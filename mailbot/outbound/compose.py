@@ -10,9 +10,10 @@ auto-generated`` (RFC 3834 §5), the party's signed Reply-To, Date and Content-L
 from __future__ import annotations
 
 import mimetypes
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from email.charset import QP, Charset
+from email.charset import BASE64, QP, Charset
 from email.encoders import encode_base64
 from email.header import Header
 from email.mime.base import MIMEBase
@@ -92,14 +93,14 @@ def build(app, rendered: Rendered, rcpt: Recipients, reply_to: str, message_id: 
           thread: list[str], now: datetime, documents=()) -> bytes:
     # email.mime with the compat32 policy: a third of the CPU of EmailMessage for the same bytes
     # (bench/run.py), and every mail of a case passes through here.
-    body = MIMEMultipart("alternative")
+    body = MIMEMultipart("alternative", boundary=_boundary())
     body.attach(MIMEText(rendered.text, "plain", _UTF8_QP))
     body.attach(MIMEText(rendered.html, "html", _UTF8_QP))
     msg = body
     attached = [(doc, app.attachments.read(doc.sha256)) for doc in documents]
     attached = [(doc, data) for doc, data in attached if data is not None]
     if attached:
-        msg = MIMEMultipart("mixed")
+        msg = MIMEMultipart("mixed", boundary=_boundary())
         msg.attach(body)
         for doc, data in attached:
             maintype, _, subtype = (doc.content_type or "").partition("/")
@@ -112,21 +113,45 @@ def build(app, rendered: Rendered, rcpt: Recipients, reply_to: str, message_id: 
             # RFC 2231 parameter encoding keeps any file name intact.
             part.add_header("Content-Disposition", "attachment", filename=("utf-8", "", doc.name))
             msg.attach(part)
-    msg["From"] = formataddr((app.config.bot.name, app.config.bot.sender), "utf-8")
-    msg["To"] = ", ".join(rcpt.addresses)
-    msg["Subject"] = Header(rendered.subject, "utf-8", header_name="Subject")
-    msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = message_id
+    headers = [
+        ("From", formataddr((app.config.bot.name, app.config.bot.sender), "utf-8")),
+        ("To", ", ".join(rcpt.addresses)),
+        ("Subject", _encoded(rendered.subject)),
+        ("Date", format_datetime(now)),
+        ("Message-ID", message_id),
+    ]
     if thread:
         # RFC 5322 §3.6.4: the parent in In-Reply-To, the thread's root and parent in References.
-        msg["In-Reply-To"] = thread[-1]
-        msg["References"] = " ".join(dict.fromkeys([thread[0], thread[-1]]))
-    msg["Reply-To"] = reply_to
-    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834 §5: robots must not answer us
-    msg["Content-Language"] = rcpt.locale  # RFC 3282
-    return msg.as_bytes(policy=_CRLF)
+        headers.append(("In-Reply-To", thread[-1]))
+        headers.append(("References", " ".join(dict.fromkeys([thread[0], thread[-1]]))))
+    headers += [
+        ("Reply-To", reply_to),
+        ("Auto-Submitted", "auto-generated"),  # RFC 3834 §5: robots must not answer us
+        ("Content-Language", rcpt.locale),  # RFC 3282
+    ]
+    # Our header values are ASCII (RFC 2047-encoded where needed) and have no CR/LF, so they
+    # are written as they are; the generator, which folds every header through email.header at
+    # a high CPU cost, writes only the MIME structure.
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers).encode("ascii")
+    return head + msg.as_bytes(policy=_CRLF)
+
+
+def _encoded(value: str) -> str:
+    """An RFC 2047 encoded-word form of ``value`` when it is not plain ASCII."""
+    value = " ".join(value.split())  # no CR/LF from anywhere reaches a header
+    if value.isascii():
+        return value
+    return Header(value, _UTF8_B64, header_name="Subject").encode(linesep="\r\n")
+
+
+def _boundary() -> str:
+    # "=_" cannot occur in quoted-printable or base64 text (RFC 2045 §5.1), so no scan of the
+    # body is needed to rule out a clash.
+    return "=_" + secrets.token_hex(16)
 
 
 _UTF8_QP = Charset("utf-8")
 _UTF8_QP.body_encoding = QP
+_UTF8_B64 = Charset("utf-8")
+_UTF8_B64.header_encoding = BASE64
 _CRLF = compat32.clone(linesep="\r\n")

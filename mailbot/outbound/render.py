@@ -72,6 +72,7 @@ class Renderer:
             loader=jinja2.FileSystemLoader(str(resources.templates())),
             autoescape=(fmt == "html"), extensions=["jinja2.ext.i18n"],
             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+            auto_reload=False,  # templates are package data: no stat() per render
         )
         env.install_gettext_translations(translations, newstyle=True)
         tz = self.tz

@@ -33,7 +33,18 @@ def connect(path: str | Path) -> sqlite_utils.Database:
 
 @contextlib.contextmanager
 def transaction(db: sqlite_utils.Database):
-    """One atomic write: everything inside commits together or not at all."""
+    """One atomic write: everything inside commits together or not at all. Nested, it is a
+    savepoint inside the outer transaction (``jobs.tick`` groups many events in one commit)."""
+    if db.conn.in_transaction:
+        db.conn.execute("SAVEPOINT nested")
+        try:
+            yield db
+        except BaseException:
+            db.conn.execute("ROLLBACK TO nested")
+            db.conn.execute("RELEASE nested")
+            raise
+        db.conn.execute("RELEASE nested")
+        return
     db.conn.execute("BEGIN IMMEDIATE")
     try:
         yield db
