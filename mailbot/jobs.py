@@ -39,11 +39,15 @@ def tick(app, now: datetime) -> int:
         if not due:
             return len(seen)
         for start in range(0, len(due), TICK_BATCH):
-            # Each event is still its own unit (a savepoint); the batch shares one commit.
+            chunk = due[start:start + TICK_BATCH]
+            seen.update(chunk)
+            # Decided and rendered before the write lock; written together, one disk sync.
+            plans = [service.plan(app, o, TimerFired(TimerKind(k)), now) for o, k in chunk]
             with transaction(db):
-                for order_id, kind in due[start:start + TICK_BATCH]:
-                    seen.add((order_id, kind))
-                    service.handle(app, order_id, TimerFired(TimerKind(kind)), now)
+                for planned, (order_id, kind) in zip(plans, chunk):
+                    if not service.apply(app, planned, now):
+                        service.apply(app, service.plan(
+                            app, order_id, TimerFired(TimerKind(kind)), now), now)
 
 
 def process_inbox(app, now_fn) -> int:

@@ -75,7 +75,7 @@ class Mailbox:
     def __init__(self, app):
         self.app = app
         self.worker = IntakeWorker(app, lambda: None)
-        self.server = listener(app, self.worker.queue.put)
+        self.server = listener(app, self.worker.wake)
         self.seen: set[str] = set()
 
     def start(self):

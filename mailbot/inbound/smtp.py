@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
 
+from ..store.db import transaction
 from . import inbox
 
 log = logging.getLogger("mailbot.smtp")
@@ -26,10 +27,12 @@ LOCAL_ERROR = "451 4.3.0 Local error, please try again later"
 
 
 class Doorman:
-    def __init__(self, app, on_stored):
+    def __init__(self, app, on_stored=None):
         self.app = app
-        self.on_stored = on_stored
+        self.on_stored = on_stored or (lambda inbox_id: None)
         self.own = app.config.bot.sender.lower()
+        self._pending: list[tuple[bytes, str, list[str], asyncio.Future]] = []
+        self._writer: asyncio.Task | None = None
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         try:
@@ -44,19 +47,39 @@ class Doorman:
 
     async def handle_DATA(self, server, session, envelope):
         raw = envelope.original_content or envelope.content
+        loop = asyncio.get_running_loop()
+        stored = loop.create_future()
+        self._pending.append((raw, envelope.mail_from or "", list(envelope.rcpt_tos), stored))
+        if self._writer is None or self._writer.done():
+            self._writer = loop.create_task(self._write())
         try:
-            loop = asyncio.get_running_loop()
-            inbox_id = await loop.run_in_executor(None, self._store, raw, envelope)
+            inbox_id = await stored
         except Exception:
             log.exception("smtp.store_failed")
             return LOCAL_ERROR
         self.on_stored(inbox_id)
         return OK
 
-    def _store(self, raw: bytes, envelope) -> int:
-        now = datetime.now(timezone.utc)
-        return inbox.store(self.app.db(), raw, envelope.mail_from or "", list(envelope.rcpt_tos),
-                           now)
+    async def _write(self):
+        """Group commit: the messages that arrived while the disk was busy share one commit,
+        and none of them is answered before that commit is on disk."""
+        loop = asyncio.get_running_loop()
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                ids = await loop.run_in_executor(None, self._store, batch)
+            except Exception as exc:
+                for *_, stored in batch:
+                    stored.set_exception(exc)
+                continue
+            for inbox_id, (*_, stored) in zip(ids, batch):
+                stored.set_result(inbox_id)
+
+    def _store(self, batch) -> list[int]:
+        db, now = self.app.db(), datetime.now(timezone.utc)
+        with transaction(db):
+            return [inbox.store(db, raw, mail_from, rcpt_tos, now)
+                    for raw, mail_from, rcpt_tos, _ in batch]
 
 
 class LenientSMTP(SMTP):
@@ -70,7 +93,10 @@ class Listener(Controller):
         return LenientSMTP(self.handler, **self.SMTP_kwargs)
 
 
-def listener(app, on_stored) -> Controller:
+def listener(app, on_stored=None) -> Controller:
+    """The SMTP server; ``on_stored(inbox_id)`` is called after each 250 (tests wake intake)."""
+    # aiosmtpd logs every SMTP command at INFO; at our volume that is most of the listener's CPU.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     cfg = app.config.smtp
     return Listener(
         Doorman(app, on_stored), hostname=cfg.host, port=cfg.port,

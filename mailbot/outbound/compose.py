@@ -46,7 +46,8 @@ def recipients(app, db, state: State | None, role: Role) -> Recipients:
     return Recipients(tuple(merchant["emails"]), merchant["locale"])
 
 
-def context(app, db, state: State | None, mail: Mail, to: Role) -> dict:
+def context(app, db, state: State | None, mail: Mail, to: Role, now: datetime | None = None,
+            pending=()) -> dict:
     """Everything a template may show; templates hold no logic beyond showing it."""
     ctx = {"data": mail.data, "bot": app.config.bot, "role": str(to), "actions": (),
            "links": {}, "order": None, "case": None, "protection": None}
@@ -65,18 +66,40 @@ def context(app, db, state: State | None, mail: Mail, to: Role) -> dict:
         links={str(a): app.signer.address(Token(str(to), order.id, a)) for a in actions},
     )
     if to is Role.OPERATOR and state.case is not None:
-        ctx["timeline"] = records.timeline(db, order.id)
+        # The case file: what is stored, plus what the change being planned will add.
+        ctx["timeline"] = records.timeline(db, order.id) + [
+            {"at": now, "actor": e.actor, "kind": e.kind, "text": e.text,
+             "attachments": list(e.attachments)} for e in pending]
     return ctx
 
 
-def compose(app, db, state: State | None, mail: Mail, now: datetime,
-            extra: dict | None = None) -> None:
+@dataclass(frozen=True)
+class Outgoing:
+    """A mail ready for the outbox: its exact bytes and what the outbox row records."""
+
+    message_id: str
+    order_id: int | None
+    role: str
+    template: str
+    recipients: tuple[str, ...]
+    raw: bytes
+
+
+def compose(app, db, state: State | None, mail: Mail, now: datetime) -> None:
     """Renders ``mail`` and queues it; call inside the transaction of the change that causes it."""
+    outgoing = prepare(app, db, state, mail, now)
+    if outgoing is not None:
+        outbox.enqueue(db, outgoing, now)
+
+
+def prepare(app, db, state: State | None, mail: Mail, now: datetime,
+            pending=()) -> Outgoing | None:
+    """Renders ``mail`` into bytes. It only reads, so it can run before the write lock is taken;
+    ``pending`` are the timeline entries of the change that causes the mail."""
     rcpt = recipients(app, db, state, mail.to)
     if not rcpt.addresses:
-        return
-    ctx = context(app, db, state, mail, mail.to)
-    ctx.update(extra or {})
+        return None
+    ctx = context(app, db, state, mail, mail.to, now, pending)
     rendered = app.renderer.render(mail.template, rcpt.locale, ctx)
     order_id = state.order.id if state else None
     reply_to = app.config.bot.sender if state is None else \
@@ -85,8 +108,7 @@ def compose(app, db, state: State | None, mail: Mail, now: datetime,
     thread = outbox.thread(db, order_id, mail.to) if order_id else []
     message_id = make_msgid(domain=app.config.bot.domain)
     raw = build(app, rendered, rcpt, reply_to, message_id, thread, now, documents)
-    outbox.enqueue(db, message_id=message_id, order_id=order_id, role=str(mail.to),
-                   template=mail.template, recipients=rcpt.addresses, raw=raw, now=now)
+    return Outgoing(message_id, order_id, str(mail.to), mail.template, rcpt.addresses, raw)
 
 
 def build(app, rendered: Rendered, rcpt: Recipients, reply_to: str, message_id: str,

@@ -17,12 +17,13 @@ FIRST_RETRY_SECONDS = 30
 MAX_RETRY_SECONDS = 3600
 
 
-def enqueue(db, *, message_id: str, order_id: int | None, role: str, template: str,
-            recipients, raw: bytes, now: datetime) -> int:
+def enqueue(db, mail, now: datetime) -> int:
+    """Queues a composed mail (``compose.Outgoing``)."""
     cur = db.execute(
         "INSERT INTO outbox (message_id, order_id, role, template, recipients, raw, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [message_id, order_id, role, template, json.dumps(list(recipients)), raw, iso(now)])
+        [mail.message_id, mail.order_id, mail.role, mail.template,
+         json.dumps(list(mail.recipients)), mail.raw, iso(now)])
     return cur.lastrowid
 
 

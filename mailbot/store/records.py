@@ -8,7 +8,7 @@ state back, rewrites the order's timers from it and appends its timeline entries
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -128,8 +128,8 @@ def _load_case(db, order_id: int) -> Case | None:
     )
 
 
-def save(db, state: State, tz: ZoneInfo) -> State:
-    """Writes protection and case; returns the state with the case's id filled in."""
+def save(db, state: State, tz: ZoneInfo) -> None:
+    """Writes protection and case, and rewrites the order's timers from them."""
     p, order_id = state.protection, state.order.id
     db.execute(
         "UPDATE orders SET state = ?, ends_at = ?, extended = ?, reminder_sent = ?, "
@@ -144,21 +144,19 @@ def save(db, state: State, tz: ZoneInfo) -> State:
                   iso(case.buyer_due), case.refund_choice,
                   None if case.refund_amount is None else str(case.refund_amount),
                   iso(case.closed_at)]
-        if case.id is None:
-            cur = db.execute(
-                "INSERT INTO cases (reason, state, variant, outcome, escalation_reason, "
-                "opened_at, merchant_due, nudged, buyer_due, refund_choice, refund_amount, "
-                "closed_at, order_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                values + [order_id])
-            state = replace(state, case=replace(case, id=cur.lastrowid))
-        else:
-            db.execute(
-                "UPDATE cases SET reason = ?, state = ?, variant = ?, outcome = ?, "
-                "escalation_reason = ?, opened_at = ?, merchant_due = ?, nudged = ?, "
-                "buyer_due = ?, refund_choice = ?, refund_amount = ?, closed_at = ? "
-                "WHERE id = ?", values + [case.id])
+        # One case per order, and it takes the order's id (service.plan).
+        db.execute(
+            "INSERT INTO cases (reason, state, variant, outcome, escalation_reason, "
+            "opened_at, merchant_due, nudged, buyer_due, refund_choice, refund_amount, "
+            "closed_at, order_id, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET reason = excluded.reason, state = excluded.state, "
+            "variant = excluded.variant, outcome = excluded.outcome, "
+            "escalation_reason = excluded.escalation_reason, opened_at = excluded.opened_at, "
+            "merchant_due = excluded.merchant_due, nudged = excluded.nudged, "
+            "buyer_due = excluded.buyer_due, refund_choice = excluded.refund_choice, "
+            "refund_amount = excluded.refund_amount, closed_at = excluded.closed_at",
+            values + [order_id, order_id])
     write_timers(db, state, tz)
-    return state
 
 
 def write_timers(db, state: State, tz: ZoneInfo) -> None:
