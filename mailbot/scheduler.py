@@ -84,7 +84,10 @@ def _process_main(config, stop) -> None:
     worker = IntakeWorker(app, lambda: scheduler.modify_job("deliver", next_run_time=utcnow()))
     scheduler.start()
     worker.start()
-    stop.wait()
+    listener_pid = os.getppid()
+    while not stop.wait(1):
+        if os.getppid() != listener_pid:
+            break  # the listener died without telling us: stop too, it will start a new one
     worker.stop()
     scheduler.shutdown(wait=True)
 

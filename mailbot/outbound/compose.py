@@ -20,7 +20,7 @@ from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, formataddr
 
 from ..core.decide import actions_for
 from ..core.effects import Mail
@@ -106,7 +106,9 @@ def prepare(app, db, state: State | None, mail: Mail, now: datetime,
         app.signer.address(Token(str(mail.to), order_id))
     documents = mail.data.get("attachments", ()) if isinstance(mail.data, dict) else ()
     thread = outbox.thread(db, order_id, mail.to) if order_id else []
-    message_id = make_msgid(domain=app.config.bot.domain)
+    # From the OS's random source: email.utils.make_msgid uses the random module, whose state
+    # a seeded library can replay.
+    message_id = f"<{secrets.token_hex(16)}@{app.config.bot.domain}>"
     raw = build(app, rendered, rcpt, reply_to, message_id, thread, now, documents)
     return Outgoing(message_id, order_id, str(mail.to), mail.template, rcpt.addresses, raw)
 
