@@ -69,9 +69,10 @@ def test_two_deliver_processes_never_send_a_mail_twice(app, tmp_path):
     assert queued >= 150
     env = dict(os.environ, MAILBOT_CONFIG=str(cli_config(app, tmp_path)))
     procs = [subprocess.Popen([str(MAILBOT), "deliver"], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL) for _ in range(2)]
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
     for p in procs:
-        assert p.wait(timeout=120) == 0
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err[-2000:]
     ids = Counter()
     for path in (Path(app.config.relay.maildir) / "new").iterdir():
         with path.open("rb") as fh:

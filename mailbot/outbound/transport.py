@@ -25,7 +25,11 @@ class MaildirTransport:
         self.path = Path(path)
 
     def __enter__(self):
-        self._box = mailbox.Maildir(str(self.path), create=True)
+        # Created here with exist_ok: mailbox.Maildir(create=True) fails when two delivery
+        # processes create the folder at the same moment.
+        for sub in ("tmp", "new", "cur"):
+            (self.path / sub).mkdir(parents=True, exist_ok=True)
+        self._box = mailbox.Maildir(str(self.path), create=False)
         return self
 
     def __exit__(self, *exc):
