@@ -173,3 +173,21 @@ def test_smtputf8_sender_is_accepted(box):
                       mail_options=["SMTPUTF8"])
     box.wait_processed(1)
     assert box.last_disposition() == "unmatched"
+
+
+def test_a_thousand_attachments_keep_ten_and_name_the_rest(box):
+    from email.message import EmailMessage
+    reminders(box)
+    msg = EmailMessage()
+    msg["From"], msg["To"] = BUYER_NL, address(box, "buyer", action="not_received")
+    msg["Subject"], msg["Message-ID"] = "bijlagen", "<thousand@buyer.example>"
+    msg.set_content("Zie bijlagen.")
+    for i in range(1000):
+        msg.add_attachment(f"doc {i}".encode(), maintype="application", subtype="pdf",
+                           filename=f"doc{i}.pdf")
+    box.send(msg, BUYER_NL, [msg["To"]])
+    assert box.last_disposition() == "applied"
+    opened = [e for e in case(box)["timeline"] if e["kind"] == "case.opened"][0]
+    assert len(opened["attachments"]) == 10
+    refused = [m for m in to(box.deliver(), BUYER_NL) if "doc999.pdf" in text(m)]
+    assert refused
