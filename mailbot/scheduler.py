@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from datetime import datetime, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -28,6 +29,7 @@ DELIVERY_SECONDS = 2
 TICK_SECONDS = 60
 STOP_SECONDS = 10
 POLL_SECONDS = 0.02
+RETRY_SECONDS = 60  # a mail whose processing failed waits this long before the next try
 
 
 def utcnow() -> datetime:
@@ -51,9 +53,14 @@ class IntakeWorker(threading.Thread):
         self._woken.set()
 
     def run(self):
+        failed: dict[int, float] = {}  # inbox id -> when to try again
         while not self._stopping.is_set():
             self._woken.clear()
-            if jobs.process_inbox(self.app, utcnow):
+            now = time.monotonic()
+            skip = {i for i, at in failed.items() if at > now}
+            done, errors = jobs.process_inbox(self.app, utcnow, skip)
+            failed.update((i, now + RETRY_SECONDS) for i in errors)
+            if done:
                 self.after_batch()
             else:
                 self._woken.wait(self.poll_seconds)

@@ -58,6 +58,24 @@ def make_config(tmp_path: Path, **sections) -> config_mod.Config:
     return config_mod.from_dict(data)
 
 
+def config_file(app, tmp_path: Path) -> Path:
+    """The app's settings as a TOML file, for the ``mailbot`` command in tests."""
+    cfg = app.config
+    path = tmp_path / "mailbot.toml"
+    path.write_text(f"""
+[bot]
+domain = "{cfg.bot.domain}"
+[relay]
+maildir = "{cfg.relay.maildir}"
+[storage]
+database = "{cfg.storage.database}"
+attachments = "{cfg.storage.attachments}"
+[operators]
+addresses = {list(cfg.operators.addresses)!r}
+""".replace("'", '"'))
+    return path
+
+
 @pytest.fixture
 def app(tmp_path):
     application = wiring.build(make_config(tmp_path))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import ORDER_DATE
+from conftest import ORDER_DATE, config_file
 from mailbot import imports, jobs, service
 from mailbot.core.events import BuyerAction, MerchantDecision
 from mailbot.core.model import Action, RefundChoice
@@ -41,21 +41,6 @@ def test_sigkill_under_load_loses_nothing_and_applies_nothing_twice(tmp_path):
     assert result["outbox_mails"] == 2 * 60
 
 
-def cli_config(app, tmp_path) -> Path:
-    cfg = app.config
-    path = tmp_path / "faults.toml"
-    path.write_text(f"""
-[bot]
-domain = "{cfg.bot.domain}"
-[relay]
-maildir = "{cfg.relay.maildir}"
-[storage]
-database = "{cfg.storage.database}"
-attachments = "{cfg.storage.attachments}"
-""")
-    return path
-
-
 def test_two_deliver_processes_never_send_a_mail_twice(app, tmp_path):
     db = app.db()
     records.upsert_merchant(db, "bulk", "Bulk", ["m@bulk.example"], "nl")
@@ -67,7 +52,7 @@ def test_two_deliver_processes_never_send_a_mail_twice(app, tmp_path):
     jobs.tick(app, now())
     queued = db.execute("SELECT count(*) FROM outbox WHERE status = 'queued'").fetchone()[0]
     assert queued >= 150
-    env = dict(os.environ, MAILBOT_CONFIG=str(cli_config(app, tmp_path)))
+    env = dict(os.environ, MAILBOT_CONFIG=str(config_file(app, tmp_path)))
     procs = [subprocess.Popen([str(MAILBOT), "deliver"], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
     for p in procs:
@@ -82,7 +67,7 @@ def test_two_deliver_processes_never_send_a_mail_twice(app, tmp_path):
 
 
 def test_two_ticks_at_once_apply_each_timer_once(app, tmp_path):
-    env = dict(os.environ, MAILBOT_CONFIG=str(cli_config(app, tmp_path)))
+    env = dict(os.environ, MAILBOT_CONFIG=str(config_file(app, tmp_path)))
     stamp = now().isoformat()
     procs = [subprocess.Popen([str(MAILBOT), "tick", "--now", stamp], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

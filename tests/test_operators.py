@@ -7,33 +7,16 @@ import json
 import logging
 from datetime import timedelta
 
-from conftest import OPERATOR, click, only, reply, text
+from conftest import OPERATOR, click, config_file, only, reply, text
 from mailbot import cli, digest
 from test_case_by_mail import case, open_case
 from test_protection_by_mail import BUYER_NL, MERCHANT_NL, now
 
 
-def write_config(box, tmp_path):
-    cfg = box.app.config
-    path = tmp_path / "cli.toml"
-    path.write_text(f"""
-[bot]
-domain = "{cfg.bot.domain}"
-[relay]
-maildir = "{cfg.relay.maildir}"
-[storage]
-database = "{cfg.storage.database}"
-attachments = "{cfg.storage.attachments}"
-[operators]
-addresses = ["{OPERATOR}"]
-""")
-    return str(path)
-
-
 def test_cli_lists_decides_and_refuses_bad_input(box, tmp_path, capsys):
     _, merchant = open_case(box, "no_refund")
     click(box, merchant, "refund_none", MERCHANT_NL, body="Terugbetaling: nee\nToelichting: Nee.")
-    config = write_config(box, tmp_path)
+    config = str(config_file(box.app, tmp_path))
     case_id = case(box)["id"]
     capsys.readouterr()
     assert cli.main(["--config", config, "cases", "--state", "escalated", "--json"]) == 0
@@ -59,7 +42,7 @@ def test_cli_lists_decides_and_refuses_bad_input(box, tmp_path, capsys):
 
 def test_insolvency_by_command(box, tmp_path, capsys):
     open_case(box)
-    config = write_config(box, tmp_path)
+    config = str(config_file(box.app, tmp_path))
     assert cli.main(["--config", config, "merchant", "shop-nl", "insolvent"]) == 0
     assert "1 open case(s) escalated" in capsys.readouterr().out
     assert case(box)["escalation_reason"] == "merchant_insolvent"
