@@ -196,8 +196,6 @@ def stage_costs(app, raw: bytes, order_id: int, now) -> dict:
     from mailbot.inbound.parse import parse
     from mailbot.inbound.reply import new_text
     from mailbot.outbound import compose as compose_mod
-    from mailbot.core.effects import Mail
-    from mailbot.core.model import Role
     from dataclasses import replace
     from mailbot.core.model import ProtectionState
     db = app.db()

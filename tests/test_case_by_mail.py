@@ -3,13 +3,13 @@ deadlines moved with ``tick``, escalation and the operators' decisions by mail a
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
-from conftest import OPERATOR, actions, click, only, reply, text, to
+from conftest import OPERATOR, actions, click, config_file, only, reply, text, to
 from mailbot import cli, jobs
-from test_protection_by_mail import BUYER_FR, BUYER_NL, MERCHANT_NL, now, reminders, status
+from test_protection_by_mail import BUYER_NL, MERCHANT_NL, now, reminders, status
 
 
 def open_case(box, action="not_received"):
@@ -141,7 +141,7 @@ def test_messages_without_action_are_relayed(box):
     assert case(box)["state"] == "awaiting_merchant"
 
 
-def test_operator_decides_by_mail_and_by_command(box, capsys):
+def test_operator_decides_by_mail_and_by_command(box, tmp_path, capsys):
     _, merchant = open_case(box, "no_refund")
     click(box, merchant, "refund_none", MERCHANT_NL,
           body="Terugbetaling: nee\nToelichting: Nee.")
@@ -154,16 +154,12 @@ def test_operator_decides_by_mail_and_by_command(box, capsys):
     assert "We vergoeden het bedrag." in text(only(mails, BUYER_NL))
     assert (case(box)["state"], case(box)["outcome"]) == ("closed", "compensated")
     # The command line refuses a decision on a closed case, with a one-line reason.
-    config = box.app.config
-    assert cli.COMMANDS  # the command table exists
-    c = case(box)
-    from mailbot import service
-    from mailbot.core.events import OperatorDecide
-    from mailbot.core.model import Outcome
-    from mailbot.store import records
-    result = service.handle(box.app, records.order_of_case(box.app.db(), c["id"]),
-                            OperatorDecide(Outcome.CLAIM_REJECTED, "x"), now())
-    assert str(result.result) == "not_open"
+    capsys.readouterr()
+    config = str(config_file(box.app, tmp_path))
+    assert cli.main(["--config", config, "case", str(case(box)["id"]), "decide",
+                     "claim_rejected", "--message", "te laat"]) == 2
+    assert "is closed" in capsys.readouterr().err
+    assert case(box)["outcome"] == "compensated"
 
 
 def test_insolvent_merchant_escalates_open_cases(box, tmp_path, capsys):
@@ -177,3 +173,17 @@ def test_insolvent_merchant_escalates_open_cases(box, tmp_path, capsys):
         service.handle(box.app, order_id, MerchantInsolvent(), now())
     assert case(box)["escalation_reason"] == "merchant_insolvent"
     assert to(box.deliver(), OPERATOR)
+
+
+def test_free_text_disputes_a_decision_only_when_unambiguous(box):
+    _, merchant = open_case(box)
+    click(box, merchant, "refund_full", MERCHANT_NL,
+          body="Terugbetaling: ja\nBedrag: 49,95\nToelichting: komt eraan")
+    decision = only(box.deliver(), BUYER_NL)
+    reply(box, decision, BUYER_NL, "Bedankt, ik wacht nog even af.")
+    answer = only(box.deliver(), BUYER_NL)
+    assert case(box)["state"] == "awaiting_buyer"  # no intent: stored, relayed, nothing else
+    assert set(actions(answer)) == {"refund_received", "refund_not_received"}
+    reply(box, decision, BUYER_NL, "Ik heb het geld nog steeds niet terug ontvangen.")
+    assert (case(box)["state"], case(box)["escalation_reason"]) == ("escalated",
+                                                                   "buyer_disputes")

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from .deadlines import BUYER_REACTION_DAYS, MERCHANT_ANSWER_DAYS, MERCHANT_NUDGE_DAYS, add_days
+from .deadlines import BUYER_REACTION_DAYS, MERCHANT_ANSWER_DAYS, add_days
 from .effects import Decision, Entry, Mail, Result
 from .events import (
     BuyerAction, Event, MerchantDecision, MerchantInsolvent, OperatorDecide, OperatorRequest,

@@ -14,14 +14,14 @@ from ..core.model import Action
 _PHRASES = {
     Action.NOT_RECEIVED: (
         r"(bestelling|pakket|order|artikel)\w* (is )?(nooit |nog (steeds )?)?niet (ontvangen|aangekomen|geleverd)",
-        r"niet ontvangen", r"nooit (ontvangen|aangekomen|geleverd)",
+        r"niet (terug )?ontvangen", r"nooit (ontvangen|aangekomen|geleverd)",
         r"(not|never) (been )?(received|arrived|delivered)", r"didn'?t (receive|arrive|get)",
         r"(pas|jamais) (reçu|recu|arrivée?|livrée?)",
         r"(non (ho )?(mai )?ricevut[oa]|mai arrivat[oa]|non (è|e) (mai )?arrivat[oa]|non consegnat[oa])",
         r"nicht (erhalten|angekommen|geliefert)|nie angekommen",
     ),
     Action.NO_REFUND: (
-        r"geen (geld|terugbetaling|terugstorting)", r"geld (nog )?niet terug",
+        r"geen (geld|terugbetaling|terugstorting)", r"geld .{0,20}niet terug",
         r"no refund|not (been )?refunded|refund (has )?not",
         r"pas (été |ete )?rembours|aucun remboursement",
         r"(nessun|nessuno) rimborso|non (sono stat[oa] |ho ricevuto il )?rimborsat",
@@ -33,6 +33,10 @@ _PHRASES = {
         r"nicht einverstanden",
     ),
 }
+# After the shop's answer the same words dispute it: "not received" / "no refund" now mean the
+# refund did not arrive, and "I disagree" rejects a partial refund.
+_PHRASES[Action.REFUND_NOT_RECEIVED] = _PHRASES[Action.NOT_RECEIVED] + _PHRASES[Action.NO_REFUND]
+_PHRASES[Action.REJECT_PARTIAL] = _PHRASES[Action.DISAGREE]
 _COMPILED = {action: re.compile("|".join(f"(?:{p})" for p in phrases), re.I)
              for action, phrases in _PHRASES.items()}
 
