@@ -90,7 +90,7 @@ def crash_run(messages: int, kills: int, seed: int, folder: Path | None = None) 
     for t in threads:
         t.join()
     # Let the last serve process and deliver everything, then stop it cleanly.
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 180  # a mail claimed by a killed process waits 60 s
     while time.monotonic() < deadline:
         pending = db.execute("SELECT count(*) FROM inbox WHERE processed_at IS NULL").fetchone()[0]
         queued = db.execute("SELECT count(*) FROM outbox WHERE status = 'queued'").fetchone()[0]

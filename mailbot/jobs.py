@@ -71,12 +71,11 @@ def deliver(app, now: datetime) -> dict:
     db = app.db()
     counts = {"sent": 0, "retry": 0, "dead": 0}
     with open_transport(app.config) as transport:
-        while True:
-            rows = outbox.claim(db, now)
-            if not rows:
-                break
-            for row in rows:
-                counts[_send(app, db, transport, row, now)] += 1
+        while ids := outbox.due(db, now):
+            for row_id in ids:
+                row = outbox.claim(db, row_id, now)
+                if row is not None:
+                    counts[_send(app, db, transport, row, now)] += 1
     return counts
 
 

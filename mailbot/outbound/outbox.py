@@ -1,8 +1,8 @@
 """The outbox table: mails queued with the change that caused them, claimed and sent later.
 
-A row is claimed atomically (an UPDATE that succeeds for one process only) before it is sent, so
-two delivery loops never send one mail twice; a claim expires, so a mail claimed by a process that
-died is sent by the next one. Failed attempts back off exponentially until the retry period ends.
+A row is claimed atomically (an UPDATE that succeeds for one process only) right before it is
+sent, so two delivery loops never send one mail twice; a claim expires, so a mail claimed by a
+process that died is sent by the next one. Failed attempts back off exponentially until the retry period ends.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from ..store.records import iso
 
-CLAIM_SECONDS = 120
+CLAIM_SECONDS = 60
 FIRST_RETRY_SECONDS = 30
 MAX_RETRY_SECONDS = 3600
 
@@ -45,23 +45,27 @@ def find_message(db, message_ids: list[str]) -> tuple[int, str] | None:
     return (row[0], row[1]) if row else None
 
 
-def claim(db, now: datetime, limit: int = 100) -> list[dict]:
-    """Claims up to ``limit`` due rows for this process; returns them."""
-    due = [r[0] for r in db.execute(
+def due(db, now: datetime, limit: int = 100) -> list[int]:
+    """Ids of the rows due for a delivery attempt and not claimed by a live process."""
+    return [r[0] for r in db.execute(
         "SELECT id FROM outbox WHERE status = 'queued' "
         "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
         "AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY id LIMIT ?",
         [iso(now), iso(now), limit]).fetchall()]
-    until = iso(now + timedelta(seconds=CLAIM_SECONDS))
-    claimed = []
-    for row_id in due:
-        cur = db.execute(
-            "UPDATE outbox SET claimed_until = ? WHERE id = ? AND status = 'queued' "
-            "AND (claimed_until IS NULL OR claimed_until <= ?)", [until, row_id, iso(now)])
-        if cur.rowcount:
-            claimed.extend(db.query("SELECT id, message_id, recipients, raw, attempts, template, "
-                                    "created_at FROM outbox WHERE id = ?", [row_id]))
-    return claimed
+
+
+def claim(db, row_id: int, now: datetime) -> dict | None:
+    """Claims one row for this process right before sending it; None if another process has it.
+    The claim outlives one SMTP exchange (smtplib's timeout is 30 s); a process that dies
+    holding it only delays that mail until the claim expires."""
+    cur = db.execute(
+        "UPDATE outbox SET claimed_until = ? WHERE id = ? AND status = 'queued' "
+        "AND (claimed_until IS NULL OR claimed_until <= ?)",
+        [iso(now + timedelta(seconds=CLAIM_SECONDS)), row_id, iso(now)])
+    if not cur.rowcount:
+        return None
+    return next(iter(db.query("SELECT id, message_id, recipients, raw, attempts, template, "
+                              "created_at FROM outbox WHERE id = ?", [row_id])))
 
 
 def mark_sent(db, row_id: int, now: datetime) -> None:
