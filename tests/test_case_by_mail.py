@@ -187,3 +187,12 @@ def test_free_text_disputes_a_decision_only_when_unambiguous(box):
     reply(box, decision, BUYER_NL, "Ik heb het geld nog steeds niet terug ontvangen.")
     assert (case(box)["state"], case(box)["escalation_reason"]) == ("escalated",
                                                                    "buyer_disputes")
+
+
+def test_link_with_a_plain_sentence_is_a_decision_with_that_explanation(box):
+    _, merchant = open_case(box)
+    click(box, merchant, "refund_full", MERCHANT_NL, body="Excuses, we betalen alles terug.")
+    c = case(box)
+    assert (c["state"], c["variant"], c["refund"]["amount"]) == ("awaiting_buyer", "A", "49.95")
+    decision = [e for e in c["timeline"] if e["kind"] == "merchant.decision"][0]
+    assert decision["text"] == "Excuses, we betalen alles terug."

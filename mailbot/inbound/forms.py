@@ -40,7 +40,11 @@ class DecisionForm:
 
 
 def read_decision(text: str) -> DecisionForm:
+    """The form's fields. With no explanation under its label, the merchant's own lines around
+    the form are the explanation (a merchant who clicks "full refund" and writes a sentence has
+    explained the decision)."""
     fields: dict[str, list[str]] = {}
+    free: list[str] = []
     current = None
     for line in text.split("\n"):
         match = _LINE.match(line)
@@ -50,9 +54,11 @@ def read_decision(text: str) -> DecisionForm:
             fields.setdefault(key, []).append(match.group(2).strip())
         elif current == "message":
             fields["message"].append(line.rstrip())
+        else:
+            free.append(line.rstrip())
     choice = _choice(" ".join(fields.get("refund", [])).strip())
     amount = " ".join(fields.get("amount", [])).strip() or None
-    message = "\n".join(fields.get("message", [])).strip()
+    message = "\n".join(fields.get("message", [])).strip() or "\n".join(free).strip()
     return DecisionForm(choice, amount, message, len(fields))
 
 
