@@ -4,6 +4,9 @@ that finds its templates, a listener that refuses strangers, a relay transport, 
 from __future__ import annotations
 
 import ast
+import email
+import email.policy
+import json
 import os
 import signal
 import smtplib
@@ -12,15 +15,17 @@ import sys
 import time
 import tomllib
 from dataclasses import fields
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
+from bs4 import BeautifulSoup
 
-from conftest import free_port, make_config
+from conftest import ORDER_DATE, free_port, make_config
 from mailbot import config as config_mod
-from mailbot import wiring
+from mailbot import jobs, wiring
 from mailbot.outbound.transport import PermanentError, SmtpTransport, TemporaryError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,7 +184,6 @@ def test_smtp_relay_transport(answer, error):
 
 
 def test_relay_down_retries_then_delivers(tmp_path, app):
-    from mailbot import jobs
     port = free_port()
     relay_app = wiring.build(make_config(tmp_path, relay={"transport": "smtp", "port": port}))
     now = datetime.now(timezone.utc)
@@ -189,8 +193,49 @@ def test_relay_down_retries_then_delivers(tmp_path, app):
     server = Controller(sink, hostname="127.0.0.1", port=port)
     server.start()
     try:
-        from datetime import timedelta
         assert jobs.deliver(relay_app, now + timedelta(minutes=5))["sent"] == 3
     finally:
         server.stop()
     assert all(m[0].startswith("bot+") for m in sink.messages)  # VERP return path
+
+
+def test_serve_processes_and_delivers_by_itself(tmp_path):
+    """The black-box path: serve on a config, a click over SMTP, the mails in the Maildir."""
+    port = free_port()
+    config = write_config(tmp_path, port)
+    (tmp_path / "m.csv").write_text("id,name,emails,locale\ns1,Shop,s@x.example,fr\n")
+    (tmp_path / "o.csv").write_text(
+        "shop_id,order_number,order_date,amount,currency,buyer_email,buyer_locale,plan\n"
+        f"s1,7,{ORDER_DATE},25.00,EUR,b@x.example,fr,plus\n")
+    assert run(["import", "merchants", "m.csv"], tmp_path, config).returncode == 0
+    assert run(["import", "orders", "o.csv"], tmp_path, config).returncode == 0
+    env = dict(os.environ, MAILBOT_CONFIG=str(config))
+    proc = subprocess.Popen([str(MAILBOT), "serve"], cwd=tmp_path, env=env,
+                            stderr=subprocess.DEVNULL)
+    maildir = tmp_path / "sent" / "new"
+
+    def mails(count):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            found = sorted(maildir.glob("*")) if maildir.exists() else []
+            if len(found) >= count:
+                return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+                        for p in found]
+            time.sleep(0.1)
+        raise AssertionError(f"fewer than {count} mails delivered")
+
+    try:
+        reminder = mails(1)[0]  # serve ticks at start: the reminder is due
+        soup = BeautifulSoup(reminder.get_body(("html",)).get_content(), "html.parser")
+        href = soup.find("a", attrs={"data-action": "not_received"})["href"]
+        address = unquote(urlsplit(href).path)
+        with smtplib.SMTP("127.0.0.1", port) as smtp:
+            smtp.sendmail("b@x.example", [address],
+                          f"From: b@x.example\r\nTo: {address}\r\nSubject: x\r\n"
+                          "Message-ID: <e2e@x.example>\r\n\r\nRien reçu.\r\n".encode())
+        assert len(mails(3)) == 3  # the buyer's acknowledgement and the merchant's case mail
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
+    status = run(["status", "s1", "7", "--json"], tmp_path, config)
+    assert json.loads(status.stdout)["case"]["state"] == "awaiting_merchant"
