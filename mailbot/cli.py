@@ -70,16 +70,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def _now(text: str | None) -> datetime:
+def _now(text: str | None, tz) -> datetime:
+    """``--now``: an ISO-8601 time; without an offset it is read in the configured zone."""
     if not text:
         return datetime.now(timezone.utc)
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(f"--now: not an ISO-8601 time: {text!r}") from None
-    if value.tzinfo is None:
-        raise UsageError(f"--now: give a UTC offset, e.g. {text}+01:00")
-    return value
+    return value if value.tzinfo is not None else value.replace(tzinfo=tz)
 
 
 def _serve(app, args):
@@ -101,7 +100,7 @@ def _import(app, args):
 
 
 def _tick(app, args):
-    print(f"timers applied: {jobs.tick(app, _now(args.now))}")
+    print(f"timers applied: {jobs.tick(app, _now(args.now, app.tz))}")
 
 
 def _deliver(app, args):
@@ -197,14 +196,23 @@ def _merchant(app, args):
 
 
 _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
+_ISO_DURATION = re.compile(r"^p(?:(\d+)w)?(?:(\d+)d)?(?:t(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?)?$")
+
+
+def _duration(text: str) -> timedelta:
+    """``24h``, ``7d``, ``90m``, ``2w`` or an ISO-8601 duration such as ``P1D`` or ``PT12H``."""
+    text = text.strip().lower()
+    if match := _DURATION.match(text):
+        unit = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[match.group(2)]
+        return timedelta(**{unit: int(match.group(1))})
+    if (match := _ISO_DURATION.match(text)) and text not in ("p", "pt"):
+        w, d, h, m, s = (int(g or 0) for g in match.groups())
+        return timedelta(weeks=w, days=d, hours=h, minutes=m, seconds=s)
+    raise UsageError(f"--since: not a duration like 24h, 7d, 90m or P1D: {text!r}")
 
 
 def _digest(app, args):
-    match = _DURATION.match(args.since.strip().lower())
-    if not match:
-        raise UsageError(f"--since: not a duration like 24h, 7d or 90m: {args.since!r}")
-    unit = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}[match.group(2)]
-    since = timedelta(**{unit: int(match.group(1))})
+    since = _duration(args.since)
     now = datetime.now(timezone.utc)
     print(digest.text(app, now, since), end="")
     if args.send:

@@ -38,6 +38,10 @@ def test_cli_lists_decides_and_refuses_bad_input(box, tmp_path, capsys):
     assert "retourlabel" in text([m for m in mails if MERCHANT_NL in m["To"]][-2])
     assert cli.main(["--config", config, "case", "999", "--json"]) == 2
     assert cli.main(["--config", config, "tick", "--now", "yesterday"]) == 2
+    # Without an offset, --now is read in the configured zone; durations may be ISO-8601.
+    assert cli.main(["--config", config, "tick", "--now", "2020-01-01T00:00:00"]) == 0
+    assert cli.main(["--config", config, "digest", "--since", "P1D"]) == 0
+    assert cli.main(["--config", config, "digest", "--since", "soon"]) == 2
 
 
 def test_insolvency_by_command(box, tmp_path, capsys):

@@ -140,7 +140,7 @@ def _merchant_decided(state, event: MerchantDecision, now, tz):
                  actions=open_actions(state.case, Role.MERCHANT)),))
 
     if event.choice is RefundChoice.NO:
-        amount = Decimal("0")
+        amount = Decimal("0.00")
     case = replace(state.case, refund_choice=event.choice, refund_amount=amount)
     entry = Entry("merchant", "merchant.decision",
                   event.message, event.attachments)

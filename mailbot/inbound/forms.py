@@ -108,7 +108,7 @@ def parse_amount(text: str) -> Decimal | None:
         whole = whole.replace(sep, "")
     value = whole + ("." + cents if cents else "")
     try:
-        return Decimal(sign + value)
+        return Decimal(sign + value).quantize(Decimal("0.01"))  # "12,5" -> 12.50, as §9 spells it
     except InvalidOperation:
         return None
 
