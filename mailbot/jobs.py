@@ -44,10 +44,12 @@ def tick(app, now: datetime) -> int:
             # Decided and rendered before the write lock; written together, one disk sync.
             plans = [service.plan(app, o, TimerFired(TimerKind(k)), now) for o, k in chunk]
             with transaction(db):
-                for planned, (order_id, kind) in zip(plans, chunk):
+                for i, (planned, (order_id, kind)) in enumerate(zip(plans, chunk)):
                     if not service.apply(app, planned, now):
-                        service.apply(app, service.plan(
-                            app, order_id, TimerFired(TimerKind(kind)), now), now)
+                        plans[i] = service.plan(app, order_id, TimerFired(TimerKind(kind)), now)
+                        service.apply(app, plans[i], now)
+            for planned in plans:
+                service.log(planned)
 
 
 def process_inbox(app, now_fn, skip=frozenset()) -> tuple[int, list[int]]:

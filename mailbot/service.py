@@ -80,7 +80,6 @@ def apply(app, planned: Planned, now: datetime, inbox_id: int | None = None,
     if inbox_id is not None:
         inbox.finish(db, inbox_id, str(decision.result), now, order_id=order_id,
                      dedupe_key=dedupe_key, sender=sender)
-    _log(planned.before, decision.state, decision.result)
     return True
 
 
@@ -99,11 +98,14 @@ def handle(app, order_id: int, event: Event, now: datetime, *, notices: tuple = 
         with transaction(db):  # contended: plan under the lock, where nothing can move
             planned = plan(app, order_id, event, now, notices)
             apply(app, planned, now, **inbound)
+    log(planned)  # after the commit: the log never tells of a change that did not happen
     state = planned.decision.state
     return Outcome(planned.decision.result, state.case.id if state.case else None)
 
 
-def _log(before: State, after: State, result: Result) -> None:
+def log(planned: Planned) -> None:
+    """One structured line for an applied event."""
+    before, after, result = planned.before, planned.decision.state, planned.decision.result
     case = after.case
     if case is not None and (before.case is None or before.case.state != case.state):
         event_log(f"case.{case.state}", case_id=case.id, order_id=after.order.id,
