@@ -98,3 +98,15 @@ def test_one_log_line_per_event(box, caplog):
     lines = [r.getMessage() for r in caplog.records]
     assert any(line.startswith("case.escalated case_id=") and
                "reason=merchant_no_response" in line for line in lines)
+
+
+def test_operator_command_on_a_case_not_escalated_gets_help(box):
+    from test_protection_by_mail import reminders
+    reminder = only(reminders(box), BUYER_NL)
+    click(box, reminder, "other", BUYER_NL, body="Kan ik het adres nog wijzigen?")
+    forward = only(box.deliver(), OPERATOR)
+    reply(box, forward, OPERATOR, "decide compensated\nDat doen we.")
+    assert box.last_disposition() == "operator_help"
+    assert "decide compensated" in text(only(box.deliver(), OPERATOR))
+    from test_protection_by_mail import status
+    assert status(box.app, "shop-nl", "NL-1")["protection"]["state"] == "active"

@@ -17,7 +17,7 @@ from ..core.events import (
     BuyerAction, MerchantDecision, OperatorDecide, OperatorRequest, PartyMessage,
 )
 from ..core.decide import actions_for
-from ..core.model import ACTION_CHOICE, MERCHANT_ACTIONS, Outcome, Role
+from ..core.model import ACTION_CHOICE, MERCHANT_ACTIONS, CaseState, Outcome, Role
 from ..outbound import outbox
 from ..outbound.compose import compose
 from ..store import records
@@ -93,7 +93,9 @@ def _process(app, inbox_id: int, now: datetime) -> str:
         # SPEC §5: free text may open a case or dispute a decision when it is unambiguous.
         action = intent.detect(text, actions_for(state, role))
     event = _event(role, action, text, documents)
-    if event is None:
+    if role is Role.OPERATOR and (event is None or state.case is None
+                                  or state.case.state is not CaseState.ESCALATED):
+        # Operators act on escalated cases only; anything else gets the commands back.
         return _operator_help(app, inbox_id, state, key, mail.sender, now)
     notices = ()
     if refused and role is not Role.OPERATOR:
@@ -143,6 +145,8 @@ def _party_addresses(app, db, state, role: Role) -> set[str]:
 
 
 def _finish(app, inbox_id, disposition, now, **fields) -> str:
+    if disposition not in DISPOSITIONS:
+        raise ValueError(f"unknown disposition {disposition!r}")
     db = app.db()
     with transaction(db):
         inbox.finish(db, inbox_id, disposition, now, **fields)
