@@ -8,9 +8,9 @@ import logging
 from datetime import timedelta
 
 from conftest import OPERATOR, click, config_file, only, reply, text
-from mailbot import cli, digest
+from mailbot import cli, digest, jobs
 from test_case_by_mail import case, open_case
-from test_protection_by_mail import BUYER_NL, MERCHANT_NL, now
+from test_protection_by_mail import BUYER_NL, MERCHANT_NL, now, reminders, status
 
 
 def test_cli_lists_decides_and_refuses_bad_input(box, tmp_path, capsys):
@@ -93,7 +93,6 @@ def test_mails_to_one_party_form_one_thread(box):
 def test_one_log_line_per_event(box, caplog):
     caplog.set_level(logging.INFO, logger="mailbot")
     open_case(box)
-    from mailbot import jobs
     jobs.tick(box.app, now() + timedelta(days=5, minutes=1))
     lines = [r.getMessage() for r in caplog.records]
     assert any(line.startswith("case.escalated case_id=") and
@@ -101,12 +100,10 @@ def test_one_log_line_per_event(box, caplog):
 
 
 def test_operator_command_on_a_case_not_escalated_gets_help(box):
-    from test_protection_by_mail import reminders
     reminder = only(reminders(box), BUYER_NL)
     click(box, reminder, "other", BUYER_NL, body="Kan ik het adres nog wijzigen?")
     forward = only(box.deliver(), OPERATOR)
     reply(box, forward, OPERATOR, "decide compensated\nDat doen we.")
     assert box.last_disposition() == "operator_help"
     assert "decide compensated" in text(only(box.deliver(), OPERATOR))
-    from test_protection_by_mail import status
     assert status(box.app, "shop-nl", "NL-1")["protection"]["state"] == "active"
