@@ -191,3 +191,12 @@ def test_a_thousand_attachments_keep_ten_and_name_the_rest(box):
     assert len(opened["attachments"]) == 10
     refused = [m for m in to(box.deliver(), BUYER_NL) if "doc999.pdf" in text(m)]
     assert refused
+
+
+def test_forged_mail_cannot_flood_the_real_party_with_confirmations(box):
+    reminder = only(reminders(box), BUYER_NL)
+    for _ in range(6):
+        click(box, reminder, "all_fine", "forger@evil.example")
+    assert box.last_disposition() == "sender_mismatch"
+    assert len(to(box.deliver(), BUYER_NL)) == 3
+    assert status(box.app, "shop-nl", "NL-1")["protection"]["state"] == "active"

@@ -31,6 +31,8 @@ from .. import service
 
 log = logging.getLogger("mailbot.intake")
 
+CONFIRMATIONS_PER_HOUR = 3
+
 # Endings that are not a domain result (those are core.effects.Result values).
 DISPOSITIONS = {
     "unparseable": "the message could not be read at all",
@@ -172,10 +174,13 @@ def _bounce(app, inbox_id, row, key, now) -> str:
 def _hold(app, inbox_id, state, role, action, key, sender, now) -> str:
     """SPEC §5: the mail is kept, and only the registered address is asked to confirm."""
     db = app.db()
+    template = f"{role}.confirm_sender"
     with transaction(db):
         actions = (action,) if action is not None else tuple(actions_for(state, role))
-        if role is not Role.OPERATOR:
-            compose(app, db, state, Mail(role, f"{role}.confirm_sender", {}, actions=actions), now)
+        # A forger must not be able to flood the real party with requests to confirm.
+        asked = outbox.recent(db, state.order.id, template, now)
+        if role is not Role.OPERATOR and asked < CONFIRMATIONS_PER_HOUR:
+            compose(app, db, state, Mail(role, template, {}, actions=actions), now)
         inbox.finish(db, inbox_id, "sender_mismatch", now, order_id=state.order.id,
                      dedupe_key=key, sender=sender)
     event_log("inbound.sender_mismatch", inbox_id=inbox_id, order_id=state.order.id, role=role)

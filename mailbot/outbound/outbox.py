@@ -34,6 +34,13 @@ def thread(db, order_id: int, role: str) -> list[str]:
         [order_id, str(role)]).fetchall()]
 
 
+def recent(db, order_id: int, template: str, now: datetime, hours: int = 1) -> int:
+    """How many mails of ``template`` were queued for this order in the last ``hours``."""
+    return db.execute(
+        "SELECT count(*) FROM outbox WHERE order_id = ? AND template = ? AND created_at > ?",
+        [order_id, template, iso(now - timedelta(hours=hours))]).fetchone()[0]
+
+
 def find_message(db, message_ids: list[str]) -> tuple[int, str] | None:
     """(order_id, role) of the newest of our mails among ``message_ids``."""
     if not message_ids:
