@@ -57,8 +57,10 @@ def collect(db, now: datetime, since: timedelta) -> dict:
 def text(app, now: datetime, since: timedelta) -> str:
     db = app.db()
     mail = Mail(Role.OPERATOR, "operator.digest", collect(db, now, since))
-    return app.renderer.render(mail.template, app.config.operators.locale,
+    text = app.renderer.render(mail.template, app.config.operators.locale,
                                context(app, db, None, mail, Role.OPERATOR)).text
+    # In a terminal the mail's footer (below the RFC 3676 "-- " separator) has no place.
+    return text.split("\n-- \n")[0].rstrip() + "\n"
 
 
 def send(app, now: datetime, since: timedelta = timedelta(days=1)) -> None:

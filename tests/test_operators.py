@@ -107,3 +107,8 @@ def test_operator_command_on_a_case_not_escalated_gets_help(box):
     assert box.last_disposition() == "operator_help"
     assert "decide compensated" in text(only(box.deliver(), OPERATOR))
     assert status(box.app, "shop-nl", "NL-1")["protection"]["state"] == "active"
+
+
+def test_digest_in_a_terminal_has_no_mail_footer(box):
+    out = digest.text(box.app, now(), timedelta(days=1))
+    assert "Beschermingen per status" in out and "automatisch bericht" not in out
