@@ -217,10 +217,11 @@ def stage_costs(app, raw: bytes, order_id: int, now) -> dict:
     out["decide"] = timed(lambda: decide(state, event, now, app.tz))
     decision = decide(state, event, now, app.tz)
     mail = decision.mails[1]
-    ctx = compose_mod.context(app, db, decision.state, mail, mail.to)
+    merchant = records.merchant(db, decision.state.order.shop_id)
+    ctx = compose_mod.context(app, db, decision.state, mail, mail.to, merchant)
     out["render"] = timed(lambda: app.renderer.render(mail.template, "nl", ctx))
     rendered = app.renderer.render(mail.template, "nl", ctx)
-    rcpt = compose_mod.recipients(app, db, decision.state, mail.to)
+    rcpt = compose_mod.recipients(app, decision.state, mail.to, merchant)
     out["compose"] = timed(lambda: compose_mod.build(app, rendered, rcpt, "r@x", "<m@x>", [],
                                                      now))
 

@@ -37,24 +37,23 @@ class Recipients:
     locale: str
 
 
-def recipients(app, db, state: State | None, role: Role) -> Recipients:
+def recipients(app, state: State | None, role: Role, merchant: dict | None) -> Recipients:
     if role is Role.OPERATOR:
         return Recipients(app.config.operators.addresses, app.config.operators.locale)
     if role is Role.BUYER:
         return Recipients((state.order.buyer_email,), state.order.buyer_locale)
-    merchant = records.merchant(db, state.order.shop_id)
     return Recipients(tuple(merchant["emails"]), merchant["locale"])
 
 
-def context(app, db, state: State | None, mail: Mail, to: Role, now: datetime | None = None,
-            pending=()) -> dict:
-    """Everything a template may show; templates hold no logic beyond showing it."""
+def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict | None = None,
+            now: datetime | None = None, pending=()) -> dict:
+    """Everything a template may show; templates hold no logic beyond showing it.
+    ``merchant`` is the order's merchant row (None when there is no order)."""
     ctx = {"data": mail.data, "bot": app.config.bot, "role": str(to), "actions": (),
            "links": {}, "order": None, "case": None, "protection": None}
     if state is None:
         return ctx
     order = state.order
-    merchant = records.merchant(db, order.shop_id)
     actions = mail.actions or actions_for(state, to)
     ctx.update(
         order={"number": order.order_number, "date": order.order_date, "amount": order.amount,
@@ -96,10 +95,11 @@ def prepare(app, db, state: State | None, mail: Mail, now: datetime,
             pending=()) -> Outgoing | None:
     """Renders ``mail`` into bytes. It only reads, so it can run before the write lock is taken;
     ``pending`` are the timeline entries of the change that causes the mail."""
-    rcpt = recipients(app, db, state, mail.to)
+    merchant = records.merchant(db, state.order.shop_id) if state is not None else None
+    rcpt = recipients(app, state, mail.to, merchant)
     if not rcpt.addresses:
         return None
-    ctx = context(app, db, state, mail, mail.to, now, pending)
+    ctx = context(app, db, state, mail, mail.to, merchant, now, pending)
     rendered = app.renderer.render(mail.template, rcpt.locale, ctx)
     order_id = state.order.id if state else None
     reply_to = app.config.bot.sender if state is None else \
