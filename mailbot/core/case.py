@@ -91,9 +91,6 @@ def _not_open(state: State, event: Event) -> Decision:
     if isinstance(event, (OperatorDecide, OperatorRequest)):
         return Decision(state, Result.NOT_OPEN)
     asked = event.action if isinstance(event, BuyerAction) else "decision"
-    if isinstance(event, BuyerAction) and event.action is Action.OTHER and state.case.open:
-        # "Another request" during a case is a message on the case.
-        return _message(state, PartyMessage(Role.BUYER, event.text, event.attachments))
     return Decision(state, Result.NOT_OPEN, mails=(
         Mail(role, f"{role}.not_open", {"asked": asked, "state": state.case.state},
              actions=open_actions(state.case, role)),))
@@ -199,6 +196,11 @@ def _buyer_due(state, event, now, tz):
     return _close(state, Outcome.NO_REACTION, Entry("timer", "buyer.no_reaction"), now)
 
 
+def _other_request(state, event: BuyerAction, now, tz):
+    """"Another request" during a case is a message on the case."""
+    return _message(state, PartyMessage(Role.BUYER, event.text, event.attachments))
+
+
 def _late_decision(state, event: MerchantDecision, now, tz):
     """A decision after escalation is no longer the merchant's to take; it is evidence for the
     operators, so it is relayed to them like any other message."""
@@ -235,6 +237,9 @@ TRANSITIONS = {
     (AB, Action.ACCEPT): _variant_only((Variant.C,), _buyer_accepts),
     (AB, Action.DISAGREE): _variant_only((Variant.C,), _buyer_disputes),
     (AB, TimerKind.BUYER_DUE): _buyer_due,
+    (AM, Action.OTHER): _other_request,
+    (AB, Action.OTHER): _other_request,
+    (ESC, Action.OTHER): _other_request,
     (ESC, MerchantDecision): _late_decision,
     (ESC, OperatorRequest): _operator_request,
     (ESC, OperatorDecide): _operator_decide,

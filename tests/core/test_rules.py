@@ -139,6 +139,8 @@ CASE_ROWS = [
      Variant.A, ["buyer.case_escalated", "merchant.case_escalated", "operator.case_escalated"]),
     (with_case(CaseState.AWAITING_MERCHANT), PartyMessage(Role.BUYER, "foto"),
      "awaiting_merchant", None, ["buyer.message_received", "merchant.message_relayed"]),
+    (with_case(CaseState.AWAITING_MERCHANT), BuyerAction(A.OTHER, "nog iets"),
+     "awaiting_merchant", None, ["buyer.message_received", "merchant.message_relayed"]),
     (with_case(CaseState.ESCALATED), PartyMessage(Role.MERCHANT, "bewijs"), "escalated", None,
      ["merchant.message_received", "operator.message_relayed"]),
 ]
