@@ -7,9 +7,10 @@ an embedded mail (an Outlook header block, "-----Original Message-----"), delimi
 signature -- and one scan over the kinds decides what is new: text above an embedded mail, text
 below a leading quote block, or everything when the reply is written inline. A sign-off and the
 name below it go too. The approach follows Discourse's email_reply_trimmer; the rules and
-patterns here are our own. Every step is linear in the size of the mail: each line is matched
-by patterns without nested quantifiers, and only its first ``_LONGEST_HEADER`` characters are
-looked at, since no quote header or signature is longer.
+patterns here are our own. Every step is linear in the size of the mail, and bounded: each line
+is matched by patterns without nested quantifiers, lines longer than any quote header or
+signature (``_LONGEST_HEADER``) are text without a look, and only the first ``_MOST_LINES``
+lines (``_MOST_HTML`` characters of HTML) are read.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ class Kind(Enum):
 
 # No quote header or signature line is longer; longer lines are text without a look.
 _LONGEST_HEADER = 300
+# Nobody writes more as a reply: a mail is read up to here, so that the work per mail is bounded
+# (the whole mail stays stored for operators).
+_MOST_LINES = 5000
+_MOST_HTML = 1_000_000
 
 _WROTE = (r"wrote|schreef|het volgende geschreven|a écrit|a ecrit|schrieb|ha scritto|scrisse|"
           r"escribió|escribio|escreveu|skrev|napisał\(a\)|napisał|napisal|napsal|написал|"
@@ -296,7 +301,8 @@ def _without_sign_off(lines: list[str]) -> list[str]:
 
 
 def _lines(text: str) -> list[str]:
-    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    """The first ``_MOST_LINES`` lines of ``text``."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n", _MOST_LINES)[:_MOST_LINES]
 
 
 def new_text(text: str) -> str:
@@ -324,22 +330,27 @@ _QUOTED_HTML = (("class", "gmail_quote"), ("class", "gmail_signature"), ("class"
                 ("class", "moz-signature"), ("type", "cite"))
 # Outlook puts the quoted mail after its header block, in siblings of the same parent.
 _OUTLOOK_SPLIT = etree.XPath("//*[@id='divRplyFwdMsg' or @id='appendonsend']")
+_OUTLOOK_IDS = re.compile("divRplyFwdMsg|appendonsend")
 # A line break to keep while the white space of the text is collapsed (a private-use character).
 _BREAK = "\ue000"
 # The visible text, in C (libxslt): quoted blocks, scripts and styles give nothing; <br> and the
 # end of a block give a line break; in <pre> the line breaks are kept.
+_HIDDEN = "script|style|head|title|blockquote"
+_BLOCKS = "p|div|li|tr|h1|h2|h3|h4|pre"
 _TEXT = etree.XSLT(etree.XML(f"""\
 <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
   <xsl:output method="text" encoding="utf-8"/>
-  <xsl:template match="script|style|head|title|blockquote"/>
+  <xsl:template match="{_HIDDEN}"/>
+  <xsl:template match="{_HIDDEN}" mode="shown"/>
   <xsl:template match="br">{_BREAK}</xsl:template>
-  <xsl:template match="*">
-    <xsl:if test="not(@class or @type) or not({" or ".join(
+  <xsl:template match="{_BLOCKS}"><xsl:apply-templates/>{_BREAK}</xsl:template>
+  <xsl:template match="{_BLOCKS}" mode="shown"><xsl:apply-templates/>{_BREAK}</xsl:template>
+  <xsl:template match="*" mode="shown"><xsl:apply-templates/></xsl:template>
+  <xsl:template match="*[@class or @type]" priority="2">
+    <xsl:if test="not({" or ".join(
         f"contains(concat(' ', normalize-space(@{name}), ' '), ' {value} ')"
         for name, value in _QUOTED_HTML)})">
-      <xsl:apply-templates/>
-      <xsl:if test="self::p or self::div or self::li or self::tr or self::h1 or self::h2
-                    or self::h3 or self::h4">{_BREAK}</xsl:if>
+      <xsl:apply-templates select="." mode="shown"/>
     </xsl:if>
   </xsl:template>
   <xsl:template match="pre//text()">
@@ -353,12 +364,14 @@ _PARSER = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=Tr
 
 
 def html_to_text(html: str) -> str:
-    """Visible text of an HTML body, without quoted blocks, scripts and styles. White space is
-    shown as a browser shows it: lines are broken by <br>, blocks and <pre> only."""
-    root = etree.fromstring(html.replace(_BREAK, "").encode("utf-8", "replace"), _PARSER)
+    """Visible text of the first ``_MOST_HTML`` characters of an HTML body, without quoted blocks,
+    scripts and styles. White space is shown as a browser shows it: lines are broken by <br>,
+    blocks and <pre> only."""
+    html = html[:_MOST_HTML].replace(_BREAK, "")
+    root = etree.fromstring(html.encode("utf-8", "replace"), _PARSER)
     if root is None:
         return ""  # nothing in it
-    for split in _OUTLOOK_SPLIT(root):
+    for split in _OUTLOOK_SPLIT(root) if _OUTLOOK_IDS.search(html) else ():
         parent = split.getparent()
         if parent is not None:  # (None: already cut with an earlier one)
             del parent[parent.index(split):]

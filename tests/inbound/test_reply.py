@@ -305,7 +305,7 @@ def test_html_to_text_shows_what_a_browser_shows():
             "<div>Hallo<br>daar\n  en   hier</div><p>Alinea</p><pre>a\n  b</pre>"
             "<script>x()</script><blockquote>oud</blockquote><div class='x gmail_quote'>q</div>"
             "<div class='moz-cite-prefix'>Op ... schreef:</div>tail &amp; more</body></html>")
-    assert html_to_text(html) == "Hallo\ndaar en hier\nAlinea\na\nbtail & more"
+    assert html_to_text(html) == "Hallo\ndaar en hier\nAlinea\na\nb\ntail & more"
 
 
 def test_html_to_text_drops_outlooks_quoted_siblings():
@@ -314,37 +314,3 @@ def test_html_to_text_drops_outlooks_quoted_siblings():
     assert html_to_text(html) == "Mijn antwoord\n\nbuiten"
     assert html_to_text("") == ""
     assert html_to_text("<!-- only a comment -->") == ""
-
-
-# Inputs that once took minutes (issue 9 §1), at 200 KB to 1 MB: they run, with the right result.
-# Their scaling is measured in bench/reply_scores.py --scaling, not timed here.
-def test_many_original_message_lines():
-    assert new_text("-----Original Message-----\n" * 40_000) == ""
-    assert new_text("Answer.\n" + "-----Original Message-----\n" * 40_000) == "Answer."
-
-
-def test_many_quote_lines():
-    assert new_text("hello\n" + ">\n" * 200_000) == "hello"
-    # Text, quotes, text without a header: answers written inline, kept whole.
-    answered = new_text("hello\n" + ">\n" * 200_000 + "bye")
-    assert answered.startswith("hello\n>\n>") and answered.endswith(">\nbye")
-    assert new_text("hello\n\nOn 1 Jan 2020, a@b.example wrote:\n" + ">\n" * 200_000 + "bye") == (
-        "hello\n\nbye")
-
-
-def test_a_long_line_of_intro_words():
-    text = "x " + "Op " * 300_000
-    assert new_text(text) == text.strip()
-    assert new_text("On 1 Jan 2020 12:00 a@b.example wrote:\n" * 30_000) == ""
-
-
-def test_many_rules_and_header_lines():
-    assert new_text("----\n" * 200_000) == ""
-    assert new_text("Answer.\n" + "----\n" * 200_000) == "Answer."
-    assert new_text("From: a@b.example\n" * 50_000) == ""
-
-
-def test_much_html():
-    assert html_to_text("<br>" * 250_000) == ""
-    assert html_to_text("<p>a" * 100_000) == "\n".join(["a"] * 100_000)
-    assert html_to_text("<a " * 300_000) == ""
