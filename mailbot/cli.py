@@ -6,17 +6,21 @@ Every command exits non-zero with a one-line reason on bad input (``mailbot: ...
 from __future__ import annotations
 
 import argparse
+import email.errors
+import email.header
 import json
 import logging
+import os
 import re
 import sys
+import unicodedata
 from datetime import datetime, timedelta, timezone
 
 from . import config as config_mod
 from . import digest, imports, jobs, service, views, wiring
 from .core.events import MerchantInsolvent, OperatorDecide, OperatorRequest
 from .core.model import CaseState, OPERATOR_OUTCOMES, Outcome, Role
-from .store import records
+from .store import admin, datadir, records
 from .store.db import transaction
 
 
@@ -54,20 +58,48 @@ def parser() -> argparse.ArgumentParser:
     dig = sub.add_parser("digest", help="print the operators' digest")
     dig.add_argument("--since", default="24h", help="a duration such as 24h, 7d, 90m")
     dig.add_argument("--send", action="store_true", help="also mail it to the operators")
+    _outbox_inbox_parsers(sub)
     return p
+
+
+def _outbox_inbox_parsers(sub) -> None:
+    out = sub.add_parser("outbox", help="mail queued, retried, dead or bounced; resend one")
+    out.add_argument("action", nargs="?", choices=["resend"])
+    out.add_argument("id", nargs="?", type=int, help="the outbox id to resend")
+    out.add_argument("--state", choices=admin.OUTBOX_STATES,
+                     help="only mail in this state (default: all but sent)")
+    out.add_argument("--json", action="store_true")
+    inb = sub.add_parser("inbox", help="mail held, unmatched, rate limited...; show one")
+    inb.add_argument("action", nargs="?", choices=["show"])
+    inb.add_argument("id", nargs="?", type=int, help="the inbox id to show")
+    inb.add_argument("--disposition", help="only mail with this disposition, e.g. held, "
+                     "unmatched, rate_limited, quarantined (default: all but applied)")
+    inb.add_argument("--json", action="store_true")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(message)s")
+    # Database, secret, attachments and Maildir hold personal data: owner-only (0600 / 0700).
+    os.umask(datadir.OWNER_ONLY_UMASK)
     try:
         config = config_mod.load(args.config)
-        app = wiring.build(config)
+        app = wiring.build(config, readonly=_reads_only(args))
         return COMMANDS[args.command](app, args) or 0
-    except (UsageError, config_mod.ConfigError, imports.BadFile) as exc:
+    except (UsageError, config_mod.ConfigError, imports.BadFile, datadir.StorageError) as exc:
         print(f"mailbot: {exc}", file=sys.stderr)
         return 2
+
+
+def _reads_only(args) -> bool:
+    """Commands that only look never create or change the database (a wrong root or working
+    directory must not quietly start a new, empty one)."""
+    if args.command in ("status", "cases", "check", "backup"):
+        return True
+    if args.command in ("case", "outbox", "inbox"):
+        return getattr(args, "action", None) in (None, "show")
+    return args.command == "digest" and not args.send
 
 
 def _now(text: str | None, tz) -> datetime:
@@ -83,6 +115,8 @@ def _now(text: str | None, tz) -> datetime:
 
 def _serve(app, args):
     from .scheduler import serve
+    wiring.event_log("serve.data", root=app.config.storage.root,
+                     database=app.config.storage.database)
     serve(app)
 
 
@@ -219,6 +253,103 @@ def _digest(app, args):
         digest.send(app, now, since)
 
 
+def _for_terminal(text: str) -> str:
+    """Text from strangers, made harmless for a terminal: control and format characters (escape
+    sequences, carriage returns, bidi overrides, line separators) are shown as escapes."""
+    if not sys.stdout.isatty():
+        return text
+    return "".join(c if c in "\n\t" or unicodedata.category(c)[0] not in "CZ" or c == " "
+                   else f"\\u{ord(c):04x}" for c in text)
+
+
+def _print_json(data) -> None:
+    print(json.dumps(data, ensure_ascii=sys.stdout.isatty()))
+
+
+def _outbox(app, args):
+    db = app.db()
+    if args.action == "resend":
+        if args.id is None:
+            raise UsageError("outbox resend needs an outbox id")
+        with transaction(db):
+            was = admin.resend(db, args.id, datetime.now(timezone.utc))
+        if was is None:
+            raise UsageError(f"no outbox mail {args.id}")
+        if was not in ("dead", "bounced"):
+            raise UsageError(f"outbox mail {args.id} is {was}: only dead or bounced mail "
+                             "is resent")
+        print(f"outbox {args.id}: {was} -> queued")
+        return
+    rows = admin.outbox(db, args.state)
+    if args.json:
+        return _print_json(rows)
+    for r in rows:
+        order = f"{r['shop_id']}/{r['order_number']}" if r["shop_id"] else "-"
+        print(_for_terminal(
+            f"{r['id']:>6}  {r['state']:<7} {','.join(r['recipients'])}  {order}  "
+            f"{r['template']}  attempts={r['attempts']}  {r['last_error'] or ''}".rstrip()))
+
+
+def _inbox(app, args):
+    db = app.db()
+    if args.action == "show":
+        if args.id is None:
+            raise UsageError("inbox show needs an inbox id")
+        row = admin.inbox_mail(db, args.id)
+        if row is None:
+            raise UsageError(f"no inbox mail {args.id}")
+        return _inbox_show(row, args.json)
+    dispositions = None
+    if args.disposition:
+        dispositions = admin.HELD if args.disposition == "held" else (args.disposition,)
+    rows = admin.inbox(db, dispositions)
+    if args.json:
+        return _print_json(rows)
+    for r in rows:
+        order = f"{r['shop_id']}/{r['order_number']}" if r["shop_id"] else "-"
+        print(_for_terminal(
+            f"{r['id']:>6}  {r['received_at']}  {r['disposition']:<15} from={r['mail_from']}  "
+            f"{order}  {r['detail'] or ''}".rstrip()))
+
+
+def _inbox_show(row: dict, as_json: bool) -> None:
+    from .inbound.parse import parse
+    from .inbound.reply import new_text
+    raw = row.pop("raw")
+    data = dict(row, headers={}, new_text=None, attachments=[])
+    try:
+        mail = parse(raw)
+    except Exception as exc:  # unparseable mail is exactly what operators come to look at
+        data["detail"] = data["detail"] or f"unparseable: {exc}"
+    else:
+        for name in ("From", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To",
+                     "Auto-Submitted"):
+            if (value := mail.headers.get(name)) is not None:
+                data["headers"][name] = _header(value)
+        data["new_text"] = new_text(mail.text)
+        data["attachments"] = [a.name for a in mail.attachments]
+    if as_json:
+        return _print_json(data)
+    lines = [f"inbox {data['id']}: {data['disposition']}  received {data['received_at']}",
+             f"envelope: from=<{data['mail_from']}> to={','.join(data['rcpt_tos'])}"]
+    if data["shop_id"]:
+        lines.append(f"order: {data['shop_id']}/{data['order_number']}")
+    if data["detail"]:
+        lines.append(f"detail: {data['detail']}")
+    lines += [f"{k}: {v}" for k, v in data["headers"].items()]
+    lines += [f"attachment: {name}" for name in data["attachments"]]
+    lines += ["", data["new_text"] or ""]
+    print(_for_terminal("\n".join(lines)))
+
+
+def _header(value) -> str:
+    try:
+        return str(email.header.make_header(email.header.decode_header(str(value))))
+    except (UnicodeError, LookupError, email.errors.HeaderParseError):
+        return str(value)
+
+
 COMMANDS = {"serve": _serve, "import": _import, "tick": _tick, "deliver": _deliver,
             "status": _status, "cases": _cases, "case": _case, "merchant": _merchant,
             "digest": _digest}
+COMMANDS.update(outbox=_outbox, inbox=_inbox)
