@@ -20,7 +20,7 @@ from . import config as config_mod
 from . import digest, imports, jobs, service, views, wiring
 from .core.events import MerchantInsolvent, OperatorDecide, OperatorRequest
 from .core.model import CaseState, OPERATOR_OUTCOMES, Outcome, Role
-from .store import admin, datadir, records
+from .store import admin, backup, datadir, records, retention
 from .store.db import transaction
 
 
@@ -36,8 +36,12 @@ def parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="import merchants or orders")
     imp.add_argument("what", choices=["merchants", "orders"])
     imp.add_argument("file")
+    imp.add_argument("--update", action="store_true",
+                     help="apply changed values of orders imported before (no case yet)")
     tick = sub.add_parser("tick", help="apply every timer due at --now")
     tick.add_argument("--now", help="ISO-8601 time (default: the clock)")
+    tick.add_argument("--force", action="store_true",
+                      help="allow --now more than 2 days ahead of the clock")
     sub.add_parser("deliver", help="deliver what is due in the outbox")
     status = sub.add_parser("status", help="an order's protection and case")
     status.add_argument("shop_id")
@@ -59,7 +63,17 @@ def parser() -> argparse.ArgumentParser:
     dig.add_argument("--since", default="24h", help="a duration such as 24h, 7d, 90m")
     dig.add_argument("--send", action="store_true", help="also mail it to the operators")
     _outbox_inbox_parsers(sub)
+    _data_parsers(sub)
     return p
+
+
+def _data_parsers(sub) -> None:
+    back = sub.add_parser("backup", help="consistent copy of the database and attachments")
+    back.add_argument("dest", help="a new (or empty) folder for the copy")
+    purge = sub.add_parser("purge", help="remove personal data of protections closed long ago")
+    purge.add_argument("--older-than", help="closed this long ago, e.g. 730d or 104w "
+                       "(default: [storage] retention_days)")
+    purge.add_argument("--now", help="ISO-8601 time the age is counted from (default: the clock)")
 
 
 def _outbox_inbox_parsers(sub) -> None:
@@ -110,7 +124,15 @@ def _now(text: str | None, tz) -> datetime:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(f"--now: not an ISO-8601 time: {text!r}") from None
-    return value if value.tzinfo is not None else value.replace(tzinfo=tz)
+    value = value if value.tzinfo is not None else value.replace(tzinfo=tz)
+    if not _EARLIEST <= value < _LATEST:
+        raise UsageError(f"--now: out of range (2000 to 2099): {text!r}")
+    return value
+
+
+_EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+TICK_AHEAD_LIMIT = timedelta(days=2)
 
 
 def _serve(app, args):
@@ -123,18 +145,36 @@ def _serve(app, args):
 def _import(app, args):
     db = app.db()
     if args.what == "merchants":
-        report = imports.import_merchants(db, args.file)
+        report = imports.import_merchants(db, args.file, progress=_import_progress)
     else:
-        report = imports.import_orders(db, args.file, app.tz)
+        report = imports.import_orders(db, args.file, app.tz, update=args.update,
+                                       progress=_import_progress)
+    print(report.assumed)
     for number, reason in report.rejected:
         print(f"row {number}: rejected: {reason}")
+    for number, difference in report.changed:
+        print(f"row {number}: changed: {difference}")
     print(f"{args.what}: {report.imported} imported, {report.unchanged} unchanged, "
-          f"{len(report.rejected)} rejected")
+          f"{report.updated} updated, {len(report.changed) - report.updated} changed "
+          f"but not updated, {len(report.rejected)} rejected")
     return 1 if report.rejected else 0
 
 
+def _import_progress(done: int, total: int) -> None:
+    """Only for files of thousands of rows: one line rewritten in place on a terminal, a line
+    per step in a log."""
+    end = "\r" if sys.stderr.isatty() else "\n"
+    print(f"import: {done:,} of {total:,} rows", end=end if done < total else "\n",
+          file=sys.stderr, flush=True)
+
+
 def _tick(app, args):
-    print(f"timers applied: {jobs.tick(app, _now(args.now, app.tz))}")
+    now = _now(args.now, app.tz)
+    # Timers applied ahead of time cannot be undone (protections expire, cases escalate).
+    if now - datetime.now(timezone.utc) > TICK_AHEAD_LIMIT and not args.force:
+        raise UsageError(f"--now {args.now} is more than 2 days ahead of the clock; "
+                         "add --force to apply the timers due by then")
+    print(f"timers applied: {jobs.tick(app, now)}")
 
 
 def _deliver(app, args):
@@ -233,7 +273,7 @@ _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
 _ISO_DURATION = re.compile(r"^p(?:(\d+)w)?(?:(\d+)d)?(?:t(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?)?$")
 
 
-def _duration(text: str) -> timedelta:
+def _duration(text: str, option: str = "--since") -> timedelta:
     """``24h``, ``7d``, ``90m``, ``2w`` or an ISO-8601 duration such as ``P1D`` or ``PT12H``."""
     text = text.strip().lower()
     if match := _DURATION.match(text):
@@ -242,7 +282,7 @@ def _duration(text: str) -> timedelta:
     if (match := _ISO_DURATION.match(text)) and text not in ("p", "pt"):
         w, d, h, m, s = (int(g or 0) for g in match.groups())
         return timedelta(weeks=w, days=d, hours=h, minutes=m, seconds=s)
-    raise UsageError(f"--since: not a duration like 24h, 7d, 90m or P1D: {text!r}")
+    raise UsageError(f"{option}: not a duration like 24h, 7d, 90m or P1D: {text!r}")
 
 
 def _digest(app, args):
@@ -251,6 +291,28 @@ def _digest(app, args):
     print(digest.text(app, now, since), end="")
     if args.send:
         digest.send(app, now, since)
+
+
+def _backup(app, args):
+    copy = backup.backup(app.db(), app.attachments, args.dest)
+    print(f"backup: {copy.database} ({copy.orders} orders, {copy.inbox} inbound mails), "
+          f"{copy.attachments} attachments")
+    if copy.missing:
+        raise UsageError(f"backup incomplete: {len(copy.missing)} attachment(s) named in the "
+                         f"database are missing from {app.config.storage.attachments}")
+
+
+def _purge(app, args):
+    if args.older_than:
+        age = _duration(args.older_than, "--older-than")
+        if age < timedelta(days=1):
+            raise UsageError(f"--older-than {args.older_than}: under a day looks like a typo "
+                             "(use d or w: 730d, 104w)")
+    else:
+        age = timedelta(days=app.config.storage.retention_days)
+    cutoff = _now(args.now, app.tz) - age
+    done = retention.purge(app.db(), app.attachments, cutoff)
+    print(f"purged (closed before {cutoff.astimezone(app.tz).date()}): {done}")
 
 
 def _for_terminal(text: str) -> str:
@@ -352,4 +414,4 @@ def _header(value) -> str:
 COMMANDS = {"serve": _serve, "import": _import, "tick": _tick, "deliver": _deliver,
             "status": _status, "cases": _cases, "case": _case, "merchant": _merchant,
             "digest": _digest}
-COMMANDS.update(outbox=_outbox, inbox=_inbox)
+COMMANDS.update(outbox=_outbox, inbox=_inbox, backup=_backup, purge=_purge)
