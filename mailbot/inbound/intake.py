@@ -23,7 +23,7 @@ from ..outbound.compose import compose
 from ..store import records
 from ..store.db import transaction
 from ..wiring import event_log
-from . import forms, inbox, intent, screening
+from . import bounces, forms, inbox, intent, screening
 from .documents import screen as screen_documents
 from .parse import parse
 from .reply import new_text
@@ -157,17 +157,13 @@ def _finish(app, inbox_id, disposition, now, **fields) -> str:
 
 
 def _bounce(app, inbox_id, row, key, now) -> str:
-    """RFC 3464 reports come to the VERP address of the one delivery that failed (SPEC §6)."""
+    """Delivery reports, to the VERP address of the recipient that failed (SPEC §6)."""
     db = app.db()
-    detail = None
+    reports = bounces.read(db, app.signer, row["rcpt_tos"], row["raw"])
     with transaction(db):
-        for address in row["rcpt_tos"]:
-            token = app.signer.parse(address)
-            if token is not None and token.kind == "bounce":
-                if outbox.mark_bounced(db, token.id, "bounce received"):
-                    detail = f"outbox {token.id}"
+        detail = bounces.record(db, reports, inbox_id, now)
         inbox.finish(db, inbox_id, "bounce", now, dedupe_key=key, detail=detail)
-    event_log("inbound.bounce", inbox_id=inbox_id, outbox=detail)
+    event_log("inbound.bounce", inbox_id=inbox_id, reports=len(reports))
     return "bounce"
 
 
