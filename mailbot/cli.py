@@ -54,6 +54,7 @@ def parser() -> argparse.ArgumentParser:
     dig = sub.add_parser("digest", help="print the operators' digest")
     dig.add_argument("--since", default="24h", help="a duration such as 24h, 7d, 90m")
     dig.add_argument("--send", action="store_true", help="also mail it to the operators")
+    sub.add_parser("postfix-map", help="answer Postfix socketmap lookups at [postfix] socketmap")
     return p
 
 
@@ -219,6 +220,24 @@ def _digest(app, args):
         digest.send(app, now, since)
 
 
+def _postfix_map(app, args):
+    import signal
+    import threading
+
+    from .socketmap import MapServer
+
+    host, _, port = app.config.postfix.socketmap.rpartition(":")
+    if not port.isdigit():
+        raise UsageError("[postfix] socketmap must be host:port")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    server = MapServer(app, host.strip("[]"), int(port)).start()
+    logging.getLogger("mailbot").info("postfix-map.started at=%s:%s", server.host, server.port)
+    stop.wait()
+    server.stop()
+
+
 COMMANDS = {"serve": _serve, "import": _import, "tick": _tick, "deliver": _deliver,
             "status": _status, "cases": _cases, "case": _case, "merchant": _merchant,
-            "digest": _digest}
+            "digest": _digest, "postfix-map": _postfix_map}

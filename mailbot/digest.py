@@ -17,7 +17,7 @@ from .store.db import transaction
 from .store.records import iso, parse_dt
 
 HELD = ("sender_mismatch", "unmatched", "unparseable", "rate_limited", "bad_form",
-        "operator_help")
+        "operator_help", "bad_from")
 
 
 def collect(db, now: datetime, since: timedelta) -> dict:
