@@ -95,7 +95,8 @@ def _process(app, inbox_id: int, now: datetime) -> str:
                        sender=mail.sender)
 
     text = new_text(mail.text)
-    documents, refused = screen_documents(mail.attachments, app.attachments.save)
+    documents, refused = screen_documents(mail.attachments, app.attachments.save,
+                                          mail.parts_skipped)
     if role is Role.BUYER and action is None:
         # SPEC §5: free text may open a case or dispute a decision when it is unambiguous.
         action = intent.detect(text, actions_for(state, role))
