@@ -4,6 +4,7 @@ loopback port, stopped by SIGTERM in every state the issue found it hanging in; 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import signal
@@ -146,6 +147,20 @@ def test_killed_child_is_restarted_and_sigterm_still_stops_serve(serve):
     assert not (s.tmp_path / "serve.pid").exists()
 
 
+def test_child_stops_when_the_supervisor_is_killed(serve):
+    """SIGKILL to serve alone (an OOM kill): the child sees its wake pipe close and exits, so a
+    restarted serve never runs beside an orphan that still delivers."""
+    s = serve()
+    s.wait_running()
+    child = s.children()[0]
+    s.proc.kill()
+    s.proc.wait()
+    deadline = time.monotonic() + STOP_LIMIT
+    while not gone(child):
+        assert time.monotonic() < deadline, "the orphaned child kept running"
+        time.sleep(0.05)
+
+
 def test_sigterm_to_the_process_group_stops_serve_every_time(tmp_path, serve):
     """systemd's default (KillMode=control-group) signals every process at once; 1 run in 3
     deadlocked. Each run accepts a mail first, so the child has work in hand."""
@@ -208,3 +223,14 @@ def test_log_config_refuses_nonsense(log):
     from mailbot import config as config_mod
     with pytest.raises(config_mod.ConfigError, match=r"\[log\]"):
         config_mod.from_dict({"log": log})
+
+
+def test_oversized_message_is_logged_as_refused(box, caplog):
+    with caplog.at_level(logging.INFO, logger="mailbot"):
+        with smtplib.SMTP("127.0.0.1", box.app.config.smtp.port) as smtp:
+            smtp.ehlo()
+            smtp.mail("a@x.example")
+            smtp.rcpt("bot@bot.example")
+            assert smtp.data(b"Subject: big\r\n\r\n" + (b"x" * 998 + b"\r\n") * 300)[0] == 552
+    assert any(r.message == "smtp.refused peer=127.0.0.1 reason=message too large"
+               for r in caplog.records)

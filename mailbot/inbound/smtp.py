@@ -96,6 +96,12 @@ class LenientSMTP(SMTP):
     # bare LF line ends, which make a whole message one "line"); refusing them loses mail.
     line_length_limit = 1024 * 1024
 
+    async def push(self, status):
+        # aiosmtpd answers an oversized message itself; the refusal is logged here.
+        if str(status).startswith("552"):
+            event_log("smtp.refused", peer=_peer(self.session), reason="message too large")
+        await super().push(status)
+
 
 class Listener(Controller):
     def factory(self):
