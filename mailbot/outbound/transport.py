@@ -135,13 +135,21 @@ class SmtpTransport(Transport):
                 raise TemporaryError(f"relay {self.host}:{self.port} unreachable: {exc}") from exc
         return self._smtp
 
+    def noop(self) -> str:
+        """Connects as a delivery would (TLS, AUTH) and asks NOOP: ``mailbot check``."""
+        code, text = self._connection().noop()
+        if code != 250:
+            raise TemporaryError(f"relay {self.host}:{self.port} answered NOOP with {code} "
+                                 f"{text.decode(errors='replace')}")
+        return f"{code} {text.decode(errors='replace')}"
+
     def _open(self) -> smtplib.SMTP:
         if self.tls:
             smtp = _SMTP_SSL(self.host, self.port, local_hostname=self.local_hostname,
-                                    timeout=self.timeout, context=self.tls_context)
+                             timeout=self.timeout, context=self.tls_context)
         else:
             smtp = _SMTP(self.host, self.port, local_hostname=self.local_hostname,
-                                timeout=self.timeout)
+                         timeout=self.timeout)
         try:
             if self.starttls:
                 # Required, never opportunistic: a relay that stops offering STARTTLS (or an
