@@ -91,6 +91,7 @@ class SmtpTransport(Transport):
         self.starttls, self.tls, self.username, self.password = starttls, tls, username, password
         self.tls_context = tls_context or ssl.create_default_context()
         self._smtp: smtplib.SMTP | None = None
+        self._refused_auth: TemporaryError | None = None  # once per run, not once per mail
 
     def __enter__(self):
         return self
@@ -105,14 +106,17 @@ class SmtpTransport(Transport):
         return False
 
     def _connection(self) -> smtplib.SMTP:
+        if self._refused_auth is not None:
+            raise self._refused_auth
         if self._smtp is None:
             try:
                 self._smtp = self._open()
             except smtplib.SMTPAuthenticationError as exc:
                 # A wrong password stays wrong; but the mail is not at fault: retried until
                 # the retry period ends, while operators fix the configuration.
-                raise TemporaryError(f"relay {self.host}:{self.port} refused AUTH: "
-                                     f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+                self._refused_auth = TemporaryError(f"relay {self.host}:{self.port} refused "
+                                                    f"AUTH: {exc.smtp_code} {exc.smtp_error!r}")
+                raise self._refused_auth from exc
             except (OSError, smtplib.SMTPException) as exc:
                 raise TemporaryError(f"relay {self.host}:{self.port} unreachable: {exc}") from exc
         return self._smtp
@@ -135,6 +139,89 @@ class SmtpTransport(Transport):
             smtp.close()
             raise
         return smtp
+
+    def send(self, envelope_from: str, recipients: list[str], raw: bytes) -> dict:
+        # A delivery agent records the envelope sender as Return-Path (RFC 5322 §3.6.7).
+        message = mailbox.MaildirMessage(b"Return-Path: <" + envelope_from.encode() + b">\r\n" + raw)
+        try:
+            self._box.add(message)
+        except OSError as exc:
+            raise TemporaryError(str(exc)) from exc
+        return {}
+
+    def send_verp(self, return_path, recipients, raw) -> dict:
+        # A Maildir is a sink, not a delivery: one copy of the mail, as the first recipient's.
+        if self.dkim is not None:
+            raw = self.dkim.sign(raw)
+        return self.send(return_path(0), recipients, raw)
+
+
+class SmtpTransport(Transport):
+    def __init__(self, host: str, port: int, local_hostname: str, timeout: float = 30, *,
+                 starttls: bool = False, tls: bool = False, username: str = "",
+                 password: str = "", tls_context: ssl.SSLContext | None = None):
+        self.host, self.port, self.local_hostname, self.timeout = host, port, local_hostname, timeout
+        self.starttls, self.tls, self.username, self.password = starttls, tls, username, password
+        self.tls_context = tls_context or ssl.create_default_context()
+        self._smtp: smtplib.SMTP | None = None
+        self._refused_auth: TemporaryError | None = None  # once per run, not once per mail
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+            self._smtp = None
+        return False
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._refused_auth is not None:
+            raise self._refused_auth
+        if self._smtp is None:
+            try:
+                self._smtp = self._open()
+            except smtplib.SMTPAuthenticationError as exc:
+                # A wrong password stays wrong; but the mail is not at fault: retried until
+                # the retry period ends, while operators fix the configuration.
+                self._refused_auth = TemporaryError(f"relay {self.host}:{self.port} refused "
+                                                    f"AUTH: {exc.smtp_code} {exc.smtp_error!r}")
+                raise self._refused_auth from exc
+            except (OSError, smtplib.SMTPException) as exc:
+                raise TemporaryError(f"relay {self.host}:{self.port} unreachable: {exc}") from exc
+        return self._smtp
+
+    def _open(self) -> smtplib.SMTP:
+        if self.tls:
+            smtp = smtplib.SMTP_SSL(self.host, self.port, local_hostname=self.local_hostname,
+                                    timeout=self.timeout, context=self.tls_context)
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, local_hostname=self.local_hostname,
+                                timeout=self.timeout)
+        try:
+            if self.starttls:
+                # Required, never opportunistic: a relay that stops offering STARTTLS (or an
+                # attacker stripping it) must not get the password or the mail in clear text.
+                smtp.starttls(context=self.tls_context)
+            if self.username:
+                smtp.login(self.username, self.password)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def _login(self, smtp: smtplib.SMTP) -> None:
+        smtp.ehlo_or_helo_if_needed()
+        if "plain" in smtp.esmtp_features.get("auth", "").lower().split():
+            # PLAIN alone (RFC 4616; the channel is TLS): smtplib's login() would go on to try
+            # the other mechanisms after a refusal, and some relays then stall the session.
+            smtp.user, smtp.password = self.username, self.password
+            smtp.auth("PLAIN", smtp.auth_plain)
+        else:
+            smtp.login(self.username, self.password)
 
     def send(self, envelope_from: str, recipients: list[str], raw: bytes) -> dict:
         smtp = self._connection()
