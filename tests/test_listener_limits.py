@@ -54,12 +54,18 @@ def test_lmtp_answers_once_per_recipient(serve):
     assert stored(app) == 1
 
 
-def test_lmtp_sendmail_and_smtp_refused(serve):
-    app = serve(protocol="lmtp")
-    with smtplib.LMTP("127.0.0.1", app.config.smtp.port) as lmtp:
-        assert lmtp.sendmail("a@x.example", ["bot@bot.example"], MAIL) == {}
+@pytest.mark.parametrize("protocol, wrong", [("lmtp", "EHLO"), ("lmtp", "HELO"),
+                                             ("smtp", "LHLO")])
+def test_the_other_protocol_is_answered_421_so_the_mta_keeps_the_mail(serve, protocol, wrong):
+    app = serve(protocol=protocol)
     with smtplib.SMTP("127.0.0.1", app.config.smtp.port) as smtp:
-        assert smtp.ehlo()[0] == 500  # EHLO is not LMTP: said at once, not a lost mail later
+        code, text = smtp.docmd(wrong, "mx.example")
+        assert code == 421 and f'protocol = "{protocol}"'.encode() not in text
+        with pytest.raises(smtplib.SMTPServerDisconnected):
+            smtp.noop()
+    client = smtplib.LMTP if protocol == "lmtp" else smtplib.SMTP
+    with client("127.0.0.1", app.config.smtp.port) as right:
+        assert right.sendmail("a@x.example", ["bot@bot.example"], MAIL) == {}
     assert stored(app) == 1
 
 
