@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from . import config as config_mod
 from .outbound.render import Renderer
 from .store import db as dbmod
-from .store import records
+from .store import admin, datadir, records
 from .store.files import AttachmentStore
 from .tokens import Signer
 
@@ -28,6 +28,7 @@ class App:
     tz: ZoneInfo
     signer: Signer
     attachments: AttachmentStore
+    readonly: bool = False  # read-only commands: never create or write the database
     _renderer: Renderer | None = None
     _local: threading.local = field(default_factory=threading.local)
 
@@ -42,7 +43,7 @@ class App:
         """This thread's connection."""
         conn = getattr(self._local, "db", None)
         if conn is None:
-            conn = self._local.db = dbmod.connect(self.config.storage.database)
+            conn = self._local.db = _open(self.config, self.readonly)
         return conn
 
     def close(self) -> None:
@@ -52,15 +53,32 @@ class App:
             self._local.db = None
 
 
-def build(config: config_mod.Config) -> App:
-    db = dbmod.connect(config.storage.database)
+def _open(config: config_mod.Config, readonly: bool):
+    if not readonly:
+        return dbmod.connect(config.storage.database)
+    db = datadir.open_readonly(config.storage.database)
+    if pending := dbmod.migrations.pending(db):
+        raise datadir.StorageError(
+            f"database {config.storage.database} needs migrating ({pending[0].name}): "
+            "run `mailbot serve` or `mailbot deliver` once")
+    return db
+
+
+def build(config: config_mod.Config, readonly: bool = False) -> App:
+    db = _open(config, readonly)
     # SPEC §9: a secret generated once and kept in the database.
-    secret = records.setting(db, "secret", lambda: secrets.token_hex(32))
+    if readonly:
+        secret = admin.setting(db, "secret")
+        if secret is None:
+            raise datadir.StorageError(f"database {config.storage.database} has no secret yet")
+    else:
+        secret = records.setting(db, "secret", lambda: secrets.token_hex(32))
     app = App(
         config=config,
         tz=ZoneInfo(config.bot.timezone),
         signer=Signer(bytes.fromhex(secret), config.bot.address_prefix, config.bot.domain),
         attachments=AttachmentStore(config.storage.attachments),
+        readonly=readonly,
     )
     app._local.db = db
     return app
@@ -68,5 +86,6 @@ def build(config: config_mod.Config) -> App:
 
 def event_log(name: str, **fields) -> None:
     """One structured line per event: ``case.escalated case_id=17 reason=merchant_no_response``."""
-    parts = [name] + [f"{key}={value}" for key, value in fields.items() if value is not None]
-    log.info(" ".join(parts))
+    fields = {key: value for key, value in fields.items() if value is not None}
+    parts = [name] + [f"{key}={value}" for key, value in fields.items()]
+    log.info(" ".join(parts), extra={"event": name, "fields": fields})  # fields: logs.JsonLines

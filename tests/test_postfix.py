@@ -3,8 +3,9 @@
 Postfix takes mail for the bot's domain on a high port, asks ``mailbot postfix-map``'s socketmap
 whether a recipient exists (``relay_recipient_maps``), and hands accepted mail to mailbot over
 LMTP (``transport_maps``). mailbot relays its own mail through the same Postfix (a second,
-loopback smtpd as in the README) to Maildirs of a local test domain (``mydestination``, aliases); an unknown local user makes Postfix send a DSN to
-the VERP return path, which comes back through Postfix. Skipped, with the reason, where Postfix is
+loopback smtpd as in the README) to Maildirs of a local test domain (``mydestination``,
+aliases); an unknown local user makes Postfix send a DSN to the VERP return path, which comes
+back through Postfix. Skipped, with the reason, where Postfix is
 not installed or this process cannot start it (its master must start as root).
 """
 
@@ -90,9 +91,13 @@ class Postfix:
         self.etc, self.mail, self.port = self.root / "etc", self.root / "mail", port
         for folder in (self.etc, self.mail, self.root / "spool", self.root / "data"):
             folder.mkdir()
+            folder.chmod(0o755)  # whatever the umask (in-process `mailbot` commands set 077)
         self.mail.chmod(0o777)
         owner = pwd.getpwnam("postfix")
         os.chown(self.root / "data", owner.pw_uid, owner.pw_gid)
+        for name in ("master.cf", "main.cf"):
+            (self.etc / name).touch(mode=0o644)
+            (self.etc / name).chmod(0o644)
         (self.etc / "master.cf").write_text(MASTER_CF.format(
             smtpd=f"127.0.0.1:{port}", submission=f"127.0.0.1:{submission}"))
         aliases = ", ".join(f"{{{name} = {self.mail}/{name}/}}"
@@ -124,8 +129,9 @@ biff = no
 """)
 
     def command(self, *args) -> subprocess.CompletedProcess:
+        # Postfix's own daemons must read what root creates: never inherit an owner-only umask.
         return subprocess.run([POSTFIX, "-c", str(self.etc), *args], capture_output=True,
-                              text=True, timeout=60)
+                              text=True, timeout=60, preexec_fn=lambda: os.umask(0o022))
 
     def start(self):
         done = self.command("start")

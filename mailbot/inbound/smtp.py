@@ -22,6 +22,7 @@ from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP
 
 from ..store.db import transaction
+from ..wiring import event_log
 from . import inbox
 
 log = logging.getLogger("mailbot.smtp")
@@ -59,12 +60,14 @@ class Doorman:
             log.exception("smtp.rcpt_error")
             return LOCAL_ERROR
         if not accepted:
+            event_log("smtp.refused", peer=_peer(session), rcpt=repr(address),
+                      reason="no such recipient")
             return NO_SUCH_USER
         envelope.rcpt_tos.append(address)
         return RCPT_OK
 
     async def handle_DATA(self, server, session, envelope):
-        reply = await self._data(envelope)
+        reply = await self._data(session, envelope)
         if isinstance(server, LMTP):
             # One reply per accepted recipient (RFC 2033 §4.2): the mail is stored once for all.
             return "\r\n".join(reply for _ in envelope.rcpt_tos)
@@ -84,11 +87,11 @@ class Doorman:
         self._anonymous.append(now)
         return None
 
-    async def _data(self, envelope) -> str:
+    async def _data(self, session, envelope) -> str:
         raw = envelope.original_content or envelope.content
         refusal = self._anonymous_refusal(envelope, len(raw))
         if refusal is not None:
-            log.warning("smtp.anonymous_refused reply=%r size=%d", refusal, len(raw))
+            event_log("smtp.refused", peer=_peer(session), reason=repr(refusal), size=len(raw))
             return refusal
         loop = asyncio.get_running_loop()
         stored = loop.create_future()
@@ -100,6 +103,8 @@ class Doorman:
         except Exception:
             log.exception("smtp.store_failed")
             return LOCAL_ERROR
+        event_log("smtp.accepted", inbox_id=inbox_id, peer=_peer(session),
+                  mail_from=repr(envelope.mail_from), size=len(raw))
         self.on_stored(inbox_id)
         return OK
 
@@ -123,6 +128,10 @@ class Doorman:
         with transaction(db):
             return [inbox.store(db, raw, mail_from, rcpt_tos, now)
                     for raw, mail_from, rcpt_tos, _ in batch]
+
+
+def _peer(session) -> str:
+    return session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
 
 
 class Guarded:

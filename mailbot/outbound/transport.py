@@ -29,6 +29,7 @@ class TemporaryError(Exception):
 
 class Transport:
     dkim: DkimSigner | None = None
+    last_reply = ""  # after send: what the receiving side said (logged with delivery.sent)
 
     def send_verp(self, return_path: Callable[[int], str], recipients: list[str],
                   raw: bytes) -> dict:
@@ -71,7 +72,7 @@ class MaildirTransport(Transport):
         # A delivery agent records the envelope sender as Return-Path (RFC 5322 §3.6.7).
         message = mailbox.MaildirMessage(b"Return-Path: <" + envelope_from.encode() + b">\r\n" + raw)
         try:
-            self._box.add(message)
+            self.last_reply = f"stored as {self._box.add(message)}"
         except OSError as exc:
             raise TemporaryError(str(exc)) from exc
         return {}
@@ -81,6 +82,23 @@ class MaildirTransport(Transport):
         if self.dkim is not None:
             raw = self.dkim.sign(raw)
         return self.send(return_path(0), recipients, raw)
+
+class _KeepsDataReply:
+    """Keeps the relay's answer to DATA, which names its queue id (``250 2.0.0 Ok: queued as
+    4F3A2B``); ``sendmail`` drops it."""
+    data_reply = b""
+
+    def data(self, msg):
+        code, self.data_reply = super().data(msg)
+        return code, self.data_reply
+
+
+class _SMTP(_KeepsDataReply, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_KeepsDataReply, smtplib.SMTP_SSL):
+    pass
 
 
 class SmtpTransport(Transport):
@@ -123,10 +141,10 @@ class SmtpTransport(Transport):
 
     def _open(self) -> smtplib.SMTP:
         if self.tls:
-            smtp = smtplib.SMTP_SSL(self.host, self.port, local_hostname=self.local_hostname,
+            smtp = _SMTP_SSL(self.host, self.port, local_hostname=self.local_hostname,
                                     timeout=self.timeout, context=self.tls_context)
         else:
-            smtp = smtplib.SMTP(self.host, self.port, local_hostname=self.local_hostname,
+            smtp = _SMTP(self.host, self.port, local_hostname=self.local_hostname,
                                 timeout=self.timeout)
         try:
             if self.starttls:
@@ -241,6 +259,7 @@ class SmtpTransport(Transport):
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
             raise TemporaryError(str(exc)) from exc
+        self.last_reply = "250 " + smtp.data_reply.decode(errors="replace")
         # Some recipients may have been refused while others took the mail: the mail counts as
         # sent (a retry would give it twice to the others); the caller logs the refusals.
         return refused
