@@ -14,10 +14,10 @@ from datetime import datetime, timedelta, timezone
 
 from . import config as config_mod
 from . import digest, imports, jobs, service, views, wiring
-from .core.events import MerchantInsolvent, OperatorDecide, OperatorRequest
+from .core.effects import Result
+from .core.events import OperatorDecide, OperatorRequest
 from .core.model import CaseState, OPERATOR_OUTCOMES, Outcome, Role
 from .store import records
-from .store.db import transaction
 
 
 class UsageError(Exception):
@@ -173,8 +173,8 @@ def _case(app, args):
         if args.argument not in ("buyer", "merchant"):
             raise UsageError("request-documents needs a party: buyer or merchant")
         event = OperatorRequest(Role(args.argument), message)
-    result = service.handle(app, order_id, event, datetime.now(timezone.utc))
-    if str(result.result) != "applied":
+    handled = service.handle(app, order_id, event, datetime.now(timezone.utc))
+    if handled.result is not Result.APPLIED:
         state = records.load(db, order_id)
         raise UsageError(f"case {args.case_id} is {state.case.state}: "
                          f"{args.action} is not open")
@@ -185,13 +185,7 @@ def _merchant(app, args):
     db = app.db()
     if records.merchant(db, args.merchant_id) is None:
         raise UsageError(f"no merchant {args.merchant_id!r}")
-    with transaction(db):
-        records.set_insolvent(db, args.merchant_id)
-    now = datetime.now(timezone.utc)
-    escalated = 0
-    for order_id in records.open_case_orders(db, args.merchant_id):
-        if str(service.handle(app, order_id, MerchantInsolvent(), now).result) == "applied":
-            escalated += 1
+    escalated = service.declare_insolvent(app, args.merchant_id, datetime.now(timezone.utc))
     print(f"merchant {args.merchant_id}: insolvent; {escalated} open case(s) escalated")
 
 

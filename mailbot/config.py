@@ -26,7 +26,6 @@ class Bot:
     name: str = "Buyer protection"
     timezone: str = "Europe/Amsterdam"
     upgrade_url: str = "https://mailbot.localhost/plus"
-    replies_per_hour: int = 8
 
     @property
     def sender(self) -> str:
@@ -63,12 +62,21 @@ class Operators:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Loop and abuse guards. They cap what the bot sends, never what a verified party does."""
+
+    answers_per_address_per_hour: int = 3
+    confirmations_per_order_per_hour: int = 3
+
+
+@dataclass(frozen=True)
 class Config:
     bot: Bot = field(default_factory=Bot)
     smtp: Smtp = field(default_factory=Smtp)
     relay: Relay = field(default_factory=Relay)
     storage: Storage = field(default_factory=Storage)
     operators: Operators = field(default_factory=Operators)
+    limits: Limits = field(default_factory=Limits)
 
 
 def load(path: str | os.PathLike | None = None) -> Config:
