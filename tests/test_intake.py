@@ -76,6 +76,15 @@ def poison(monkeypatch):
     return mode
 
 
+def send_poison_then_innocent(app):
+    with smtplib.SMTP("127.0.0.1", app.config.smtp.port) as smtp:
+        smtp.sendmail(BUYER_NL, [token_address(app, "buyer")],
+                      fresh_mail(BUYER_NL, "POISON", token_address(app, "buyer")))
+        smtp.sendmail(BUYER_NL, [token_address(app, "buyer", action="extend")],
+                      fresh_mail(BUYER_NL, "graag verlengen",
+                                 token_address(app, "buyer", action="extend")))
+
+
 def test_mail_that_fails_twice_is_quarantined_and_the_next_mail_is_processed(app, poison):
     """Two tries (the worker's retry after a pause is one more call of the same loop), then the
     mail is set aside with its own disposition and counted in the digest."""
@@ -83,12 +92,7 @@ def test_mail_that_fails_twice_is_quarantined_and_the_next_mail_is_processed(app
     box.server.start()  # the real listener; the worker's loop body is driven by hand below
     try:
         jobs.tick(app, now())
-        with smtplib.SMTP("127.0.0.1", app.config.smtp.port) as smtp:
-            smtp.sendmail(BUYER_NL, [token_address(app, "buyer")],
-                          fresh_mail(BUYER_NL, "POISON", token_address(app, "buyer")))
-            smtp.sendmail(BUYER_NL, [token_address(app, "buyer", action="extend")],
-                          fresh_mail(BUYER_NL, "graag verlengen",
-                                     token_address(app, "buyer", action="extend")))
+        send_poison_then_innocent(app)
     finally:
         box.server.stop()
     done, failed = jobs.process_inbox(app, now)
@@ -113,12 +117,7 @@ def test_worker_killed_by_a_mail_twice_quarantines_it_after_restart(app, poison)
     box = Mailbox(app)
     box.start()
     try:
-        with smtplib.SMTP("127.0.0.1", app.config.smtp.port) as smtp:
-            smtp.sendmail(BUYER_NL, [token_address(app, "buyer")],
-                          fresh_mail(BUYER_NL, "POISON", token_address(app, "buyer")))
-            smtp.sendmail(BUYER_NL, [token_address(app, "buyer", action="extend")],
-                          fresh_mail(BUYER_NL, "graag verlengen",
-                                     token_address(app, "buyer", action="extend")))
+        send_poison_then_innocent(app)
         for restart in range(3):
             box.worker.join(timeout=15)  # killed by the poison, or idle once all is done
             if dispositions(app) == ["quarantined", "applied"]:
