@@ -70,6 +70,12 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Log:
+    level: str = "INFO"
+    format: str = "text"
+
+
+@dataclass(frozen=True)
 class Config:
     bot: Bot = field(default_factory=Bot)
     smtp: Smtp = field(default_factory=Smtp)
@@ -77,6 +83,7 @@ class Config:
     storage: Storage = field(default_factory=Storage)
     operators: Operators = field(default_factory=Operators)
     limits: Limits = field(default_factory=Limits)
+    log: Log = field(default_factory=Log)
 
 
 def load(path: str | os.PathLike | None = None) -> Config:
@@ -138,5 +145,9 @@ def _validate(config: Config) -> None:
     hh, _, mm = config.operators.digest_time.partition(":")
     if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
         raise ConfigError("[operators] digest_time must be HH:MM")
+    if config.log.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError("[log] level must be DEBUG, INFO, WARNING or ERROR")
+    if config.log.format not in ("text", "json"):
+        raise ConfigError('[log] format must be "text" or "json"')
     if config.bot.from_address and "@" not in config.bot.from_address:
         raise ConfigError("[bot] from_address must be an email address")
