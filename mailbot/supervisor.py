@@ -54,7 +54,8 @@ def serve(app) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, signals)
     pidfile.write(app.config)
-    log.info("serve.started smtp=%s pid=%s", address, os.getpid())
+    log.info("serve.started smtp=%s pid=%s root=%s database=%s", address, os.getpid(),
+             app.config.storage.root, app.config.storage.database)
     child, started, pause = _start_child(app.config, wakes), time.monotonic(), 0.0
     code = 0
     while signals.received is None:

@@ -19,7 +19,7 @@ from . import config as config_mod
 from .outbound.render import Renderer
 from .outbound.transport import open_transport
 from .store import db as dbmod
-from .store import records
+from .store import admin, datadir, records
 from .store.files import AttachmentStore
 from .tokens import Signer
 
@@ -33,6 +33,7 @@ class App:
     signer: Signer
     attachments: AttachmentStore
     transport: Callable  # () -> a transport as a context manager (outbound/transport.py)
+    readonly: bool = False  # read-only commands: never create or write the database
     _renderer: Renderer | None = None
     _local: threading.local = field(default_factory=threading.local)
 
@@ -47,7 +48,7 @@ class App:
         """This thread's connection."""
         conn = getattr(self._local, "db", None)
         if conn is None:
-            conn = self._local.db = dbmod.connect(self.config.storage.database)
+            conn = self._local.db = _open(self.config, self.readonly)
         return conn
 
     def close(self) -> None:
@@ -57,16 +58,33 @@ class App:
             self._local.db = None
 
 
-def build(config: config_mod.Config) -> App:
-    db = dbmod.connect(config.storage.database)
+def _open(config: config_mod.Config, readonly: bool):
+    if not readonly:
+        return dbmod.connect(config.storage.database)
+    db = datadir.open_readonly(config.storage.database)
+    if pending := dbmod.migrations.pending(db):
+        raise datadir.StorageError(
+            f"database {config.storage.database} needs migrating ({pending[0].name}): "
+            "run `mailbot serve` or `mailbot deliver` once")
+    return db
+
+
+def build(config: config_mod.Config, readonly: bool = False) -> App:
+    db = _open(config, readonly)
     # SPEC §9: a secret generated once and kept in the database.
-    secret = records.setting(db, "secret", lambda: secrets.token_hex(32))
+    if readonly:
+        secret = admin.setting(db, "secret")
+        if secret is None:
+            raise datadir.StorageError(f"database {config.storage.database} has no secret yet")
+    else:
+        secret = records.setting(db, "secret", lambda: secrets.token_hex(32))
     app = App(
         config=config,
         tz=ZoneInfo(config.bot.timezone),
         signer=Signer(bytes.fromhex(secret), config.bot.address_prefix, config.bot.domain),
         attachments=AttachmentStore(config.storage.attachments),
         transport=partial(open_transport, config),
+        readonly=readonly,
     )
     app._local.db = db
     return app

@@ -13,11 +13,22 @@ from pathlib import Path
 
 import sqlite_utils
 
+from . import datadir
+
 migrations = sqlite_utils.Migrations("mailbot")
 
 
 def connect(path: str | Path) -> sqlite_utils.Database:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    datadir.check_writable(path)
+    try:
+        db = _connect(path)
+    except sqlite3.DatabaseError as exc:
+        raise datadir.StorageError(f"cannot open database {path}: {exc}") from None
+    datadir.owner_only(path)
+    return db
+
+
+def _connect(path: str | Path) -> sqlite_utils.Database:
     # Autocommit outside ``transaction``: no write is left in an implicit, forgotten transaction.
     conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
     db = sqlite_utils.Database(conn, execute_plugins=False)
