@@ -18,9 +18,10 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from conftest import (
-    ORDER_DATE, OPERATOR, Mailbox, actions, click, free_port, make_config, only, reply, text, to,
+    ORDER_DATE, OPERATOR, Mailbox, actions, click, config_file, free_port, make_config, only, reply,
+    text, to,
 )
-from mailbot import digest, imports, jobs, service, wiring
+from mailbot import cli, digest, imports, jobs, service, wiring
 from mailbot.core.events import BuyerAction
 from mailbot.core.model import Action
 from mailbot.inbound import disposition, inbox, intake
@@ -85,7 +86,8 @@ def send_poison_then_innocent(app):
                                  token_address(app, "buyer", action="extend")))
 
 
-def test_mail_that_fails_twice_is_quarantined_and_the_next_mail_is_processed(app, poison):
+def test_mail_that_fails_twice_is_quarantined_and_the_next_mail_is_processed(app, poison, tmp_path,
+                                                                            capsys):
     """Two tries (the worker's retry after a pause is one more call of the same loop), then the
     mail is set aside with its own disposition and counted in the digest."""
     box = Mailbox(app)
@@ -105,6 +107,11 @@ def test_mail_that_fails_twice_is_quarantined_and_the_next_mail_is_processed(app
     assert dispositions(app) == ["quarantined", "applied"]
     assert "quarantined: 1" in digest.text(app, now(), timedelta(hours=1))
     assert jobs.process_inbox(app, now) == (0, [])  # never tried again
+    capsys.readouterr()
+    assert cli.main(["--config", str(config_file(app, tmp_path)), "inbox", "--disposition",
+                     "quarantined", "--json"]) == 0
+    [shown] = json.loads(capsys.readouterr().out)
+    assert "failed 2 times" in shown["detail"] and "catastrophic" in shown["detail"]
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
@@ -202,6 +209,20 @@ def test_answers_that_change_nothing_are_capped_and_shown_to_operators(tmp_path)
     finally:
         box.stop()
         app.close()
+
+
+def test_messages_on_a_case_are_always_relayed_but_receipts_go_once_an_hour(box):
+    """A robot on the party's own address that answers our receipts would loop; its messages
+    still reach the other party, the receipts stop."""
+    buyer_ack, merchant = open_case(box)
+    for i in range(3):
+        reply(box, buyer_ack, BUYER_NL, f"Bericht {i}: nog steeds niets.")
+    assert dispositions(box.app)[-3:] == ["applied"] * 3
+    mails = box.deliver()
+    assert len(to(mails, MERCHANT_NL)) == 3  # every message relayed
+    assert len(to(mails, BUYER_NL)) == 1  # one receipt
+    held = box.app.db().execute("SELECT detail FROM inbox ORDER BY id DESC LIMIT 1").fetchone()
+    assert "buyer.message_received held back" in held[0]
 
 
 # --- issue 10 §4: a registered buyer writing to the bare address -------------------------------

@@ -130,8 +130,8 @@ def _process(app, row: dict, now: datetime) -> Disposition:
     ended = []
 
     def record(db, planned):
-        disposition, detail, queued = _answers_within_budget(app, db, inbox_id, planned, mail.sender,
-                                                             now)
+        disposition, detail, queued = _answers_within_budget(app, db, inbox_id, planned,
+                                                             mail.sender, role, now)
         inbox.finish(db, inbox_id, disposition, now, order_id=order_id, dedupe_key=key,
                      sender=mail.sender, detail=detail)
         ended[:] = [disposition, detail]
@@ -142,20 +142,26 @@ def _process(app, row: dict, now: datetime) -> Disposition:
     return ended[0]
 
 
-def _answers_within_budget(app, db, inbox_id, planned, sender, now):
-    """A decision that changed nothing answers the sender: those answers pass the budget. An
-    applied one carries its effects, which always go out."""
+def _answers_within_budget(app, db, inbox_id, planned, sender, role, now):
+    """An answer is a mail back to the sender from a decision that changed nothing ("not open",
+    "choose an action", the receipt of a message relayed on a case): answers pass the sender's
+    budget. Every other mail carries an applied change to someone and always goes out, so a
+    robot that answers our receipts is stopped while its messages are still relayed."""
     result = planned.decision.result
-    disposition = Disposition.of(result)
-    if result is Result.APPLIED or not planned.mails:
-        return disposition, None, [(m, {}) for m in planned.mails]
+    disposition, detail = Disposition.of(result), None
+    changed = planned.decision.state != planned.before
+    answers = [] if changed else [m for m in planned.mails if m.role == str(role)]
+    queued = [(m, {}) for m in planned.mails if m not in answers]
+    if not answers:
+        return disposition, detail, queued
     answer_to = budget.key(sender)
-    templates = {m.template for m in planned.mails}
-    if not budget.allows(app, db, answer_to, templates, now):
-        return Disposition.RATE_LIMITED, f"{result}: answer {', '.join(sorted(templates))} " \
-                                         f"held back (answer budget of {sender})", []
-    return disposition, None, [(m, {"answer_to": answer_to, "inbox_id": inbox_id})
-                               for m in planned.mails]
+    templates = {m.template for m in answers}
+    if budget.allows(app, db, answer_to, templates, now):
+        return disposition, detail, queued + [
+            (m, {"answer_to": answer_to, "inbox_id": inbox_id}) for m in answers]
+    detail = f"{result}: answer {', '.join(sorted(templates))} held back (answer budget of " \
+             f"{sender})"
+    return (disposition if queued else Disposition.RATE_LIMITED), detail, queued
 
 
 def finish(app, inbox_id: int, disposition: Disposition, now: datetime, *, answers=(),
