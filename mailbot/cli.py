@@ -9,7 +9,6 @@ import argparse
 import email.errors
 import email.header
 import json
-import logging
 import os
 import re
 import sys
@@ -17,7 +16,7 @@ import unicodedata
 from datetime import datetime, timedelta, timezone
 
 from . import config as config_mod
-from . import digest, imports, jobs, service, views, wiring
+from . import check, digest, imports, jobs, logs, service, views, wiring
 from .core.events import MerchantInsolvent, OperatorDecide, OperatorRequest
 from .core.model import CaseState, OPERATOR_OUTCOMES, Outcome, Role
 from .store import admin, backup, datadir, records, retention
@@ -31,8 +30,11 @@ class UsageError(Exception):
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mailbot", description=__doc__.splitlines()[0])
     p.add_argument("--config", help="TOML config file (default: $MAILBOT_CONFIG or built-in)")
+    p.add_argument("--verbose", action="store_true",
+                   help="log events on stderr (commands other than serve log only warnings)")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="SMTP listener and scheduler until SIGTERM/SIGINT")
+    sub.add_parser("check", help="database, relay and serve are working (one line each)")
     imp = sub.add_parser("import", help="import merchants or orders")
     imp.add_argument("what", choices=["merchants", "orders"])
     imp.add_argument("file")
@@ -93,12 +95,14 @@ def _outbox_inbox_parsers(sub) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(message)s")
     # Database, secret, attachments and Maildir hold personal data: owner-only (0600 / 0700).
     os.umask(datadir.OWNER_ONLY_UMASK)
     try:
         config = config_mod.load(args.config)
+        # Event lines are serve's log; other commands print their own result only.
+        logs.setup(config, None if args.command == "serve" or args.verbose else "WARNING")
+        if args.command == "check":  # before build: a check never creates a database
+            return check.run(config, sys.stdout)
         app = wiring.build(config, readonly=_reads_only(args))
         return COMMANDS[args.command](app, args) or 0
     except (UsageError, config_mod.ConfigError, imports.BadFile, datadir.StorageError) as exc:
@@ -136,10 +140,8 @@ TICK_AHEAD_LIMIT = timedelta(days=2)
 
 
 def _serve(app, args):
-    from .scheduler import serve
-    wiring.event_log("serve.data", root=app.config.storage.root,
-                     database=app.config.storage.database)
-    serve(app)
+    from .supervisor import serve
+    return serve(app)
 
 
 def _import(app, args):
@@ -178,8 +180,14 @@ def _tick(app, args):
 
 
 def _deliver(app, args):
-    counts = jobs.deliver(app, datetime.now(timezone.utc))
+    def report(row, result, detail):
+        if result != "sent":
+            print(f"outbox {row['id']} to {', '.join(json.loads(row['recipients']))}: "
+                  f"{result}: {detail}")
+
+    counts = jobs.deliver(app, datetime.now(timezone.utc), report)
     print(", ".join(f"{v} {k}" for k, v in counts.items()))
+    return 1 if counts["retry"] + counts["dead"] and not counts["sent"] else 0
 
 
 def _load_order(app, shop_id, order_number):

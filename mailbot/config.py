@@ -73,12 +73,19 @@ class Operators:
 
 
 @dataclass(frozen=True)
+class Log:
+    level: str = "INFO"
+    format: str = "text"
+
+
+@dataclass(frozen=True)
 class Config:
     bot: Bot = field(default_factory=Bot)
     smtp: Smtp = field(default_factory=Smtp)
     relay: Relay = field(default_factory=Relay)
     storage: Storage = field(default_factory=Storage)
     operators: Operators = field(default_factory=Operators)
+    log: Log = field(default_factory=Log)
 
 
 def load(path: str | os.PathLike | None = None) -> Config:
@@ -152,6 +159,10 @@ def _validate(config: Config) -> None:
     hh, _, mm = config.operators.digest_time.partition(":")
     if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
         raise ConfigError("[operators] digest_time must be HH:MM")
+    if config.log.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError("[log] level must be DEBUG, INFO, WARNING or ERROR")
+    if config.log.format not in ("text", "json"):
+        raise ConfigError('[log] format must be "text" or "json"')
     for section in dataclasses.fields(config):
         values = getattr(config, section.name)
         for f in dataclasses.fields(values):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import datetime
 
 from .core.effects import Mail
@@ -68,8 +69,9 @@ def process_inbox(app, now_fn, skip=frozenset()) -> tuple[int, list[int]]:
     return done, failed
 
 
-def deliver(app, now: datetime) -> dict:
-    """Sends what is due in the outbox; returns counts by result."""
+def deliver(app, now: datetime, report=None) -> dict:
+    """Sends what is due in the outbox; returns counts by result. ``report(row, result,
+    detail)`` hears of each mail (the CLI prints why a mail waits for a retry)."""
     db = app.db()
     counts = {"sent": 0, "retry": 0, "dead": 0}
     with open_transport(app.config) as transport:
@@ -77,11 +79,17 @@ def deliver(app, now: datetime) -> dict:
             for row_id in ids:
                 row = outbox.claim(db, row_id, now)
                 if row is not None:
-                    counts[_send(app, db, transport, row, now)] += 1
+                    result, detail = _send(app, db, transport, row, now)
+                    counts[result] += 1
+                    if report:
+                        report(row, result, detail)
     return counts
 
 
-def _send(app, db, transport, row, now) -> str:
+_QUEUE_ID = re.compile(r"(?:queued|stored) as (\S+)", re.I)  # Postfix; our Maildir
+
+
+def _send(app, db, transport, row, now) -> tuple[str, str]:
     envelope_from = app.signer.address(Token("bounce", row["id"]))  # VERP, SPEC §6
     try:
         refused = transport.send(envelope_from, json.loads(row["recipients"]), row["raw"])
@@ -89,14 +97,19 @@ def _send(app, db, transport, row, now) -> str:
         if _retry_period_over(app, row, now):
             return _dead(app, db, row, f"gave up retrying: {exc}", now)
         outbox.mark_retry(db, row["id"], row["attempts"], str(exc), now)
-        event_log("delivery.retry", outbox_id=row["id"], attempts=row["attempts"] + 1)
-        return "retry"
+        event_log("delivery.retry", outbox_id=row["id"], attempts=row["attempts"] + 1,
+                  error=repr(str(exc)[:200]))
+        return "retry", str(exc)
     except PermanentError as exc:
         return _dead(app, db, row, str(exc), now)
     outbox.mark_sent(db, row["id"], now)
+    reply = getattr(transport, "last_reply", "")
+    queue_id = _QUEUE_ID.search(reply)
+    event_log("delivery.sent", outbox_id=row["id"], template=row["template"],
+              queue_id=queue_id and queue_id.group(1), reply=repr(reply[:200]))
     if refused:
         event_log("delivery.partly_refused", outbox_id=row["id"], refused=",".join(refused))
-    return "sent"
+    return "sent", reply
 
 
 def _retry_period_over(app, row, now) -> bool:
@@ -114,4 +127,4 @@ def _dead(app, db, row, error, now) -> str:
                                          "recipients": json.loads(row["recipients"]),
                                          "template": row["template"]}), now)
     event_log("delivery.dead", outbox_id=row["id"], error=repr(error[:120]))
-    return "dead"
+    return "dead", error

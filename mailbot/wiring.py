@@ -86,5 +86,6 @@ def build(config: config_mod.Config, readonly: bool = False) -> App:
 
 def event_log(name: str, **fields) -> None:
     """One structured line per event: ``case.escalated case_id=17 reason=merchant_no_response``."""
-    parts = [name] + [f"{key}={value}" for key, value in fields.items() if value is not None]
-    log.info(" ".join(parts))
+    fields = {key: value for key, value in fields.items() if value is not None}
+    parts = [name] + [f"{key}={value}" for key, value in fields.items()]
+    log.info(" ".join(parts), extra={"event": name, "fields": fields})  # fields: logs.JsonLines

@@ -16,6 +16,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
 
 from ..store.db import transaction
+from ..wiring import event_log
 from . import inbox
 
 log = logging.getLogger("mailbot.smtp")
@@ -41,6 +42,8 @@ class Doorman:
             log.exception("smtp.rcpt_error")
             return LOCAL_ERROR
         if not accepted:
+            event_log("smtp.refused", peer=_peer(session), rcpt=repr(address),
+                      reason="no such recipient")
             return NO_SUCH_USER
         envelope.rcpt_tos.append(address)
         return RCPT_OK
@@ -57,6 +60,8 @@ class Doorman:
         except Exception:
             log.exception("smtp.store_failed")
             return LOCAL_ERROR
+        event_log("smtp.accepted", inbox_id=inbox_id, peer=_peer(session),
+                  mail_from=repr(envelope.mail_from), size=len(raw))
         self.on_stored(inbox_id)
         return OK
 
@@ -80,6 +85,10 @@ class Doorman:
         with transaction(db):
             return [inbox.store(db, raw, mail_from, rcpt_tos, now)
                     for raw, mail_from, rcpt_tos, _ in batch]
+
+
+def _peer(session) -> str:
+    return session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
 
 
 class LenientSMTP(SMTP):

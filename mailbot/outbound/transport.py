@@ -21,6 +21,8 @@ class TemporaryError(Exception):
 
 
 class MaildirTransport:
+    last_reply = ""  # after send: what the receiving side said (logged with delivery.sent)
+
     def __init__(self, path: str | Path):
         self.path = Path(path)
 
@@ -39,13 +41,25 @@ class MaildirTransport:
         # A delivery agent records the envelope sender as Return-Path (RFC 5322 §3.6.7).
         message = mailbox.MaildirMessage(b"Return-Path: <" + envelope_from.encode() + b">\r\n" + raw)
         try:
-            self._box.add(message)
+            self.last_reply = f"stored as {self._box.add(message)}"
         except OSError as exc:
             raise TemporaryError(str(exc)) from exc
         return {}
 
 
+class _SMTP(smtplib.SMTP):
+    """Keeps the relay's answer to DATA, which names its queue id (``250 2.0.0 Ok: queued as
+    4F3A2B``); ``sendmail`` drops it."""
+    data_reply = b""
+
+    def data(self, msg):
+        code, self.data_reply = super().data(msg)
+        return code, self.data_reply
+
+
 class SmtpTransport:
+    last_reply = ""
+
     def __init__(self, host: str, port: int, local_hostname: str, timeout: float = 30):
         self.host, self.port, self.local_hostname, self.timeout = host, port, local_hostname, timeout
         self._smtp: smtplib.SMTP | None = None
@@ -65,8 +79,8 @@ class SmtpTransport:
     def _connection(self) -> smtplib.SMTP:
         if self._smtp is None:
             try:
-                self._smtp = smtplib.SMTP(self.host, self.port, local_hostname=self.local_hostname,
-                                          timeout=self.timeout)
+                self._smtp = _SMTP(self.host, self.port, local_hostname=self.local_hostname,
+                                   timeout=self.timeout)
             except (OSError, smtplib.SMTPException) as exc:
                 raise TemporaryError(f"relay {self.host}:{self.port} unreachable: {exc}") from exc
         return self._smtp
@@ -89,6 +103,7 @@ class SmtpTransport:
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
             raise TemporaryError(str(exc)) from exc
+        self.last_reply = "250 " + smtp.data_reply.decode(errors="replace")
         # Some recipients may have been refused while others took the mail: the mail counts as
         # sent (a retry would give it twice to the others); the caller logs the refusals.
         return refused
