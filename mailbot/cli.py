@@ -165,9 +165,8 @@ def _import(app, args):
 def _import_progress(done: int, total: int) -> None:
     """Only for files of thousands of rows: one line rewritten in place on a terminal, a line
     per step in a log."""
-    end = "\r" if sys.stderr.isatty() else "\n"
-    print(f"import: {done:,} of {total:,} rows", end=end if done < total else "\n",
-          file=sys.stderr, flush=True)
+    end = "\r" if sys.stderr.isatty() and done < total else "\n"
+    print(f"import: {done:,} of {total:,} rows", end=end, file=sys.stderr, flush=True)
 
 
 def _tick(app, args):
