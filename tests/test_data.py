@@ -120,7 +120,8 @@ def test_read_only_data_directory(shared_dir):
     said = one_line(mailbot(["tick"], shared_dir, user=user))
     assert f"folder {var} is not writable" in said
     os.chmod(database, 0o400)
-    for args in (["cases", "--json"], ["status", "s1", "1", "--json"], ["outbox"], ["inbox"]):
+    for args in (["cases", "--json"], ["status", "s1", "1", "--json"], ["outbox"], ["inbox"],
+                 ["digest"]):
         result = mailbot(args, shared_dir, user=user)
         assert result.returncode == 0, result.stderr
     status = json.loads(mailbot(["status", "s1", "1", "--json"], shared_dir, user=user).stdout)
