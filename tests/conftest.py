@@ -54,7 +54,7 @@ def make_config(tmp_path: Path, **sections) -> config_mod.Config:
         "operators": {"addresses": [OPERATOR], "locale": "nl", "digest_time": "08:00"},
     }
     for name, values in sections.items():
-        data[name].update(values)
+        data.setdefault(name, {}).update(values)
     return config_mod.from_dict(data)
 
 

@@ -23,7 +23,7 @@ from ..outbound.compose import compose
 from ..store import records
 from ..store.db import transaction
 from ..wiring import event_log
-from . import forms, inbox, intent, screening
+from . import authentication, bounces, forms, inbox, intent, screening
 from .documents import screen as screen_documents
 from .parse import parse
 from .reply import new_text
@@ -39,6 +39,7 @@ DISPOSITIONS = {
     "duplicate": "a message with this Message-ID (or these exact bytes) was processed before",
     "bounce": "a delivery failure report; marks our mail as failed when it names one",
     "auto_reply": "automatic mail (RFC 3834, bulk, list, out-of-office): never answered",
+    "bad_from": "not exactly one From header with one address: the author is unknown",
     "unmatched": "no token address and no known thread: shown to operators",
     "sender_mismatch": "valid token from another address: held, the registered party asked",
     "rate_limited": "too many mails from this sender in the last hour: recorded, not answered",
@@ -70,6 +71,9 @@ def _process(app, inbox_id: int, now: datetime) -> str:
         return _bounce(app, inbox_id, row, key, now)
     if screening.is_auto_reply(mail.headers, mail.subject):
         return _finish(app, inbox_id, "auto_reply", now, dedupe_key=key, sender=mail.sender)
+    mail.sender = authentication.sender_of(mail.headers)
+    if isinstance(mail.sender, authentication.Refusal):
+        return _finish(app, inbox_id, "bad_from", now, dedupe_key=key, detail=mail.sender.reason)
 
     token = _token(app, row["rcpt_tos"] + mail.recipients)
     if token is not None and token.kind != "bounce":
@@ -83,7 +87,8 @@ def _process(app, inbox_id: int, now: datetime) -> str:
     if state is None:
         return _finish(app, inbox_id, "unmatched", now, dedupe_key=key, sender=mail.sender)
 
-    if mail.sender not in _party_addresses(app, db, state, role):
+    if (mail.sender not in _party_addresses(app, db, state, role)
+            or authentication.authentication_failed(mail.headers, app.config.inbound.authserv_id)):
         return _hold(app, inbox_id, state, role, action, key, mail.sender, now)
     if inbox.recent_from(db, mail.sender, now) >= app.config.bot.replies_per_hour:
         return _finish(app, inbox_id, "rate_limited", now, order_id=order_id, dedupe_key=key,
@@ -157,17 +162,13 @@ def _finish(app, inbox_id, disposition, now, **fields) -> str:
 
 
 def _bounce(app, inbox_id, row, key, now) -> str:
-    """RFC 3464 reports come to the VERP address of the one delivery that failed (SPEC §6)."""
+    """Delivery reports, to the VERP address of the recipient that failed (SPEC §6)."""
     db = app.db()
-    detail = None
+    reports = bounces.read(db, app.signer, row["rcpt_tos"], row["raw"])
     with transaction(db):
-        for address in row["rcpt_tos"]:
-            token = app.signer.parse(address)
-            if token is not None and token.kind == "bounce":
-                if outbox.mark_bounced(db, token.id, "bounce received"):
-                    detail = f"outbox {token.id}"
+        detail = bounces.record(db, reports, inbox_id, now)
         inbox.finish(db, inbox_id, "bounce", now, dedupe_key=key, detail=detail)
-    event_log("inbound.bounce", inbox_id=inbox_id, outbox=detail)
+    event_log("inbound.bounce", inbox_id=inbox_id, reports=len(reports))
     return "bounce"
 
 
