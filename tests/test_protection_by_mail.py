@@ -77,7 +77,9 @@ def test_extend_plus_once_then_refused(box):
     assert datetime.fromisoformat(after["ends_at"]) - datetime.fromisoformat(before) \
         >= timedelta(days=29)
     assert "verlengd" in text(confirmation)
-    click(box, confirmation, "extend", BUYER_NL)
+    # The confirmation offers no second extension; a second click on the reminder is refused.
+    assert "extend" not in actions(confirmation)
+    click(box, reminder, "extend", BUYER_NL)
     refusal = only(box.deliver(), BUYER_NL)
     assert "één keer" in text(refusal)
     assert status(box.app, "shop-nl", "NL-1")["protection"]["ends_at"] == after["ends_at"]

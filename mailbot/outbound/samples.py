@@ -210,13 +210,13 @@ def samples(locale: str) -> list[Sample]:
 def digest_sample() -> dict:
     day = timedelta(days=1)
     return {
-        "since": NOW - day, "now": NOW, "opened": 3,
+        "since": NOW - day, "now": NOW, "period_days": 1, "opened": 3,
         "escalated": {"buyer_disputes": 1, "merchant_no_response": 1},
         "closed": {"refund_received": 2, "compensated": 1},
         "deadlines": [{"shop": "Fietsen de Wit", "case_id": 1041, "order_number": "NL-2026-10481",
                        "merchant_due": NOW - timedelta(hours=3), "overdue": True}],
         "attention": [{"case_id": 1040, "order_number": "FR-10004", "shop": "Boutique Rive Gauche",
-                       "since": NOW - 3 * day, "why": "escalated",
+                       "since": NOW - 3 * day, "age_days": 3, "why": "escalated",
                        "escalation_reason": "buyer_disputes"}],
         "other": [{"order_number": "IT-2026-0077", "shop": "Negozio del Sole",
                    "at": NOW - timedelta(hours=5), "text": "Posso cambiare l'indirizzo?"}],
