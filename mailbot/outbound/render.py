@@ -47,6 +47,11 @@ NAMES = (
 )
 
 
+# A moment as people write it: "om 23:59 uur", "à 23 h 59", "alle 23:59".
+AT_TIME = {"nl": "EEEE d MMMM y 'om' HH:mm 'uur'", "fr": "EEEE d MMMM y 'à' HH 'h' mm",
+           "it": "EEEE d MMMM y 'alle' HH:mm"}
+
+
 def template_file(name: str) -> str:
     """``buyer.case_closed`` and ``merchant.case_closed`` are one file: ``case_closed.j2``."""
     return name.partition(".")[2] + ".j2"
@@ -115,7 +120,7 @@ class Renderer:
             # A deadline is the last whole day to act: core deadlines end at 23:59 local time,
             # and one that ends at midnight leaves the day before as the last day.
             deadline=lambda d: day(d - timedelta(seconds=1)),
-            deadline_at=lambda d: day(d, "EEEE d MMMM y, HH:mm"),
+            deadline_at=lambda d: day(d, AT_TIME[locale]),
             datetime=lambda d: day(d, "d MMM y, HH:mm"),
             mailto=mailto,
             # Order numbers such as NL-2026-10481 must not wrap at their hyphens.
