@@ -216,11 +216,7 @@ def _status(app, args):
 
 
 def _print_case(c):
-    print(f"case {c['id']}: {c['state']} reason={c['reason']} variant={c['variant']} "
-          f"escalation={c['escalation_reason']} outcome={c['outcome']}")
-    for e in c["timeline"]:
-        text = " ".join(e["text"].split())[:100]
-        print(f"  {e['at']}  {e['actor']:<8} {e['kind']:<28} {text}")
+    print(views.case_text(c), end="")
 
 
 def _cases(app, args):
