@@ -119,15 +119,6 @@ def test_impostor_on_merchant_token_changes_nothing(box):
     assert case(box)["state"] == "awaiting_merchant"
 
 
-def test_rate_limit_stops_answering_a_loop(box):
-    reminder = only(reminders(box), BUYER_NL)
-    for _ in range(box.app.config.bot.replies_per_hour + 2):
-        click(box, reminder, "other", BUYER_NL, body="loop")
-    assert box.last_disposition() == "rate_limited"
-    answers = to(box.deliver(), BUYER_NL)
-    assert len(answers) == box.app.config.bot.replies_per_hour
-
-
 def test_unmatched_mail_to_bare_address_is_recorded(box):
     raw = (b"From: someone@else.example\r\nTo: bot@bot.example\r\nSubject: hallo\r\n"
            b"Message-ID: <u-1@else.example>\r\n\r\nWie ben jij?\r\n")
