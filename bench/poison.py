@@ -7,7 +7,8 @@ of a temporary app and times the real ``intake.process`` on it, as ``bench/fuzz.
 message is processed in a child process that is killed after ``--timeout`` seconds (a case stops
 growing at its first timeout: bigger would only be slower). The baseline is an ordinary 2 KB reply
 from a registered buyer, measured in the same run; the goal is every message <= 1 s.
-Prints one line per message, a table of the worst time per case, and a JSON object last.
+Prints one line per message (bytes, seconds in ``intake.process``, seconds of parsing alone), a
+table of the worst message per case with its ratio to the baseline, and a JSON object last.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import run as bench  # noqa: E402
 from mailbot import config as config_mod  # noqa: E402
 from mailbot import wiring  # noqa: E402
 from mailbot.inbound import inbox, intake  # noqa: E402
+from mailbot.inbound.parse import parse  # noqa: E402
 from mailbot.tokens import Token  # noqa: E402
 
 GOAL_SECONDS = 1.0
@@ -194,7 +196,8 @@ class Target:
 
 
 def _child(target: Target, jobs, conn) -> None:
-    """Processes each job ``(label, recipient, build)`` and sends ``(label, bytes, s, disp)``."""
+    """Processes each job ``(label, recipient, build, sender)``; sends ``(label, bytes, s, disp,
+    parse s)``: the whole of ``intake.process``, and parsing alone (headers, text, documents)."""
     app = target.app()
     db = app.db()
     # Every template compiled and one ordinary mail processed first, as in a running server, so
@@ -208,12 +211,19 @@ def _child(target: Target, jobs, conn) -> None:
         to = target.addresses.get(recipient, recipient)
         raw = raw.replace(b"{to}", to.encode(), 1).replace(
             b"{mid}", f"p{n}-{time.monotonic_ns()}".encode(), 1)
+        start = time.perf_counter()
+        try:
+            mail = parse(raw)
+            mail.text, mail.attachments  # noqa: B018 -- reading them is the work measured
+        except ValueError:
+            pass  # a header block too large: intake records it unparseable
+        parsing = time.perf_counter() - start
         now = datetime.now(timezone.utc)
         inbox_id = inbox.store(db, raw, mail_from, [to], now)
         start = time.perf_counter()
         disposition = intake.process(app, inbox_id, now)
         if n:
-            conn.send((label, len(raw), time.perf_counter() - start, disposition))
+            conn.send((label, len(raw), time.perf_counter() - start, str(disposition), parsing))
     conn.send(None)
 
 
@@ -228,7 +238,7 @@ def measure(target: Target, jobs, timeout: float, show: bool = True) -> list[tup
         while True:
             if not parent.poll(timeout):
                 label = jobs[len(results)][0]
-                results.append((label, None, None, f"over {timeout:g} s, killed"))
+                results.append((label, None, None, f"over {timeout:g} s, killed", None))
                 if show:
                     print(f"  {label:<40} {'':>10} {'> ' + format(timeout, 'g') + ' s':>10}",
                           flush=True)
@@ -236,14 +246,15 @@ def measure(target: Target, jobs, timeout: float, show: bool = True) -> list[tup
             try:
                 item = parent.recv()
             except EOFError:
-                results.append((jobs[len(results)][0], None, None, "child died"))
+                results.append((jobs[len(results)][0], None, None, "child died", None))
                 break
             if item is None:
                 break
             results.append(item)
             if show:
-                label, size, seconds, disposition = item
-                print(f"  {label:<40} {size:>10} {seconds:>10.3f}  {disposition}", flush=True)
+                label, size, seconds, disposition, parsing = item
+                print(f"  {label:<40} {size:>10} {seconds:>10.3f} {parsing:>8.3f}  {disposition}",
+                      flush=True)
     finally:
         if proc.is_alive():
             proc.kill()
@@ -301,15 +312,20 @@ def main():
         results = measure(target, fuzz_jobs(count, args.seed, target), args.timeout, show=False)
         worst["fuzz"] = max(results, key=lambda r: float("inf") if r[2] is None else r[2])
 
-    print(f"\n{'case':<26} {'worst message':<34} {'bytes':>10} {'seconds':>9} {'ratio':>9}")
-    for name, (label, size, seconds, disposition) in worst.items():
+    print(f"\n{'case':<26} {'worst message':<34} {'bytes':>10} {'seconds':>9} {'ratio':>7} "
+          f"{'parse s':>8}")
+    for name, (label, size, seconds, disposition, parsing) in worst.items():
         shown = f"> {args.timeout:g}" if seconds is None else f"{seconds:.3f}"
         ratio = "" if seconds is None else f"{seconds / baseline:.0f}"
-        print(f"{name:<26} {label:<34} {size or '':>10} {shown:>9} {ratio:>9}  {disposition}")
+        parsed = "" if parsing is None else f"{parsing:.3f}"
+        print(f"{name:<26} {label:<34} {size or '':>10} {shown:>9} {ratio:>7} {parsed:>8}  "
+              f"{disposition}")
     over = [n for n, r in worst.items() if r[2] is None or r[2] > GOAL_SECONDS]
     print(json.dumps({"baseline_ms": round(baseline * 1000, 3),
                       "max_message_size": limit,
                       "worst_s": {n: None if r[2] is None else round(r[2], 3)
+                                  for n, r in worst.items()},
+                      "parse_s": {n: None if r[4] is None else round(r[4], 3)
                                   for n, r in worst.items()},
                       "over_goal": over}))
 
