@@ -186,12 +186,24 @@ class Guarded:
         self._junk = 0  # a session that delivers mail is no idler
 
 
+# A client speaking the other protocol is a configuration slip of the MTA in front: answered
+# 421 (temporary, RFC 5321 §4.2.5), so the MTA keeps the mail queued instead of bouncing it as a
+# 500 would make it do, and its log says what to fix.
+WRONG_PROTOCOL = "421 4.3.5 This is an {0} listener: set [smtp] protocol = \"{1}\" or use {0}"
+
+
 class GuardedSMTP(Guarded, SMTP):
-    pass
+    async def smtp_LHLO(self, arg):
+        await self.push(WRONG_PROTOCOL.format("SMTP", "lmtp"))
+        self.transport.close()
 
 
 class GuardedLMTP(Guarded, LMTP):
-    pass
+    async def smtp_EHLO(self, arg):
+        await self.push(WRONG_PROTOCOL.format("LMTP", "smtp"))
+        self.transport.close()
+
+    smtp_HELO = smtp_EHLO
 
 
 class Listener(Controller):
