@@ -18,8 +18,10 @@ from datetime import datetime, timedelta, timezone
 
 from . import config as config_mod
 from . import check, digest, imports, jobs, logs, service, views, wiring
-from .core.events import MerchantInsolvent, OperatorDecide, OperatorRequest
+from .core.effects import Result
+from .core.events import OperatorDecide, OperatorRequest
 from .core.model import CaseState, OPERATOR_OUTCOMES, Outcome, Role
+from .inbound.disposition import Disposition
 from .outbound import compose
 from .store import admin, backup, datadir, records, retention
 from .store.db import transaction
@@ -91,7 +93,8 @@ def _outbox_inbox_parsers(sub) -> None:
     inb = sub.add_parser("inbox", help="mail held, unmatched, rate limited...; show one")
     inb.add_argument("action", nargs="?", choices=["show"])
     inb.add_argument("id", nargs="?", type=int, help="the inbox id to show")
-    inb.add_argument("--disposition", help="only mail with this disposition, e.g. held, "
+    inb.add_argument("--disposition", choices=["held", "pending", *Disposition],
+                     metavar="DISPOSITION", help="only mail with this disposition, e.g. held, "
                      "unmatched, rate_limited, quarantined (default: all but applied)")
     inb.add_argument("--json", action="store_true")
 
@@ -257,8 +260,8 @@ def _case(app, args):
         if args.argument not in ("buyer", "merchant"):
             raise UsageError("request-documents needs a party: buyer or merchant")
         event = OperatorRequest(Role(args.argument), message)
-    result = service.handle(app, order_id, event, datetime.now(timezone.utc))
-    if str(result.result) != "applied":
+    handled = service.handle(app, order_id, event, datetime.now(timezone.utc))
+    if handled.result is not Result.APPLIED:
         state = records.load(db, order_id)
         raise UsageError(f"case {args.case_id} is {state.case.state}: "
                          f"{args.action} is not open")
@@ -269,13 +272,7 @@ def _merchant(app, args):
     db = app.db()
     if records.merchant(db, args.merchant_id) is None:
         raise UsageError(f"no merchant {args.merchant_id!r}")
-    with transaction(db):
-        records.set_insolvent(db, args.merchant_id)
-    now = datetime.now(timezone.utc)
-    escalated = 0
-    for order_id in records.open_case_orders(db, args.merchant_id):
-        if str(service.handle(app, order_id, MerchantInsolvent(), now).result) == "applied":
-            escalated += 1
+    escalated = service.declare_insolvent(app, args.merchant_id, datetime.now(timezone.utc))
     print(f"merchant {args.merchant_id}: insolvent; {escalated} open case(s) escalated")
 
 
