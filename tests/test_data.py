@@ -228,17 +228,22 @@ def test_purge_keeps_figures_and_drops_personal_data(app, box, tmp_path):
     box.deliver()
     for path in Path(app.config.storage.attachments).rglob("*"):
         os.utime(path, (0, 0))  # stored long ago
+    db.execute("INSERT INTO bounces (outbox_id, recipient, action, status, diagnostic, "
+               "received_at) SELECT id, 'jan@buyer.example', 'failed', '5.2.2', "
+               "'mailbox of jan@buyer.example full', created_at FROM outbox "
+               "WHERE recipients LIKE '%jan@%' LIMIT 1")
     figures = "SELECT state, reason, outcome, escalation_reason, opened_at, closed_at FROM cases"
     before = db.execute(figures).fetchall()
     order = "SELECT order_date, amount, state, end_reason FROM orders WHERE order_number='NL-1'"
     order_before = db.execute(order).fetchone()
 
     assert str(retention.purge(db, app.attachments, now)) == "0 orders, 0 texts, 0 inbound, " \
-        "0 outbound, 0 files"  # closed just now: nothing is old enough
+        "0 outbound, 0 bounces, 0 files"  # closed just now: nothing is old enough
     # The case closed today; the other two protections expire in a week.
     done = retention.purge(db, app.attachments, now + timedelta(days=1))
     assert done.orders == 1 and done.texts >= 2 and done.inbound >= 1 and done.files == 1
-    assert done.outbound >= 3
+    assert done.outbound >= 3 and done.bounces == 1
+    assert db.execute("SELECT recipient, diagnostic FROM bounces").fetchall() == [("", "")]
 
     assert db.execute(figures).fetchall() == before
     assert db.execute(order).fetchone() == order_before
@@ -258,7 +263,7 @@ def test_purge_keeps_figures_and_drops_personal_data(app, box, tmp_path):
     with open(app.config.storage.database, "rb") as fh:
         assert b"Mijn fiets kwam nooit aan" not in fh.read()
     again = retention.purge(db, app.attachments, now + timedelta(days=1))
-    assert str(again) == "0 orders, 0 texts, 0 inbound, 0 outbound, 0 files"
+    assert str(again) == "0 orders, 0 texts, 0 inbound, 0 outbound, 0 bounces, 0 files"
 
 
 def test_purge_command_uses_the_retention_default(app, tmp_path):
