@@ -22,6 +22,7 @@ from .core.effects import Result
 from .core.events import OperatorDecide, OperatorRequest
 from .core.model import CaseState, OPERATOR_OUTCOMES, Outcome, Role
 from .inbound.disposition import Disposition
+from .outbound import compose
 from .store import admin, backup, datadir, records, retention
 from .store.db import transaction
 
@@ -333,20 +334,34 @@ def _print_json(data) -> None:
 def _outbox(app, args):
     db = app.db()
     if args.action == "resend":
-        if args.id is None:
-            raise UsageError("outbox resend needs an outbox id")
-        with transaction(db):
-            was = admin.resend(db, args.id, datetime.now(timezone.utc))
-        if was is None:
-            raise UsageError(f"no outbox mail {args.id}")
-        if was not in ("dead", "bounced"):
-            raise UsageError(f"outbox mail {args.id} is {was}: only dead or bounced mail "
-                             "is resent")
-        print(f"outbox {args.id}: {was} -> queued")
-        return
+        return _resend(app, db, args.id)
     _print_rows(admin.outbox(db, args.state), args.json, lambda r, order: (
         f"{r['id']:>6}  {r['state']:<7} {','.join(r['recipients'])}  {order}  "
         f"{r['template']}  attempts={r['attempts']}  {r['last_error'] or ''}"))
+
+
+def _resend(app, db, outbox_id: int | None) -> None:
+    """Re-queues a dead or bounced mail, to the party's address as it is now (an import with
+    ``--update`` may have fixed it since)."""
+    if outbox_id is None:
+        raise UsageError("outbox resend needs an outbox id")
+    with transaction(db):
+        row = admin.outbox_mail(db, outbox_id)
+        if row is None:
+            raise UsageError(f"no outbox mail {outbox_id}")
+        if row["status"] not in ("dead", "bounced"):
+            raise UsageError(f"outbox mail {outbox_id} is {row['status']}: only dead or "
+                             "bounced mail is resent")
+        state = merchant = None
+        if row["order_id"] is not None:
+            state = records.load(db, row["order_id"])
+            merchant = records.merchant(db, state.order.shop_id)
+        now_to = list(compose.recipients(app, state, Role(row["role"]), merchant).addresses)
+        admin.resend(db, outbox_id, datetime.now(timezone.utc),
+                     now_to if now_to != row["recipients"] else None)
+    moved = f" to {', '.join(now_to)} (was {', '.join(row['recipients'])})" \
+        if now_to != row["recipients"] else ""
+    print(f"outbox {outbox_id}: {row['status']} -> queued{moved}")
 
 
 def _print_rows(rows: list[dict], as_json: bool, line) -> None:
