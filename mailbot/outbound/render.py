@@ -25,8 +25,7 @@ from babel.support import Translations
 from markupsafe import Markup
 
 from .. import resources
-
-LOCALES = ("nl", "fr", "it")
+from ..core.model import LOCALES
 
 
 @dataclass(frozen=True)
