@@ -20,7 +20,7 @@ from . import config as config_mod
 from . import check, digest, imports, jobs, logs, service, views, wiring
 from .core.effects import Result
 from .core.events import OperatorDecide, OperatorRequest
-from .core.model import CaseState, OPERATOR_OUTCOMES, Outcome, Role
+from .core.model import CaseState, OPERATOR_COMMANDS, Outcome, Role
 from .inbound.disposition import Disposition
 from .outbound import compose
 from .store import admin, backup, datadir, records, retention
@@ -58,7 +58,7 @@ def parser() -> argparse.ArgumentParser:
     cases.add_argument("--json", action="store_true")
     case = sub.add_parser("case", help="one case; or an operator's decision or request")
     case.add_argument("case_id", type=int)
-    case.add_argument("action", nargs="?", choices=["decide", "request-documents"])
+    case.add_argument("action", nargs="?", choices=list(OPERATOR_COMMANDS))
     case.add_argument("argument", nargs="?")
     case.add_argument("--message")
     case.add_argument("--json", action="store_true")
@@ -247,14 +247,12 @@ def _case(app, args):
     message = (args.message or "").strip()
     if not message:
         raise UsageError(f"case {args.action} needs --message TEXT")
+    if args.argument not in OPERATOR_COMMANDS[args.action]:
+        raise UsageError(f"{args.action} needs one of: "
+                         + ", ".join(OPERATOR_COMMANDS[args.action]))
     if args.action == "decide":
-        if args.argument not in [str(o) for o in OPERATOR_OUTCOMES]:
-            raise UsageError("decide needs an outcome: "
-                             + ", ".join(str(o) for o in OPERATOR_OUTCOMES))
         event = OperatorDecide(Outcome(args.argument), message)
     else:
-        if args.argument not in ("buyer", "merchant"):
-            raise UsageError("request-documents needs a party: buyer or merchant")
         event = OperatorRequest(Role(args.argument), message)
     handled = service.handle(app, order_id, event, datetime.now(timezone.utc))
     if handled.result is not Result.APPLIED:
