@@ -244,6 +244,7 @@ def test_insolvency_of_an_escalated_case_changes_nothing():
     (ab[B], buyer(Act.WITHDRAW), BUYER, Act.WITHDRAW),
     (am, buyer(Act.REFUND_RECEIVED), BUYER, Act.REFUND_RECEIVED),
     (esc, buyer(Act.DISAGREE), BUYER, Act.DISAGREE),
+    (am, buyer(Act.REFUND_FULL), BUYER, Act.REFUND_FULL),  # the merchant's link, from the buyer
     (ab[A], answer(R.YES), MERCHANT, "decision"),  # a second answer
     (case(CLOSED, outcome=Outcome.WITHDRAWN), answer(R.YES), MERCHANT, "decision"),
 ])
