@@ -9,6 +9,7 @@ import argparse
 import email.errors
 import email.header
 import json
+import logging
 import os
 import re
 import sys
@@ -68,6 +69,7 @@ def parser() -> argparse.ArgumentParser:
     dig.add_argument("--send", action="store_true", help="also mail it to the operators")
     _outbox_inbox_parsers(sub)
     _data_parsers(sub)
+    sub.add_parser("postfix-map", help="answer Postfix socketmap lookups at [postfix] socketmap")
     return p
 
 
@@ -414,9 +416,25 @@ def _header(value) -> str:
         return str(email.header.make_header(email.header.decode_header(str(value))))
     except (UnicodeError, LookupError, email.errors.HeaderParseError):
         return str(value)
+def _postfix_map(app, args):
+    import signal
+    import threading
+
+    from .socketmap import MapServer
+
+    host, _, port = app.config.postfix.socketmap.rpartition(":")
+    if not port.isdigit():
+        raise UsageError("[postfix] socketmap must be host:port")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    server = MapServer(app, host.strip("[]"), int(port)).start()
+    logging.getLogger("mailbot").info("postfix-map.started at=%s:%s", server.host, server.port)
+    stop.wait()
+    server.stop()
 
 
 COMMANDS = {"serve": _serve, "import": _import, "tick": _tick, "deliver": _deliver,
             "status": _status, "cases": _cases, "case": _case, "merchant": _merchant,
-            "digest": _digest}
+            "digest": _digest, "postfix-map": _postfix_map}
 COMMANDS.update(outbox=_outbox, inbox=_inbox, backup=_backup, purge=_purge)

@@ -44,6 +44,12 @@ class Smtp:
     host: str = "127.0.0.1"
     port: int = 8025
     max_message_size: int = 10 * 1024 * 1024
+    protocol: str = "smtp"  # "lmtp" behind an MTA's lmtp: transport (RFC 2033)
+    max_connections: int = 50
+    max_recipients: int = 20
+    # Mail with no token address (only the bare bot address): smaller, and a few per hour.
+    anonymous_max_size: int = 1024 * 1024
+    anonymous_per_hour: int = 100
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,26 @@ class Relay:
     host: str = "127.0.0.1"
     port: int = 25
     retry_hours: int = 48
+    starttls: bool = False
+    tls: bool = False  # implicit TLS (RFC 8314), usually port 465
+    username: str = ""
+    password_file: str = ""
+
+
+@dataclass(frozen=True)
+class Dkim:
+    selector: str = ""  # empty: no signing
+    key_file: str = ""
+
+
+@dataclass(frozen=True)
+class Inbound:
+    authserv_id: str = ""  # empty: Authentication-Results are not read
+
+
+@dataclass(frozen=True)
+class Postfix:
+    socketmap: str = "127.0.0.1:8026"  # where `mailbot postfix-map` listens
 
 
 @dataclass(frozen=True)
@@ -94,6 +120,9 @@ class Config:
     operators: Operators = field(default_factory=Operators)
     limits: Limits = field(default_factory=Limits)
     log: Log = field(default_factory=Log)
+    dkim: Dkim = field(default_factory=Dkim)
+    inbound: Inbound = field(default_factory=Inbound)
+    postfix: Postfix = field(default_factory=Postfix)
 
 
 def load(path: str | os.PathLike | None = None) -> Config:
@@ -162,6 +191,14 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"[bot] timezone: unknown time zone {config.bot.timezone!r}") from None
     if config.relay.transport not in ("maildir", "smtp"):
         raise ConfigError('[relay] transport must be "maildir" or "smtp"')
+    if config.smtp.protocol not in ("smtp", "lmtp"):
+        raise ConfigError('[smtp] protocol must be "smtp" or "lmtp"')
+    if config.relay.starttls and config.relay.tls:
+        raise ConfigError("[relay] starttls and tls exclude each other")
+    if config.relay.username and not config.relay.password_file:
+        raise ConfigError("[relay] username needs password_file")
+    if bool(config.dkim.selector) != bool(config.dkim.key_file):
+        raise ConfigError("[dkim] selector and key_file go together")
     if config.operators.locale not in ("nl", "fr", "it"):
         raise ConfigError("[operators] locale must be nl, fr or it")
     hh, _, mm = config.operators.digest_time.partition(":")

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from .core.effects import Mail
 from .core.model import Role
+from .inbound.bounces import failed_deliveries
 from .inbound.disposition import SHOWN_TO_OPERATORS
 from .outbound.compose import compose, context
 from .store.db import transaction
@@ -38,9 +39,7 @@ def collect(db, now: datetime, since: timedelta) -> dict:
     for row in deadlines:
         row["merchant_due"] = parse_dt(row["merchant_due"])
         row["overdue"] = row["merchant_due"] <= now
-    failed = rows(
-        "SELECT id, template, recipients, status, last_error FROM outbox "
-        "WHERE status IN ('dead', 'bounced') AND created_at > ? ORDER BY id", [start])
+    failed = failed_deliveries(db, now - since)
     held = Counter(r["disposition"] for r in rows(
         "SELECT disposition FROM inbox WHERE processed_at > ? AND disposition IN (%s)"
         % ",".join("?" * len(HELD)), [start, *HELD]))

@@ -15,13 +15,12 @@ from datetime import datetime, timedelta
 from .core.effects import Mail
 from .core.events import TimerFired, TimerKind
 from .core.model import Role
-from .inbound import inbox, intake
+from .inbound import bounces, inbox, intake
 from .outbound import outbox
 from .outbound.compose import compose
 from .outbound.transport import PermanentError, TemporaryError
 from .store import records
 from .store.db import transaction
-from .tokens import Token
 from .wiring import event_log
 from . import service
 
@@ -111,9 +110,10 @@ _QUEUE_ID = re.compile(r"(?:queued|stored) as (\S+)", re.I)  # Postfix; our Mail
 
 
 def _send(app, db, transport, row, now) -> tuple[str, str]:
-    envelope_from = app.signer.address(Token("bounce", row["id"]))  # VERP, SPEC §6
+    def return_path(index):  # VERP per recipient, SPEC §6
+        return bounces.return_path(app.signer, row["id"], index)
     try:
-        refused = transport.send(envelope_from, json.loads(row["recipients"]), row["raw"])
+        refused = transport.send_verp(return_path, json.loads(row["recipients"]), row["raw"])
     except TemporaryError as exc:
         if _retry_period_over(app, row, now):
             return _dead(app, db, row, f"gave up retrying: {exc}", now)

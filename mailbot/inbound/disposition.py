@@ -25,6 +25,7 @@ class Disposition(StrEnum):
     DUPLICATE = "duplicate"  # this Message-ID (or these exact bytes) was processed before
     BOUNCE = "bounce"  # a delivery failure report; marks our mail bounced when it names one
     AUTO_REPLY = "auto_reply"  # RFC 3834 automatic, bulk or list mail, out-of-office notes
+    BAD_FROM = "bad_from"  # not exactly one From with one address: the author is unknown
     UNPARSEABLE = "unparseable"  # the message could not be read at all
     UNMATCHED = "unmatched"  # no token, no known thread, no known buyer: shown to operators
     ORDERS_OFFERED = "orders_offered"  # a registered buyer wrote to the bare address
@@ -49,6 +50,7 @@ REPLIES: dict[Disposition, str | None] = {
     Disposition.DUPLICATE: None,
     Disposition.BOUNCE: None,  # never answer a bounce
     Disposition.AUTO_REPLY: None,  # RFC 3834 §2: never answer automatic mail
+    Disposition.BAD_FROM: None,  # nobody to answer
     Disposition.UNPARSEABLE: None,
     Disposition.UNMATCHED: None,  # a stranger: no backscatter
     Disposition.ORDERS_OFFERED: "buyer.choose_action",  # one per open order, links included
@@ -62,7 +64,7 @@ REPLIES: dict[Disposition, str | None] = {
 SHOWN_TO_OPERATORS = (
     Disposition.SENDER_MISMATCH, Disposition.UNMATCHED, Disposition.UNPARSEABLE,
     Disposition.RATE_LIMITED, Disposition.BAD_FORM, Disposition.OPERATOR_HELP,
-    Disposition.QUARANTINED,
+    Disposition.QUARANTINED, Disposition.BAD_FROM,
 )
 
 _OF_RESULT = {

@@ -30,7 +30,7 @@ from ..outbound.compose import compose, prepare
 from ..store import records
 from ..store.db import transaction
 from ..wiring import event_log
-from . import forms, inbox, intent, screening
+from . import authentication, bounces, forms, inbox, intent, screening
 from .disposition import CORE, REPLIES, Disposition
 from .documents import screen as screen_documents
 from .parse import parse
@@ -85,13 +85,17 @@ def _process(app, row: dict, now: datetime) -> Disposition:
     except Exception as exc:  # broken beyond reading: keep it, say so
         return finish(app, inbox_id, Disposition.UNPARSEABLE, now, detail=str(exc)[:200])
     key = mail.message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
-    ending = dict(key=key, sender=mail.sender)
     if inbox.seen(db, key, inbox_id):
         return finish(app, inbox_id, Disposition.DUPLICATE, now, key=key)
     if screening.is_bounce(row["mail_from"], mail.headers, mail.subject):
         return _bounce(app, inbox_id, row, key, now)
     if screening.is_auto_reply(mail.headers, mail.subject):
-        return finish(app, inbox_id, Disposition.AUTO_REPLY, now, **ending)
+        return finish(app, inbox_id, Disposition.AUTO_REPLY, now, key=key, sender=mail.sender)
+    mail.sender = authentication.sender_of(mail.headers)
+    if isinstance(mail.sender, authentication.Refusal):
+        return finish(app, inbox_id, Disposition.BAD_FROM, now, key=key,
+                      detail=mail.sender.reason)
+    ending = dict(key=key, sender=mail.sender)
 
     token = _token(app, row["rcpt_tos"] + mail.recipients)
     if token is not None and token.kind != "bounce":
@@ -104,7 +108,9 @@ def _process(app, row: dict, now: datetime) -> Disposition:
     state = records.load(db, order_id)
     if state is None:
         return finish(app, inbox_id, Disposition.UNMATCHED, now, **ending)
-    if mail.sender not in _party_addresses(app, db, state, role):
+    if (mail.sender not in _party_addresses(app, db, state, role)
+            or authentication.authentication_failed(mail.headers,
+                                                    app.config.inbound.authserv_id)):
         # SPEC §5: kept, and only the registered address is asked to confirm.
         actions = (action,) if action is not None else tuple(actions_for(state, role))
         to = [(state, role, actions)] if role is not Role.OPERATOR else []
@@ -166,16 +172,20 @@ def _answers_within_budget(app, db, inbox_id, planned, sender, role, now):
 
 def finish(app, inbox_id: int, disposition: Disposition, now: datetime, *, answers=(),
            answer_to: str | None = None, key: str | None = None, sender: str | None = None,
-           order_id: int | None = None, detail: str | None = None) -> Disposition:
+           order_id: int | None = None, detail: str | None = None, effect=None) -> Disposition:
     """Ends a mail that no event came from: records its disposition, queues the answer of
     ``REPLIES`` to each ``(state, role, actions)`` of ``answers`` and logs one line, in one
     transaction. ``answer_to``: the address whose answer budget the answers count against (None:
-    the answers are requests to confirm, capped per order instead)."""
+    the answers are requests to confirm, capped per order instead). ``effect(db)``: what the
+    ending changes besides (a bounce marks our delivery failed), written in the same
+    transaction; it returns the detail to record."""
     template = REPLIES[disposition]
     if template is CORE:
         raise ValueError(f"{disposition} is decided by the core, through service.handle")
     db = app.db()
     with transaction(db):
+        if effect is not None:
+            detail = effect(db)
         if template is not None and answers:
             mails = [(state, Mail(role, template.format(role=role), actions=actions))
                      for state, role, actions in answers]
@@ -257,12 +267,7 @@ def _party_addresses(app, db, state, role: Role) -> set[str]:
 
 
 def _bounce(app, inbox_id, row, key, now) -> Disposition:
-    """RFC 3464 reports come to the VERP address of the one delivery that failed (SPEC §6)."""
-    detail = None
-    for address in row["rcpt_tos"]:
-        token = app.signer.parse(address)
-        # Marking twice is harmless: a row already bounced is left as it is.
-        if token is not None and token.kind == "bounce" and \
-                outbox.mark_bounced(app.db(), token.id, "bounce received"):
-            detail = f"outbox {token.id} bounced"
-    return finish(app, inbox_id, Disposition.BOUNCE, now, key=key, detail=detail)
+    """Delivery reports, to the VERP address of the recipient that failed (SPEC §6)."""
+    reports = bounces.read(app.db(), app.signer, row["rcpt_tos"], row["raw"])
+    return finish(app, inbox_id, Disposition.BOUNCE, now, key=key,
+                  effect=lambda db: bounces.record(db, reports, inbox_id, now))

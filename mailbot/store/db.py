@@ -120,7 +120,22 @@ def m001_initial(db):
 
 
 @migrations()
-def m002_attempts_and_answers(db):
+def m002_bounces(db):
+    # One row per delivery report and recipient (inbound/bounces.py).
+    db.executescript(
+        """
+        CREATE TABLE bounces (
+            id INTEGER PRIMARY KEY, outbox_id INTEGER NOT NULL, recipient TEXT NOT NULL,
+            action TEXT NOT NULL, status TEXT NOT NULL, diagnostic TEXT NOT NULL,
+            inbox_id INTEGER, received_at TEXT NOT NULL);
+        CREATE INDEX bounces_outbox ON bounces(outbox_id);
+        CREATE INDEX bounces_received ON bounces(received_at);
+        """
+    )
+
+
+@migrations()
+def m003_attempts_and_answers(db):
     db.executescript(
         """
         -- Processing attempts are counted before each try, so a mail that crashes or hangs the
