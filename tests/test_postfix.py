@@ -2,9 +2,10 @@
 
 Postfix takes mail for the bot's domain on a high port, asks ``mailbot postfix-map``'s socketmap
 whether a recipient exists (``relay_recipient_maps``), and hands accepted mail to mailbot over
-LMTP (``transport_maps``). mailbot relays its own mail through the same Postfix to Maildirs of a
-local test domain (``mydestination``, aliases); an unknown local user makes Postfix send a DSN to
-the VERP return path, which comes back through Postfix. Skipped, with the reason, where Postfix is
+LMTP (``transport_maps``). mailbot relays its own mail through the same Postfix (a second,
+loopback smtpd as in the README) to Maildirs of a local test domain (``mydestination``,
+aliases); an unknown local user makes Postfix send a DSN to the VERP return path, which comes
+back through Postfix. Skipped, with the reason, where Postfix is
 not installed or this process cannot start it (its master must start as root).
 """
 
@@ -41,6 +42,9 @@ ORDERS = ("shop_id,order_number,order_date,amount,currency,buyer_email,buyer_loc
 # One line per service, chroot off everywhere ("n"): the queue is a temporary folder.
 MASTER_CF = """\
 {smtpd} inet n - n - - smtpd
+{submission} inet n - n - - smtpd
+  -o smtpd_recipient_restrictions=permit_mynetworks,reject
+  -o smtpd_relay_restrictions=permit_mynetworks,reject
 pickup unix n - n 60 1 pickup
 cleanup unix n - n - 0 cleanup
 qmgr unix n - n 300 1 qmgr
@@ -80,7 +84,8 @@ def _why_not() -> str | None:
 class Postfix:
     """A private Postfix instance: ``postfix -c DIR start`` with its queue in a temporary folder."""
 
-    def __init__(self, port: int, bot_domain: str, lmtp_port: int, map_port: int):
+    def __init__(self, port: int, submission: int, bot_domain: str, lmtp_port: int,
+                 map_port: int):
         self.root = Path(tempfile.mkdtemp(prefix="mailbot-postfix-"))
         self.root.chmod(0o755)  # local(8) delivers as nobody: the mailboxes must be reachable
         self.etc, self.mail, self.port = self.root / "etc", self.root / "mail", port
@@ -93,7 +98,8 @@ class Postfix:
         for name in ("master.cf", "main.cf"):
             (self.etc / name).touch(mode=0o644)
             (self.etc / name).chmod(0o644)
-        (self.etc / "master.cf").write_text(MASTER_CF.format(smtpd=f"127.0.0.1:{self.port}"))
+        (self.etc / "master.cf").write_text(MASTER_CF.format(
+            smtpd=f"127.0.0.1:{port}", submission=f"127.0.0.1:{submission}"))
         aliases = ", ".join(f"{{{name} = {self.mail}/{name}/}}"
                             for name in ("buyer", "merchant", "team"))
         (self.etc / "main.cf").write_text(f"""\
@@ -181,17 +187,18 @@ def stack(tmp_path):
     if reason:
         print(f"SKIP test_postfix: {reason}")
         pytest.skip(reason)
-    map_port, postfix_port = free_port(), free_port()
+    map_port, postfix_port, submission_port = free_port(), free_port(), free_port()
     app = wiring.build(make_config(
         tmp_path, smtp={"protocol": "lmtp"},
-        relay={"transport": "smtp", "host": "127.0.0.1", "port": postfix_port},
+        relay={"transport": "smtp", "host": "127.0.0.1", "port": submission_port},
         operators={"addresses": [f"team@{LOCAL}"]},
         postfix={"socketmap": f"127.0.0.1:{map_port}"}))
     (tmp_path / "m.csv").write_text(MERCHANTS)
     (tmp_path / "o.csv").write_text(ORDERS)
     imports.import_merchants(app.db(), str(tmp_path / "m.csv"))
     imports.import_orders(app.db(), str(tmp_path / "o.csv"), app.tz)
-    postfix = Postfix(postfix_port, app.config.bot.domain, app.config.smtp.port, map_port)
+    postfix = Postfix(postfix_port, submission_port, app.config.bot.domain, app.config.smtp.port,
+                      map_port)
     box, socketmap = Mailbox(app), MapServer(app, "127.0.0.1", map_port)
     box.start()
     socketmap.start()

@@ -119,7 +119,8 @@ def _process(app, row: dict, now: datetime) -> Disposition:
 
     # Verified: only now is the mail read in full (text, trimming, attachments).
     text = new_text(mail.text)
-    documents, refused = screen_documents(mail.attachments, app.attachments.save)
+    documents, refused = screen_documents(mail.attachments, app.attachments.save,
+                                          mail.parts_skipped)
     if role is Role.BUYER and action is None:
         # SPEC §5: free text may open a case or dispute a decision when it is unambiguous.
         action = intent.detect(text, actions_for(state, role))

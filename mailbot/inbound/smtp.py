@@ -130,8 +130,9 @@ class Doorman:
                     for raw, mail_from, rcpt_tos, _ in batch]
 
 
-def _peer(session) -> str:
-    return session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
+def _peer(session) -> str | None:
+    peer = getattr(session, "peer", None)
+    return peer[0] if isinstance(peer, tuple) else peer
 
 
 class Guarded:
@@ -153,6 +154,12 @@ class Guarded:
             await super()._handle_client()
         finally:
             doorman.connections -= 1
+
+    async def push(self, status):
+        # Refusals answered here or by aiosmtpd itself (552 for an oversized message), one line.
+        if status in (TOO_MANY_CONNECTIONS, TOO_MUCH_JUNK) or str(status).startswith("552"):
+            event_log("smtp.refused", peer=_peer(self.session), reason=repr(str(status)))
+        await super().push(status)
 
     async def _count_junk(self) -> bool:
         self._junk += 1
@@ -179,12 +186,24 @@ class Guarded:
         self._junk = 0  # a session that delivers mail is no idler
 
 
+# A client speaking the other protocol is a configuration slip of the MTA in front: answered
+# 421 (temporary, RFC 5321 §4.2.5), so the MTA keeps the mail queued instead of bouncing it as a
+# 500 would make it do, and its log says what to fix.
+WRONG_PROTOCOL = "421 4.3.5 This is an {0} listener: set [smtp] protocol = \"{1}\" or use {0}"
+
+
 class GuardedSMTP(Guarded, SMTP):
-    pass
+    async def smtp_LHLO(self, arg):
+        await self.push(WRONG_PROTOCOL.format("SMTP", "lmtp"))
+        self.transport.close()
 
 
 class GuardedLMTP(Guarded, LMTP):
-    pass
+    async def smtp_EHLO(self, arg):
+        await self.push(WRONG_PROTOCOL.format("LMTP", "smtp"))
+        self.transport.close()
+
+    smtp_HELO = smtp_EHLO
 
 
 class Listener(Controller):

@@ -109,6 +109,7 @@ class SmtpTransport(Transport):
         self.starttls, self.tls, self.username, self.password = starttls, tls, username, password
         self.tls_context = tls_context or ssl.create_default_context()
         self._smtp: smtplib.SMTP | None = None
+        self._refused_auth: TemporaryError | None = None  # once per run, not once per mail
 
     def __enter__(self):
         return self
@@ -123,25 +124,36 @@ class SmtpTransport(Transport):
         return False
 
     def _connection(self) -> smtplib.SMTP:
+        if self._refused_auth is not None:
+            raise self._refused_auth
         if self._smtp is None:
             try:
                 self._smtp = self._open()
             except smtplib.SMTPAuthenticationError as exc:
                 # A wrong password stays wrong; but the mail is not at fault: retried until
                 # the retry period ends, while operators fix the configuration.
-                raise TemporaryError(f"relay {self.host}:{self.port} refused AUTH: "
-                                     f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+                self._refused_auth = TemporaryError(f"relay {self.host}:{self.port} refused "
+                                                    f"AUTH: {exc.smtp_code} {exc.smtp_error!r}")
+                raise self._refused_auth from exc
             except (OSError, smtplib.SMTPException) as exc:
                 raise TemporaryError(f"relay {self.host}:{self.port} unreachable: {exc}") from exc
         return self._smtp
 
+    def noop(self) -> str:
+        """Connects as a delivery would (TLS, AUTH) and asks NOOP: ``mailbot check``."""
+        code, text = self._connection().noop()
+        if code != 250:
+            raise TemporaryError(f"relay {self.host}:{self.port} answered NOOP with {code} "
+                                 f"{text.decode(errors='replace')}")
+        return f"{code} {text.decode(errors='replace')}"
+
     def _open(self) -> smtplib.SMTP:
         if self.tls:
             smtp = _SMTP_SSL(self.host, self.port, local_hostname=self.local_hostname,
-                                    timeout=self.timeout, context=self.tls_context)
+                             timeout=self.timeout, context=self.tls_context)
         else:
             smtp = _SMTP(self.host, self.port, local_hostname=self.local_hostname,
-                                timeout=self.timeout)
+                         timeout=self.timeout)
         try:
             if self.starttls:
                 # Required, never opportunistic: a relay that stops offering STARTTLS (or an
