@@ -244,14 +244,19 @@ def test_registered_buyer_writing_to_the_bare_address_gets_the_actions_of_open_o
 
 # --- issue 9 §5 / item 6: an operator's invalid command gets the help ----------------------------
 
-@pytest.mark.parametrize("command", ["decide withdrawn", "decid compensated"])
-def test_operator_invalid_command_gets_the_command_help(box, command):
+@pytest.mark.parametrize("command, closest", [("decide withdrawn", None),
+                                              ("decid compensated", "decide compensated"),
+                                              ("request-documents koper", None)])
+def test_operator_invalid_command_gets_the_command_help(box, command, closest):
     _, merchant = open_case(box, "no_refund")
     click(box, merchant, "refund_none", MERCHANT_NL, body="Terugbetaling: nee\nToelichting: Nee.")
     escalation = only(box.deliver(), OPERATOR)
     reply(box, escalation, OPERATOR, f"{command}\nDe koper trekt in.")
     assert box.last_disposition() == "operator_help"
-    assert "decide compensated" in text(only(box.deliver(), OPERATOR))
+    help_text = text(only(box.deliver(), OPERATOR))
+    assert "decide compensated" in help_text
+    if closest:
+        assert f"Bedoelde u: {closest}" in help_text
     assert case(box)["state"] == "escalated"
 
 

@@ -48,7 +48,8 @@ def context():
                                               "merchant_due": NOW, "overdue": True}],
                  "failed": [], "held": {"unmatched": 2}, "case_states": {"escalated": 1},
                  "protection_states": {"active": 3},
-                 "refused": (("run.exe", "type"), ("big.pdf", "size"))},
+                 "refused": (("run.exe", "type"), ("big.pdf", "size")),
+                 "closest": "decide compensated"},
     }
 
 
