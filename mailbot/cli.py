@@ -170,9 +170,8 @@ def _import(app, args):
 def _import_progress(done: int, total: int) -> None:
     """Only for files of thousands of rows: one line rewritten in place on a terminal, a line
     per step in a log."""
-    end = "\r" if sys.stderr.isatty() else "\n"
-    print(f"import: {done:,} of {total:,} rows", end=end if done < total else "\n",
-          file=sys.stderr, flush=True)
+    end = "\r" if sys.stderr.isatty() and done < total else "\n"
+    print(f"import: {done:,} of {total:,} rows", end=end, file=sys.stderr, flush=True)
 
 
 def _tick(app, args):
@@ -349,14 +348,18 @@ def _outbox(app, args):
                              "is resent")
         print(f"outbox {args.id}: {was} -> queued")
         return
-    rows = admin.outbox(db, args.state)
-    if args.json:
+    _print_rows(admin.outbox(db, args.state), args.json, lambda r, order: (
+        f"{r['id']:>6}  {r['state']:<7} {','.join(r['recipients'])}  {order}  "
+        f"{r['template']}  attempts={r['attempts']}  {r['last_error'] or ''}"))
+
+
+def _print_rows(rows: list[dict], as_json: bool, line) -> None:
+    """``--json``: the rows as one JSON list; else ``line(row, "shop/order")`` per row."""
+    if as_json:
         return _print_json(rows)
     for r in rows:
         order = f"{r['shop_id']}/{r['order_number']}" if r["shop_id"] else "-"
-        print(_for_terminal(
-            f"{r['id']:>6}  {r['state']:<7} {','.join(r['recipients'])}  {order}  "
-            f"{r['template']}  attempts={r['attempts']}  {r['last_error'] or ''}".rstrip()))
+        print(_for_terminal(line(r, order).rstrip()))
 
 
 def _inbox(app, args):
@@ -371,14 +374,9 @@ def _inbox(app, args):
     dispositions = None
     if args.disposition:
         dispositions = admin.HELD if args.disposition == "held" else (args.disposition,)
-    rows = admin.inbox(db, dispositions)
-    if args.json:
-        return _print_json(rows)
-    for r in rows:
-        order = f"{r['shop_id']}/{r['order_number']}" if r["shop_id"] else "-"
-        print(_for_terminal(
-            f"{r['id']:>6}  {r['received_at']}  {r['disposition']:<15} from={r['mail_from']}  "
-            f"{order}  {r['detail'] or ''}".rstrip()))
+    _print_rows(admin.inbox(db, dispositions), args.json, lambda r, order: (
+        f"{r['id']:>6}  {r['received_at']}  {r['disposition']:<15} from={r['mail_from']}  "
+        f"{order}  {r['detail'] or ''}"))
 
 
 def _inbox_show(row: dict, as_json: bool) -> None:

@@ -25,8 +25,8 @@ class Disposition(StrEnum):
     DUPLICATE = "duplicate"  # this Message-ID (or these exact bytes) was processed before
     BOUNCE = "bounce"  # a delivery failure report; marks our mail bounced when it names one
     AUTO_REPLY = "auto_reply"  # RFC 3834 automatic, bulk or list mail, out-of-office notes
-    BAD_FROM = "bad_from"  # not exactly one From with one address: the author is unknown
     UNPARSEABLE = "unparseable"  # the message could not be read at all
+    BAD_FROM = "bad_from"  # not exactly one From address (RFC 5322, DMARC): author unknown
     UNMATCHED = "unmatched"  # no token, no known thread, no known buyer: shown to operators
     ORDERS_OFFERED = "orders_offered"  # a registered buyer wrote to the bare address
     SENDER_MISMATCH = "sender_mismatch"  # valid token from another address: held
@@ -50,8 +50,8 @@ REPLIES: dict[Disposition, str | None] = {
     Disposition.DUPLICATE: None,
     Disposition.BOUNCE: None,  # never answer a bounce
     Disposition.AUTO_REPLY: None,  # RFC 3834 §2: never answer automatic mail
-    Disposition.BAD_FROM: None,  # nobody to answer
     Disposition.UNPARSEABLE: None,
+    Disposition.BAD_FROM: None,  # whom would we answer? the author is unknown
     Disposition.UNMATCHED: None,  # a stranger: no backscatter
     Disposition.ORDERS_OFFERED: "buyer.choose_action",  # one per open order, links included
     Disposition.SENDER_MISMATCH: "{role}.confirm_sender",  # to the registered address only
@@ -63,8 +63,9 @@ REPLIES: dict[Disposition, str | None] = {
 # Shown to operators in the digest's "held or rejected" counts and by ``mailbot inbox``.
 SHOWN_TO_OPERATORS = (
     Disposition.SENDER_MISMATCH, Disposition.UNMATCHED, Disposition.UNPARSEABLE,
+    Disposition.BAD_FROM,
     Disposition.RATE_LIMITED, Disposition.BAD_FORM, Disposition.OPERATOR_HELP,
-    Disposition.QUARANTINED, Disposition.BAD_FROM,
+    Disposition.QUARANTINED,
 )
 
 _OF_RESULT = {

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from ..core.decide import actions_for
-from ..core.effects import Mail, Result
+from ..core.effects import Mail
 from ..core.events import (
     BuyerAction, MerchantDecision, OperatorDecide, OperatorRequest, PartyMessage,
 )
@@ -94,6 +94,7 @@ def _process(app, row: dict, now: datetime) -> Disposition:
         return finish(app, inbox_id, Disposition.AUTO_REPLY, now, key=key, sender=mail.sender)
     mail.sender = authentication.sender_of(mail.headers)
     if isinstance(mail.sender, authentication.Refusal):
+        # RFC 5322 and DMARC: exactly one From with one address, or the author is unknown.
         return finish(app, inbox_id, Disposition.BAD_FROM, now, key=key,
                       detail=mail.sender.reason)
     ending = dict(key=key, sender=mail.sender)
