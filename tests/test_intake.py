@@ -211,6 +211,23 @@ def test_answers_that_change_nothing_are_capped_and_shown_to_operators(tmp_path)
         app.close()
 
 
+def test_mail_that_failed_the_checks_never_uses_the_partys_answers(box):
+    """Forged mail on the buyer's token and unverified mail to the bare address are answered on
+    budgets of their own: the buyer's own unclear mail still gets its answer."""
+    reminder = only(reminders(box), BUYER_NL)
+    for _ in range(4):
+        click(box, reminder, "all_fine", "forger@evil.example")
+    for _ in range(4):
+        box.send(fresh_mail(BUYER_NL, "Wat kan ik doen?"), BUYER_NL, [BARE])
+    assert dispositions(box.app) == ["sender_mismatch"] * 4 + ["orders_offered"] + [
+        "rate_limited"] * 3
+    assert len(to(box.deliver(), BUYER_NL)) == 3 + 1  # confirmations, one list of actions
+    reply(box, reminder, BUYER_NL, "Hallo, hoe gaat het?")
+    assert box.last_disposition() == "not_open"
+    answer = only(box.deliver(), BUYER_NL)
+    assert set(actions(answer)) == {"all_fine", "not_received", "no_refund", "extend", "other"}
+
+
 def test_messages_on_a_case_are_always_relayed_but_receipts_go_once_an_hour(box):
     """A robot on the party's own address that answers our receipts would loop; its messages
     still reach the other party, the receipts stop."""
