@@ -141,6 +141,31 @@ def test_worker_killed_by_a_mail_twice_quarantines_it_after_restart(app, poison)
     assert status(app, "shop-nl", "NL-1")["protection"]["extended"] is True
 
 
+def test_costly_reading_waits_until_the_cheap_checks_passed(box, monkeypatch):
+    """HTML-to-text, trimming and attachments only for mail that passed the header checks: a
+    stranger's, a forger's or an unverified HTML bomb is never converted."""
+    from mailbot.inbound import parse as parse_mod
+
+    def never(html):
+        raise AssertionError("HTML converted before the checks")
+
+    monkeypatch.setattr(parse_mod, "html_to_text", never)
+    reminders(box)
+    bomb = "<p>" + "<br>" * 10_000 + "</p>"
+
+    def html_mail(sender, to_address):
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = sender, to_address, "html"
+        msg["Message-ID"] = email.utils.make_msgid(domain="client.example")
+        msg.set_content(bomb, subtype="html")
+        box.send(msg, sender, [to_address])
+        return box.last_disposition()
+
+    assert html_mail("stranger@else.example", BARE) == "unmatched"
+    assert html_mail("forger@evil.example", token_address(box.app, "buyer")) == "sender_mismatch"
+    assert html_mail(BUYER_NL, BARE) == "orders_offered"
+
+
 # --- issue 9 §3: the answer budget -------------------------------------------------------------
 
 def test_forged_flood_never_eats_the_merchants_real_decision(box):
