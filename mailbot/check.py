@@ -1,24 +1,21 @@
 """``mailbot check``: is this installation working? One line per check, exit 1 if one failed.
 
-Checks the database (opens read-only, never creates one; schema migrations applied), the way out
-(the relay answers EHLO and NOOP, or the Maildir is writable) and ``serve`` (the pid in
-``serve.pid`` runs and its processing side touched the file recently, see ``pidfile``). Meant for
-a monitoring probe or a person after a deploy; it changes nothing.
+Checks the database (opened read-only, never created; schema migrations applied), the way out
+(the relay takes a connection opened as delivery opens it, TLS and AUTH included, and answers
+NOOP; or the Maildir is writable) and ``serve`` (the pid in ``serve.pid`` runs and its processing
+side touched the file recently, see ``pidfile``). For a monitoring probe or a person after a
+deploy; it changes nothing.
 """
 
 from __future__ import annotations
 
 import os
-import smtplib
-import sqlite3
 from pathlib import Path
 
-import sqlite_utils
-
 from . import pidfile
+from .outbound.transport import TemporaryError, open_transport
+from .store import datadir
 from .store.db import migrations
-
-RELAY_TIMEOUT = 10
 
 
 def run(config, out) -> int:
@@ -34,18 +31,18 @@ def run(config, out) -> int:
 
 
 def _database(config) -> tuple[bool, str]:
-    path = Path(config.storage.database)
-    if not path.is_file():
-        return False, f"no database at {path}"
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        db = sqlite_utils.Database(conn, execute_plugins=False)
+        db = datadir.open_readonly(config.storage.database)
+    except datadir.StorageError as exc:
+        return False, str(exc)
+    try:
         pending = [m.name for m in migrations.pending(db)]
     finally:
-        conn.close()
+        db.conn.close()
     if pending:
-        return False, f"{path}: migrations not applied: {', '.join(pending)} (start serve once)"
-    return True, f"{path}, schema current"
+        return False, (f"{config.storage.database}: migrations not applied: "
+                       f"{', '.join(pending)} (start serve once)")
+    return True, f"{config.storage.database}, schema current"
 
 
 def _relay(config) -> tuple[bool, str]:
@@ -53,15 +50,11 @@ def _relay(config) -> tuple[bool, str]:
     if relay.transport == "smtp":
         where = f"{relay.host}:{relay.port}"
         try:
-            with smtplib.SMTP(relay.host, relay.port, local_hostname=config.bot.domain,
-                              timeout=RELAY_TIMEOUT) as smtp:
-                smtp.ehlo()
-                code, text = smtp.noop()
-        except (OSError, smtplib.SMTPException) as exc:
-            return False, f"relay {where} does not answer: {exc}"
-        if code != 250:
-            return False, f"relay {where} answered NOOP with {code} {text.decode(errors='replace')}"
-        return True, f"relay {where} answers"
+            with open_transport(config) as transport:
+                reply = transport.noop()
+        except (TemporaryError, OSError) as exc:
+            return False, str(exc)
+        return True, f"relay {where} answers NOOP: {reply}"
     folder = Path(relay.maildir)
     existing = next(p for p in (folder, *folder.parents) if p.exists())
     if not os.access(existing, os.W_OK | os.X_OK):

@@ -18,8 +18,10 @@ from datetime import datetime, timedelta, timezone
 
 from . import config as config_mod
 from . import check, digest, imports, jobs, logs, service, views, wiring
-from .core.events import MerchantInsolvent, OperatorDecide, OperatorRequest
+from .core.effects import Result
+from .core.events import OperatorDecide, OperatorRequest
 from .core.model import CaseState, OPERATOR_OUTCOMES, Outcome, Role
+from .inbound.disposition import Disposition
 from .store import admin, backup, datadir, records, retention
 from .store.db import transaction
 
@@ -90,7 +92,8 @@ def _outbox_inbox_parsers(sub) -> None:
     inb = sub.add_parser("inbox", help="mail held, unmatched, rate limited...; show one")
     inb.add_argument("action", nargs="?", choices=["show"])
     inb.add_argument("id", nargs="?", type=int, help="the inbox id to show")
-    inb.add_argument("--disposition", help="only mail with this disposition, e.g. held, "
+    inb.add_argument("--disposition", choices=["held", "pending", *Disposition],
+                     metavar="DISPOSITION", help="only mail with this disposition, e.g. held, "
                      "unmatched, rate_limited, quarantined (default: all but applied)")
     inb.add_argument("--json", action="store_true")
 
@@ -167,9 +170,8 @@ def _import(app, args):
 def _import_progress(done: int, total: int) -> None:
     """Only for files of thousands of rows: one line rewritten in place on a terminal, a line
     per step in a log."""
-    end = "\r" if sys.stderr.isatty() else "\n"
-    print(f"import: {done:,} of {total:,} rows", end=end if done < total else "\n",
-          file=sys.stderr, flush=True)
+    end = "\r" if sys.stderr.isatty() and done < total else "\n"
+    print(f"import: {done:,} of {total:,} rows", end=end, file=sys.stderr, flush=True)
 
 
 def _tick(app, args):
@@ -257,8 +259,8 @@ def _case(app, args):
         if args.argument not in ("buyer", "merchant"):
             raise UsageError("request-documents needs a party: buyer or merchant")
         event = OperatorRequest(Role(args.argument), message)
-    result = service.handle(app, order_id, event, datetime.now(timezone.utc))
-    if str(result.result) != "applied":
+    handled = service.handle(app, order_id, event, datetime.now(timezone.utc))
+    if handled.result is not Result.APPLIED:
         state = records.load(db, order_id)
         raise UsageError(f"case {args.case_id} is {state.case.state}: "
                          f"{args.action} is not open")
@@ -269,13 +271,7 @@ def _merchant(app, args):
     db = app.db()
     if records.merchant(db, args.merchant_id) is None:
         raise UsageError(f"no merchant {args.merchant_id!r}")
-    with transaction(db):
-        records.set_insolvent(db, args.merchant_id)
-    now = datetime.now(timezone.utc)
-    escalated = 0
-    for order_id in records.open_case_orders(db, args.merchant_id):
-        if str(service.handle(app, order_id, MerchantInsolvent(), now).result) == "applied":
-            escalated += 1
+    escalated = service.declare_insolvent(app, args.merchant_id, datetime.now(timezone.utc))
     print(f"merchant {args.merchant_id}: insolvent; {escalated} open case(s) escalated")
 
 
@@ -352,14 +348,18 @@ def _outbox(app, args):
                              "is resent")
         print(f"outbox {args.id}: {was} -> queued")
         return
-    rows = admin.outbox(db, args.state)
-    if args.json:
+    _print_rows(admin.outbox(db, args.state), args.json, lambda r, order: (
+        f"{r['id']:>6}  {r['state']:<7} {','.join(r['recipients'])}  {order}  "
+        f"{r['template']}  attempts={r['attempts']}  {r['last_error'] or ''}"))
+
+
+def _print_rows(rows: list[dict], as_json: bool, line) -> None:
+    """``--json``: the rows as one JSON list; else ``line(row, "shop/order")`` per row."""
+    if as_json:
         return _print_json(rows)
     for r in rows:
         order = f"{r['shop_id']}/{r['order_number']}" if r["shop_id"] else "-"
-        print(_for_terminal(
-            f"{r['id']:>6}  {r['state']:<7} {','.join(r['recipients'])}  {order}  "
-            f"{r['template']}  attempts={r['attempts']}  {r['last_error'] or ''}".rstrip()))
+        print(_for_terminal(line(r, order).rstrip()))
 
 
 def _inbox(app, args):
@@ -374,14 +374,9 @@ def _inbox(app, args):
     dispositions = None
     if args.disposition:
         dispositions = admin.HELD if args.disposition == "held" else (args.disposition,)
-    rows = admin.inbox(db, dispositions)
-    if args.json:
-        return _print_json(rows)
-    for r in rows:
-        order = f"{r['shop_id']}/{r['order_number']}" if r["shop_id"] else "-"
-        print(_for_terminal(
-            f"{r['id']:>6}  {r['received_at']}  {r['disposition']:<15} from={r['mail_from']}  "
-            f"{order}  {r['detail'] or ''}".rstrip()))
+    _print_rows(admin.inbox(db, dispositions), args.json, lambda r, order: (
+        f"{r['id']:>6}  {r['received_at']}  {r['disposition']:<15} from={r['mail_from']}  "
+        f"{order}  {r['detail'] or ''}"))
 
 
 def _inbox_show(row: dict, as_json: bool) -> None:

@@ -33,7 +33,6 @@ class Bot:
     name: str = "Buyer protection"
     timezone: str = "Europe/Amsterdam"
     upgrade_url: str = "https://mailbot.localhost/plus"
-    replies_per_hour: int = 8
 
     @property
     def sender(self) -> str:
@@ -99,6 +98,14 @@ class Operators:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Loop and abuse guards. They cap what the bot sends, never what a verified party does."""
+
+    answers_per_address_per_hour: int = 3
+    confirmations_per_order_per_hour: int = 3
+
+
+@dataclass(frozen=True)
 class Log:
     level: str = "INFO"
     format: str = "text"
@@ -111,6 +118,7 @@ class Config:
     relay: Relay = field(default_factory=Relay)
     storage: Storage = field(default_factory=Storage)
     operators: Operators = field(default_factory=Operators)
+    limits: Limits = field(default_factory=Limits)
     log: Log = field(default_factory=Log)
     dkim: Dkim = field(default_factory=Dkim)
     inbound: Inbound = field(default_factory=Inbound)

@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 from .core.effects import Mail
 from .core.model import Role
 from .inbound.bounces import failed_deliveries
+from .inbound.disposition import SHOWN_TO_OPERATORS
 from .outbound.compose import compose, context
 from .store.db import transaction
 from .store.records import iso, parse_dt
 
-HELD = ("sender_mismatch", "unmatched", "unparseable", "rate_limited", "bad_form",
-        "operator_help", "bad_from")
+HELD = tuple(str(d) for d in SHOWN_TO_OPERATORS)
 
 
 def collect(db, now: datetime, since: timedelta) -> dict:

@@ -23,7 +23,6 @@ import csv
 import io
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -47,9 +46,12 @@ EARLIEST_ORDER = date(2000, 1, 1)
 MAX_AMOUNT = Decimal("1000000")
 MAX_AMOUNT_TEXT = 24
 _DAY_FIRST = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
-# Line and paragraph separators, NEL and every other control character (Unicode category Cc),
-# and the bidi controls that can make a name read backwards (Trojan Source, CVE-2021-42574).
-_BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Every control character (Unicode category Cc, NEL included), the line and paragraph separators
+# (Zl, Zp), and the bidi controls that can make a text read backwards (Trojan Source,
+# CVE-2021-42574).
+_BAD_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f"
+                            "\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAKS = "\r\n\x0b\x0c\x85\u2028\u2029"
 
 
 class BadFile(ValueError):
@@ -140,11 +142,10 @@ def _jsonl(lines, fields):
 
 def _bad_characters(row: dict) -> str | None:
     for key, value in row.items():
-        for char in value:
-            if unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI:
-                what = "a line break" if char in "\r\n\x85\u2028\u2029\x0b\x0c" \
-                    else "a control character"
-                return f"{key} contains {what} (U+{ord(char):04X})"
+        if found := _BAD_CHARACTER.search(value):
+            char = found.group()
+            what = "a line break" if char in _LINE_BREAKS else "a control character"
+            return f"{key} contains {what} (U+{ord(char):04X})"
     return None
 
 
@@ -156,8 +157,14 @@ def _assumed(path: str, table: _Table, styles: set[str]) -> str:
     return f"read {Path(path).name} as " + ", ".join(parts)
 
 
-def _progress(report_progress, number: int, total: int) -> None:
-    if report_progress is not None and number % PROGRESS_EVERY == 0:
+def _progress(report_progress, number: int, total: int, last: bool = False) -> None:
+    """Calls ``report_progress(done, total)`` every ``PROGRESS_EVERY`` rows, and at the end of
+    a file that had such calls with ``done == total``."""
+    if report_progress is None or total < PROGRESS_EVERY:
+        return
+    if last:
+        report_progress(total, total)
+    elif number % PROGRESS_EVERY == 0 and number < total:
         report_progress(number, total)
 
 
@@ -190,6 +197,7 @@ def import_merchants(db, path: str, progress=None) -> Report:
             records.upsert_merchant(db, row["id"].strip(), row["name"].strip(), emails,
                                     row["locale"].strip().lower())
         report.imported += 1
+    _progress(progress, 0, table.total, last=True)
     report.assumed = _assumed(path, table, set())
     return report
 
@@ -224,6 +232,7 @@ def import_orders(db, path: str, tz, now: datetime | None = None, update: bool =
                     report.rejected.append((number, error))
                     continue
                 _store(db, order, tz, update, number, report)
+    _progress(progress, count, table.total, last=True)
     report.assumed = _assumed(path, table, styles)
     return report
 

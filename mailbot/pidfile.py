@@ -1,4 +1,4 @@
-"""``serve.pid`` next to the database: who is serving, and whether the processing side is alive.
+"""``serve.pid`` in the data directory (``[storage] root``): who is serving, and whether the processing side is alive.
 
 The supervisor writes its pid when the listener is up and removes the file when it stops; the
 processing child touches the file every ``HEARTBEAT_SECONDS`` while its intake worker and jobs
@@ -16,7 +16,7 @@ STALE_SECONDS = 6 * HEARTBEAT_SECONDS
 
 
 def path(config) -> Path:
-    return Path(config.storage.database).parent / "serve.pid"
+    return Path(config.storage.root) / "serve.pid"
 
 
 def write(config) -> None:

@@ -1,4 +1,5 @@
-"""The composition root: ``build(config) -> App`` picks store, signer, renderer and transport.
+"""The composition root: ``build(config) -> App`` picks store, signer, renderer and transport
+(the only caller of ``open_transport``: jobs send through ``app.transport()``).
 
 There are no module-level singletons: everything the shell needs hangs off one ``App``. SQLite
 connections are per thread (the SMTP loop, the intake worker and the scheduler each get their own).
@@ -9,11 +10,14 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from . import config as config_mod
 from .outbound.render import Renderer
+from .outbound.transport import open_transport
 from .store import db as dbmod
 from .store import admin, datadir, records
 from .store.files import AttachmentStore
@@ -28,6 +32,7 @@ class App:
     tz: ZoneInfo
     signer: Signer
     attachments: AttachmentStore
+    transport: Callable  # () -> a transport as a context manager (outbound/transport.py)
     readonly: bool = False  # read-only commands: never create or write the database
     _renderer: Renderer | None = None
     _local: threading.local = field(default_factory=threading.local)
@@ -78,6 +83,7 @@ def build(config: config_mod.Config, readonly: bool = False) -> App:
         tz=ZoneInfo(config.bot.timezone),
         signer=Signer(bytes.fromhex(secret), config.bot.address_prefix, config.bot.domain),
         attachments=AttachmentStore(config.storage.attachments),
+        transport=partial(open_transport, config),
         readonly=readonly,
     )
     app._local.db = db

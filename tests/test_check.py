@@ -53,11 +53,11 @@ def test_check_asks_the_relay(tmp_path):
     config = write_config(tmp_path, free_port())
     config.write_text(config.read_text().replace("[relay]\n", relay, 1))
     down = check(tmp_path, config)
-    assert f"relay: FAIL: relay 127.0.0.1:{port} does not answer" in down.stdout
+    assert f"relay: FAIL: relay 127.0.0.1:{port} unreachable" in down.stdout
     server = Controller(Sink(), hostname="127.0.0.1", port=port)
     server.start()
     try:
         up = check(tmp_path, config)
     finally:
         server.stop()
-    assert f"relay: ok: relay 127.0.0.1:{port} answers" in up.stdout
+    assert f"relay: ok: relay 127.0.0.1:{port} answers NOOP: 250 " in up.stdout

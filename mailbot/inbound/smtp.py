@@ -130,8 +130,9 @@ class Doorman:
                     for raw, mail_from, rcpt_tos, _ in batch]
 
 
-def _peer(session) -> str:
-    return session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
+def _peer(session) -> str | None:
+    peer = getattr(session, "peer", None)
+    return peer[0] if isinstance(peer, tuple) else peer
 
 
 class Guarded:
@@ -153,6 +154,12 @@ class Guarded:
             await super()._handle_client()
         finally:
             doorman.connections -= 1
+
+    async def push(self, status):
+        # Refusals answered here or by aiosmtpd itself (552 for an oversized message), one line.
+        if status in (TOO_MANY_CONNECTIONS, TOO_MUCH_JUNK) or str(status).startswith("552"):
+            event_log("smtp.refused", peer=_peer(self.session), reason=repr(str(status)))
+        await super().push(status)
 
     async def _count_junk(self) -> bool:
         self._junk += 1

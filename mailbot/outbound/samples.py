@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from ..core.case import open_actions
+from ..core.decide import actions_for
 from ..core.effects import Entry, Mail
 from ..core.model import (
     BUYER_ACTIONS, Case, CaseState, Document, Escalation, Order, Outcome, Plan, Protection,
@@ -116,21 +116,21 @@ def samples(locale: str) -> list[Sample]:
                Mail(Role.BUYER, "buyer.not_active", {"since": NOW, "state": "ended"})),
         Sample("buyer.not_open", "", Role.BUYER, a,
                Mail(Role.BUYER, "buyer.not_open", {"asked": "withdraw", "state": "awaiting_buyer"},
-                    open_actions(a.case, Role.BUYER))),
+                    actions_for(a, Role.BUYER))),
         Sample("buyer.confirm_sender", "", Role.BUYER, active,
                Mail(Role.BUYER, "buyer.confirm_sender", {}, ("not_received",))),
         Sample("buyer.case_opened", "", Role.BUYER, am,
-               Mail(Role.BUYER, "buyer.case_opened", {}, open_actions(am.case, Role.BUYER))),
+               Mail(Role.BUYER, "buyer.case_opened", {}, actions_for(am, Role.BUYER))),
         Sample("merchant.case_opened", "", Role.MERCHANT, am,
                Mail(Role.MERCHANT, "merchant.case_opened",
                     {"text": BUYER_TEXT[locale], "attachments": (INVOICE,)},
-                    open_actions(am.case, Role.MERCHANT))),
+                    actions_for(am, Role.MERCHANT))),
         Sample("merchant.nudge", "", Role.MERCHANT, am,
-               Mail(Role.MERCHANT, "merchant.nudge", {}, open_actions(am.case, Role.MERCHANT))),
+               Mail(Role.MERCHANT, "merchant.nudge", {}, actions_for(am, Role.MERCHANT))),
         Sample("merchant.bad_decision", "", Role.MERCHANT, am,
                Mail(Role.MERCHANT, "merchant.bad_decision",
                     {"problems": ("message_missing", "amount_too_high"), "amount_text": "300"},
-                    open_actions(am.case, Role.MERCHANT))),
+                    actions_for(am, Role.MERCHANT))),
         Sample("merchant.confirm_sender", "", Role.MERCHANT, am,
                Mail(Role.MERCHANT, "merchant.confirm_sender", {}, ("refund_full",))),
         Sample("merchant.not_open", "", Role.MERCHANT, a,
@@ -140,7 +140,7 @@ def samples(locale: str) -> list[Sample]:
     for label, st in (("A", a), ("B", b), ("C", c)):
         out.append(Sample("buyer.decision", label, Role.BUYER, st,
                           Mail(Role.BUYER, "buyer.decision", shop_said,
-                               open_actions(st.case, Role.BUYER))))
+                               actions_for(st, Role.BUYER))))
         out.append(Sample("merchant.decision_recorded", label, Role.MERCHANT, st,
                           Mail(Role.MERCHANT, "merchant.decision_recorded", shop_said)))
     for reason in Escalation:
@@ -185,11 +185,11 @@ def samples(locale: str) -> list[Sample]:
         out.append(Sample(f"{to}.message_relayed", f"from_{sender}", to, st,
                           Mail(to, f"{to}.message_relayed",
                                {"from_role": sender, "text": text, "attachments": (INVOICE,)},
-                               open_actions(st.case, to)),
+                               actions_for(st, to)),
                           file_entries if to is Role.OPERATOR else ()))
         out.append(Sample(f"{sender}.message_received", f"to_{to}", sender, st,
                           Mail(sender, f"{sender}.message_received", {"to_role": to},
-                               open_actions(st.case, sender))))
+                               actions_for(st, sender))))
     out += [
         Sample("operator.other_request", "", Role.OPERATOR, active,
                Mail(Role.OPERATOR, "operator.other_request",

@@ -139,13 +139,21 @@ class SmtpTransport(Transport):
                 raise TemporaryError(f"relay {self.host}:{self.port} unreachable: {exc}") from exc
         return self._smtp
 
+    def noop(self) -> str:
+        """Connects as a delivery would (TLS, AUTH) and asks NOOP: ``mailbot check``."""
+        code, text = self._connection().noop()
+        if code != 250:
+            raise TemporaryError(f"relay {self.host}:{self.port} answered NOOP with {code} "
+                                 f"{text.decode(errors='replace')}")
+        return f"{code} {text.decode(errors='replace')}"
+
     def _open(self) -> smtplib.SMTP:
         if self.tls:
             smtp = _SMTP_SSL(self.host, self.port, local_hostname=self.local_hostname,
-                                    timeout=self.timeout, context=self.tls_context)
+                             timeout=self.timeout, context=self.tls_context)
         else:
             smtp = _SMTP(self.host, self.port, local_hostname=self.local_hostname,
-                                timeout=self.timeout)
+                         timeout=self.timeout)
         try:
             if self.starttls:
                 # Required, never opportunistic: a relay that stops offering STARTTLS (or an
@@ -160,8 +168,16 @@ class SmtpTransport(Transport):
 
     def send(self, envelope_from: str, recipients: list[str], raw: bytes) -> dict:
         smtp = self._connection()
+        # RFC 6531: an address beyond ASCII needs SMTPUTF8; without it the mail cannot go.
+        utf8 = not all(a.isascii() for a in [envelope_from, *recipients])
         try:
-            refused = smtp.sendmail(envelope_from, recipients, raw)
+            if utf8:
+                smtp.ehlo_or_helo_if_needed()
+                if not smtp.has_extn("smtputf8"):
+                    raise PermanentError("the relay does not offer SMTPUTF8 (RFC 6531), needed "
+                                         f"for {', '.join(a for a in recipients if not a.isascii())}")
+            refused = smtp.sendmail(envelope_from, recipients, raw,
+                                    mail_options=["SMTPUTF8"] if utf8 else [])
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             self._reset()

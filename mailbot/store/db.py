@@ -132,3 +132,26 @@ def m002_bounces(db):
         CREATE INDEX bounces_received ON bounces(received_at);
         """
     )
+
+
+@migrations()
+def m003_attempts_and_answers(db):
+    db.executescript(
+        """
+        -- Processing attempts are counted before each try, so a mail that crashes or hangs the
+        -- worker is counted too, and a restart does not loop on it (intake quarantines it).
+        ALTER TABLE inbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE inbox ADD COLUMN started_at TEXT;
+        ALTER TABLE inbox ADD COLUMN last_error TEXT;
+        -- An answer to an inbound mail records whose budget it counts against and which mail
+        -- it answers (outbound/budget.py); NULL for every other mail.
+        ALTER TABLE outbox ADD COLUMN answer_to TEXT;
+        ALTER TABLE outbox ADD COLUMN inbox_id INTEGER;
+        CREATE INDEX outbox_answers ON outbox(answer_to, created_at) WHERE answer_to IS NOT NULL;
+        -- A timer that fails (e.g. its mail cannot be composed) records why on its own row.
+        ALTER TABLE timers ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE timers ADD COLUMN last_error TEXT;
+        -- A fresh mail to the bare address is matched against the buyers of open orders.
+        CREATE INDEX orders_buyer ON orders(lower(buyer_email));
+        """
+    )
