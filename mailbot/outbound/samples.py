@@ -152,11 +152,12 @@ def samples(locale: str) -> list[Sample]:
         if reason is Escalation.BUYER_DISPUTES:
             st = replace(st, case=replace(b.case, state=CaseState.ESCALATED,
                                           escalation_reason=reason))
-        data = {"reason": reason, "message": SHOP_TEXT[locale] if refused else ""}
+        data = {"reason": reason}
         for role in (Role.BUYER, Role.MERCHANT, Role.OPERATOR):
+            # The case file; for a refusal the other parties read the shop's answer from it.
             out.append(Sample(f"{role}.case_escalated", str(reason), role, st,
                               Mail(role, f"{role}.case_escalated", data),
-                              file_entries if role is Role.OPERATOR else ()))
+                              file_entries if role is Role.OPERATOR or refused else ()))
     for outcome in Outcome:
         st = with_case(state=CaseState.CLOSED, outcome=outcome, variant=Variant.B,
                        refund_choice=RefundChoice.YES, refund_amount=Decimal("120.00"))
