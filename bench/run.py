@@ -96,7 +96,6 @@ def config_for(folder: Path, port: int, relay_port: int | None = None) -> Path:
     path.write_text(f"""
 [bot]
 domain = "bot.example"
-replies_per_hour = 1000000000
 [smtp]
 port = {port}
 [relay]

@@ -6,17 +6,23 @@ Every command exits non-zero with a one-line reason on bad input (``mailbot: ...
 from __future__ import annotations
 
 import argparse
+import email.errors
+import email.header
 import json
 import logging
+import os
 import re
 import sys
+import unicodedata
 from datetime import datetime, timedelta, timezone
 
 from . import config as config_mod
-from . import digest, imports, jobs, service, views, wiring
-from .core.events import MerchantInsolvent, OperatorDecide, OperatorRequest
+from . import check, digest, imports, jobs, logs, service, views, wiring
+from .core.effects import Result
+from .core.events import OperatorDecide, OperatorRequest
 from .core.model import CaseState, OPERATOR_OUTCOMES, Outcome, Role
-from .store import records
+from .inbound.disposition import Disposition
+from .store import admin, backup, datadir, records, retention
 from .store.db import transaction
 
 
@@ -27,13 +33,20 @@ class UsageError(Exception):
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mailbot", description=__doc__.splitlines()[0])
     p.add_argument("--config", help="TOML config file (default: $MAILBOT_CONFIG or built-in)")
+    p.add_argument("--verbose", action="store_true",
+                   help="log events on stderr (commands other than serve log only warnings)")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="SMTP listener and scheduler until SIGTERM/SIGINT")
+    sub.add_parser("check", help="database, relay and serve are working (one line each)")
     imp = sub.add_parser("import", help="import merchants or orders")
     imp.add_argument("what", choices=["merchants", "orders"])
     imp.add_argument("file")
+    imp.add_argument("--update", action="store_true",
+                     help="apply changed values of orders imported before (no case yet)")
     tick = sub.add_parser("tick", help="apply every timer due at --now")
     tick.add_argument("--now", help="ISO-8601 time (default: the clock)")
+    tick.add_argument("--force", action="store_true",
+                      help="allow --now more than 2 days ahead of the clock")
     sub.add_parser("deliver", help="deliver what is due in the outbox")
     status = sub.add_parser("status", help="an order's protection and case")
     status.add_argument("shop_id")
@@ -54,20 +67,62 @@ def parser() -> argparse.ArgumentParser:
     dig = sub.add_parser("digest", help="print the operators' digest")
     dig.add_argument("--since", default="24h", help="a duration such as 24h, 7d, 90m")
     dig.add_argument("--send", action="store_true", help="also mail it to the operators")
+    _outbox_inbox_parsers(sub)
+    _data_parsers(sub)
+    sub.add_parser("postfix-map", help="answer Postfix socketmap lookups at [postfix] socketmap")
     return p
+
+
+def _data_parsers(sub) -> None:
+    back = sub.add_parser("backup", help="consistent copy of the database and attachments")
+    back.add_argument("dest", help="a new (or empty) folder for the copy")
+    purge = sub.add_parser("purge", help="remove personal data of protections closed long ago")
+    purge.add_argument("--older-than", help="closed this long ago, e.g. 730d or 104w "
+                       "(default: [storage] retention_days)")
+    purge.add_argument("--now", help="ISO-8601 time the age is counted from (default: the clock)")
+
+
+def _outbox_inbox_parsers(sub) -> None:
+    out = sub.add_parser("outbox", help="mail queued, retried, dead or bounced; resend one")
+    out.add_argument("action", nargs="?", choices=["resend"])
+    out.add_argument("id", nargs="?", type=int, help="the outbox id to resend")
+    out.add_argument("--state", choices=admin.OUTBOX_STATES,
+                     help="only mail in this state (default: all but sent)")
+    out.add_argument("--json", action="store_true")
+    inb = sub.add_parser("inbox", help="mail held, unmatched, rate limited...; show one")
+    inb.add_argument("action", nargs="?", choices=["show"])
+    inb.add_argument("id", nargs="?", type=int, help="the inbox id to show")
+    inb.add_argument("--disposition", choices=["held", "pending", *Disposition],
+                     metavar="DISPOSITION", help="only mail with this disposition, e.g. held, "
+                     "unmatched, rate_limited, quarantined (default: all but applied)")
+    inb.add_argument("--json", action="store_true")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(message)s")
+    # Database, secret, attachments and Maildir hold personal data: owner-only (0600 / 0700).
+    os.umask(datadir.OWNER_ONLY_UMASK)
     try:
         config = config_mod.load(args.config)
-        app = wiring.build(config)
+        # Event lines are serve's log; other commands print their own result only.
+        logs.setup(config, None if args.command == "serve" or args.verbose else "WARNING")
+        if args.command == "check":  # before build: a check never creates a database
+            return check.run(config, sys.stdout)
+        app = wiring.build(config, readonly=_reads_only(args))
         return COMMANDS[args.command](app, args) or 0
-    except (UsageError, config_mod.ConfigError, imports.BadFile) as exc:
+    except (UsageError, config_mod.ConfigError, imports.BadFile, datadir.StorageError) as exc:
         print(f"mailbot: {exc}", file=sys.stderr)
         return 2
+
+
+def _reads_only(args) -> bool:
+    """Commands that only look never create or change the database (a wrong root or working
+    directory must not quietly start a new, empty one)."""
+    if args.command in ("status", "cases", "check", "backup"):
+        return True
+    if args.command in ("case", "outbox", "inbox"):
+        return getattr(args, "action", None) in (None, "show")
+    return args.command == "digest" and not args.send
 
 
 def _now(text: str | None, tz) -> datetime:
@@ -78,34 +133,65 @@ def _now(text: str | None, tz) -> datetime:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(f"--now: not an ISO-8601 time: {text!r}") from None
-    return value if value.tzinfo is not None else value.replace(tzinfo=tz)
+    value = value if value.tzinfo is not None else value.replace(tzinfo=tz)
+    if not _EARLIEST <= value < _LATEST:
+        raise UsageError(f"--now: out of range (2000 to 2099): {text!r}")
+    return value
+
+
+_EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+TICK_AHEAD_LIMIT = timedelta(days=2)
 
 
 def _serve(app, args):
-    from .scheduler import serve
-    serve(app)
+    from .supervisor import serve
+    return serve(app)
 
 
 def _import(app, args):
     db = app.db()
     if args.what == "merchants":
-        report = imports.import_merchants(db, args.file)
+        report = imports.import_merchants(db, args.file, progress=_import_progress)
     else:
-        report = imports.import_orders(db, args.file, app.tz)
+        report = imports.import_orders(db, args.file, app.tz, update=args.update,
+                                       progress=_import_progress)
+    print(report.assumed)
     for number, reason in report.rejected:
         print(f"row {number}: rejected: {reason}")
+    for number, difference in report.changed:
+        print(f"row {number}: changed: {difference}")
     print(f"{args.what}: {report.imported} imported, {report.unchanged} unchanged, "
-          f"{len(report.rejected)} rejected")
+          f"{report.updated} updated, {len(report.changed) - report.updated} changed "
+          f"but not updated, {len(report.rejected)} rejected")
     return 1 if report.rejected else 0
 
 
+def _import_progress(done: int, total: int) -> None:
+    """Only for files of thousands of rows: one line rewritten in place on a terminal, a line
+    per step in a log."""
+    end = "\r" if sys.stderr.isatty() and done < total else "\n"
+    print(f"import: {done:,} of {total:,} rows", end=end, file=sys.stderr, flush=True)
+
+
 def _tick(app, args):
-    print(f"timers applied: {jobs.tick(app, _now(args.now, app.tz))}")
+    now = _now(args.now, app.tz)
+    # Timers applied ahead of time cannot be undone (protections expire, cases escalate).
+    if now - datetime.now(timezone.utc) > TICK_AHEAD_LIMIT and not args.force:
+        raise UsageError(f"--now {args.now} is more than 2 days ahead of the clock; "
+                         "add --force to apply the timers due by then")
+    print(f"timers applied: {jobs.tick(app, now)}")
 
 
 def _deliver(app, args):
-    counts = jobs.deliver(app, datetime.now(timezone.utc))
+    def report(row, result, detail):
+        if result != "sent":
+            print(f"outbox {row['id']} to {', '.join(json.loads(row['recipients']))}: "
+                  f"{result}: {detail}")
+
+    counts = jobs.deliver(app, datetime.now(timezone.utc), report)
     print(", ".join(f"{v} {k}" for k, v in counts.items()))
+    return 1 if counts["retry"] + counts["dead"] and not counts["sent"] else 0
 
 
 def _load_order(app, shop_id, order_number):
@@ -169,8 +255,8 @@ def _case(app, args):
         if args.argument not in ("buyer", "merchant"):
             raise UsageError("request-documents needs a party: buyer or merchant")
         event = OperatorRequest(Role(args.argument), message)
-    result = service.handle(app, order_id, event, datetime.now(timezone.utc))
-    if str(result.result) != "applied":
+    handled = service.handle(app, order_id, event, datetime.now(timezone.utc))
+    if handled.result is not Result.APPLIED:
         state = records.load(db, order_id)
         raise UsageError(f"case {args.case_id} is {state.case.state}: "
                          f"{args.action} is not open")
@@ -181,13 +267,7 @@ def _merchant(app, args):
     db = app.db()
     if records.merchant(db, args.merchant_id) is None:
         raise UsageError(f"no merchant {args.merchant_id!r}")
-    with transaction(db):
-        records.set_insolvent(db, args.merchant_id)
-    now = datetime.now(timezone.utc)
-    escalated = 0
-    for order_id in records.open_case_orders(db, args.merchant_id):
-        if str(service.handle(app, order_id, MerchantInsolvent(), now).result) == "applied":
-            escalated += 1
+    escalated = service.declare_insolvent(app, args.merchant_id, datetime.now(timezone.utc))
     print(f"merchant {args.merchant_id}: insolvent; {escalated} open case(s) escalated")
 
 
@@ -195,7 +275,7 @@ _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
 _ISO_DURATION = re.compile(r"^p(?:(\d+)w)?(?:(\d+)d)?(?:t(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?)?$")
 
 
-def _duration(text: str) -> timedelta:
+def _duration(text: str, option: str = "--since") -> timedelta:
     """``24h``, ``7d``, ``90m``, ``2w`` or an ISO-8601 duration such as ``P1D`` or ``PT12H``."""
     text = text.strip().lower()
     if match := _DURATION.match(text):
@@ -204,7 +284,7 @@ def _duration(text: str) -> timedelta:
     if (match := _ISO_DURATION.match(text)) and text not in ("p", "pt"):
         w, d, h, m, s = (int(g or 0) for g in match.groups())
         return timedelta(weeks=w, days=d, hours=h, minutes=m, seconds=s)
-    raise UsageError(f"--since: not a duration like 24h, 7d, 90m or P1D: {text!r}")
+    raise UsageError(f"{option}: not a duration like 24h, 7d, 90m or P1D: {text!r}")
 
 
 def _digest(app, args):
@@ -215,6 +295,140 @@ def _digest(app, args):
         digest.send(app, now, since)
 
 
+def _backup(app, args):
+    copy = backup.backup(app.db(), app.attachments, args.dest)
+    print(f"backup: {copy.database} ({copy.orders} orders, {copy.inbox} inbound mails), "
+          f"{copy.attachments} attachments")
+    if copy.missing:
+        raise UsageError(f"backup incomplete: {len(copy.missing)} attachment(s) named in the "
+                         f"database are missing from {app.config.storage.attachments}")
+
+
+def _purge(app, args):
+    if args.older_than:
+        age = _duration(args.older_than, "--older-than")
+        if age < timedelta(days=1):
+            raise UsageError(f"--older-than {args.older_than}: under a day looks like a typo "
+                             "(use d or w: 730d, 104w)")
+    else:
+        age = timedelta(days=app.config.storage.retention_days)
+    cutoff = _now(args.now, app.tz) - age
+    done = retention.purge(app.db(), app.attachments, cutoff)
+    print(f"purged (closed before {cutoff.astimezone(app.tz).date()}): {done}")
+
+
+def _for_terminal(text: str) -> str:
+    """Text from strangers, made harmless for a terminal: control and format characters (escape
+    sequences, carriage returns, bidi overrides, line separators) are shown as escapes."""
+    if not sys.stdout.isatty():
+        return text
+    return "".join(c if c in "\n\t" or unicodedata.category(c)[0] not in "CZ" or c == " "
+                   else f"\\u{ord(c):04x}" for c in text)
+
+
+def _print_json(data) -> None:
+    print(json.dumps(data, ensure_ascii=sys.stdout.isatty()))
+
+
+def _outbox(app, args):
+    db = app.db()
+    if args.action == "resend":
+        if args.id is None:
+            raise UsageError("outbox resend needs an outbox id")
+        with transaction(db):
+            was = admin.resend(db, args.id, datetime.now(timezone.utc))
+        if was is None:
+            raise UsageError(f"no outbox mail {args.id}")
+        if was not in ("dead", "bounced"):
+            raise UsageError(f"outbox mail {args.id} is {was}: only dead or bounced mail "
+                             "is resent")
+        print(f"outbox {args.id}: {was} -> queued")
+        return
+    _print_rows(admin.outbox(db, args.state), args.json, lambda r, order: (
+        f"{r['id']:>6}  {r['state']:<7} {','.join(r['recipients'])}  {order}  "
+        f"{r['template']}  attempts={r['attempts']}  {r['last_error'] or ''}"))
+
+
+def _print_rows(rows: list[dict], as_json: bool, line) -> None:
+    """``--json``: the rows as one JSON list; else ``line(row, "shop/order")`` per row."""
+    if as_json:
+        return _print_json(rows)
+    for r in rows:
+        order = f"{r['shop_id']}/{r['order_number']}" if r["shop_id"] else "-"
+        print(_for_terminal(line(r, order).rstrip()))
+
+
+def _inbox(app, args):
+    db = app.db()
+    if args.action == "show":
+        if args.id is None:
+            raise UsageError("inbox show needs an inbox id")
+        row = admin.inbox_mail(db, args.id)
+        if row is None:
+            raise UsageError(f"no inbox mail {args.id}")
+        return _inbox_show(row, args.json)
+    dispositions = None
+    if args.disposition:
+        dispositions = admin.HELD if args.disposition == "held" else (args.disposition,)
+    _print_rows(admin.inbox(db, dispositions), args.json, lambda r, order: (
+        f"{r['id']:>6}  {r['received_at']}  {r['disposition']:<15} from={r['mail_from']}  "
+        f"{order}  {r['detail'] or ''}"))
+
+
+def _inbox_show(row: dict, as_json: bool) -> None:
+    from .inbound.parse import parse
+    from .inbound.reply import new_text
+    raw = row.pop("raw")
+    data = dict(row, headers={}, new_text=None, attachments=[])
+    try:
+        mail = parse(raw)
+    except Exception as exc:  # unparseable mail is exactly what operators come to look at
+        data["detail"] = data["detail"] or f"unparseable: {exc}"
+    else:
+        for name in ("From", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To",
+                     "Auto-Submitted"):
+            if (value := mail.headers.get(name)) is not None:
+                data["headers"][name] = _header(value)
+        data["new_text"] = new_text(mail.text)
+        data["attachments"] = [a.name for a in mail.attachments]
+    if as_json:
+        return _print_json(data)
+    lines = [f"inbox {data['id']}: {data['disposition']}  received {data['received_at']}",
+             f"envelope: from=<{data['mail_from']}> to={','.join(data['rcpt_tos'])}"]
+    if data["shop_id"]:
+        lines.append(f"order: {data['shop_id']}/{data['order_number']}")
+    if data["detail"]:
+        lines.append(f"detail: {data['detail']}")
+    lines += [f"{k}: {v}" for k, v in data["headers"].items()]
+    lines += [f"attachment: {name}" for name in data["attachments"]]
+    lines += ["", data["new_text"] or ""]
+    print(_for_terminal("\n".join(lines)))
+
+
+def _header(value) -> str:
+    try:
+        return str(email.header.make_header(email.header.decode_header(str(value))))
+    except (UnicodeError, LookupError, email.errors.HeaderParseError):
+        return str(value)
+def _postfix_map(app, args):
+    import signal
+    import threading
+
+    from .socketmap import MapServer
+
+    host, _, port = app.config.postfix.socketmap.rpartition(":")
+    if not port.isdigit():
+        raise UsageError("[postfix] socketmap must be host:port")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    server = MapServer(app, host.strip("[]"), int(port)).start()
+    logging.getLogger("mailbot").info("postfix-map.started at=%s:%s", server.host, server.port)
+    stop.wait()
+    server.stop()
+
+
 COMMANDS = {"serve": _serve, "import": _import, "tick": _tick, "deliver": _deliver,
             "status": _status, "cases": _cases, "case": _case, "merchant": _merchant,
-            "digest": _digest}
+            "digest": _digest, "postfix-map": _postfix_map}
+COMMANDS.update(outbox=_outbox, inbox=_inbox, backup=_backup, purge=_purge)

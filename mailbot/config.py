@@ -1,8 +1,13 @@
 """Configuration: frozen dataclasses whose defaults are the embedded defaults of SPEC §9.
 
 A TOML file (``--config PATH`` or ``MAILBOT_CONFIG``) is layered over the defaults section by
-section; an unknown section or key is refused so that a typo never silently falls back to a
-default. ``config.example.toml`` documents exactly these keys (a test keeps the two in step).
+section; an unknown section or key, and a value that cannot work (a port outside 1-65535, an
+operator "address" that is not one, a negative size), is refused in one line so that a typo never
+silently falls back to a default or fails later. All data lives under one directory,
+``[storage] root``: relative paths of the database, the attachments and the Maildir resolve against
+it, and a relative root against the config file's folder (without a file: the working directory).
+``load`` returns the config with those paths made absolute. ``config.example.toml`` documents
+exactly these keys (a test keeps the two in step).
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from . import addresses
 
 
 class ConfigError(ValueError):
@@ -26,7 +33,6 @@ class Bot:
     name: str = "Buyer protection"
     timezone: str = "Europe/Amsterdam"
     upgrade_url: str = "https://mailbot.localhost/plus"
-    replies_per_hour: int = 8
 
     @property
     def sender(self) -> str:
@@ -38,21 +44,50 @@ class Smtp:
     host: str = "127.0.0.1"
     port: int = 8025
     max_message_size: int = 10 * 1024 * 1024
+    protocol: str = "smtp"  # "lmtp" behind an MTA's lmtp: transport (RFC 2033)
+    max_connections: int = 50
+    max_recipients: int = 20
+    # Mail with no token address (only the bare bot address): smaller, and a few per hour.
+    anonymous_max_size: int = 1024 * 1024
+    anonymous_per_hour: int = 100
 
 
 @dataclass(frozen=True)
 class Relay:
     transport: str = "maildir"
-    maildir: str = "var/sent"
+    maildir: str = "sent"
     host: str = "127.0.0.1"
     port: int = 25
     retry_hours: int = 48
+    starttls: bool = False
+    tls: bool = False  # implicit TLS (RFC 8314), usually port 465
+    username: str = ""
+    password_file: str = ""
+
+
+@dataclass(frozen=True)
+class Dkim:
+    selector: str = ""  # empty: no signing
+    key_file: str = ""
+
+
+@dataclass(frozen=True)
+class Inbound:
+    authserv_id: str = ""  # empty: Authentication-Results are not read
+
+
+@dataclass(frozen=True)
+class Postfix:
+    socketmap: str = "127.0.0.1:8026"  # where `mailbot postfix-map` listens
 
 
 @dataclass(frozen=True)
 class Storage:
-    database: str = "var/mailbot.db"
-    attachments: str = "var/attachments"
+    root: str = "var"
+    database: str = "mailbot.db"
+    attachments: str = "attachments"
+    # Default of `mailbot purge`: personal data of protections and cases closed this long ago.
+    retention_days: int = 730
 
 
 @dataclass(frozen=True)
@@ -63,27 +98,49 @@ class Operators:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Loop and abuse guards. They cap what the bot sends, never what a verified party does."""
+
+    answers_per_address_per_hour: int = 3
+    confirmations_per_order_per_hour: int = 3
+
+
+@dataclass(frozen=True)
+class Log:
+    level: str = "INFO"
+    format: str = "text"
+
+
+@dataclass(frozen=True)
 class Config:
     bot: Bot = field(default_factory=Bot)
     smtp: Smtp = field(default_factory=Smtp)
     relay: Relay = field(default_factory=Relay)
     storage: Storage = field(default_factory=Storage)
     operators: Operators = field(default_factory=Operators)
+    limits: Limits = field(default_factory=Limits)
+    log: Log = field(default_factory=Log)
+    dkim: Dkim = field(default_factory=Dkim)
+    inbound: Inbound = field(default_factory=Inbound)
+    postfix: Postfix = field(default_factory=Postfix)
 
 
 def load(path: str | os.PathLike | None = None) -> Config:
     """Build the config from ``path``, else ``$MAILBOT_CONFIG``, else the embedded defaults."""
     path = path or os.environ.get("MAILBOT_CONFIG")
     if not path:
-        return Config()
+        return from_dict({})
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read config {path}: {exc}") from None
-    return from_dict(data)
+    return from_dict(data, base=Path(path).resolve().parent)
 
 
-def from_dict(data: dict) -> Config:
+def from_dict(data: dict, base: Path | None = None) -> Config:
+    """The config of ``data`` over the defaults, its paths resolved against ``[storage] root``
+    (a relative root against ``base``, by default the working directory)."""
+    data = dict(data)
     sections = {}
     for f in dataclasses.fields(Config):
         sections[f.name] = _section(f.name, f.default_factory(), data.pop(f.name, {}))
@@ -91,7 +148,16 @@ def from_dict(data: dict) -> Config:
         raise ConfigError(f"unknown config section(s): {', '.join(sorted(data))}")
     config = Config(**sections)
     _validate(config)
-    return config
+    return _resolve(config, base or Path.cwd())
+
+
+def _resolve(config: Config, base: Path) -> Config:
+    root = (base / config.storage.root).absolute()
+    storage = dataclasses.replace(config.storage, root=str(root),
+                                  database=str(root / config.storage.database),
+                                  attachments=str(root / config.storage.attachments))
+    relay = dataclasses.replace(config.relay, maildir=str(root / config.relay.maildir))
+    return dataclasses.replace(config, storage=storage, relay=relay)
 
 
 def _section(name: str, default, values: dict):
@@ -125,10 +191,55 @@ def _validate(config: Config) -> None:
         raise ConfigError(f"[bot] timezone: unknown time zone {config.bot.timezone!r}") from None
     if config.relay.transport not in ("maildir", "smtp"):
         raise ConfigError('[relay] transport must be "maildir" or "smtp"')
+    if config.smtp.protocol not in ("smtp", "lmtp"):
+        raise ConfigError('[smtp] protocol must be "smtp" or "lmtp"')
+    if config.relay.starttls and config.relay.tls:
+        raise ConfigError("[relay] starttls and tls exclude each other")
+    if config.relay.username and not config.relay.password_file:
+        raise ConfigError("[relay] username needs password_file")
+    if bool(config.dkim.selector) != bool(config.dkim.key_file):
+        raise ConfigError("[dkim] selector and key_file go together")
     if config.operators.locale not in ("nl", "fr", "it"):
         raise ConfigError("[operators] locale must be nl, fr or it")
     hh, _, mm = config.operators.digest_time.partition(":")
     if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
         raise ConfigError("[operators] digest_time must be HH:MM")
-    if config.bot.from_address and "@" not in config.bot.from_address:
-        raise ConfigError("[bot] from_address must be an email address")
+    if config.log.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError("[log] level must be DEBUG, INFO, WARNING or ERROR")
+    if config.log.format not in ("text", "json"):
+        raise ConfigError('[log] format must be "text" or "json"')
+    for section in dataclasses.fields(config):
+        values = getattr(config, section.name)
+        for f in dataclasses.fields(values):
+            value = getattr(values, f.name)
+            if isinstance(value, int) and value < 0:
+                raise ConfigError(f"[{section.name}] {f.name} must not be negative: {value}")
+    for name, port in (("smtp", config.smtp.port), ("relay", config.relay.port)):
+        if not 1 <= port <= 65535:
+            raise ConfigError(f"[{name}] port must be 1-65535, not {port}")
+    if config.smtp.max_message_size < 1024:
+        raise ConfigError("[smtp] max_message_size must be at least 1024 bytes")
+    if config.relay.retry_hours < 1:
+        raise ConfigError("[relay] retry_hours must be at least 1")
+    if config.storage.retention_days < 1:
+        raise ConfigError("[storage] retention_days must be at least 1")
+    for key in ("root", "database", "attachments"):
+        if not getattr(config.storage, key).strip():
+            raise ConfigError(f"[storage] {key} must not be empty")
+    if not config.relay.maildir.strip():
+        raise ConfigError("[relay] maildir must not be empty")
+    if not addresses.valid(f"{config.bot.address_prefix}@{config.bot.domain}"):
+        what = "domain" if not config.bot.domain.strip() or "." not in config.bot.domain \
+            else "address_prefix"
+        raise ConfigError(f"[bot] {what} does not make a valid address: "
+                          f"{config.bot.address_prefix!r}@{config.bot.domain!r}")
+    if "+" in config.bot.address_prefix:
+        raise ConfigError("[bot] address_prefix must not contain '+' (it separates the token)")
+    if config.bot.from_address and not addresses.valid(config.bot.from_address):
+        raise ConfigError(f"[bot] from_address is not an email address: "
+                          f"{config.bot.from_address!r}")
+    if not config.operators.addresses:
+        raise ConfigError("[operators] addresses must name at least one address")
+    for address in config.operators.addresses:
+        if not addresses.valid(address):
+            raise ConfigError(f"[operators] addresses: not an email address: {address!r}")

@@ -1,6 +1,6 @@
 """The operators' daily digest (SPEC §7): what happened since the last one and what needs a look.
 
-``collect`` reads the figures; the ``operator.digest`` template lays them out, so the same digest
+``collect`` reads the figures (SQL in ``store.reports``); ``templates/digest.j2`` lays them out, so the same digest
 prints in a terminal (the text part) and reads in a mail client (both parts).
 """
 
@@ -10,9 +10,13 @@ from datetime import datetime, timedelta
 
 from .core.effects import Mail
 from .core.model import Role
+from .inbound.bounces import failed_deliveries
+from .inbound.disposition import SHOWN_TO_OPERATORS
 from .outbound.compose import compose, context
 from .store import reports
 from .store.db import transaction
+
+HELD = tuple(str(d) for d in SHOWN_TO_OPERATORS)
 
 
 def collect(db, now: datetime, since: timedelta) -> dict:
@@ -29,8 +33,8 @@ def collect(db, now: datetime, since: timedelta) -> dict:
             "closed": reports.timeline_counts(db, "case.closed", start),
             "deadlines": deadlines, "attention": attention,
             "other": reports.other_requests(db, start),
-            "failed": reports.failed_deliveries(db, start),
-            "held": reports.held_inbound(db, start),
+            "failed": failed_deliveries(db, start),
+            "held": reports.held_inbound(db, start, HELD),
             "case_states": reports.state_counts(db, "cases"),
             "protection_states": reports.state_counts(db, "orders")}
 

@@ -1,169 +1,334 @@
-"""Importing merchants and orders from files (``mailbot import``), row by row.
+"""Importing merchants and orders from files as shops export them (``mailbot import``), row by row.
 
-Every bad row is rejected with its reason (unknown merchant, bad address, unknown locale or plan,
-bad amount or date, CR/LF in a field) and the good rows are imported. Orders are idempotent on
-(shop_id, order_number): importing a file twice changes nothing. A new order starts an active
-protection whose timers follow from it (core.decide.timers).
+Files come from spreadsheets as often as from programs: Excel in nl, fr and it saves CSV with
+``;`` between fields, a byte-order mark, CRLF line ends, decimal commas (``49,95``, ``1.234,56``),
+day-first dates and often windows-1252. The encoding (UTF-8 with or without BOM, UTF-16 with BOM,
+else windows-1252) and the delimiter (``,``, ``;`` or tab: the one that splits the header into the
+expected names) are detected, and ``Report.assumed`` says in one line what was assumed.
+
+Every bad row is rejected with its reason and the good rows are imported. Refused: unknown
+merchant, locale or plan; an address outbound mail cannot reach (``addresses.normal``); an
+implausible date (before 2000, more than a day ahead) or amount (not one number, over a million);
+line breaks and other control characters in any field (they would become new lines or hidden text
+in mail). Orders are idempotent on (shop_id, order_number): an order imported again with other
+values is reported with the difference, and applied with ``update=True`` while its protection is
+still active without a case. A new order starts an active protection whose timers follow from it.
+Rows are written in batches, one transaction (one disk sync) per ``BATCH`` rows.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 
+from . import addresses
 from .core.deadlines import protection_end
 from .core.model import Order, Plan, Protection, ProtectionState, State
-from .store import records
+from .inbound.forms import parse_amount
+from .store import imported, records
 from .store.db import transaction
 
 LOCALES = ("nl", "fr", "it")
 MERCHANT_FIELDS = ("id", "name", "emails", "locale")
 ORDER_FIELDS = ("shop_id", "order_number", "order_date", "amount", "currency", "buyer_email",
                 "buyer_locale", "plan")
-_EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+DELIMITERS = {",": "','", ";": "';'", "\t": "tab"}
+BATCH = 500
+PROGRESS_EVERY = 10_000
+EARLIEST_ORDER = date(2000, 1, 1)
+MAX_AMOUNT = Decimal("1000000")
+MAX_AMOUNT_TEXT = 24
+_DAY_FIRST = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+# Every control character (Unicode category Cc, NEL included), the line and paragraph separators
+# (Zl, Zp), and the bidi controls that can make a text read backwards (Trojan Source,
+# CVE-2021-42574).
+_BAD_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f"
+                            "\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAKS = "\r\n\x0b\x0c\x85\u2028\u2029"
 
 
 class BadFile(ValueError):
-    """The file as a whole cannot be read (missing, wrong header)."""
+    """The file as a whole cannot be read (missing, wrong header, unknown encoding)."""
 
 
 @dataclass
 class Report:
     imported: int = 0
     unchanged: int = 0
+    updated: int = 0
+    changed: list[tuple[int, str]] = field(default_factory=list)  # differences not applied
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    assumed: str = ""
 
 
-def valid_email(address: str) -> bool:
-    return bool(_EMAIL.match(address)) and len(address) <= 254
+@dataclass
+class _Table:
+    rows: object  # iterator of (line number, row dict or None, error or None)
+    total: int
+    encoding: str
+    delimiter: str | None  # None: JSON Lines
 
 
-def _rows(path: str, fields: tuple[str, ...], allow_jsonl: bool):
+def _decode(path: str) -> tuple[str, str]:
     try:
-        content = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadFile(f"cannot read {path}: {exc}") from None
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise BadFile(f"cannot read {path}: {exc.strerror}") from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = (("utf-16", "UTF-16"),)
+    else:
+        candidates = (("utf-8-sig", "UTF-8"), ("cp1252", "windows-1252"))
+    for codec, name in candidates:
+        try:
+            return data.decode(codec), name
+        except UnicodeDecodeError:
+            continue
+    raise BadFile(f"{path}: neither UTF-8 nor windows-1252 text")
+
+
+def _table(path: str, fields: tuple[str, ...], allow_jsonl: bool) -> _Table:
+    content, encoding = _decode(path)
+    lines = content.splitlines()
+    total = sum(1 for line in lines if line.strip()) - 1
     first = content.lstrip()[:1]
     if allow_jsonl and first == "{":
-        for number, line in enumerate(content.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, None, f"not valid JSON: {exc.msg}"
-                continue
-            if not isinstance(row, dict):
-                yield number, None, "not a JSON object"
-                continue
-            yield number, {k: "" if row.get(k) is None else str(row.get(k)) for k in fields}, None
-        return
-    reader = csv.DictReader(io.StringIO(content, newline=""))
-    header = tuple(h.strip() for h in (reader.fieldnames or ()))
-    missing = [f for f in fields if f not in header]
+        return _Table(_jsonl(lines, fields), total + 1, encoding, None)
+    header = next((line for line in lines if line.strip()), "")
+    # The delimiter is the one that splits the header into the names we expect; a frequency
+    # guess (csv.Sniffer) picks the wrong one on short files whose rows hold ';' or ','.
+    best, missing = None, list(fields)
+    for delimiter in DELIMITERS:
+        names = [n.strip().lower() for n in next(csv.reader([header], delimiter=delimiter))]
+        absent = [f for f in fields if f not in names]
+        if len(absent) < len(missing):
+            best, missing = delimiter, absent
     if missing:
         raise BadFile(f"{path}: header must be {','.join(fields)} (missing {','.join(missing)})")
-    for number, row in enumerate(reader, start=2):
-        yield number, {k: (row.get(k) or "") for k in fields}, None
+    reader = csv.reader(io.StringIO(content, newline=""), delimiter=best)
+    return _Table(_csv(reader, fields), total, encoding, best)
 
 
-def _crlf(row: dict) -> str | None:
+def _csv(reader, fields):
+    names = [n.strip().lower() for n in next(reader)]
+    where = {f: names.index(f) for f in fields}
+    for row in reader:
+        if not any(cell.strip() for cell in row):
+            continue
+        number = reader.line_num
+        yield number, {f: row[i] if i < len(row) else "" for f, i in where.items()}, None
+
+
+def _jsonl(lines, fields):
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:  # JSONDecodeError, or an integer of thousands of digits
+            yield number, None, f"not valid JSON: {getattr(exc, 'msg', exc)}"
+            continue
+        if not isinstance(row, dict):
+            yield number, None, "not a JSON object"
+            continue
+        yield number, {k: "" if row.get(k) is None else str(row.get(k)) for k in fields}, None
+
+
+def _bad_characters(row: dict) -> str | None:
     for key, value in row.items():
-        if "\r" in value or "\n" in value:
-            return f"{key} contains a line break"
+        if found := _BAD_CHARACTER.search(value):
+            char = found.group()
+            what = "a line break" if char in _LINE_BREAKS else "a control character"
+            return f"{key} contains {what} (U+{ord(char):04X})"
     return None
 
 
-def import_merchants(db, path: str) -> Report:
+def _assumed(path: str, table: _Table, styles: set[str]) -> str:
+    parts = [table.encoding]
+    parts.append("JSON Lines" if table.delimiter is None
+                 else f"{DELIMITERS[table.delimiter]} delimited")
+    parts += sorted(styles)
+    return f"read {Path(path).name} as " + ", ".join(parts)
+
+
+def _progress(report_progress, number: int, total: int, last: bool = False) -> None:
+    """Calls ``report_progress(done, total)`` every ``PROGRESS_EVERY`` rows, and at the end of
+    a file that had such calls with ``done == total``."""
+    if report_progress is None or total < PROGRESS_EVERY:
+        return
+    if last:
+        report_progress(total, total)
+    elif number % PROGRESS_EVERY == 0 and number < total:
+        report_progress(number, total)
+
+
+def import_merchants(db, path: str, progress=None) -> Report:
     report = Report()
-    for number, row, error in _rows(path, MERCHANT_FIELDS, allow_jsonl=False):
-        error = error or _crlf(row)
-        emails = [e.strip() for e in row["emails"].split(";") if e.strip()] if row else []
+    table = _table(path, MERCHANT_FIELDS, allow_jsonl=False)
+    for count, (number, row, error) in enumerate(table.rows, start=1):
+        _progress(progress, count, table.total)
+        error = error or _bad_characters(row)
+        emails = []
+        if not error:
+            for address in re.split(r"[;,\s]+", row["emails"].strip()):
+                if address:
+                    normal, why = addresses.normal(address)
+                    if why:
+                        error = f"bad email address {address!r}: {why}"
+                        break
+                    emails.append(normal)
         if not error:
             if not row["id"].strip():
                 error = "id is empty"
             elif not emails:
                 error = "no email address"
-            elif bad := [e for e in emails if not valid_email(e)]:
-                error = f"bad email address {bad[0]!r}"
-            elif row["locale"].strip() not in LOCALES:
+            elif row["locale"].strip().lower() not in LOCALES:
                 error = f"unknown locale {row['locale']!r} (nl, fr or it)"
         if error:
             report.rejected.append((number, error))
             continue
         with transaction(db):
             records.upsert_merchant(db, row["id"].strip(), row["name"].strip(), emails,
-                                    row["locale"].strip())
+                                    row["locale"].strip().lower())
         report.imported += 1
+    _progress(progress, 0, table.total, last=True)
+    report.assumed = _assumed(path, table, set())
     return report
 
 
-def import_orders(db, path: str, tz) -> Report:
+def import_orders(db, path: str, tz, now: datetime | None = None, update: bool = False,
+                  progress=None) -> Report:
+    """Imports the file's orders; ``now`` (default: the clock) bounds plausible order dates."""
     report = Report()
+    today = (now or datetime.now(timezone.utc)).astimezone(tz).date()
+    table = _table(path, ORDER_FIELDS, allow_jsonl=True)
     merchants: dict[str, bool] = {}
-    for number, row, error in _rows(path, ORDER_FIELDS, allow_jsonl=True):
-        order = None
-        if not error:
-            error = _crlf(row)
-        if not error:
-            order, error = _order(row)
-        if not error and order.shop_id not in merchants:
-            merchants[order.shop_id] = records.merchant(db, order.shop_id) is not None
-        if not error and not merchants[order.shop_id]:
-            error = f"unknown merchant {order.shop_id!r}"
-        if error:
-            report.rejected.append((number, error))
-            continue
-        protection = Protection(ProtectionState.ACTIVE, protection_end(order.order_date, tz))
+    styles: set[str] = set()
+    rows = iter(table.rows)
+    count = 0
+    while True:
+        batch = [row for _, row in zip(range(BATCH), rows)]
+        if not batch:
+            break
         with transaction(db):
-            new_id = records.insert_order(db, order, protection)
-            if new_id is not None:
-                records.write_timers(db, State(replace(order, id=new_id), protection), tz)
-        if new_id is None:
-            report.unchanged += 1
-        else:
-            report.imported += 1
+            for number, row, error in batch:
+                count += 1
+                _progress(progress, count, table.total)
+                order = None
+                error = error or _bad_characters(row)
+                if not error:
+                    order, error = _order(row, today, styles)
+                if not error and order.shop_id not in merchants:
+                    merchants[order.shop_id] = records.merchant(db, order.shop_id) is not None
+                if not error and not merchants[order.shop_id]:
+                    error = f"unknown merchant {order.shop_id!r}"
+                if error:
+                    report.rejected.append((number, error))
+                    continue
+                _store(db, order, tz, update, number, report)
+    _progress(progress, count, table.total, last=True)
+    report.assumed = _assumed(path, table, styles)
     return report
 
 
-def _order(row: dict) -> tuple[Order | None, str | None]:
+def _store(db, order: Order, tz, update: bool, number: int, report: Report) -> None:
+    protection = Protection(ProtectionState.ACTIVE, protection_end(order.order_date, tz))
+    new_id = records.insert_order(db, order, protection)
+    if new_id is not None:
+        records.write_timers(db, State(replace(order, id=new_id), protection), tz)
+        report.imported += 1
+        return
+    old = imported.existing(db, order.shop_id, order.order_number)
+    differences = {k: (old[k], v) for k, v in _stored_values(order).items() if old[k] != v}
+    if not differences:
+        report.unchanged += 1
+        return
+    said = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in differences.items())
+    label = f"order {order.shop_id}/{order.order_number}: {said}"
+    if not update:
+        report.changed.append((number, f"{label} (not applied; --update applies it)"))
+        return
+    why_not = imported.why_not_updatable(old, "order_date" in differences)
+    if why_not:
+        report.changed.append((number, f"{label} (not applied: {why_not})"))
+        return
+    imported.update(db, old["id"], {k: b for k, (_, b) in differences.items()})
+    if "order_date" in differences:
+        state = records.load(db, old["id"])
+        moved = replace(state.protection, ends_at=protection_end(order.order_date, tz))
+        imported.set_ends_at(db, old["id"], moved.ends_at)
+        records.write_timers(db, replace(state, protection=moved), tz)
+    report.updated += 1
+    report.changed.append((number, f"{label} (updated)"))
+
+
+def _stored_values(order: Order) -> dict[str, str]:
+    """The order's fields as the orders table spells them."""
+    return {"order_date": order.order_date.isoformat(), "amount": str(order.amount),
+            "currency": order.currency, "buyer_email": order.buyer_email,
+            "buyer_locale": order.buyer_locale, "plan": str(order.plan)}
+
+
+def _order(row: dict, today: date, styles: set[str]) -> tuple[Order | None, str | None]:
     values = {k: v.strip() for k, v in row.items()}
     if not values["shop_id"]:
         return None, "shop_id is empty"
     if not values["order_number"]:
         return None, "order_number is empty"
     try:
-        order_date = _date(values["order_date"])
+        order_date = _date(values["order_date"], styles)
     except ValueError:
-        return None, f"bad order_date {values['order_date']!r} (YYYY-MM-DD)"
-    try:
-        amount = Decimal(values["amount"])
-    except InvalidOperation:
-        return None, f"bad amount {values['amount']!r}"
-    if not amount.is_finite() or amount <= 0 or amount.as_tuple().exponent < -2:
-        return None, f"bad amount {values['amount']!r}"
+        return None, f"bad order_date {values['order_date']!r} (YYYY-MM-DD or DD-MM-YYYY)"
+    if order_date < EARLIEST_ORDER:
+        return None, f"order_date {order_date} is before 2000"
+    if order_date > today + timedelta(days=1):
+        return None, f"order_date {order_date} is in the future"
+    amount, error = _amount(values["amount"], styles)
+    if error:
+        return None, error
     currency = values["currency"].upper() or "EUR"
     if not re.fullmatch(r"[A-Z]{3}", currency):
         return None, f"bad currency {values['currency']!r}"
-    if not valid_email(values["buyer_email"]):
-        return None, f"bad buyer_email {values['buyer_email']!r}"
-    if values["buyer_locale"] not in LOCALES:
+    buyer_email, why = addresses.normal(values["buyer_email"])
+    if why:
+        return None, f"bad buyer_email {values['buyer_email']!r}: {why}"
+    locale = values["buyer_locale"].lower()
+    if locale not in LOCALES:
         return None, f"unknown buyer_locale {values['buyer_locale']!r} (nl, fr or it)"
-    if values["plan"] not in tuple(Plan):
+    plan = values["plan"].lower()
+    if plan not in tuple(Plan):
         return None, f"unknown plan {values['plan']!r} (basic, plus or single)"
-    return Order(0, values["shop_id"], values["order_number"], order_date,
-                 amount.quantize(Decimal("0.01")), currency, values["buyer_email"],
-                 values["buyer_locale"], Plan(values["plan"])), None
+    return Order(0, values["shop_id"], values["order_number"], order_date, amount, currency,
+                 buyer_email, locale, Plan(plan)), None
 
 
-def _date(text: str) -> date:
+def _amount(text: str, styles: set[str]) -> tuple[Decimal | None, str | None]:
+    if len(text) > MAX_AMOUNT_TEXT:
+        return None, f"bad amount {text[:MAX_AMOUNT_TEXT]!r}...: too long to be an amount"
+    amount = parse_amount(text)
+    if amount is None:
+        return None, f"bad amount {text!r}: not an amount like 49.95, 49,95 or 1.234,56"
+    if amount <= 0:
+        return None, f"bad amount {text!r}: must be more than zero"
+    if amount > MAX_AMOUNT:
+        return None, f"bad amount {text!r}: over {MAX_AMOUNT:,} is not a plausible order"
+    if re.search(r",\d{1,2}\s*(€|eur)?$", text, re.I):
+        styles.add("decimal comma")
+    return amount, None
+
+
+def _date(text: str, styles: set[str]) -> date:
+    if match := _DAY_FIRST.match(text):
+        # Excel in nl, fr and it writes day-first dates (24-11-2026, 24/11/2026, 24.11.2026).
+        styles.add("day-first dates")
+        day, month, year = (int(g) for g in match.groups())
+        return date(year, month, day)
     try:
         return date.fromisoformat(text)
     except ValueError:

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 
 from .core.effects import Mail
 from .core.events import TimerFired, TimerKind
 from .core.model import Role
-from .inbound import inbox, intake
+from .inbound import bounces, inbox, intake
 from .outbound import outbox
 from .outbound.compose import compose
-from .outbound.transport import PermanentError, TemporaryError, open_transport
+from .outbound.transport import PermanentError, TemporaryError
 from .store import records
 from .store.db import transaction
-from .tokens import Token
 from .wiring import event_log
 from . import service
 
@@ -28,28 +28,49 @@ log = logging.getLogger("mailbot.jobs")
 
 
 TICK_BATCH = 100  # timers applied per commit: one disk sync for many events
+TIMER_RETRY_SECONDS = 60  # a failing timer waits this long, doubled per failure, up to an hour
 
 
 def tick(app, now: datetime) -> int:
-    """Applies every timer due at ``now``; returns how many were applied."""
+    """Applies every timer due at ``now``; returns how many were written. A timer that fails
+    (its mail cannot be composed, say) records why on its own row and waits; the rest go on."""
     db = app.db()
-    seen = set()
+    seen, written = set(), 0
     while True:
         due = [(o, k) for o, k, _ in records.due_timers(db, now) if (o, k) not in seen]
         if not due:
-            return len(seen)
+            return written
         for start in range(0, len(due), TICK_BATCH):
             chunk = due[start:start + TICK_BATCH]
             seen.update(chunk)
+            done, failed = [], []
             # Decided and rendered before the write lock; written together, one disk sync.
-            plans = [service.plan(app, o, TimerFired(TimerKind(k)), now) for o, k in chunk]
+            plans = []
+            for order_id, kind in chunk:
+                try:
+                    plans.append(service.plan(app, order_id, TimerFired(TimerKind(kind)), now))
+                except Exception as exc:
+                    failed.append((order_id, kind, exc))
             with transaction(db):
-                for i, (planned, (order_id, kind)) in enumerate(zip(plans, chunk)):
-                    if not service.apply(app, planned, now):
-                        plans[i] = service.plan(app, order_id, TimerFired(TimerKind(kind)), now)
-                        service.apply(app, plans[i], now)
-            for planned in plans:
+                for planned in plans:
+                    try:
+                        with transaction(db):  # a savepoint: a failure undoes this timer only
+                            done.append(service.settle(app, planned, now))
+                    except Exception as exc:
+                        failed.append((planned.before.order.id, planned.event.kind, exc))
+                for order_id, kind, exc in failed:
+                    _timer_failed(db, order_id, kind, exc, now)
+            for planned in done:
                 service.log(planned)
+            written += len(done)
+
+
+def _timer_failed(db, order_id: int, kind: str, exc: Exception, now: datetime) -> None:
+    attempts = records.timer_failed(db, order_id, kind, f"{type(exc).__name__}: {exc}", now,
+                                    lambda n: timedelta(seconds=min(TIMER_RETRY_SECONDS * 2 ** n,
+                                                                    3600)))
+    log.error("timer.failed order_id=%s kind=%s attempts=%s error=%r", order_id, kind, attempts,
+              str(exc)[:200], exc_info=exc)
 
 
 def process_inbox(app, now_fn, skip=frozenset()) -> tuple[int, list[int]]:
@@ -68,35 +89,51 @@ def process_inbox(app, now_fn, skip=frozenset()) -> tuple[int, list[int]]:
     return done, failed
 
 
-def deliver(app, now: datetime) -> dict:
-    """Sends what is due in the outbox; returns counts by result."""
+def deliver(app, now: datetime, report=None) -> dict:
+    """Sends what is due in the outbox; returns counts by result. ``report(row, result,
+    detail)`` hears of each mail (the CLI prints why a mail waits for a retry)."""
     db = app.db()
     counts = {"sent": 0, "retry": 0, "dead": 0}
-    with open_transport(app.config) as transport:
+    with app.transport() as transport:
         while ids := outbox.due(db, now):
             for row_id in ids:
                 row = outbox.claim(db, row_id, now)
                 if row is not None:
-                    counts[_send(app, db, transport, row, now)] += 1
+                    result, detail = _send(app, db, transport, row, now)
+                    counts[result] += 1
+                    if report:
+                        report(row, result, detail)
     return counts
 
 
-def _send(app, db, transport, row, now) -> str:
-    envelope_from = app.signer.address(Token("bounce", row["id"]))  # VERP, SPEC §6
+_QUEUE_ID = re.compile(r"(?:queued|stored) as (\S+)", re.I)  # Postfix; our Maildir
+
+
+def _send(app, db, transport, row, now) -> tuple[str, str]:
+    def return_path(index):  # VERP per recipient, SPEC §6
+        return bounces.return_path(app.signer, row["id"], index)
     try:
-        refused = transport.send(envelope_from, json.loads(row["recipients"]), row["raw"])
+        refused = transport.send_verp(return_path, json.loads(row["recipients"]), row["raw"])
     except TemporaryError as exc:
         if _retry_period_over(app, row, now):
             return _dead(app, db, row, f"gave up retrying: {exc}", now)
         outbox.mark_retry(db, row["id"], row["attempts"], str(exc), now)
-        event_log("delivery.retry", outbox_id=row["id"], attempts=row["attempts"] + 1)
-        return "retry"
+        event_log("delivery.retry", outbox_id=row["id"], attempts=row["attempts"] + 1,
+                  error=repr(str(exc)[:200]))
+        return "retry", str(exc)
     except PermanentError as exc:
         return _dead(app, db, row, str(exc), now)
+    except Exception as exc:  # a fault of this one mail (e.g. an address the relay cannot take)
+        log.exception("delivery.failed outbox_id=%s", row["id"])
+        return _dead(app, db, row, f"{type(exc).__name__}: {exc}", now)
     outbox.mark_sent(db, row["id"], now)
+    reply = getattr(transport, "last_reply", "")
+    queue_id = _QUEUE_ID.search(reply)
+    event_log("delivery.sent", outbox_id=row["id"], template=row["template"],
+              queue_id=queue_id and queue_id.group(1), reply=repr(reply[:200]))
     if refused:
         event_log("delivery.partly_refused", outbox_id=row["id"], refused=",".join(refused))
-    return "sent"
+    return "sent", reply
 
 
 def _retry_period_over(app, row, now) -> bool:
@@ -114,4 +151,4 @@ def _dead(app, db, row, error, now) -> str:
                                          "recipients": json.loads(row["recipients"]),
                                          "template": row["template"]}), now)
     event_log("delivery.dead", outbox_id=row["id"], error=repr(error[:120]))
-    return "dead"
+    return "dead", error

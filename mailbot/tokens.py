@@ -10,7 +10,6 @@ lower-case local parts; the token is 29 characters, so the local part stays with
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -18,8 +17,30 @@ from dataclasses import dataclass
 from .core.model import Action
 
 MAC_BYTES = 10  # 80 bits
-KINDS = ("buyer", "merchant", "operator", "bounce")
-ACTIONS = tuple(Action)
+BODY_BYTES = 8  # kind, action, 6-byte id
+TOKEN_CHARS = -(-(BODY_BYTES + MAC_BYTES) * 8 // 5)  # 29 base32 characters
+
+# The codes are written into every address already sent and waiting in someone's inbox: the tables
+# are append-only. Never renumber or reuse a code; a new kind or action takes the next free number.
+KIND_CODES = {"buyer": 0, "merchant": 1, "operator": 2, "bounce": 3}
+ACTION_CODES = {  # 0 is "no action"
+    Action.ALL_FINE: 1,
+    Action.NOT_RECEIVED: 2,
+    Action.NO_REFUND: 3,
+    Action.EXTEND: 4,
+    Action.OTHER: 5,
+    Action.WITHDRAW: 6,
+    Action.REFUND_FULL: 7,
+    Action.REFUND_AFTER_RETURN: 8,
+    Action.REFUND_NONE: 9,
+    Action.REFUND_RECEIVED: 10,
+    Action.REFUND_NOT_RECEIVED: 11,
+    Action.REJECT_PARTIAL: 12,
+    Action.ACCEPT: 13,
+    Action.DISAGREE: 14,
+}
+_KIND_OF = {code: kind for kind, code in KIND_CODES.items()}
+_ACTION_OF = {code: action for action, code in ACTION_CODES.items()}
 
 
 @dataclass(frozen=True)
@@ -34,11 +55,9 @@ class Signer:
         self._secret, self.prefix, self.domain = secret, prefix.lower(), domain.lower()
 
     def address(self, token: Token) -> str:
-        action = 0 if token.action is None else ACTIONS.index(token.action) + 1
-        body = bytes([KINDS.index(token.kind), action]) + token.id.to_bytes(6, "big")
-        raw = body + self._mac(body)
-        text = base64.b32encode(raw).decode("ascii").rstrip("=").lower()
-        return f"{self.prefix}+{text}@{self.domain}"
+        action = 0 if token.action is None else ACTION_CODES[token.action]
+        body = bytes([KIND_CODES[token.kind], action]) + token.id.to_bytes(6, "big")
+        return f"{self.prefix}+{_encode(body + self._mac(body))}@{self.domain}"
 
     def parse(self, address: str) -> Token | None:
         """The token of one of our addresses, or None if it is not one or does not verify."""
@@ -46,21 +65,27 @@ class Signer:
         prefix, plus, text = local.partition("+")
         if not plus or prefix.lower() != self.prefix or domain.lower() != self.domain:
             return None
-        text = text.upper()
+        text = text.lower()
+        if len(text) != TOKEN_CHARS:
+            return None
         try:
-            raw = base64.b32decode(text + "=" * (-len(text) % 8))
-        except (binascii.Error, ValueError):
+            raw = base64.b32decode(text.upper() + "=" * (-len(text) % 8))
+        except ValueError:  # binascii.Error, or a character outside ASCII
             return None
-        if len(raw) != 8 + MAC_BYTES:
+        if _encode(raw) != text:
+            # One spelling per token: the unused low bits of the last character must be zero.
             return None
-        body, mac = raw[:8], raw[8:]
+        body, mac = raw[:BODY_BYTES], raw[BODY_BYTES:]
         if not hmac.compare_digest(mac, self._mac(body)):
             return None
         kind, action = body[0], body[1]
-        if kind >= len(KINDS) or action > len(ACTIONS):
+        if kind not in _KIND_OF or (action and action not in _ACTION_OF):
             return None
-        return Token(KINDS[kind], int.from_bytes(body[2:], "big"),
-                     ACTIONS[action - 1] if action else None)
+        return Token(_KIND_OF[kind], int.from_bytes(body[2:], "big"), _ACTION_OF.get(action))
 
     def _mac(self, body: bytes) -> bytes:
         return hmac.new(self._secret, body, hashlib.sha256).digest()[:MAC_BYTES]
+
+
+def _encode(raw: bytes) -> str:
+    return base64.b32encode(raw).decode("ascii").rstrip("=").lower()

@@ -1,4 +1,5 @@
-"""The composition root: ``build(config) -> App`` picks store, signer, renderer and transport.
+"""The composition root: ``build(config) -> App`` picks store, signer, renderer and transport
+(the only caller of ``open_transport``: jobs send through ``app.transport()``).
 
 There are no module-level singletons: everything the shell needs hangs off one ``App``. SQLite
 connections are per thread (the SMTP loop, the intake worker and the scheduler each get their own).
@@ -9,13 +10,16 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from . import config as config_mod
 from .outbound.render import Renderer
+from .outbound.transport import open_transport
 from .store import db as dbmod
-from .store import records
+from .store import admin, datadir, records
 from .store.files import AttachmentStore
 from .tokens import Signer
 
@@ -28,6 +32,8 @@ class App:
     tz: ZoneInfo
     signer: Signer
     attachments: AttachmentStore
+    transport: Callable  # () -> a transport as a context manager (outbound/transport.py)
+    readonly: bool = False  # read-only commands: never create or write the database
     _renderer: Renderer | None = None
     _local: threading.local = field(default_factory=threading.local)
 
@@ -42,7 +48,7 @@ class App:
         """This thread's connection."""
         conn = getattr(self._local, "db", None)
         if conn is None:
-            conn = self._local.db = dbmod.connect(self.config.storage.database)
+            conn = self._local.db = _open(self.config, self.readonly)
         return conn
 
     def close(self) -> None:
@@ -52,15 +58,33 @@ class App:
             self._local.db = None
 
 
-def build(config: config_mod.Config) -> App:
-    db = dbmod.connect(config.storage.database)
+def _open(config: config_mod.Config, readonly: bool):
+    if not readonly:
+        return dbmod.connect(config.storage.database)
+    db = datadir.open_readonly(config.storage.database)
+    if pending := dbmod.migrations.pending(db):
+        raise datadir.StorageError(
+            f"database {config.storage.database} needs migrating ({pending[0].name}): "
+            "run `mailbot serve` or `mailbot deliver` once")
+    return db
+
+
+def build(config: config_mod.Config, readonly: bool = False) -> App:
+    db = _open(config, readonly)
     # SPEC §9: a secret generated once and kept in the database.
-    secret = records.setting(db, "secret", lambda: secrets.token_hex(32))
+    if readonly:
+        secret = admin.setting(db, "secret")
+        if secret is None:
+            raise datadir.StorageError(f"database {config.storage.database} has no secret yet")
+    else:
+        secret = records.setting(db, "secret", lambda: secrets.token_hex(32))
     app = App(
         config=config,
         tz=ZoneInfo(config.bot.timezone),
         signer=Signer(bytes.fromhex(secret), config.bot.address_prefix, config.bot.domain),
         attachments=AttachmentStore(config.storage.attachments),
+        transport=partial(open_transport, config),
+        readonly=readonly,
     )
     app._local.db = db
     return app
@@ -68,5 +92,6 @@ def build(config: config_mod.Config) -> App:
 
 def event_log(name: str, **fields) -> None:
     """One structured line per event: ``case.escalated case_id=17 reason=merchant_no_response``."""
-    parts = [name] + [f"{key}={value}" for key, value in fields.items() if value is not None]
-    log.info(" ".join(parts))
+    fields = {key: value for key, value in fields.items() if value is not None}
+    parts = [name] + [f"{key}={value}" for key, value in fields.items()]
+    log.info(" ".join(parts), extra={"event": name, "fields": fields})  # fields: logs.JsonLines

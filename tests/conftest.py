@@ -20,7 +20,7 @@ from bs4 import BeautifulSoup
 
 from mailbot import config as config_mod
 from mailbot import imports, jobs, wiring
-from mailbot.scheduler import IntakeWorker
+from mailbot.intake_worker import IntakeWorker
 from mailbot.inbound.smtp import listener
 
 MERCHANTS = """id,name,emails,locale
@@ -54,7 +54,7 @@ def make_config(tmp_path: Path, **sections) -> config_mod.Config:
         "operators": {"addresses": [OPERATOR], "locale": "nl", "digest_time": "08:00"},
     }
     for name, values in sections.items():
-        data[name].update(values)
+        data.setdefault(name, {}).update(values)
     return config_mod.from_dict(data)
 
 

@@ -104,7 +104,7 @@ def test_merchant_silence_nudge_then_escalation(box):
     jobs.tick(box.app, now() + timedelta(days=3, minutes=1))
     nudge = only(box.deliver(), MERCHANT_NL)
     assert "track-and-trace" in text(nudge)
-    jobs.tick(box.app, now() + timedelta(days=5, minutes=1))
+    jobs.tick(box.app, now() + timedelta(days=6))  # past the end of day 5
     mails = box.deliver()
     assert to(mails, OPERATOR) and to(mails, BUYER_NL) and to(mails, MERCHANT_NL)
     assert case(box)["escalation_reason"] == "merchant_no_response"
@@ -116,7 +116,7 @@ def test_buyer_silence_closes_with_no_reaction(box):
           body="Terugbetaling: ja na retour\nBedrag: 49,95\nToelichting: Stuur het terug.")
     assert case(box)["refund"]["choice"] == "yes_after_return"
     box.deliver()
-    jobs.tick(box.app, now() + timedelta(days=20, minutes=1))
+    jobs.tick(box.app, now() + timedelta(days=21))  # past the end of day 20
     box.deliver()
     assert (case(box)["state"], case(box)["outcome"]) == ("closed", "no_reaction")
 
@@ -128,7 +128,10 @@ def test_withdraw_and_stale_click(box):
     assert case(box)["outcome"] == "withdrawn"
     click(box, merchant, "refund_full", MERCHANT_NL,
           body="Terugbetaling: ja\nBedrag: 49,95\nToelichting: te laat")
-    assert case(box)["state"] == "closed"
+    assert box.last_disposition() == "not_open"
+    last = box.app.db().execute("SELECT template FROM outbox ORDER BY id DESC LIMIT 1")
+    assert last.fetchone()[0] == "merchant.not_open"  # told it is no longer open
+    assert (case(box)["outcome"], case(box)["refund"]["choice"]) == ("withdrawn", None)
 
 
 def test_messages_without_action_are_relayed(box):

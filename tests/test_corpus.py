@@ -3,6 +3,7 @@ message parses, and robots are recognised."""
 
 from __future__ import annotations
 
+import ast
 import json
 import sys
 from pathlib import Path
@@ -21,9 +22,13 @@ pytestmark = pytest.mark.skipif(not CORPUS.exists(), reason="shared/corpus is no
 def test_reply_trimming_scores(capsys):
     from reply_scores import score
     results = score(CORPUS, "mailbot", 0)
-    for source, floor in {"discourse_email_reply_trimmer": 0.85, "mailgun_talon": 0.85}.items():
-        ok, total = results[source]
-        assert ok / total >= floor, f"{source}: {ok}/{total}"
+    # Exact: as the source expects. By design: a closing we remove on purpose (issue 9 §2) and
+    # the source keeps is not a miss.
+    floors = {"discourse_email_reply_trimmer": (0.92, 0.95), "mailgun_talon": (0.87, 0.92)}
+    for source, (exact_floor, design_floor) in floors.items():
+        ok, by_design, total = results[source]
+        assert ok / total >= exact_floor, f"{source}: {ok}/{total}"
+        assert by_design / total >= design_floor, f"{source}: {by_design}/{total} by design"
 
 
 @pytest.mark.parametrize("source", ["zammad", "request_tracker", "ruby_mail_gem", "flufl_bounce"])
@@ -31,8 +36,24 @@ def test_every_message_parses(source):
     files = [p for p in (CORPUS / source).rglob("*") if p.is_file() and p.name != "manifest.json"]
     assert files
     for path in files:
-        mail = parse(path.read_bytes())
-        assert isinstance(mail.text, str)
+        parse(path.read_bytes())  # raises on a message it cannot read
+
+
+def test_subjects_read_as_the_source_reads_them():
+    manifest = json.loads((CORPUS / "zammad" / "manifest.json").read_text())
+    checked = matched = 0
+    for name, item in manifest["items"].items():
+        if not item.get("expected_parse"):
+            continue
+        expected = item["expected_parse"]
+        if isinstance(expected, str):  # some are stored as Python literals
+            expected = ast.literal_eval(expected)
+        expected = expected.get("subject") or ""
+        mail = parse((CORPUS / "zammad" / name).read_bytes())
+        checked += 1
+        matched += " ".join(expected.split()) == " ".join((mail.subject or "").split())
+    assert checked >= 100
+    assert matched / checked >= 0.9, f"{matched}/{checked}"
 
 
 def test_bounces_are_recognised():

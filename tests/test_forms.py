@@ -6,22 +6,42 @@ from decimal import Decimal
 
 import pytest
 
-from mailbot.core.model import RefundChoice
-from mailbot.inbound.forms import parse_amount, read_command, read_decision
+from babel.numbers import format_currency
+
+from mailbot.core.model import OPERATOR_COMMAND_LINES, RefundChoice
+from mailbot.inbound.forms import closest_command, parse_amount, read_command, read_decision
 
 
 @pytest.mark.parametrize("text, amount", [
     ("12", "12.00"), ("12,5", "12.50"), ("12,50", "12.50"), ("12.50", "12.50"),
     ("€ 12,50", "12.50"), ("12,50 EUR", "12.50"), ("1.234,56", "1234.56"),
     ("1,234.56", "1234.56"), ("-5", "-5.00"), ("0", "0.00"),
+    ("1\u202f234,56\u00a0€", "1234.56"), ("€\u00a01.234,56", "1234.56"),  # Babel's spaces
+    ("1 234 567,89", "1234567.89"), ("1\u2009234,5", "1234.50"), ("1'234.50", "1234.50"),
+    ("1’234.50", "1234.50"), ("+7", "7.00"), ("12.5 euro", "12.50"), ("EUROS 3", "3.00"),
+    ("1.234", "1234.00"), ("1,234", "1234.00"), ("1.234.567", "1234567.00"), ("0,5", "0.50"),
+    ("999.999.999.999,99", "999999999999.99"), ("-1.234,5", "-1234.50"),
 ])
 def test_amounts(text, amount):
     assert parse_amount(text) == Decimal(amount) and str(parse_amount(text)) == amount
 
 
-@pytest.mark.parametrize("text", ["abc", "12,3456", "1.2.3", "", "€"])
+@pytest.mark.parametrize("text", [
+    "abc", "12,3456", "1.2.3", "", "€", "12,", "12.", ",5", "1.23.456", "12,34,56", "1,2345.6",
+    "12-5", "--5", "1 2x", "1" * 41, "1e309", "inf", "NaN", "1" * 13, "9" * 10_000,
+    "1.000.000.000.000", "12,50 USD",
+])
 def test_unreadable_amounts(text):
     assert parse_amount(text) is None
+
+
+@pytest.mark.parametrize("locale", ["nl", "fr", "it"])
+@pytest.mark.parametrize("amount", ["0.01", "0.50", "12.00", "49.95", "1000.00", "1234.56",
+                                    "1234567.89", "999999999999.99"])
+def test_amounts_as_the_mails_write_them_read_back(locale, amount):
+    """The merchant's prefilled "Montant : 1 234,56 €" is what format_currency wrote."""
+    written = format_currency(Decimal(amount), "EUR", locale=locale)
+    assert parse_amount(written) == Decimal(amount)
 
 
 @pytest.mark.parametrize("form, choice, amount, message", [
@@ -45,3 +65,38 @@ def test_operator_commands():
     assert (command.verb, command.argument, command.message) == (
         "decide", "compensated", "We vergoeden het.")
     assert read_command("Wat vinden jullie?") is None
+
+
+@pytest.mark.parametrize("line", OPERATOR_COMMAND_LINES)
+def test_every_command_of_the_table_is_read(line):
+    verb, argument = line.split()
+    text = f"  {line.upper()}  \n\n Bericht aan de partijen. \nTweede regel.\n"
+    command = read_command(text)
+    assert (command.verb, command.argument, command.message) == (
+        verb, argument, "Bericht aan de partijen. \nTweede regel.")
+    assert closest_command(line) == line
+
+
+@pytest.mark.parametrize("text", [
+    "decide withdrawn\nklaar", "decide refund_received", "decide", "decide compensated now",
+    "request-documents operator\nx", "request-documents", "compensated\nx", "", "\n\n",
+    "Wat vinden jullie?\ndecide compensated",
+])
+def test_anything_else_is_not_a_command(text):
+    assert read_command(text) is None
+
+
+@pytest.mark.parametrize("text, meant", [
+    ("decide compensatd\nWe vergoeden.", "decide compensated"),
+    ("Decide claim rejected", "decide claim_rejected"),
+    ("request-document buyer", "request-documents buyer"),
+    ("request documents merchant", "request-documents merchant"),
+    ("decide refunded", "decide refunded_by_merchant"),
+    ("decide  compensated  extra words", "decide compensated"),
+    ("Wat vinden jullie?", None),
+    ("decide withdrawn", None),
+    ("", None),
+    ("x" * 10_000, None),
+])
+def test_the_closest_command_for_a_typo(text, meant):
+    assert closest_command(text) == meant

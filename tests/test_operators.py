@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from conftest import OPERATOR, click, config_file, only, reply, text
 from mailbot import cli, digest, jobs
@@ -67,14 +67,17 @@ def test_operator_reply_without_command_gets_help(box):
 
 def test_digest_shows_what_happened(box):
     _, merchant = open_case(box)
-    later = now() + timedelta(days=4, hours=12)  # within 24 h of the merchant's deadline
+    due = datetime.fromisoformat(case(box)["merchant_due"])
+    later = due - timedelta(hours=12)  # within 24 h of the merchant's deadline
     out = digest.text(box.app, later, timedelta(days=7))
     assert "Cases geopend: 1" in out
     assert "Fietsen BV" in out and "NL-1" in out
     assert "wacht op het antwoord van de webshop: 1" in out  # states in words, not codes
     assert "case geopend: 1" in out and "awaiting_merchant" not in out
-    click(box, merchant, "refund_none", MERCHANT_NL, body="Toelichting: geen reden")  # bad form
-    out = digest.text(box.app, later, timedelta(days=7))
+    click(box, merchant, "refund_full", MERCHANT_NL,
+          body="Terugbetaling: ja\nBedrag: 80,00\nToelichting: te veel")  # bad form: too high
+    assert digest.collect(box.app.db(), later, timedelta(days=7))["held"] == {"bad_form": 1}
+    assert digest.text(box.app, later, timedelta(days=7)) != out
     digest.send(box.app, later)
     sent = only(box.deliver(), OPERATOR)
     assert "Dagoverzicht" in sent["Subject"]
@@ -95,7 +98,7 @@ def test_mails_to_one_party_form_one_thread(box):
 def test_one_log_line_per_event(box, caplog):
     caplog.set_level(logging.INFO, logger="mailbot")
     open_case(box)
-    jobs.tick(box.app, now() + timedelta(days=5, minutes=1))
+    jobs.tick(box.app, now() + timedelta(days=6))  # past the end of day 5
     lines = [r.getMessage() for r in caplog.records]
     assert any(line.startswith("case.escalated case_id=") and
                "reason=merchant_no_response" in line for line in lines)

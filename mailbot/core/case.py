@@ -1,8 +1,10 @@
 """SPEC §3 and §4: a case from opening to closing, as one transition table.
 
-``TRANSITIONS`` reads row for row like the table of SPEC §3: (state, what happened) -> handler.
-A pair that is not in the table is not an error; it yields ``Result.NOT_OPEN`` and a mail that
-says what the case's state is now and which actions are open.
+``CASE_TABLE`` holds every row of the table in SPEC §3 once, in SPEC's order, keyed by (state,
+variant, event) with SPEC's conditions as named guards; then the few rules SPEC states in prose
+(§4's answer to a bad form, "another request" and a late decision as messages, an outcome that
+is not the operators'). An event no row takes is "not open": it changes nothing and the party is
+told the case's state and the actions that are open. Each step says who is told and why.
 """
 
 from __future__ import annotations
@@ -12,289 +14,332 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from .deadlines import BUYER_REACTION_DAYS, MERCHANT_ANSWER_DAYS, add_days
+from .deadlines import buyer_due, merchant_dates
 from .effects import Decision, Entry, Mail, Result
 from .events import (
     BuyerAction, Event, MerchantDecision, MerchantInsolvent, OperatorDecide, OperatorRequest,
     PartyMessage, TimerFired, TimerKind,
 )
 from .model import (
-    Action, Case, CaseState, EndReason, Escalation, MERCHANT_ACTIONS, OPERATOR_OUTCOMES, Outcome,
-    ProtectionState, Reason, RefundChoice, Role, State, VARIANT_ACTIONS, Variant,
+    Action, Case, CaseState, EndReason, Escalation, OPERATOR_OUTCOMES, Outcome,
+    ProtectionState, Reason, RefundChoice, Role, State, Variant,
 )
+from .table import ANY, find, row
 
 AM, AB, ESC = CaseState.AWAITING_MERCHANT, CaseState.AWAITING_BUYER, CaseState.ESCALATED
+OPEN = (AM, AB, ESC)
+A, B, C = Variant.A, Variant.B, Variant.C
 
-
-def open_actions(case: Case, role: Role) -> tuple[Action, ...]:
-    """The links a party may click in the case's current state."""
-    if role is Role.BUYER:
-        if case.state is AM:
-            return (Action.WITHDRAW,)
-        if case.state is AB:
-            return VARIANT_ACTIONS[case.variant]
-    if role is Role.MERCHANT and case.state is AM:
-        return MERCHANT_ACTIONS
-    return ()
+# Who is told of an escalation or a closing.
+EVERYONE = (Role.BUYER, Role.MERCHANT, Role.OPERATOR)
+BOTH_PARTIES = (Role.BUYER, Role.MERCHANT)
+# An insolvent shop is not told, whatever the case's state: the case is taken from it, the
+# service team deals with its administrator directly, and the mail's news would be "the shop is
+# insolvent", addressed to the shop.
+ALL_BUT_THE_SHOP = (Role.BUYER, Role.OPERATOR)
 
 
 def open_case(state: State, reason: Reason, text: str, attachments: tuple,
               now: datetime, tz: ZoneInfo) -> Decision:
-    case = Case(reason=reason, opened_at=now,
-                merchant_due=add_days(now, MERCHANT_ANSWER_DAYS, tz))
+    """SPEC §3 "Mails on opening"; with an insolvent merchant the case goes straight to the
+    service team."""
+    case = Case(reason=reason, opened_at=now, merchant_due=merchant_dates(now, tz)[1])
     state = replace(state, case=case,
                     protection=replace(state.protection, state=ProtectionState.IN_CASE))
     opened = Entry("buyer", "case.opened", text, attachments)
     if state.merchant_insolvent:
-        return _escalate(state, Escalation.MERCHANT_INSOLVENT, opened)
+        return _escalate(state, Escalation.MERCHANT_INSOLVENT, opened, tell=ALL_BUT_THE_SHOP)
     return Decision(
         state,
-        mails=(
-            Mail(Role.BUYER, "buyer.case_opened", actions=open_actions(case, Role.BUYER)),
-            Mail(Role.MERCHANT, "merchant.case_opened",
-                 {"text": text, "attachments": attachments},
-                 actions=open_actions(case, Role.MERCHANT)),
-        ),
+        mails=(Mail(Role.BUYER, "case_opened"),
+               Mail(Role.MERCHANT, "case_opened", {"text": text, "attachments": attachments})),
         timeline=(opened,),
     )
 
 
 def decide_case(state: State, event: Event, now: datetime, tz: ZoneInfo) -> Decision:
     case = state.case
-    if isinstance(event, MerchantInsolvent):
-        # Any open state: the service team takes over.
-        if case.state in (AM, AB):
-            return _escalate(state, Escalation.MERCHANT_INSOLVENT,
-                             Entry("operator", "merchant.insolvent"))
-        return Decision(state, Result.IGNORED)
-    if isinstance(event, PartyMessage):
-        return _message(state, event)
-    key = _key(event)
-    handler = TRANSITIONS.get((case.state, key))
-    if handler is None:
-        if isinstance(event, TimerFired):
-            return Decision(state, Result.IGNORED)
+    found = find(CASE_TABLE, case.state, case.variant, state, event, now)
+    if found is None:
         return _not_open(state, event)
-    return handler(state, event, now, tz)
+    return found.then(state, event, now, tz)
 
 
-def _key(event: Event):
-    if isinstance(event, BuyerAction):
-        return event.action
-    if isinstance(event, TimerFired):
-        return event.kind
-    return type(event)
+# --- SPEC §4: the merchant's answer -----------------------------------------------------------
 
-
-def _not_open(state: State, event: Event) -> Decision:
-    role = Role.MERCHANT if isinstance(event, MerchantDecision) else Role.BUYER
-    if isinstance(event, (OperatorDecide, OperatorRequest)):
-        return Decision(state, Result.NOT_OPEN)
-    asked = event.action if isinstance(event, BuyerAction) else "decision"
-    return Decision(state, Result.NOT_OPEN, mails=(
-        Mail(role, f"{role}.not_open", {"asked": asked, "state": state.case.state},
-             actions=open_actions(state.case, role)),))
-
-
-# --- the rows of SPEC §3 --------------------------------------------------------------------
-
-def _nudge(state, event, now, tz):
-    if state.case.nudged:
-        return Decision(state, Result.IGNORED)
-    case = replace(state.case, nudged=True)
-    return Decision(
-        replace(state, case=case),
-        mails=(Mail(Role.MERCHANT, "merchant.nudge", actions=open_actions(case, Role.MERCHANT)),),
-        timeline=(Entry("timer", "merchant.nudged"),),
-    )
-
-
-def _merchant_due(state, event, now, tz):
-    if now < state.case.merchant_due:
-        return Decision(state, Result.IGNORED)
-    return _escalate(state, Escalation.MERCHANT_NO_RESPONSE, Entry("timer", "merchant.no_response"))
-
-
-def _merchant_decided(state, event: MerchantDecision, now, tz):
-    """Validates the answer (SPEC §4), then picks variant A, B or C, or escalates."""
-    order_amount = state.order.amount
-    amount = event.amount if event.amount_text is not None else order_amount
+def decision_problems(event: MerchantDecision, order_amount: Decimal) -> tuple[str, ...]:
+    """What is wrong with a merchant's answer (SPEC §4), in the order the mail lists it."""
     problems = []
     if event.choice is None:
         problems.append("choice_missing")
-    if event.amount_text is not None and event.amount is None:
-        problems.append("amount_unreadable")
-    elif amount is not None and amount <= 0 and event.choice is not RefundChoice.NO:
-        problems.append("amount_not_positive")
-    elif amount is not None and amount > order_amount:
-        problems.append("amount_too_high")
+    if event.amount_text is not None:
+        if event.amount is None:
+            problems.append("amount_unreadable")
+        elif event.amount <= 0 and event.choice is not RefundChoice.NO:
+            problems.append("amount_not_positive")
+        elif event.amount > order_amount:
+            problems.append("amount_too_high")
     if not event.message.strip():
         problems.append("message_missing")
-    if problems:
-        return Decision(state, Result.BAD_FORM, mails=(
-            Mail(Role.MERCHANT, "merchant.bad_decision",
-                 {"problems": tuple(problems), "amount_text": event.amount_text},
-                 actions=open_actions(state.case, Role.MERCHANT)),))
+    return tuple(problems)
 
+
+def refund_amount(event: MerchantDecision, order_amount: Decimal) -> Decimal:
+    """No refund is 0.00; a refund without an amount is the order amount (SPEC §4)."""
     if event.choice is RefundChoice.NO:
-        amount = Decimal("0.00")
-    case = replace(state.case, refund_choice=event.choice, refund_amount=amount)
-    entry = Entry("merchant", "merchant.decision",
-                  event.message, event.attachments)
-    decision_data = {"message": event.message, "attachments": event.attachments}
-    if event.choice is RefundChoice.NO and case.reason is Reason.NO_REFUND:
-        return _escalate(replace(state, case=case), Escalation.MERCHANT_REFUSED_REFUND, entry,
-                         merchant_ack=decision_data)
+        return Decimal("0.00")
+    return order_amount if event.amount_text is None else event.amount
+
+
+def merchant_answer(state: State, event: MerchantDecision) -> Variant | Escalation | None:
+    """The guard of SPEC §3's four decision rows: variant A, B or C, the escalation of a refused
+    refund, or None when the answer is not valid."""
+    order_amount = state.order.amount
+    if decision_problems(event, order_amount):
+        return None
     if event.choice is RefundChoice.NO:
-        variant = Variant.C
-    elif amount == order_amount:
-        variant = Variant.A
-    else:
-        variant = Variant.B
-    case = replace(case, state=AB, variant=variant,
-                   buyer_due=add_days(now, BUYER_REACTION_DAYS, tz))
-    return Decision(
-        replace(state, case=case),
-        mails=(
-            Mail(Role.BUYER, "buyer.decision", decision_data,
-                 actions=open_actions(case, Role.BUYER)),
-            Mail(Role.MERCHANT, "merchant.decision_recorded", decision_data),
-        ),
-        timeline=(entry,),
-    )
+        if state.case.reason is Reason.NO_REFUND:
+            return Escalation.MERCHANT_REFUSED_REFUND
+        return C
+    return A if refund_amount(event, order_amount) == order_amount else B
 
 
-def _withdraw(state, event, now, tz):
-    return _close(state, Outcome.WITHDRAWN, Entry("buyer", "case.withdrawn", event.text), now)
+# --- the guards ---------------------------------------------------------------------------------
+
+def _answer_is(outcome):
+    def guard(state, event, now):
+        return merchant_answer(state, event) is outcome
+    guard.__name__ = f"answer_is_{outcome}"
+    return guard
 
 
-def _refund_received(state, event, now, tz):
-    return _close(state, Outcome.REFUND_RECEIVED,
-                  Entry("buyer", "buyer.refund_received", event.text), now)
+def _bad_form(state, event, now):
+    return merchant_answer(state, event) is None
 
 
-def _buyer_accepts(state, event, now, tz):
-    return _close(state, Outcome.BUYER_ACCEPTED, Entry("buyer", "buyer.accepted", event.text), now)
+def _before_merchant_due(state, event, now):
+    """A nudge whose deadline has passed is never sent (after downtime the escalation follows)."""
+    return not state.case.nudged and now < state.case.merchant_due
 
 
-def _buyer_disputes(state, event, now, tz):
-    return _escalate(state, Escalation.BUYER_DISPUTES,
-                     Entry("buyer", f"buyer.{event.action}", event.text, event.attachments))
+def _merchant_due_passed(state, event, now):
+    return now >= state.case.merchant_due
 
 
-def _variant_only(variants, handler):
-    def guarded(state, event, now, tz):
-        if state.case.variant not in variants:
-            return _not_open(state, event)
-        return handler(state, event, now, tz)
-    return guarded
+def _buyer_due_passed(state, event, now):
+    return now >= state.case.buyer_due
 
 
-def _buyer_due(state, event, now, tz):
-    if now < state.case.buyer_due:
-        return Decision(state, Result.IGNORED)
-    return _close(state, Outcome.NO_REACTION, Entry("timer", "buyer.no_reaction"), now)
+def _operator_outcome(state, event, now):
+    return event.outcome in OPERATOR_OUTCOMES
 
 
-def _other_request(state, event: BuyerAction, now, tz):
-    """"Another request" during a case is a message on the case."""
-    return _message(state, PartyMessage(Role.BUYER, event.text, event.attachments))
+def _not_escalated_yet(state, event, now):
+    return state.case.state is not ESC  # an escalated case is with the service team already
 
 
-def _late_decision(state, event: MerchantDecision, now, tz):
-    """A decision after escalation is no longer the merchant's to take; it is evidence for the
-    operators, so it is relayed to them like any other message."""
-    return _message(state, PartyMessage(Role.MERCHANT, event.message, event.attachments))
+# --- the steps ------------------------------------------------------------------------------------
+
+def _nudge(state, event, now, tz):
+    """Reminder to the merchant with tips (seeds 003/004); the merchant alone is told."""
+    return Decision(replace(state, case=replace(state.case, nudged=True)),
+                    mails=(Mail(Role.MERCHANT, "nudge"),),
+                    timeline=(Entry("timer", "merchant.nudged"),))
 
 
-def _operator_request(state, event: OperatorRequest, now, tz):
+def _merchant_answered(state, event: MerchantDecision, now, tz):
+    """Variant A, B or C: the buyer gets the decision and the merchant an acknowledgement."""
+    case = replace(state.case, state=AB, variant=merchant_answer(state, event),
+                   refund_choice=event.choice,
+                   refund_amount=refund_amount(event, state.order.amount),
+                   buyer_due=buyer_due(now, tz))
+    data = {"message": event.message, "attachments": event.attachments}
+    return Decision(replace(state, case=case),
+                    mails=(Mail(Role.BUYER, "decision", data),
+                           Mail(Role.MERCHANT, "decision_recorded", data)),
+                    timeline=(_decision_entry(event),))
+
+
+def _merchant_refused(state, event: MerchantDecision, now, tz):
+    """Refused refund of a "no refund" case: escalated; everyone is told, and the merchant also
+    gets the acknowledgement of the answer they sent."""
+    case = replace(state.case, refund_choice=event.choice,
+                   refund_amount=refund_amount(event, state.order.amount))
+    return _escalate(replace(state, case=case), Escalation.MERCHANT_REFUSED_REFUND,
+                     _decision_entry(event), tell=EVERYONE,
+                     merchant_ack={"message": event.message, "attachments": event.attachments})
+
+
+def _decision_entry(event: MerchantDecision) -> Entry:
+    return Entry("merchant", "merchant.decision", event.message, event.attachments)
+
+
+def _bad_decision(state, event: MerchantDecision, now, tz):
+    """SPEC §4: bad input changes nothing; the merchant is told what to correct."""
+    return Decision(state, Result.BAD_FORM, mails=(
+        Mail(Role.MERCHANT, "bad_decision",
+             {"problems": decision_problems(event, state.order.amount),
+              "amount_text": event.amount_text}),))
+
+
+def _merchant_silent(state, event, now, tz):
+    return _escalate(state, Escalation.MERCHANT_NO_RESPONSE,
+                     Entry("timer", "merchant.no_response"), tell=EVERYONE)
+
+
+def _withdrawn(state, event: BuyerAction, now, tz):
+    return _close(state, Outcome.WITHDRAWN, _buyer_entry("case.withdrawn", event), now,
+                  tell=BOTH_PARTIES)
+
+
+def _refund_received(state, event: BuyerAction, now, tz):
+    return _close(state, Outcome.REFUND_RECEIVED, _buyer_entry("buyer.refund_received", event),
+                  now, tell=BOTH_PARTIES)
+
+
+def _buyer_accepted(state, event: BuyerAction, now, tz):
+    return _close(state, Outcome.BUYER_ACCEPTED, _buyer_entry("buyer.accepted", event), now,
+                  tell=BOTH_PARTIES)
+
+
+def _buyer_disputes(state, event: BuyerAction, now, tz):
+    return _escalate(state, Escalation.BUYER_DISPUTES, _buyer_entry(f"buyer.{event.action}", event),
+                     tell=EVERYONE)
+
+
+def _buyer_entry(kind: str, event: BuyerAction) -> Entry:
+    return Entry("buyer", kind, event.text, event.attachments)
+
+
+def _buyer_silent(state, event, now, tz):
+    return _close(state, Outcome.NO_REACTION, Entry("timer", "buyer.no_reaction"), now,
+                  tell=BOTH_PARTIES)
+
+
+def _documents_requested(state, event: OperatorRequest, now, tz):
+    """The request goes to the party named; their reply is a message, relayed to operators."""
     return Decision(
         state,
-        mails=(Mail(event.party, f"{event.party}.documents_requested",
-                    {"message": event.message}),),
+        mails=(Mail(event.party, "documents_requested", {"message": event.message}),),
         timeline=(Entry("operator", "operator.request_documents",
                         f"{event.party}: {event.message}"),),
     )
 
 
-def _operator_decide(state, event: OperatorDecide, now, tz):
-    if event.outcome not in OPERATOR_OUTCOMES:
-        return Decision(state, Result.BAD_FORM)
+def _operator_decided(state, event: OperatorDecide, now, tz):
     return _close(state, event.outcome, Entry("operator", "operator.decision", event.message),
-                  now, message=event.message)
+                  now, tell=BOTH_PARTIES, message=event.message)
 
 
-A_B = (Variant.A, Variant.B)
-
-TRANSITIONS = {
-    (AM, TimerKind.MERCHANT_NUDGE): _nudge,
-    (AM, MerchantDecision): _merchant_decided,
-    (AM, TimerKind.MERCHANT_DUE): _merchant_due,
-    (AM, Action.WITHDRAW): _withdraw,
-    (AB, Action.REFUND_RECEIVED): _variant_only(A_B, _refund_received),
-    (AB, Action.REFUND_NOT_RECEIVED): _variant_only(A_B, _buyer_disputes),
-    (AB, Action.REJECT_PARTIAL): _variant_only((Variant.B,), _buyer_disputes),
-    (AB, Action.ACCEPT): _variant_only((Variant.C,), _buyer_accepts),
-    (AB, Action.DISAGREE): _variant_only((Variant.C,), _buyer_disputes),
-    (AB, TimerKind.BUYER_DUE): _buyer_due,
-    (AM, Action.OTHER): _other_request,
-    (AB, Action.OTHER): _other_request,
-    (ESC, Action.OTHER): _other_request,
-    (ESC, MerchantDecision): _late_decision,
-    (ESC, OperatorRequest): _operator_request,
-    (ESC, OperatorDecide): _operator_decide,
-}
+def _not_an_operator_outcome(state, event: OperatorDecide, now, tz):
+    """``decide withdrawn``: changes nothing, and the operators get the command list back."""
+    return Decision(state, Result.BAD_FORM, mails=(
+        Mail(Role.OPERATOR, "command_help", {"asked": f"decide {event.outcome}"}),))
 
 
-# --- shared steps ---------------------------------------------------------------------------
+def _merchant_insolvent(state, event, now, tz):
+    return _escalate(state, Escalation.MERCHANT_INSOLVENT, Entry("operator", "merchant.insolvent"),
+                     tell=ALL_BUT_THE_SHOP)
 
-def _escalate(state: State, reason: Escalation, entry: Entry, merchant_ack=None) -> Decision:
+
+def _relay(state, event, now, tz):
+    """Text or documents without an action: kept on the case and relayed to whoever acts next —
+    the service team once escalated, else the other party; the sender gets an acknowledgement."""
+    role, text, attachments = _said(event)
+    if state.case.state is ESC:
+        to = Role.OPERATOR
+    else:
+        to = Role.MERCHANT if role is Role.BUYER else Role.BUYER
+    return Decision(
+        state,
+        mails=(Mail(to, "message_relayed",
+                    {"from_role": role, "text": text, "attachments": attachments}),
+               Mail(role, "message_received", {"to_role": to})),
+        timeline=(Entry(str(role), "message", text, attachments),),
+    )
+
+
+def _said(event) -> tuple[Role, str, tuple]:
+    """Who wrote, what, and with which documents, for any event that carries a party's words."""
+    if isinstance(event, MerchantDecision):
+        return Role.MERCHANT, event.message, event.attachments
+    if isinstance(event, BuyerAction):
+        return Role.BUYER, event.text, event.attachments
+    return event.role, event.text, event.attachments
+
+
+# --- the table ------------------------------------------------------------------------------------
+
+CASE_TABLE = (
+    # state, variant, event,                     step,                 guard          SPEC §3
+    row(AM, ANY, TimerKind.MERCHANT_NUDGE,        _nudge,               _before_merchant_due),
+    row(AM, ANY, MerchantDecision,                _merchant_answered,   _answer_is(A)),
+    row(AM, ANY, MerchantDecision,                _merchant_answered,   _answer_is(B)),
+    row(AM, ANY, MerchantDecision,                _merchant_answered,   _answer_is(C)),
+    row(AM, ANY, MerchantDecision,                _merchant_refused,
+        _answer_is(Escalation.MERCHANT_REFUSED_REFUND)),
+    row(AM, ANY, TimerKind.MERCHANT_DUE,          _merchant_silent,     _merchant_due_passed),
+    row(AM, ANY, Action.WITHDRAW,                 _withdrawn),
+    row(AB, A, Action.REFUND_RECEIVED,            _refund_received),
+    row(AB, A, Action.REFUND_NOT_RECEIVED,        _buyer_disputes),
+    row(AB, B, Action.REFUND_RECEIVED,            _refund_received),  # "as for A"
+    row(AB, B, Action.REFUND_NOT_RECEIVED,        _buyer_disputes),   # "as for A"
+    row(AB, B, Action.REJECT_PARTIAL,             _buyer_disputes),
+    row(AB, C, Action.ACCEPT,                     _buyer_accepted),
+    row(AB, C, Action.DISAGREE,                   _buyer_disputes),
+    row(AB, ANY, TimerKind.BUYER_DUE,             _buyer_silent,        _buyer_due_passed),
+    row(ESC, ANY, OperatorRequest,                _documents_requested),
+    row(ESC, ANY, OperatorDecide,                 _operator_decided,    _operator_outcome),
+    row(OPEN, ANY, MerchantInsolvent,             _merchant_insolvent,  _not_escalated_yet),
+    row(OPEN, ANY, PartyMessage,                  _relay),
+    # SPEC in prose
+    row(AM, ANY, MerchantDecision,                _bad_decision,        _bad_form),  # §4
+    row(OPEN, ANY, Action.OTHER,                  _relay),  # another request: a message
+    row(ESC, ANY, MerchantDecision,               _relay),  # late: evidence for the operators
+    row(ESC, ANY, OperatorDecide,                 _not_an_operator_outcome),
+)
+
+
+# --- shared steps ---------------------------------------------------------------------------------
+
+def _escalate(state: State, reason: Escalation, entry: Entry, *, tell: tuple[Role, ...],
+              merchant_ack: dict | None = None) -> Decision:
     case = replace(state.case, state=ESC, escalation_reason=reason)
-    mails = [Mail(Role.BUYER, "buyer.case_escalated", {"reason": reason})]
-    if merchant_ack is not None:
-        mails.append(Mail(Role.MERCHANT, "merchant.decision_recorded", merchant_ack))
-    if reason is not Escalation.MERCHANT_INSOLVENT or state.case.state is not AM:
-        mails.append(Mail(Role.MERCHANT, "merchant.case_escalated", {"reason": reason}))
-    mails.append(Mail(Role.OPERATOR, "operator.case_escalated", {"reason": reason}))
+    mails = []
+    for role in tell:
+        if role is Role.MERCHANT and merchant_ack is not None:
+            mails.append(Mail(Role.MERCHANT, "decision_recorded", merchant_ack))
+        mails.append(Mail(role, "case_escalated", {"reason": reason}))
     return Decision(replace(state, case=case), mails=tuple(mails),
                     timeline=(entry, Entry("bot", "case.escalated", reason)))
 
 
-def _close(state: State, outcome: Outcome, entry: Entry, now: datetime,
-           message: str = "") -> Decision:
+def _close(state: State, outcome: Outcome, entry: Entry, now: datetime, *,
+           tell: tuple[Role, ...], message: str = "") -> Decision:
     """Closing a case ends the protection (SPEC §2: "when the case closes ... ended")."""
     case = replace(state.case, state=CaseState.CLOSED, outcome=outcome, closed_at=now)
     protection = replace(state.protection, state=ProtectionState.ENDED, ended_at=now,
                          end_reason=EndReason.CASE_CLOSED)
     data = {"outcome": outcome, "message": message}
-    return Decision(
-        replace(state, case=case, protection=protection),
-        mails=(Mail(Role.BUYER, "buyer.case_closed", data),
-               Mail(Role.MERCHANT, "merchant.case_closed", data)),
-        timeline=(entry, Entry("bot", "case.closed", outcome)),
-    )
+    return Decision(replace(state, case=case, protection=protection),
+                    mails=tuple(Mail(role, "case_closed", data) for role in tell),
+                    timeline=(entry, Entry("bot", "case.closed", outcome)))
 
 
-def _message(state: State, event: PartyMessage) -> Decision:
-    """Text or documents without an action: kept on the case, relayed to whoever acts next."""
+def _not_open(state: State, event: Event) -> Decision:
+    """The fall-through: nothing changes. A party that asked is told the case's state (its mail
+    lists the actions open now); a timer or a declaration that no longer applies is ignored."""
     case = state.case
-    if not case.open:
+    if isinstance(event, (TimerFired, MerchantInsolvent)):
+        return Decision(state, Result.IGNORED)
+    if isinstance(event, (OperatorDecide, OperatorRequest)):
+        return Decision(state, Result.NOT_OPEN)  # the CLI and intake answer operators
+    if isinstance(event, PartyMessage):  # only a closed case takes no message
         mails = ()
-        if event.role in (Role.BUYER, Role.MERCHANT):
-            mails = (Mail(event.role, f"{event.role}.case_closed_already",
-                          {"outcome": case.outcome}),)
+        if event.role is not Role.OPERATOR:
+            mails = (Mail(event.role, "case_closed_already", {"outcome": case.outcome}),)
         return Decision(state, Result.NOT_OPEN, mails=mails)
-    if case.state is ESC:
-        to = Role.OPERATOR
-    else:
-        to = Role.MERCHANT if event.role is Role.BUYER else Role.BUYER
-    data = {"from_role": event.role, "text": event.text, "attachments": event.attachments}
-    return Decision(
-        state,
-        mails=(
-            Mail(to, f"{to}.message_relayed", data, actions=open_actions(case, to)),
-            Mail(event.role, f"{event.role}.message_received", {"to_role": to},
-                 actions=open_actions(case, event.role)),
-        ),
-        timeline=(Entry(str(event.role), "message", event.text, event.attachments),),
-    )
+    role, asked = ((Role.BUYER, event.action) if isinstance(event, BuyerAction)
+                   else (Role.MERCHANT, "decision"))
+    return Decision(state, Result.NOT_OPEN, mails=(
+        Mail(role, "not_open", {"asked": asked, "state": case.state}),))

@@ -1,8 +1,12 @@
-"""Calendar arithmetic for deadlines: days are counted on the wall clock of the configured zone.
+"""Deadlines and timer moments, on the wall clock of the configured zone.
 
-Adding N calendar days keeps the local time of day across a DST change (a deadline set at 14:30
-falls at 14:30 five days later, whatever the UTC offset did), which is what a person reading the
-date in a mail expects.
+One rule for every deadline a mail states — the merchant's answer, the buyer's reaction, the end
+of a protection: **a deadline ends at 23:59:59 local time of the stated day**, because a person
+who reads "answer by 16 December" may answer on the 16th. Periods are counted in calendar days
+from the local date of the moment that starts them (opened on the 11th + 5 days: due at the end of
+the 16th), so a change of UTC offset never moves a deadline to another day. Moments at which the
+bot writes (the merchant's nudge, the buyer's reminder) are not deadlines; they fall at a time of
+day, and a nudge is only sent while the deadline it announces is still ahead (``core.case``).
 """
 
 from __future__ import annotations
@@ -16,23 +20,51 @@ EXTENSION_DAYS = 30
 MERCHANT_NUDGE_DAYS = 3
 MERCHANT_ANSWER_DAYS = 5
 BUYER_REACTION_DAYS = 20
+END_OF_DAY = time(23, 59, 59)
 
 
 def add_days(instant: datetime, days: int, tz: ZoneInfo) -> datetime:
-    """``instant`` moved by ``days`` calendar days in ``tz``, as an aware UTC datetime."""
+    """``instant`` moved by ``days`` calendar days in ``tz`` at the same local time, as UTC."""
     local = instant.astimezone(tz).replace(tzinfo=None) + timedelta(days=days)
     return local.replace(tzinfo=tz).astimezone(timezone.utc)
 
 
 def start_of(day: date, tz: ZoneInfo) -> datetime:
-    """Local midnight of ``day`` in ``tz``, as UTC."""
+    """Local midnight at the start of ``day`` in ``tz``, as UTC."""
     return datetime.combine(day, time(0, 0), tzinfo=tz).astimezone(timezone.utc)
 
 
+def end_of(day: date, tz: ZoneInfo) -> datetime:
+    """23:59:59 local time of ``day`` in ``tz``, as UTC: the end of a deadline stated as ``day``."""
+    return datetime.combine(day, END_OF_DAY, tzinfo=tz).astimezone(timezone.utc)
+
+
+def deadline(start: datetime, days: int, tz: ZoneInfo) -> datetime:
+    """The end of the local day ``days`` calendar days after the local date of ``start``."""
+    return end_of(start.astimezone(tz).date() + timedelta(days=days), tz)
+
+
 def protection_end(order_date: date, tz: ZoneInfo) -> datetime:
-    """Day 0 is the order date; the protection is active until the start of day 30."""
-    return start_of(order_date + timedelta(days=PROTECTION_DAYS), tz)
+    """Day 0 is the order date; day 30, the stated end date, is the last full day (SPEC §2)."""
+    return end_of(order_date + timedelta(days=PROTECTION_DAYS), tz)
+
+
+def extended_end(ends_at: datetime, tz: ZoneInfo) -> datetime:
+    return deadline(ends_at, EXTENSION_DAYS, tz)
 
 
 def reminder_at(ends_at: datetime, tz: ZoneInfo) -> datetime:
-    return add_days(ends_at, -REMINDER_BEFORE_END_DAYS, tz)
+    """The start of the day 7 days before the end date (day 23 of 30)."""
+    return start_of(ends_at.astimezone(tz).date() - timedelta(days=REMINDER_BEFORE_END_DAYS), tz)
+
+
+def merchant_dates(opened_at: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """(nudge, due) of a case opened at ``opened_at``: the reminder 3 days after opening, the
+    answer due at the end of the 5th calendar day (SPEC §3)."""
+    return (add_days(opened_at, MERCHANT_NUDGE_DAYS, tz),
+            deadline(opened_at, MERCHANT_ANSWER_DAYS, tz))
+
+
+def buyer_due(answered_at: datetime, tz: ZoneInfo) -> datetime:
+    """The buyer's reaction is due at the end of the 20th day after the merchant's answer."""
+    return deadline(answered_at, BUYER_REACTION_DAYS, tz)

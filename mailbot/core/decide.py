@@ -1,9 +1,10 @@
-"""The one entry point of the core: ``decide(state, event, now, tz) -> Decision``, and the timers
-a state implies.
+"""The entry points of the core: ``decide(state, event, now, tz) -> Decision``, the actions open to
+each party, and the timers a state implies.
 
 Timers are derived from the state rather than stored beside it, so that a saved state and its
 timer rows can never disagree: after every decision the shell replaces the order's timer rows
-with ``timers(state)``.
+with ``timers(state)``. Likewise the links a mail offers are the actions open in the state the
+decision leaves (``actions_for``), so no step lists them by hand.
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from .case import decide_case, open_actions
-from .deadlines import MERCHANT_NUDGE_DAYS, add_days, reminder_at
+from .case import decide_case
+from .deadlines import merchant_dates, reminder_at
 from .effects import Decision
 from .events import BuyerAction, Event, PartyMessage, TimerFired, TimerKind
-from .model import CaseState, ProtectionState, Role, State
-from .protection import decide_protection, open_buyer_actions
+from .model import (
+    Action, BUYER_ACTIONS, CaseState, MERCHANT_ACTIONS, ProtectionState, Role, State,
+    VARIANT_ACTIONS,
+)
+from .protection import decide_protection
 
 
 def decide(state: State, event: Event, now: datetime, tz: ZoneInfo) -> Decision:
@@ -33,12 +37,21 @@ def _from_buyer_or_timer(event: Event) -> bool:
     return isinstance(event, (BuyerAction, TimerFired))
 
 
-def actions_for(state: State, role: Role):
-    """The actions a party may take now, offered as links in every mail to them."""
-    if role is Role.BUYER:
-        return open_buyer_actions(state)
-    if role is Role.MERCHANT and state.case is not None:
-        return open_actions(state.case, role)
+def actions_for(state: State, role: Role) -> tuple[Action, ...]:
+    """The actions a party may take now, offered as links in every mail to them: the buyer's five
+    while the protection is active (extending only until it has been extended), then those of
+    the case's state and variant; the merchant's three answers while the case awaits them."""
+    p, case = state.protection, state.case
+    if case is not None and case.open:
+        if role is Role.BUYER and case.state is CaseState.AWAITING_MERCHANT:
+            return (Action.WITHDRAW,)
+        if role is Role.BUYER and case.state is CaseState.AWAITING_BUYER:
+            return VARIANT_ACTIONS[case.variant]
+        if role is Role.MERCHANT and case.state is CaseState.AWAITING_MERCHANT:
+            return MERCHANT_ACTIONS
+        return ()
+    if role is Role.BUYER and p.state is ProtectionState.ACTIVE:
+        return tuple(a for a in BUYER_ACTIONS if not (a is Action.EXTEND and p.extended))
     return ()
 
 
@@ -46,12 +59,12 @@ def timers(state: State, tz: ZoneInfo) -> list[tuple[TimerKind, datetime]]:
     p, case = state.protection, state.case
     due = []
     if p.state is ProtectionState.ACTIVE:
-        if not p.reminder_sent and reminder_at(p.ends_at, tz) < p.ends_at:
+        if not p.reminder_sent:
             due.append((TimerKind.REMINDER, reminder_at(p.ends_at, tz)))
         due.append((TimerKind.EXPIRY, p.ends_at))
     if case is not None and case.state is CaseState.AWAITING_MERCHANT:
         if not case.nudged:
-            due.append((TimerKind.MERCHANT_NUDGE, add_days(case.opened_at, MERCHANT_NUDGE_DAYS, tz)))
+            due.append((TimerKind.MERCHANT_NUDGE, merchant_dates(case.opened_at, tz)[0]))
         due.append((TimerKind.MERCHANT_DUE, case.merchant_due))
     if case is not None and case.state is CaseState.AWAITING_BUYER:
         due.append((TimerKind.BUYER_DUE, case.buyer_due))

@@ -24,12 +24,31 @@ class Result(StrEnum):
 
 @dataclass(frozen=True)
 class Mail:
-    """A mail to one party of the order (all merchant addresses, all operators), by template."""
+    """A mail of one ``kind`` to one party of the order (all merchant addresses, all operators).
+
+    The recipient is said once, in ``to``; the template name the renderer, the outbox and the
+    digest see is derived from both: ``Mail(Role.BUYER, "case_closed").template`` is
+    ``"buyer.case_closed"``. ``actions``: the links to offer when they are not the ones open in
+    the order's state (``core.decide.actions_for``), e.g. the one action a held mail asked for.
+    """
 
     to: Role
-    template: str
+    kind: str
     data: dict = field(default_factory=dict)
     actions: tuple[Action, ...] = ()
+
+    def __post_init__(self):
+        # Callers in the shell that still pass the whole name ("operator.digest") are read the
+        # same way; a name that disagrees with the recipient is a mistake, not a mail.
+        prefix, dot, kind = self.kind.rpartition(".")
+        if dot:
+            if prefix != self.to:
+                raise ValueError(f"a {self.to} mail named {self.kind!r}")
+            object.__setattr__(self, "kind", kind)
+
+    @property
+    def template(self) -> str:
+        return f"{self.to}.{self.kind}"
 
 
 @dataclass(frozen=True)

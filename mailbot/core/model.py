@@ -12,6 +12,9 @@ from decimal import Decimal
 from enum import StrEnum
 
 
+LOCALES = ("nl", "fr", "it")  # every mail exists in these languages (SPEC §6)
+
+
 class Role(StrEnum):
     BUYER = "buyer"
     MERCHANT = "merchant"
@@ -73,6 +76,15 @@ class Outcome(StrEnum):
 
 
 OPERATOR_OUTCOMES = (Outcome.REFUNDED_BY_MERCHANT, Outcome.COMPENSATED, Outcome.CLAIM_REJECTED)
+
+# The operators' commands (SPEC §3, §9), the same words by mail and on the command line:
+# verb -> the arguments it takes. Replies, the CLI and the command list in mails read this table.
+OPERATOR_COMMANDS = {
+    "decide": OPERATOR_OUTCOMES,
+    "request-documents": (Role.BUYER, Role.MERCHANT),
+}
+OPERATOR_COMMAND_LINES = tuple(f"{verb} {argument}" for verb, arguments in OPERATOR_COMMANDS.items()
+                               for argument in arguments)
 
 
 class EndReason(StrEnum):

@@ -1,6 +1,9 @@
 """SPEC §2: the protection of one order and the buyer's five actions while it is active.
 
-``decide_protection`` handles every event that arrives while the order has no open case; the
+``PROTECTION_TABLE`` reads like SPEC §2: the reminder described above its table, each row of the
+table in SPEC's order, keyed by (protection state, plan, event) with SPEC's conditions as named
+guards, then the rules SPEC states in prose (any action on an ended or expired protection; free
+text, SPEC §5). ``decide_protection`` takes every event while the order has no open case; the
 opening of a case itself is built by ``case.open_case`` so that §3's rules stay in one module.
 """
 
@@ -11,127 +14,141 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from . import case as case_rules
-from .deadlines import EXTENSION_DAYS, add_days
+from .deadlines import extended_end
 from .effects import Decision, Entry, Mail, Result
 from .events import BuyerAction, Event, PartyMessage, TimerFired, TimerKind
-from .model import (
-    Action, BUYER_ACTIONS, EndReason, Plan, ProtectionState, Reason, Role, State,
-)
+from .model import Action, EndReason, Plan, ProtectionState, Reason, Role, State
+from .table import ANY, find, row
+
+ACTIVE, ENDED, EXPIRED = ProtectionState.ACTIVE, ProtectionState.ENDED, ProtectionState.EXPIRED
+PAID = (Plan.PLUS, Plan.SINGLE)
 
 
 def decide_protection(state: State, event: Event, now: datetime, tz: ZoneInfo) -> Decision:
     p = state.protection
-    if isinstance(event, TimerFired):
-        return _timer(state, event.kind, now)
-    if p.state is not ProtectionState.ACTIVE:
-        if isinstance(event, (BuyerAction, PartyMessage)) and _from_buyer(event):
-            since = p.ended_at or p.ends_at
-            return Decision(state, Result.NOT_ACTIVE, mails=(
-                Mail(Role.BUYER, "buyer.not_active", {"since": since, "state": p.state}),))
-        return Decision(state, Result.NOT_OPEN)
-    if isinstance(event, PartyMessage):
-        # Free text with no recognisable request: answer with what the buyer can do.
-        if event.role is Role.BUYER:
-            return Decision(state, Result.NOT_OPEN, mails=(
-                Mail(Role.BUYER, "buyer.choose_action", actions=BUYER_ACTIONS),))
-        return Decision(state, Result.NOT_OPEN)
-    if not isinstance(event, BuyerAction) or event.action not in BUYER_ACTIONS:
+    found = find(PROTECTION_TABLE, p.state, state.order.plan, state, event, now)
+    if found is None:
         return _not_open(state, event)
-    handler = _ACTIVE[event.action]
-    return handler(state, event, now, tz)
+    return found.then(state, event, now, tz)
 
 
-def _from_buyer(event) -> bool:
-    return isinstance(event, BuyerAction) or event.role is Role.BUYER
+# --- the guards ---------------------------------------------------------------------------------
+
+def _reminder_due(state, event, now):
+    """Once per end date, and never once the protection has run out."""
+    return not state.protection.reminder_sent and now < state.protection.ends_at
 
 
-def _not_open(state: State, event: Event) -> Decision:
-    mails = ()
-    if isinstance(event, BuyerAction):
-        mails = (Mail(Role.BUYER, "buyer.not_open",
-                      {"asked": event.action, "state": state.protection.state},
-                      actions=open_buyer_actions(state)),)
-    return Decision(state, Result.NOT_OPEN, mails=mails)
+def _not_extended(state, event, now):
+    return not state.protection.extended
 
 
-def open_buyer_actions(state: State):
-    if state.protection.state is ProtectionState.ACTIVE:
-        return BUYER_ACTIONS
-    if state.case is not None and state.case.open:
-        return case_rules.open_actions(state.case, Role.BUYER)
-    return ()
+def _extended(state, event, now):
+    return state.protection.extended
+
+
+def _ends_at_passed(state, event, now):
+    return now >= state.protection.ends_at
+
+
+def _from_buyer(state, event, now):
+    return not isinstance(event, PartyMessage) or event.role is Role.BUYER
+
+
+# --- the steps ------------------------------------------------------------------------------------
+
+def _remind(state, event, now, tz):
+    p = replace(state.protection, reminder_sent=True)
+    return Decision(replace(state, protection=p),
+                    mails=(Mail(Role.BUYER, "reminder", {"ends_at": p.ends_at}),),
+                    timeline=(Entry("timer", "protection.reminder"),))
 
 
 def _all_fine(state, event, now, tz):
-    p = replace(state.protection, state=ProtectionState.ENDED, ended_at=now,
-                end_reason=EndReason.BUYER_CONFIRMED)
-    return Decision(
-        replace(state, protection=p),
-        mails=(Mail(Role.BUYER, "buyer.protection_ended"),),
-        timeline=(Entry("buyer", "protection.ended", EndReason.BUYER_CONFIRMED),),
-    )
+    p = replace(state.protection, state=ENDED, ended_at=now, end_reason=EndReason.BUYER_CONFIRMED)
+    return Decision(replace(state, protection=p),
+                    mails=(Mail(Role.BUYER, "protection_ended"),),
+                    timeline=(Entry("buyer", "protection.ended", EndReason.BUYER_CONFIRMED),))
 
 
 def _extend(state, event, now, tz):
-    p = state.protection
-    if state.order.plan is Plan.BASIC:
-        return Decision(state, Result.NOT_OPEN, mails=(
-            Mail(Role.BUYER, "buyer.extend_needs_plus", {"ends_at": p.ends_at},
-                 actions=BUYER_ACTIONS),))
-    if p.extended:
-        return Decision(state, Result.NOT_OPEN, mails=(
-            Mail(Role.BUYER, "buyer.extend_used", {"ends_at": p.ends_at},
-                 actions=BUYER_ACTIONS),))
-    ends_at = add_days(p.ends_at, EXTENSION_DAYS, tz)
-    # The reminder moves to the new end and may be sent again.
-    p = replace(p, ends_at=ends_at, extended=True, reminder_sent=False)
-    return Decision(
-        replace(state, protection=p),
-        mails=(Mail(Role.BUYER, "buyer.extended", {"ends_at": ends_at}, actions=BUYER_ACTIONS),),
-        timeline=(Entry("buyer", "protection.extended", ends_at.isoformat()),),
-    )
+    """30 days more; the reminder moves to the new end and may be sent again."""
+    ends_at = extended_end(state.protection.ends_at, tz)
+    p = replace(state.protection, ends_at=ends_at, extended=True, reminder_sent=False)
+    return Decision(replace(state, protection=p),
+                    mails=(Mail(Role.BUYER, "extended", {"ends_at": ends_at}),),
+                    timeline=(Entry("buyer", "protection.extended", ends_at.isoformat()),))
 
 
-def _other(state, event, now, tz):
+def _extend_needs_plus(state, event, now, tz):
+    return Decision(state, Result.NOT_OPEN, mails=(
+        Mail(Role.BUYER, "extend_needs_plus", {"ends_at": state.protection.ends_at}),))
+
+
+def _extend_used(state, event, now, tz):
+    return Decision(state, Result.NOT_OPEN, mails=(
+        Mail(Role.BUYER, "extend_used", {"ends_at": state.protection.ends_at}),))
+
+
+def _other_request(state, event: BuyerAction, now, tz):
+    """Forwarded to the service team; the buyer gets an acknowledgement."""
     return Decision(
         state,
-        mails=(
-            Mail(Role.OPERATOR, "operator.other_request", {"text": event.text,
-                                                            "attachments": event.attachments}),
-            Mail(Role.BUYER, "buyer.other_received", actions=BUYER_ACTIONS),
-        ),
+        mails=(Mail(Role.OPERATOR, "other_request",
+                    {"text": event.text, "attachments": event.attachments}),
+               Mail(Role.BUYER, "other_received")),
         timeline=(Entry("buyer", "request.other", event.text, event.attachments),),
     )
 
 
-def _open(state, event, now, tz):
+def _open_case(state, event: BuyerAction, now, tz):
     return case_rules.open_case(state, Reason(event.action.value), event.text,
                                 event.attachments, now, tz)
 
 
-_ACTIVE = {
-    Action.ALL_FINE: _all_fine,
-    Action.EXTEND: _extend,
-    Action.OTHER: _other,
-    Action.NOT_RECEIVED: _open,
-    Action.NO_REFUND: _open,
-}
+def _expire(state, event, now, tz):
+    p = replace(state.protection, state=EXPIRED, ended_at=state.protection.ends_at)
+    return Decision(replace(state, protection=p),
+                    timeline=(Entry("timer", "protection.expired"),))
 
 
-def _timer(state: State, kind: TimerKind, now: datetime) -> Decision:
+def _not_active(state, event, now, tz):
+    """A polite mail saying since when the protection is no longer active."""
     p = state.protection
-    if p.state is not ProtectionState.ACTIVE:
+    return Decision(state, Result.NOT_ACTIVE, mails=(
+        Mail(Role.BUYER, "not_active", {"since": p.ended_at or p.ends_at, "state": p.state}),))
+
+
+def _choose_action(state, event, now, tz):
+    """Free text with no recognisable request: answered with what the buyer can do."""
+    return Decision(state, Result.NOT_OPEN, mails=(Mail(Role.BUYER, "choose_action"),))
+
+
+# --- the table ------------------------------------------------------------------------------------
+
+PROTECTION_TABLE = (
+    # state, plan, event,                                 step,                guard   SPEC §2
+    row(ACTIVE, ANY, TimerKind.REMINDER,                   _remind,             _reminder_due),
+    row(ACTIVE, ANY, Action.ALL_FINE,                      _all_fine),
+    row(ACTIVE, PAID, Action.EXTEND,                       _extend,             _not_extended),
+    row(ACTIVE, Plan.BASIC, Action.EXTEND,                 _extend_needs_plus),
+    row(ACTIVE, PAID, Action.EXTEND,                       _extend_used,        _extended),
+    row(ACTIVE, ANY, Action.OTHER,                         _other_request),
+    row(ACTIVE, ANY, (Action.NOT_RECEIVED, Action.NO_REFUND), _open_case),
+    row(ACTIVE, ANY, TimerKind.EXPIRY,                     _expire,             _ends_at_passed),
+    # SPEC in prose
+    row((ENDED, EXPIRED), ANY, (*Action, PartyMessage),    _not_active,         _from_buyer),
+    row(ACTIVE, ANY, PartyMessage,                         _choose_action,      _from_buyer),  # §5
+)
+
+
+def _not_open(state: State, event: Event) -> Decision:
+    """The fall-through: nothing changes. A buyer's link that does not apply (a case's link with
+    no case) gets the state and the open actions; a timer that no longer applies is ignored."""
+    if isinstance(event, TimerFired):
         return Decision(state, Result.IGNORED)
-    if kind is TimerKind.EXPIRY and now >= p.ends_at:
-        p = replace(p, state=ProtectionState.EXPIRED, ended_at=p.ends_at)
-        return Decision(replace(state, protection=p),
-                        timeline=(Entry("timer", "protection.expired"),))
-    if kind is TimerKind.REMINDER and not p.reminder_sent and now < p.ends_at:
-        p = replace(p, reminder_sent=True)
-        return Decision(
-            replace(state, protection=p),
-            mails=(Mail(Role.BUYER, "buyer.reminder", {"ends_at": p.ends_at},
-                        actions=BUYER_ACTIONS),),
-            timeline=(Entry("timer", "protection.reminder"),),
-        )
-    return Decision(state, Result.IGNORED)
+    mails = ()
+    if isinstance(event, BuyerAction):
+        mails = (Mail(Role.BUYER, "not_open",
+                      {"asked": event.action, "state": state.protection.state}),)
+    return Decision(state, Result.NOT_OPEN, mails=mails)

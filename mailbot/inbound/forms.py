@@ -8,11 +8,12 @@ functions; the quoted case mail carries a form too and must not count.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from ..core.model import RefundChoice
+from ..core.model import OPERATOR_COMMAND_LINES, OPERATOR_COMMANDS, RefundChoice
 
 LABELS = {
     "refund": ("terugbetaling", "remboursement", "rimborso", "refund", "erstattung",
@@ -78,12 +79,16 @@ def _choice(value: str) -> RefundChoice | None:
 
 
 _CURRENCY = re.compile(r"(€|eur(o)?s?)", re.I)
+# Group separators: any Unicode space (Babel writes U+00A0 in nl/it and U+202F in fr, so a
+# merchant's prefilled "1 234,56 €" carries one) and the Swiss apostrophes.
+_GROUPING = re.compile(r"[\s'’]")
+MAX_WHOLE_DIGITS = 12  # up to 999 999 999 999: more is not an amount a shop means
 
 
 def parse_amount(text: str) -> Decimal | None:
     """``12``, ``12,5``, ``12,50``, ``12.50``, ``€ 12,50``, ``12,50 EUR``, ``1.234,56``,
-    ``1,234.56`` and negative forms; None when the text is not one amount."""
-    value = _CURRENCY.sub("", text).replace(" ", "").replace("\u00a0", "").replace("'", "")
+    ``1,234.56``, ``1 234,56 €`` and negative forms; None when the text is not one amount."""
+    value = _GROUPING.sub("", _CURRENCY.sub("", text))
     if not re.fullmatch(r"[-+]?\d[\d.,]*", value):
         return None
     sign = "-" if value.startswith("-") else ""
@@ -109,28 +114,32 @@ def parse_amount(text: str) -> Decimal | None:
         if sep in whole and not re.fullmatch(r"\d{1,3}(%s\d{3})+" % re.escape(sep), whole):
             return None
         whole = whole.replace(sep, "")
-    value = whole + ("." + cents if cents else "")
-    try:
-        return Decimal(sign + value).quantize(Decimal("0.01"))  # "12,5" -> 12.50, as §9 spells it
-    except InvalidOperation:
+    if len(whole) > MAX_WHOLE_DIGITS:
         return None
-
-
-_COMMAND = re.compile(r"^\s*(decide|request-documents)\s+(\S+)\s*$", re.I)
+    # "12,5" -> 12.50: two decimals, as SPEC §9 spells amounts.
+    return Decimal(f"{sign}{whole}.{cents or 0}").quantize(Decimal("0.01"))
 
 
 @dataclass(frozen=True)
 class Command:
-    verb: str  # "decide" or "request-documents"
-    argument: str  # the outcome, or the party
+    verb: str  # a key of OPERATOR_COMMANDS
+    argument: str  # one of the arguments it takes: an outcome, or a party
     message: str
 
 
 def read_command(text: str) -> Command | None:
-    """An operator's reply: the CLI's words, ``decide OUTCOME`` or ``request-documents PARTY``,
-    on the first line, the message on the lines after it."""
-    lines = text.strip().split("\n")
-    match = _COMMAND.match(lines[0]) if lines else None
-    if not match:
+    """An operator's reply: one of the commands of ``OPERATOR_COMMANDS`` (the CLI's words) on the
+    first line, the message to the parties on the lines after it; None for anything else."""
+    first, _, rest = text.strip().partition("\n")
+    words = first.lower().split()
+    if len(words) != 2 or words[1] not in OPERATOR_COMMANDS.get(words[0], ()):
         return None
-    return Command(match.group(1).lower(), match.group(2).lower(), "\n".join(lines[1:]).strip())
+    return Command(words[0], words[1], rest.strip())
+
+
+def closest_command(text: str) -> str | None:
+    """The command line an operator probably meant by the first line of ``text`` (a typo, an
+    outcome that is not an operator's), to name in the answer; None when none is close."""
+    first = " ".join(text.strip().partition("\n")[0].lower().split()[:3])[:80]
+    match = difflib.get_close_matches(first, OPERATOR_COMMAND_LINES, n=1, cutoff=0.6)
+    return match[0] if match else None

@@ -1,49 +1,40 @@
-"""The inbox table: raw messages stored before the SMTP 250, and the disposition each one ends in.
+"""The inbox: raw messages stored before the SMTP 250, and the rule that each one is processed
+once, ends in one recorded disposition, and is given up on after ``MAX_ATTEMPTS`` tries.
 
 Storing is one INSERT in autocommit mode, on disk (synchronous=FULL) when it returns. A row whose
-``processed_at`` is empty has not been processed yet; intake picks those up at start-up.
+``processed_at`` is empty has not been processed yet; intake picks those up at start-up. Each try
+is counted *before* it starts, so a mail that kills or hangs the worker is counted as well and a
+restart does not loop on it (Mailman's runner gives up on a message the same way). The SQL is in
+``store/inbox_rows.py``.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from ..store.records import iso
+from ..store import inbox_rows
+from ..store.inbox_rows import load, pending, seen, store  # noqa: F401  (used as inbox.*)
 
-
-def store(db, raw: bytes, mail_from: str, rcpt_tos: list[str], now: datetime) -> int:
-    cur = db.execute(
-        "INSERT INTO inbox (received_at, mail_from, rcpt_tos, raw) VALUES (?, ?, ?, ?)",
-        [iso(now), mail_from, json.dumps(rcpt_tos), raw])
-    return cur.lastrowid
+MAX_ATTEMPTS = 2  # a mail that failed (or never finished) twice is quarantined
 
 
-def load(db, inbox_id: int) -> dict | None:
-    rows = list(db.query("SELECT * FROM inbox WHERE id = ?", [inbox_id]))
-    if not rows:
-        return None
-    row = rows[0]
-    row["rcpt_tos"] = json.loads(row["rcpt_tos"])
-    return row
+class AlreadyProcessed(Exception):
+    pass
 
 
-def pending(db) -> list[int]:
-    return [r[0] for r in db.execute(
-        "SELECT id FROM inbox WHERE processed_at IS NULL ORDER BY id").fetchall()]
+def begin(db, inbox_id: int, now: datetime) -> int:
+    """Counts one more try of this mail (committed at once); returns the tries so far.
+    Raises ``AlreadyProcessed`` when there is nothing left to do."""
+    attempts = inbox_rows.count_attempt(db, inbox_id, now)
+    if attempts is None:
+        raise AlreadyProcessed(inbox_id)
+    return attempts
 
 
-def seen(db, dedupe_key: str, inbox_id: int) -> bool:
-    return db.execute(
-        "SELECT 1 FROM inbox WHERE dedupe_key = ? AND id != ? AND processed_at IS NOT NULL "
-        "LIMIT 1", [dedupe_key, inbox_id]).fetchone() is not None
-
-
-def recent_from(db, sender: str, now: datetime, hours: int = 1) -> int:
-    """How many mails from ``sender`` were processed in the last ``hours`` (loop guard)."""
-    return db.execute(
-        "SELECT count(*) FROM inbox WHERE sender = ? AND received_at > ? "
-        "AND processed_at IS NOT NULL", [sender, iso(now - timedelta(hours=hours))]).fetchone()[0]
+def failed(db, inbox_id: int, error: str, counted: bool = True) -> None:
+    """Records why a try failed; ``counted=False`` gives the try back (the fault was ours, e.g.
+    the database was locked, not the mail's)."""
+    inbox_rows.record_failure(db, inbox_id, error, counted)
 
 
 def finish(db, inbox_id: int, disposition: str, now: datetime, *, order_id: int | None = None,
@@ -51,13 +42,6 @@ def finish(db, inbox_id: int, disposition: str, now: datetime, *, order_id: int 
            detail: str | None = None) -> None:
     """Records the disposition; raises ``AlreadyProcessed`` (rolling back the caller's
     transaction) if another worker or process got there first, so no event applies twice."""
-    cur = db.execute(
-        "UPDATE inbox SET processed_at = ?, disposition = ?, order_id = ?, dedupe_key = ?, "
-        "sender = ?, detail = ? WHERE id = ? AND processed_at IS NULL",
-        [iso(now), disposition, order_id, dedupe_key, sender, detail, inbox_id])
-    if not cur.rowcount:
+    if not inbox_rows.set_processed(db, inbox_id, disposition, now, order_id, dedupe_key,
+                                    sender, detail):
         raise AlreadyProcessed(inbox_id)
-
-
-class AlreadyProcessed(Exception):
-    pass

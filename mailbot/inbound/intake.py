@@ -1,29 +1,37 @@
-"""Processing one stored inbound mail into exactly one recorded, named disposition.
+"""Processing one stored inbound mail into exactly one recorded ``Disposition``.
 
-parse -> dedupe -> screen (bounce, auto-reply) -> match (token, else thread headers) -> sender
-check -> rate limit -> read the reply (action, form, command or free text) -> ``service.handle``.
-``DISPOSITIONS`` lists every ending; only those reached through ``service.handle`` (or a held
-mail's confirmation request) ever cause a reply.
+Cheap checks come first, on headers only, so that a stranger's mail costs no more than reading
+its headers: dedupe -> robots (bounce, auto-reply) -> match (token, else thread headers, else a
+registered buyer's address) -> sender check. Only a mail that passed them is read in full (its
+text, HTML turned into text, reply trimming, attachments) and becomes one domain event for
+``service.handle``. Each try of a mail is counted before it starts; a mail that fails, or never
+finishes, ``inbox.MAX_ATTEMPTS`` times is quarantined and the worker moves on.
+``finish`` records, logs and queues every ending decided here; ``disposition.REPLIES`` says what
+each one answers.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 from datetime import datetime
 
+from ..core.decide import actions_for
 from ..core.effects import Mail
 from ..core.events import (
     BuyerAction, MerchantDecision, OperatorDecide, OperatorRequest, PartyMessage,
 )
-from ..core.decide import actions_for
-from ..core.model import ACTION_CHOICE, MERCHANT_ACTIONS, CaseState, Outcome, Role
-from ..outbound import outbox
-from ..outbound.compose import compose
+from ..core.model import (
+    ACTION_CHOICE, MERCHANT_ACTIONS, OPERATOR_OUTCOMES, CaseState, Outcome, Role,
+)
+from ..outbound import budget, outbox
+from ..outbound.compose import compose, prepare
 from ..store import records
 from ..store.db import transaction
 from ..wiring import event_log
-from . import forms, inbox, intent, screening
+from . import authentication, bounces, forms, inbox, intent, screening
+from .disposition import CORE, REPLIES, Disposition
 from .documents import screen as screen_documents
 from .parse import parse
 from .reply import new_text
@@ -31,45 +39,64 @@ from .. import service
 
 log = logging.getLogger("mailbot.intake")
 
-CONFIRMATIONS_PER_HOUR = 3
-
-# Endings that are not a domain result (those are core.effects.Result values).
-DISPOSITIONS = {
-    "unparseable": "the message could not be read at all",
-    "duplicate": "a message with this Message-ID (or these exact bytes) was processed before",
-    "bounce": "a delivery failure report; marks our mail as failed when it names one",
-    "auto_reply": "automatic mail (RFC 3834, bulk, list, out-of-office): never answered",
-    "unmatched": "no token address and no known thread: shown to operators",
-    "sender_mismatch": "valid token from another address: held, the registered party asked",
-    "rate_limited": "too many mails from this sender in the last hour: recorded, not answered",
-    "operator_help": "an operator's mail without a command: answered with the commands",
-}
+OPEN_ORDERS_ANSWERED = 5  # a buyer writing to the bare address gets the newest five orders
 
 
-def process(app, inbox_id: int, now: datetime) -> str:
-    try:
-        return _process(app, inbox_id, now)
-    except inbox.AlreadyProcessed:
-        return "done"
-
-
-def _process(app, inbox_id: int, now: datetime) -> str:
+def process(app, inbox_id: int, now: datetime) -> Disposition:
+    """Processes one stored mail; returns its disposition (the recorded one if it was processed
+    already). Raises when a try fails and the mail has tries left: it stays unprocessed."""
     db = app.db()
+    try:
+        attempts = inbox.begin(db, inbox_id, now)
+    except inbox.AlreadyProcessed:
+        return _recorded(db, inbox_id)
     row = inbox.load(db, inbox_id)
-    if row is None or row["processed_at"] is not None:
-        return "done"
-    raw = row["raw"]
+    if attempts > inbox.MAX_ATTEMPTS:
+        # The earlier tries never recorded an end: they hung or took the worker down with them.
+        return finish(app, inbox_id, Disposition.QUARANTINED, now,
+                      detail=f"not finished in {inbox.MAX_ATTEMPTS} tries; last error: "
+                             f"{row['last_error'] or 'none recorded'}")
+    try:
+        return _process(app, row, now)
+    except inbox.AlreadyProcessed:
+        return _recorded(db, inbox_id)
+    except sqlite3.OperationalError as exc:  # the database's fault, not the mail's: not counted
+        inbox.failed(db, inbox_id, f"{type(exc).__name__}: {exc}", counted=False)
+        raise
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        inbox.failed(db, inbox_id, error)
+        if attempts < inbox.MAX_ATTEMPTS:
+            raise
+        log.exception("inbound.quarantined inbox_id=%s", inbox_id)
+        return finish(app, inbox_id, Disposition.QUARANTINED, now,
+                      detail=f"failed {attempts} times: {error}")
+
+
+def _recorded(db, inbox_id: int) -> Disposition:
+    row = inbox.load(db, inbox_id)
+    return Disposition(row["disposition"])
+
+
+def _process(app, row: dict, now: datetime) -> Disposition:
+    db, inbox_id, raw = app.db(), row["id"], row["raw"]
     try:
         mail = parse(raw)
-    except Exception as exc:  # broken beyond reading: keep it, say so, never crash intake
-        return _finish(app, inbox_id, "unparseable", now, detail=str(exc)[:200])
+    except Exception as exc:  # broken beyond reading: keep it, say so
+        return finish(app, inbox_id, Disposition.UNPARSEABLE, now, detail=str(exc)[:200])
     key = mail.message_id or "sha256:" + hashlib.sha256(raw).hexdigest()
     if inbox.seen(db, key, inbox_id):
-        return _finish(app, inbox_id, "duplicate", now, dedupe_key=key)
+        return finish(app, inbox_id, Disposition.DUPLICATE, now, key=key)
     if screening.is_bounce(row["mail_from"], mail.headers, mail.subject):
         return _bounce(app, inbox_id, row, key, now)
     if screening.is_auto_reply(mail.headers, mail.subject):
-        return _finish(app, inbox_id, "auto_reply", now, dedupe_key=key, sender=mail.sender)
+        return finish(app, inbox_id, Disposition.AUTO_REPLY, now, key=key, sender=mail.sender)
+    mail.sender = authentication.sender_of(mail.headers)
+    if isinstance(mail.sender, authentication.Refusal):
+        # RFC 5322 and DMARC: exactly one From with one address, or the author is unknown.
+        return finish(app, inbox_id, Disposition.BAD_FROM, now, key=key,
+                      detail=mail.sender.reason)
+    ending = dict(key=key, sender=mail.sender)
 
     token = _token(app, row["rcpt_tos"] + mail.recipients)
     if token is not None and token.kind != "bounce":
@@ -77,20 +104,23 @@ def _process(app, inbox_id: int, now: datetime) -> str:
     else:
         found = outbox.find_message(db, mail.in_reply_to)
         if found is None:
-            return _finish(app, inbox_id, "unmatched", now, dedupe_key=key, sender=mail.sender)
+            return _fresh_mail(app, inbox_id, mail.sender, now, ending)
         (order_id, role), action = (found[0], Role(found[1])), None
     state = records.load(db, order_id)
     if state is None:
-        return _finish(app, inbox_id, "unmatched", now, dedupe_key=key, sender=mail.sender)
+        return finish(app, inbox_id, Disposition.UNMATCHED, now, **ending)
+    if (mail.sender not in _party_addresses(app, db, state, role)
+            or authentication.authentication_failed(mail.headers, app.config.inbound.authserv_id)):
+        # SPEC §5: kept, and only the registered address is asked to confirm.
+        actions = (action,) if action is not None else tuple(actions_for(state, role))
+        to = [(state, role, actions)] if role is not Role.OPERATOR else []
+        return finish(app, inbox_id, Disposition.SENDER_MISMATCH, now, answers=to,
+                      order_id=order_id, **ending)
 
-    if mail.sender not in _party_addresses(app, db, state, role):
-        return _hold(app, inbox_id, state, role, action, key, mail.sender, now)
-    if inbox.recent_from(db, mail.sender, now) >= app.config.bot.replies_per_hour:
-        return _finish(app, inbox_id, "rate_limited", now, order_id=order_id, dedupe_key=key,
-                       sender=mail.sender)
-
+    # Verified: only now is the mail read in full (text, trimming, attachments).
     text = new_text(mail.text)
-    documents, refused = screen_documents(mail.attachments, app.attachments.save)
+    documents, refused = screen_documents(mail.attachments, app.attachments.save,
+                                          mail.parts_skipped)
     if role is Role.BUYER and action is None:
         # SPEC §5: free text may open a case or dispute a decision when it is unambiguous.
         action = intent.detect(text, actions_for(state, role))
@@ -98,14 +128,101 @@ def _process(app, inbox_id: int, now: datetime) -> str:
     if role is Role.OPERATOR and (event is None or state.case is None
                                   or state.case.state is not CaseState.ESCALATED):
         # Operators act on escalated cases only; anything else gets the commands back.
-        return _operator_help(app, inbox_id, state, key, mail.sender, now)
+        return finish(app, inbox_id, Disposition.OPERATOR_HELP, now, order_id=order_id,
+                      answers=[(state, Role.OPERATOR, ())], answer_to=mail.sender, **ending)
     notices = ()
     if refused and role is not Role.OPERATOR:
         notices = (Mail(role, f"{role}.documents_refused",
                         {"refused": tuple((r.name, r.why) for r in refused)}),)
-    result = service.handle(app, order_id, event, now, inbox_id=inbox_id, dedupe_key=key,
-                            sender=mail.sender, notices=notices)
-    return str(result.result)
+    ended = []
+
+    def record(db, planned):
+        disposition, detail, queued = _answers_within_budget(app, db, inbox_id, planned,
+                                                             mail.sender, role, now)
+        inbox.finish(db, inbox_id, disposition, now, order_id=order_id, dedupe_key=key,
+                     sender=mail.sender, detail=detail)
+        ended[:] = [disposition, detail]
+        return queued
+
+    service.handle(app, order_id, event, now, notices=notices, inbound=record)
+    event_log(f"inbound.{ended[0]}", inbox_id=inbox_id, order_id=order_id, detail=ended[1])
+    return ended[0]
+
+
+def _answers_within_budget(app, db, inbox_id, planned, sender, role, now):
+    """An answer is a mail back to the sender from a decision that changed nothing ("not open",
+    "choose an action", the receipt of a message relayed on a case): answers pass the sender's
+    budget. Every other mail carries an applied change to someone and always goes out, so a
+    robot that answers our receipts is stopped while its messages are still relayed."""
+    result = planned.decision.result
+    disposition, detail = Disposition.of(result), None
+    changed = planned.decision.state != planned.before
+    answers = [] if changed else [m for m in planned.mails if m.role == str(role)]
+    queued = [(m, {}) for m in planned.mails if m not in answers]
+    if not answers:
+        return disposition, detail, queued
+    answer_to = budget.key(sender)
+    templates = {m.template for m in answers}
+    if budget.allows(app, db, answer_to, templates, now):
+        return disposition, detail, queued + [
+            (m, {"answer_to": answer_to, "inbox_id": inbox_id}) for m in answers]
+    detail = f"{result}: answer {', '.join(sorted(templates))} held back (answer budget of " \
+             f"{sender})"
+    return (disposition if queued else Disposition.RATE_LIMITED), detail, queued
+
+
+def finish(app, inbox_id: int, disposition: Disposition, now: datetime, *, answers=(),
+           answer_to: str | None = None, key: str | None = None, sender: str | None = None,
+           order_id: int | None = None, detail: str | None = None) -> Disposition:
+    """Ends a mail that no event came from: records its disposition, queues the answer of
+    ``REPLIES`` to each ``(state, role, actions)`` of ``answers`` and logs one line, in one
+    transaction. ``answer_to``: the address whose answer budget the answers count against (None:
+    the answers are requests to confirm, capped per order instead)."""
+    template = REPLIES[disposition]
+    if template is CORE:
+        raise ValueError(f"{disposition} is decided by the core, through service.handle")
+    db = app.db()
+    with transaction(db):
+        if template is not None and answers:
+            mails = [(state, Mail(role, template.format(role=role), actions=actions))
+                     for state, role, actions in answers]
+            if answer_to is None:
+                detail = _confirm(app, db, mails, now) or detail
+            elif budget.allows(app, db, answer_to, {m.template for _, m in mails}, now):
+                outgoing = [prepare(app, db, state, m, now) for state, m in mails]
+                budget.queue(db, [o for o in outgoing if o], now, answer_to, inbox_id)
+            else:
+                detail = f"{disposition}: answer {template} held back (answer budget of {sender})"
+                disposition = Disposition.RATE_LIMITED
+        inbox.finish(db, inbox_id, disposition, now, order_id=order_id, dedupe_key=key,
+                     sender=sender, detail=detail)
+    event_log(f"inbound.{disposition}", inbox_id=inbox_id, order_id=order_id, detail=detail)
+    return disposition
+
+
+def _confirm(app, db, mails, now) -> str | None:
+    """Requests to confirm go to the registered party; a forger must not be able to flood them."""
+    limit = app.config.limits.confirmations_per_order_per_hour
+    for state, mail in mails:
+        if outbox.recent(db, state.order.id, mail.template, now) >= limit:
+            return f"no request to confirm: {limit} sent for this order in the last hour"
+        compose(app, db, state, mail, now)
+    return None
+
+
+def _fresh_mail(app, inbox_id, sender, now, ending) -> Disposition:
+    """A mail with no token and no known thread. A registered buyer gets the actions of their
+    open orders (links to their own address, so a forged From only reaches the real buyer);
+    anyone else's mail is kept for operators, unanswered (no backscatter)."""
+    db = app.db()
+    states = [records.load(db, order_id)
+              for order_id in records.open_orders_of_buyer(db, sender, OPEN_ORDERS_ANSWERED)]
+    answers = [(state, Role.BUYER, actions) for state in states
+               if (actions := tuple(actions_for(state, Role.BUYER)))]
+    if not answers:
+        return finish(app, inbox_id, Disposition.UNMATCHED, now, **ending)
+    return finish(app, inbox_id, Disposition.ORDERS_OFFERED, now, answers=answers,
+                  answer_to=budget.key(sender, verified=False), **ending)
 
 
 def _event(role: Role, action, text: str, documents):
@@ -123,11 +240,11 @@ def _event(role: Role, action, text: str, documents):
     command = forms.read_command(text)
     if command is None or not command.message:
         return None  # a command always carries its message to the parties
-    if command.verb == "decide" and command.argument in tuple(Outcome):
+    if command.verb == "decide" and command.argument in OPERATOR_OUTCOMES:
         return OperatorDecide(Outcome(command.argument), command.message)
     if command.verb == "request-documents" and command.argument in ("buyer", "merchant"):
         return OperatorRequest(Role(command.argument), command.message)
-    return None
+    return None  # not an operator's command (``decide withdrawn``): answered with the help
 
 
 def _token(app, addresses):
@@ -146,51 +263,10 @@ def _party_addresses(app, db, state, role: Role) -> set[str]:
     return {a.lower() for a in app.config.operators.addresses}
 
 
-def _finish(app, inbox_id, disposition, now, **fields) -> str:
-    if disposition not in DISPOSITIONS:
-        raise ValueError(f"unknown disposition {disposition!r}")
+def _bounce(app, inbox_id, row, key, now) -> Disposition:
+    """Delivery reports, to the VERP address of the recipient that failed (SPEC §6)."""
     db = app.db()
-    with transaction(db):
-        inbox.finish(db, inbox_id, disposition, now, **fields)
-    event_log(f"inbound.{disposition}", inbox_id=inbox_id, order_id=fields.get("order_id"))
-    return disposition
-
-
-def _bounce(app, inbox_id, row, key, now) -> str:
-    """RFC 3464 reports come to the VERP address of the one delivery that failed (SPEC §6)."""
-    db = app.db()
-    detail = None
-    with transaction(db):
-        for address in row["rcpt_tos"]:
-            token = app.signer.parse(address)
-            if token is not None and token.kind == "bounce":
-                if outbox.mark_bounced(db, token.id, "bounce received"):
-                    detail = f"outbox {token.id}"
-        inbox.finish(db, inbox_id, "bounce", now, dedupe_key=key, detail=detail)
-    event_log("inbound.bounce", inbox_id=inbox_id, outbox=detail)
-    return "bounce"
-
-
-def _hold(app, inbox_id, state, role, action, key, sender, now) -> str:
-    """SPEC §5: the mail is kept, and only the registered address is asked to confirm."""
-    db = app.db()
-    template = f"{role}.confirm_sender"
-    with transaction(db):
-        actions = (action,) if action is not None else tuple(actions_for(state, role))
-        # A forger must not be able to flood the real party with requests to confirm.
-        asked = outbox.recent(db, state.order.id, template, now)
-        if role is not Role.OPERATOR and asked < CONFIRMATIONS_PER_HOUR:
-            compose(app, db, state, Mail(role, template, {}, actions=actions), now)
-        inbox.finish(db, inbox_id, "sender_mismatch", now, order_id=state.order.id,
-                     dedupe_key=key, sender=sender)
-    event_log("inbound.sender_mismatch", inbox_id=inbox_id, order_id=state.order.id, role=role)
-    return "sender_mismatch"
-
-
-def _operator_help(app, inbox_id, state, key, sender, now) -> str:
-    db = app.db()
-    with transaction(db):
-        compose(app, db, state, Mail(Role.OPERATOR, "operator.command_help"), now)
-        inbox.finish(db, inbox_id, "operator_help", now, order_id=state.order.id,
-                     dedupe_key=key, sender=sender)
-    return "operator_help"
+    reports = bounces.read(db, app.signer, row["rcpt_tos"], row["raw"])
+    with transaction(db):  # the reports and the mail's ending commit together
+        detail = bounces.record(db, reports, inbox_id, now)
+        return finish(app, inbox_id, Disposition.BOUNCE, now, key=key, detail=detail)

@@ -1,23 +1,68 @@
 """Turning raw bytes into the facts intake needs: addresses, thread headers, text, documents.
 
-Parsing never raises for bad mail: headers that do not parse read as empty, unknown or wrong
-charsets are decoded best-effort (UTF-8, then Latin-1, which maps every byte), and an HTML-only
-body is turned into text with its quoted blocks dropped (``reply.html_to_text``).
+Header facts (sender, recipients, subject, Message-ID, thread headers) are read at once from the
+header block alone, which is bounded by ``MAX_HEADER_BYTES``. The body is read only when intake
+first asks for ``text`` or ``attachments``, so a mail that fails the cheap checks (token, sender,
+robot screening) never costs more than its headers. The MIME structure is walked by our own
+splitter rather than the standard library's line-by-line parser, whose cost per line and per
+nesting level lets one 10 MB mail stall intake for minutes: boundaries are found with one byte
+search per level, at most ``MAX_PARTS`` parts and ``MAX_DEPTH`` levels are read and the rest is
+counted as skipped; part headers share one byte budget; the text handed on is cut at
+``MAX_TEXT_CHARS`` (the HTML at ``MAX_HTML_CHARS``). Headers and transfer encodings are still read
+by the standard library.
+
+Parsing never raises for bad mail: headers that do not parse read as empty, text is decoded with
+its charset where that works (the Latin-1 and ASCII labels as windows-1252, as the WHATWG Encoding
+Standard and every browser do), else as UTF-8, else as windows-1252; an HTML-only body is turned
+into text with its quoted blocks dropped (``reply.html_to_text``).
 """
 
 from __future__ import annotations
 
-import email
+import codecs
 import email.header
+import email.parser
 import email.policy
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.message import Message
 from email.utils import getaddresses, parseaddr
+from functools import cached_property
 
 from .reply import html_to_text
 
 MAX_HEADER_BYTES = 64 * 1024  # beyond this the header block is not parsed (CPython gh-136063)
+MAX_PARTS = 200  # MIME parts read per mail; real mail has a handful, a document folder dozens
+MAX_DEPTH = 10  # nesting levels read: mixed > related > alternative, forwarded mail inside...
+MAX_PART_HEADER_BYTES = 16 * 1024  # a part's own header block: a type, a name, an encoding
+PART_HEADER_BUDGET = 256 * 1024  # header bytes of all parts and forwarded mails together
+# What a person writes, with the quoted history under it, fits with room to spare; beyond this the
+# text is cut (reply trimming, forms and the mails that relay it need not see megabytes).
+MAX_TEXT_CHARS = 256 * 1024
+MAX_HTML_CHARS = 256 * 1024  # HTML handed to ``html_to_text`` when there is no plain text
+
+_HEADERS = email.parser.BytesParser(policy=email.policy.compat32)
+_MSGID = re.compile(r"<[^<>\s]+>")
+# RFC 5322 §2.2: a field name and a colon; or the "From " line of an mbox copy.
+_HEADER_LINE = re.compile(rb"From |[!-9;-~]{1,200}:")
+# RFC 2046 §5.1.1: after the boundary of a delimiter line, "--" closes the multipart; transport
+# padding (spaces, tabs) may follow before the line ends.
+_DELIMITER_TAIL = re.compile(rb"(--)?[ \t]*(?:\r\n|\n|\r|\Z)")
+# WHATWG Encoding Standard: these labels all name windows-1252.
+_WINDOWS_1252 = {"ascii", "us-ascii", "ansi_x3.4-1968", "csascii", "iso-8859-1", "iso8859-1",
+                 "iso_8859-1", "iso88591", "iso_8859-1:1987", "iso-ir-100", "latin1", "latin-1",
+                 "l1", "csisolatin1", "ibm819", "cp819", "cp1252", "x-cp1252", "windows-1252"}
+# Codecs Python offers that are no mail charset; punycode decodes in quadratic time.
+_NOT_CHARSETS = {"punycode", "idna", "undefined", "unicode-escape", "raw-unicode-escape"}
+
+
+def _c1_controls(error: UnicodeDecodeError):
+    # The five bytes Python's cp1252 leaves undefined are the C1 controls of the same number in
+    # the WHATWG index, so windows-1252 decoding never fails.
+    return error.object[error.start:error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("mailbot-windows-1252", _c1_controls)
 
 
 @dataclass
@@ -27,59 +72,223 @@ class Attachment:
     data: bytes
 
 
-@dataclass
+@dataclass(frozen=True)
+class _Body:
+    text: str
+    text_cut: bool
+    attachments: list[Attachment]
+    parts_skipped: int
+
+
 class Parsed:
-    message_id: str
-    sender: str  # the From address, lower-cased
-    subject: str
-    in_reply_to: list[str]
-    recipients: list[str]  # To and Cc addresses
-    text: str  # the whole body as text (quotes included; ``reply.new_text`` trims)
-    headers: Message
-    attachments: list[Attachment] = field(default_factory=list)
+    """One inbound mail: header facts at once, body facts on first use."""
 
+    def __init__(self, raw: bytes, headers: Message, body_start: int):
+        self._raw, self._body_start = raw, body_start
+        self.headers = headers  # the top-level header block only (no parts)
+        self.message_id = _header(headers, "Message-ID").strip()
+        self.sender = parseaddr(_header(headers, "From"))[1].lower()  # lower-cased
+        self.subject = _header(headers, "Subject")
+        self.in_reply_to = _MSGID.findall(
+            _header(headers, "In-Reply-To") + " " + _header(headers, "References"))
+        self.recipients = [a.lower() for _, a in getaddresses(  # To and Cc
+            [_header(headers, "To"), _header(headers, "Cc")]) if a]
 
-_MSGID = re.compile(r"<[^<>\s]+>")
+    @property
+    def text(self) -> str:
+        """The whole body as text (quotes included; ``reply.new_text`` trims)."""
+        return self._body.text
+
+    @property
+    def text_cut(self) -> bool:
+        """True when the body was longer than MAX_TEXT_CHARS (or its HTML MAX_HTML_CHARS)."""
+        return self._body.text_cut
+
+    @property
+    def attachments(self) -> list[Attachment]:
+        return self._body.attachments
+
+    @property
+    def parts_skipped(self) -> int:
+        """MIME parts beyond ``MAX_PARTS`` or ``MAX_DEPTH``, never read."""
+        return self._body.parts_skipped
+
+    @cached_property
+    def _body(self) -> _Body:
+        walk = _Walk(self._raw)
+        walk.entity(self.headers, self._body_start, len(self._raw), 0)
+        text, html = walk.text, walk.html
+        cut = len(text) > MAX_TEXT_CHARS or (not text.strip() and len(html) > MAX_HTML_CHARS)
+        if not text.strip() and html:
+            text = html_to_text(html[:MAX_HTML_CHARS])
+        text = text[:MAX_TEXT_CHARS].replace("\r\n", "\n")
+        return _Body(text, cut, walk.attachments, walk.skipped)
 
 
 def parse(raw: bytes) -> Parsed:
-    head_end = raw.find(b"\r\n\r\n")
-    if head_end == -1:
-        head_end = raw.find(b"\n\n")
-    if head_end > MAX_HEADER_BYTES or (head_end == -1 and len(raw) > MAX_HEADER_BYTES):
+    """Reads the header block of ``raw``; raises ValueError only when it is too large to read."""
+    headers, body_start = _read_headers(raw, 0, len(raw), MAX_HEADER_BYTES)
+    if headers is None:
         raise ValueError("header block too large")
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-    text, html, attachments = "", "", []
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
-        ctype = part.get_content_type()
-        disposition = str(part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+    return Parsed(raw, headers, body_start)
+
+
+def _read_headers(raw: bytes, start: int, end: int, limit: int) -> tuple[Message | None, int]:
+    """The header block of the entity at ``raw[start:end]`` and where its body starts.
+
+    A header block that does not end within ``limit`` bytes is not read: None.
+    """
+    if raw.startswith(b"\n", start) or raw.startswith(b"\r\n", start):
+        # No headers at all: the body starts after the empty line (RFC 5322 §2.1).
+        return Message(), start + (1 if raw[start] == 0x0A else 2)
+    stop = min(end, start + limit + 3)
+    found = [i for i in (raw.find(b"\n\n", start, stop), raw.find(b"\n\r\n", start, stop))
+             if i != -1]
+    if found:
+        head_end = min(found) + 1  # the header block keeps its last line break
+        body_start = head_end + (1 if raw[head_end] == 0x0A else 2)
+        if head_end - start > limit:
+            return None, body_start
+    elif stop < end or end - start > limit:
+        return None, stop
+    elif not _HEADER_LINE.match(raw, start, end):
+        return Message(), start  # a part without headers and without the empty line
+    else:
+        head_end = body_start = end
+    try:
+        return _HEADERS.parsebytes(raw[start:head_end], headersonly=True), body_start
+    except Exception:  # a header block the parser cannot take: no headers
+        return Message(), body_start
+
+
+class _Walk:
+    """One pass over the MIME tree, bounded by MAX_PARTS, MAX_DEPTH and PART_HEADER_BUDGET."""
+
+    def __init__(self, raw: bytes):
+        self.raw = raw
+        self.text, self.html, self.attachments = "", "", []
+        self.parts, self.skipped = 0, 0
+        self.header_budget = PART_HEADER_BUDGET
+
+    def entity(self, headers: Message, start: int, end: int, depth: int) -> None:
+        self.parts += 1
+        ctype = _content_type(headers)
+        if ctype.startswith("multipart/"):
+            boundary = _boundary(headers)
+            if boundary:
+                self._multipart(boundary, start, end, depth)
+        elif ctype == "message/rfc822":
+            # A forwarded mail: walked like ours, so that what it carries is screened too.
+            self._child(start, end, depth, MAX_HEADER_BYTES)
+        elif not ctype.startswith("message/"):  # delivery and feedback reports: no documents
+            self._leaf(headers, ctype, start, end)
+
+    def _multipart(self, boundary: bytes, start: int, end: int, depth: int) -> None:
+        for part_start, part_end in self._bodies(boundary, start, end):
+            if self.parts >= MAX_PARTS:
+                # The rest is counted, not split: one byte search for the delimiters left.
+                self.skipped += self.raw.count(b"\n--" + boundary, part_end, end) or 1
+                return
+            self._child(part_start, part_end, depth, MAX_PART_HEADER_BYTES)
+
+    def _child(self, start: int, end: int, depth: int, limit: int) -> None:
+        if depth + 1 >= MAX_DEPTH or self.parts >= MAX_PARTS:
+            self.skipped += 1
+            return
+        headers, body_start = _read_headers(self.raw, start, end, min(limit, self.header_budget))
+        if headers is None:
+            self.skipped += 1  # headers beyond the part's or the mail's budget
+            return
+        self.header_budget -= body_start - start
+        self.entity(headers, min(body_start, end), end, depth + 1)
+
+    def _bodies(self, boundary: bytes, start: int, end: int):
+        """(start, end) of each body part between delimiter lines; linear in ``end - start``."""
+        raw, delimiter = self.raw, b"--" + boundary
+        part_start, pos = None, start
+        while True:
+            i = raw.find(delimiter, pos, end)
+            if i == -1:
+                break
+            pos = i + len(delimiter)
+            if i != start and raw[i - 1] != 0x0A:
+                continue  # not at the start of a line
+            tail = _DELIMITER_TAIL.match(raw, pos, end)
+            if tail is None:
+                continue  # a longer boundary that starts with ours
+            if part_start is not None:
+                # The line break before the delimiter belongs to the delimiter (RFC 2046).
+                part_end = i - 1
+                if part_end > part_start and raw[part_end - 1] == 0x0D:
+                    part_end -= 1
+                yield part_start, max(part_start, part_end)
+            if tail.group(1):
+                return  # the close delimiter: what follows is the epilogue
+            part_start = pos = tail.end()
+        if part_start is not None and part_start < end:
+            # No close delimiter: the last part runs to the end (of the mail, less its last
+            # line break, as the standard library reads it).
+            last = end
+            if end == len(raw) and raw[end - 1] == 0x0A:
+                last -= 2 if last - 1 > part_start and raw[end - 2] == 0x0D else 1
+            yield part_start, last
+
+    def _leaf(self, headers: Message, ctype: str, start: int, end: int) -> None:
+        disposition = str(headers.get("Content-Disposition") or "").split(";")[0].strip().lower()
         try:
-            filename = _header_text(part.get_filename() or "")
+            filename = _header_text(headers.get_filename() or "")
         except Exception:  # a malformed filename parameter: keep the part, nameless
             filename = ""
         if disposition == "attachment" or (filename and not ctype.startswith("text/")):
-            if disposition == "inline" and part.get("Content-ID"):
-                continue  # an inline image (a logo in a signature), not a document
-            attachments.append(Attachment(filename or "document", ctype, _payload(part)))
-        elif ctype == "text/plain" and not text:
-            text = _decode(part)
-        elif ctype == "text/html" and not html:
-            html = _decode(part)
-    if not text.strip() and html:
-        text = html_to_text(html)
-    return Parsed(
-        message_id=_header(msg, "Message-ID").strip(),
-        sender=parseaddr(_header(msg, "From"))[1].lower(),
-        subject=_header(msg, "Subject"),
-        in_reply_to=_MSGID.findall(_header(msg, "In-Reply-To") + " " + _header(msg, "References")),
-        recipients=[a.lower() for _, a in getaddresses(
-            [_header(msg, "To"), _header(msg, "Cc")]) if a],
-        text=text.replace("\r\n", "\n"),
-        headers=msg,
-        attachments=attachments,
-    )
+            if disposition == "inline" and headers.get("Content-ID"):
+                return  # an inline image (a logo in a signature), not a document
+            self.attachments.append(Attachment(filename or "document", ctype,
+                                               _payload(headers, self.raw[start:end])))
+        elif ctype == "text/plain" and not self.text:
+            self.text = _bytes_to_text(_payload(headers, self.raw[start:end]),
+                                       _charset(headers))
+        elif ctype == "text/html" and not self.html:
+            self.html = _bytes_to_text(_payload(headers, self.raw[start:end]), _charset(headers))
+
+
+def _content_type(headers: Message) -> str:
+    try:
+        return headers.get_content_type()
+    except Exception:
+        return "text/plain"
+
+
+def _boundary(headers: Message) -> bytes:
+    try:
+        boundary = headers.get_boundary()
+    except Exception:
+        return b""
+    try:
+        return boundary.encode("ascii") if boundary else b""
+    except UnicodeEncodeError:
+        return boundary.encode("utf-8", "surrogateescape")
+
+
+def _charset(headers: Message) -> str | None:
+    try:
+        return headers.get_content_charset()
+    except Exception:
+        return None
+
+
+def _payload(headers: Message, body: bytes) -> bytes:
+    """``body`` with its Content-Transfer-Encoding undone, by the standard library."""
+    part = Message()
+    for name, value in headers.items():
+        if name.lower() == "content-transfer-encoding":
+            part[name] = value
+    # compat32 keeps a body as text with undecodable bytes escaped, as its own parser does.
+    part.set_payload(body.decode("ascii", "surrogateescape"))
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:
+        return body
+    return data if isinstance(data, bytes) else body
 
 
 def _header(msg: Message, name: str) -> str:
@@ -105,21 +314,16 @@ def _header_text(value) -> str:
     return "".join(out).replace("\r", " ").replace("\n", " ")
 
 
-def _payload(part: Message) -> bytes:
-    data = part.get_payload(decode=True)
-    return data if isinstance(data, bytes) else b""
-
-
-def _decode(part: Message) -> str:
-    return _bytes_to_text(_payload(part), part.get_content_charset())
-
-
 def _bytes_to_text(data: bytes, charset: str | None) -> str:
-    for candidate in (charset, "utf-8"):
-        if not candidate:
-            continue
+    label = (charset or "").strip().lower()
+    if label in _WINDOWS_1252:
+        # Old clients label windows-1252 text (with its € and curly quotes) as Latin-1 or ASCII.
+        return data.decode("cp1252", "mailbot-windows-1252")
+    for candidate in (label, "utf-8"):
         try:
+            if not candidate or codecs.lookup(candidate).name in _NOT_CHARSETS:
+                continue
             return data.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, ValueError):  # UnicodeError is a ValueError
             continue
-    return data.decode("latin-1")
+    return data.decode("cp1252", "mailbot-windows-1252")

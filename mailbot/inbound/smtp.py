@@ -1,21 +1,28 @@
-"""The SMTP listener: a doorman that checks recipients, stores the bytes and answers.
+"""The SMTP (or LMTP) listener: a doorman that checks recipients, stores the bytes and answers.
 
 ``RCPT`` refuses every address that is neither a verified token address nor the bot's own
 address (no backscatter later); ``DATA`` stores the raw message durably and only then answers
-250; processing happens afterwards on the intake worker. Any internal error answers a transient
-451 so that the sending MTA tries again (aiosmtpd would answer a permanent 500).
+250 (in LMTP one reply per recipient, RFC 2033 §4.2); processing happens afterwards on the intake
+worker. Any internal error answers a transient 451 so that the sending MTA tries again (aiosmtpd
+would answer a permanent 500). Strangers' cost is bounded: connections at once, recipients per
+message, junk commands per session (NOOP cannot keep a session alive for ever), and mail to the
+bare address only (no token) has its own smaller size limit and an hourly quota.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import deque
 from datetime import datetime, timezone
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP
 
 from ..store.db import transaction
+from ..wiring import event_log
 from . import inbox
 
 log = logging.getLogger("mailbot.smtp")
@@ -24,6 +31,13 @@ OK = "250 2.0.0 OK: queued"
 RCPT_OK = "250 2.1.5 OK"
 NO_SUCH_USER = "550 5.1.1 No such recipient here"
 LOCAL_ERROR = "451 4.3.0 Local error, please try again later"
+TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"  # RFC 5321 §4.5.3.1.10
+TOO_MANY_CONNECTIONS = "421 4.7.0 Too many connections, try again later"
+TOO_MUCH_JUNK = "421 4.7.0 Too many commands without mail, closing"
+ANONYMOUS_TOO_BIG = "552 5.3.4 Message too big for this address"
+ANONYMOUS_QUOTA = "452 4.3.1 Too much mail to this address, try again later"
+# Postfix counts NOOP, RSET, VRFY, ETRN as junk (smtpd_junk_command_limit); so do we, per mail.
+JUNK_LIMIT = 20
 
 
 class Doorman:
@@ -31,22 +45,54 @@ class Doorman:
         self.app = app
         self.on_stored = on_stored or (lambda inbox_id: None)
         self.own = app.config.bot.sender.lower()
+        self.limits = app.config.smtp
+        self.connections = 0
+        self._anonymous: deque[float] = deque()  # when each anonymous mail of the last hour came
         self._pending: list[tuple[bytes, str, list[str], asyncio.Future]] = []
         self._writer: asyncio.Task | None = None
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if len(envelope.rcpt_tos) >= self.limits.max_recipients:
+            return TOO_MANY_RECIPIENTS
         try:
             accepted = address.lower() == self.own or self.app.signer.parse(address) is not None
         except Exception:
             log.exception("smtp.rcpt_error")
             return LOCAL_ERROR
         if not accepted:
+            event_log("smtp.refused", peer=_peer(session), rcpt=repr(address),
+                      reason="no such recipient")
             return NO_SUCH_USER
         envelope.rcpt_tos.append(address)
         return RCPT_OK
 
     async def handle_DATA(self, server, session, envelope):
+        reply = await self._data(session, envelope)
+        if isinstance(server, LMTP):
+            # One reply per accepted recipient (RFC 2033 §4.2): the mail is stored once for all.
+            return "\r\n".join(reply for _ in envelope.rcpt_tos)
+        return reply
+
+    def _anonymous_refusal(self, envelope, size: int) -> str | None:
+        """Mail for the bare address only: no token vouches for it, so it gets less room."""
+        if any(a.lower() != self.own for a in envelope.rcpt_tos):
+            return None
+        if size > self.limits.anonymous_max_size:
+            return ANONYMOUS_TOO_BIG
+        now = time.monotonic()
+        while self._anonymous and self._anonymous[0] < now - 3600:
+            self._anonymous.popleft()
+        if len(self._anonymous) >= self.limits.anonymous_per_hour:
+            return ANONYMOUS_QUOTA
+        self._anonymous.append(now)
+        return None
+
+    async def _data(self, session, envelope) -> str:
         raw = envelope.original_content or envelope.content
+        refusal = self._anonymous_refusal(envelope, len(raw))
+        if refusal is not None:
+            event_log("smtp.refused", peer=_peer(session), reason=repr(refusal), size=len(raw))
+            return refusal
         loop = asyncio.get_running_loop()
         stored = loop.create_future()
         self._pending.append((raw, envelope.mail_from or "", list(envelope.rcpt_tos), stored))
@@ -57,6 +103,8 @@ class Doorman:
         except Exception:
             log.exception("smtp.store_failed")
             return LOCAL_ERROR
+        event_log("smtp.accepted", inbox_id=inbox_id, peer=_peer(session),
+                  mail_from=repr(envelope.mail_from), size=len(raw))
         self.on_stored(inbox_id)
         return OK
 
@@ -82,15 +130,89 @@ class Doorman:
                     for raw, mail_from, rcpt_tos, _ in batch]
 
 
-class LenientSMTP(SMTP):
+def _peer(session) -> str | None:
+    peer = getattr(session, "peer", None)
+    return peer[0] if isinstance(peer, tuple) else peer
+
+
+class Guarded:
+    """Limits shared by the SMTP and LMTP sessions (mixed in before the aiosmtpd class)."""
+
     # RFC 5321 §4.5.3.1.6 allows 1000 octets a line, but real clients send longer lines (and
     # bare LF line ends, which make a whole message one "line"); refusing them loses mail.
     line_length_limit = 1024 * 1024
+    _junk = 0
+
+    async def _handle_client(self):
+        doorman = self.event_handler
+        if doorman.connections >= doorman.limits.max_connections:
+            await self.push(TOO_MANY_CONNECTIONS)
+            self.transport.close()
+            return
+        doorman.connections += 1
+        try:
+            await super()._handle_client()
+        finally:
+            doorman.connections -= 1
+
+    async def push(self, status):
+        # Refusals answered here or by aiosmtpd itself (552 for an oversized message), one line.
+        if status in (TOO_MANY_CONNECTIONS, TOO_MUCH_JUNK) or str(status).startswith("552"):
+            event_log("smtp.refused", peer=_peer(self.session), reason=repr(str(status)))
+        await super().push(status)
+
+    async def _count_junk(self) -> bool:
+        self._junk += 1
+        if self._junk <= JUNK_LIMIT:
+            return False
+        await self.push(TOO_MUCH_JUNK)
+        self.transport.close()
+        return True
+
+    async def smtp_NOOP(self, arg):
+        if not await self._count_junk():
+            await super().smtp_NOOP(arg)
+
+    async def smtp_RSET(self, arg):
+        if not await self._count_junk():
+            await super().smtp_RSET(arg)
+
+    async def smtp_VRFY(self, arg):
+        if not await self._count_junk():
+            await super().smtp_VRFY(arg)
+
+    async def smtp_DATA(self, arg):
+        await super().smtp_DATA(arg)
+        self._junk = 0  # a session that delivers mail is no idler
+
+
+# A client speaking the other protocol is a configuration slip of the MTA in front: answered
+# 421 (temporary, RFC 5321 §4.2.5), so the MTA keeps the mail queued instead of bouncing it as a
+# 500 would make it do, and its log says what to fix.
+WRONG_PROTOCOL = "421 4.3.5 This is an {0} listener: set [smtp] protocol = \"{1}\" or use {0}"
+
+
+class GuardedSMTP(Guarded, SMTP):
+    async def smtp_LHLO(self, arg):
+        await self.push(WRONG_PROTOCOL.format("SMTP", "lmtp"))
+        self.transport.close()
+
+
+class GuardedLMTP(Guarded, LMTP):
+    async def smtp_EHLO(self, arg):
+        await self.push(WRONG_PROTOCOL.format("LMTP", "smtp"))
+        self.transport.close()
+
+    smtp_HELO = smtp_EHLO
 
 
 class Listener(Controller):
+    def __init__(self, handler, protocol: str = "smtp", **kwargs):
+        self.protocol_class = GuardedLMTP if protocol == "lmtp" else GuardedSMTP
+        super().__init__(handler, **kwargs)
+
     def factory(self):
-        return LenientSMTP(self.handler, **self.SMTP_kwargs)
+        return self.protocol_class(self.handler, **self.SMTP_kwargs)
 
 
 def listener(app, on_stored=None) -> Controller:
@@ -99,7 +221,7 @@ def listener(app, on_stored=None) -> Controller:
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     cfg = app.config.smtp
     return Listener(
-        Doorman(app, on_stored), hostname=cfg.host, port=cfg.port,
+        Doorman(app, on_stored), protocol=cfg.protocol, hostname=cfg.host, port=cfg.port,
         # A fixed name: no DNS look-up per connection.
         server_hostname=app.config.bot.domain, ident="mailbot",
         data_size_limit=cfg.max_message_size, enable_SMTPUTF8=True, decode_data=False,

@@ -212,8 +212,9 @@ def build(app, rendered: Rendered, rcpt: Recipients, reply_to: str, message_id: 
     ]
     # Our header values are ASCII (RFC 2047-encoded where needed) and have no CR/LF, so they
     # are written as they are; the generator, which folds every header through email.header at
-    # a high CPU cost, writes only the MIME structure.
-    head = "".join(f"{name}: {value}\r\n" for name, value in headers).encode("ascii")
+    # a high CPU cost, writes only the MIME structure. An address may be UTF-8 (josé@...): such
+    # a mail is valid under RFC 6532 and goes out with SMTPUTF8 (RFC 6531) or not at all.
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers).encode("utf-8")
     return head + msg.as_bytes(policy=_CRLF)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from ..core.case import open_actions
+from ..core.decide import actions_for
 from ..core.effects import Entry, Mail
 from ..core.model import (
     BUYER_ACTIONS, Case, CaseState, Document, Escalation, Order, Outcome, Plan, Protection,
@@ -116,21 +116,21 @@ def samples(locale: str) -> list[Sample]:
                Mail(Role.BUYER, "buyer.not_active", {"since": NOW, "state": "ended"})),
         Sample("buyer.not_open", "", Role.BUYER, a,
                Mail(Role.BUYER, "buyer.not_open", {"asked": "withdraw", "state": "awaiting_buyer"},
-                    open_actions(a.case, Role.BUYER))),
+                    actions_for(a, Role.BUYER))),
         Sample("buyer.confirm_sender", "", Role.BUYER, active,
                Mail(Role.BUYER, "buyer.confirm_sender", {}, ("not_received",))),
         Sample("buyer.case_opened", "", Role.BUYER, am,
-               Mail(Role.BUYER, "buyer.case_opened", {}, open_actions(am.case, Role.BUYER))),
+               Mail(Role.BUYER, "buyer.case_opened", {}, actions_for(am, Role.BUYER))),
         Sample("merchant.case_opened", "", Role.MERCHANT, am,
                Mail(Role.MERCHANT, "merchant.case_opened",
                     {"text": BUYER_TEXT[locale], "attachments": (INVOICE,)},
-                    open_actions(am.case, Role.MERCHANT))),
+                    actions_for(am, Role.MERCHANT))),
         Sample("merchant.nudge", "", Role.MERCHANT, am,
-               Mail(Role.MERCHANT, "merchant.nudge", {}, open_actions(am.case, Role.MERCHANT))),
+               Mail(Role.MERCHANT, "merchant.nudge", {}, actions_for(am, Role.MERCHANT))),
         Sample("merchant.bad_decision", "", Role.MERCHANT, am,
                Mail(Role.MERCHANT, "merchant.bad_decision",
                     {"problems": ("message_missing", "amount_too_high"), "amount_text": "300"},
-                    open_actions(am.case, Role.MERCHANT))),
+                    actions_for(am, Role.MERCHANT))),
         Sample("merchant.confirm_sender", "", Role.MERCHANT, am,
                Mail(Role.MERCHANT, "merchant.confirm_sender", {}, ("refund_full",))),
         Sample("merchant.not_open", "", Role.MERCHANT, a,
@@ -140,7 +140,7 @@ def samples(locale: str) -> list[Sample]:
     for label, st in (("A", a), ("B", b), ("C", c)):
         out.append(Sample("buyer.decision", label, Role.BUYER, st,
                           Mail(Role.BUYER, "buyer.decision", shop_said,
-                               open_actions(st.case, Role.BUYER))))
+                               actions_for(st, Role.BUYER))))
         out.append(Sample("merchant.decision_recorded", label, Role.MERCHANT, st,
                           Mail(Role.MERCHANT, "merchant.decision_recorded", shop_said)))
     for reason in Escalation:
@@ -186,11 +186,11 @@ def samples(locale: str) -> list[Sample]:
         out.append(Sample(f"{to}.message_relayed", f"from_{sender}", to, st,
                           Mail(to, f"{to}.message_relayed",
                                {"from_role": sender, "text": text, "attachments": (INVOICE,)},
-                               open_actions(st.case, to)),
+                               actions_for(st, to)),
                           file_entries if to is Role.OPERATOR else ()))
         out.append(Sample(f"{sender}.message_received", f"to_{to}", sender, st,
                           Mail(sender, f"{sender}.message_received", {"to_role": to},
-                               open_actions(st.case, sender))))
+                               actions_for(st, sender))))
     out += [
         Sample("operator.other_request", "", Role.OPERATOR, active,
                Mail(Role.OPERATOR, "operator.other_request",
@@ -221,9 +221,9 @@ def digest_sample() -> dict:
                        "escalation_reason": "buyer_disputes"}],
         "other": [{"order_number": "IT-2026-0077", "shop": "Negozio del Sole",
                    "at": NOW - timedelta(hours=5), "text": "Posso cambiare l'indirizzo?"}],
-        "failed": [{"id": 311, "template": "buyer.decision", "status": "dead",
-                    "recipients": "sam.jansen@example.org",
-                    "last_error": "550 5.1.1 mailbox unavailable"}],
+        "failed": [{"address": "sam.jansen@example.org", "template": "buyer.decision",
+                    "detail": "5.1.1 mailbox unavailable", "shop_id": "shop-nl",
+                    "order_number": "NL-2026-10481", "case_id": 1041, "outbox_id": 311}],
         "held": {"sender_mismatch": 1, "unmatched": 2},
         "case_states": {"awaiting_merchant": 4, "escalated": 2, "closed": 17},
         "protection_states": {"active": 120, "in_case": 6, "ended": 40, "expired": 88},

@@ -1,15 +1,22 @@
 """Handing finished mail to the world: a Maildir (the default) or an SMTP relay.
 
-Both take the exact bytes stored in the outbox plus the envelope (the VERP return path and the
-recipients). The SMTP transport keeps one connection open for a whole delivery run. Errors are
-sorted into permanent (5xx: the mail is dead) and temporary (anything else: retried).
+Both take the exact bytes stored in the outbox plus the envelope: the recipients and, per
+recipient, a VERP return path (``return_path(index)``), so that a bounce names the one address
+that failed. The bytes are DKIM-signed here when ``[dkim]`` is set. The SMTP transport keeps one
+connection open for a whole delivery run, speaks STARTTLS or implicit TLS and AUTH when the relay
+wants them. Errors are sorted into permanent (5xx: the mail is dead) and temporary (anything
+else: retried).
 """
 
 from __future__ import annotations
 
 import mailbox
 import smtplib
+import ssl
 from pathlib import Path
+from typing import Callable
+
+from .dkim import Signer as DkimSigner
 
 
 class PermanentError(Exception):
@@ -20,7 +27,33 @@ class TemporaryError(Exception):
     """Worth another try later (4xx, connection refused or dropped)."""
 
 
-class MaildirTransport:
+class Transport:
+    dkim: DkimSigner | None = None
+    last_reply = ""  # after send: what the receiving side said (logged with delivery.sent)
+
+    def send_verp(self, return_path: Callable[[int], str], recipients: list[str],
+                  raw: bytes) -> dict:
+        """One SMTP transaction per recipient, each with its own return path. Refusals after
+        someone took the mail are returned (a retry would give it twice to the others); when
+        nobody took it the first error is raised."""
+        if self.dkim is not None:
+            raw = self.dkim.sign(raw)
+        refused, delivered, first_error = {}, False, None
+        for index, recipient in enumerate(recipients):
+            try:
+                refused.update(self.send(return_path(index), [recipient], raw))
+                delivered = delivered or recipient not in refused
+            except (PermanentError, TemporaryError) as exc:
+                if isinstance(exc, TemporaryError) and not delivered:
+                    raise  # nothing went out yet: the whole mail is tried again later
+                first_error = first_error or exc
+                refused[recipient] = str(exc)
+        if not delivered and first_error is not None:
+            raise first_error
+        return refused
+
+
+class MaildirTransport(Transport):
     def __init__(self, path: str | Path):
         self.path = Path(path)
 
@@ -39,16 +72,44 @@ class MaildirTransport:
         # A delivery agent records the envelope sender as Return-Path (RFC 5322 §3.6.7).
         message = mailbox.MaildirMessage(b"Return-Path: <" + envelope_from.encode() + b">\r\n" + raw)
         try:
-            self._box.add(message)
+            self.last_reply = f"stored as {self._box.add(message)}"
         except OSError as exc:
             raise TemporaryError(str(exc)) from exc
         return {}
 
+    def send_verp(self, return_path, recipients, raw) -> dict:
+        # A Maildir is a sink, not a delivery: one copy of the mail, as the first recipient's.
+        if self.dkim is not None:
+            raw = self.dkim.sign(raw)
+        return self.send(return_path(0), recipients, raw)
 
-class SmtpTransport:
-    def __init__(self, host: str, port: int, local_hostname: str, timeout: float = 30):
+class _KeepsDataReply:
+    """Keeps the relay's answer to DATA, which names its queue id (``250 2.0.0 Ok: queued as
+    4F3A2B``); ``sendmail`` drops it."""
+    data_reply = b""
+
+    def data(self, msg):
+        code, self.data_reply = super().data(msg)
+        return code, self.data_reply
+
+
+class _SMTP(_KeepsDataReply, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_KeepsDataReply, smtplib.SMTP_SSL):
+    pass
+
+
+class SmtpTransport(Transport):
+    def __init__(self, host: str, port: int, local_hostname: str, timeout: float = 30, *,
+                 starttls: bool = False, tls: bool = False, username: str = "",
+                 password: str = "", tls_context: ssl.SSLContext | None = None):
         self.host, self.port, self.local_hostname, self.timeout = host, port, local_hostname, timeout
+        self.starttls, self.tls, self.username, self.password = starttls, tls, username, password
+        self.tls_context = tls_context or ssl.create_default_context()
         self._smtp: smtplib.SMTP | None = None
+        self._refused_auth: TemporaryError | None = None  # once per run, not once per mail
 
     def __enter__(self):
         return self
@@ -63,18 +124,60 @@ class SmtpTransport:
         return False
 
     def _connection(self) -> smtplib.SMTP:
+        if self._refused_auth is not None:
+            raise self._refused_auth
         if self._smtp is None:
             try:
-                self._smtp = smtplib.SMTP(self.host, self.port, local_hostname=self.local_hostname,
-                                          timeout=self.timeout)
+                self._smtp = self._open()
+            except smtplib.SMTPAuthenticationError as exc:
+                # A wrong password stays wrong; but the mail is not at fault: retried until
+                # the retry period ends, while operators fix the configuration.
+                self._refused_auth = TemporaryError(f"relay {self.host}:{self.port} refused "
+                                                    f"AUTH: {exc.smtp_code} {exc.smtp_error!r}")
+                raise self._refused_auth from exc
             except (OSError, smtplib.SMTPException) as exc:
                 raise TemporaryError(f"relay {self.host}:{self.port} unreachable: {exc}") from exc
         return self._smtp
 
+    def noop(self) -> str:
+        """Connects as a delivery would (TLS, AUTH) and asks NOOP: ``mailbot check``."""
+        code, text = self._connection().noop()
+        if code != 250:
+            raise TemporaryError(f"relay {self.host}:{self.port} answered NOOP with {code} "
+                                 f"{text.decode(errors='replace')}")
+        return f"{code} {text.decode(errors='replace')}"
+
+    def _open(self) -> smtplib.SMTP:
+        if self.tls:
+            smtp = _SMTP_SSL(self.host, self.port, local_hostname=self.local_hostname,
+                             timeout=self.timeout, context=self.tls_context)
+        else:
+            smtp = _SMTP(self.host, self.port, local_hostname=self.local_hostname,
+                         timeout=self.timeout)
+        try:
+            if self.starttls:
+                # Required, never opportunistic: a relay that stops offering STARTTLS (or an
+                # attacker stripping it) must not get the password or the mail in clear text.
+                smtp.starttls(context=self.tls_context)
+            if self.username:
+                smtp.login(self.username, self.password)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
     def send(self, envelope_from: str, recipients: list[str], raw: bytes) -> dict:
         smtp = self._connection()
+        # RFC 6531: an address beyond ASCII needs SMTPUTF8; without it the mail cannot go.
+        utf8 = not all(a.isascii() for a in [envelope_from, *recipients])
         try:
-            refused = smtp.sendmail(envelope_from, recipients, raw)
+            if utf8:
+                smtp.ehlo_or_helo_if_needed()
+                if not smtp.has_extn("smtputf8"):
+                    raise PermanentError("the relay does not offer SMTPUTF8 (RFC 6531), needed "
+                                         f"for {', '.join(a for a in recipients if not a.isascii())}")
+            refused = smtp.sendmail(envelope_from, recipients, raw,
+                                    mail_options=["SMTPUTF8"] if utf8 else [])
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             self._reset()
@@ -89,6 +192,7 @@ class SmtpTransport:
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
             raise TemporaryError(str(exc)) from exc
+        self.last_reply = "250 " + smtp.data_reply.decode(errors="replace")
         # Some recipients may have been refused while others took the mail: the mail counts as
         # sent (a retry would give it twice to the others); the caller logs the refusals.
         return refused
@@ -110,5 +214,15 @@ class SmtpTransport:
 def open_transport(config):
     relay = config.relay
     if relay.transport == "smtp":
-        return SmtpTransport(relay.host, relay.port, local_hostname=config.bot.domain)
-    return MaildirTransport(relay.maildir)
+        password = ""
+        if relay.password_file:
+            text = Path(relay.password_file).read_text(encoding="utf-8")
+            password = (text.splitlines() or [""])[0]
+        transport = SmtpTransport(relay.host, relay.port, local_hostname=config.bot.domain,
+                                  starttls=relay.starttls, tls=relay.tls,
+                                  username=relay.username, password=password)
+    else:
+        transport = MaildirTransport(relay.maildir)
+    if config.dkim.selector:
+        transport.dkim = DkimSigner(config.bot.domain, config.dkim.selector, config.dkim.key_file)
+    return transport

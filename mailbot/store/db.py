@@ -13,11 +13,22 @@ from pathlib import Path
 
 import sqlite_utils
 
+from . import datadir
+
 migrations = sqlite_utils.Migrations("mailbot")
 
 
 def connect(path: str | Path) -> sqlite_utils.Database:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    datadir.check_writable(path)
+    try:
+        db = _connect(path)
+    except sqlite3.DatabaseError as exc:
+        raise datadir.StorageError(f"cannot open database {path}: {exc}") from None
+    datadir.owner_only(path)
+    return db
+
+
+def _connect(path: str | Path) -> sqlite_utils.Database:
     # Autocommit outside ``transaction``: no write is left in an implicit, forgotten transaction.
     conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
     db = sqlite_utils.Database(conn, execute_plugins=False)
@@ -104,5 +115,43 @@ def m001_initial(db):
         -- next_attempt_at NULL: due at once, whatever clock queued it (tick --now may run ahead).
         CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE status = 'queued';
         CREATE INDEX outbox_thread ON outbox(order_id, role);
+        """
+    )
+
+
+@migrations()
+def m002_bounces(db):
+    # One row per delivery report and recipient (inbound/bounces.py).
+    db.executescript(
+        """
+        CREATE TABLE bounces (
+            id INTEGER PRIMARY KEY, outbox_id INTEGER NOT NULL, recipient TEXT NOT NULL,
+            action TEXT NOT NULL, status TEXT NOT NULL, diagnostic TEXT NOT NULL,
+            inbox_id INTEGER, received_at TEXT NOT NULL);
+        CREATE INDEX bounces_outbox ON bounces(outbox_id);
+        CREATE INDEX bounces_received ON bounces(received_at);
+        """
+    )
+
+
+@migrations()
+def m003_attempts_and_answers(db):
+    db.executescript(
+        """
+        -- Processing attempts are counted before each try, so a mail that crashes or hangs the
+        -- worker is counted too, and a restart does not loop on it (intake quarantines it).
+        ALTER TABLE inbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE inbox ADD COLUMN started_at TEXT;
+        ALTER TABLE inbox ADD COLUMN last_error TEXT;
+        -- An answer to an inbound mail records whose budget it counts against and which mail
+        -- it answers (outbound/budget.py); NULL for every other mail.
+        ALTER TABLE outbox ADD COLUMN answer_to TEXT;
+        ALTER TABLE outbox ADD COLUMN inbox_id INTEGER;
+        CREATE INDEX outbox_answers ON outbox(answer_to, created_at) WHERE answer_to IS NOT NULL;
+        -- A timer that fails (e.g. its mail cannot be composed) records why on its own row.
+        ALTER TABLE timers ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE timers ADD COLUMN last_error TEXT;
+        -- A fresh mail to the bare address is matched against the buyers of open orders.
+        CREATE INDEX orders_buyer ON orders(lower(buyer_email));
         """
     )

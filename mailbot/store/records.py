@@ -78,6 +78,13 @@ def insert_order(db, order: Order, protection: Protection) -> int | None:
     return cur.lastrowid if cur.rowcount else None
 
 
+def open_orders_of_buyer(db, address: str, limit: int) -> list[int]:
+    """Orders of this buyer address with an active protection or an open case, newest first."""
+    return [r[0] for r in db.execute(
+        "SELECT o.id FROM orders o LEFT JOIN cases c ON c.order_id = o.id "
+        "WHERE lower(o.buyer_email) = ? AND (o.state = 'active' OR c.state != 'closed') "
+        "ORDER BY o.id DESC LIMIT ?", [address.lower(), limit]).fetchall()]
+
 def order_id(db, shop_id: str, order_number: str) -> int | None:
     row = db.execute("SELECT id FROM orders WHERE shop_id = ? AND order_number = ?",
                      [shop_id, order_number]).fetchone()
@@ -170,6 +177,18 @@ def due_timers(db, now: datetime, limit: int = 1000) -> list[tuple[int, str, str
     return db.execute(
         "SELECT order_id, kind, due_at FROM timers WHERE due_at <= ? ORDER BY due_at LIMIT ?",
         [iso(now), limit]).fetchall()
+
+
+def timer_failed(db, order_id: int, kind: str, error: str, now: datetime, backoff) -> int:
+    """Records a failure on the timer's row and moves it to ``now + backoff(attempts)``; returns
+    the failures so far. The row is rewritten (attempts reset) with the order's next change."""
+    row = db.execute("SELECT attempts FROM timers WHERE order_id = ? AND kind = ?",
+                     [order_id, str(kind)]).fetchone()
+    attempts = (row[0] if row else 0) + 1
+    db.execute("UPDATE timers SET attempts = ?, last_error = ?, due_at = ? "
+               "WHERE order_id = ? AND kind = ?",
+               [attempts, error[:500], iso(now + backoff(attempts - 1)), order_id, str(kind)])
+    return attempts
 
 
 def add_timeline(db, order_id: int, at: datetime, entry: Entry) -> None:

@@ -11,10 +11,6 @@ from datetime import datetime
 
 from .records import iso, parse_dt
 
-HELD = ("sender_mismatch", "unmatched", "unparseable", "rate_limited", "bad_form",
-        "operator_help")
-
-
 def _rows(db, sql, args=()):
     return list(db.query(sql, list(args)))
 
@@ -69,16 +65,10 @@ def other_requests(db, start: datetime) -> list[dict]:
     return rows
 
 
-def failed_deliveries(db, start: datetime) -> list[dict]:
-    return _rows(
-        db, "SELECT id, template, recipients, status, last_error FROM outbox "
-        "WHERE status IN ('dead', 'bounced') AND created_at > ? ORDER BY id", [iso(start)])
-
-
-def held_inbound(db, start: datetime) -> dict:
+def held_inbound(db, start: datetime, dispositions: tuple[str, ...]) -> dict:
     return dict(Counter(r["disposition"] for r in _rows(
         db, "SELECT disposition FROM inbox WHERE processed_at > ? AND disposition IN (%s)"
-        % ",".join("?" * len(HELD)), [iso(start), *HELD])))
+        % ",".join("?" * len(dispositions)), [iso(start), *dispositions])))
 
 
 def state_counts(db, table: str) -> dict:

@@ -1,0 +1,76 @@
+"""Who a mail is from, read the way DMARC reads it, and whether the front MTA vouched for it.
+
+``sender_of`` takes the address of the one ``From`` header (RFC 5322 §3.6: exactly one, here
+with exactly one mailbox), read from the raw header before any RFC 2047 decoding, because an
+encoded-word is never part of an address (RFC 2047 §5): ``victim <evil@x>`` is evil@x, and an
+encoded display name that decodes to an address is only a display name. Anything else is refused.
+
+``authentication_failed`` reads the ``Authentication-Results`` headers (RFC 8601) of the MTA in
+front, and only those whose authserv-id is ``[inbound] authserv_id``: anyone can write such a
+header, but the front MTA removes the ones carrying its own id (RFC 8601 §5) — the same trust
+rule as Discourse's ``email_in_authserv_id``. DMARC's verdict decides; without a DMARC result,
+the mail failed when SPF and DKIM both failed. Parsed with the ``authres`` library.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from email.message import Message
+from email.utils import getaddresses
+
+import authres
+
+log = logging.getLogger("mailbot.authentication")
+
+MAX_RESULTS_HEADERS = 20  # the front MTA adds one; a stranger may add thousands
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A mail whose author cannot be told (RFC 5322 §3.6, DMARC RFC 7489 §6.6.1)."""
+
+    reason: str
+
+
+def sender_of(message: Message) -> str | Refusal:
+    """The lower-cased From address a DMARC check would use, or why there is none."""
+    values = message.get_all("From") or []
+    if len(values) != 1:
+        return Refusal("no From header" if not values else "more than one From header")
+    value = " ".join(str(values[0]).split())  # unfolded, encoded-words left as they are
+    addresses = [a for _, a in getaddresses([value]) if a]
+    if len(addresses) != 1:
+        return Refusal("no address in From" if not addresses else "more than one address in From")
+    address = addresses[0].lower()
+    local, at, domain = address.rpartition("@")
+    if not at or not local or "." not in domain or any(c in address for c in " <>()=?,;:"):
+        return Refusal("From is not an address")
+    return address
+
+
+def authentication_failed(message: Message, authserv_id: str) -> bool:
+    """True when the trusted MTA says DMARC failed, or (without DMARC) SPF and DKIM both failed.
+    An empty ``authserv_id`` trusts nobody: always False."""
+    if not authserv_id:
+        return False
+    results: dict[str, set[str]] = {}
+    for value in (message.get_all("Authentication-Results") or [])[:MAX_RESULTS_HEADERS]:
+        try:
+            header = authres.AuthenticationResultsHeader.parse_value(" ".join(str(value).split()))
+        except Exception as exc:  # an unreadable header says nothing
+            log.info("authentication.unreadable error=%s", exc)
+            continue
+        if str(header.authserv_id).lower() != authserv_id.lower():
+            continue
+        for result in header.results:
+            results.setdefault(str(result.method).lower(), set()).add(str(result.result).lower())
+    if "dmarc" in results:
+        return "fail" in results["dmarc"]
+    return _failed(results.get("spf")) and _failed(results.get("dkim"))
+
+
+def _failed(outcomes: set[str] | None) -> bool:
+    # Nothing passed and something failed ("softfail" is SPF's weak fail, RFC 7208 §2.6.5).
+    return bool(outcomes) and "pass" not in outcomes and bool(
+        outcomes & {"fail", "softfail", "permerror"})

@@ -1,0 +1,186 @@
+"""Delivery reports: which recipient of which of our mails failed, and nothing more than that.
+
+Every recipient of a mail gets its own VERP return path (``return_path``): the bounce token
+carries the outbox id and the recipient's index, so a report names the failed address without
+trusting anything the report says about it. Only ``Action: failed`` (RFC 3464 §2.3.3) marks a
+recipient failed; ``delayed``, ``relayed``, ``delivered`` and ``expanded`` are recorded and change
+nothing. A report that reaches the bare address without VERP (forwarding services rewrite the
+return path) counts only when it quotes the Message-ID of one of our mails (unguessable) and
+names one of that mail's recipients; flufl.bounce reads the many non-RFC 3464 formats. A failure
+goes on the case timeline, and ``failed_deliveries`` lists the addresses operators must fix.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from flufl.bounce import all_failures
+
+from ..core.effects import Entry
+from ..store import records
+from ..store.records import iso
+from ..tokens import Token
+
+INDEX_SHIFT = 40  # token ids have 48 bits: outbox id below, recipient index in the top 8
+MAX_RECIPIENTS = 1 << (48 - INDEX_SHIFT)
+MAX_REPORT_BLOCKS = 100  # a report names few recipients; a stranger's may name thousands
+_MESSAGE_ID = re.compile(rb"^message-id:\s*(<[^>\s]{1,250}>)", re.I | re.M)
+
+
+@dataclass(frozen=True)
+class Report:
+    """What one delivery report says about one recipient of one of our mails."""
+
+    outbox_id: int
+    recipient: str
+    action: str  # failed, delayed, delivered, relayed, expanded (RFC 3464 §2.3.3)
+    status: str = ""
+    diagnostic: str = ""
+
+
+def return_path(signer, outbox_id: int, index: int) -> str:
+    """The VERP envelope sender of recipient ``index`` of outbox row ``outbox_id``. Index 0
+    is the plain outbox id, the one-address-per-mail form used before."""
+    if not 0 <= index < MAX_RECIPIENTS:
+        raise ValueError(f"recipient index {index} out of range")
+    return signer.address(Token("bounce", index << INDEX_SHIFT | outbox_id))
+
+
+def read(db, signer, rcpt_tos: list[str], raw: bytes) -> list[Report]:
+    """The reports this mail makes about our deliveries (empty: none we can trust)."""
+    message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    blocks = _dsn_blocks(message)
+    for address in rcpt_tos:
+        token = signer.parse(address)
+        if token is None or token.kind != "bounce":
+            continue
+        outbox_id, index = token.id & ((1 << INDEX_SHIFT) - 1), token.id >> INDEX_SHIFT
+        recipients = _recipients(db, outbox_id)
+        if index >= len(recipients):
+            continue
+        if blocks:
+            # One recipient per VERP address: the worst action of the report counts.
+            block = min(blocks, key=lambda b: _RANK.get(b["action"], len(_RANK)))
+            return [Report(outbox_id, recipients[index], block["action"], block["status"],
+                           block["diagnostic"])]
+        permanent, temporary = _flufl(message)
+        action = "failed" if permanent else "delayed" if temporary else "unknown"
+        return [Report(outbox_id, recipients[index], action)]
+    return _without_verp(db, message, raw, blocks)
+
+
+_RANK = {"failed": 0, "delayed": 1, "relayed": 2, "expanded": 3, "delivered": 4}
+
+
+def _dsn_blocks(message) -> list[dict]:
+    """The per-recipient blocks of an RFC 3464 ``message/delivery-status`` part."""
+    for part in message.walk():
+        if part.get_content_type() != "message/delivery-status":
+            continue
+        payload = part.get_payload()
+        if not isinstance(payload, list):
+            return []
+        blocks = []
+        for fields in payload[1:MAX_REPORT_BLOCKS + 1]:  # [0] is the per-message block
+            action = str(fields.get("Action", "")).strip().lower()
+            if not action:
+                continue
+            blocks.append({
+                "action": action.split()[0],
+                "recipient": _address(fields.get("Final-Recipient", "")),
+                "status": str(fields.get("Status", "")).split(" ")[0].strip()[:20],
+                "diagnostic": " ".join(str(fields.get("Diagnostic-Code", "")).split())[:300],
+            })
+        return blocks
+    return []
+
+
+def _address(field) -> str:
+    # "rfc822; jan@buyer.example" (RFC 3464 §2.3.2); other address types are not ours.
+    kind, _, address = str(field).partition(";")
+    return address.strip().strip("<>").lower() if kind.strip().lower() == "rfc822" else ""
+
+
+def _flufl(message) -> tuple[set[str], set[str]]:
+    try:
+        temporary, permanent = all_failures(message)
+    except Exception:  # a report too broken for the detectors says nothing
+        return set(), set()
+    decode = lambda a: (a.decode("ascii", "replace") if isinstance(a, bytes) else a).lower()
+    return {decode(a) for a in permanent}, {decode(a) for a in temporary}
+
+
+def _without_verp(db, message, raw: bytes, blocks) -> list[Report]:
+    row = None
+    for message_id in _MESSAGE_ID.findall(raw)[:20]:
+        row = db.execute("SELECT id, recipients FROM outbox WHERE message_id = ?",
+                         [message_id.decode("ascii", "replace")]).fetchone()
+        if row is not None:
+            break
+    if row is None:
+        return []
+    outbox_id, recipients = row[0], [r.lower() for r in json.loads(row[1])]
+    if blocks:
+        return [Report(outbox_id, b["recipient"], b["action"], b["status"], b["diagnostic"])
+                for b in blocks if b["recipient"] in recipients]
+    permanent, temporary = _flufl(message)
+    return ([Report(outbox_id, a, "failed") for a in sorted(permanent) if a in recipients]
+            + [Report(outbox_id, a, "delayed") for a in sorted(temporary) if a in recipients])
+
+
+def _recipients(db, outbox_id: int) -> list[str]:
+    row = db.execute("SELECT recipients FROM outbox WHERE id = ?", [outbox_id]).fetchone()
+    return json.loads(row[0]) if row else []
+
+
+def record(db, reports: list[Report], inbox_id: int, now: datetime) -> str | None:
+    """Stores the reports (inside the caller's transaction); a failure marks that recipient
+    failed, goes on its case's timeline and, once every recipient failed, marks the mail
+    bounced. Returns a one-line detail for the inbox row."""
+    for report in reports:
+        db.execute(
+            "INSERT INTO bounces (outbox_id, recipient, action, status, diagnostic, inbox_id, "
+            "received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [report.outbox_id, report.recipient, report.action, report.status,
+             report.diagnostic, inbox_id, iso(now)])
+        if report.action != "failed":
+            continue
+        order_id, template = db.execute("SELECT order_id, template FROM outbox WHERE id = ?",
+                                        [report.outbox_id]).fetchone()
+        if order_id is not None:
+            text = f"{report.recipient} · {template} · {report.status} {report.diagnostic}"
+            records.add_timeline(db, order_id, now,
+                                 Entry("bot", "delivery.failed", text.strip()))
+        recipients = {r.lower() for r in _recipients(db, report.outbox_id)}
+        failed = {r[0].lower() for r in db.execute(
+            "SELECT recipient FROM bounces WHERE outbox_id = ? AND action = 'failed'",
+            [report.outbox_id]).fetchall()}
+        if recipients <= failed:
+            db.execute("UPDATE outbox SET status = 'bounced', last_error = ? WHERE id = ? "
+                       "AND status IN ('sent', 'queued')",
+                       [f"{report.status} {report.diagnostic}"[:500], report.outbox_id])
+    return "; ".join(f"{r.action} {r.recipient} (outbox {r.outbox_id})" for r in reports) or None
+
+
+def failed_deliveries(db, since: datetime) -> list[dict]:
+    """Addresses our mail could not reach since ``since``: each with its order and case, for
+    operators to fix. Bounced recipients one by one, and every recipient of a dead mail."""
+    rows = list(db.query(
+        "SELECT b.recipient AS address, x.template, b.status || ' ' || b.diagnostic AS detail, "
+        "o.shop_id, o.order_number, c.id AS case_id, x.id AS outbox_id "
+        "FROM bounces b JOIN outbox x ON x.id = b.outbox_id "
+        "LEFT JOIN orders o ON o.id = x.order_id LEFT JOIN cases c ON c.order_id = x.order_id "
+        "WHERE b.action = 'failed' AND b.received_at > ? ORDER BY b.id", [iso(since)]))
+    for dead in db.query(
+            "SELECT x.id AS outbox_id, x.template, x.recipients, x.last_error AS detail, "
+            "o.shop_id, o.order_number, c.id AS case_id FROM outbox x "
+            "LEFT JOIN orders o ON o.id = x.order_id LEFT JOIN cases c ON c.order_id = x.order_id "
+            "WHERE x.status = 'dead' AND x.created_at > ? ORDER BY x.id", [iso(since)]):
+        for address in json.loads(dead.pop("recipients")):
+            rows.append({**dead, "address": address})
+    return rows

@@ -1,0 +1,54 @@
+"""Logging set-up: one line per event that matters, as text or JSON Lines, at the ``[log]`` level.
+
+Events are logged by ``wiring.event_log`` (``delivery.sent outbox_id=7 ...``); the JSON format
+writes the event name and its fields as keys, so that a log shipper needs no parsing. Libraries
+that narrate their routine work (APScheduler's "Running job ...", aiosmtpd's every SMTP command)
+are held at WARNING: at INFO they were 97 % of the log. ``serve`` logs at the configured level;
+the other commands print their own result on stdout and log only warnings unless ``--verbose``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import datetime, timezone
+
+CHATTY = ("apscheduler", "mail.log", "asyncio")
+
+
+class JsonLines(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
+                "level": record.levelname, "logger": record.name}
+        event = getattr(record, "event", None)
+        if event:
+            line["event"] = event
+            line.update(getattr(record, "fields", {}))
+        else:
+            line["message"] = record.getMessage()
+        if record.exc_info:
+            line["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+class Text(logging.Formatter):
+    def formatTime(self, record, datefmt=None):
+        return datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="seconds")
+
+
+def setup(config, level: str | None = None, stream=None) -> None:
+    """Routes every log record to ``stream`` (stderr) in the configured format; ``level``
+    overrides ``[log] level`` (the CLI's WARNING)."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    if config.log.format == "json":
+        handler.setFormatter(JsonLines())
+    else:
+        handler.setFormatter(Text("%(asctime)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    for old in root.handlers[:]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel((level or config.log.level).upper())
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

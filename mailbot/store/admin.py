@@ -1,0 +1,83 @@
+"""The operators' view of the outbox and the inbox: listing, reading one row, re-queueing.
+
+``mailbot outbox`` and ``mailbot inbox`` read through here. A mail in the outbox is in one of the
+states ``queued`` (not tried yet), ``retry`` (queued after failed attempts), ``sent``, ``dead``
+(given up) or ``bounced`` (a bounce named it); only dead and bounced mail can be re-queued, and
+the retry period starts again from the re-queueing.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from .records import iso
+
+OUTBOX_STATES = ("queued", "retry", "sent", "dead", "bounced")
+# `held`: mail kept until the registered party confirms it (the sender did not match).
+HELD = ("held", "sender_mismatch")
+LIMIT = 200
+
+_OUTBOX_STATE = ("CASE WHEN o.status = 'queued' AND o.attempts > 0 THEN 'retry' "
+                 "ELSE o.status END")
+
+
+def setting(db, key: str) -> str | None:
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def outbox(db, state: str | None = None, limit: int = LIMIT) -> list[dict]:
+    """Newest first; without ``state`` every mail that is not sent."""
+    where = f"{_OUTBOX_STATE} = ?" if state else "o.status != 'sent'"
+    rows = list(db.query(
+        f"SELECT o.id, {_OUTBOX_STATE} AS state, o.recipients, r.shop_id, r.order_number, "
+        "o.template, o.attempts, o.last_error, o.created_at, o.next_attempt_at, o.sent_at "
+        f"FROM outbox o LEFT JOIN orders r ON r.id = o.order_id WHERE {where} "
+        "ORDER BY o.id DESC LIMIT ?", ([state] if state else []) + [limit]))
+    for row in rows:
+        row["recipients"] = json.loads(row["recipients"])
+    return rows
+
+
+def resend(db, outbox_id: int, now: datetime) -> str | None:
+    """Re-queues a dead or bounced mail; returns the state it had, None if there is no such
+    mail. A mail in another state is left as it is (its state is returned)."""
+    row = db.execute("SELECT status FROM outbox WHERE id = ?", [outbox_id]).fetchone()
+    if row is None:
+        return None
+    if row[0] in ("dead", "bounced"):
+        db.execute("UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = NULL, "
+                   "claimed_until = NULL, created_at = ? WHERE id = ? "
+                   "AND status IN ('dead', 'bounced')", [iso(now), outbox_id])
+    return row[0]
+
+
+def inbox(db, dispositions: tuple[str, ...] | None = None, limit: int = LIMIT) -> list[dict]:
+    """Newest first; without ``dispositions`` every mail not applied (nor a duplicate of one),
+    unprocessed mail included (disposition ``pending``)."""
+    if dispositions:
+        where = f"coalesce(i.disposition, 'pending') IN ({','.join('?' * len(dispositions))})"
+        params = list(dispositions)
+    else:
+        where, params = "coalesce(i.disposition, 'pending') NOT IN ('applied', 'duplicate')", []
+    rows = list(db.query(
+        "SELECT i.id, i.received_at, i.mail_from, i.rcpt_tos, coalesce(i.disposition, "
+        "'pending') AS disposition, i.sender, i.detail, r.shop_id, r.order_number, "
+        "length(i.raw) AS size FROM inbox i LEFT JOIN orders r ON r.id = i.order_id "
+        f"WHERE {where} ORDER BY i.id DESC LIMIT ?", params + [limit]))
+    for row in rows:
+        row["rcpt_tos"] = json.loads(row["rcpt_tos"])
+    return rows
+
+
+def inbox_mail(db, inbox_id: int) -> dict | None:
+    """One stored mail with its raw bytes."""
+    rows = list(db.query(
+        "SELECT i.id, i.received_at, i.mail_from, i.rcpt_tos, coalesce(i.disposition, "
+        "'pending') AS disposition, i.sender, i.detail, r.shop_id, r.order_number, i.raw "
+        "FROM inbox i LEFT JOIN orders r ON r.id = i.order_id WHERE i.id = ?", [inbox_id]))
+    if not rows:
+        return None
+    rows[0]["rcpt_tos"] = json.loads(rows[0]["rcpt_tos"])
+    return rows[0]

@@ -1,0 +1,62 @@
+"""The SQL of the ``inbox`` table: raw messages as stored before the SMTP 250, their processing
+attempts, and the disposition each one ends in. The rules around it live in ``inbound/inbox.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from .records import iso
+
+
+def store(db, raw: bytes, mail_from: str, rcpt_tos: list[str], now: datetime) -> int:
+    cur = db.execute(
+        "INSERT INTO inbox (received_at, mail_from, rcpt_tos, raw) VALUES (?, ?, ?, ?)",
+        [iso(now), mail_from, json.dumps(rcpt_tos), raw])
+    return cur.lastrowid
+
+
+def load(db, inbox_id: int) -> dict | None:
+    rows = list(db.query("SELECT * FROM inbox WHERE id = ?", [inbox_id]))
+    if not rows:
+        return None
+    row = rows[0]
+    row["rcpt_tos"] = json.loads(row["rcpt_tos"])
+    return row
+
+
+def pending(db) -> list[int]:
+    return [r[0] for r in db.execute(
+        "SELECT id FROM inbox WHERE processed_at IS NULL ORDER BY id").fetchall()]
+
+
+def seen(db, dedupe_key: str, inbox_id: int) -> bool:
+    return db.execute(
+        "SELECT 1 FROM inbox WHERE dedupe_key = ? AND id != ? AND processed_at IS NOT NULL "
+        "LIMIT 1", [dedupe_key, inbox_id]).fetchone() is not None
+
+
+def count_attempt(db, inbox_id: int, now: datetime) -> int | None:
+    """Adds one to the row's attempts (autocommit); the new count, None if already processed."""
+    db.execute("UPDATE inbox SET attempts = attempts + 1, started_at = ? "
+               "WHERE id = ? AND processed_at IS NULL", [iso(now), inbox_id])
+    row = db.execute("SELECT attempts, processed_at FROM inbox WHERE id = ?",
+                     [inbox_id]).fetchone()
+    return None if row is None or row[1] is not None else row[0]
+
+
+def record_failure(db, inbox_id: int, error: str, counted: bool = True) -> None:
+    db.execute("UPDATE inbox SET last_error = ?, started_at = NULL, "
+               "attempts = attempts - ? WHERE id = ?", [error[:500], 0 if counted else 1, inbox_id])
+
+
+def set_processed(db, inbox_id: int, disposition: str, now: datetime, order_id, dedupe_key,
+                  sender, detail) -> bool:
+    """False if the row was processed already (by another worker or process)."""
+    cur = db.execute(
+        "UPDATE inbox SET processed_at = ?, disposition = ?, order_id = ?, dedupe_key = ?, "
+        "sender = ?, detail = ?, started_at = NULL WHERE id = ? AND processed_at IS NULL",
+        [iso(now), str(disposition), order_id, dedupe_key, sender, detail, inbox_id])
+    return bool(cur.rowcount)
+

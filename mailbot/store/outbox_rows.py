@@ -1,0 +1,92 @@
+"""The SQL of the ``outbox`` table: composed mails, their claims and delivery attempts, and the
+answers counted by the answer budget. The rules around it live in ``outbound/outbox.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from .records import iso
+
+
+def insert(db, mail, now: datetime, answer_to: str | None = None,
+           inbox_id: int | None = None) -> int:
+    cur = db.execute(
+        "INSERT INTO outbox (message_id, order_id, role, template, recipients, raw, created_at,"
+        " answer_to, inbox_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [mail.message_id, mail.order_id, mail.role, mail.template,
+         json.dumps(list(mail.recipients)), mail.raw, iso(now), answer_to, inbox_id])
+    return cur.lastrowid
+
+
+def thread(db, order_id: int, role: str) -> list[str]:
+    """Message-IDs of the mails already sent on this order to this party, oldest first."""
+    return [r[0] for r in db.execute(
+        "SELECT message_id FROM outbox WHERE order_id = ? AND role = ? ORDER BY id",
+        [order_id, str(role)]).fetchall()]
+
+
+def count_since(db, order_id: int, template: str, since: datetime) -> int:
+    return db.execute(
+        "SELECT count(*) FROM outbox WHERE order_id = ? AND template = ? AND created_at > ?",
+        [order_id, template, iso(since)]).fetchone()[0]
+
+
+def answers_since(db, answer_to: str, since: datetime) -> tuple[int, set[str]]:
+    """How many inbound mails were answered on this budget since ``since``, and with which
+    templates."""
+    rows = db.execute(
+        "SELECT inbox_id, template FROM outbox WHERE answer_to = ? AND created_at > ?",
+        [answer_to, iso(since)]).fetchall()
+    return len({r[0] for r in rows}), {r[1] for r in rows}
+
+
+def find_message(db, message_ids: list[str]) -> tuple[int, str] | None:
+    if not message_ids:
+        return None
+    marks = ",".join("?" * len(message_ids))
+    row = db.execute(
+        f"SELECT order_id, role FROM outbox WHERE message_id IN ({marks}) "
+        "AND order_id IS NOT NULL ORDER BY id DESC LIMIT 1", message_ids).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def due(db, now: datetime, limit: int) -> list[int]:
+    return [r[0] for r in db.execute(
+        "SELECT id FROM outbox WHERE status = 'queued' "
+        "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
+        "AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY id LIMIT ?",
+        [iso(now), iso(now), limit]).fetchall()]
+
+
+def claim(db, row_id: int, now: datetime, until: datetime) -> dict | None:
+    cur = db.execute(
+        "UPDATE outbox SET claimed_until = ? WHERE id = ? AND status = 'queued' "
+        "AND (claimed_until IS NULL OR claimed_until <= ?)", [iso(until), row_id, iso(now)])
+    if not cur.rowcount:
+        return None
+    return next(iter(db.query("SELECT id, message_id, recipients, raw, attempts, template, "
+                              "created_at FROM outbox WHERE id = ?", [row_id])))
+
+
+def mark_sent(db, row_id: int, now: datetime) -> None:
+    db.execute("UPDATE outbox SET status = 'sent', sent_at = ?, claimed_until = NULL, "
+               "attempts = attempts + 1 WHERE id = ?", [iso(now), row_id])
+
+
+def mark_retry(db, row_id: int, attempts: int, error: str, next_attempt: datetime) -> None:
+    db.execute("UPDATE outbox SET attempts = ?, last_error = ?, claimed_until = NULL, "
+               "next_attempt_at = ? WHERE id = ?",
+               [attempts, error[:500], iso(next_attempt), row_id])
+
+
+def mark_dead(db, row_id: int, error: str) -> None:
+    db.execute("UPDATE outbox SET status = 'dead', last_error = ?, claimed_until = NULL, "
+               "attempts = attempts + 1 WHERE id = ?", [error[:500], row_id])
+
+
+def mark_bounced(db, row_id: int, detail: str) -> bool:
+    cur = db.execute("UPDATE outbox SET status = 'bounced', last_error = ? WHERE id = ? "
+                     "AND status IN ('sent', 'queued')", [detail[:500], row_id])
+    return bool(cur.rowcount)

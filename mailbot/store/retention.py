@@ -1,0 +1,75 @@
+"""``mailbot purge``: personal data is kept only as long as needed (GDPR art. 5(1)(e)).
+
+For every protection that ended or expired before the cut-off (with its case closed, if it had
+one) the personal data goes: the buyer's address (replaced by an address in ``.invalid``, RFC 2606,
+that can neither match a sender nor receive mail), the parties' texts and documents in the
+timeline, the raw inbound mail and the exact bytes and recipients of outbound mail about it. Raw
+mail that never matched an order (unmatched, bounces, strangers) goes once it is older than the
+cut-off. What stays is anonymous: order numbers, dates, amounts, plans, states, reasons, outcomes,
+timeline kinds and times, dispositions. Attachment files no longer named by any timeline entry are
+removed (once untouched for ``GRACE`` — a mail being processed may have just stored one). Running
+it twice changes nothing the second time. ``secure_delete`` overwrites the freed pages, so the
+removed text does not linger in the database file.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+from .db import transaction
+from .files import AttachmentStore
+from .records import iso
+
+PURGED_ADDRESS = "purged@purged.invalid"
+GRACE_SECONDS = 3600
+
+_CLOSED = ("SELECT o.id FROM orders o LEFT JOIN cases c ON c.order_id = o.id "
+           "WHERE o.state IN ('ended', 'expired') AND o.ended_at < :cut "
+           "AND (c.id IS NULL OR (c.state = 'closed' AND c.closed_at < :cut))")
+
+
+@dataclass
+class Purged:
+    orders: int = 0
+    texts: int = 0
+    inbound: int = 0
+    outbound: int = 0
+    files: int = 0
+
+    def __str__(self) -> str:
+        return ", ".join(f"{getattr(self, f.name)} {f.name}" for f in fields(self))
+
+
+def purge(db, attachments: AttachmentStore, cutoff: datetime) -> Purged:
+    done = Purged()
+    params = {"cut": iso(cutoff), "blank": PURGED_ADDRESS}
+    db.execute("PRAGMA secure_delete = ON")
+    with transaction(db):
+        done.orders = db.execute(
+            f"UPDATE orders SET buyer_email = :blank WHERE id IN ({_CLOSED}) "
+            "AND buyer_email != :blank", params).rowcount
+        done.texts = db.execute(
+            f"UPDATE timeline SET text = '', attachments = '[]' WHERE order_id IN ({_CLOSED}) "
+            "AND (text != '' OR attachments != '[]')", params).rowcount
+        done.inbound = db.execute(
+            "UPDATE inbox SET raw = x'', mail_from = '', rcpt_tos = '[]', sender = NULL, "
+            "detail = NULL WHERE processed_at IS NOT NULL AND length(raw) > 0 "
+            f"AND (order_id IN ({_CLOSED}) OR (order_id IS NULL AND received_at < :cut))",
+            params).rowcount
+        done.outbound = db.execute(
+            "UPDATE outbox SET raw = x'', recipients = '[]', last_error = NULL "
+            "WHERE status != 'queued' AND length(raw) > 0 "
+            f"AND (order_id IN ({_CLOSED}) OR (order_id IS NULL AND created_at < :cut))",
+            params).rowcount
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the old page versions leave the WAL too
+    named = set()
+    for (documents,) in db.execute("SELECT attachments FROM timeline WHERE attachments != '[]'"):
+        named.update(d["sha256"] for d in json.loads(documents))
+    untouched_since = time.time() - GRACE_SECONDS
+    for sha256, _ in list(attachments.stored()):
+        if sha256 not in named and attachments.remove(sha256, untouched_since):
+            done.files += 1
+    return done

@@ -1,0 +1,145 @@
+"""``mailbot serve``: the SMTP listener in this process, a supervised processing child beside it.
+
+The listener only stores mail and answers (``inbound.smtp``); the child (``processing``) does
+everything else. Start-up binds the listener first: a port that is taken or invalid is one line
+and exit code 1, before any child exists. The supervisor restarts a child that died (nothing is
+lost: the mail is stored) with a growing pause if it keeps dying, and stops on SIGTERM or SIGINT
+whatever state the child is in: the child gets SIGTERM, then SIGKILL after ``STOP_SECONDS``,
+while the listener gets as long to close (about 0.2 s in practice, 10 s at worst). Signal
+handlers only set a flag; no lock is shared with the child (a lock held by a killed child hung
+the old supervisor forever). The child is woken through a pipe when mail was stored, and sees
+the pipe close if the supervisor dies.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+
+from . import pidfile, processing
+from .inbound.smtp import listener
+
+log = logging.getLogger("mailbot.serve")
+
+STOP_SECONDS = 5  # per step: the listener's stop, the child's own stop before SIGKILL
+RESTART_PAUSE = (1, 60)  # first and longest pause before restarting a child that keeps dying
+STEADY_SECONDS = 60  # a child that ran this long is restarted at once
+
+
+class _Signals:
+    received: int | None = None
+
+    def __call__(self, signum, frame):
+        self.received = signum
+
+
+def serve(app) -> int:
+    cfg = app.config.smtp
+    address = f"{cfg.host}:{cfg.port}"
+    try:
+        _probe(cfg.host, cfg.port)
+        wakes, wake_w = multiprocessing.get_context("spawn").Pipe(duplex=False)
+        os.set_blocking(wake_w.fileno(), False)
+        smtp = listener(app, on_stored=lambda _id: _poke(wake_w))
+        smtp.start()
+    except (OSError, OverflowError, ValueError, TimeoutError) as exc:
+        print(f"mailbot: cannot listen on {address}: {_reason(exc)}", file=sys.stderr)
+        return 1
+    signals = _Signals()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signals)
+    pidfile.write(app.config)
+    log.info("serve.started smtp=%s pid=%s root=%s database=%s", address, os.getpid(),
+             app.config.storage.root, app.config.storage.database)
+    child, started, pause = _start_child(app.config, wakes), time.monotonic(), 0.0
+    code = 0
+    while signals.received is None:
+        time.sleep(0.2)
+        if not smtp._thread or not smtp._thread.is_alive():  # aiosmtpd has no public "alive"
+            log.error("serve.listener_died")
+            code = 1
+            break
+        if child.is_alive() or signals.received is not None:
+            continue
+        ran = time.monotonic() - started
+        pause = 0.0 if ran >= STEADY_SECONDS else min(max(pause * 2, RESTART_PAUSE[0]),
+                                                      RESTART_PAUSE[1])
+        # Nothing is lost (the mail is stored); the new child picks up what is left.
+        log.error("serve.processing_died exitcode=%s restart_in=%ss", child.exitcode, pause)
+        resume = time.monotonic() + pause
+        while signals.received is None and time.monotonic() < resume:
+            time.sleep(0.2)
+        if signals.received is None:
+            child, started = _start_child(app.config, wakes), time.monotonic()
+    began = time.monotonic()
+    log.info("serve.stopping signal=%s", signals.received and signal.Signals(signals.received).name)
+    _stop_child(child)  # first: it stops while the listener does
+    _bounded(smtp.stop, STOP_SECONDS)
+    _stop_child(child, wait=True)
+    pidfile.remove(app.config)
+    log.info("serve.stopped seconds=%.2f", time.monotonic() - began)
+    logging.shutdown()
+    # Not a normal interpreter exit: it would wait without limit for the listener's executor
+    # threads (a store in SQLite's busy wait); every mail that was answered 250 is on disk.
+    os._exit(code)
+
+
+def _probe(host: str, port: int) -> None:
+    """Binds the address the way asyncio will (SO_REUSEADDR), to fail at once with the reason;
+    aiosmtpd only reports a failed bind after its five-second start-up timeout."""
+    if not 0 < port < 65536:  # getaddrinfo would take 70000 and bind port 4464
+        raise ValueError("port must be 1-65535")
+    for family, kind, proto, _, sockaddr in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                                flags=socket.AI_PASSIVE):
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(sockaddr)
+
+
+def _reason(exc: Exception) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+
+
+def _poke(wake_w) -> None:
+    try:
+        os.write(wake_w.fileno(), b"\0")
+    except BlockingIOError:
+        pass  # the pipe is full: the child has wakes enough pending
+
+
+def _start_child(config, wakes):
+    child = multiprocessing.get_context("spawn").Process(
+        target=processing.main, args=(config, wakes), name="mailbot-processing", daemon=True)
+    # Started with SIGINT ignored, which the child inherits: a Ctrl-C to the terminal's process
+    # group reaches it before it installs its own handlers (only the supervisor decides).
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        child.start()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    log.info("serve.processing_started pid=%s", child.pid)
+    return child
+
+
+def _stop_child(child, wait: bool = False) -> None:
+    if child.exitcode is None:
+        child.terminate()
+    if not wait:
+        return
+    child.join(timeout=STOP_SECONDS)
+    if child.exitcode is None:
+        log.error("serve.processing_killed after=%ss", STOP_SECONDS)
+        child.kill()
+        child.join(timeout=1)
+
+
+def _bounded(stop, seconds: float) -> None:
+    thread = threading.Thread(target=stop, name="stop", daemon=True)
+    thread.start()
+    thread.join(timeout=seconds)

@@ -1,0 +1,308 @@
+"""SPEC §3 row by row: for each row the whole decision — next state, variant, reason or outcome,
+deadlines, refund, every mail with its data, every timeline entry — is written out, so a changed
+rule, a lost mail or a lost timeline line fails here. No database, no mail, no clock."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from builders import (
+    A, AB, AM, AMOUNT, ANSWERED, B, BUYER_DUE, C, CLOSED, DOCS, ESC, MERCHANT_DUE, NUDGE_AT,
+    OPENED, TZ, case,
+)
+from mailbot.core.case import CASE_TABLE
+from mailbot.core.decide import decide
+from mailbot.core.effects import Decision, Entry, Mail, Result
+from mailbot.core.events import (
+    BuyerAction, MerchantDecision, MerchantInsolvent, OperatorDecide, OperatorRequest,
+    PartyMessage, TimerFired, TimerKind as T,
+)
+from mailbot.core.model import (
+    Action as Act, EndReason, Escalation as Esc, Outcome, ProtectionState, Reason,
+    RefundChoice as R, Role, Variant,
+)
+from mailbot.core.table import ANY
+from mailbot.inbound.forms import parse_amount
+
+BUYER, MERCHANT, OPERATOR = Role.BUYER, Role.MERCHANT, Role.OPERATOR
+LATER = ANSWERED + timedelta(days=2)
+
+
+def answer(choice, amount_text=None, message="Het pakket is onderweg.", docs=DOCS):
+    amount = parse_amount(amount_text) if amount_text is not None else None
+    return MerchantDecision(choice, message, amount, amount_text, docs)
+
+
+def escalated(before, reason, entry, tell=(BUYER, MERCHANT, OPERATOR), ack=None, **case):
+    mails = []
+    for role in tell:
+        if role is MERCHANT and ack is not None:
+            mails.append(Mail(MERCHANT, "decision_recorded", ack))
+        mails.append(Mail(role, "case_escalated", {"reason": reason}))
+    after = replace(before, case=replace(before.case, state=ESC, escalation_reason=reason, **case))
+    return Decision(after, mails=tuple(mails),
+                    timeline=(entry, Entry("bot", "case.escalated", reason)))
+
+
+def closed(before, outcome, entry, now, message=""):
+    after = replace(
+        before,
+        case=replace(before.case, state=CLOSED, outcome=outcome, closed_at=now),
+        protection=replace(before.protection, state=ProtectionState.ENDED, ended_at=now,
+                           end_reason=EndReason.CASE_CLOSED))
+    data = {"outcome": outcome, "message": message}
+    return Decision(after, mails=(Mail(BUYER, "case_closed", data),
+                                  Mail(MERCHANT, "case_closed", data)),
+                    timeline=(entry, Entry("bot", "case.closed", outcome)))
+
+
+def to_buyer(before, variant, choice, amount, message="Het pakket is onderweg."):
+    data = {"message": message, "attachments": DOCS}
+    after = replace(before, case=replace(before.case, state=AB, variant=variant,
+                                         refund_choice=choice, refund_amount=amount,
+                                         buyer_due=BUYER_DUE))
+    return Decision(after, mails=(Mail(BUYER, "decision", data),
+                                  Mail(MERCHANT, "decision_recorded", data)),
+                    timeline=(Entry("merchant", "merchant.decision", message, DOCS),))
+
+
+said = "Ik heb het nagekeken."
+am, am_refund = case(AM), case(AM, reason=Reason.NO_REFUND)
+ab = {v: case(AB, v) for v in Variant}
+esc = case(ESC, escalation_reason=Esc.MERCHANT_NO_RESPONSE)
+
+
+def buyer(action):
+    return BuyerAction(action, said, DOCS)
+
+
+SPEC_ROWS = [
+    # (SPEC row, before, event, now, expected decision), in SPEC §3's order
+    ("AM nudge", am, TimerFired(T.MERCHANT_NUDGE), NUDGE_AT, Decision(
+        replace(am, case=replace(am.case, nudged=True)),
+        mails=(Mail(MERCHANT, "nudge"),), timeline=(Entry("timer", "merchant.nudged"),))),
+    ("AM decision A: yes", am, answer(R.YES), ANSWERED,
+     to_buyer(am, A, R.YES, AMOUNT)),
+    ("AM decision A: yes, amount = order amount", am, answer(R.YES, "€ 50,00"), ANSWERED,
+     to_buyer(am, A, R.YES, AMOUNT)),
+    ("AM decision A: after return", am, answer(R.YES_AFTER_RETURN, "50"), ANSWERED,
+     to_buyer(am, A, R.YES_AFTER_RETURN, AMOUNT)),
+    ("AM decision B: 0 < amount < order", am, answer(R.YES, "49,99"), ANSWERED,
+     to_buyer(am, B, R.YES, Decimal("49.99"))),
+    ("AM decision B: one cent", am, answer(R.YES_AFTER_RETURN, "0,01"), ANSWERED,
+     to_buyer(am, B, R.YES_AFTER_RETURN, Decimal("0.01"))),
+    ("AM decision C: no, not received", am, answer(R.NO), ANSWERED,
+     to_buyer(am, C, R.NO, Decimal("0.00"))),
+    ("AM decision C: no, amount ignored", am, answer(R.NO, "0"), ANSWERED,
+     to_buyer(am, C, R.NO, Decimal("0.00"))),
+    ("AM decision no, no refund: escalated", am_refund, answer(R.NO), ANSWERED, escalated(
+        am_refund, Esc.MERCHANT_REFUSED_REFUND,
+        Entry("merchant", "merchant.decision", "Het pakket is onderweg.", DOCS),
+        ack={"message": "Het pakket is onderweg.", "attachments": DOCS},
+        refund_choice=R.NO, refund_amount=Decimal("0.00"))),
+    ("AM merchant_due", am, TimerFired(T.MERCHANT_DUE), MERCHANT_DUE, escalated(
+        am, Esc.MERCHANT_NO_RESPONSE, Entry("timer", "merchant.no_response"))),
+    ("AM withdraw", am, buyer(Act.WITHDRAW), ANSWERED, closed(
+        am, Outcome.WITHDRAWN, Entry("buyer", "case.withdrawn", said, DOCS), ANSWERED)),
+    ("AB A refund_received", ab[A], buyer(Act.REFUND_RECEIVED), LATER, closed(
+        ab[A], Outcome.REFUND_RECEIVED, Entry("buyer", "buyer.refund_received", said, DOCS),
+        LATER)),
+    ("AB A refund_not_received", ab[A], buyer(Act.REFUND_NOT_RECEIVED), LATER, escalated(
+        ab[A], Esc.BUYER_DISPUTES, Entry("buyer", "buyer.refund_not_received", said, DOCS))),
+    ("AB B refund_received", ab[B], buyer(Act.REFUND_RECEIVED), LATER, closed(
+        ab[B], Outcome.REFUND_RECEIVED, Entry("buyer", "buyer.refund_received", said, DOCS),
+        LATER)),
+    ("AB B refund_not_received", ab[B], buyer(Act.REFUND_NOT_RECEIVED), LATER, escalated(
+        ab[B], Esc.BUYER_DISPUTES, Entry("buyer", "buyer.refund_not_received", said, DOCS))),
+    ("AB B reject_partial", ab[B], buyer(Act.REJECT_PARTIAL), LATER, escalated(
+        ab[B], Esc.BUYER_DISPUTES, Entry("buyer", "buyer.reject_partial", said, DOCS))),
+    ("AB C accept", ab[C], buyer(Act.ACCEPT), LATER, closed(
+        ab[C], Outcome.BUYER_ACCEPTED, Entry("buyer", "buyer.accepted", said, DOCS), LATER)),
+    ("AB C disagree", ab[C], buyer(Act.DISAGREE), LATER, escalated(
+        ab[C], Esc.BUYER_DISPUTES, Entry("buyer", "buyer.disagree", said, DOCS))),
+    *[(f"AB {v} buyer_due", ab[v], TimerFired(T.BUYER_DUE), BUYER_DUE, closed(
+        ab[v], Outcome.NO_REACTION, Entry("timer", "buyer.no_reaction"), BUYER_DUE))
+      for v in Variant],
+    *[(f"ESC request_documents {party}", esc, OperatorRequest(party, "Stuur de bon."), LATER,
+       Decision(esc, mails=(Mail(party, "documents_requested", {"message": "Stuur de bon."}),),
+                timeline=(Entry("operator", "operator.request_documents",
+                                f"{party}: Stuur de bon."),)))
+      for party in (BUYER, MERCHANT)],
+    *[(f"ESC decide {outcome}", esc, OperatorDecide(outcome, "Zo besloten."), LATER, closed(
+        esc, outcome, Entry("operator", "operator.decision", "Zo besloten."), LATER,
+        message="Zo besloten."))
+      for outcome in (Outcome.REFUNDED_BY_MERCHANT, Outcome.COMPENSATED,
+                      Outcome.CLAIM_REJECTED)],
+    # Any open state, merchant insolvent: the shop itself is not told (see core.case).
+    ("AM insolvent", am, MerchantInsolvent(), LATER, escalated(
+        am, Esc.MERCHANT_INSOLVENT, Entry("operator", "merchant.insolvent"),
+        tell=(BUYER, OPERATOR))),
+    *[(f"AB {v} insolvent", ab[v], MerchantInsolvent(), LATER, escalated(
+        ab[v], Esc.MERCHANT_INSOLVENT, Entry("operator", "merchant.insolvent"),
+        tell=(BUYER, OPERATOR))) for v in Variant],
+    # Any open state, a party writes without an action: relayed to whoever acts next.
+    ("AM buyer writes", am, PartyMessage(BUYER, said, DOCS), LATER, Decision(
+        am, mails=(Mail(MERCHANT, "message_relayed",
+                        {"from_role": BUYER, "text": said, "attachments": DOCS}),
+                   Mail(BUYER, "message_received", {"to_role": MERCHANT})),
+        timeline=(Entry("buyer", "message", said, DOCS),))),
+    ("AB merchant writes", ab[A], PartyMessage(MERCHANT, said, DOCS), LATER, Decision(
+        ab[A], mails=(Mail(BUYER, "message_relayed",
+                           {"from_role": MERCHANT, "text": said, "attachments": DOCS}),
+                      Mail(MERCHANT, "message_received", {"to_role": BUYER})),
+        timeline=(Entry("merchant", "message", said, DOCS),))),
+    ("ESC buyer writes", esc, PartyMessage(BUYER, said, DOCS), LATER, Decision(
+        esc, mails=(Mail(OPERATOR, "message_relayed",
+                         {"from_role": BUYER, "text": said, "attachments": DOCS}),
+                    Mail(BUYER, "message_received", {"to_role": OPERATOR})),
+        timeline=(Entry("buyer", "message", said, DOCS),))),
+]
+
+
+@pytest.mark.parametrize("before, event, now, expected",
+                         [row[1:] for row in SPEC_ROWS], ids=[row[0] for row in SPEC_ROWS])
+def test_spec_rows(before, event, now, expected):
+    assert decide(before, event, now, TZ) == expected
+
+
+# --- rules SPEC states outside its table ------------------------------------------------------
+
+def test_another_request_during_a_case_is_a_message_on_the_case():
+    for before, to in ((am, MERCHANT), (ab[B], MERCHANT), (esc, OPERATOR)):
+        d = decide(before, BuyerAction(Act.OTHER, said, DOCS), LATER, TZ)
+        assert d == Decision(before, mails=(
+            Mail(to, "message_relayed", {"from_role": BUYER, "text": said, "attachments": DOCS}),
+            Mail(BUYER, "message_received", {"to_role": to})),
+            timeline=(Entry("buyer", "message", said, DOCS),))
+
+
+def test_a_late_decision_is_evidence_for_the_operators():
+    d = decide(esc, answer(R.YES, "50"), LATER, TZ)
+    assert d == Decision(esc, mails=(
+        Mail(OPERATOR, "message_relayed",
+             {"from_role": MERCHANT, "text": "Het pakket is onderweg.", "attachments": DOCS}),
+        Mail(MERCHANT, "message_received", {"to_role": OPERATOR})),
+        timeline=(Entry("merchant", "message", "Het pakket is onderweg.", DOCS),))
+
+
+def test_an_outcome_that_is_not_the_operators_gets_the_commands():
+    d = decide(esc, OperatorDecide(Outcome.WITHDRAWN, "klaar"), LATER, TZ)
+    assert d == Decision(esc, Result.BAD_FORM, mails=(
+        Mail(OPERATOR, "command_help", {"asked": "decide withdrawn"}),))
+
+
+def test_a_bad_answer_changes_nothing_and_says_what_to_correct():
+    d = decide(am, answer(R.YES, "60,00", message=" "), ANSWERED, TZ)
+    assert d == Decision(am, Result.BAD_FORM, mails=(
+        Mail(MERCHANT, "bad_decision", {"problems": ("amount_too_high", "message_missing"),
+                                        "amount_text": "60,00"}),))
+
+
+# --- timers that no longer apply, and not-open -------------------------------------------------
+
+@pytest.mark.parametrize("before, kind, now", [
+    (am, T.MERCHANT_NUDGE, MERCHANT_DUE),  # after downtime: the escalation, never the nudge
+    (am, T.MERCHANT_NUDGE, MERCHANT_DUE + timedelta(days=1)),
+    (case(AM, nudged=True), T.MERCHANT_NUDGE, NUDGE_AT),  # sent once
+    (am, T.MERCHANT_DUE, MERCHANT_DUE - timedelta(seconds=1)),  # early
+    (ab[A], T.BUYER_DUE, BUYER_DUE - timedelta(seconds=1)),
+    (ab[A], T.MERCHANT_DUE, MERCHANT_DUE),  # the merchant has answered
+    (esc, T.BUYER_DUE, BUYER_DUE),
+    (case(CLOSED, outcome=Outcome.WITHDRAWN), T.MERCHANT_DUE, MERCHANT_DUE),
+])
+def test_timers_that_do_not_apply_are_ignored(before, kind, now):
+    assert decide(before, TimerFired(kind), now, TZ) == Decision(before, Result.IGNORED)
+
+
+def test_a_nudge_is_sent_until_the_last_second_before_the_deadline():
+    d = decide(am, TimerFired(T.MERCHANT_NUDGE), MERCHANT_DUE - timedelta(seconds=1), TZ)
+    assert d.mails == (Mail(MERCHANT, "nudge"),) and d.state.case.nudged
+
+
+def test_catch_up_after_downtime_escalates_without_the_nudge():
+    now = MERCHANT_DUE + timedelta(hours=3)
+    state, mails = am, []
+    for kind in (T.MERCHANT_NUDGE, T.MERCHANT_DUE):
+        d = decide(state, TimerFired(kind), now, TZ)
+        state, mails = d.state, mails + [m.template for m in d.mails]
+    assert mails == ["buyer.case_escalated", "merchant.case_escalated",
+                     "operator.case_escalated"]
+
+
+def test_insolvency_of_an_escalated_case_changes_nothing():
+    assert decide(esc, MerchantInsolvent(), LATER, TZ) == Decision(esc, Result.IGNORED)
+
+
+@pytest.mark.parametrize("before, event, role, asked", [
+    (ab[A], buyer(Act.REJECT_PARTIAL), BUYER, Act.REJECT_PARTIAL),  # a link of another variant
+    (ab[A], buyer(Act.ACCEPT), BUYER, Act.ACCEPT),
+    (ab[C], buyer(Act.REFUND_RECEIVED), BUYER, Act.REFUND_RECEIVED),
+    (ab[B], buyer(Act.WITHDRAW), BUYER, Act.WITHDRAW),
+    (am, buyer(Act.REFUND_RECEIVED), BUYER, Act.REFUND_RECEIVED),
+    (esc, buyer(Act.DISAGREE), BUYER, Act.DISAGREE),
+    (ab[A], answer(R.YES), MERCHANT, "decision"),  # a second answer
+    (case(CLOSED, outcome=Outcome.WITHDRAWN), answer(R.YES), MERCHANT, "decision"),
+])
+def test_actions_not_open_change_nothing_and_say_the_state(before, event, role, asked):
+    assert decide(before, event, LATER, TZ) == Decision(before, Result.NOT_OPEN, mails=(
+        Mail(role, "not_open", {"asked": asked, "state": before.case.state}),))
+
+
+@pytest.mark.parametrize("event", [OperatorDecide(Outcome.COMPENSATED, "x"),
+                                   OperatorRequest(Role.BUYER, "x")])
+@pytest.mark.parametrize("before", [am, ab[A], case(CLOSED, outcome=Outcome.WITHDRAWN)])
+def test_operator_commands_act_on_escalated_cases_only(before, event):
+    assert decide(before, event, LATER, TZ) == Decision(before, Result.NOT_OPEN)
+
+
+def test_the_merchant_writing_after_the_close_is_told_how_it_closed():
+    before = case(CLOSED, outcome=Outcome.NO_REACTION)
+    assert decide(before, PartyMessage(MERCHANT, "nog iets"), LATER, TZ) == Decision(
+        before, Result.NOT_OPEN,
+        mails=(Mail(MERCHANT, "case_closed_already", {"outcome": Outcome.NO_REACTION}),))
+    # An operator's stray message on a closed case gets no mail.
+    assert decide(before, PartyMessage(OPERATOR, "x"), LATER, TZ) == Decision(
+        before, Result.NOT_OPEN)
+
+
+# --- the table itself ------------------------------------------------------------------------------
+
+def test_the_table_reads_like_spec_section_3():
+    keys = [(r.states, r.variants, r.on) for r in CASE_TABLE]
+    assert keys == [
+        ((AM,), ANY, (T.MERCHANT_NUDGE,)),
+        ((AM,), ANY, (MerchantDecision,)),  # A
+        ((AM,), ANY, (MerchantDecision,)),  # B
+        ((AM,), ANY, (MerchantDecision,)),  # C
+        ((AM,), ANY, (MerchantDecision,)),  # refused refund
+        ((AM,), ANY, (T.MERCHANT_DUE,)),
+        ((AM,), ANY, (Act.WITHDRAW,)),
+        ((AB,), (A,), (Act.REFUND_RECEIVED,)),
+        ((AB,), (A,), (Act.REFUND_NOT_RECEIVED,)),
+        ((AB,), (B,), (Act.REFUND_RECEIVED,)),
+        ((AB,), (B,), (Act.REFUND_NOT_RECEIVED,)),
+        ((AB,), (B,), (Act.REJECT_PARTIAL,)),
+        ((AB,), (C,), (Act.ACCEPT,)),
+        ((AB,), (C,), (Act.DISAGREE,)),
+        ((AB,), ANY, (T.BUYER_DUE,)),
+        ((ESC,), ANY, (OperatorRequest,)),
+        ((ESC,), ANY, (OperatorDecide,)),
+        ((AM, AB, ESC), ANY, (MerchantInsolvent,)),
+        ((AM, AB, ESC), ANY, (PartyMessage,)),
+        ((AM,), ANY, (MerchantDecision,)),  # §4 bad form
+        ((AM, AB, ESC), ANY, (Act.OTHER,)),
+        ((ESC,), ANY, (MerchantDecision,)),
+        ((ESC,), ANY, (OperatorDecide,)),
+    ]
+
+
+def test_the_decision_mail_deadline_follows_the_answer_day():
+    # Answered at 23:30 local on 26 March: still 20 days from the 26th, not from the 27th.
+    late_evening = ANSWERED.replace(hour=22, minute=30)
+    d = decide(am, answer(R.YES), late_evening, TZ)
+    assert d.state.case.buyer_due == BUYER_DUE
+    assert OPENED < ANSWERED < MERCHANT_DUE

@@ -1,0 +1,114 @@
+"""Who a mail is from (as DMARC reads From) and what the trusted front MTA said about it."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+
+import pytest
+
+from conftest import MERCHANTS, ORDERS, Mailbox, make_config
+from mailbot import imports, wiring
+from mailbot.inbound.authentication import Refusal, authentication_failed, sender_of
+from mailbot.tokens import Token
+from mailbot.core.model import Action
+
+
+def headers(text: str):
+    return email.message_from_string(text.replace("\n", "\r\n") + "\r\n\r\nx\r\n",
+                                     policy=email.policy.compat32)
+
+
+@pytest.mark.parametrize("from_lines, expected", [
+    (["Jan <jan@buyer.example>"], "jan@buyer.example"),
+    (["JAN@Buyer.Example"], "jan@buyer.example"),
+    (["victim <evil@attacker.example>"], "evil@attacker.example"),
+    (['"jan@buyer.example" <evil@attacker.example>'], "evil@attacker.example"),
+    # An encoded display name that decodes to an address is only a display name (RFC 2047 §5).
+    (["=?utf-8?q?jan=40buyer=2Eexample?= <evil@attacker.example>"], "evil@attacker.example"),
+    (["=?utf-8?q?jan=40buyer=2Eexample?="], Refusal("From is not an address")),
+    (["jan@buyer.example, evil@attacker.example"], Refusal("more than one address in From")),
+    (["jan@buyer.example <evil@attacker.example>"], Refusal("more than one address in From")),
+    (["jan@buyer.example", "evil@attacker.example"], Refusal("more than one From header")),
+    ([], Refusal("no From header")),
+    (["undisclosed-recipients:;"], Refusal("no address in From")),
+])
+def test_sender_is_the_address_dmarc_would_check(from_lines, expected):
+    message = headers("\n".join(f"From: {line}" for line in from_lines) + "\nSubject: s")
+    assert sender_of(message) == expected
+
+
+@pytest.mark.parametrize("results, failed", [
+    (["mx.bot.example; dmarc=fail (p=reject) header.from=buyer.example"], True),
+    (["mx.bot.example; spf=pass smtp.mailfrom=buyer.example; dkim=fail; dmarc=fail"], True),
+    (["mx.bot.example; spf=fail smtp.mailfrom=x.example; dkim=pass header.d=buyer.example; "
+      "dmarc=pass header.from=buyer.example"], False),
+    (["mx.bot.example; spf=fail smtp.mailfrom=x.example; dkim=fail header.d=buyer.example"], True),
+    (["mx.bot.example; spf=fail smtp.mailfrom=x.example; dkim=pass header.d=buyer.example"], False),
+    (["mx.bot.example; spf=softfail smtp.mailfrom=x.example; dkim=none"], False),
+    (["mx.bot.example 1; none"], False),
+    # Someone else's verdict, and the case of our id: only the front MTA's header counts.
+    (["mx.attacker.example; dmarc=fail header.from=buyer.example"], False),
+    (["MX.BOT.EXAMPLE; dmarc=fail header.from=buyer.example"], True),
+    (["mx.attacker.example; dmarc=pass", "mx.bot.example; dmarc=fail"], True),
+    (["mx.bot.example; dmarc=pass", "mx.attacker.example; dmarc=fail"], False),
+    (["this is not ; = a header ((("], False),
+])
+def test_authentication_results_of_the_trusted_mta_only(results, failed):
+    message = headers("From: jan@buyer.example\n"
+                      + "\n".join(f"Authentication-Results: {r}" for r in results))
+    assert authentication_failed(message, "mx.bot.example") is failed
+    assert authentication_failed(message, "") is False  # not configured: trusts nobody
+
+
+@pytest.fixture
+def box(tmp_path):
+    app = wiring.build(make_config(tmp_path, inbound={"authserv_id": "mx.bot.example"}))
+    (tmp_path / "m.csv").write_text(MERCHANTS)
+    (tmp_path / "o.csv").write_text(ORDERS)
+    imports.import_merchants(app.db(), str(tmp_path / "m.csv"))
+    imports.import_orders(app.db(), str(tmp_path / "o.csv"), app.tz)
+    mailbox = Mailbox(app)
+    mailbox.start()
+    yield mailbox
+    mailbox.stop()
+    app.close()
+
+
+def buyer_mail(box, from_header: str, results: str = "") -> bytes:
+    order_id = box.app.db().execute("SELECT id FROM orders WHERE order_number = 'NL-1'"
+                                    ).fetchone()[0]
+    to = box.app.signer.address(Token("buyer", order_id, Action.NOT_RECEIVED))
+    extra = f"Authentication-Results: {results}\r\n" if results else ""
+    return (f"{extra}{from_header}\r\nTo: {to}\r\nSubject: niet ontvangen\r\n"
+            f"Message-ID: <{abs(hash((from_header, results)))}@buyer.example>\r\n\r\n"
+            "Nooit ontvangen.\r\n").encode(), to
+
+
+def test_dmarc_fail_from_the_trusted_mta_is_held_like_a_sender_mismatch(box):
+    raw, to = buyer_mail(box, "From: jan@buyer.example",
+                         "mx.bot.example; spf=fail smtp.mailfrom=x.example; dmarc=fail "
+                         "header.from=buyer.example")
+    box.send(raw, "x@x.example", [to])
+    assert box.last_disposition() == "sender_mismatch"
+    assert box.app.db().execute("SELECT count(*) FROM cases").fetchone()[0] == 0
+    # The same mail judged by someone else's MTA is applied.
+    raw, to = buyer_mail(box, "From: jan@buyer.example",
+                         "mx.attacker.example; dmarc=fail header.from=buyer.example")
+    box.send(raw, "x@x.example", [to])
+    assert box.last_disposition() == "applied"
+
+
+def test_ambiguous_from_is_refused(box):
+    for from_header in ("From: jan@buyer.example\r\nFrom: evil@attacker.example",
+                        "From: jan@buyer.example, evil@attacker.example"):
+        raw, to = buyer_mail(box, from_header)
+        box.send(raw, "x@x.example", [to])
+        assert box.last_disposition() == "bad_from"
+    raw, to = buyer_mail(box, "From: jan@buyer.example <evil@attacker.example>")
+    box.send(raw, "x@x.example", [to])
+    assert box.last_disposition() == "bad_from"
+    raw, to = buyer_mail(box, "From: Jan <evil@attacker.example>")
+    box.send(raw, "x@x.example", [to])
+    assert box.last_disposition() == "sender_mismatch"  # evil, not jan: held
+    assert box.app.db().execute("SELECT count(*) FROM cases").fetchone()[0] == 0

@@ -1,0 +1,78 @@
+"""Delivery reports: only ``Action: failed`` fails a recipient (RFC 3464), one VERP address per
+recipient, forwarded reports without VERP only when they quote our Message-ID."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+
+from conftest import click, only
+from mailbot import digest
+from mailbot.inbound.bounces import return_path
+from test_protection_by_mail import BUYER_NL, MERCHANT_NL, now, reminders
+
+
+def dsn(to: str, recipient: str, action: str, status: str, quoted_id: str = "") -> bytes:
+    quoted = (f"--b1\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {quoted_id}\r\n"
+              "Subject: x\r\n\r\n") if quoted_id else ""
+    return (f"From: Mail Delivery System <MAILER-DAEMON@mx.fietsen.example>\r\nTo: {to}\r\n"
+            "Subject: Delivery Status Notification\r\nMessage-ID: <dsn-" + uuid.uuid4().hex +
+            "@mx.fietsen.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; "
+            "report-type=delivery-status; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: "
+            "text/plain\r\n\r\nReport.\r\n\r\n--b1\r\nContent-Type: message/delivery-status\r\n"
+            "\r\nReporting-MTA: dns; mx.fietsen.example\r\n\r\n"
+            f"Final-Recipient: rfc822; {recipient}\r\nAction: {action}\r\nStatus: {status}\r\n"
+            f"Diagnostic-Code: smtp; {status} mailbox says no\r\n\r\n{quoted}--b1--\r\n").encode()
+
+
+def merchant_mail(box):
+    click(box, only(reminders(box), BUYER_NL), "not_received", BUYER_NL)
+    box.deliver()
+    row = box.app.db().execute("SELECT id, recipients, message_id FROM outbox "
+                               "WHERE template = 'merchant.case_opened'").fetchone()
+    return row[0], json.loads(row[1]), row[2]
+
+
+def state(box, outbox_id):
+    db = box.app.db()
+    return (db.execute("SELECT status FROM outbox WHERE id = ?", [outbox_id]).fetchone()[0],
+            [tuple(r) for r in db.execute("SELECT recipient, action FROM bounces ORDER BY id")])
+
+
+def test_delay_reports_change_nothing_and_a_failure_fails_only_its_recipient(box):
+    outbox_id, recipients, _ = merchant_mail(box)
+    assert recipients == [MERCHANT_NL, "sales@fietsen.example"]
+    second = return_path(box.app.signer, outbox_id, 1)
+    box.send(dsn(second, "sales@fietsen.example", "delayed", "4.2.2"), "", [second])
+    assert box.last_disposition() == "bounce"
+    assert state(box, outbox_id) == ("sent", [("sales@fietsen.example", "delayed")])
+    box.send(dsn(second, "whoever@else.example", "failed", "5.1.1"), "", [second])
+    # The VERP address names the recipient, whatever the report claims.
+    assert state(box, outbox_id) == ("sent", [("sales@fietsen.example", "delayed"),
+                                              ("sales@fietsen.example", "failed")])
+    first = return_path(box.app.signer, outbox_id, 0)
+    box.send(dsn(first, MERCHANT_NL, "relayed", "2.0.0"), "", [first])
+    assert state(box, outbox_id)[0] == "sent"
+    box.send(dsn(first, MERCHANT_NL, "failed", "5.2.1"), "", [first])
+    assert state(box, outbox_id)[0] == "bounced"  # every recipient failed now
+    assert box.deliver() == []  # reports are never answered
+
+    text = digest.text(box.app, now(), timedelta(days=1))
+    line = [l for l in text.splitlines() if "sales@fietsen.example" in l][0]
+    assert "NL-1" in line and "e-mail aan: webshop" in line and "5.1.1" in line
+    timeline = box.app.db().execute("SELECT text FROM timeline WHERE kind = 'delivery.failed'"
+                                    ).fetchall()
+    assert [t[0].split(" ")[0] for t in timeline] == ["sales@fietsen.example", MERCHANT_NL]
+
+
+def test_a_report_without_verp_counts_only_with_our_message_id(box):
+    outbox_id, _, message_id = merchant_mail(box)
+    box.send(dsn("bot@bot.example", "sales@fietsen.example", "failed", "5.1.1",
+                 "<guessed@bot.example>"), "", ["bot@bot.example"])
+    box.send(dsn("bot@bot.example", "someone@else.example", "failed", "5.1.1", message_id),
+             "", ["bot@bot.example"])
+    assert state(box, outbox_id) == ("sent", [])
+    box.send(dsn("bot@bot.example", "sales@fietsen.example", "failed", "5.1.1", message_id),
+             "", ["bot@bot.example"])
+    assert state(box, outbox_id) == ("sent", [("sales@fietsen.example", "failed")])

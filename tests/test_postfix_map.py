@@ -1,0 +1,92 @@
+"""``mailbot postfix-map``: Postfix's socketmap protocol spoken over loopback, as Postfix does."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+
+import pytest
+
+from mailbot.inbound.bounces import return_path
+from mailbot.socketmap import MapServer, netstring
+from mailbot.tokens import Token
+
+
+class Client:
+    """One socketmap connection kept open for many lookups, like Postfix's."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+
+    def ask(self, key: str, name: str = "recipients") -> str:
+        self.sock.sendall(netstring(f"{name} {key}"))
+        return self.read()
+
+    def read(self) -> str:
+        head = b""
+        while not head.endswith(b":"):
+            chunk = self.sock.recv(1)
+            if not chunk:
+                return ""
+            head += chunk
+        data = b""
+        while len(data) < int(head[:-1]) + 1:
+            data += self.sock.recv(int(head[:-1]) + 1 - len(data))
+        assert data.endswith(b",")
+        return data[:-1].decode()
+
+
+@pytest.fixture
+def server(app):
+    running = MapServer(app, "127.0.0.1", 0).start()
+    yield running
+    running.stop()
+
+
+def test_answers_ok_for_our_addresses_and_notfound_for_the_rest(app, server):
+    order_id = app.db().execute("SELECT id FROM orders LIMIT 1").fetchone()[0]
+    buyer = app.signer.address(Token("buyer", order_id))
+    client = Client(server.port)
+    assert client.ask(buyer) == "OK mailbot"
+    assert client.ask(buyer.upper()) == "OK mailbot"  # MTAs may change the case
+    assert client.ask("bot@bot.example") == "OK mailbot"
+    assert client.ask("postmaster@bot.example") == "OK mailbot"
+    forged = buyer[:10] + ("a" if buyer[10] != "a" else "b") + buyer[11:]
+    assert client.ask(forged) == "NOTFOUND "
+    assert client.ask(app.signer.address(Token("buyer", 999_999))) == "NOTFOUND "  # no order
+    assert client.ask("bot+nonsense@bot.example") == "NOTFOUND "
+    assert client.ask("someone@bot.example") == "NOTFOUND "
+    assert client.ask(buyer.replace("bot.example", "other.example")) == "NOTFOUND "
+    assert client.ask("@bot.example") == "NOTFOUND "  # Postfix's domain-wide lookup form
+
+
+def test_a_bounce_address_is_ok_only_while_its_mail_exists(app, server):
+    db = app.db()
+    db.execute("INSERT INTO outbox (message_id, role, template, recipients, raw, created_at) "
+               "VALUES ('<m@x>', 'buyer', 't', '[\"a@x.example\", \"b@x.example\"]', x'00', "
+               "'2026-01-01T00:00:00+00:00')")
+    outbox_id = db.execute("SELECT max(id) FROM outbox").fetchone()[0]
+    client = Client(server.port)
+    assert client.ask(return_path(app.signer, outbox_id, 1)) == "OK mailbot"
+    assert client.ask(return_path(app.signer, outbox_id + 1, 0)) == "NOTFOUND "
+
+
+def test_temp_when_the_database_cannot_be_read(app, tmp_path):
+    storage = dataclasses.replace(app.config.storage, database=str(tmp_path / "gone" / "x.db"))
+    broken = dataclasses.replace(app, config=dataclasses.replace(app.config, storage=storage))
+    running = MapServer(broken, "127.0.0.1", 0).start()
+    try:
+        client = Client(running.port)
+        assert client.ask("bot@bot.example").startswith("TEMP ")
+        assert client.ask(app.signer.address(Token("buyer", 1))).startswith("TEMP ")
+    finally:
+        running.stop()
+
+
+def test_a_malformed_request_closes_the_connection(server):
+    client = Client(server.port)
+    client.sock.sendall(b"99999999:recipients x,")
+    assert client.read() == ""
+    client = Client(server.port)
+    client.sock.sendall(b"5:abcdeX")  # no comma after the data
+    assert client.read() == ""
