@@ -96,6 +96,27 @@ def test_layout_for_mail_clients(rendered, locale):
                 assert sample.state.order.order_number in subject
 
 
+def contrast(fg: str, bg: str) -> float:
+    """WCAG 2.1 contrast ratio of two #rrggbb colours."""
+    def luminance(hex_colour):
+        rgb = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    high, low = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_small_text_is_readable(rendered):
+    _, _, out = rendered["nl"][0]
+    soup = BeautifulSoup(out.html, "html.parser")
+    for cls in ("mb-foot", "mb-muted"):
+        for cell in soup.find_all(class_=cls):
+            style = dict(p.split(":", 1) for p in cell["style"].split(";") if ":" in p)
+            background = style.get("background", "#ffffff")
+            assert contrast(style["color"], background) >= 4.5, (cls, style)
+    assert "prefers-color-scheme: dark" in out.html  # dark mode gets its own colours
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 def test_no_zero_amount_and_party_text_on_lines(rendered, locale):
     for sample, _, out in rendered[locale]:
