@@ -10,13 +10,10 @@ from datetime import datetime, timedelta
 
 from .core.effects import Mail
 from .core.model import Role
-from .inbound.bounces import failed_deliveries
 from .inbound.disposition import SHOWN_TO_OPERATORS
 from .outbound.compose import compose, context
 from .store import reports
 from .store.db import transaction
-
-HELD = tuple(str(d) for d in SHOWN_TO_OPERATORS)
 
 
 def collect(db, now: datetime, since: timedelta) -> dict:
@@ -33,8 +30,8 @@ def collect(db, now: datetime, since: timedelta) -> dict:
             "closed": reports.timeline_counts(db, "case.closed", start),
             "deadlines": deadlines, "attention": attention,
             "other": reports.other_requests(db, start),
-            "failed": failed_deliveries(db, start),
-            "held": reports.held_inbound(db, start, HELD),
+            "failed": reports.failed_deliveries(db, start),
+            "held": reports.held_inbound(db, start, SHOWN_TO_OPERATORS),
             "case_states": reports.state_counts(db, "cases"),
             "protection_states": reports.state_counts(db, "orders")}
 

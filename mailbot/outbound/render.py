@@ -29,8 +29,7 @@ from babel.support import Translations
 from markupsafe import Markup
 
 from .. import resources
-
-LOCALES = ("nl", "fr", "it")
+from ..core.model import LOCALES
 # Every template name the core and the shell emit (the outbox ``template`` column keeps them).
 NAMES = (
     "buyer.reminder", "buyer.protection_ended", "buyer.extended", "buyer.extend_needs_plus",

@@ -6,6 +6,7 @@ without touching the write path; every query here only reads.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import datetime
 
@@ -65,10 +66,31 @@ def other_requests(db, start: datetime) -> list[dict]:
     return rows
 
 
-def held_inbound(db, start: datetime, dispositions: tuple[str, ...]) -> dict:
+def failed_deliveries(db, start: datetime) -> list[dict]:
+    """Addresses our mail could not reach since ``start``: each with its order and case, for
+    operators to fix. Bounced recipients one by one, and every recipient of a dead mail."""
+    rows = list(db.query(
+        "SELECT b.recipient AS address, x.template, b.status || ' ' || b.diagnostic AS detail, "
+        "o.shop_id, o.order_number, c.id AS case_id, x.id AS outbox_id "
+        "FROM bounces b JOIN outbox x ON x.id = b.outbox_id "
+        "LEFT JOIN orders o ON o.id = x.order_id LEFT JOIN cases c ON c.order_id = x.order_id "
+        "WHERE b.action = 'failed' AND b.received_at > ? ORDER BY b.id", [iso(start)]))
+    for dead in db.query(
+            "SELECT x.id AS outbox_id, x.template, x.recipients, x.last_error AS detail, "
+            "o.shop_id, o.order_number, c.id AS case_id FROM outbox x "
+            "LEFT JOIN orders o ON o.id = x.order_id LEFT JOIN cases c ON c.order_id = x.order_id "
+            "WHERE x.status = 'dead' AND x.created_at > ? ORDER BY x.id", [iso(start)]):
+        for address in json.loads(dead.pop("recipients")):
+            rows.append({**dead, "address": address})
+    return rows
+
+
+def held_inbound(db, start: datetime, dispositions) -> dict:
+    """How many inbound mails of each of ``dispositions`` ended since ``start``."""
+    held = [str(d) for d in dispositions]
     return dict(Counter(r["disposition"] for r in _rows(
         db, "SELECT disposition FROM inbox WHERE processed_at > ? AND disposition IN (%s)"
-        % ",".join("?" * len(dispositions)), [iso(start), *dispositions])))
+        % ",".join("?" * len(held)), [iso(start), *held])))
 
 
 def state_counts(db, table: str) -> dict:
