@@ -228,7 +228,8 @@ def test_answers_that_change_nothing_are_capped_and_shown_to_operators(tmp_path)
         box.send(fresh_mail(BUYER_NL, "intrekken", withdraw), BUYER_NL, [withdraw])
         assert dispositions(app)[3:] == ["applied", "not_open", "rate_limited"]
         assert len(to(box.deliver(), BUYER_NL)) == 2
-        assert "antwoord achtergehouden (limiet aan antwoorden per adres): 3" in digest.text(app, now(), timedelta(hours=1))
+        assert "antwoord achtergehouden (limiet aan antwoorden per adres): 3" in \
+            digest.text(app, now(), timedelta(hours=1))
         click(box, reminder, "not_received", BUYER_NL, body="Niets ontvangen.")
         assert box.last_disposition() == "applied"  # the budget never holds an action back
         assert status(app, "shop-nl", "NL-1")["case"]["state"] == "awaiting_merchant"
