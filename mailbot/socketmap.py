@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 
 from .inbound.bounces import INDEX_SHIFT
+from .store import bounce_rows
 
 log = logging.getLogger("mailbot.socketmap")
 
@@ -55,17 +56,15 @@ class Lookup:
 
     def _exists(self, address: str, local: str) -> bool:
         db = self._connection()
-        db.execute("SELECT 1 FROM settings LIMIT 1").fetchone()  # readable at all, or TEMP
+        bounce_rows.readable(db)  # or TEMP
         if address == self.own or local == "postmaster":
             return True
         token = self.app.signer.parse(address)
         if token is None:
             return False
         if token.kind == "bounce":
-            query, row_id = "SELECT 1 FROM outbox WHERE id = ?", token.id & ((1 << INDEX_SHIFT) - 1)
-        else:
-            query, row_id = "SELECT 1 FROM orders WHERE id = ?", token.id
-        return db.execute(query, [row_id]).fetchone() is not None
+            return bounce_rows.exists(db, "outbox", token.id & ((1 << INDEX_SHIFT) - 1))
+        return bounce_rows.exists(db, "orders", token.id)
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:

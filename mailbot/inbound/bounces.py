@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,8 +22,7 @@ from datetime import datetime
 from flufl.bounce import all_failures
 
 from ..core.effects import Entry
-from ..store import records
-from ..store.records import iso
+from ..store import bounce_rows, records
 from ..tokens import Token
 
 INDEX_SHIFT = 40  # token ids have 48 bits: outbox id below, recipient index in the top 8
@@ -61,7 +59,7 @@ def read(db, signer, rcpt_tos: list[str], raw: bytes) -> list[Report]:
         if token is None or token.kind != "bounce":
             continue
         outbox_id, index = token.id & ((1 << INDEX_SHIFT) - 1), token.id >> INDEX_SHIFT
-        recipients = _recipients(db, outbox_id)
+        recipients = bounce_rows.outbox_recipients(db, outbox_id)
         if index >= len(recipients):
             continue
         if blocks:
@@ -119,24 +117,18 @@ def _flufl(message) -> tuple[set[str], set[str]]:
 def _without_verp(db, message, raw: bytes, blocks) -> list[Report]:
     row = None
     for message_id in _MESSAGE_ID.findall(raw)[:20]:
-        row = db.execute("SELECT id, recipients FROM outbox WHERE message_id = ?",
-                         [message_id.decode("ascii", "replace")]).fetchone()
+        row = bounce_rows.outbox_by_message_id(db, message_id.decode("ascii", "replace"))
         if row is not None:
             break
     if row is None:
         return []
-    outbox_id, recipients = row[0], [r.lower() for r in json.loads(row[1])]
+    outbox_id, recipients = row[0], [r.lower() for r in row[1]]
     if blocks:
         return [Report(outbox_id, b["recipient"], b["action"], b["status"], b["diagnostic"])
                 for b in blocks if b["recipient"] in recipients]
     permanent, temporary = _flufl(message)
     return ([Report(outbox_id, a, "failed") for a in sorted(permanent) if a in recipients]
             + [Report(outbox_id, a, "delayed") for a in sorted(temporary) if a in recipients])
-
-
-def _recipients(db, outbox_id: int) -> list[str]:
-    row = db.execute("SELECT recipients FROM outbox WHERE id = ?", [outbox_id]).fetchone()
-    return json.loads(row[0]) if row else []
 
 
 _STATUS = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
@@ -159,25 +151,15 @@ def record(db, reports: list[Report], inbox_id: int | None, now: datetime) -> st
     failed, goes on its case's timeline and, once every recipient failed, marks the mail
     bounced. Returns a one-line detail for the inbox row."""
     for report in reports:
-        db.execute(
-            "INSERT INTO bounces (outbox_id, recipient, action, status, diagnostic, inbox_id, "
-            "received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [report.outbox_id, report.recipient, report.action, report.status,
-             report.diagnostic, inbox_id, iso(now)])
+        bounce_rows.insert(db, report, inbox_id, now)
         if report.action != "failed":
             continue
-        order_id, template = db.execute("SELECT order_id, template FROM outbox WHERE id = ?",
-                                        [report.outbox_id]).fetchone()
+        order_id, template = bounce_rows.outbox_order_and_template(db, report.outbox_id)
         if order_id is not None:
             text = f"{report.recipient} · {template} · {report.status} {report.diagnostic}"
             records.add_timeline(db, order_id, now,
                                  Entry("bot", "delivery.failed", text.strip()))
-        recipients = {r.lower() for r in _recipients(db, report.outbox_id)}
-        failed = {r[0].lower() for r in db.execute(
-            "SELECT recipient FROM bounces WHERE outbox_id = ? AND action = 'failed'",
-            [report.outbox_id]).fetchall()}
-        if recipients <= failed:
-            db.execute("UPDATE outbox SET status = 'bounced', last_error = ? WHERE id = ? "
-                       "AND status IN ('sent', 'queued')",
-                       [f"{report.status} {report.diagnostic}"[:500], report.outbox_id])
+        recipients = {r.lower() for r in bounce_rows.outbox_recipients(db, report.outbox_id)}
+        if recipients <= bounce_rows.failed_recipients(db, report.outbox_id):
+            bounce_rows.mark_bounced(db, report.outbox_id, f"{report.status} {report.diagnostic}")
     return "; ".join(f"{r.action} {r.recipient} (outbox {r.outbox_id})" for r in reports) or None
