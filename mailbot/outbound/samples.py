@@ -202,7 +202,7 @@ def samples(locale: str) -> list[Sample]:
                Mail(Role.OPERATOR, "operator.other_request",
                     {"text": BUYER_TEXT[locale], "attachments": (INVOICE,)})),
         Sample("operator.command_help", "", Role.OPERATOR, esc,
-               Mail(Role.OPERATOR, "operator.command_help")),
+               Mail(Role.OPERATOR, "operator.command_help", {"closest": "decide compensated"})),
         Sample("operator.delivery_failed", "", Role.OPERATOR, None,
                Mail(Role.OPERATOR, "operator.delivery_failed",
                     {"outbox_id": 311, "template": "buyer.decision",
