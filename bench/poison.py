@@ -7,7 +7,8 @@ of a temporary app and times the real ``intake.process`` on it, as ``bench/fuzz.
 message is processed in a child process that is killed after ``--timeout`` seconds (a case stops
 growing at its first timeout: bigger would only be slower). The baseline is an ordinary 2 KB reply
 from a registered buyer, measured in the same run; the goal is every message <= 1 s.
-Prints one line per message, a table of the worst time per case, and a JSON object last.
+Prints one line per message (bytes, seconds in ``intake.process``, seconds of parsing alone), a
+table of the worst message per case with its ratio to the baseline, and a JSON object last.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import run as bench  # noqa: E402
 from mailbot import config as config_mod  # noqa: E402
 from mailbot import wiring  # noqa: E402
 from mailbot.inbound import inbox, intake  # noqa: E402
+from mailbot.inbound.parse import parse  # noqa: E402
 from mailbot.tokens import Token  # noqa: E402
 
 GOAL_SECONDS = 1.0
@@ -103,6 +105,17 @@ def encoded_subject(size: int) -> bytes:
     return mail("Hallo.\n", subject="=?utf-8?q?a?= " * (size // 14))
 
 
+def empty_parts(size: int) -> bytes:
+    return mail("--b\r\n" * (size // 5), ctype='multipart/mixed; boundary="b"')
+
+
+def part_headers(size: int) -> bytes:
+    part = ("--b\r\n" + "".join(f"X-H{n}: v\r\n" for n in range(1400))
+            + "Content-Type: text/plain\r\n\r\nx\r\n")
+    return mail(part * max(1, size // len(part)) + "--b--\r\n",
+                ctype='multipart/mixed; boundary="b"')
+
+
 def long_line(size: int) -> bytes:
     return mail(fill("x", size, "Mijn antwoord: "))
 
@@ -138,8 +151,8 @@ def sizes(limit: int, *candidates: int) -> list[int]:
     return [s for s in candidates if s < limit] + [limit]
 
 
-def cases(limit: int) -> list[tuple[str, str, object, list[int]]]:
-    """(name, recipient, builder, sizes): ``limit`` is the byte budget of one message."""
+def cases(limit: int) -> list[tuple]:
+    """(name, recipient, builder, sizes[, envelope sender]): ``limit`` bytes at most."""
     body = limit - 2 * KB  # room for the header block
     growth = sizes(body, 10 * KB, 100 * KB, MB)
     return [
@@ -151,6 +164,9 @@ def cases(limit: int) -> list[tuple[str, str, object, list[int]]]:
         ("html_br_buyer", "buyer", html_br, sizes(body, 12 * KB, 120 * KB, MB)),
         ("mime_parts", "buyer", mime_parts, sizes(body, 70 * KB, 700 * KB, 7 * MB)),
         ("mime_parts_bare_address", "bare", mime_parts, sizes(body, 70 * KB, 700 * KB, 7 * MB)),
+        ("mime_parts_null_sender", "bare", mime_parts, sizes(body, 70 * KB, 700 * KB, 7 * MB), ""),
+        ("empty_parts", "buyer", empty_parts, sizes(body, 70 * KB, 700 * KB, 7 * MB)),
+        ("part_headers", "buyer", part_headers, sizes(body, 70 * KB, 700 * KB, 7 * MB)),
         ("deep_nesting", "buyer", deep_nesting, sizes(body, 6 * KB, 60 * KB, 600 * KB)),
         ("many_headers", "buyer", many_headers, [8 * KB, 60 * KB, 200 * KB]),
         ("long_folded_header", "buyer", long_folded_header, [8 * KB, 60 * KB, 200 * KB]),
@@ -180,22 +196,34 @@ class Target:
 
 
 def _child(target: Target, jobs, conn) -> None:
-    """Processes each job ``(label, recipient, build)`` and sends ``(label, bytes, s, disp)``."""
+    """Processes each job ``(label, recipient, build, sender)``; sends ``(label, bytes, s, disp,
+    parse s)``: the whole of ``intake.process``, and parsing alone (headers, text, documents)."""
     app = target.app()
     db = app.db()
-    # One ordinary mail first, so that no poison mail pays for the renderer's start-up.
+    # Every template compiled and one ordinary mail processed first, as in a running server, so
+    # that no poison mail pays for start-up.
+    for env in app.renderer._envs.values():
+        for name in env.list_templates(extensions=["j2"]):
+            env.get_template(name)
     jobs = [("warm-up", "buyer", ordinary, BUYER), *jobs]
     for n, (label, recipient, build, mail_from) in enumerate(jobs):
         raw = build()
         to = target.addresses.get(recipient, recipient)
         raw = raw.replace(b"{to}", to.encode(), 1).replace(
             b"{mid}", f"p{n}-{time.monotonic_ns()}".encode(), 1)
+        start = time.perf_counter()
+        try:
+            mail = parse(raw)
+            mail.text, mail.attachments  # noqa: B018 -- reading them is the work measured
+        except ValueError:
+            pass  # a header block too large: intake records it unparseable
+        parsing = time.perf_counter() - start
         now = datetime.now(timezone.utc)
         inbox_id = inbox.store(db, raw, mail_from, [to], now)
         start = time.perf_counter()
         disposition = intake.process(app, inbox_id, now)
         if n:
-            conn.send((label, len(raw), time.perf_counter() - start, disposition))
+            conn.send((label, len(raw), time.perf_counter() - start, str(disposition), parsing))
     conn.send(None)
 
 
@@ -210,7 +238,7 @@ def measure(target: Target, jobs, timeout: float, show: bool = True) -> list[tup
         while True:
             if not parent.poll(timeout):
                 label = jobs[len(results)][0]
-                results.append((label, None, None, f"over {timeout:g} s, killed"))
+                results.append((label, None, None, f"over {timeout:g} s, killed", None))
                 if show:
                     print(f"  {label:<40} {'':>10} {'> ' + format(timeout, 'g') + ' s':>10}",
                           flush=True)
@@ -218,14 +246,15 @@ def measure(target: Target, jobs, timeout: float, show: bool = True) -> list[tup
             try:
                 item = parent.recv()
             except EOFError:
-                results.append((jobs[len(results)][0], None, None, "child died"))
+                results.append((jobs[len(results)][0], None, None, "child died", None))
                 break
             if item is None:
                 break
             results.append(item)
             if show:
-                label, size, seconds, disposition = item
-                print(f"  {label:<40} {size:>10} {seconds:>10.3f}  {disposition}", flush=True)
+                label, size, seconds, disposition, parsing = item
+                print(f"  {label:<40} {size:>10} {seconds:>10.3f} {parsing:>8.3f}  {disposition}",
+                      flush=True)
     finally:
         if proc.is_alive():
             proc.kill()
@@ -270,12 +299,12 @@ def main():
     print(f"baseline (ordinary {baseline_runs[0][1]} byte reply): {baseline * 1000:.2f} ms")
 
     worst = {}
-    for name, recipient, builder, steps in cases(limit):
+    for name, recipient, builder, steps, *envelope in cases(limit):
         if args.case and name not in args.case:
             continue
         print(name, flush=True)
-        results = measure(target, [job(f"{name} {s}", recipient, builder, s) for s in steps],
-                          args.timeout)
+        results = measure(target, [job(f"{name} {s}", recipient, builder, s, *envelope)
+                                   for s in steps], args.timeout)
         worst[name] = max(results, key=lambda r: float("inf") if r[2] is None else r[2])
     if not args.case or "fuzz" in args.case:
         count = 200 if args.quick else args.fuzz
@@ -283,15 +312,20 @@ def main():
         results = measure(target, fuzz_jobs(count, args.seed, target), args.timeout, show=False)
         worst["fuzz"] = max(results, key=lambda r: float("inf") if r[2] is None else r[2])
 
-    print(f"\n{'case':<26} {'worst message':<34} {'bytes':>10} {'seconds':>9} {'ratio':>9}")
-    for name, (label, size, seconds, disposition) in worst.items():
+    print(f"\n{'case':<26} {'worst message':<34} {'bytes':>10} {'seconds':>9} {'ratio':>7} "
+          f"{'parse s':>8}")
+    for name, (label, size, seconds, disposition, parsing) in worst.items():
         shown = f"> {args.timeout:g}" if seconds is None else f"{seconds:.3f}"
         ratio = "" if seconds is None else f"{seconds / baseline:.0f}"
-        print(f"{name:<26} {label:<34} {size or '':>10} {shown:>9} {ratio:>9}  {disposition}")
+        parsed = "" if parsing is None else f"{parsing:.3f}"
+        print(f"{name:<26} {label:<34} {size or '':>10} {shown:>9} {ratio:>7} {parsed:>8}  "
+              f"{disposition}")
     over = [n for n, r in worst.items() if r[2] is None or r[2] > GOAL_SECONDS]
     print(json.dumps({"baseline_ms": round(baseline * 1000, 3),
                       "max_message_size": limit,
                       "worst_s": {n: None if r[2] is None else round(r[2], 3)
+                                  for n, r in worst.items()},
+                      "parse_s": {n: None if r[4] is None else round(r[4], 3)
                                   for n, r in worst.items()},
                       "over_goal": over}))
 

@@ -114,13 +114,16 @@ def test_encodings_names_logos_and_forwarded_mail():
             b"Content-Disposition: inline; filename=logo.png\r\n\r\nPNG\r\n"
             b"--b\r\nContent-Type: application/pdf\r\n"
             b"Content-Disposition: attachment; filename*=utf-8''f%C3%A9.pdf\r\n\r\n%PDF\r\n"
+            b"--b\r\nContent-Type: application/pdf; name=kort.pdf\r\n"
+            b"Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQ\r\n"  # padding lost
             b"--b\r\nContent-Type: message/rfc822\r\n\r\n"
             b"From: x@y\r\nContent-Type: multipart/mixed; boundary=inner\r\n\r\n"
             b"--inner\r\nContent-Type: application/x-msdownload; name=setup.exe\r\n\r\nMZ\r\n"
             b"--inner--\r\n--b--\r\n")
     mail = parse(mime(body))
     assert mail.text == "Café €5"
-    assert [a.name for a in mail.attachments] == ["fé.pdf", "setup.exe"]
+    assert [(a.name, a.data) for a in mail.attachments] == [
+        ("fé.pdf", b"%PDF"), ("kort.pdf", b"%PDF-1.4"), ("setup.exe", b"MZ")]
 
 
 # -- the standard library's answers ------------------------------------------------------------
@@ -194,8 +197,11 @@ def test_real_world_mail_reads_as_the_standard_library_reads_it():
             continue
         mail = parse(raw)
         text, found = reference(raw)
+        words, expected = mail.text.split(), text.split()
+        if mail.text_cut:  # the cap cut the text, maybe inside its last word
+            words, expected = words[:-1], expected[:len(words) - 1]
         if mail.headers.get_content_type() != "multipart/report":  # see below
-            assert mail.text.split() == text.split() or not text.strip(), name
+            assert words == expected or not text.strip(), name
         assert [(a.name, a.data) for a in mail.attachments] == [(n, d) for n, _, d in found], \
             name
         checked += 1
