@@ -136,6 +136,8 @@ def _send(app, db, transport, row, now) -> tuple[str, str]:
               queue_id=queue_id and queue_id.group(1), reply=repr(reply[:200]))
     if refused:
         event_log("delivery.partly_refused", outbox_id=row["id"], refused=",".join(refused))
+        with transaction(db):
+            bounces.record(db, bounces.refusals(row["id"], refused), None, now)
     return "sent", reply
 
 

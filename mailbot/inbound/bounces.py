@@ -139,7 +139,22 @@ def _recipients(db, outbox_id: int) -> list[str]:
     return json.loads(row[0]) if row else []
 
 
-def record(db, reports: list[Report], inbox_id: int, now: datetime) -> str | None:
+_STATUS = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
+
+
+def refusals(outbox_id: int, refused: dict[str, str]) -> list[Report]:
+    """Recipients the relay refused while others took the mail: not retried (the others would
+    get it twice), so they count as failed like a bounce, for operators to see."""
+    reports = []
+    for recipient, reason in refused.items():
+        status = _STATUS.search(str(reason))
+        reports.append(Report(outbox_id, recipient.lower(), "failed",
+                              status.group(1) if status else "",
+                              " ".join(f"refused by the relay: {reason}".split())[:300]))
+    return reports
+
+
+def record(db, reports: list[Report], inbox_id: int | None, now: datetime) -> str | None:
     """Stores the reports (inside the caller's transaction); a failure marks that recipient
     failed, goes on its case's timeline and, once every recipient failed, marks the mail
     bounced. Returns a one-line detail for the inbox row."""
