@@ -394,6 +394,16 @@ def test_every_disposition_has_one_reply_rule_and_core_results_map_onto_them():
     assert not hasattr(intake, "DISPOSITIONS")
 
 
+def test_the_digest_names_every_ending_shown_to_operators(app):
+    db = app.db()
+    for d in disposition.SHOWN_TO_OPERATORS:
+        inbox_id = inbox.store(db, b"Subject: x\r\n\r\nx", "a@x.example", [BARE], now())
+        inbox.finish(db, inbox_id, d, now())
+    out = digest.text(app, now(), timedelta(hours=1))
+    assert "apart gezet" in out and "antwoord achtergehouden" in out
+    assert not any(str(d) in out for d in disposition.SHOWN_TO_OPERATORS)  # words, not names
+
+
 def test_merchant_insolvent_goes_through_the_one_door(box, caplog):
     import logging
     caplog.set_level(logging.INFO, logger="mailbot")
