@@ -1,6 +1,6 @@
 """Mutation scores of the rule-bearing modules: how many small wrong changes the fast tests catch.
 
-    python bench/mutation.py [--max-children N] [--keep]
+    python bench/mutation.py [--max-children N] [--keep] [--only PATTERN ...]
 
 Runs mutmut (``pip install -e ".[mutation]"``) on ``core/``, ``tokens.py``, ``inbound/forms.py``
 and ``inbound/reply.py`` with the fast tests only (core, forms, tokens, reply) as killers, in a
@@ -29,7 +29,8 @@ MUTATE = ["mailbot/core/*", "mailbot/tokens.py", "mailbot/inbound/forms.py",
           "mailbot/inbound/reply.py"]
 # The fast tests: pure, no SMTP, no database; together well under 10 s.
 FAST_TESTS = ["tests/core", "tests/test_forms.py", "tests/test_tokens.py", "tests/test_corpus.py",
-              "tests/test_reply*.py", "tests/test_intent*.py", "tests/test_trim*.py"]
+              "tests/test_reply*.py", "tests/test_intent*.py", "tests/test_trim*.py",
+              "tests/inbound/test_reply.py", "tests/inbound/test_intent.py"]
 COPIED = ["mailbot", "tests", "bench", "templates", "locales", "pyproject.toml"]
 GOALS = {"mailbot/core": 85, "mailbot/tokens.py": 85, "mailbot/inbound/forms.py": 85,
          "mailbot/inbound/reply.py": 80}
@@ -43,7 +44,7 @@ def fast_tests(root: Path) -> list[str]:
     return found
 
 
-def prepare(copy: Path) -> list[str]:
+def prepare(copy: Path, mutate: list[str]) -> list[str]:
     for name in COPIED:
         source = ROOT / name
         if source.is_dir():
@@ -59,7 +60,7 @@ def prepare(copy: Path) -> list[str]:
     with open(copy / "pyproject.toml", "a", encoding="utf-8") as f:
         f.write("\n[tool.mutmut]\n")
         f.write(f"source_paths = {json.dumps(['mailbot'])}\n")
-        f.write(f"only_mutate = {json.dumps(MUTATE)}\n")
+        f.write(f"only_mutate = {json.dumps(mutate)}\n")
         f.write(f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n")
         f.write(f"pytest_add_cli_args = {json.dumps(['-p', 'no:cacheprovider', '-q'])}\n")
         f.write(f"also_copy = {json.dumps(['bench', 'templates', 'locales'])}\n")
@@ -91,6 +92,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--only", nargs="+", default=MUTATE, metavar="PATTERN",
+                        help="mutate only these files (globs as in MUTATE)")
     args = parser.parse_args()
     mutmut = Path(sys.executable).parent / "mutmut"
     if not mutmut.exists():
@@ -98,7 +101,7 @@ def main() -> int:
         return 2
     copy = Path(tempfile.mkdtemp(prefix="mailbot-mutation-"))
     try:
-        tests = prepare(copy)
+        tests = prepare(copy, args.only)
         started = time.perf_counter()
         tests_started = time.perf_counter()
         subprocess.run([sys.executable, "-m", "pytest", *tests, "-q", "-p", "no:cacheprovider"],

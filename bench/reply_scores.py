@@ -110,6 +110,7 @@ def poison_inputs(size: int) -> dict:
         "header fields": (new_text, "From: a@b.example\n" * (size // 18)),
         "HTML <br>": (html_to_text, "<br>" * (size // 4)),
         "HTML unclosed tags": (html_to_text, "<a " * (size // 3)),
+        "HTML paragraphs": (html_to_text, "<p>a" * (size // 4)),
     }
 
 

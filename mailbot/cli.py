@@ -20,8 +20,9 @@ from . import config as config_mod
 from . import check, digest, imports, jobs, logs, service, views, wiring
 from .core.effects import Result
 from .core.events import OperatorDecide, OperatorRequest
-from .core.model import CaseState, OPERATOR_OUTCOMES, Outcome, Role
+from .core.model import CaseState, OPERATOR_COMMANDS, Outcome, Role
 from .inbound.disposition import Disposition
+from .outbound import compose
 from .store import admin, backup, datadir, records, retention
 from .store.db import transaction
 
@@ -57,7 +58,7 @@ def parser() -> argparse.ArgumentParser:
     cases.add_argument("--json", action="store_true")
     case = sub.add_parser("case", help="one case; or an operator's decision or request")
     case.add_argument("case_id", type=int)
-    case.add_argument("action", nargs="?", choices=["decide", "request-documents"])
+    case.add_argument("action", nargs="?", choices=list(OPERATOR_COMMANDS))
     case.add_argument("argument", nargs="?")
     case.add_argument("--message")
     case.add_argument("--json", action="store_true")
@@ -216,11 +217,7 @@ def _status(app, args):
 
 
 def _print_case(c):
-    print(f"case {c['id']}: {c['state']} reason={c['reason']} variant={c['variant']} "
-          f"escalation={c['escalation_reason']} outcome={c['outcome']}")
-    for e in c["timeline"]:
-        text = " ".join(e["text"].split())[:100]
-        print(f"  {e['at']}  {e['actor']:<8} {e['kind']:<28} {text}")
+    print(views.case_text(c), end="")
 
 
 def _cases(app, args):
@@ -250,14 +247,12 @@ def _case(app, args):
     message = (args.message or "").strip()
     if not message:
         raise UsageError(f"case {args.action} needs --message TEXT")
+    if args.argument not in OPERATOR_COMMANDS[args.action]:
+        raise UsageError(f"{args.action} needs one of: "
+                         + ", ".join(OPERATOR_COMMANDS[args.action]))
     if args.action == "decide":
-        if args.argument not in [str(o) for o in OPERATOR_OUTCOMES]:
-            raise UsageError("decide needs an outcome: "
-                             + ", ".join(str(o) for o in OPERATOR_OUTCOMES))
         event = OperatorDecide(Outcome(args.argument), message)
     else:
-        if args.argument not in ("buyer", "merchant"):
-            raise UsageError("request-documents needs a party: buyer or merchant")
         event = OperatorRequest(Role(args.argument), message)
     handled = service.handle(app, order_id, event, datetime.now(timezone.utc))
     if handled.result is not Result.APPLIED:
@@ -337,20 +332,34 @@ def _print_json(data) -> None:
 def _outbox(app, args):
     db = app.db()
     if args.action == "resend":
-        if args.id is None:
-            raise UsageError("outbox resend needs an outbox id")
-        with transaction(db):
-            was = admin.resend(db, args.id, datetime.now(timezone.utc))
-        if was is None:
-            raise UsageError(f"no outbox mail {args.id}")
-        if was not in ("dead", "bounced"):
-            raise UsageError(f"outbox mail {args.id} is {was}: only dead or bounced mail "
-                             "is resent")
-        print(f"outbox {args.id}: {was} -> queued")
-        return
+        return _resend(app, db, args.id)
     _print_rows(admin.outbox(db, args.state), args.json, lambda r, order: (
         f"{r['id']:>6}  {r['state']:<7} {','.join(r['recipients'])}  {order}  "
         f"{r['template']}  attempts={r['attempts']}  {r['last_error'] or ''}"))
+
+
+def _resend(app, db, outbox_id: int | None) -> None:
+    """Re-queues a dead or bounced mail, to the party's address as it is now (an import with
+    ``--update`` may have fixed it since)."""
+    if outbox_id is None:
+        raise UsageError("outbox resend needs an outbox id")
+    with transaction(db):
+        row = admin.outbox_mail(db, outbox_id)
+        if row is None:
+            raise UsageError(f"no outbox mail {outbox_id}")
+        if row["status"] not in ("dead", "bounced"):
+            raise UsageError(f"outbox mail {outbox_id} is {row['status']}: only dead or "
+                             "bounced mail is resent")
+        state = merchant = None
+        if row["order_id"] is not None:
+            state = records.load(db, row["order_id"])
+            merchant = records.merchant(db, state.order.shop_id)
+        now_to = list(compose.recipients(app, state, Role(row["role"]), merchant).addresses)
+        admin.resend(db, outbox_id, datetime.now(timezone.utc),
+                     now_to if now_to != row["recipients"] else None)
+    moved = f" to {', '.join(now_to)} (was {', '.join(row['recipients'])})" \
+        if now_to != row["recipients"] else ""
+    print(f"outbox {outbox_id}: {row['status']} -> queued{moved}")
 
 
 def _print_rows(rows: list[dict], as_json: bool, line) -> None:

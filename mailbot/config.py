@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import addresses
+from .core.model import LOCALES
 
 
 class ConfigError(ValueError):
@@ -199,7 +200,7 @@ def _validate(config: Config) -> None:
         raise ConfigError("[relay] username needs password_file")
     if bool(config.dkim.selector) != bool(config.dkim.key_file):
         raise ConfigError("[dkim] selector and key_file go together")
-    if config.operators.locale not in ("nl", "fr", "it"):
+    if config.operators.locale not in LOCALES:
         raise ConfigError("[operators] locale must be nl, fr or it")
     hh, _, mm = config.operators.digest_time.partition(":")
     if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):

@@ -30,12 +30,11 @@ from pathlib import Path
 
 from . import addresses
 from .core.deadlines import protection_end
-from .core.model import Order, Plan, Protection, ProtectionState, State
+from .core.model import LOCALES, Order, Plan, Protection, ProtectionState, State
 from .inbound.forms import parse_amount
 from .store import imported, records
 from .store.db import transaction
 
-LOCALES = ("nl", "fr", "it")
 MERCHANT_FIELDS = ("id", "name", "emails", "locale")
 ORDER_FIELDS = ("shop_id", "order_number", "order_date", "amount", "currency", "buyer_email",
                 "buyer_locale", "plan")

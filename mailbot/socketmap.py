@@ -16,6 +16,7 @@ import asyncio
 import logging
 import sqlite3
 import threading
+from pathlib import Path
 
 from .inbound.bounces import INDEX_SHIFT
 
@@ -68,9 +69,8 @@ class Lookup:
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
-            path = self.app.config.storage.database
-            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5,
-                                       check_same_thread=False)
+            uri = Path(self.app.config.storage.database).resolve().as_uri() + "?mode=ro"
+            self._db = sqlite3.connect(uri, uri=True, timeout=5, check_same_thread=False)
         return self._db
 
     def close(self):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from .core.model import State
-from .store import records
+from .store import records, reports
 
 
 def _time(dt: datetime | None, tz) -> str | None:
@@ -57,10 +57,23 @@ def case_file_json(db, state: State, tz) -> dict:
 
 
 def cases(db, state_filter: str | None) -> list[dict]:
-    sql = ("SELECT c.id, c.state, c.reason, c.variant, c.escalation_reason, c.outcome, "
-           "c.opened_at, o.shop_id, o.order_number FROM cases c JOIN orders o ON o.id = c.order_id")
-    args = []
-    if state_filter:
-        sql += " WHERE c.state = ?"
-        args.append(state_filter)
-    return list(db.query(sql + " ORDER BY c.id", args))
+    return reports.cases(db, state_filter)
+
+
+def case_text(c: dict) -> str:
+    """``case CASE_ID`` for a terminal: what a party wrote is shown with control characters
+    escaped, so a buyer's text cannot move the cursor or recolour an operator's terminal."""
+    refund = c["refund"]
+    lines = [f"case {c['id']}: {c['state']} reason={c['reason']} variant={c['variant']} "
+             f"escalation={c['escalation_reason']} outcome={c['outcome']}",
+             f"  refund: {refund['choice'] or '-'}"
+             + (f" {refund['amount']}" if refund["choice"] not in (None, "no") else "")]
+    for e in c["timeline"]:
+        text = _printable(" ".join(e["text"].split())[:100])
+        lines.append(f"  {e['at']}  {e['actor']:<8} {e['kind']:<28} {text}")
+    return "\n".join(lines) + "\n"
+
+
+def _printable(text: str) -> str:
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                   for ch in text)

@@ -7,9 +7,14 @@ import json
 import uuid
 from datetime import timedelta
 
-from conftest import click, only
-from mailbot import digest
+from aiosmtpd.controller import Controller
+
+from conftest import MERCHANTS, ORDERS, click, free_port, make_config, only
+from mailbot import digest, imports, jobs, service, wiring
+from mailbot.core.events import BuyerAction
+from mailbot.core.model import Action
 from mailbot.inbound.bounces import return_path
+from mailbot.store import records
 from test_protection_by_mail import BUYER_NL, MERCHANT_NL, now, reminders
 
 
@@ -60,7 +65,7 @@ def test_delay_reports_change_nothing_and_a_failure_fails_only_its_recipient(box
 
     text = digest.text(box.app, now(), timedelta(days=1))
     line = [l for l in text.splitlines() if "sales@fietsen.example" in l][0]
-    assert "NL-1" in line and "merchant.case_opened" in line and "5.1.1" in line
+    assert "NL-1" in line and "5.1.1" in line  # address, order, case, cause: no raw codes
     timeline = box.app.db().execute("SELECT text FROM timeline WHERE kind = 'delivery.failed'"
                                     ).fetchall()
     assert [t[0].split(" ")[0] for t in timeline] == ["sales@fietsen.example", MERCHANT_NL]
@@ -76,3 +81,48 @@ def test_a_report_without_verp_counts_only_with_our_message_id(box):
     box.send(dsn("bot@bot.example", "sales@fietsen.example", "failed", "5.1.1", message_id),
              "", ["bot@bot.example"])
     assert state(box, outbox_id) == ("sent", [("sales@fietsen.example", "failed")])
+
+
+class PickyRelay:
+    """Takes the mail for everyone but one address, refused for good at RCPT."""
+
+    def __init__(self):
+        self.received = []
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        if address == "sales@fietsen.example":
+            return "550 5.1.1 <sales@fietsen.example>: mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append((envelope.mail_from, envelope.rcpt_tos))
+        return "250 OK"
+
+
+def test_a_recipient_the_relay_refuses_is_failed_like_a_bounce(tmp_path):
+    relay, port = PickyRelay(), free_port()
+    controller = Controller(relay, hostname="127.0.0.1", port=port)
+    controller.start()
+    app = wiring.build(make_config(tmp_path, relay={"transport": "smtp", "port": port}))
+    (tmp_path / "m.csv").write_text(MERCHANTS)
+    (tmp_path / "o.csv").write_text(ORDERS)
+    imports.import_merchants(app.db(), str(tmp_path / "m.csv"))
+    imports.import_orders(app.db(), str(tmp_path / "o.csv"), app.tz)
+    db = app.db()
+    try:
+        order_id = records.order_id(db, "shop-nl", "NL-1")
+        # A case opened: the merchant is told at both addresses.
+        service.handle(app, order_id, BuyerAction(Action.NOT_RECEIVED, "Nooit gekregen.", ()),
+                       now())
+        jobs.deliver(app, now())
+    finally:
+        controller.stop()
+    outbox_id, status = db.execute("SELECT id, status FROM outbox "
+                                   "WHERE template = 'merchant.case_opened'").fetchone()
+    assert status == "sent"
+    assert (return_path(app.signer, outbox_id, 0), [MERCHANT_NL]) in relay.received
+    assert [tuple(r) for r in db.execute("SELECT recipient, action, status FROM bounces")] \
+        == [("sales@fietsen.example", "failed", "5.1.1")]
+    assert "sales@fietsen.example" in digest.text(app, now(), timedelta(days=1))
+    app.close()

@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import smtplib
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -21,10 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import OPERATOR, click, config_file, make_config, only
-from mailbot import jobs, wiring
+from conftest import click, config_file, make_config, only
+from mailbot import cli, jobs, wiring
 from mailbot.store import retention
 from mailbot.store.files import AttachmentStore
+from mailbot.tokens import Token
 
 MAILBOT = Path(sys.executable).parent / "mailbot"
 MERCHANTS = "id,name,emails,locale\ns1,Shop,s@shop.example,nl\n"
@@ -192,17 +192,13 @@ def test_backup_under_load_restores_every_accepted_mail(app, box, tmp_path):
     raws = [r[0] for r in db.execute("SELECT raw FROM inbox")]
     ids = {email.message_from_bytes(raw)["Message-ID"] for raw in raws}
     assert set(before) <= ids
-    assert again.signer.address(_token()) == app.signer.address(_token())  # same secret
+    token = Token("buyer", 1)
+    assert again.signer.address(token) == app.signer.address(token)  # same secret
     documents = [d for (t,) in db.execute("SELECT attachments FROM timeline")
                  for d in json.loads(t)]
     assert [d["name"] for d in documents] == ["bon.pdf"]
     assert again.attachments.read(documents[0]["sha256"]) == b"%PDF-1.4 the order confirmation"
     again.close()
-
-
-def _token():
-    from mailbot.tokens import Token
-    return Token("buyer", 1)
 
 
 def test_backup_refuses_a_folder_in_use(app, tmp_path):
@@ -223,7 +219,6 @@ def test_purge_keeps_figures_and_drops_personal_data(app, box, tmp_path):
     box.deliver()
     db = app.db()
     case_id = db.execute("SELECT id FROM cases").fetchone()[0]
-    from mailbot import cli
     assert cli.main(["--config", str(config_file(app, tmp_path)), "case", str(case_id),
                      "decide", "compensated", "--message", "Wij vergoeden het."]) == 2  # open
     for t in ("2", "6", "30"):  # merchant silent: escalates; then the operators decide
@@ -233,17 +228,22 @@ def test_purge_keeps_figures_and_drops_personal_data(app, box, tmp_path):
     box.deliver()
     for path in Path(app.config.storage.attachments).rglob("*"):
         os.utime(path, (0, 0))  # stored long ago
+    db.execute("INSERT INTO bounces (outbox_id, recipient, action, status, diagnostic, "
+               "received_at) SELECT id, 'jan@buyer.example', 'failed', '5.2.2', "
+               "'mailbox of jan@buyer.example full', created_at FROM outbox "
+               "WHERE recipients LIKE '%jan@%' LIMIT 1")
     figures = "SELECT state, reason, outcome, escalation_reason, opened_at, closed_at FROM cases"
     before = db.execute(figures).fetchall()
     order = "SELECT order_date, amount, state, end_reason FROM orders WHERE order_number='NL-1'"
     order_before = db.execute(order).fetchone()
 
     assert str(retention.purge(db, app.attachments, now)) == "0 orders, 0 texts, 0 inbound, " \
-        "0 outbound, 0 files"  # closed just now: nothing is old enough
+        "0 outbound, 0 bounces, 0 files"  # closed just now: nothing is old enough
     # The case closed today; the other two protections expire in a week.
     done = retention.purge(db, app.attachments, now + timedelta(days=1))
     assert done.orders == 1 and done.texts >= 2 and done.inbound >= 1 and done.files == 1
-    assert done.outbound >= 3
+    assert done.outbound >= 3 and done.bounces == 1
+    assert db.execute("SELECT recipient, diagnostic FROM bounces").fetchall() == [("", "")]
 
     assert db.execute(figures).fetchall() == before
     assert db.execute(order).fetchone() == order_before
@@ -263,7 +263,7 @@ def test_purge_keeps_figures_and_drops_personal_data(app, box, tmp_path):
     with open(app.config.storage.database, "rb") as fh:
         assert b"Mijn fiets kwam nooit aan" not in fh.read()
     again = retention.purge(db, app.attachments, now + timedelta(days=1))
-    assert str(again) == "0 orders, 0 texts, 0 inbound, 0 outbound, 0 files"
+    assert str(again) == "0 orders, 0 texts, 0 inbound, 0 outbound, 0 bounces, 0 files"
 
 
 def test_purge_command_uses_the_retention_default(app, tmp_path):

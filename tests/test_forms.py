@@ -60,6 +60,50 @@ def test_decision_forms(form, choice, amount, message):
     assert (read.choice, read.amount_text, read.message) == (choice, amount, message)
 
 
+def test_the_explanation_keeps_its_lines_and_indentation():
+    read = read_decision("Terugbetaling: ja\nToelichting: Eerste regel.  \n  - een punt  \n\n"
+                         "Laatste regel.\n")
+    assert read.message == "Eerste regel.\n  - een punt\n\nLaatste regel."
+    assert (read.choice, read.amount_text, read.labels_found) == (RefundChoice.YES, None, 2)
+
+
+def test_without_an_explanation_label_the_merchants_own_lines_explain():
+    read = read_decision("Wij storten het bedrag vandaag.  \n\nRemboursement : oui\n"
+                         "Montant : 12,50 €\n   Groet, Piet  ")
+    assert read.message == "Wij storten het bedrag vandaag.\n\n   Groet, Piet"
+    assert (read.choice, read.amount_text, read.labels_found) == (RefundChoice.YES, "12,50 €", 2)
+
+
+def test_an_empty_explanation_label_falls_back_to_the_own_lines():
+    read = read_decision("Nous remboursons.\nRemboursement : oui\nExplication :")
+    assert (read.message, read.labels_found) == ("Nous remboursons.", 2)
+
+
+def test_repeated_labels_are_joined():
+    read = read_decision("Refund: yes after\nRefund: return\nAmount: 12\nAmount: 50\n"
+                         "*Message*: a\nb")
+    assert (read.choice, read.amount_text, read.message, read.labels_found) == (
+        RefundChoice.YES_AFTER_RETURN, "12 50", "a\nb", 3)
+
+
+def test_a_text_without_a_form():
+    read = read_decision("Bedankt voor uw bericht.\nMet vriendelijke groet")
+    assert read == type(read)(None, None, "Bedankt voor uw bericht.\nMet vriendelijke groet", 0)
+
+
+@pytest.mark.parametrize("value, choice", [
+    ("ja", RefundChoice.YES), ("Oui", RefundChoice.YES), ("sì", RefundChoice.YES),
+    ("yes, today", RefundChoice.YES), ("ja na retour", RefundChoice.YES_AFTER_RETURN),
+    ("oui après le retour", RefundChoice.YES_AFTER_RETURN),
+    ("sì dopo il reso", RefundChoice.YES_AFTER_RETURN),
+    ("ja, nach der Rücksendung", RefundChoice.YES_AFTER_RETURN),
+    ("nee", RefundChoice.NO), ("Non", RefundChoice.NO), ("nein", RefundChoice.NO),
+    ("", None), ("misschien", None), ("ja / ja na retour / nee", None), ("jawel", None),
+])
+def test_refund_choices(value, choice):
+    assert read_decision(f"Terugbetaling: {value}\nToelichting: x").choice == choice
+
+
 def test_operator_commands():
     command = read_command("decide compensated\nWe vergoeden het.")
     assert (command.verb, command.argument, command.message) == (
@@ -80,7 +124,7 @@ def test_every_command_of_the_table_is_read(line):
 @pytest.mark.parametrize("text", [
     "decide withdrawn\nklaar", "decide refund_received", "decide", "decide compensated now",
     "request-documents operator\nx", "request-documents", "compensated\nx", "", "\n\n",
-    "Wat vinden jullie?\ndecide compensated",
+    "Wat vinden jullie?\ndecide compensated", "wat nu?\nx", "close compensated",
 ])
 def test_anything_else_is_not_a_command(text):
     assert read_command(text) is None

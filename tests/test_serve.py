@@ -217,10 +217,17 @@ def test_serve_logs_one_line_per_event_and_no_scheduler_chatter(serve):
 def test_json_log_format(serve):
     s = serve(extra='[log]\nformat = "json"\n')
     s.wait_running()
+    with smtplib.SMTP("127.0.0.1", s.port, timeout=10) as smtp:
+        smtp.ehlo()
+        smtp.mail("a@x.example")
+        assert smtp.rcpt("stranger@bot.example")[0] == 550
+    s.wait_for(lambda: "smtp.refused" in s.log(), "the refusal logged")
     s.stop()
     lines = [json.loads(line) for line in s.log().splitlines()]
     started = next(line for line in lines if line.get("message", "").startswith("serve.started"))
     assert started["level"] == "INFO" and started["time"].endswith("+00:00")
+    refused = next(line for line in lines if line.get("event") == "smtp.refused")
+    assert refused["peer"] == "127.0.0.1" and refused["rcpt"] == "'stranger@bot.example'"
 
 
 @pytest.mark.parametrize("log", [{"format": "xml"}, {"level": "LOUD"}])

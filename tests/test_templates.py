@@ -1,69 +1,149 @@
-"""Every template renders in nl, fr and it, as text and HTML, with every string translated; links
-carry ``data-action``; what a party wrote is escaped in HTML."""
+"""Every mail the core emits renders in nl, fr and it, as text and HTML, from realistic samples:
+every string translated, no raw identifier in what a reader sees, the house design (wrapper table,
+title, preheader, dark-mode meta, 44 px buttons, one primary action that does not end anything),
+locale typography, and the operators' case file with its documents."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from decimal import Decimal
+import re
+from datetime import datetime, timedelta, timezone
+from email import message_from_bytes, policy
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from bs4 import BeautifulSoup
 
-from mailbot import resources
-from mailbot.core.model import Case, CaseState, Document, Escalation, Outcome, Protection, \
-    ProtectionState, Reason, RefundChoice, Variant
-from mailbot.outbound.render import LOCALES, Renderer
+from conftest import click, make_config, only
+from mailbot import digest, resources, views, wiring
+from mailbot.inbound import forms
+from mailbot.core.model import Role
+from mailbot.outbound import compose, samples
+from mailbot.outbound.render import LOCALES, NAMES, Renderer, template_file
+from mailbot.store import records
+from test_protection_by_mail import BUYER_FR, BUYER_NL, MERCHANT_NL, now, reminders
 
-TEMPLATES = sorted(p.name[:-3] for p in resources.templates().glob("*.j2")
-                   if not p.name.startswith("_"))
-NOW = datetime(2026, 3, 24, 10, 0, tzinfo=timezone.utc)
-DOC = Document("bon.pdf", "0" * 64, "application/pdf", 10)
-
-
-def context():
-    case = Case(reason=Reason.NOT_RECEIVED, opened_at=NOW, id=7, state=CaseState.ESCALATED,
-                variant=Variant.B, outcome=Outcome.COMPENSATED,
-                escalation_reason=Escalation.BUYER_DISPUTES, merchant_due=NOW, buyer_due=NOW,
-                refund_choice=RefundChoice.YES_AFTER_RETURN, refund_amount=Decimal("12.50"))
-    return {
-        "bot": type("Bot", (), {"name": "Bot", "upgrade_url": "https://x.example/plus"})(),
-        "role": "buyer", "case": case,
-        "protection": Protection(ProtectionState.ACTIVE, NOW),
-        "order": {"number": "NL-1", "date": date(2026, 3, 1), "amount": Decimal("49.95"),
-                  "currency": "EUR", "buyer_email": "b@x.example", "shop": "Shop <b>",
-                  "plan": "plus"},
-        "actions": ("all_fine", "refund_full"),
-        "links": {"all_fine": "bot+a@x.example", "refund_full": "bot+b@x.example"},
-        "timeline": [{"at": NOW, "actor": "buyer", "kind": "case.opened", "text": "t",
-                      "attachments": [DOC]}],
-        "data": {"text": "<script>alert(1)</script>", "message": "<b>hi</b>",
-                 "attachments": (DOC,), "asked": "extend", "state": "active", "since": NOW,
-                 "ends_at": NOW, "problems": ("message_missing", "amount_too_high"),
-                 "from_role": "merchant", "to_role": "buyer", "outcome": "compensated",
-                 "reason": "buyer_disputes", "outbox_id": 3, "error": "550", "recipients": ["a"],
-                 "template": "buyer.reminder", "opened": 1, "escalated": {"buyer_disputes": 1},
-                 "closed": {}, "deadlines": [{"shop": "S", "case_id": 7, "order_number": "NL-1",
-                                              "merchant_due": NOW, "overdue": True}],
-                 "failed": [], "held": {"unmatched": 2}, "case_states": {"escalated": 1},
-                 "protection_states": {"active": 3},
-                 "refused": (("run.exe", "type"), ("big.pdf", "size"))},
-    }
+ENDING = {str(a) for a in compose.ENDING}
+COMMANDS = [f"{verb} {arg}" for verb, arg in compose.COMMANDS]
+RAW = re.compile(r"\b[a-z]+_[a-z_]+\b|\b(buyer|merchant|operator)\.[a-z_]+\b")
 
 
 @pytest.fixture(scope="module")
-def renderer():
-    return Renderer(ZoneInfo("Europe/Amsterdam"))
+def rendered(tmp_path_factory):
+    """(sample, context, Rendered) for every sample in every locale, rendered once."""
+    app = wiring.build(make_config(tmp_path_factory.mktemp("render")))
+    out = {}
+    for locale in LOCALES:
+        out[locale] = [(s, ctx, app.renderer.render(s.name, locale, ctx))
+                       for s, ctx in samples.contexts(app, app.db(), locale)]
+    yield out
+    app.close()
+
+
+def visible(html: str) -> str:
+    soup = BeautifulSoup(html, "html.parser")
+    return soup.body.get_text(" ")
+
+
+def test_every_template_name_has_a_file_and_every_file_a_name():
+    files = {p.name for p in resources.templates().glob("*.j2") if not p.name.startswith("_")}
+    assert {template_file(n) for n in NAMES} == files
+    # Parties share a file where the kind of mail is the same.
+    assert template_file("buyer.case_closed") == template_file("merchant.case_closed")
+
+
+def test_samples_cover_every_name(rendered):
+    assert {s.name for s, _, _ in rendered["nl"]} == set(NAMES)
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-@pytest.mark.parametrize("template", TEMPLATES)
-def test_renders_in_every_locale(renderer, template, locale):
-    out = renderer.render(template, locale, context())
-    assert out.subject and out.text.strip() and "<html" in out.html
-    assert "<script>" not in out.html and "<b>" not in out.html  # party text is escaped
-    assert "\n" not in out.subject
+def test_no_raw_identifier_reaches_a_reader(rendered, locale):
+    for sample, _, out in rendered[locale]:
+        for part in (out.subject, out.text, visible(out.html)):
+            seen = re.sub(r"mailto:\S+|\S+@\S+", "", part)
+            for command in COMMANDS:  # what an operator types is shown as typed
+                seen = seen.replace(command, "")
+            assert not RAW.search(seen), (sample.name, sample.label, RAW.search(seen)[0])
+        assert "\n" not in out.subject and out.subject
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_layout_for_mail_clients(rendered, locale):
+    for sample, ctx, out in rendered[locale]:
+        soup = BeautifulSoup(out.html, "html.parser")
+        assert soup.title.get_text() == out.subject
+        assert soup.find("meta", attrs={"name": "color-scheme"})
+        assert soup.body.attrs == {}  # styles live on the wrapper table, not on <body>
+        assert soup.find("table", attrs={"width": "600"})
+        assert "pre-wrap" not in out.html
+        preheader = soup.body.find("div")
+        assert "display:none" in preheader["style"] and preheader.get_text(strip=True)
+        assert soup.h1.get_text(strip=True)
+        assert out.sender_name and out.sender_name != "Buyer protection"
+        buttons = soup.find_all("a", attrs={"data-action": True})
+        assert [b["data-action"] for b in buttons] in ([], list(ctx["actions"]))
+        for b in buttons:
+            assert b.find_parent("td")["height"] == "44"
+        if len(buttons) > 1:
+            assert buttons[0]["data-action"] not in ENDING
+            primaries = [b for b in buttons if "#ffffff" in b["style"].split("color:")[-1]]
+            assert primaries == [buttons[0]]
+        if sample.state is not None and buttons:
+            for b in buttons:
+                subject = parse_qs(urlsplit(b["href"]).query)["subject"][0]
+                assert sample.state.order.order_number in subject
+
+
+def contrast(fg: str, bg: str) -> float:
+    """WCAG 2.1 contrast ratio of two #rrggbb colours."""
+    def luminance(hex_colour):
+        rgb = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    high, low = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_small_text_is_readable(rendered):
+    _, _, out = rendered["nl"][0]
+    soup = BeautifulSoup(out.html, "html.parser")
+    for cls in ("mb-foot", "mb-muted"):
+        for cell in soup.find_all(class_=cls):
+            style = dict(p.split(":", 1) for p in cell["style"].split(";") if ":" in p)
+            background = style.get("background", "#ffffff")
+            assert contrast(style["color"], background) >= 4.5, (cls, style)
+    assert "prefers-color-scheme: dark" in out.html  # dark mode gets its own colours
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_no_zero_amount_and_party_text_on_lines(rendered, locale):
+    for sample, _, out in rendered[locale]:
+        assert not re.search(r"(?<![\d.])0,00", out.text), (sample.name, sample.label)
+    decision = next(o for s, _, o in rendered[locale] if s.name == "buyer.decision")
+    assert "<br>" in decision.html  # the shop's two lines stay two lines
+
+
+def test_party_text_is_escaped(tmp_path):
+    app = wiring.build(make_config(tmp_path))
+    sample, ctx = next((s, c) for s, c in samples.contexts(app, app.db(), "nl")
+                       if s.name == "merchant.case_opened")
+    ctx = {**ctx, "data": {**ctx["data"], "text": "<script>alert(1)</script>\n<b>x</b>"}}
+    out = app.renderer.render(sample.name, "nl", ctx)
+    assert "<script>" not in out.html and "&lt;script&gt;" in out.html and "<b>x" not in out.html
+
+
+def test_merchant_links_carry_a_form_with_a_prompt(rendered):
+    _, _, out = next(x for x in rendered["fr"] if x[0].name == "merchant.case_opened")
+    soup = BeautifulSoup(out.html, "html.parser")
+    href = soup.find("a", attrs={"data-action": "refund_full"})["href"]
+    body = parse_qs(urlsplit(href).query)["body"][0]
+    assert body.startswith("Remboursement\u202f: oui") and body.rstrip().endswith("]")
+    # Sent as it is, the prompt is no explanation: the form is refused for a missing message.
+    form = forms.read_decision(body.replace("\r\n", "\n"))
+    assert form.choice == "yes" and form.message == ""
+    assert forms.read_decision(body + "\nLe colis part demain.").message == "Le colis part demain."
 
 
 def test_every_string_is_translated():
@@ -78,17 +158,105 @@ def test_every_string_is_translated():
         assert missing == [], f"{locale}: untranslated {missing[:5]}"
 
 
-def test_links_carry_data_action_in_html_and_appear_in_text(renderer):
-    out = renderer.render("buyer.reminder", "fr", context())
-    assert 'data-action="all_fine"' in out.html and 'data-action="refund_full"' in out.html
-    assert "mailto:bot+a@x.example?subject=" in out.text
-    # The merchant's link opens a reply prefilled with the form in the merchant's language.
-    assert "Remboursement%3A%20oui" in out.text
+def test_french_punctuation_never_wraps_alone():
+    catalog = read_po((resources.locales() / "fr" / "LC_MESSAGES" / "mailbot.po").open("rb"))
+    for message in (m for m in catalog if m.id):
+        for string in (message.string if isinstance(message.string, tuple) else (message.string,)):
+            assert not re.search(r"[^\u202f][;?!]|[^\u202f]:(\s|$)", string or ""), string
 
 
-def test_money_and_dates_follow_the_locale(renderer):
-    nl = renderer.render("buyer.reminder", "nl", context()).text
-    fr = renderer.render("buyer.reminder", "fr", context()).text
-    assert "€\xa049,95" in nl and "maart 2026" in nl
-    assert "49,95\xa0€" in fr or "49,95\u202f€" in fr
-    assert "mars 2026" in fr
+def test_deadlines_show_the_last_whole_day():
+    renderer = Renderer(ZoneInfo("Europe/Amsterdam"))
+    nl = renderer._envs["nl", "text"].filters
+    fr = renderer._envs["fr", "text"].filters
+    end_of_day = datetime(2026, 12, 1, 22, 59, tzinfo=timezone.utc)  # 23:59 in Amsterdam
+    midnight = datetime(2026, 12, 2, 23, 0, tzinfo=timezone.utc)  # 00:00 on 3 December
+    assert nl["deadline"](end_of_day) == "dinsdag 1 december 2026"
+    assert nl["deadline"](midnight) == "woensdag 2 december 2026"
+    assert fr["deadline"](end_of_day) == "mardi 1er décembre 2026"
+    assert nl["deadline_at"](end_of_day).endswith("om 23:59 uur")
+    assert fr["deadline_at"](end_of_day).endswith("à 23 h 59")
+
+
+def test_money_follows_the_locale(rendered):
+    nl = next(o for s, _, o in rendered["nl"] if s.name == "buyer.reminder").text
+    fr = next(o for s, _, o in rendered["fr"] if s.name == "buyer.reminder").text
+    assert "€\xa0249,95" in nl and "249,95\xa0€" in fr
+
+
+def test_operator_case_file_attaches_documents_and_reads_as_sentences(app):
+    db = app.db()
+    order_id = records.order_id(db, "shop-nl", "NL-1")
+    sample = next(s for s in samples.samples("nl")
+                  if s.name == "operator.case_escalated" and s.label == "buyer_disputes")
+    state = records.load(db, order_id)
+    state = type(state)(state.order, sample.state.protection, sample.state.case)
+    docs = {}  # the case's files, kept in the real attachment store
+    for doc in samples.INVOICE, samples.TRACKING:
+        sha = app.attachments.save(b"%PDF-1.4 " + doc.name.encode())
+        docs[doc.name] = type(doc)(doc.name, sha, doc.content_type, 10)
+    timeline = tuple(type(e)(e.actor, e.kind, e.text,
+                             tuple(docs[d.name] for d in e.attachments))
+                     for e in sample.timeline)
+    out = compose.prepare(app, db, state, sample.mail, samples.NOW, timeline)
+    msg = message_from_bytes(out.raw, policy=policy.default)
+    names = {p.get_filename() for p in msg.iter_attachments()}
+    assert names == {"factuur-10481.pdf", "track-and-trace.png"}
+    body = msg.get_body(("plain",)).get_content()
+    assert "Koper: opende de case: “Ik heb op 2 november" in body
+    assert "Antwoord van de webshop: ja na retour, €\xa0120,00" in body
+    soup = BeautifulSoup(msg.get_body(("html",)).get_content(), "html.parser")
+    commands = [a for a in soup.find_all("a") if "body=decide" in a["href"]
+                or "body=request-documents" in a["href"]]
+    assert len(commands) == len(compose.COMMANDS)
+
+
+def test_other_request_reply_reaches_the_buyer(app):
+    db = app.db()
+    state = records.load(db, records.order_id(db, "shop-it", "IT-1"))
+    mail = next(s.mail for s in samples.samples("it") if s.name == "operator.other_request")
+    out = compose.prepare(app, db, state, mail, samples.NOW)
+    msg = message_from_bytes(out.raw, policy=policy.default)
+    assert msg["Reply-To"] == state.order.buyer_email
+    assert msg["From"].addresses[0].display_name == "Kopersbescherming"  # operators read Dutch (conftest)
+    assert out.role == str(Role.OPERATOR)
+
+
+def test_buyer_reads_the_shops_refusal_when_it_goes_straight_to_the_team(rendered):
+    out = next(o for s, _, o in rendered["it"]
+               if s.name == "buyer.case_escalated" and s.label == "merchant_refused_refund")
+    assert "Ci dispiace per il ritardo del pacco." in out.text
+    assert "La spiegazione del negozio" in out.html
+
+
+def test_stale_click_after_closing_says_how_the_case_ended(rendered):
+    out = next(o for s, _, o in rendered["fr"]
+               if s.name == "buyer.not_active" and s.label == "closed")
+    assert "la boutique doit vous rembourser" in out.text
+
+
+def test_case_text_shows_the_refund_and_escapes_control_characters():
+    case = {"id": 7, "state": "escalated", "reason": "no_refund", "variant": "B",
+            "escalation_reason": "buyer_disputes", "outcome": None,
+            "refund": {"choice": "yes_after_return", "amount": "12.50"},
+            "timeline": [{"at": "2026-11-23T14:02:00+01:00", "actor": "buyer", "kind": "message",
+                          "text": "hallo \x1b[2J\x1b[31mrood\x07", "attachments": []}]}
+    out = views.case_text(case)
+    assert "refund: yes_after_return 12.50" in out
+    assert "\x1b" not in out and "\x07" not in out and "\\x1b[2J" in out
+    refused = views.case_text({**case, "refund": {"choice": "no", "amount": "0.00"}})
+    assert "refund: no\n" in refused and "0.00" not in refused
+
+
+def test_digest_lists_cases_that_need_action_and_other_requests_in_words(box):
+    mails = reminders(box)
+    click(box, only(mails, BUYER_FR), "other", BUYER_FR, body="Puis-je changer l'adresse ?")
+    click(box, only(mails, BUYER_NL), "no_refund", BUYER_NL, body="Geen geld terug.")
+    merchant = only(box.deliver(), MERCHANT_NL)
+    click(box, merchant, "refund_none", MERCHANT_NL, body="Terugbetaling: nee\nToelichting: Nee.")
+    box.deliver()
+    out = digest.text(box.app, now() + timedelta(days=2, hours=1), timedelta(days=7))
+    assert out.startswith("1 case vraagt actie")
+    assert "bestelling NL-1 (Fietsen BV) · 2 dagen · De webshop weigert een terugbetaling" in out
+    assert "bestelling FR-1 (Boutique Rive): “Puis-je changer l'adresse ?”" in out
+    assert not RAW.search(out)

@@ -24,7 +24,7 @@ from .model import (
     Action, Case, CaseState, EndReason, Escalation, OPERATOR_OUTCOMES, Outcome,
     ProtectionState, Reason, RefundChoice, Role, State, Variant,
 )
-from .table import ANY, find, row
+from .table import ANY, Row, find
 
 AM, AB, ESC = CaseState.AWAITING_MERCHANT, CaseState.AWAITING_BUYER, CaseState.ESCALATED
 OPEN = (AM, AB, ESC)
@@ -106,11 +106,20 @@ def merchant_answer(state: State, event: MerchantDecision) -> Variant | Escalati
 
 # --- the guards ---------------------------------------------------------------------------------
 
-def _answer_is(outcome):
-    def guard(state, event, now):
-        return merchant_answer(state, event) is outcome
-    guard.__name__ = f"answer_is_{outcome}"
-    return guard
+def _full_refund(state, event, now):
+    return merchant_answer(state, event) is A
+
+
+def _partial_refund(state, event, now):
+    return merchant_answer(state, event) is B
+
+
+def _refused_not_received(state, event, now):
+    return merchant_answer(state, event) is C
+
+
+def _refused_no_refund(state, event, now):
+    return merchant_answer(state, event) is Escalation.MERCHANT_REFUSED_REFUND
 
 
 def _bad_form(state, event, now):
@@ -149,10 +158,8 @@ def _nudge(state, event, now, tz):
 
 def _merchant_answered(state, event: MerchantDecision, now, tz):
     """Variant A, B or C: the buyer gets the decision and the merchant an acknowledgement."""
-    case = replace(state.case, state=AB, variant=merchant_answer(state, event),
-                   refund_choice=event.choice,
-                   refund_amount=refund_amount(event, state.order.amount),
-                   buyer_due=buyer_due(now, tz))
+    case = replace(_answered(state, event).case, state=AB,
+                   variant=merchant_answer(state, event), buyer_due=buyer_due(now, tz))
     data = {"message": event.message, "attachments": event.attachments}
     return Decision(replace(state, case=case),
                     mails=(Mail(Role.BUYER, "decision", data),
@@ -163,11 +170,15 @@ def _merchant_answered(state, event: MerchantDecision, now, tz):
 def _merchant_refused(state, event: MerchantDecision, now, tz):
     """Refused refund of a "no refund" case: escalated; everyone is told, and the merchant also
     gets the acknowledgement of the answer they sent."""
-    case = replace(state.case, refund_choice=event.choice,
-                   refund_amount=refund_amount(event, state.order.amount))
-    return _escalate(replace(state, case=case), Escalation.MERCHANT_REFUSED_REFUND,
+    return _escalate(_answered(state, event), Escalation.MERCHANT_REFUSED_REFUND,
                      _decision_entry(event), tell=EVERYONE,
                      merchant_ack={"message": event.message, "attachments": event.attachments})
+
+
+def _answered(state: State, event: MerchantDecision) -> State:
+    """The merchant's refund choice and amount, kept on the case (shown to operators too)."""
+    return replace(state, case=replace(state.case, refund_choice=event.choice,
+                                       refund_amount=refund_amount(event, state.order.amount)))
 
 
 def _decision_entry(event: MerchantDecision) -> Entry:
@@ -272,31 +283,30 @@ def _said(event) -> tuple[Role, str, tuple]:
 
 CASE_TABLE = (
     # state, variant, event,                     step,                 guard          SPEC §3
-    row(AM, ANY, TimerKind.MERCHANT_NUDGE,        _nudge,               _before_merchant_due),
-    row(AM, ANY, MerchantDecision,                _merchant_answered,   _answer_is(A)),
-    row(AM, ANY, MerchantDecision,                _merchant_answered,   _answer_is(B)),
-    row(AM, ANY, MerchantDecision,                _merchant_answered,   _answer_is(C)),
-    row(AM, ANY, MerchantDecision,                _merchant_refused,
-        _answer_is(Escalation.MERCHANT_REFUSED_REFUND)),
-    row(AM, ANY, TimerKind.MERCHANT_DUE,          _merchant_silent,     _merchant_due_passed),
-    row(AM, ANY, Action.WITHDRAW,                 _withdrawn),
-    row(AB, A, Action.REFUND_RECEIVED,            _refund_received),
-    row(AB, A, Action.REFUND_NOT_RECEIVED,        _buyer_disputes),
-    row(AB, B, Action.REFUND_RECEIVED,            _refund_received),  # "as for A"
-    row(AB, B, Action.REFUND_NOT_RECEIVED,        _buyer_disputes),   # "as for A"
-    row(AB, B, Action.REJECT_PARTIAL,             _buyer_disputes),
-    row(AB, C, Action.ACCEPT,                     _buyer_accepted),
-    row(AB, C, Action.DISAGREE,                   _buyer_disputes),
-    row(AB, ANY, TimerKind.BUYER_DUE,             _buyer_silent,        _buyer_due_passed),
-    row(ESC, ANY, OperatorRequest,                _documents_requested),
-    row(ESC, ANY, OperatorDecide,                 _operator_decided,    _operator_outcome),
-    row(OPEN, ANY, MerchantInsolvent,             _merchant_insolvent,  _not_escalated_yet),
-    row(OPEN, ANY, PartyMessage,                  _relay),
+    Row(AM, ANY, TimerKind.MERCHANT_NUDGE,        _nudge,               _before_merchant_due),
+    Row(AM, ANY, MerchantDecision,                _merchant_answered,   _full_refund),
+    Row(AM, ANY, MerchantDecision,                _merchant_answered,   _partial_refund),
+    Row(AM, ANY, MerchantDecision,                _merchant_answered,   _refused_not_received),
+    Row(AM, ANY, MerchantDecision,                _merchant_refused,    _refused_no_refund),
+    Row(AM, ANY, TimerKind.MERCHANT_DUE,          _merchant_silent,     _merchant_due_passed),
+    Row(AM, ANY, Action.WITHDRAW,                 _withdrawn),
+    Row(AB, A, Action.REFUND_RECEIVED,            _refund_received),
+    Row(AB, A, Action.REFUND_NOT_RECEIVED,        _buyer_disputes),
+    Row(AB, B, Action.REFUND_RECEIVED,            _refund_received),  # "as for A"
+    Row(AB, B, Action.REFUND_NOT_RECEIVED,        _buyer_disputes),   # "as for A"
+    Row(AB, B, Action.REJECT_PARTIAL,             _buyer_disputes),
+    Row(AB, C, Action.ACCEPT,                     _buyer_accepted),
+    Row(AB, C, Action.DISAGREE,                   _buyer_disputes),
+    Row(AB, ANY, TimerKind.BUYER_DUE,             _buyer_silent,        _buyer_due_passed),
+    Row(ESC, ANY, OperatorRequest,                _documents_requested),
+    Row(ESC, ANY, OperatorDecide,                 _operator_decided,    _operator_outcome),
+    Row(OPEN, ANY, MerchantInsolvent,             _merchant_insolvent,  _not_escalated_yet),
+    Row(OPEN, ANY, PartyMessage,                  _relay),
     # SPEC in prose
-    row(AM, ANY, MerchantDecision,                _bad_decision,        _bad_form),  # §4
-    row(OPEN, ANY, Action.OTHER,                  _relay),  # another request: a message
-    row(ESC, ANY, MerchantDecision,               _relay),  # late: evidence for the operators
-    row(ESC, ANY, OperatorDecide,                 _not_an_operator_outcome),
+    Row(AM, ANY, MerchantDecision,                _bad_decision,        _bad_form),  # §4
+    Row(OPEN, ANY, Action.OTHER,                  _relay),  # another request: a message
+    Row(ESC, ANY, MerchantDecision,               _relay),  # late: evidence for the operators
+    Row(ESC, ANY, OperatorDecide,                 _not_an_operator_outcome),
 )
 
 

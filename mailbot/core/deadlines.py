@@ -31,7 +31,7 @@ def add_days(instant: datetime, days: int, tz: ZoneInfo) -> datetime:
 
 def start_of(day: date, tz: ZoneInfo) -> datetime:
     """Local midnight at the start of ``day`` in ``tz``, as UTC."""
-    return datetime.combine(day, time(0, 0), tzinfo=tz).astimezone(timezone.utc)
+    return datetime.combine(day, time.min, tzinfo=tz).astimezone(timezone.utc)
 
 
 def end_of(day: date, tz: ZoneInfo) -> datetime:

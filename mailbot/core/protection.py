@@ -18,7 +18,7 @@ from .deadlines import extended_end
 from .effects import Decision, Entry, Mail, Result
 from .events import BuyerAction, Event, PartyMessage, TimerFired, TimerKind
 from .model import Action, EndReason, Plan, ProtectionState, Reason, Role, State
-from .table import ANY, find, row
+from .table import ANY, Row, find
 
 ACTIVE, ENDED, EXPIRED = ProtectionState.ACTIVE, ProtectionState.ENDED, ProtectionState.EXPIRED
 PAID = (Plan.PLUS, Plan.SINGLE)
@@ -128,17 +128,17 @@ def _choose_action(state, event, now, tz):
 
 PROTECTION_TABLE = (
     # state, plan, event,                                 step,                guard   SPEC §2
-    row(ACTIVE, ANY, TimerKind.REMINDER,                   _remind,             _reminder_due),
-    row(ACTIVE, ANY, Action.ALL_FINE,                      _all_fine),
-    row(ACTIVE, PAID, Action.EXTEND,                       _extend,             _not_extended),
-    row(ACTIVE, Plan.BASIC, Action.EXTEND,                 _extend_needs_plus),
-    row(ACTIVE, PAID, Action.EXTEND,                       _extend_used,        _extended),
-    row(ACTIVE, ANY, Action.OTHER,                         _other_request),
-    row(ACTIVE, ANY, (Action.NOT_RECEIVED, Action.NO_REFUND), _open_case),
-    row(ACTIVE, ANY, TimerKind.EXPIRY,                     _expire,             _ends_at_passed),
+    Row(ACTIVE, ANY, TimerKind.REMINDER,                   _remind,             _reminder_due),
+    Row(ACTIVE, ANY, Action.ALL_FINE,                      _all_fine),
+    Row(ACTIVE, PAID, Action.EXTEND,                       _extend,             _not_extended),
+    Row(ACTIVE, Plan.BASIC, Action.EXTEND,                 _extend_needs_plus),
+    Row(ACTIVE, PAID, Action.EXTEND,                       _extend_used,        _extended),
+    Row(ACTIVE, ANY, Action.OTHER,                         _other_request),
+    Row(ACTIVE, ANY, (Action.NOT_RECEIVED, Action.NO_REFUND), _open_case),
+    Row(ACTIVE, ANY, TimerKind.EXPIRY,                     _expire,             _ends_at_passed),
     # SPEC in prose
-    row((ENDED, EXPIRED), ANY, (*Action, PartyMessage),    _not_active,         _from_buyer),
-    row(ACTIVE, ANY, PartyMessage,                         _choose_action,      _from_buyer),  # §5
+    Row((ENDED, EXPIRED), ANY, (*Action, PartyMessage),    _not_active,         _from_buyer),
+    Row(ACTIVE, ANY, PartyMessage,                         _choose_action,      _from_buyer),  # §5
 )
 
 

@@ -10,8 +10,8 @@ fall-through ("not open").
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from .effects import Decision
@@ -33,25 +33,24 @@ def key(event: Event):
     return type(event)
 
 
-def _many(value) -> tuple:
-    return value if isinstance(value, tuple) else (value,)
+class Row(NamedTuple):
+    """One row. ``state``, ``variant`` and ``on`` are one value or a tuple of values."""
 
-
-@dataclass(frozen=True)
-class Row:
-    states: tuple
-    variants: tuple | None
-    on: tuple
+    state: object
+    variant: object
+    on: object
     then: Step
-    when: Guard | None
+    when: Guard | None = None
 
     def takes(self, state, variant, event_key, guard_args) -> bool:
-        return (state in self.states and (self.variants is ANY or variant in self.variants)
-                and event_key in self.on and (self.when is None or self.when(*guard_args)))
+        return (state in _many(self.state)
+                and (self.variant is ANY or variant in _many(self.variant))
+                and event_key in _many(self.on)
+                and (self.when is None or self.when(*guard_args)))
 
 
-def row(state, variant, on, then: Step, when: Guard | None = None) -> Row:
-    return Row(_many(state), ANY if variant is ANY else _many(variant), _many(on), then, when)
+def _many(value) -> tuple:
+    return value if isinstance(value, tuple) else (value,)
 
 
 def find(rows: tuple[Row, ...], state, variant, s: State, event: Event,

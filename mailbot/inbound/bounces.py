@@ -7,7 +7,8 @@ recipient failed; ``delayed``, ``relayed``, ``delivered`` and ``expanded`` are r
 nothing. A report that reaches the bare address without VERP (forwarding services rewrite the
 return path) counts only when it quotes the Message-ID of one of our mails (unguessable) and
 names one of that mail's recipients; flufl.bounce reads the many non-RFC 3464 formats. A failure
-goes on the case timeline, and ``failed_deliveries`` lists the addresses operators must fix.
+goes on the case timeline; ``store.reports.failed_deliveries`` lists the addresses operators
+must fix.
 """
 
 from __future__ import annotations
@@ -138,7 +139,22 @@ def _recipients(db, outbox_id: int) -> list[str]:
     return json.loads(row[0]) if row else []
 
 
-def record(db, reports: list[Report], inbox_id: int, now: datetime) -> str | None:
+_STATUS = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
+
+
+def refusals(outbox_id: int, refused: dict[str, str]) -> list[Report]:
+    """Recipients the relay refused while others took the mail: not retried (the others would
+    get it twice), so they count as failed like a bounce, for operators to see."""
+    reports = []
+    for recipient, reason in refused.items():
+        status = _STATUS.search(str(reason))
+        reports.append(Report(outbox_id, recipient.lower(), "failed",
+                              status.group(1) if status else "",
+                              " ".join(f"refused by the relay: {reason}".split())[:300]))
+    return reports
+
+
+def record(db, reports: list[Report], inbox_id: int | None, now: datetime) -> str | None:
     """Stores the reports (inside the caller's transaction); a failure marks that recipient
     failed, goes on its case's timeline and, once every recipient failed, marks the mail
     bounced. Returns a one-line detail for the inbox row."""
@@ -165,22 +181,3 @@ def record(db, reports: list[Report], inbox_id: int, now: datetime) -> str | Non
                        "AND status IN ('sent', 'queued')",
                        [f"{report.status} {report.diagnostic}"[:500], report.outbox_id])
     return "; ".join(f"{r.action} {r.recipient} (outbox {r.outbox_id})" for r in reports) or None
-
-
-def failed_deliveries(db, since: datetime) -> list[dict]:
-    """Addresses our mail could not reach since ``since``: each with its order and case, for
-    operators to fix. Bounced recipients one by one, and every recipient of a dead mail."""
-    rows = list(db.query(
-        "SELECT b.recipient AS address, x.template, b.status || ' ' || b.diagnostic AS detail, "
-        "o.shop_id, o.order_number, c.id AS case_id, x.id AS outbox_id "
-        "FROM bounces b JOIN outbox x ON x.id = b.outbox_id "
-        "LEFT JOIN orders o ON o.id = x.order_id LEFT JOIN cases c ON c.order_id = x.order_id "
-        "WHERE b.action = 'failed' AND b.received_at > ? ORDER BY b.id", [iso(since)]))
-    for dead in db.query(
-            "SELECT x.id AS outbox_id, x.template, x.recipients, x.last_error AS detail, "
-            "o.shop_id, o.order_number, c.id AS case_id FROM outbox x "
-            "LEFT JOIN orders o ON o.id = x.order_id LEFT JOIN cases c ON c.order_id = x.order_id "
-            "WHERE x.status = 'dead' AND x.created_at > ? ORDER BY x.id", [iso(since)]):
-        for address in json.loads(dead.pop("recipients")):
-            rows.append({**dead, "address": address})
-    return rows

@@ -24,6 +24,7 @@ LABELS = {
 }
 _LABEL_OF = {word: key for key, words in LABELS.items() for word in words}
 _LINE = re.compile(r"^\s*\*?([^\W\d_]+)\*?\s*:\s?(.*)$")
+_PROMPT = re.compile(r"^\s*\[[^\]]*\]\s*$")
 
 _AFTER_RETURN = re.compile(
     r"(na|after|après|apres|dopo|nach)\s+(de\s+|il\s+|la\s+|the\s+|le\s+|der\s+)?"
@@ -48,6 +49,8 @@ def read_decision(text: str) -> DecisionForm:
     free: list[str] = []
     current = None
     for line in text.split("\n"):
+        if _PROMPT.match(line):
+            continue  # the mail's "[write your explanation here]", left as it was
         match = _LINE.match(line)
         key = _LABEL_OF.get(match.group(1).lower()) if match else None
         if key:
@@ -79,42 +82,26 @@ _CURRENCY = re.compile(r"(€|eur(o)?s?)", re.I)
 # Group separators: any Unicode space (Babel writes U+00A0 in nl/it and U+202F in fr, so a
 # merchant's prefilled "1 234,56 €" carries one) and the Swiss apostrophes.
 _GROUPING = re.compile(r"[\s'’]")
+# Digits, or digits grouped by threes with one separator used throughout (1.234.567 / 1,234,567),
+# then optionally the other separator as decimal mark with one or two decimals. "1.234" is a
+# thousand, "12,5" twelve and a half. Linear: no nested quantifier can backtrack.
+_AMOUNT = re.compile(r"(?P<sign>[-+]?)"
+                     r"(?P<whole>\d+|\d{1,3}(?P<group>[.,])\d{3}(?:(?P=group)\d{3})*)"
+                     r"(?:(?P<mark>[.,])(?P<cents>\d{1,2}))?")
 MAX_WHOLE_DIGITS = 12  # up to 999 999 999 999: more is not an amount a shop means
 
 
 def parse_amount(text: str) -> Decimal | None:
     """``12``, ``12,5``, ``12,50``, ``12.50``, ``€ 12,50``, ``12,50 EUR``, ``1.234,56``,
     ``1,234.56``, ``1 234,56 €`` and negative forms; None when the text is not one amount."""
-    value = _GROUPING.sub("", _CURRENCY.sub("", text))
-    if not re.fullmatch(r"[-+]?\d[\d.,]*", value):
+    match = _AMOUNT.fullmatch(_GROUPING.sub("", _CURRENCY.sub("", text)))
+    if match is None or (match["mark"] and match["mark"] == match["group"]):
         return None
-    sign = "-" if value.startswith("-") else ""
-    value = value.lstrip("+-")
-    last_comma, last_dot = value.rfind(","), value.rfind(".")
-    if last_comma >= 0 and last_dot >= 0:
-        decimal_sep = "," if last_comma > last_dot else "."
-    elif max(last_comma, last_dot) >= 0:
-        sep = "," if last_comma >= 0 else "."
-        # A separator used more than once, or followed by exactly three digits, groups
-        # thousands (1.234 / 1,234); otherwise it is the decimal mark (12,5 / 12.50).
-        grouped = value.count(sep) > 1 or len(value.rpartition(sep)[2]) == 3
-        decimal_sep = None if grouped else sep
-    else:
-        decimal_sep = None
-    whole, cents = value, ""
-    if decimal_sep:
-        whole, _, cents = value.rpartition(decimal_sep)
-        if not cents or len(cents) > 2:
-            return None
-    thousands = [c for c in ",." if c != decimal_sep]
-    for sep in thousands:
-        if sep in whole and not re.fullmatch(r"\d{1,3}(%s\d{3})+" % re.escape(sep), whole):
-            return None
-        whole = whole.replace(sep, "")
-    if len(whole) > MAX_WHOLE_DIGITS:
+    digits = re.sub(r"\D", "", match["whole"])
+    if len(digits) > MAX_WHOLE_DIGITS:
         return None
     # "12,5" -> 12.50: two decimals, as SPEC §9 spells amounts.
-    return Decimal(f"{sign}{whole}.{cents or 0}").quantize(Decimal("0.01"))
+    return Decimal(f"{match['sign']}{digits}.{match['cents'] or 0}").quantize(Decimal("0.01"))
 
 
 @dataclass(frozen=True)
@@ -137,6 +124,6 @@ def read_command(text: str) -> Command | None:
 def closest_command(text: str) -> str | None:
     """The command line an operator probably meant by the first line of ``text`` (a typo, an
     outcome that is not an operator's), to name in the answer; None when none is close."""
-    first = " ".join(text.strip().partition("\n")[0].lower().split()[:3])[:80]
-    match = difflib.get_close_matches(first, OPERATOR_COMMAND_LINES, n=1, cutoff=0.6)
-    return match[0] if match else None
+    first = " ".join(text.strip().partition("\n")[0].lower().split())
+    matches = difflib.get_close_matches(first, OPERATOR_COMMAND_LINES)
+    return matches[0] if matches else None

@@ -58,7 +58,8 @@ _EVIDENCE = re.compile(r"\d{1,2}[:.h]\d{2}|\w@\w|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}
                        r"|(?<!\d)\d{1,2}(?!\d)\D{1,20}(?<!\d)(?:19|20)\d{2}(?!\d)")
 # Right before the verb: "Some One <some@one.example> wrote:".
 _ADDRESS_END = re.compile(r"\S@[^\s@]+[\s>)\]\"']*$")
-# Where an attribution's verb may stand: near the end of the line.
+# How far an attribution's verb may stand from its end ("schrieb Name <a@b> am <date>:"), and
+# its address from the verb.
 _VERB_REACH = 90
 _DATE_FIRST = re.compile(r"^\s*(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})\b")
 _ADDRESS_LAST = re.compile(r"<[^\s<>@]+@[^\s<>@]+>\s*:?\s*$")
@@ -113,14 +114,12 @@ _EMBEDDED = (Kind.ATTRIBUTION, Kind.HEADER)
 
 def _looks_like_attribution(line: str) -> bool:
     """A whole quote header on one line: "On <date>, <someone> wrote:", "Some One <a@b> wrote:",
-    "<date> <someone> написал:", "Am <date> schrieb Name <a@b>:"."""
-    if len(line) > _LONGEST_HEADER or line.lstrip().startswith(">"):
-        return False
-    reach = max(len(line) - _VERB_REACH, 0)
-    for verb in _VERB.finditer(line, reach):
+    "<date> <someone> написал:", "Am <date> schrieb Name <a@b>:" (callers pass at most
+    ``_LONGEST_HEADER`` characters)."""
+    for verb in _VERB.finditer(line):
         after = line[verb.end():].strip()
-        if after.strip("-: ") and not after.endswith(":"):
-            continue  # more than an address after the verb: a sentence goes on
+        if after.strip("-: ") and not (after.endswith(":") and len(after) <= _VERB_REACH):
+            continue  # more than an address and a date after the verb: a sentence goes on
         if _INTRO.match(line) and _EVIDENCE.search(line):
             return True
         if _ADDRESS_END.search(line[max(verb.start() - _VERB_REACH, 0):verb.start()]):
@@ -135,17 +134,19 @@ def _looks_like_header(line: str) -> bool:
     if _ORIGINAL.match(line) or _FRAMED.match(line):
         return True
     end = line.rstrip()
+    time = _TIME.search(line) is not None
     if _DATE_FIRST.match(line):
-        # Gmail's "2016-03-03 17:21 GMT+01:00 Some One <a@b>:", also broken after "<".
-        return end.endswith((":", "<")) and (_TIME.search(line) or "@" in line) is not None or (
-            _ADDRESS_LAST.search(line) or _TIME_ZONE.search(line)) is not None
+        # Gmail's "2016-03-03 17:21 GMT+01:00 Some One <a@b>:", also broken after "<" or
+        # without the colon; "2013/7/20 Some One <a@b>".
+        return (end.endswith((":", "<")) and (time or "@" in line)
+                or _ADDRESS_LAST.search(line) is not None or _TIME_ZONE.search(line) is not None)
     # A header of some client: a time and an address, ending in a colon.
-    return end.endswith(":") and "@" in line and _TIME.search(line) is not None
+    return end.endswith(":") and "@" in line and time
 
 
 def _split_inline(line: str) -> list[str]:
     """``line``, or the reply and the attribution that a client wrote on the same line."""
-    if len(line) > _LONGEST_HEADER or not _VERB.search(line, max(len(line) - _VERB_REACH, 0)):
+    if len(line) > _LONGEST_HEADER or not _VERB.search(line):
         return [line]
     for intro in _INLINE_INTRO.finditer(line):
         rest = line[intro.end():]
@@ -187,9 +188,6 @@ def _classify(lines: list[str]) -> list[Kind]:
                 _LINK_ONLY.match(line) or " " not in line.strip() and line.rstrip().endswith(")")
                 and lines[i - 1].count("(") > lines[i - 1].count(")")):
             kinds[i] = Kind.QUOTE
-        # The second line of a header broken after "<": "postmaster@x.example>:".
-        elif i and kinds[i - 1] in _EMBEDDED and re.search(r"(@\S*>?|>)\s*:\s*$", line):
-            kinds[i] = kinds[i - 1]
     return kinds
 
 
@@ -204,9 +202,9 @@ def _mark_broken_attribution(lines: list[str], kinds: list[Kind], i: int) -> Non
         joined += " " + lines[j].lstrip("> ")
         if len(joined) > _LONGEST_HEADER:
             return
-        if (kinds[j] is Kind.ATTRIBUTION or ":" in lines[j] or _VERB.search(lines[j])) and (
-                _looks_like_attribution(joined)):
-            kinds[i:j + 1] = [Kind.ATTRIBUTION] * (j + 1 - i)
+        if _looks_like_attribution(joined):
+            for k in range(i, j + 1):
+                kinds[k] = Kind.ATTRIBUTION
             return
         if kinds[j] is Kind.ATTRIBUTION:
             return
@@ -225,7 +223,8 @@ def _mark_header_block(lines: list[str], kinds: list[Kind], i: int) -> None:
     if fields >= 3 or fields == 2 and (i == 0 or kinds[i - 1] in (
             Kind.EMPTY, Kind.HEADER, Kind.DELIMITER)) and (
             _HEADER_FROM.match(lines[i]) or _TIME_OR_ADDRESS.search(block)):
-        kinds[i:last + 1] = [Kind.HEADER] * (last + 1 - i)
+        for k in range(i, last + 1):
+            kinds[k] = Kind.HEADER
 
 
 def _first(kinds: list[Kind], wanted, start: int = 0, stop: int | None = None) -> int | None:
@@ -235,8 +234,8 @@ def _first(kinds: list[Kind], wanted, start: int = 0, stop: int | None = None) -
     return None
 
 
-def _select(kinds: list[Kind]) -> list[int]:
-    """The indexes of the lines the sender wrote now, in order (a ``-1`` stands for an empty
+def _select(kinds: list[Kind]) -> list[int | None]:
+    """The indexes of the lines the sender wrote now, in order (``None`` stands for an empty
     line put between two kept parts)."""
     first_text = _first(kinds, (Kind.TEXT,))
     if first_text is None:
@@ -273,7 +272,7 @@ def _select(kinds: list[Kind]) -> list[int]:
                 cut -= 1
             if tail > i and Kind.QUOTE in kinds[i:tail] and _first(kinds, (Kind.TEXT,), i, tail) is None:
                 # Text, a quoted mail, more text: the quoted mail goes, both texts stay.
-                return list(range(cut)) + [-1] + list(range(tail, end))
+                return [*range(cut), None, *range(tail, end)]
             return list(range(cut))
         if kinds[i] is not Kind.EMPTY:
             previous = kinds[i]
@@ -309,7 +308,7 @@ def new_text(text: str) -> str:
     """The part of ``text`` the sender wrote now ("" when there is none)."""
     lines = [part for line in _lines(text) for part in _split_inline(line)]
     kinds = _classify(lines)
-    kept = [lines[i] if i >= 0 else "" for i in _select(kinds)]
+    kept = ["" if i is None else lines[i] for i in _select(kinds)]
     return "\n".join(_without_sign_off(kept)).strip()
 
 

@@ -22,13 +22,16 @@ from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import format_datetime, formataddr
 
+from ..core.deadlines import BUYER_REACTION_DAYS, EXTENSION_DAYS, MERCHANT_ANSWER_DAYS
 from ..core.decide import actions_for
 from ..core.effects import Mail
-from ..core.model import Role, State
+from ..core.model import OPERATOR_OUTCOMES, Action, Escalation, Role, State
+from ..inbound.documents import MAX_DOCUMENT_BYTES, MAX_DOCUMENTS
+from ..config import Bot
 from ..store import records
 from ..tokens import Token
 from . import outbox
-from .render import Rendered
+from .render import Rendered, one_line
 
 
 @dataclass(frozen=True)
@@ -45,12 +48,33 @@ def recipients(app, state: State | None, role: Role, merchant: dict | None) -> R
     return Recipients(tuple(merchant["emails"]), merchant["locale"])
 
 
+# Actions that end the protection or the case: never the first, most prominent button.
+ENDING = (Action.ALL_FINE, Action.WITHDRAW, Action.REFUND_RECEIVED, Action.ACCEPT)
+# The limits the mails state, read from the code that enforces them.
+LIMITS = {"max_mb": MAX_DOCUMENT_BYTES // (1024 * 1024), "max_documents": MAX_DOCUMENTS,
+          "extension_days": EXTENSION_DAYS, "buyer_days": BUYER_REACTION_DAYS,
+          "merchant_days": MERCHANT_ANSWER_DAYS}
+# The operators' commands, as forms.read_command and ``mailbot case`` read them.
+COMMANDS = tuple(("decide", str(o)) for o in OPERATOR_OUTCOMES) + tuple(
+    ("request-documents", str(r)) for r in (Role.BUYER, Role.MERCHANT))
+
+
+def offered(state: State, mail: Mail, actions) -> tuple[str, ...]:
+    """The actions as buttons: protective ones first, the ones that end something last, and no
+    "extend" where it cannot work: once extended, and in the mail that says the plan does not
+    allow it. (A basic-plan reminder keeps it: SPEC §2's five links, and the click explains.)"""
+    cannot_extend = state.protection.extended or mail.template == "buyer.extend_needs_plus"
+    kept = [a for a in actions if not (a == Action.EXTEND and cannot_extend)]
+    return tuple(str(a) for a in sorted(kept, key=lambda a: a in ENDING))
+
+
 def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict | None = None,
             now: datetime | None = None, pending=()) -> dict:
     """Everything a template may show; templates hold no logic beyond showing it.
     ``merchant`` is the order's merchant row (None when there is no order)."""
     ctx = {"data": mail.data, "bot": app.config.bot, "role": str(to), "actions": (),
-           "links": {}, "order": None, "case": None, "protection": None}
+           "links": {}, "order": None, "case": None, "protection": None, "limits": LIMITS,
+           "commands": COMMANDS, "reply_address": None, "shop_explanation": None}
     if state is None:
         return ctx
     order = state.order
@@ -61,15 +85,43 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
                "shop": merchant["name"], "plan": str(order.plan)},
         protection=state.protection,
         case=state.case,
-        actions=tuple(str(a) for a in actions),
+        actions=offered(state, mail, actions),
         links={str(a): app.signer.address(Token(str(to), order.id, a)) for a in actions},
     )
-    if to is Role.OPERATOR and state.case is not None:
-        # The case file: what is stored, plus what the change being planned will add.
-        ctx["timeline"] = records.timeline(db, order.id) + [
-            {"at": now, "actor": e.actor, "kind": e.kind, "text": e.text,
-             "attachments": list(e.attachments)} for e in pending]
+    case = state.case
+    refused = case is not None and case.escalation_reason is Escalation.MERCHANT_REFUSED_REFUND
+    if case is None or not (to is Role.OPERATOR or refused):
+        return ctx
+    # The case file: what is stored, plus what the change being planned will add.
+    entries = [_readable(e) for e in records.timeline(db, order.id) + [
+        {"at": now, "actor": e.actor, "kind": e.kind, "text": e.text,
+         "attachments": list(e.attachments)} for e in pending]]
+    if to is Role.OPERATOR:
+        ctx["timeline"] = entries
+        ctx["reply_address"] = app.signer.address(Token(str(to), order.id))
+    else:
+        # A refusal that goes straight to the service team: the other party still reads why.
+        answers = [e["text"] for e in entries if e["kind"] == "merchant.decision"]
+        ctx["shop_explanation"] = answers[-1] if answers else None
     return ctx
+
+
+def _readable(entry: dict) -> dict:
+    """A timeline entry as the case file shows it: a mail entry names its addressee's role."""
+    entry = dict(entry)
+    if entry["kind"] == "mail":
+        entry["to"] = entry["text"].partition(".")[0]
+        entry["text"] = ""
+    return entry
+
+
+def case_documents(timeline) -> tuple:
+    """Every document of the case file, once each (SPEC §7: attached to the escalation)."""
+    seen = {}
+    for entry in timeline:
+        for doc in entry["attachments"]:
+            seen.setdefault(doc.sha256, doc)
+    return tuple(seen.values())
 
 
 @dataclass(frozen=True)
@@ -104,7 +156,12 @@ def prepare(app, db, state: State | None, mail: Mail, now: datetime,
     order_id = state.order.id if state else None
     reply_to = app.config.bot.sender if state is None else \
         app.signer.address(Token(str(mail.to), order_id))
+    if mail.template == "operator.other_request":
+        # Not a case: the operator answers the buyer in person, so Reply reaches the buyer.
+        reply_to = state.order.buyer_email
     documents = mail.data.get("attachments", ()) if isinstance(mail.data, dict) else ()
+    if mail.template == "operator.case_escalated":
+        documents = case_documents(ctx["timeline"])
     thread = outbox.thread(db, order_id, mail.to) if order_id else []
     # From the OS's random source: email.utils.make_msgid uses the random module, whose state
     # a seeded library can replay.
@@ -138,7 +195,7 @@ def build(app, rendered: Rendered, rcpt: Recipients, reply_to: str, message_id: 
             part.add_header("Content-Disposition", "attachment", filename=("utf-8", "", doc.name))
             msg.attach(part)
     headers = [
-        ("From", formataddr((app.config.bot.name, app.config.bot.sender), "utf-8")),
+        ("From", formataddr((sender_name(app, rendered), app.config.bot.sender), "utf-8")),
         ("To", ", ".join(rcpt.addresses)),
         ("Subject", _encoded(rendered.subject)),
         ("Date", format_datetime(now)),
@@ -161,9 +218,16 @@ def build(app, rendered: Rendered, rcpt: Recipients, reply_to: str, message_id: 
     return head + msg.as_bytes(policy=_CRLF)
 
 
+def sender_name(app, rendered: Rendered) -> str:
+    """The service's name in the reader's language, unless the config names the bot itself."""
+    if app.config.bot.name != Bot.name and app.config.bot.name:
+        return app.config.bot.name
+    return rendered.sender_name or app.config.bot.name
+
+
 def _encoded(value: str) -> str:
     """An RFC 2047 encoded-word form of ``value`` when it is not plain ASCII."""
-    value = " ".join(value.split())  # no CR/LF from anywhere reaches a header
+    value = one_line(value)  # no CR/LF from anywhere reaches a header
     if value.isascii():
         return value
     return Header(value, _UTF8_B64, header_name="Subject").encode(linesep="\r\n")

@@ -1,17 +1,21 @@
 """Rendering mails from Jinja2 templates in the recipient's language, as text and as HTML.
 
-Each mail is one template under ``templates/`` whose body is written once with format-neutral
-macros (``m.p``, ``m.actions``, ``m.facts`` ...). It is rendered twice: by a text environment
-(no escaping, ``_text.j2`` macros) and by an HTML environment (autoescape, ``_html.j2`` macros),
-each with the gettext catalog of the locale (Babel .po files compiled in memory at start-up) and
-Babel filters for money and dates in that locale and the configured time zone.
+The core names a mail by party and kind (``buyer.case_closed``, ``merchant.case_closed``); one
+template file per kind (``templates/case_closed.j2``) serves every party, with party-specific
+sentences chosen on ``role``. Each template fills the blocks of the layout (subject, heading,
+preheader, summary card, body) with format-neutral macros (``m.p``, ``m.actions``, ``m.facts``
+...) and is rendered twice: by a text environment (no escaping, ``_text.j2`` macros) and by an
+HTML environment (autoescape, ``_html.j2`` macros), each with the gettext catalog of the locale
+(Babel .po files compiled in memory at start-up) and Babel filters for money and dates in that
+locale and the configured time zone.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -25,8 +29,32 @@ from babel.support import Translations
 from markupsafe import Markup
 
 from .. import resources
+from ..core.model import LOCALES
 
-LOCALES = ("nl", "fr", "it")
+# Every template name the core and the shell emit (the outbox ``template`` column keeps them).
+NAMES = (
+    "buyer.reminder", "buyer.protection_ended", "buyer.extended", "buyer.extend_needs_plus",
+    "buyer.extend_used", "buyer.other_received", "buyer.choose_action", "buyer.not_active",
+    "buyer.not_open", "buyer.confirm_sender", "buyer.case_opened", "buyer.decision",
+    "buyer.case_escalated", "buyer.case_closed", "buyer.documents_requested",
+    "buyer.documents_refused", "buyer.message_relayed", "buyer.message_received",
+    "merchant.case_opened", "merchant.nudge", "merchant.bad_decision", "merchant.confirm_sender",
+    "merchant.not_open", "merchant.decision_recorded", "merchant.case_escalated",
+    "merchant.case_closed", "merchant.case_closed_already", "merchant.documents_requested",
+    "merchant.documents_refused", "merchant.message_relayed", "merchant.message_received",
+    "operator.case_escalated", "operator.message_relayed", "operator.other_request",
+    "operator.command_help", "operator.delivery_failed", "operator.digest",
+)
+
+
+# A moment as people write it: "om 23:59 uur", "à 23 h 59", "alle 23:59".
+AT_TIME = {"nl": "EEEE d MMMM y 'om' HH:mm 'uur'", "fr": "EEEE d MMMM y 'à' HH 'h' mm",
+           "it": "EEEE d MMMM y 'alle' HH:mm"}
+
+
+def template_file(name: str) -> str:
+    """``buyer.case_closed`` and ``merchant.case_closed`` are one file: ``case_closed.j2``."""
+    return name.partition(".")[2] + ".j2"
 
 
 @dataclass(frozen=True)
@@ -34,6 +62,7 @@ class Rendered:
     subject: str
     text: str
     html: str
+    sender_name: str = ""
 
 
 def load_translations(locale: str) -> Translations:
@@ -76,28 +105,57 @@ class Renderer:
         )
         env.install_gettext_translations(translations, newstyle=True)
         tz = self.tz
+
+        def day(d, pattern="EEEE d MMMM y"):
+            d = d.astimezone(tz) if isinstance(d, datetime) else d
+            if locale == "fr" and d.day == 1:
+                pattern = pattern.replace("d ", "d'er' ", 1)  # French writes "1er décembre"
+            return format_datetime(d, pattern, tzinfo=tz, locale=locale) \
+                if isinstance(d, datetime) else format_date(d, pattern, locale=locale)
+
         env.filters.update(
             money=lambda amount, currency="EUR": format_currency(
                 Decimal(amount), currency, locale=locale),
-            date=lambda d: format_date(d.astimezone(tz) if isinstance(d, datetime) else d,
-                                       "long", locale=locale),
-            datetime=lambda d: format_datetime(d.astimezone(tz), "d MMMM y, HH:mm",
-                                               tzinfo=tz, locale=locale),
+            date=day,
+            # A deadline is the last whole day to act: core deadlines end at 23:59 local time,
+            # and one that ends at midnight leaves the day before as the last day.
+            deadline=lambda d: day(d - timedelta(seconds=1)),
+            deadline_at=lambda d: day(d, AT_TIME[locale]),
+            datetime=lambda d: day(d, "d MMM y, HH:mm"),
             mailto=mailto,
+            # Order numbers such as NL-2026-10481 must not wrap at their hyphens.
+            nobreak=(lambda v: Markup('<span style="white-space:nowrap">%s</span>') % v)
+            if fmt == "html" else str,
         )
-        env.globals.update(layout=f"_layout.{fmt}.j2", fmt=fmt, locale=locale)
+        # French sets a narrow no-break space before a colon, so the colon never wraps alone.
+        env.globals.update(layout=f"_layout.{fmt}.j2", fmt=fmt, locale=locale,
+                           colon="\u202f:" if locale == "fr" else ":")
         env.globals["m"] = env.get_template(f"_{fmt}.j2").module
         return env
 
     def render(self, template: str, locale: str, context: dict) -> Rendered:
-        text_tmpl = self._envs[locale, "text"].get_template(f"{template}.j2")
-        html_tmpl = self._envs[locale, "html"].get_template(f"{template}.j2")
-        subject = "".join(text_tmpl.blocks["subject"](text_tmpl.new_context(context)))
+        context = {**context, "role": template.partition(".")[0]}
+        text_tmpl = self._envs[locale, "text"].get_template(template_file(template))
+        html_tmpl = self._envs[locale, "html"].get_template(template_file(template))
+
+        layout = self._envs[locale, "text"].get_template("_layout.text.j2")
+
+        def block(name):
+            tmpl = text_tmpl if name in text_tmpl.blocks else layout
+            text = "".join(tmpl.blocks[name](tmpl.new_context(context)))
+            return one_line(text)
+
         return Rendered(
-            subject=" ".join(subject.split()),
+            subject=block("subject"),
             text=_tidy(text_tmpl.render(context)),
             html=html_tmpl.render(context),
+            sender_name=block("sender"),
         )
+
+
+def one_line(text: str) -> str:
+    """Whitespace runs as one space, keeping the no-break spaces that French typography needs."""
+    return re.sub(r"[^\S\u00a0\u202f]+", " ", text).strip()
 
 
 def _tidy(text: str) -> str:

@@ -38,6 +38,11 @@ SHOP_TEXT = {
     "fr": "Nous sommes désolés du retard de ce colis.\nNous vous remboursons aujourd'hui.",
     "it": "Ci dispiace per il ritardo del pacco.\nTi rimborsiamo oggi stesso.",
 }
+REFUSAL_TEXT = {
+    "nl": "Het pakket is op 20 november afgeleverd; de handtekening zit in de bijlage.",
+    "fr": "Le colis a été livré le 20 novembre ; la signature figure en pièce jointe.",
+    "it": "Il pacco è stato consegnato il 20 novembre; la firma è in allegato.",
+}
 TEAM_TEXT = {
     "nl": "Stuur ons de factuur en het bewijs van betaling, dan kunnen we de zaak afronden.",
     "fr": "Envoyez-nous la facture et la preuve de paiement pour que nous puissions conclure.",
@@ -138,11 +143,12 @@ def samples(locale: str) -> list[Sample]:
                     {"asked": "decision", "state": "awaiting_buyer"})),
     ]
     for label, st in (("A", a), ("B", b), ("C", c)):
+        said = {**shop_said, "message": REFUSAL_TEXT[locale]} if label == "C" else shop_said
         out.append(Sample("buyer.decision", label, Role.BUYER, st,
-                          Mail(Role.BUYER, "buyer.decision", shop_said,
+                          Mail(Role.BUYER, "buyer.decision", said,
                                actions_for(st, Role.BUYER))))
         out.append(Sample("merchant.decision_recorded", label, Role.MERCHANT, st,
-                          Mail(Role.MERCHANT, "merchant.decision_recorded", shop_said)))
+                          Mail(Role.MERCHANT, "merchant.decision_recorded", said)))
     for reason in Escalation:
         refused = reason is Escalation.MERCHANT_REFUSED_REFUND
         st = with_case(state=CaseState.ESCALATED, escalation_reason=reason,
@@ -152,11 +158,12 @@ def samples(locale: str) -> list[Sample]:
         if reason is Escalation.BUYER_DISPUTES:
             st = replace(st, case=replace(b.case, state=CaseState.ESCALATED,
                                           escalation_reason=reason))
-        data = {"reason": reason, "message": SHOP_TEXT[locale] if refused else ""}
+        data = {"reason": reason}
         for role in (Role.BUYER, Role.MERCHANT, Role.OPERATOR):
+            # The case file; for a refusal the other parties read the shop's answer from it.
             out.append(Sample(f"{role}.case_escalated", str(reason), role, st,
                               Mail(role, f"{role}.case_escalated", data),
-                              file_entries if role is Role.OPERATOR else ()))
+                              file_entries if role is Role.OPERATOR or refused else ()))
     for outcome in Outcome:
         st = with_case(state=CaseState.CLOSED, outcome=outcome, variant=Variant.B,
                        refund_choice=RefundChoice.YES, refund_amount=Decimal("120.00"))
@@ -195,7 +202,7 @@ def samples(locale: str) -> list[Sample]:
                Mail(Role.OPERATOR, "operator.other_request",
                     {"text": BUYER_TEXT[locale], "attachments": (INVOICE,)})),
         Sample("operator.command_help", "", Role.OPERATOR, esc,
-               Mail(Role.OPERATOR, "operator.command_help")),
+               Mail(Role.OPERATOR, "operator.command_help", {"closest": "decide compensated"})),
         Sample("operator.delivery_failed", "", Role.OPERATOR, None,
                Mail(Role.OPERATOR, "operator.delivery_failed",
                     {"outbox_id": 311, "template": "buyer.decision",
@@ -210,19 +217,20 @@ def samples(locale: str) -> list[Sample]:
 def digest_sample() -> dict:
     day = timedelta(days=1)
     return {
-        "since": NOW - day, "now": NOW, "opened": 3,
+        "since": NOW - day, "now": NOW, "period_days": 1, "opened": 3,
         "escalated": {"buyer_disputes": 1, "merchant_no_response": 1},
         "closed": {"refund_received": 2, "compensated": 1},
         "deadlines": [{"shop": "Fietsen de Wit", "case_id": 1041, "order_number": "NL-2026-10481",
                        "merchant_due": NOW - timedelta(hours=3), "overdue": True}],
         "attention": [{"case_id": 1040, "order_number": "FR-10004", "shop": "Boutique Rive Gauche",
-                       "since": NOW - 3 * day, "why": "escalated",
+                       "since": NOW - 3 * day, "age_days": 3, "why": "escalated",
                        "escalation_reason": "buyer_disputes"}],
         "other": [{"order_number": "IT-2026-0077", "shop": "Negozio del Sole",
                    "at": NOW - timedelta(hours=5), "text": "Posso cambiare l'indirizzo?"}],
-        "failed": [{"id": 311, "template": "buyer.decision", "status": "dead",
-                    "recipients": "sam.jansen@example.org",
-                    "last_error": "550 5.1.1 mailbox unavailable"}],
+        "failed": [{"address": "sam.jansen@example.org", "outbox_id": 311,
+                    "template": "buyer.decision", "shop_id": "shop-nl",
+                    "order_number": "NL-2026-10481", "case_id": 1041,
+                    "detail": "5.1.1 mailbox unavailable"}],
         "held": {"sender_mismatch": 1, "unmatched": 2},
         "case_states": {"awaiting_merchant": 4, "escalated": 2, "closed": 17},
         "protection_states": {"active": 120, "in_case": 6, "ended": 40, "expired": 88},

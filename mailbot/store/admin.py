@@ -9,6 +9,7 @@ the retry period starts again from the re-queueing.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 
 from .records import iso
@@ -40,17 +41,37 @@ def outbox(db, state: str | None = None, limit: int = LIMIT) -> list[dict]:
     return rows
 
 
-def resend(db, outbox_id: int, now: datetime) -> str | None:
-    """Re-queues a dead or bounced mail; returns the state it had, None if there is no such
-    mail. A mail in another state is left as it is (its state is returned)."""
-    row = db.execute("SELECT status FROM outbox WHERE id = ?", [outbox_id]).fetchone()
-    if row is None:
+def outbox_mail(db, outbox_id: int) -> dict | None:
+    rows = list(db.query("SELECT id, status, order_id, role, recipients FROM outbox "
+                         "WHERE id = ?", [outbox_id]))
+    if not rows:
         return None
-    if row[0] in ("dead", "bounced"):
-        db.execute("UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = NULL, "
-                   "claimed_until = NULL, created_at = ? WHERE id = ? "
-                   "AND status IN ('dead', 'bounced')", [iso(now), outbox_id])
-    return row[0]
+    rows[0]["recipients"] = json.loads(rows[0]["recipients"])
+    return rows[0]
+
+
+def resend(db, outbox_id: int, now: datetime, recipients: list[str] | None = None) -> bool:
+    """Re-queues a dead or bounced mail, to ``recipients`` if given (the party's address was
+    fixed since: envelope and ``To`` change, nothing else); False if it is in another state."""
+    if recipients is not None:
+        raw = db.execute("SELECT raw FROM outbox WHERE id = ?", [outbox_id]).fetchone()[0]
+        db.execute("UPDATE outbox SET recipients = ?, raw = ? WHERE id = ? "
+                   "AND status IN ('dead', 'bounced')",
+                   [json.dumps(recipients), readdressed(raw, recipients), outbox_id])
+    return bool(db.execute(
+        "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = NULL, "
+        "claimed_until = NULL, created_at = ? WHERE id = ? AND status IN ('dead', 'bounced')",
+        [iso(now), outbox_id]).rowcount)
+
+
+_TO = re.compile(rb"^To:[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*", re.I | re.M)
+
+
+def readdressed(raw: bytes, recipients: list[str]) -> bytes:
+    """``raw`` with its ``To`` header naming ``recipients`` (ASCII addresses, ``addresses``)."""
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    value = b"To: " + ", ".join(recipients).encode("ascii")
+    return _TO.sub(lambda _: value, head, count=1) + sep + body
 
 
 def inbox(db, dispositions: tuple[str, ...] | None = None, limit: int = LIMIT) -> list[dict]:

@@ -3,9 +3,9 @@
 For every protection that ended or expired before the cut-off (with its case closed, if it had
 one) the personal data goes: the buyer's address (replaced by an address in ``.invalid``, RFC 2606,
 that can neither match a sender nor receive mail), the parties' texts and documents in the
-timeline, the raw inbound mail and the exact bytes and recipients of outbound mail about it. Raw
-mail that never matched an order (unmatched, bounces, strangers) goes once it is older than the
-cut-off. What stays is anonymous: order numbers, dates, amounts, plans, states, reasons, outcomes,
+timeline, the raw inbound mail, the exact bytes and recipients of outbound mail about it and the
+delivery reports on that mail. Raw mail that never matched an order (unmatched, bounces,
+strangers) and delivery reports go once they are older than the cut-off. What stays is anonymous: order numbers, dates, amounts, plans, states, reasons, outcomes,
 timeline kinds and times, dispositions. Attachment files no longer named by any timeline entry are
 removed (once untouched for ``GRACE`` — a mail being processed may have just stored one). Running
 it twice changes nothing the second time. ``secure_delete`` overwrites the freed pages, so the
@@ -37,6 +37,7 @@ class Purged:
     texts: int = 0
     inbound: int = 0
     outbound: int = 0
+    bounces: int = 0
     files: int = 0
 
     def __str__(self) -> str:
@@ -56,14 +57,19 @@ def purge(db, attachments: AttachmentStore, cutoff: datetime) -> Purged:
             "AND (text != '' OR attachments != '[]')", params).rowcount
         done.inbound = db.execute(
             "UPDATE inbox SET raw = x'', mail_from = '', rcpt_tos = '[]', sender = NULL, "
-            "detail = NULL WHERE processed_at IS NOT NULL AND length(raw) > 0 "
+            "detail = NULL, last_error = NULL WHERE processed_at IS NOT NULL AND length(raw) > 0 "
             f"AND (order_id IN ({_CLOSED}) OR (order_id IS NULL AND received_at < :cut))",
             params).rowcount
         done.outbound = db.execute(
-            "UPDATE outbox SET raw = x'', recipients = '[]', last_error = NULL "
-            "WHERE status != 'queued' AND length(raw) > 0 "
+            "UPDATE outbox SET raw = x'', recipients = '[]', last_error = NULL, "
+            "answer_to = NULL WHERE status != 'queued' AND length(raw) > 0 "
             f"AND (order_id IN ({_CLOSED}) OR (order_id IS NULL AND created_at < :cut))",
             params).rowcount
+        # Delivery reports name the recipient and quote the remote server about them.
+        done.bounces = db.execute(
+            "UPDATE bounces SET recipient = '', diagnostic = '' WHERE recipient != '' "
+            "AND (received_at < :cut OR outbox_id IN (SELECT id FROM outbox "
+            f"WHERE order_id IN ({_CLOSED})))", params).rowcount
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the old page versions leave the WAL too
     named = set()
     for (documents,) in db.execute("SELECT attachments FROM timeline WHERE attachments != '[]'"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -82,6 +83,31 @@ def test_day_boundaries_are_utc_instants():
     assert deadlines.end_of(date(2026, 3, 29), TZ) == datetime(
         2026, 3, 29, 21, 59, 59, tzinfo=UTC)
     assert deadlines.deadline(OPENED, 0, TZ) == datetime(2026, 3, 24, 22, 59, 59, tzinfo=UTC)
+    for instant in (deadlines.start_of(ORDER_DATE, TZ), deadlines.end_of(ORDER_DATE, TZ),
+                    deadlines.reminder_at(ENDS_AT, TZ), *deadlines.merchant_dates(OPENED, TZ),
+                    deadlines.buyer_due(ANSWERED, TZ), deadlines.protection_end(ORDER_DATE, TZ)):
+        assert instant.tzinfo is UTC  # stored and compared as UTC
+
+
+def test_days_are_counted_in_the_configured_zone_not_in_utc():
+    # West of UTC the local day ends after the UTC day: 23:59:59 EST is 04:59:59 UTC next day.
+    new_york = ZoneInfo("America/New_York")
+    ends_at = deadlines.protection_end(date(2026, 1, 1), new_york)
+    assert ends_at == datetime(2026, 2, 1, 4, 59, 59, tzinfo=UTC)
+    assert deadlines.reminder_at(ends_at, new_york) == datetime(2026, 1, 24, 5, 0, tzinfo=UTC)
+    opened = datetime(2026, 1, 10, 3, 0, tzinfo=UTC)  # 22:00 on the 9th in New York
+    assert deadlines.merchant_dates(opened, new_york) == (
+        datetime(2026, 1, 13, 3, 0, tzinfo=UTC), datetime(2026, 1, 15, 4, 59, 59, tzinfo=UTC))
+    assert deadlines.buyer_due(opened, new_york) == datetime(2026, 1, 30, 4, 59, 59, tzinfo=UTC)
+
+
+def test_the_nudge_keeps_the_local_time_across_dst():
+    opened = datetime(2026, 3, 27, 11, 0, tzinfo=UTC)  # Friday 12:00 CET
+    nudge = datetime(2026, 3, 30, 10, 0, tzinfo=UTC)  # Monday 12:00 CEST
+    assert deadlines.merchant_dates(opened, TZ)[0] == nudge
+    s = case(AM)
+    s = replace(s, case=replace(s.case, opened_at=opened))
+    assert timers(s, TZ)[0] == (T.MERCHANT_NUDGE, nudge)
 
 
 def test_day_counts_are_the_spec_ones():

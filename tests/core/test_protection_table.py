@@ -143,16 +143,16 @@ def test_others_without_a_case_get_no_mail(before, event):
 
 
 def test_the_table_reads_like_spec_section_2():
-    keys = [(r.states, r.variants, r.on) for r in PROTECTION_TABLE]
+    keys = [(r.state, r.variant, r.on) for r in PROTECTION_TABLE]
     assert keys == [
-        ((P.ACTIVE,), ANY, (T.REMINDER,)),
-        ((P.ACTIVE,), ANY, (Act.ALL_FINE,)),
-        ((P.ACTIVE,), (Plan.PLUS, Plan.SINGLE), (Act.EXTEND,)),
-        ((P.ACTIVE,), (Plan.BASIC,), (Act.EXTEND,)),
-        ((P.ACTIVE,), (Plan.PLUS, Plan.SINGLE), (Act.EXTEND,)),
-        ((P.ACTIVE,), ANY, (Act.OTHER,)),
-        ((P.ACTIVE,), ANY, (Act.NOT_RECEIVED, Act.NO_REFUND)),
-        ((P.ACTIVE,), ANY, (T.EXPIRY,)),
+        (P.ACTIVE, ANY, T.REMINDER),
+        (P.ACTIVE, ANY, Act.ALL_FINE),
+        (P.ACTIVE, (Plan.PLUS, Plan.SINGLE), Act.EXTEND),
+        (P.ACTIVE, Plan.BASIC, Act.EXTEND),
+        (P.ACTIVE, (Plan.PLUS, Plan.SINGLE), Act.EXTEND),
+        (P.ACTIVE, ANY, Act.OTHER),
+        (P.ACTIVE, ANY, (Act.NOT_RECEIVED, Act.NO_REFUND)),
+        (P.ACTIVE, ANY, T.EXPIRY),
         ((P.ENDED, P.EXPIRED), ANY, (*Act, PartyMessage)),
-        ((P.ACTIVE,), ANY, (PartyMessage,)),
+        (P.ACTIVE, ANY, PartyMessage),
     ]

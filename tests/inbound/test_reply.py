@@ -147,6 +147,11 @@ HEADERS = [
     "Am Mo., 4. März 2024 um 10:00 Uhr schrieb Shop <shop@x.example>:",
     "Shop <shop@x.example> schrieb am Mo., 4. März 2024, 10:00:",
     "2024-03-04 10:00 GMT+01:00 Shop <shop@x.example>:",
+    "2024-03-04 10:00 GMT+01:00 Shop",
+    "2024-03-04 10:00 Shop:   ",
+    "2013/7/20 shop via Shop Meta <shop@x.example>",
+    "понедельник, 6 октября 2014 г. пользователь shop написал:",
+    "Mon, 4 Mar 2024 10:00 Shop <shop@x.example>:",
     "-----Original Message-----",
     "-------- Message d'origine --------",
     "---------- Forwarded message ---------",
@@ -166,7 +171,8 @@ def test_a_real_quote_header_ends_the_new_text(header):
     "On Thu, 31 Mar 2016 at 11:16 Some One\n\n<\nmailto:Some One <some.one@foo.bar>\n> wrote:",
     "Shop <shop@x.example> schrieb am Fr., 28.\nApr. 2017 um 11:53 Uhr:",
     "Op 16 aug. 2014 05:13 schreef \"shop\" <shop@x.example> het\nvolgende geschreven:",
-    "20 окт. 2016 г. 19:37 пользователь \"Shop\" <\nshop@x.example> написал:",
+    "20 окт. 2016 г. 19:37 пользователь \"Shop\" <  \nshop@x.example> написал:",
+    "Some One <some.one@x.example>\nwrote:",
 ])
 def test_a_quote_header_broken_over_lines_is_one_header(header):
     assert new_text(f"Prima.\n\n{header}\n\n> oud") == "Prima."
@@ -314,3 +320,63 @@ def test_html_to_text_drops_outlooks_quoted_siblings():
     assert html_to_text(html) == "Mijn antwoord\n\nbuiten"
     assert html_to_text("") == ""
     assert html_to_text("<!-- only a comment -->") == ""
+
+
+@pytest.mark.parametrize("text", [
+    "2024-03-01 heb ik betaald.",
+    "2024-03-01 om 14:00 betaald.",
+    "2024-03-01 kreeg ik een mail van shop@x.example",
+    "See you On Monday at 10:00 then",
+    "reply On 4 March 2024, Shop wrote:",
+    "On 4 March 2024 the shop wrote a long answer that went on and on about the weather, the "
+    "traffic, the courier, their holidays and why nothing of it was their fault:",
+    "http://shop.example/order/1\n> old\n> older\nmine",
+    "> a (b)\nword)\n> c\nmine",
+    "Thanks On 10:00 wait",
+])
+def test_lines_that_only_resemble_a_header_are_text(text):
+    assert new_text(text) == text
+
+
+def test_lines_are_read_up_to_the_limit():
+    assert new_text("a\n" * 6000) == "\n".join(["a"] * 5000)
+    assert new_text("a\r\nb\rc") == "a\nb\nc"
+    long_line = "word " * 80
+    assert new_text(f"Body.\n\n{long_line}") == f"Body.\n\n{long_line.strip()}"
+    assert new_text(f"Body.\n\nRegards,\n{long_line}") == f"Body.\n\nRegards,\n{long_line.strip()}"
+
+
+def test_the_text_around_a_quote_is_joined_by_one_empty_line():
+    mail = "Top.\nOn Mon, 4 Mar 2024 at 10:00, Bot <bot@x.example> wrote:\n> quoted\nBottom.\nMore."
+    assert new_text(mail) == "Top.\n\nBottom.\nMore."
+
+
+def test_a_signature_line_above_everything_leaves_nothing():
+    assert new_text("Verzonden vanaf mijn iPhone\nKopie van uw bericht:\nJe bestelling is beschermd.") == ""
+
+
+@pytest.mark.parametrize("below, removed", [
+    ("Sanne\nFietsen BV\nAmsterdam\n06-12345678", True),
+    ("Sanne\nFietsen BV\nAmsterdam\n06-12345678\nwww.fietsen.example", False),
+    ("Sanne\n\n\n", True),
+    ("Ik hoop dat u snel antwoordt.", False),
+    ("Kunt u mij bellen?", False),
+    ("Bel me!", False),
+    ("Mijn vraag:", False),
+    ("Sanne de Vries, afdeling klantenservice van Fietsen BV te Amsterdam", False),
+])
+def test_a_sign_off_goes_with_at_most_four_short_lines_below_it(below, removed):
+    body = "Het pakket is nooit aangekomen."
+    mail = f"{body}\n\nMet vriendelijke groet,\n{below}"
+    assert new_text(mail) == (body if removed else mail.strip())
+
+
+def test_a_bare_sign_off_at_the_end_stays():
+    assert new_text("Body.\n\nRegards,") == "Body.\n\nRegards,"
+    assert new_text("Body.\n\nRegards, Sanne.") == "Body."
+
+
+def test_html_to_text_keeps_no_private_marks_and_survives_broken_text():
+    assert html_to_text("a\ue000b<br>c") == "ab\nc"
+    assert html_to_text("a\ud800b") == "a?b"
+    assert html_to_text("<style class='gmail_quote'>x</style><p class='note'>kept</p>") == "kept"

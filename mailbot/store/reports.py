@@ -1,0 +1,113 @@
+"""Read-only queries for the operators' views: the digest's figures and the list of cases.
+
+Kept apart from ``records`` (which loads and saves one order's state) so that reports can grow
+without touching the write path; every query here only reads.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import datetime
+
+from .records import iso, parse_dt
+
+def _rows(db, sql, args=()):
+    return list(db.query(sql, list(args)))
+
+
+def opened_since(db, start: datetime) -> int:
+    return _rows(db, "SELECT count(*) AS n FROM cases WHERE opened_at > ?", [iso(start)])[0]["n"]
+
+
+def timeline_counts(db, kind: str, start: datetime) -> dict:
+    """How often each text (escalation reason, outcome) was written under ``kind`` since start."""
+    return dict(Counter(r["text"] for r in _rows(
+        db, "SELECT text FROM timeline WHERE kind = ? AND at > ?", [kind, iso(start)])))
+
+
+def merchant_deadlines(db, until: datetime, now: datetime) -> list[dict]:
+    rows = _rows(
+        db,
+        "SELECT c.id AS case_id, o.shop_id, m.name AS shop, o.order_number, c.merchant_due "
+        "FROM cases c JOIN orders o ON o.id = c.order_id JOIN merchants m ON m.id = o.shop_id "
+        "WHERE c.state = 'awaiting_merchant' AND c.merchant_due <= ? ORDER BY c.merchant_due",
+        [iso(until)])
+    for row in rows:
+        row["merchant_due"] = parse_dt(row["merchant_due"])
+        row["overdue"] = row["merchant_due"] <= now
+    return rows
+
+
+def escalated_cases(db, now: datetime) -> list[dict]:
+    """Cases with the service team, oldest first, with the day they were handed over."""
+    rows = _rows(
+        db,
+        "SELECT c.id AS case_id, o.order_number, m.name AS shop, c.escalation_reason, "
+        "(SELECT max(t.at) FROM timeline t WHERE t.order_id = c.order_id "
+        " AND t.kind = 'case.escalated') AS since "
+        "FROM cases c JOIN orders o ON o.id = c.order_id JOIN merchants m ON m.id = o.shop_id "
+        "WHERE c.state = 'escalated' ORDER BY since, c.id")
+    for row in rows:
+        row["since"] = parse_dt(row["since"]) or now
+        row["age_days"] = (now - row["since"]).days
+        row["why"] = "escalated"
+    return rows
+
+
+def other_requests(db, start: datetime) -> list[dict]:
+    rows = _rows(
+        db,
+        "SELECT t.at, t.text, o.order_number, m.name AS shop FROM timeline t "
+        "JOIN orders o ON o.id = t.order_id JOIN merchants m ON m.id = o.shop_id "
+        "WHERE t.kind = 'request.other' AND t.at > ? ORDER BY t.id", [iso(start)])
+    for row in rows:
+        row["at"] = parse_dt(row["at"])
+    return rows
+
+
+def failed_deliveries(db, start: datetime) -> list[dict]:
+    """Addresses our mail could not reach since ``start``: each with its order and case, for
+    operators to fix. Bounced recipients one by one, and every recipient of a dead mail."""
+    rows = list(db.query(
+        "SELECT b.recipient AS address, x.template, b.status || ' ' || b.diagnostic AS detail, "
+        "o.shop_id, o.order_number, c.id AS case_id, x.id AS outbox_id "
+        "FROM bounces b JOIN outbox x ON x.id = b.outbox_id "
+        "LEFT JOIN orders o ON o.id = x.order_id LEFT JOIN cases c ON c.order_id = x.order_id "
+        "WHERE b.action = 'failed' AND b.received_at > ? ORDER BY b.id", [iso(start)]))
+    for dead in db.query(
+            "SELECT x.id AS outbox_id, x.template, x.recipients, x.last_error AS detail, "
+            "o.shop_id, o.order_number, c.id AS case_id FROM outbox x "
+            "LEFT JOIN orders o ON o.id = x.order_id LEFT JOIN cases c ON c.order_id = x.order_id "
+            "WHERE x.status = 'dead' AND x.created_at > ? ORDER BY x.id", [iso(start)]):
+        for address in json.loads(dead.pop("recipients")):
+            rows.append({**dead, "address": address})
+    return rows
+
+
+def held_inbound(db, start: datetime, dispositions) -> dict:
+    """How many inbound mails of each of ``dispositions`` ended since ``start``."""
+    held = [str(d) for d in dispositions]
+    return dict(Counter(r["disposition"] for r in _rows(
+        db, "SELECT disposition FROM inbox WHERE processed_at > ? AND disposition IN (%s)"
+        % ",".join("?" * len(held)), [iso(start), *held])))
+
+
+def state_counts(db, table: str) -> dict:
+    if table not in ("cases", "orders"):
+        raise ValueError(table)
+    return {r["state"]: r["n"] for r in _rows(
+        db, f"SELECT state, count(*) AS n FROM {table} GROUP BY state")}
+
+
+def cases(db, state_filter: str | None) -> list[dict]:
+    sql = ("SELECT c.id, c.state, c.reason, c.variant, c.escalation_reason, c.outcome, "
+           "c.opened_at, o.shop_id, o.order_number FROM cases c JOIN orders o ON o.id = c.order_id")
+    args = []
+    if state_filter:
+        sql += " WHERE c.state = ?"
+        args.append(state_filter)
+    return _rows(db, sql + " ORDER BY c.id", args)
+
+
+
