@@ -13,7 +13,7 @@ from conftest import MERCHANTS, ORDERS, click, free_port, make_config, only
 from mailbot import digest, imports, jobs, service, wiring
 from mailbot.core.events import BuyerAction
 from mailbot.core.model import Action
-from mailbot.inbound.bounces import return_path
+from mailbot.inbound.bounces import REPORT_BYTES, read, return_path
 from mailbot.store import records
 from test_protection_by_mail import BUYER_NL, MERCHANT_NL, now, reminders
 
@@ -126,3 +126,21 @@ def test_a_recipient_the_relay_refuses_is_failed_like_a_bounce(tmp_path):
         == [("sales@fietsen.example", "failed", "5.1.1")]
     assert "sales@fietsen.example" in digest.text(app, now(), timedelta(days=1))
     app.close()
+
+
+def test_a_report_is_read_from_its_start_only(box):
+    """A stranger's null-sender mail costs bounded work: the report and the returned headers come
+    first (RFC 3464), and nothing past ``REPORT_BYTES`` is parsed."""
+    outbox_id, recipients, _ = merchant_mail(box)
+    first = return_path(box.app.signer, outbox_id, 0)
+    parts = b"".join(b"--b1\r\nContent-Type: text/plain\r\n\r\nx\r\n" for _ in range(4_000))
+    report = dsn(first, recipients[0], "failed", "5.1.1")
+    box.send(report.replace(b"--b1--\r\n", parts + b"--b1--\r\n"), "", [first])
+    assert box.last_disposition() == "bounce"
+    assert state(box, outbox_id)[1] == [(recipients[0].lower(), "failed")]
+    # The same report behind filler that reaches past REPORT_BYTES is not read: no failure.
+    intro = b"--b1\r\nContent-Type: text/plain\r\n\r\nReport."
+    filler = b"--b1\r\nContent-Type: text/plain\r\n\r\n" + b"y" * REPORT_BYTES + b"\r\n"
+    late = dsn(first, recipients[0], "failed", "5.1.2").replace(intro, filler + intro)
+    assert [r.action for r in read(box.app.db(), box.app.signer, [first], late)] == ["unknown"]
+    assert read(box.app.db(), box.app.signer, [first], report)[0].action == "failed"
