@@ -333,11 +333,18 @@ def _lines(text: str) -> list[str]:
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n", _MOST_LINES)[:_MOST_LINES]
 
 
+# A whole line in brackets of four words or more: the prompt our prefilled mails put where the
+# party must write ("[Write your question here]"); shorter ones ("[message body]") are people's.
+PROMPT = re.compile(r"^\s*\[[^\]\s]+(?:\s+[^\]\s]+){3,}\s*\]\s*$")
+
+
 def new_text(text: str) -> str:
     """The part of ``text`` the sender wrote now ("" when there is none)."""
     lines = [part for line in _lines(text) for part in _split_inline(line)]
     kinds = _classify(lines)
     kept = ["" if i is None else lines[i] for i in _select(kinds)]
+    # A prompt such as "[Write your question here]" left as it was is not the sender's text.
+    kept = [line for line in kept if not PROMPT.match(line)]
     return "\n".join(_without_sign_off(kept)).strip()
 
 

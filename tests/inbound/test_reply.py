@@ -398,3 +398,10 @@ def test_an_attribution_without_address_needs_a_quote_below():
     # Above the sender's own words, the same line is a sentence.
     text = "Before.\n\nOn Wed, Sep 25, 2013, at 03:57 PM, shop wrote:\n\nmine"
     assert new_text(text) == text
+
+
+def test_a_prompt_left_as_it_was_is_not_the_senders_text():
+    prefilled = "[Beschrijf hier in je eigen woorden wat er misging]\n\nHet pakket kwam nooit aan."
+    assert new_text(prefilled) == "Het pakket kwam nooit aan."
+    assert new_text("[Schrijf hier je vraag]\n") == ""
+    assert new_text("Zie [bijlage] hieronder.") == "Zie [bijlage] hieronder."  # inside a sentence
