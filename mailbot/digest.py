@@ -1,6 +1,6 @@
 """The operators' daily digest (SPEC §7): what happened since the last one and what needs a look.
 
-``collect`` reads the figures; the ``operator.digest`` template lays them out, so the same digest
+``collect`` reads the figures (SQL in ``store.reports``); ``templates/digest.j2`` lays them out, so the same digest
 prints in a terminal (the text part) and reads in a mail client (both parts).
 """
 

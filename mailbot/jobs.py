@@ -67,10 +67,13 @@ def tick(app, now: datetime) -> int:
 
 def _timer_failed(db, order_id: int, kind: str, exc: Exception, now: datetime) -> None:
     attempts = records.timer_failed(db, order_id, kind, f"{type(exc).__name__}: {exc}", now,
-                                    lambda n: timedelta(seconds=min(TIMER_RETRY_SECONDS * 2 ** n,
-                                                                    3600)))
+                                    _timer_backoff)
     log.error("timer.failed order_id=%s kind=%s attempts=%s error=%r", order_id, kind, attempts,
               str(exc)[:200], exc_info=exc)
+
+
+def _timer_backoff(failures: int) -> timedelta:
+    return timedelta(seconds=min(TIMER_RETRY_SECONDS * 2 ** failures, 3600))
 
 
 def process_inbox(app, now_fn, skip=frozenset()) -> tuple[int, list[int]]:
@@ -133,6 +136,8 @@ def _send(app, db, transport, row, now) -> tuple[str, str]:
               queue_id=queue_id and queue_id.group(1), reply=repr(reply[:200]))
     if refused:
         event_log("delivery.partly_refused", outbox_id=row["id"], refused=",".join(refused))
+        with transaction(db):
+            bounces.record(db, bounces.refusals(row["id"], refused), None, now)
     return "sent", reply
 
 

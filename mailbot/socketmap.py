@@ -16,8 +16,10 @@ import asyncio
 import logging
 import sqlite3
 import threading
+from pathlib import Path
 
 from .inbound.bounces import INDEX_SHIFT
+from .store import bounce_rows
 
 log = logging.getLogger("mailbot.socketmap")
 
@@ -54,23 +56,20 @@ class Lookup:
 
     def _exists(self, address: str, local: str) -> bool:
         db = self._connection()
-        db.execute("SELECT 1 FROM settings LIMIT 1").fetchone()  # readable at all, or TEMP
+        bounce_rows.readable(db)  # or TEMP
         if address == self.own or local == "postmaster":
             return True
         token = self.app.signer.parse(address)
         if token is None:
             return False
         if token.kind == "bounce":
-            query, row_id = "SELECT 1 FROM outbox WHERE id = ?", token.id & ((1 << INDEX_SHIFT) - 1)
-        else:
-            query, row_id = "SELECT 1 FROM orders WHERE id = ?", token.id
-        return db.execute(query, [row_id]).fetchone() is not None
+            return bounce_rows.exists(db, "outbox", token.id & ((1 << INDEX_SHIFT) - 1))
+        return bounce_rows.exists(db, "orders", token.id)
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
-            path = self.app.config.storage.database
-            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5,
-                                       check_same_thread=False)
+            uri = Path(self.app.config.storage.database).resolve().as_uri() + "?mode=ro"
+            self._db = sqlite3.connect(uri, uri=True, timeout=5, check_same_thread=False)
         return self._db
 
     def close(self):

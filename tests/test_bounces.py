@@ -7,9 +7,14 @@ import json
 import uuid
 from datetime import timedelta
 
-from conftest import click, only
-from mailbot import digest
-from mailbot.inbound.bounces import return_path
+from aiosmtpd.controller import Controller
+
+from conftest import MERCHANTS, ORDERS, click, free_port, make_config, only
+from mailbot import digest, imports, jobs, service, wiring
+from mailbot.core.events import BuyerAction
+from mailbot.core.model import Action
+from mailbot.inbound.bounces import REPORT_BYTES, read, return_path
+from mailbot.store import records
 from test_protection_by_mail import BUYER_NL, MERCHANT_NL, now, reminders
 
 
@@ -76,3 +81,66 @@ def test_a_report_without_verp_counts_only_with_our_message_id(box):
     box.send(dsn("bot@bot.example", "sales@fietsen.example", "failed", "5.1.1", message_id),
              "", ["bot@bot.example"])
     assert state(box, outbox_id) == ("sent", [("sales@fietsen.example", "failed")])
+
+
+class PickyRelay:
+    """Takes the mail for everyone but one address, refused for good at RCPT."""
+
+    def __init__(self):
+        self.received = []
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        if address == "sales@fietsen.example":
+            return "550 5.1.1 <sales@fietsen.example>: mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append((envelope.mail_from, envelope.rcpt_tos))
+        return "250 OK"
+
+
+def test_a_recipient_the_relay_refuses_is_failed_like_a_bounce(tmp_path):
+    relay, port = PickyRelay(), free_port()
+    controller = Controller(relay, hostname="127.0.0.1", port=port)
+    controller.start()
+    app = wiring.build(make_config(tmp_path, relay={"transport": "smtp", "port": port}))
+    (tmp_path / "m.csv").write_text(MERCHANTS)
+    (tmp_path / "o.csv").write_text(ORDERS)
+    imports.import_merchants(app.db(), str(tmp_path / "m.csv"))
+    imports.import_orders(app.db(), str(tmp_path / "o.csv"), app.tz)
+    db = app.db()
+    try:
+        order_id = records.order_id(db, "shop-nl", "NL-1")
+        # A case opened: the merchant is told at both addresses.
+        service.handle(app, order_id, BuyerAction(Action.NOT_RECEIVED, "Nooit gekregen.", ()),
+                       now())
+        jobs.deliver(app, now())
+    finally:
+        controller.stop()
+    outbox_id, status = db.execute("SELECT id, status FROM outbox "
+                                   "WHERE template = 'merchant.case_opened'").fetchone()
+    assert status == "sent"
+    assert (return_path(app.signer, outbox_id, 0), [MERCHANT_NL]) in relay.received
+    assert [tuple(r) for r in db.execute("SELECT recipient, action, status FROM bounces")] \
+        == [("sales@fietsen.example", "failed", "5.1.1")]
+    assert "sales@fietsen.example" in digest.text(app, now(), timedelta(days=1))
+    app.close()
+
+
+def test_a_report_is_read_from_its_start_only(box):
+    """A stranger's null-sender mail costs bounded work: the report and the returned headers come
+    first (RFC 3464), and nothing past ``REPORT_BYTES`` is parsed."""
+    outbox_id, recipients, _ = merchant_mail(box)
+    first = return_path(box.app.signer, outbox_id, 0)
+    parts = b"".join(b"--b1\r\nContent-Type: text/plain\r\n\r\nx\r\n" for _ in range(4_000))
+    report = dsn(first, recipients[0], "failed", "5.1.1")
+    box.send(report.replace(b"--b1--\r\n", parts + b"--b1--\r\n"), "", [first])
+    assert box.last_disposition() == "bounce"
+    assert state(box, outbox_id)[1] == [(recipients[0].lower(), "failed")]
+    # The same report behind filler that reaches past REPORT_BYTES is not read: no failure.
+    intro = b"--b1\r\nContent-Type: text/plain\r\n\r\nReport."
+    filler = b"--b1\r\nContent-Type: text/plain\r\n\r\n" + b"y" * REPORT_BYTES + b"\r\n"
+    late = dsn(first, recipients[0], "failed", "5.1.2").replace(intro, filler + intro)
+    assert [r.action for r in read(box.app.db(), box.app.signer, [first], late)] == ["unknown"]
+    assert read(box.app.db(), box.app.signer, [first], report)[0].action == "failed"

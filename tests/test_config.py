@@ -19,6 +19,8 @@ from mailbot import config as config_mod
     ({"smtp": {"max_message_size": -1}}, "[smtp] max_message_size must not be negative"),
     ({"smtp": {"max_message_size": 10}}, "max_message_size must be at least 1024"),
     ({"smtp": {"anonymous_per_hour": -3}}, "[smtp] anonymous_per_hour must not be negative"),
+    ({"limits": {"answers_per_address_per_hour": -3}},
+     "[limits] answers_per_address_per_hour must not be negative"),
     ({"relay": {"retry_hours": 0}}, "[relay] retry_hours must be at least 1"),
     ({"storage": {"retention_days": 0}}, "[storage] retention_days must be at least 1"),
     ({"bot": {"domain": ""}}, "[bot] domain does not make a valid address"),

@@ -105,7 +105,8 @@ def test_mail_that_fails_twice_is_quarantined_and_the_next_mail_is_processed(app
     done, failed = jobs.process_inbox(app, now)  # the retry
     assert (done, failed) == (1, [])
     assert dispositions(app) == ["quarantined", "applied"]
-    assert "quarantined: 1" in digest.text(app, now(), timedelta(hours=1))
+    assert "apart gezet na twee mislukte pogingen (zie mailbot inbox): 1" in \
+        digest.text(app, now(), timedelta(hours=1))
     assert jobs.process_inbox(app, now) == (0, [])  # never tried again
     capsys.readouterr()
     assert cli.main(["--config", str(config_file(app, tmp_path)), "inbox", "--disposition",
@@ -139,6 +140,31 @@ def test_worker_killed_by_a_mail_twice_quarantines_it_after_restart(app, poison)
     row = inbox.load(app.db(), 1)
     assert row["attempts"] == 3 and "not finished in 2 tries" in row["detail"]
     assert status(app, "shop-nl", "NL-1")["protection"]["extended"] is True
+
+
+def test_costly_reading_waits_until_the_cheap_checks_passed(box, monkeypatch):
+    """HTML-to-text, trimming and attachments only for mail that passed the header checks: a
+    stranger's, a forger's or an unverified HTML bomb is never converted."""
+    from mailbot.inbound import parse as parse_mod
+
+    def never(html):
+        raise AssertionError("HTML converted before the checks")
+
+    monkeypatch.setattr(parse_mod, "html_to_text", never)
+    reminders(box)
+    bomb = "<p>" + "<br>" * 10_000 + "</p>"
+
+    def html_mail(sender, to_address):
+        msg = EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = sender, to_address, "html"
+        msg["Message-ID"] = email.utils.make_msgid(domain="client.example")
+        msg.set_content(bomb, subtype="html")
+        box.send(msg, sender, [to_address])
+        return box.last_disposition()
+
+    assert html_mail("stranger@else.example", BARE) == "unmatched"
+    assert html_mail("forger@evil.example", token_address(box.app, "buyer")) == "sender_mismatch"
+    assert html_mail(BUYER_NL, BARE) == "orders_offered"
 
 
 # --- issue 9 §3: the answer budget -------------------------------------------------------------
@@ -202,13 +228,31 @@ def test_answers_that_change_nothing_are_capped_and_shown_to_operators(tmp_path)
         box.send(fresh_mail(BUYER_NL, "intrekken", withdraw), BUYER_NL, [withdraw])
         assert dispositions(app)[3:] == ["applied", "not_open", "rate_limited"]
         assert len(to(box.deliver(), BUYER_NL)) == 2
-        assert "rate_limited: 3" in digest.text(app, now(), timedelta(hours=1))
+        assert "antwoord achtergehouden (limiet aan antwoorden per adres): 3" in \
+            digest.text(app, now(), timedelta(hours=1))
         click(box, reminder, "not_received", BUYER_NL, body="Niets ontvangen.")
         assert box.last_disposition() == "applied"  # the budget never holds an action back
         assert status(app, "shop-nl", "NL-1")["case"]["state"] == "awaiting_merchant"
     finally:
         box.stop()
         app.close()
+
+
+def test_mail_that_failed_the_checks_never_uses_the_partys_answers(box):
+    """Forged mail on the buyer's token and unverified mail to the bare address are answered on
+    budgets of their own: the buyer's own unclear mail still gets its answer."""
+    reminder = only(reminders(box), BUYER_NL)
+    for _ in range(4):
+        click(box, reminder, "all_fine", "forger@evil.example")
+    for _ in range(4):
+        box.send(fresh_mail(BUYER_NL, "Wat kan ik doen?"), BUYER_NL, [BARE])
+    assert dispositions(box.app) == ["sender_mismatch"] * 4 + ["orders_offered"] + [
+        "rate_limited"] * 3
+    assert len(to(box.deliver(), BUYER_NL)) == 3 + 1  # confirmations, one list of actions
+    reply(box, reminder, BUYER_NL, "Hallo, hoe gaat het?")
+    assert box.last_disposition() == "not_open"
+    answer = only(box.deliver(), BUYER_NL)
+    assert set(actions(answer)) == {"all_fine", "not_received", "no_refund", "extend", "other"}
 
 
 def test_messages_on_a_case_are_always_relayed_but_receipts_go_once_an_hour(box):
@@ -244,14 +288,19 @@ def test_registered_buyer_writing_to_the_bare_address_gets_the_actions_of_open_o
 
 # --- issue 9 §5 / item 6: an operator's invalid command gets the help ----------------------------
 
-@pytest.mark.parametrize("command", ["decide withdrawn", "decid compensated"])
-def test_operator_invalid_command_gets_the_command_help(box, command):
+@pytest.mark.parametrize("command, closest", [("decide withdrawn", None),
+                                              ("decid compensated", "decide compensated"),
+                                              ("request-documents koper", None)])
+def test_operator_invalid_command_gets_the_command_help(box, command, closest):
     _, merchant = open_case(box, "no_refund")
     click(box, merchant, "refund_none", MERCHANT_NL, body="Terugbetaling: nee\nToelichting: Nee.")
     escalation = only(box.deliver(), OPERATOR)
     reply(box, escalation, OPERATOR, f"{command}\nDe koper trekt in.")
     assert box.last_disposition() == "operator_help"
-    assert "decide compensated" in text(only(box.deliver(), OPERATOR))
+    help_text = text(only(box.deliver(), OPERATOR))
+    assert "decide compensated" in help_text
+    if closest:
+        assert f"Bedoelde je: {closest}" in help_text
     assert case(box)["state"] == "escalated"
 
 
@@ -343,6 +392,16 @@ def test_every_disposition_has_one_reply_rule_and_core_results_map_onto_them():
     assert set(disposition.SHOWN_TO_OPERATORS) <= set(Disposition)
     assert Disposition.QUARANTINED in disposition.SHOWN_TO_OPERATORS
     assert not hasattr(intake, "DISPOSITIONS")
+
+
+def test_the_digest_names_every_ending_shown_to_operators(app):
+    db = app.db()
+    for d in disposition.SHOWN_TO_OPERATORS:
+        inbox_id = inbox.store(db, b"Subject: x\r\n\r\nx", "a@x.example", [BARE], now())
+        inbox.finish(db, inbox_id, d, now())
+    out = digest.text(app, now(), timedelta(hours=1))
+    assert "apart gezet" in out and "antwoord achtergehouden" in out
+    assert not any(str(d) in out for d in disposition.SHOWN_TO_OPERATORS)  # words, not names
 
 
 def test_merchant_insolvent_goes_through_the_one_door(box, caplog):

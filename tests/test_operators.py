@@ -74,8 +74,10 @@ def test_digest_shows_what_happened(box):
     assert "Fietsen BV" in out and "NL-1" in out
     assert "wacht op het antwoord van de webshop: 1" in out  # states in words, not codes
     assert "case geopend: 1" in out and "awaiting_merchant" not in out
-    click(box, merchant, "refund_none", MERCHANT_NL, body="Toelichting: geen reden")  # bad form
-    out = digest.text(box.app, later, timedelta(days=7))
+    click(box, merchant, "refund_full", MERCHANT_NL,
+          body="Terugbetaling: ja\nBedrag: 80,00\nToelichting: te veel")  # bad form: too high
+    assert digest.collect(box.app.db(), later, timedelta(days=7))["held"] == {"bad_form": 1}
+    assert digest.text(box.app, later, timedelta(days=7)) != out
     digest.send(box.app, later)
     sent = only(box.deliver(), OPERATOR)
     assert "Dagoverzicht" in sent["Subject"]

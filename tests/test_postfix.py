@@ -84,7 +84,7 @@ def _why_not() -> str | None:
 class Postfix:
     """A private Postfix instance: ``postfix -c DIR start`` with its queue in a temporary folder."""
 
-    def __init__(self, port: int, submission: int, bot_domain: str, lmtp_port: int,
+    def __init__(self, port: int, submission: int, bot_domain: str, next_hop: str,
                  map_port: int):
         self.root = Path(tempfile.mkdtemp(prefix="mailbot-postfix-"))
         self.root.chmod(0o755)  # local(8) delivers as nobody: the mailboxes must be reachable
@@ -121,7 +121,7 @@ alias_database =
 recipient_delimiter =
 relay_domains = {bot_domain}
 relay_recipient_maps = socketmap:inet:127.0.0.1:{map_port}:recipients
-transport_maps = inline:{{ {{{bot_domain} = lmtp:inet:127.0.0.1:{lmtp_port}}} }}
+transport_maps = inline:{{ {{{bot_domain} = {next_hop}}} }}
 mynetworks = 127.0.0.0/8
 smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
 delay_warning_time = 0
@@ -144,6 +144,11 @@ biff = no
         pid_file = self.root / "spool" / "pid" / "master.pid"
         wait_for(lambda: not pid_file.exists() or not _alive(pid_file), "Postfix to stop")
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def queue(self) -> str:
+        """What is still queued (``postqueue -p``)."""
+        return subprocess.run(["/usr/sbin/postqueue", "-c", str(self.etc), "-p"],
+                              capture_output=True, text=True, timeout=60).stdout
 
     def log(self) -> str:
         path = self.root / "maillog"
@@ -182,7 +187,9 @@ def wait_for(condition, what: str, timeout: float = 30):
 
 
 @pytest.fixture
-def stack(tmp_path):
+def stack(tmp_path, request):
+    """mailbot's LMTP listener and map, and Postfix handing mail over with ``request.param``'s
+    transport (default ``lmtp``)."""
     reason = _why_not()
     if reason:
         print(f"SKIP test_postfix: {reason}")
@@ -197,8 +204,10 @@ def stack(tmp_path):
     (tmp_path / "o.csv").write_text(ORDERS)
     imports.import_merchants(app.db(), str(tmp_path / "m.csv"))
     imports.import_orders(app.db(), str(tmp_path / "o.csv"), app.tz)
-    postfix = Postfix(postfix_port, submission_port, app.config.bot.domain, app.config.smtp.port,
-                      map_port)
+    port = app.config.smtp.port
+    next_hop = {"lmtp": f"lmtp:inet:127.0.0.1:{port}",
+                "smtp": f"smtp:[127.0.0.1]:{port}"}[getattr(request, "param", "lmtp")]
+    postfix = Postfix(postfix_port, submission_port, app.config.bot.domain, next_hop, map_port)
     box, socketmap = Mailbox(app), MapServer(app, "127.0.0.1", map_port)
     box.start()
     socketmap.start()
@@ -279,3 +288,17 @@ def test_mail_flows_through_postfix_and_forged_tokens_are_refused_at_rcpt(stack)
     # The real token address is still accepted (the map is not simply refusing everything).
     assert _submit(postfix, f"buyer@{LOCAL}", token_address,
                    answer.replace(b"answer-1", b"answer-2")) == {}
+
+
+@pytest.mark.parametrize("stack", ["smtp"], indirect=True)
+def test_a_transport_of_the_wrong_protocol_defers_and_loses_nothing(stack):
+    """Postfix's smtp: transport against the LMTP listener: 421 at EHLO, the mail stays queued."""
+    app, box, postfix = stack
+    raw = b"From: someone@elsewhere.test\r\nSubject: hallo\r\n\r\nIs er iemand?\r\n"
+    assert _submit(postfix, "someone@elsewhere.test", "bot@bot.example", raw) == {}
+    wait_for(lambda: "status=deferred" in postfix.log(), "Postfix to try mailbot and defer")
+    deferred = [line for line in postfix.log().splitlines() if "status=deferred" in line]
+    assert "421 4.3.5 This is an LMTP listener" in deferred[0], deferred[0]
+    assert "status=bounced" not in postfix.log()
+    assert _inbox(app) == [] and app.db().execute("SELECT count(*) FROM inbox").fetchone()[0] == 0
+    assert "bot@bot.example" in postfix.queue()

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+import signal
 import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
 from mailbot.inbound.bounces import return_path
 from mailbot.socketmap import MapServer, netstring
 from mailbot.tokens import Token
+
+from conftest import config_file, free_port
+
+MAILBOT = Path(sys.executable).parent / "mailbot"
 
 
 class Client:
@@ -90,3 +99,28 @@ def test_a_malformed_request_closes_the_connection(server):
     client = Client(server.port)
     client.sock.sendall(b"5:abcdeX")  # no comma after the data
     assert client.read() == ""
+
+
+def test_the_command_serves_the_map_until_sigterm(app, tmp_path):
+    port = free_port()
+    path = config_file(app, tmp_path)
+    path.write_text(path.read_text() + f'[postfix]\nsocketmap = "127.0.0.1:{port}"\n')
+    process = subprocess.Popen([str(MAILBOT), "--config", str(path), "postfix-map"],
+                               stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client = Client(port)
+                break
+            except OSError:
+                assert time.monotonic() < deadline and process.poll() is None, "never listened"
+                time.sleep(0.05)
+        order_id = app.db().execute("SELECT id FROM orders LIMIT 1").fetchone()[0]
+        assert client.ask(app.signer.address(Token("merchant", order_id))) == "OK mailbot"
+        assert client.ask("nobody@bot.example") == "NOTFOUND "
+        client.sock.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+        process.stderr.close()

@@ -24,6 +24,7 @@ from aiosmtpd.controller import Controller
 from bs4 import BeautifulSoup
 
 from conftest import ORDER_DATE, free_port, make_config
+from test_serve import write_config
 from mailbot import config as config_mod
 from mailbot import jobs, wiring
 from mailbot.outbound.transport import PermanentError, SmtpTransport, TemporaryError
@@ -65,22 +66,6 @@ def run(args, cwd, config, timeout=60):
     env = dict(os.environ, MAILBOT_CONFIG=str(config))
     return subprocess.run([str(MAILBOT), *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout)
-
-
-def write_config(tmp_path, port):
-    path = tmp_path / "mailbot.toml"
-    path.write_text(f"""
-[bot]
-domain = "bot.example"
-[smtp]
-port = {port}
-[relay]
-maildir = "{tmp_path / 'sent'}"
-[storage]
-database = "{tmp_path / 'db.sqlite'}"
-attachments = "{tmp_path / 'att'}"
-""")
-    return path
 
 
 def test_installed_command_finds_templates_and_catalogs(tmp_path):

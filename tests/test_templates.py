@@ -6,7 +6,7 @@ locale typography, and the operators' case file with its documents."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -16,12 +16,14 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from bs4 import BeautifulSoup
 
-from conftest import make_config
-from mailbot import resources, wiring
+from conftest import click, make_config, only
+from mailbot import digest, resources, views, wiring
 from mailbot.inbound import forms
 from mailbot.core.model import Role
 from mailbot.outbound import compose, samples
 from mailbot.outbound.render import LOCALES, NAMES, Renderer, template_file
+from mailbot.store import records
+from test_protection_by_mail import BUYER_FR, BUYER_NL, MERCHANT_NL, now, reminders
 
 ENDING = {str(a) for a in compose.ENDING}
 COMMANDS = [f"{verb} {arg}" for verb, arg in compose.COMMANDS]
@@ -94,6 +96,27 @@ def test_layout_for_mail_clients(rendered, locale):
                 assert sample.state.order.order_number in subject
 
 
+def contrast(fg: str, bg: str) -> float:
+    """WCAG 2.1 contrast ratio of two #rrggbb colours."""
+    def luminance(hex_colour):
+        rgb = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    high, low = sorted((luminance(fg), luminance(bg)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_small_text_is_readable(rendered):
+    _, _, out = rendered["nl"][0]
+    soup = BeautifulSoup(out.html, "html.parser")
+    for cls in ("mb-foot", "mb-muted"):
+        for cell in soup.find_all(class_=cls):
+            style = dict(p.split(":", 1) for p in cell["style"].split(";") if ":" in p)
+            background = style.get("background", "#ffffff")
+            assert contrast(style["color"], background) >= 4.5, (cls, style)
+    assert "prefers-color-scheme: dark" in out.html  # dark mode gets its own colours
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 def test_no_zero_amount_and_party_text_on_lines(rendered, locale):
     for sample, _, out in rendered[locale]:
@@ -162,7 +185,6 @@ def test_money_follows_the_locale(rendered):
 
 
 def test_operator_case_file_attaches_documents_and_reads_as_sentences(app):
-    from mailbot.store import records
     db = app.db()
     order_id = records.order_id(db, "shop-nl", "NL-1")
     sample = next(s for s in samples.samples("nl")
@@ -190,7 +212,6 @@ def test_operator_case_file_attaches_documents_and_reads_as_sentences(app):
 
 
 def test_other_request_reply_reaches_the_buyer(app):
-    from mailbot.store import records
     db = app.db()
     state = records.load(db, records.order_id(db, "shop-it", "IT-1"))
     mail = next(s.mail for s in samples.samples("it") if s.name == "operator.other_request")
@@ -199,3 +220,43 @@ def test_other_request_reply_reaches_the_buyer(app):
     assert msg["Reply-To"] == state.order.buyer_email
     assert msg["From"].addresses[0].display_name == "Kopersbescherming"  # operators read Dutch (conftest)
     assert out.role == str(Role.OPERATOR)
+
+
+def test_buyer_reads_the_shops_refusal_when_it_goes_straight_to_the_team(rendered):
+    out = next(o for s, _, o in rendered["it"]
+               if s.name == "buyer.case_escalated" and s.label == "merchant_refused_refund")
+    assert "Ci dispiace per il ritardo del pacco." in out.text
+    assert "La spiegazione del negozio" in out.html
+
+
+def test_stale_click_after_closing_says_how_the_case_ended(rendered):
+    out = next(o for s, _, o in rendered["fr"]
+               if s.name == "buyer.not_active" and s.label == "closed")
+    assert "la boutique doit vous rembourser" in out.text
+
+
+def test_case_text_shows_the_refund_and_escapes_control_characters():
+    case = {"id": 7, "state": "escalated", "reason": "no_refund", "variant": "B",
+            "escalation_reason": "buyer_disputes", "outcome": None,
+            "refund": {"choice": "yes_after_return", "amount": "12.50"},
+            "timeline": [{"at": "2026-11-23T14:02:00+01:00", "actor": "buyer", "kind": "message",
+                          "text": "hallo \x1b[2J\x1b[31mrood\x07", "attachments": []}]}
+    out = views.case_text(case)
+    assert "refund: yes_after_return 12.50" in out
+    assert "\x1b" not in out and "\x07" not in out and "\\x1b[2J" in out
+    refused = views.case_text({**case, "refund": {"choice": "no", "amount": "0.00"}})
+    assert "refund: no\n" in refused and "0.00" not in refused
+
+
+def test_digest_lists_cases_that_need_action_and_other_requests_in_words(box):
+    mails = reminders(box)
+    click(box, only(mails, BUYER_FR), "other", BUYER_FR, body="Puis-je changer l'adresse ?")
+    click(box, only(mails, BUYER_NL), "no_refund", BUYER_NL, body="Geen geld terug.")
+    merchant = only(box.deliver(), MERCHANT_NL)
+    click(box, merchant, "refund_none", MERCHANT_NL, body="Terugbetaling: nee\nToelichting: Nee.")
+    box.deliver()
+    out = digest.text(box.app, now() + timedelta(days=2, hours=1), timedelta(days=7))
+    assert out.startswith("1 case vraagt actie")
+    assert "bestelling NL-1 (Fietsen BV) · 2 dagen · De webshop weigert een terugbetaling" in out
+    assert "bestelling FR-1 (Boutique Rive): “Puis-je changer l'adresse ?”" in out
+    assert not RAW.search(out)

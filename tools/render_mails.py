@@ -1,11 +1,12 @@
 """Renders every mail template in nl, fr and it to files, and screenshots them where Chromium is
 installed, so a reviewer can look at every mail before merging.
 
-    python tools/render_mails.py OUT_DIR [--only SUBSTRING] [--no-screenshots]
+    python tools/render_mails.py OUT_DIR [--only SUBSTRING] [--no-screenshots] [--dark]
 
 For each sample of ``mailbot.outbound.samples`` it writes ``NAME[.LABEL].LOCALE.html`` and
 ``.txt`` (subject on the first line), and with Chromium ``...600.png`` and ``...375.png``: the
-width of the mail's wrapper table and of a small phone. The app is a real one on a temporary
+width of the mail's wrapper table and of a small phone (``--dark`` adds ``...600.dark.png``, the
+page as a client in dark mode shows it). The app is a real one on a temporary
 database, so every link is a real signed address.
 """
 
@@ -29,9 +30,10 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 WIDTHS = (600, 375)
 
 
-def screenshot(chromium: str, html: Path, png: Path, width: int) -> None:
+def screenshot(chromium: str, html: Path, png: Path, width: int, dark: bool = False) -> None:
+    extra = ("--force-dark-mode", "--blink-settings=preferredColorScheme=0") if dark else ()
     with tempfile.TemporaryDirectory() as profile:
-        subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+        subprocess.run([chromium, *CHROMIUM_FLAGS, *extra, f"--user-data-dir={profile}",
                         f"--window-size={width},1800", f"--screenshot={png}", html.as_uri()],
                        check=True, capture_output=True, timeout=60)
 
@@ -41,6 +43,7 @@ def main(argv=None) -> int:
     ap.add_argument("out", type=Path)
     ap.add_argument("--only", default="", help="render only samples whose file name has this")
     ap.add_argument("--no-screenshots", action="store_true")
+    ap.add_argument("--dark", action="store_true", help="also a 600 px shot in dark mode")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     chromium = None if args.no_screenshots else shutil.which("chromium")
@@ -64,6 +67,9 @@ def main(argv=None) -> int:
                 count += 1
                 for width in WIDTHS if chromium else ():
                     screenshot(chromium, html, args.out / f"{stem}.{width}.png", width)
+                    shots += 1
+                if chromium and args.dark:
+                    screenshot(chromium, html, args.out / f"{stem}.600.dark.png", 600, dark=True)
                     shots += 1
     print(f"{count} mails, {shots} screenshots in {args.out}"
           + ("" if chromium or args.no_screenshots else " (no chromium: no screenshots)"))

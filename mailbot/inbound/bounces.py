@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,8 +22,7 @@ from datetime import datetime
 from flufl.bounce import all_failures
 
 from ..core.effects import Entry
-from ..store import records
-from ..store.records import iso
+from ..store import bounce_rows, records
 from ..tokens import Token
 
 INDEX_SHIFT = 40  # token ids have 48 bits: outbox id below, recipient index in the top 8
@@ -52,8 +50,15 @@ def return_path(signer, outbox_id: int, index: int) -> str:
     return signer.address(Token("bounce", index << INDEX_SHIFT | outbox_id))
 
 
+# A report puts its delivery-status part and the returned headers first (RFC 3464 §2, RFC 6522);
+# what follows is the returned mail, possibly whole. Reading only the start bounds the work a
+# stranger's null-sender mail can cause (154,000 parts took 15 s to parse in full).
+REPORT_BYTES = 256 * 1024
+
+
 def read(db, signer, rcpt_tos: list[str], raw: bytes) -> list[Report]:
     """The reports this mail makes about our deliveries (empty: none we can trust)."""
+    raw = raw[:REPORT_BYTES]
     message = email.message_from_bytes(raw, policy=email.policy.compat32)
     blocks = _dsn_blocks(message)
     for address in rcpt_tos:
@@ -61,7 +66,7 @@ def read(db, signer, rcpt_tos: list[str], raw: bytes) -> list[Report]:
         if token is None or token.kind != "bounce":
             continue
         outbox_id, index = token.id & ((1 << INDEX_SHIFT) - 1), token.id >> INDEX_SHIFT
-        recipients = _recipients(db, outbox_id)
+        recipients = bounce_rows.outbox_recipients(db, outbox_id)
         if index >= len(recipients):
             continue
         if blocks:
@@ -119,13 +124,12 @@ def _flufl(message) -> tuple[set[str], set[str]]:
 def _without_verp(db, message, raw: bytes, blocks) -> list[Report]:
     row = None
     for message_id in _MESSAGE_ID.findall(raw)[:20]:
-        row = db.execute("SELECT id, recipients FROM outbox WHERE message_id = ?",
-                         [message_id.decode("ascii", "replace")]).fetchone()
+        row = bounce_rows.outbox_by_message_id(db, message_id.decode("ascii", "replace"))
         if row is not None:
             break
     if row is None:
         return []
-    outbox_id, recipients = row[0], [r.lower() for r in json.loads(row[1])]
+    outbox_id, recipients = row[0], [r.lower() for r in row[1]]
     if blocks:
         return [Report(outbox_id, b["recipient"], b["action"], b["status"], b["diagnostic"])
                 for b in blocks if b["recipient"] in recipients]
@@ -134,35 +138,35 @@ def _without_verp(db, message, raw: bytes, blocks) -> list[Report]:
             + [Report(outbox_id, a, "delayed") for a in sorted(temporary) if a in recipients])
 
 
-def _recipients(db, outbox_id: int) -> list[str]:
-    row = db.execute("SELECT recipients FROM outbox WHERE id = ?", [outbox_id]).fetchone()
-    return json.loads(row[0]) if row else []
+_STATUS = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
 
 
-def record(db, reports: list[Report], inbox_id: int, now: datetime) -> str | None:
+def refusals(outbox_id: int, refused: dict[str, str]) -> list[Report]:
+    """Recipients the relay refused while others took the mail: not retried (the others would
+    get it twice), so they count as failed like a bounce, for operators to see."""
+    reports = []
+    for recipient, reason in refused.items():
+        status = _STATUS.search(str(reason))
+        reports.append(Report(outbox_id, recipient.lower(), "failed",
+                              status.group(1) if status else "",
+                              " ".join(f"refused by the relay: {reason}".split())[:300]))
+    return reports
+
+
+def record(db, reports: list[Report], inbox_id: int | None, now: datetime) -> str | None:
     """Stores the reports (inside the caller's transaction); a failure marks that recipient
     failed, goes on its case's timeline and, once every recipient failed, marks the mail
     bounced. Returns a one-line detail for the inbox row."""
     for report in reports:
-        db.execute(
-            "INSERT INTO bounces (outbox_id, recipient, action, status, diagnostic, inbox_id, "
-            "received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [report.outbox_id, report.recipient, report.action, report.status,
-             report.diagnostic, inbox_id, iso(now)])
+        bounce_rows.insert(db, report, inbox_id, now)
         if report.action != "failed":
             continue
-        order_id, template = db.execute("SELECT order_id, template FROM outbox WHERE id = ?",
-                                        [report.outbox_id]).fetchone()
+        order_id, template = bounce_rows.outbox_order_and_template(db, report.outbox_id)
         if order_id is not None:
             text = f"{report.recipient} · {template} · {report.status} {report.diagnostic}"
             records.add_timeline(db, order_id, now,
                                  Entry("bot", "delivery.failed", text.strip()))
-        recipients = {r.lower() for r in _recipients(db, report.outbox_id)}
-        failed = {r[0].lower() for r in db.execute(
-            "SELECT recipient FROM bounces WHERE outbox_id = ? AND action = 'failed'",
-            [report.outbox_id]).fetchall()}
-        if recipients <= failed:
-            db.execute("UPDATE outbox SET status = 'bounced', last_error = ? WHERE id = ? "
-                       "AND status IN ('sent', 'queued')",
-                       [f"{report.status} {report.diagnostic}"[:500], report.outbox_id])
+        recipients = {r.lower() for r in bounce_rows.outbox_recipients(db, report.outbox_id)}
+        if recipients <= bounce_rows.failed_recipients(db, report.outbox_id):
+            bounce_rows.mark_bounced(db, report.outbox_id, f"{report.status} {report.diagnostic}")
     return "; ".join(f"{r.action} {r.recipient} (outbox {r.outbox_id})" for r in reports) or None

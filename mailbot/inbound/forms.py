@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..core.model import OPERATOR_COMMAND_LINES, OPERATOR_COMMANDS, RefundChoice
+from .reply import PROMPT
 
 LABELS = {
     "refund": ("terugbetaling", "remboursement", "rimborso", "refund", "erstattung",
@@ -24,7 +25,6 @@ LABELS = {
 }
 _LABEL_OF = {word: key for key, words in LABELS.items() for word in words}
 _LINE = re.compile(r"^\s*\*?([^\W\d_]+)\*?\s*:\s?(.*)$")
-_PROMPT = re.compile(r"^\s*\[[^\]]*\]\s*$")
 
 _AFTER_RETURN = re.compile(
     r"(na|after|après|apres|dopo|nach)\s+(de\s+|il\s+|la\s+|the\s+|le\s+|der\s+)?"
@@ -49,7 +49,7 @@ def read_decision(text: str) -> DecisionForm:
     free: list[str] = []
     current = None
     for line in text.split("\n"):
-        if _PROMPT.match(line):
+        if PROMPT.match(line):
             continue  # the mail's "[write your explanation here]", left as it was
         match = _LINE.match(line)
         key = _LABEL_OF.get(match.group(1).lower()) if match else None

@@ -16,6 +16,7 @@ import hashlib
 import logging
 import sqlite3
 from datetime import datetime
+from typing import NamedTuple
 
 from ..core.decide import actions_for
 from ..core.effects import Mail
@@ -23,7 +24,7 @@ from ..core.events import (
     BuyerAction, MerchantDecision, OperatorDecide, OperatorRequest, PartyMessage,
 )
 from ..core.model import (
-    ACTION_CHOICE, MERCHANT_ACTIONS, OPERATOR_OUTCOMES, CaseState, Outcome, Role,
+    ACTION_CHOICE, MERCHANT_ACTIONS, CaseState, Outcome, Role, State,
 )
 from ..outbound import budget, outbox
 from ..outbound.compose import compose, prepare
@@ -110,10 +111,11 @@ def _process(app, row: dict, now: datetime) -> Disposition:
     if state is None:
         return finish(app, inbox_id, Disposition.UNMATCHED, now, **ending)
     if (mail.sender not in _party_addresses(app, db, state, role)
-            or authentication.authentication_failed(mail.headers, app.config.inbound.authserv_id)):
+            or authentication.authentication_failed(mail.headers,
+                                                    app.config.inbound.authserv_id)):
         # SPEC §5: kept, and only the registered address is asked to confirm.
         actions = (action,) if action is not None else tuple(actions_for(state, role))
-        to = [(state, role, actions)] if role is not Role.OPERATOR else []
+        to = [To(state, role, actions)] if role is not Role.OPERATOR else []
         return finish(app, inbox_id, Disposition.SENDER_MISMATCH, now, answers=to,
                       order_id=order_id, **ending)
 
@@ -128,8 +130,9 @@ def _process(app, row: dict, now: datetime) -> Disposition:
     if role is Role.OPERATOR and (event is None or state.case is None
                                   or state.case.state is not CaseState.ESCALATED):
         # Operators act on escalated cases only; anything else gets the commands back.
+        help_ = To(state, Role.OPERATOR, data={"closest": forms.closest_command(text)})
         return finish(app, inbox_id, Disposition.OPERATOR_HELP, now, order_id=order_id,
-                      answers=[(state, Role.OPERATOR, ())], answer_to=mail.sender, **ending)
+                      answers=[help_], answer_to=mail.sender, **ending)
     notices = ()
     if refused and role is not Role.OPERATOR:
         notices = (Mail(role, f"{role}.documents_refused",
@@ -171,21 +174,35 @@ def _answers_within_budget(app, db, inbox_id, planned, sender, role, now):
     return (disposition if queued else Disposition.RATE_LIMITED), detail, queued
 
 
+class To(NamedTuple):
+    """One answer of an ending: the order it is about, who gets it, what it offers."""
+
+    state: State
+    role: Role
+    actions: tuple = ()
+    data: dict | None = None
+
+
 def finish(app, inbox_id: int, disposition: Disposition, now: datetime, *, answers=(),
            answer_to: str | None = None, key: str | None = None, sender: str | None = None,
-           order_id: int | None = None, detail: str | None = None) -> Disposition:
+           order_id: int | None = None, detail: str | None = None, effect=None) -> Disposition:
     """Ends a mail that no event came from: records its disposition, queues the answer of
-    ``REPLIES`` to each ``(state, role, actions)`` of ``answers`` and logs one line, in one
+    ``REPLIES`` to each ``To`` of ``answers`` and logs one line, in one
     transaction. ``answer_to``: the address whose answer budget the answers count against (None:
-    the answers are requests to confirm, capped per order instead)."""
+    the answers are requests to confirm, capped per order instead). ``effect(db)``: what the
+    ending changes besides (a bounce marks our delivery failed), written in the same
+    transaction; it returns the detail to record."""
     template = REPLIES[disposition]
     if template is CORE:
         raise ValueError(f"{disposition} is decided by the core, through service.handle")
     db = app.db()
     with transaction(db):
+        if effect is not None:
+            detail = effect(db)
         if template is not None and answers:
-            mails = [(state, Mail(role, template.format(role=role), actions=actions))
-                     for state, role, actions in answers]
+            mails = [(to.state, Mail(to.role, template.format(role=to.role), to.data or {},
+                                         to.actions))
+                     for to in answers]
             if answer_to is None:
                 detail = _confirm(app, db, mails, now) or detail
             elif budget.allows(app, db, answer_to, {m.template for _, m in mails}, now):
@@ -217,7 +234,7 @@ def _fresh_mail(app, inbox_id, sender, now, ending) -> Disposition:
     db = app.db()
     states = [records.load(db, order_id)
               for order_id in records.open_orders_of_buyer(db, sender, OPEN_ORDERS_ANSWERED)]
-    answers = [(state, Role.BUYER, actions) for state in states
+    answers = [To(state, Role.BUYER, actions) for state in states
                if (actions := tuple(actions_for(state, Role.BUYER)))]
     if not answers:
         return finish(app, inbox_id, Disposition.UNMATCHED, now, **ending)
@@ -237,14 +254,12 @@ def _event(role: Role, action, text: str, documents):
             amount = forms.parse_amount(form.amount_text) if form.amount_text else None
             return MerchantDecision(choice, form.message, amount, form.amount_text, documents)
         return PartyMessage(Role.MERCHANT, text, documents)
-    command = forms.read_command(text)
+    command = forms.read_command(text)  # only the operators' commands: ``decide withdrawn`` is not
     if command is None or not command.message:
-        return None  # a command always carries its message to the parties
-    if command.verb == "decide" and command.argument in OPERATOR_OUTCOMES:
+        return None  # answered with the help; a command always carries its message to the parties
+    if command.verb == "decide":
         return OperatorDecide(Outcome(command.argument), command.message)
-    if command.verb == "request-documents" and command.argument in ("buyer", "merchant"):
-        return OperatorRequest(Role(command.argument), command.message)
-    return None  # not an operator's command (``decide withdrawn``): answered with the help
+    return OperatorRequest(Role(command.argument), command.message)
 
 
 def _token(app, addresses):
@@ -265,8 +280,6 @@ def _party_addresses(app, db, state, role: Role) -> set[str]:
 
 def _bounce(app, inbox_id, row, key, now) -> Disposition:
     """Delivery reports, to the VERP address of the recipient that failed (SPEC §6)."""
-    db = app.db()
-    reports = bounces.read(db, app.signer, row["rcpt_tos"], row["raw"])
-    with transaction(db):  # the reports and the mail's ending commit together
-        detail = bounces.record(db, reports, inbox_id, now)
-        return finish(app, inbox_id, Disposition.BOUNCE, now, key=key, detail=detail)
+    reports = bounces.read(app.db(), app.signer, row["rcpt_tos"], row["raw"])
+    return finish(app, inbox_id, Disposition.BOUNCE, now, key=key,
+                  effect=lambda db: bounces.record(db, reports, inbox_id, now))

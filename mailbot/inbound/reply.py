@@ -47,7 +47,8 @@ _VERB = re.compile(rf"(?<!\w)(?:{_WROTE})(?!\w)", re.I)
 _INTRO = re.compile(r"^\s*(?:-+\s*)?(?:on|op|le|am|il|el|em|den|dne|w dniu|på|at|il giorno)\s",
                     re.I)
 # An attribution on the same line as the reply ("reply On <date>, <a@b> wrote:"): capitalised,
-# as clients write it, so that "op"/"le"/"on" inside a sentence never starts one.
+# as clients write it, so that "op"/"le"/"on" inside a sentence never starts one, and with the
+# address, which a sentence that quotes the shop ("Il 3 marzo il negozio ha scritto:") lacks.
 _INLINE_INTRO = re.compile(r"(?<=\S)[\s-]+(?=(?:On|Op|Le|Am|Il giorno|Il) )")
 # What a client puts in every attribution and a sentence rarely has: a time, a date, an address.
 _ADDRESS = re.compile(r"\w@\w")
@@ -80,10 +81,14 @@ _HEADER_FIELD = re.compile(
 _HEADER_FROM = re.compile(r"^\s*\*?(from|van|de|da|von|från|fra|od|от)\s*\*?\s*:\s*\S", re.I)
 _LINK_ONLY = re.compile(r"^\s*[(<]?https?://\S+[)>]?\s*>?\s*$")
 _QUOTE = re.compile(r"^\s*(?:>|[A-Za-z]{1,3}>)")
+# A quote marked with the writer's name, as some clients do: "Richard> ...".
+_NAMED_QUOTE = re.compile(r"^\s*[A-Za-z]{1,12}>")
 _DELIMITER = re.compile(r"^\s*([-_=*~]{4,}|--|-|ᐧ)\s*$")
-# "Sent from my iPhone" and its translations; a comma or a full sentence after it is text.
+# "Sent from my iPhone" and its translations; a comma or a conjunction after it is a sentence.
 _SIGNATURE = re.compile(
-    r"^\s*[(<]*\s*("
+    r"^(?!.*\b(?:because|omdat|want|parce|car|perché|weil|denn|and|en|et|und|but|maar|mais|ma"
+    r"|aber|so|dus|donc|quindi|also|then|dan|alors|poi|dann)\b)"
+    r"\s*[(<]*\s*("
     r"(sent|envoyé|verzonden|verstuurd|inviato|enviado|sendt|skickat|wysłane|отправлено|gesendet)"
     r"\s+(from|with|via|by|depuis|de|du|à partir de|a partir de|met|vanaf|vanuit|van|da|dal|"
     r"dall'|desde|do|fra|från|z|с|von|mit)\b[^,;!?]{0,60}"
@@ -150,7 +155,7 @@ def _split_inline(line: str) -> list[str]:
         return [line]
     for intro in _INLINE_INTRO.finditer(line):
         rest = line[intro.end():]
-        if _TIME_OR_ADDRESS.search(rest) and _looks_like_attribution(rest):
+        if _ADDRESS.search(rest) and _looks_like_attribution(rest):
             return [line[:intro.start()], rest]
     return [line]
 
@@ -188,13 +193,37 @@ def _classify(lines: list[str]) -> list[Kind]:
                 _LINK_ONLY.match(line) or " " not in line.strip() and line.rstrip().endswith(")")
                 and lines[i - 1].count("(") > lines[i - 1].count(")")):
             kinds[i] = Kind.QUOTE
+    _unless_quoted_below(lines, kinds)
     return kinds
+
+
+def _unless_quoted_below(lines: list[str], kinds: list[Kind]) -> None:
+    """An attribution without an address or a frame of dashes is one only if a quote (also
+    "Richard> ...") or nothing follows it: "Il 3 marzo 2024 alle 10:00 il negozio ha scritto:" above the buyer's own words
+    is a sentence."""
+    i = 0
+    while i < len(kinds):
+        if kinds[i] is not Kind.ATTRIBUTION:
+            i += 1
+            continue
+        end = i
+        while end < len(kinds) and kinds[end] is Kind.ATTRIBUTION:
+            end += 1
+        below = _first(kinds, (Kind.TEXT, Kind.QUOTE, Kind.ATTRIBUTION, Kind.HEADER,
+                               Kind.DELIMITER, Kind.SIGNATURE), end)
+        if not lines[i].lstrip().startswith("-") and not any(
+                _ADDRESS.search(line) for line in lines[i:end]) and (
+                below is not None and kinds[below] is Kind.TEXT
+                and not _NAMED_QUOTE.match(lines[below])):
+            for k in range(i, end):
+                kinds[k] = Kind.TEXT
+        i = end
 
 
 def _mark_broken_attribution(lines: list[str], kinds: list[Kind], i: int) -> None:
     """"On Mon, 3 Feb 2020 Some One\n\n<\nmailto:a@b>\n> wrote:", "Max <a@b> schrieb am Fr.,
     28.\nApr. 2017 um 11:53 Uhr:": an attribution broken over up to seven lines, read as one."""
-    joined = line = lines[i]
+    joined = lines[i]
     for j in range(i + 1, min(i + 7, len(lines))):
         if kinds[j] not in (Kind.TEXT, Kind.EMPTY, Kind.QUOTE, Kind.ATTRIBUTION) or (
                 _INTRO.match(lines[j])):
@@ -304,11 +333,18 @@ def _lines(text: str) -> list[str]:
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n", _MOST_LINES)[:_MOST_LINES]
 
 
+# A whole line in brackets of four words or more: the prompt our prefilled mails put where the
+# party must write ("[Write your question here]"); shorter ones ("[message body]") are people's.
+PROMPT = re.compile(r"^\s*\[[^\]\s]+(?:\s+[^\]\s]+){3,}\s*\]\s*$")
+
+
 def new_text(text: str) -> str:
     """The part of ``text`` the sender wrote now ("" when there is none)."""
     lines = [part for line in _lines(text) for part in _split_inline(line)]
     kinds = _classify(lines)
     kept = ["" if i is None else lines[i] for i in _select(kinds)]
+    # A prompt such as "[Write your question here]" left as it was is not the sender's text.
+    kept = [line for line in kept if not PROMPT.match(line)]
     return "\n".join(_without_sign_off(kept)).strip()
 
 

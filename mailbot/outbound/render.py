@@ -30,6 +30,7 @@ from markupsafe import Markup
 
 from .. import resources
 from ..core.model import LOCALES
+
 # Every template name the core and the shell emit (the outbox ``template`` column keeps them).
 NAMES = (
     "buyer.reminder", "buyer.protection_ended", "buyer.extended", "buyer.extend_needs_plus",

@@ -38,6 +38,11 @@ SHOP_TEXT = {
     "fr": "Nous sommes désolés du retard de ce colis.\nNous vous remboursons aujourd'hui.",
     "it": "Ci dispiace per il ritardo del pacco.\nTi rimborsiamo oggi stesso.",
 }
+REFUSAL_TEXT = {
+    "nl": "Het pakket is op 20 november afgeleverd; de handtekening zit in de bijlage.",
+    "fr": "Le colis a été livré le 20 novembre ; la signature figure en pièce jointe.",
+    "it": "Il pacco è stato consegnato il 20 novembre; la firma è in allegato.",
+}
 TEAM_TEXT = {
     "nl": "Stuur ons de factuur en het bewijs van betaling, dan kunnen we de zaak afronden.",
     "fr": "Envoyez-nous la facture et la preuve de paiement pour que nous puissions conclure.",
@@ -138,11 +143,12 @@ def samples(locale: str) -> list[Sample]:
                     {"asked": "decision", "state": "awaiting_buyer"})),
     ]
     for label, st in (("A", a), ("B", b), ("C", c)):
+        said = {**shop_said, "message": REFUSAL_TEXT[locale]} if label == "C" else shop_said
         out.append(Sample("buyer.decision", label, Role.BUYER, st,
-                          Mail(Role.BUYER, "buyer.decision", shop_said,
+                          Mail(Role.BUYER, "buyer.decision", said,
                                actions_for(st, Role.BUYER))))
         out.append(Sample("merchant.decision_recorded", label, Role.MERCHANT, st,
-                          Mail(Role.MERCHANT, "merchant.decision_recorded", shop_said)))
+                          Mail(Role.MERCHANT, "merchant.decision_recorded", said)))
     for reason in Escalation:
         refused = reason is Escalation.MERCHANT_REFUSED_REFUND
         st = with_case(state=CaseState.ESCALATED, escalation_reason=reason,
@@ -152,11 +158,12 @@ def samples(locale: str) -> list[Sample]:
         if reason is Escalation.BUYER_DISPUTES:
             st = replace(st, case=replace(b.case, state=CaseState.ESCALATED,
                                           escalation_reason=reason))
-        data = {"reason": reason, "message": SHOP_TEXT[locale] if refused else ""}
+        data = {"reason": reason}
         for role in (Role.BUYER, Role.MERCHANT, Role.OPERATOR):
+            # The case file; for a refusal the other parties read the shop's answer from it.
             out.append(Sample(f"{role}.case_escalated", str(reason), role, st,
                               Mail(role, f"{role}.case_escalated", data),
-                              file_entries if role is Role.OPERATOR else ()))
+                              file_entries if role is Role.OPERATOR or refused else ()))
     for outcome in Outcome:
         st = with_case(state=CaseState.CLOSED, outcome=outcome, variant=Variant.B,
                        refund_choice=RefundChoice.YES, refund_amount=Decimal("120.00"))
@@ -195,7 +202,7 @@ def samples(locale: str) -> list[Sample]:
                Mail(Role.OPERATOR, "operator.other_request",
                     {"text": BUYER_TEXT[locale], "attachments": (INVOICE,)})),
         Sample("operator.command_help", "", Role.OPERATOR, esc,
-               Mail(Role.OPERATOR, "operator.command_help")),
+               Mail(Role.OPERATOR, "operator.command_help", {"closest": "decide compensated"})),
         Sample("operator.delivery_failed", "", Role.OPERATOR, None,
                Mail(Role.OPERATOR, "operator.delivery_failed",
                     {"outbox_id": 311, "template": "buyer.decision",

@@ -174,8 +174,9 @@ class SmtpTransport(Transport):
             if utf8:
                 smtp.ehlo_or_helo_if_needed()
                 if not smtp.has_extn("smtputf8"):
-                    raise PermanentError("the relay does not offer SMTPUTF8 (RFC 6531), needed "
-                                         f"for {', '.join(a for a in recipients if not a.isascii())}")
+                    wide = ", ".join(a for a in recipients if not a.isascii())
+                    raise PermanentError(f"the relay does not offer SMTPUTF8 (RFC 6531), needed "
+                                         f"for {wide}")
             refused = smtp.sendmail(envelope_from, recipients, raw,
                                     mail_options=["SMTPUTF8"] if utf8 else [])
         except smtplib.SMTPRecipientsRefused as exc:

@@ -236,6 +236,8 @@ def test_closings_and_signatures_go(closing):
 
 @pytest.mark.parametrize("text", [
     "Sent from my desk, is much easier than my mobile phone.",
+    "Sent from my phone because I am travelling",
+    "Verzonden vanaf mijn telefoon en daarna niets meer gehoord",
     "Groeten uit Parijs, waar het pakket wel aankwam.",
     "Thanks, but the refund never arrived.",
     "Cordialement ne suffit pas, je veux mon argent.",
@@ -333,6 +335,11 @@ def test_html_to_text_drops_outlooks_quoted_siblings():
     "http://shop.example/order/1\n> old\n> older\nmine",
     "> a (b)\nword)\n> c\nmine",
     "Thanks On 10:00 wait",
+    "Ho pagato. Il 3 marzo 2024 alle 10:00 il negozio ha scritto:\nche mi rimborsava.",
+    "Buongiorno,\nIl 3 marzo 2024 alle 10:00 il negozio ha scritto:\n\n\"rimborso entro 5 giorni\"\n"
+    "Ma non è successo niente.",
+    "Op 3 maart 2024 om 10:00 schreef de winkel:\nwe storten het terug. Niets gezien.",
+    "J'ai payé. Le 3 mars 2024 à 10:00 la boutique a écrit :\nqu'elle me remboursait.",
 ])
 def test_lines_that_only_resemble_a_header_are_text(text):
     assert new_text(text) == text
@@ -380,3 +387,21 @@ def test_html_to_text_keeps_no_private_marks_and_survives_broken_text():
     assert html_to_text("a\ue000b<br>c") == "ab\nc"
     assert html_to_text("a\ud800b") == "a?b"
     assert html_to_text("<style class='gmail_quote'>x</style><p class='note'>kept</p>") == "kept"
+
+
+def test_an_attribution_without_address_needs_a_quote_below():
+    # Below it a quote, a named quote, or a frame of dashes: a client wrote it.
+    assert new_text("Before.\n\nOn Wed, Sep 25, 2013, at 03:57 PM, shop wrote:\n\n> old") == "Before."
+    assert new_text("Before.\n\nOn Wed, Sep 25, 2013, at 03:57 PM, shop wrote:\n\nShop> old\n\nx") == (
+        "Before.")
+    assert new_text("Before.\n\n------On 12/29/1987 17:32 PM, Shop wrote-----\n\nold") == "Before."
+    # Above the sender's own words, the same line is a sentence.
+    text = "Before.\n\nOn Wed, Sep 25, 2013, at 03:57 PM, shop wrote:\n\nmine"
+    assert new_text(text) == text
+
+
+def test_a_prompt_left_as_it_was_is_not_the_senders_text():
+    prefilled = "[Beschrijf hier in je eigen woorden wat er misging]\n\nHet pakket kwam nooit aan."
+    assert new_text(prefilled) == "Het pakket kwam nooit aan."
+    assert new_text("[Schrijf hier je vraag]\n") == ""
+    assert new_text("Zie [bijlage] hieronder.") == "Zie [bijlage] hieronder."  # inside a sentence
