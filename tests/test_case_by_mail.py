@@ -150,11 +150,15 @@ def test_operator_decides_by_mail_and_by_command(box, tmp_path, capsys):
           body="Terugbetaling: nee\nToelichting: Nee.")
     escalation = only(box.deliver(), OPERATOR)
     reply(box, escalation, OPERATOR, "request-documents buyer\nStuur het retourbewijs.")
-    request = only(box.deliver(), BUYER_NL)
-    assert "retourbewijs" in text(request)
+    mails = box.deliver()
+    assert "retourbewijs" in text(only(mails, BUYER_NL))
+    # The team hears that the command went out (issue 12 §3), with the message as sent.
+    done = only(mails, OPERATOR)
+    assert "request-documents buyer" in done["Subject"] and "retourbewijs" in text(done)
     reply(box, escalation, OPERATOR, "decide compensated\nWe vergoeden het bedrag.")
     mails = box.deliver()
     assert "We vergoeden het bedrag." in text(only(mails, BUYER_NL))
+    assert "decide compensated" in only(mails, OPERATOR)["Subject"]
     assert (case(box)["state"], case(box)["outcome"]) == ("closed", "compensated")
     # The command line refuses a decision on a closed case, with a one-line reason.
     capsys.readouterr()

@@ -228,18 +228,26 @@ def _buyer_silent(state, event, now, tz):
 
 
 def _documents_requested(state, event: OperatorRequest, now, tz):
-    """The request goes to the party named; their reply is a message, relayed to operators."""
+    """The request goes to the party named; their reply is a message, relayed to operators. The
+    team is told it went out, so that whoever sent the command knows and nobody sends it twice."""
     return Decision(
         state,
-        mails=(Mail(event.party, "documents_requested", {"message": event.message}),),
+        mails=(Mail(event.party, "documents_requested", {"message": event.message}),
+               _command_done(f"request-documents {event.party}", event.message)),
         timeline=(Entry("operator", "operator.request_documents",
                         f"{event.party}: {event.message}"),),
     )
 
 
 def _operator_decided(state, event: OperatorDecide, now, tz):
-    return _close(state, event.outcome, Entry("operator", "operator.decision", event.message),
-                  now, tell=BOTH_PARTIES, message=event.message)
+    closed = _close(state, event.outcome, Entry("operator", "operator.decision", event.message),
+                    now, tell=BOTH_PARTIES, message=event.message)
+    return replace(closed, mails=closed.mails + (
+        _command_done(f"decide {event.outcome}", event.message),))
+
+
+def _command_done(command: str, message: str) -> Mail:
+    return Mail(Role.OPERATOR, "command_done", {"command": command, "message": message})
 
 
 def _not_an_operator_outcome(state, event: OperatorDecide, now, tz):

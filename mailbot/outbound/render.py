@@ -43,7 +43,8 @@ NAMES = (
     "merchant.case_closed", "merchant.case_closed_already", "merchant.documents_requested",
     "merchant.documents_refused", "merchant.message_relayed", "merchant.message_received",
     "operator.case_escalated", "operator.message_relayed", "operator.other_request",
-    "operator.command_help", "operator.delivery_failed", "operator.digest",
+    "operator.command_help", "operator.command_done", "operator.delivery_failed",
+    "operator.digest",
 )
 
 

@@ -60,6 +60,12 @@ def closed(before, outcome, entry, now, message=""):
                     timeline=(entry, Entry("bot", "case.closed", outcome)))
 
 
+def done(decision, command, message):
+    """The team is told a command was carried out (a mail to every operator)."""
+    return replace(decision, mails=decision.mails + (
+        Mail(OPERATOR, "command_done", {"command": command, "message": message}),))
+
+
 def to_buyer(before, variant, choice, amount, message="Het pakket is onderweg."):
     data = {"message": message, "attachments": DOCS}
     after = replace(before, case=replace(before.case, state=AB, variant=variant,
@@ -128,13 +134,16 @@ SPEC_ROWS = [
         ab[v], Outcome.NO_REACTION, Entry("timer", "buyer.no_reaction"), BUYER_DUE))
       for v in Variant],
     *[(f"ESC request_documents {party}", esc, OperatorRequest(party, "Stuur de bon."), LATER,
-       Decision(esc, mails=(Mail(party, "documents_requested", {"message": "Stuur de bon."}),),
+       Decision(esc, mails=(Mail(party, "documents_requested", {"message": "Stuur de bon."}),
+                            Mail(OPERATOR, "command_done",
+                                 {"command": f"request-documents {party}",
+                                  "message": "Stuur de bon."})),
                 timeline=(Entry("operator", "operator.request_documents",
                                 f"{party}: Stuur de bon."),)))
       for party in (BUYER, MERCHANT)],
-    *[(f"ESC decide {outcome}", esc, OperatorDecide(outcome, "Zo besloten."), LATER, closed(
+    *[(f"ESC decide {outcome}", esc, OperatorDecide(outcome, "Zo besloten."), LATER, done(closed(
         esc, outcome, Entry("operator", "operator.decision", "Zo besloten."), LATER,
-        message="Zo besloten."))
+        message="Zo besloten."), f"decide {outcome}", "Zo besloten."))
       for outcome in (Outcome.REFUNDED_BY_MERCHANT, Outcome.COMPENSATED,
                       Outcome.CLAIM_REJECTED)],
     # Any open state, merchant insolvent: the shop itself is not told (see core.case).
