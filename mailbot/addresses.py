@@ -1,15 +1,18 @@
-"""Email addresses the bot accepts from files and config: ones its outbound path can deliver.
+"""Email addresses in one form, so that the address a party registered and the one their mail
+comes from compare equal.
 
-Outbound mail is sent without SMTPUTF8 (RFC 6531), so a local part must be ASCII; a domain in
-Unicode is stored in its ASCII form (IDNA, RFC 5891 A-labels), which every MTA accepts. ``normal``
-returns that form or a one-line reason why the address cannot be used.
+A domain in Unicode is stored in its ASCII form (IDNA, RFC 5891 A-labels), which every MTA
+accepts. A local part may hold UTF-8 (RFC 6531): such mail is sent with SMTPUTF8, and a relay
+that does not offer it fails that one mail with a clear reason (``outbound/transport.py``).
+``normal`` returns the stored form or a one-line reason why the address cannot be used.
 """
 
 from __future__ import annotations
 
 import re
 
-_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$")  # RFC 5322 dot-atom text
+# RFC 5322 dot-atom text, plus any non-ASCII letter or digit (RFC 6531 §3.3, UTF8-non-ascii).
+_LOCAL = re.compile(r"^(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]|[^\x00-\x7f\W])+$")
 _LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 
 
@@ -18,8 +21,6 @@ def normal(address: str) -> tuple[str | None, str | None]:
     local, at, domain = address.strip().rpartition("@")
     if not at or not local or not domain:
         return None, "not an email address"
-    if not local.isascii():
-        return None, "non-ASCII before the @ needs SMTPUTF8, which outbound mail does not use"
     if not _LOCAL.match(local) or local.startswith(".") or local.endswith(".") or ".." in local:
         return None, "not an email address"
     if not domain.isascii():
@@ -38,3 +39,8 @@ def normal(address: str) -> tuple[str | None, str | None]:
 
 def valid(address: str) -> bool:
     return normal(address)[0] is not None
+
+
+def comparable(address: str) -> str:
+    """The form two addresses are compared in: normal, lower-cased (as is when not normal)."""
+    return (normal(address)[0] or address).lower()

@@ -38,6 +38,16 @@ def test_sender_is_the_address_dmarc_would_check(from_lines, expected):
     assert sender_of(message) == expected
 
 
+@pytest.mark.parametrize("raw_from, expected", [
+    ("José <josé@example.nl>", "josé@example.nl"),  # RFC 6532: UTF-8 in the header
+    ("Jan <jan@bücher.example>", "jan@xn--bcher-kva.example"),  # the form imports store
+])
+def test_internationalised_senders_compare_with_what_was_registered(raw_from, expected):
+    message = email.message_from_bytes(f"From: {raw_from}\r\nSubject: s\r\n\r\nx\r\n".encode(),
+                                       policy=email.policy.compat32)
+    assert sender_of(message) == expected
+
+
 @pytest.mark.parametrize("results, failed", [
     (["mx.bot.example; dmarc=fail (p=reject) header.from=buyer.example"], True),
     (["mx.bot.example; spf=pass smtp.mailfrom=buyer.example; dkim=fail; dmarc=fail"], True),
@@ -53,6 +63,8 @@ def test_sender_is_the_address_dmarc_would_check(from_lines, expected):
     (["mx.attacker.example; dmarc=pass", "mx.bot.example; dmarc=fail"], True),
     (["mx.bot.example; dmarc=pass", "mx.attacker.example; dmarc=fail"], False),
     (["this is not ; = a header ((("], False),
+    # Our own MTA's verdict that cannot be read is no pass: the mail is held (fail closed).
+    (["mx.bot.example; dmarc=fail ((("], True),
 ])
 def test_authentication_results_of_the_trusted_mta_only(results, failed):
     message = headers("From: jan@buyer.example\n"
@@ -112,3 +124,14 @@ def test_ambiguous_from_is_refused(box):
     box.send(raw, "x@x.example", [to])
     assert box.last_disposition() == "sender_mismatch"  # evil, not jan: held
     assert box.app.db().execute("SELECT count(*) FROM cases").fetchone()[0] == 0
+
+
+def test_a_buyer_with_an_internationalised_address_can_act(box):
+    db = box.app.db()
+    db.execute("UPDATE orders SET buyer_email = 'jos\u00e9@xn--bcher-kva.example' "
+               "WHERE order_number = 'NL-1'")
+    db.conn.commit()
+    raw, to = buyer_mail(box, "From: Jos\u00e9 <jos\u00e9@b\u00fccher.example>")
+    box.send(raw, "x@x.example", [to])
+    assert box.last_disposition() == "applied"
+    assert db.execute("SELECT count(*) FROM cases").fetchone()[0] == 1

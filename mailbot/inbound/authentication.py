@@ -21,6 +21,8 @@ from email.utils import getaddresses
 
 import authres
 
+from .. import addresses as addresses_mod
+
 log = logging.getLogger("mailbot.authentication")
 
 MAX_RESULTS_HEADERS = 20  # the front MTA adds one; a stranger may add thousands
@@ -35,10 +37,12 @@ class Refusal:
 
 def sender_of(message: Message) -> str | Refusal:
     """The lower-cased From address a DMARC check would use, or why there is none."""
-    values = message.get_all("From") or []
+    # raw_items: the stored values, 8-bit bytes still surrogate-escaped (get_all would wrap
+    # them in a Header whose str() loses them).
+    values = [v for k, v in message.raw_items() if k.lower() == "from"]
     if len(values) != 1:
         return Refusal("no From header" if not values else "more than one From header")
-    value = " ".join(str(values[0]).split())  # unfolded, encoded-words left as they are
+    value = " ".join(_utf8(str(values[0])).split())  # unfolded, encoded-words left as they are
     addresses = [a for _, a in getaddresses([value]) if a]
     if len(addresses) != 1:
         return Refusal("no address in From" if not addresses else "more than one address in From")
@@ -46,7 +50,18 @@ def sender_of(message: Message) -> str | Refusal:
     local, at, domain = address.rpartition("@")
     if not at or not local or "." not in domain or any(c in address for c in " <>()=?,;:"):
         return Refusal("From is not an address")
-    return address
+    # The form parties are registered in (IDNA A-labels), so jan@bücher.example is the buyer
+    # imported as jan@xn--bcher-kva.example; an address normal() refuses is compared as it is.
+    return addresses_mod.comparable(address)
+
+
+def _utf8(value: str) -> str:
+    """A header read with the compat32 policy keeps raw 8-bit bytes as surrogate escapes; an
+    internationalised header (RFC 6532) is UTF-8."""
+    try:
+        return value.encode("ascii", "surrogateescape").decode("utf-8")
+    except UnicodeError:
+        return value
 
 
 def authentication_failed(message: Message, authserv_id: str) -> bool:
@@ -56,10 +71,15 @@ def authentication_failed(message: Message, authserv_id: str) -> bool:
         return False
     results: dict[str, set[str]] = {}
     for value in (message.get_all("Authentication-Results") or [])[:MAX_RESULTS_HEADERS]:
+        text = " ".join(str(value).split())
         try:
-            header = authres.AuthenticationResultsHeader.parse_value(" ".join(str(value).split()))
-        except Exception as exc:  # an unreadable header says nothing
+            header = authres.AuthenticationResultsHeader.parse_value(text)
+        except Exception as exc:
+            # Our own MTA's verdict that we cannot read is no verdict of "pass": hold the mail
+            # (fail closed); an unreadable header of anyone else says nothing.
             log.info("authentication.unreadable error=%s", exc)
+            if text.split(";", 1)[0].strip().lower() == authserv_id.lower():
+                return True
             continue
         if str(header.authserv_id).lower() != authserv_id.lower():
             continue

@@ -36,7 +36,7 @@ from .disposition import CORE, REPLIES, Disposition
 from .documents import screen as screen_documents
 from .parse import parse
 from .reply import new_text
-from .. import service
+from .. import addresses, service
 
 log = logging.getLogger("mailbot.intake")
 
@@ -110,14 +110,17 @@ def _process(app, row: dict, now: datetime) -> Disposition:
     state = records.load(db, order_id)
     if state is None:
         return finish(app, inbox_id, Disposition.UNMATCHED, now, **ending)
-    if (mail.sender not in _party_addresses(app, db, state, role)
-            or authentication.authentication_failed(mail.headers,
-                                                    app.config.inbound.authserv_id)):
+    unverified = None
+    if mail.sender not in _party_addresses(app, db, state, role):
+        unverified = f"From {mail.sender} is not the {role}'s address"
+    elif authentication.authentication_failed(mail.headers, app.config.inbound.authserv_id):
+        unverified = "the front MTA's Authentication-Results say the From is forged"
+    if unverified:
         # SPEC §5: kept, and only the registered address is asked to confirm.
         actions = (action,) if action is not None else tuple(actions_for(state, role))
         to = [To(state, role, actions)] if role is not Role.OPERATOR else []
         return finish(app, inbox_id, Disposition.SENDER_MISMATCH, now, answers=to,
-                      order_id=order_id, **ending)
+                      order_id=order_id, detail=unverified, **ending)
 
     # Verified: only now is the mail read in full (text, trimming, attachments).
     text = new_text(mail.text)
@@ -272,10 +275,12 @@ def _token(app, addresses):
 
 def _party_addresses(app, db, state, role: Role) -> set[str]:
     if role is Role.BUYER:
-        return {state.order.buyer_email.lower()}
-    if role is Role.MERCHANT:
-        return {a.lower() for a in records.merchant(db, state.order.shop_id)["emails"]}
-    return {a.lower() for a in app.config.operators.addresses}
+        registered = [state.order.buyer_email]
+    elif role is Role.MERCHANT:
+        registered = records.merchant(db, state.order.shop_id)["emails"]
+    else:
+        registered = app.config.operators.addresses
+    return {addresses.comparable(a) for a in registered}
 
 
 def _bounce(app, inbox_id, row, key, now) -> Disposition:
