@@ -48,9 +48,11 @@ class Smtp:
     protocol: str = "smtp"  # "lmtp" behind an MTA's lmtp: transport (RFC 2033)
     max_connections: int = 50
     max_recipients: int = 20
-    # Mail with no token address (only the bare bot address): smaller, and a few per hour.
+    # Mail with no token address (only the bare bot address): smaller, a few per hour from one
+    # envelope sender, and a ceiling for all of them together (the disk stays bounded).
     anonymous_max_size: int = 1024 * 1024
-    anonymous_per_hour: int = 100
+    anonymous_per_hour: int = 20
+    anonymous_total_per_hour: int = 1000
 
 
 @dataclass(frozen=True)

@@ -115,7 +115,7 @@ def test_a_session_that_delivers_mail_is_not_an_idler(serve):
 
 
 def test_anonymous_mail_is_size_and_rate_capped(serve):
-    app = serve(anonymous_max_size=2000, anonymous_per_hour=2)
+    app = serve(anonymous_max_size=2000, anonymous_per_hour=2, anonymous_total_per_hour=3)
     token = app.signer.address(Token("buyer", 1))
     big = MAIL + b"x" * 5000 + b"\r\n"
     with smtplib.SMTP("127.0.0.1", app.config.smtp.port) as smtp:
@@ -129,4 +129,10 @@ def test_anonymous_mail_is_size_and_rate_capped(serve):
             smtp.sendmail("a@x.example", ["bot@bot.example"], MAIL)
         assert quota.value.smtp_code == 452  # temporary: a real sender tries again later
         smtp.sendmail("a@x.example", [token], MAIL)
-    assert stored(app) == 4
+        # One stranger's flood does not close the bare address to everyone else...
+        smtp.sendmail("buyer@y.example", ["bot@bot.example"], MAIL)
+        # ...up to the ceiling for all anonymous mail together.
+        with pytest.raises(smtplib.SMTPDataError) as ceiling:
+            smtp.sendmail("other@z.example", ["bot@bot.example"], MAIL)
+        assert ceiling.value.smtp_code == 452
+    assert stored(app) == 5

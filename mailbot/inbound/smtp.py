@@ -47,7 +47,9 @@ class Doorman:
         self.own = app.config.bot.sender.lower()
         self.limits = app.config.smtp
         self.connections = 0
-        self._anonymous: deque[float] = deque()  # when each anonymous mail of the last hour came
+        # When each anonymous mail of the last hour came: all of them, and by envelope sender.
+        self._anonymous: deque[float] = deque()
+        self._anonymous_from: dict[str, deque[float]] = {}
         self._pending: list[tuple[bytes, str, list[str], asyncio.Future]] = []
         self._writer: asyncio.Task | None = None
 
@@ -80,10 +82,15 @@ class Doorman:
         if size > self.limits.anonymous_max_size:
             return ANONYMOUS_TOO_BIG
         now = time.monotonic()
-        while self._anonymous and self._anonymous[0] < now - 3600:
-            self._anonymous.popleft()
-        if len(self._anonymous) >= self.limits.anonymous_per_hour:
+        _forget_before(self._anonymous, now - 3600)
+        if not self._anonymous:  # an hour without anonymous mail: forget every sender
+            self._anonymous_from.clear()
+        sender = self._anonymous_from.setdefault((envelope.mail_from or "").lower(), deque())
+        _forget_before(sender, now - 3600)
+        if (len(sender) >= self.limits.anonymous_per_hour
+                or len(self._anonymous) >= self.limits.anonymous_total_per_hour):
             return ANONYMOUS_QUOTA
+        sender.append(now)
         self._anonymous.append(now)
         return None
 
@@ -128,6 +135,11 @@ class Doorman:
         with transaction(db):
             return [inbox.store(db, raw, mail_from, rcpt_tos, now)
                     for raw, mail_from, rcpt_tos, _ in batch]
+
+
+def _forget_before(times: deque[float], since: float) -> None:
+    while times and times[0] < since:
+        times.popleft()
 
 
 def _peer(session) -> str | None:
