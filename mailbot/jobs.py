@@ -76,13 +76,16 @@ def _timer_backoff(failures: int) -> timedelta:
     return timedelta(seconds=min(TIMER_RETRY_SECONDS * 2 ** failures, 3600))
 
 
-def process_inbox(app, now_fn, skip=frozenset()) -> tuple[int, list[int]]:
+def process_inbox(app, now_fn, skip=frozenset(), starting=None) -> tuple[int, list[int]]:
     """Processes every stored mail not processed yet, but those in ``skip``; returns how many
-    were processed and the ids that failed (left unprocessed: never dropped, tried again)."""
+    were processed and the ids that failed (left unprocessed: never dropped, tried again).
+    ``starting(inbox_id)`` hears of each mail before its try (the worker's watchdog)."""
     done, failed = 0, []
     for inbox_id in inbox.pending(app.db()):
         if inbox_id in skip:
             continue
+        if starting is not None:
+            starting(inbox_id)
         try:
             intake.process(app, inbox_id, now_fn())
             done += 1

@@ -3,7 +3,8 @@
 It runs at a lower CPU priority in a process of its own, so rendering mail never slows the
 listener's 250s down. It stops on SIGTERM (from the supervisor, or from systemd signalling the
 whole group), when the supervisor's wake pipe closes (the supervisor is gone), or with exit code
-3 when one of its threads died, so that the supervisor starts a fresh one. It never waits for a
+3 when one of its threads died and 4 when a mail overran its processing budget, so that the
+supervisor starts a fresh one. It never waits for a
 job without a limit: whatever a killed run left undone is in the database and is done again
 (outbox rows are claimed, intake skips processed mail, SPEC §8).
 """
@@ -17,13 +18,14 @@ import threading
 import time
 
 from . import logs, pidfile, wiring
-from .intake_worker import IntakeWorker
+from .intake_worker import BUDGET_SECONDS, IntakeWorker
 from .schedule import Schedule
 
 log = logging.getLogger("mailbot.processing")
 
 STOP_SECONDS = 3  # for a run in progress to finish before the process exits anyway
 THREAD_DIED = 3
+MAIL_OVERRAN = 4
 
 
 def main(config, wakes) -> None:
@@ -49,6 +51,13 @@ def main(config, wakes) -> None:
             log.error("processing.thread_died intake=%s jobs=%s", worker.is_alive(),
                       schedule.alive())
             code = THREAD_DIED
+            break
+        if (overrun := worker.overrun()) is not None:
+            # The try was counted before it began: the restarted child quarantines the mail
+            # once it has overrun twice, and goes on with the rest.
+            log.error("processing.mail_overran inbox_id=%s seconds=%.0f", overrun[0],
+                      overrun[1] + BUDGET_SECONDS)
+            code = MAIL_OVERRAN
             break
         if time.monotonic() >= beat_at:
             pidfile.beat(config)
