@@ -68,8 +68,9 @@ def tick(app, now: datetime) -> int:
 def _timer_failed(db, order_id: int, kind: str, exc: Exception, now: datetime) -> None:
     attempts = records.timer_failed(db, order_id, kind, f"{type(exc).__name__}: {exc}", now,
                                     _timer_backoff)
+    # One line (the error is on the timer's row too); the traceback only when debugging.
     log.error("timer.failed order_id=%s kind=%s attempts=%s error=%r", order_id, kind, attempts,
-              str(exc)[:200], exc_info=exc)
+              str(exc)[:200], exc_info=exc if log.isEnabledFor(logging.DEBUG) else None)
 
 
 def _timer_backoff(failures: int) -> timedelta:

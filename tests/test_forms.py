@@ -144,3 +144,10 @@ def test_anything_else_is_not_a_command(text):
 ])
 def test_the_closest_command_for_a_typo(text, meant):
     assert closest_command(text) == meant
+
+
+def test_a_command_that_is_not_one_is_quoted_back():
+    from mailbot.inbound.forms import asked_command
+    assert asked_command("decide   withdrawn\nDe koper trekt in.") == "decide withdrawn"
+    assert asked_command("Request-Documents koper\nx") == "Request-Documents koper"
+    assert asked_command("Graag een beslissing.\ndecide compensated") is None

@@ -9,7 +9,6 @@ import email
 import json
 import email.policy
 import smtplib
-import threading
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -301,6 +300,8 @@ def test_operator_invalid_command_gets_the_command_help(box, command, closest):
     assert "decide compensated" in help_text
     if closest:
         assert f"Bedoelde je: {closest}" in help_text
+    if command.startswith("decide withdrawn"):
+        assert "“decide withdrawn” is geen opdracht" in help_text
     assert case(box)["state"] == "escalated"
 
 

@@ -121,6 +121,13 @@ def read_command(text: str) -> Command | None:
     return Command(words[0], words[1], rest.strip())
 
 
+def asked_command(text: str) -> str | None:
+    """The first line of ``text`` when it names an operator command's verb (to quote it back
+    when it is not a valid command), else None."""
+    first = " ".join(text.strip().partition("\n")[0].split())[:80]
+    return first if first.partition(" ")[0].lower() in OPERATOR_COMMANDS else None
+
+
 def closest_command(text: str) -> str | None:
     """The command line an operator probably meant by the first line of ``text`` (a typo, an
     outcome that is not an operator's), to name in the answer; None when none is close."""

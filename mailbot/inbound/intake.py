@@ -133,7 +133,8 @@ def _process(app, row: dict, now: datetime) -> Disposition:
     if role is Role.OPERATOR and (event is None or state.case is None
                                   or state.case.state is not CaseState.ESCALATED):
         # Operators act on escalated cases only; anything else gets the commands back.
-        help_ = To(state, Role.OPERATOR, data={"closest": forms.closest_command(text)})
+        help_ = To(state, Role.OPERATOR, data={"closest": forms.closest_command(text),
+                                               "asked": forms.asked_command(text)})
         return finish(app, inbox_id, Disposition.OPERATOR_HELP, now, order_id=order_id,
                       answers=[help_], answer_to=mail.sender, **ending)
     notices = ()
