@@ -335,7 +335,8 @@ def _outbox(app, args):
         return _resend(app, db, args.id)
     _print_rows(admin.outbox(db, args.state), args.json, lambda r, order: (
         f"{r['id']:>6}  {r['state']:<7} {','.join(r['recipients'])}  {order}  "
-        f"{r['template']}  attempts={r['attempts']}  {r['last_error'] or ''}"))
+        f"{r['template']}  attempts={r['attempts']}  {r['last_error'] or ''}"
+        + "".join(f"  failed: {f['address']} {f['status']}" for f in r["failed"])))
 
 
 def _resend(app, db, outbox_id: int | None) -> None:

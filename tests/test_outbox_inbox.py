@@ -15,8 +15,11 @@ from pathlib import Path
 
 from conftest import config_file, free_port, make_config
 from mailbot import cli, jobs, wiring
+from mailbot.inbound.bounces import return_path
 from mailbot.outbound import outbox as outbox_table
 from mailbot.store import admin
+from test_bounces import dsn, merchant_mail
+from test_protection_by_mail import MERCHANT_NL
 
 MAILBOT = Path(sys.executable).parent / "mailbot"
 
@@ -170,3 +173,45 @@ def test_tick_far_ahead_needs_force(app, tmp_path):
         result = tick("--now", bad, "--force")
         assert result.returncode == 2 and result.stderr.count("\n") == 1
         assert "out of range" in result.stderr and "Traceback" not in result.stderr
+
+
+
+def test_a_partly_failed_mail_is_listed_with_its_failed_address(box, tmp_path, capsys):
+    """A mail to two merchant addresses, one failed by a real DSN: the mail stays sent (the
+    other address got it) but the outbox lists it, under ``bounced`` too, naming the address."""
+    outbox_id, recipients, _ = merchant_mail(box)
+    assert recipients == [MERCHANT_NL, "sales@fietsen.example"]
+    config = config_file(box.app, tmp_path)
+
+    def listed(*args):
+        return {r["id"]: r for r in run_json(capsys, config, "outbox", *args)}
+
+    second = return_path(box.app.signer, outbox_id, 1)
+    box.send(dsn(second, "sales@fietsen.example", "delayed", "4.2.2"), "", [second])
+    assert outbox_id not in listed("--state", "bounced")  # a delay fails no one
+    assert outbox_id not in listed()
+    box.send(dsn(second, "sales@fietsen.example", "failed", "5.1.1"), "", [second])
+    for args in (["--state", "bounced"], [], ["--state", "sent"]):
+        row = listed(*args)[outbox_id]
+        assert row["state"] == "sent"
+        assert row["failed"] == [{"address": "sales@fietsen.example", "status": "5.1.1",
+                                  "diagnostic": "smtp; 5.1.1 mailbox says no"}]
+    assert outbox_id not in listed("--state", "queued")
+    assert cli.main(["--config", str(config), "outbox", "--state", "bounced"]) == 0
+    [line] = [l for l in capsys.readouterr().out.splitlines() if l.split()[0] == str(outbox_id)]
+    assert "merchant.case_opened" in line
+    assert line.endswith("failed: sales@fietsen.example 5.1.1")
+
+    # Every recipient failed now: bounced, both addresses named.
+    first = return_path(box.app.signer, outbox_id, 0)
+    box.send(dsn(first, MERCHANT_NL, "failed", "5.2.1"), "", [first])
+    row = listed("--state", "bounced")[outbox_id]
+    assert row["state"] == "bounced"
+    assert [(f["address"], f["status"]) for f in row["failed"]] == \
+        [("sales@fietsen.example", "5.1.1"), (MERCHANT_NL, "5.2.1")]
+    # Resent to a fixed address: the failures of the old ones are over.
+    assert admin.resend(box.app.db(), outbox_id, datetime.now(timezone.utc),
+                        ["orders@fietsen.example"])
+    row = listed()[outbox_id]
+    assert (row["state"], row["failed"]) == ("queued", [])
+    assert outbox_id not in listed("--state", "bounced")

@@ -12,6 +12,7 @@ import json
 import re
 from datetime import datetime
 
+from . import bounce_rows
 from .records import iso
 
 OUTBOX_STATES = ("queued", "retry", "sent", "dead", "bounced")
@@ -28,16 +29,32 @@ def setting(db, key: str) -> str | None:
     return row[0] if row else None
 
 
+# A recipient a delivery report failed (RFC 3464 ``Action: failed``) while the mail stays `sent`
+# for the others; failures of addresses the row no longer holds (resent elsewhere) are over.
+_HAS_FAILED = ("EXISTS (SELECT 1 FROM bounces b, json_each(o.recipients) j WHERE b.outbox_id = "
+               "o.id AND b.action = 'failed' AND lower(b.recipient) = lower(j.value))")
+
+
 def outbox(db, state: str | None = None, limit: int = LIMIT) -> list[dict]:
-    """Newest first; without ``state`` every mail that is not sent."""
-    where = f"{_OUTBOX_STATE} = ?" if state else "o.status != 'sent'"
+    """Newest first; without ``state`` every mail that is not sent. A sent mail with a failed
+    recipient is listed too, also under ``bounced``; each row's ``failed`` names its failed
+    recipients (``{address, status, diagnostic}``)."""
+    if state is None:
+        where, params = f"(o.status != 'sent' OR {_HAS_FAILED})", []
+    elif state == "bounced":
+        where, params = f"(o.status = 'bounced' OR {_HAS_FAILED})", []
+    else:
+        where, params = f"{_OUTBOX_STATE} = ?", [state]
     rows = list(db.query(
         f"SELECT o.id, {_OUTBOX_STATE} AS state, o.recipients, r.shop_id, r.order_number, "
         "o.template, o.attempts, o.last_error, o.created_at, o.next_attempt_at, o.sent_at "
         f"FROM outbox o LEFT JOIN orders r ON r.id = o.order_id WHERE {where} "
-        "ORDER BY o.id DESC LIMIT ?", ([state] if state else []) + [limit]))
+        "ORDER BY o.id DESC LIMIT ?", params + [limit]))
+    failed = bounce_rows.failures(db, [row["id"] for row in rows])
     for row in rows:
         row["recipients"] = json.loads(row["recipients"])
+        current = {a.lower() for a in row["recipients"]}
+        row["failed"] = [f for f in failed.get(row["id"], []) if f["address"] in current]
     return rows
 
 

@@ -42,6 +42,19 @@ def failed_recipients(db, outbox_id: int) -> set[str]:
         [outbox_id]).fetchall()}
 
 
+def failures(db, outbox_ids: list[int]) -> dict[int, list[dict]]:
+    """Failed recipients per outbox row (rows without one are left out): ``{id: [{address,
+    status, diagnostic}]}``, one entry per address with its latest report."""
+    out: dict[int, dict[str, dict]] = {}
+    for outbox_id, address, status, diagnostic in db.execute(
+            "SELECT outbox_id, lower(recipient), status, diagnostic FROM bounces WHERE action = "
+            f"'failed' AND outbox_id IN ({','.join('?' * len(outbox_ids))}) ORDER BY id",
+            outbox_ids).fetchall():
+        out.setdefault(outbox_id, {})[address] = {
+            "address": address, "status": status, "diagnostic": diagnostic}
+    return {k: list(v.values()) for k, v in out.items()}
+
+
 def mark_bounced(db, outbox_id: int, error: str) -> None:
     db.execute("UPDATE outbox SET status = 'bounced', last_error = ? WHERE id = ? "
                "AND status IN ('sent', 'queued')", [error[:500], outbox_id])
