@@ -43,6 +43,7 @@ def test_sender_is_the_address_dmarc_would_check(from_lines, expected):
     ("Jan <jan@bücher.example>", "jan@xn--bcher-kva.example"),  # the form imports store
 ])
 def test_internationalised_senders_compare_with_what_was_registered(raw_from, expected):
+    """(And 8-bit bytes that are not UTF-8 never come back as surrogates.)"""
     message = email.message_from_bytes(f"From: {raw_from}\r\nSubject: s\r\n\r\nx\r\n".encode(),
                                        policy=email.policy.compat32)
     assert sender_of(message) == expected
@@ -135,3 +136,9 @@ def test_a_buyer_with_an_internationalised_address_can_act(box):
     box.send(raw, "x@x.example", [to])
     assert box.last_disposition() == "applied"
     assert db.execute("SELECT count(*) FROM cases").fetchone()[0] == 1
+
+
+def test_a_from_in_no_charset_reads_as_windows_1252():
+    message = email.message_from_bytes(b"From: a\x80b@x.example\r\n\r\nx\r\n",
+                                       policy=email.policy.compat32)
+    assert sender_of(message) == "a\u20acb@x.example"  # storable: no lone surrogate

@@ -57,11 +57,13 @@ def sender_of(message: Message) -> str | Refusal:
 
 def _utf8(value: str) -> str:
     """A header read with the compat32 policy keeps raw 8-bit bytes as surrogate escapes; an
-    internationalised header (RFC 6532) is UTF-8."""
+    internationalised header (RFC 6532) is UTF-8, and any other 8-bit header is read as
+    windows-1252, so that no surrogate ever reaches the database."""
+    raw = value.encode("ascii", "surrogateescape")
     try:
-        return value.encode("ascii", "surrogateescape").decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeError:
-        return value
+        return raw.decode("windows-1252", "replace")
 
 
 def authentication_failed(message: Message, authserv_id: str) -> bool:
