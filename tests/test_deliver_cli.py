@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 
 from aiosmtpd.controller import Controller
 
-from conftest import ORDER_DATE, free_port, make_config
+from conftest import free_port, make_config
 from mailbot import jobs, wiring
-from test_project import run
+from test_project import import_one_order, run
 from test_serve import write_config
 
 
@@ -24,12 +24,7 @@ def test_deliver_prints_retry_causes_and_exit_status(tmp_path):
     config = write_config(tmp_path, free_port())
     config.write_text(config.read_text().replace(
         "[relay]\n", f'[relay]\ntransport = "smtp"\nport = {relay_port}\n', 1))
-    (tmp_path / "m.csv").write_text("id,name,emails,locale\ns1,Shop,s@x.example,fr\n")
-    (tmp_path / "o.csv").write_text(
-        "shop_id,order_number,order_date,amount,currency,buyer_email,buyer_locale,plan\n"
-        f"s1,7,{ORDER_DATE},25.00,EUR,b@x.example,fr,plus\n")
-    assert run(["import", "merchants", "m.csv"], tmp_path, config).returncode == 0
-    assert run(["import", "orders", "o.csv"], tmp_path, config).returncode == 0
+    import_one_order(tmp_path, config)
     tick = run(["tick"], tmp_path, config)
     assert tick.stdout == "timers applied: 1\n" and tick.stderr == ""
 

@@ -184,16 +184,21 @@ def test_relay_down_retries_then_delivers(tmp_path, app):
     assert all(m[0].startswith("bot+") for m in sink.messages)  # VERP return path
 
 
-def test_serve_processes_and_delivers_by_itself(tmp_path):
-    """The black-box path: serve on a config, a click over SMTP, the mails in the Maildir."""
-    port = free_port()
-    config = write_config(tmp_path, port)
+def import_one_order(tmp_path, config) -> None:
+    """Shop s1 (fr) and its order 7 to b@x.example, imported by the installed command."""
     (tmp_path / "m.csv").write_text("id,name,emails,locale\ns1,Shop,s@x.example,fr\n")
     (tmp_path / "o.csv").write_text(
         "shop_id,order_number,order_date,amount,currency,buyer_email,buyer_locale,plan\n"
         f"s1,7,{ORDER_DATE},25.00,EUR,b@x.example,fr,plus\n")
     assert run(["import", "merchants", "m.csv"], tmp_path, config).returncode == 0
     assert run(["import", "orders", "o.csv"], tmp_path, config).returncode == 0
+
+
+def test_serve_processes_and_delivers_by_itself(tmp_path):
+    """The black-box path: serve on a config, a click over SMTP, the mails in the Maildir."""
+    port = free_port()
+    config = write_config(tmp_path, port)
+    import_one_order(tmp_path, config)
     env = dict(os.environ, MAILBOT_CONFIG=str(config))
     proc = subprocess.Popen([str(MAILBOT), "serve"], cwd=tmp_path, env=env,
                             stderr=subprocess.DEVNULL)
