@@ -266,8 +266,8 @@ def _event(role: Role, action, text: str, documents):
     return OperatorRequest(Role(command.argument), command.message)
 
 
-def _token(app, addresses):
-    for address in addresses:
+def _token(app, candidates):
+    for address in candidates:
         token = app.signer.parse(address)
         if token is not None:
             return token
