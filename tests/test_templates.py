@@ -165,6 +165,14 @@ def test_french_punctuation_never_wraps_alone():
             assert not re.search(r"[^\u202f][;?!]|[^\u202f]:(\s|$)", string or ""), string
 
 
+@pytest.mark.parametrize("locale, opening, closing", [
+    ("fr", "\u00ab\u202f", "\u202f\u00bb"), ("it", "\u00ab", "\u00bb"), ("nl", "\u201c", "\u201d")])
+def test_party_words_in_the_case_file_are_quoted_the_local_way(rendered, locale, opening,
+                                                                 closing):
+    text = next(r.text for s, _, r in rendered[locale] if s.name == "operator.case_escalated")
+    assert re.search(f"{opening}[^{closing}]+{closing}", text)
+
+
 def test_deadlines_show_the_last_whole_day():
     renderer = Renderer(ZoneInfo("Europe/Amsterdam"))
     nl = renderer._envs["nl", "text"].filters

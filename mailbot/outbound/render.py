@@ -48,6 +48,8 @@ NAMES = (
 )
 
 
+QUOTES = {"fr": ("\u00ab\u202f", "\u202f\u00bb"), "it": ("\u00ab", "\u00bb")}
+
 # A moment as people write it: "om 23:59 uur", "à 23 h 59", "alle 23:59".
 AT_TIME = {"nl": "EEEE d MMMM y 'om' HH:mm 'uur'", "fr": "EEEE d MMMM y 'à' HH 'h' mm",
            "it": "EEEE d MMMM y 'alle' HH:mm"}
@@ -128,9 +130,11 @@ class Renderer:
             nobreak=(lambda v: Markup('<span style="white-space:nowrap">%s</span>') % v)
             if fmt == "html" else str,
         )
-        # French sets a narrow no-break space before a colon, so the colon never wraps alone.
+        # French sets a narrow no-break space before a colon, so the colon never wraps alone,
+        # and inside its guillemets; Italian quotes with guillemets too, Dutch with “ ”.
         env.globals.update(layout=f"_layout.{fmt}.j2", fmt=fmt, locale=locale,
-                           colon="\u202f:" if locale == "fr" else ":")
+                           colon="\u202f:" if locale == "fr" else ":",
+                           quotes=QUOTES.get(locale, ("\u201c", "\u201d")))
         env.globals["m"] = env.get_template(f"_{fmt}.j2").module
         return env
 
