@@ -1,7 +1,7 @@
 """The operators' daily digest (SPEC §7): what happened since the last one and what needs a look.
 
-``collect`` reads the figures (SQL in ``store.reports``); ``templates/digest.j2`` lays them out, so the same digest
-prints in a terminal (the text part) and reads in a mail client (both parts).
+``collect`` reads the figures (SQL in ``store.reports``); ``templates/digest.j2`` lays them out,
+so the same digest prints in a terminal (the text part) and reads in a mail client (both parts).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def collect(db, now: datetime, since: timedelta) -> dict:
 
 def text(app, now: datetime, since: timedelta) -> str:
     db = app.db()
-    mail = Mail(Role.OPERATOR, "operator.digest", collect(db, now, since))
+    mail = Mail(Role.OPERATOR, "digest", collect(db, now, since))
     text = app.renderer.render(mail.template, app.config.operators.locale,
                                context(app, db, None, mail, Role.OPERATOR)).text
     # In a terminal the mail's footer (below the RFC 3676 "-- " separator) has no place.
@@ -49,4 +49,4 @@ def send(app, now: datetime, since: timedelta = timedelta(days=1)) -> None:
     db = app.db()
     data = collect(db, now, since)
     with transaction(db):
-        compose(app, db, None, Mail(Role.OPERATOR, "operator.digest", data), now)
+        compose(app, db, None, Mail(Role.OPERATOR, "digest", data), now)

@@ -155,7 +155,7 @@ def _dead(app, db, row, error, now) -> str:
         outbox.mark_dead(db, row["id"], error)
         # Operators are told, unless the dead mail was itself such a notice (no loop).
         if row["template"] != "operator.delivery_failed":
-            compose(app, db, None, Mail(Role.OPERATOR, "operator.delivery_failed",
+            compose(app, db, None, Mail(Role.OPERATOR, "delivery_failed",
                                         {"outbox_id": row["id"], "error": error,
                                          "recipients": json.loads(row["recipients"]),
                                          "template": row["template"]}), now)

@@ -38,13 +38,8 @@ class Mail:
     actions: tuple[Action, ...] = ()
 
     def __post_init__(self):
-        # Callers in the shell that still pass the whole name ("operator.digest") are read the
-        # same way; a name that disagrees with the recipient is a mistake, not a mail.
-        prefix, dot, kind = self.kind.rpartition(".")
-        if dot:
-            if prefix != self.to:
-                raise ValueError(f"a {self.to} mail named {self.kind!r}")
-            object.__setattr__(self, "kind", kind)
+        if "." in self.kind:  # "buyer.case_closed" would say the recipient twice
+            raise ValueError(f"a mail kind names no recipient: {self.kind!r}")
 
     @property
     def template(self) -> str:

@@ -41,7 +41,7 @@ class Disposition(StrEnum):
 
 CORE = "core"  # the core's decision carries the mails
 
-# What each ending answers; "{role}" is the role the mail was matched to.
+# What each ending answers: the kind of mail sent to the party it was matched to (see ``To``).
 REPLIES: dict[Disposition, str | None] = {
     Disposition.APPLIED: CORE,
     Disposition.NOT_OPEN: CORE,
@@ -53,10 +53,10 @@ REPLIES: dict[Disposition, str | None] = {
     Disposition.UNPARSEABLE: None,
     Disposition.BAD_FROM: None,  # whom would we answer? the author is unknown
     Disposition.UNMATCHED: None,  # a stranger: no backscatter
-    Disposition.ORDERS_OFFERED: "buyer.choose_action",  # one per open order, links included
-    Disposition.SENDER_MISMATCH: "{role}.confirm_sender",  # to the registered address only
+    Disposition.ORDERS_OFFERED: "choose_action",  # to the buyer, one per open order
+    Disposition.SENDER_MISMATCH: "confirm_sender",  # to the registered address only
     Disposition.RATE_LIMITED: None,
-    Disposition.OPERATOR_HELP: "operator.command_help",
+    Disposition.OPERATOR_HELP: "command_help",
     Disposition.QUARANTINED: None,
 }
 

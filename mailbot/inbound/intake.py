@@ -139,7 +139,7 @@ def _process(app, row: dict, now: datetime) -> Disposition:
                       answers=[help_], answer_to=mail.sender, **ending)
     notices = ()
     if refused and role is not Role.OPERATOR:
-        notices = (Mail(role, f"{role}.documents_refused",
+        notices = (Mail(role, "documents_refused",
                         {"refused": tuple((r.name, r.why) for r in refused)}),)
     ended = []
 
@@ -204,7 +204,7 @@ def finish(app, inbox_id: int, disposition: Disposition, now: datetime, *, answe
         if effect is not None:
             detail = effect(db)
         if template is not None and answers:
-            mails = [(to.state, Mail(to.role, template.format(role=to.role), to.data or {},
+            mails = [(to.state, Mail(to.role, template, to.data or {},
                                          to.actions))
                      for to in answers]
             if answer_to is None:

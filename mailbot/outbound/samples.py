@@ -101,54 +101,54 @@ def samples(locale: str) -> list[Sample]:
                     Entry("bot", "case.escalated", "buyer_disputes"))
     out = [
         Sample("buyer.reminder", "", Role.BUYER, active,
-               Mail(Role.BUYER, "buyer.reminder", {"ends_at": ends}, BUYER_ACTIONS)),
+               Mail(Role.BUYER, "reminder", {"ends_at": ends}, BUYER_ACTIONS)),
         Sample("buyer.protection_ended", "", Role.BUYER, State(order, ended),
-               Mail(Role.BUYER, "buyer.protection_ended")),
+               Mail(Role.BUYER, "protection_ended")),
         Sample("buyer.extended", "", Role.BUYER, active,
-               Mail(Role.BUYER, "buyer.extended", {"ends_at": ends}, BUYER_ACTIONS)),
+               Mail(Role.BUYER, "extended", {"ends_at": ends}, BUYER_ACTIONS)),
         Sample("buyer.extend_needs_plus", "", Role.BUYER, active,
-               Mail(Role.BUYER, "buyer.extend_needs_plus", {"ends_at": ends}, BUYER_ACTIONS)),
+               Mail(Role.BUYER, "extend_needs_plus", {"ends_at": ends}, BUYER_ACTIONS)),
         Sample("buyer.extend_used", "", Role.BUYER, active,
-               Mail(Role.BUYER, "buyer.extend_used", {"ends_at": ends}, BUYER_ACTIONS)),
+               Mail(Role.BUYER, "extend_used", {"ends_at": ends}, BUYER_ACTIONS)),
         Sample("buyer.other_received", "", Role.BUYER, active,
-               Mail(Role.BUYER, "buyer.other_received", {}, BUYER_ACTIONS)),
+               Mail(Role.BUYER, "other_received", {}, BUYER_ACTIONS)),
         Sample("buyer.choose_action", "", Role.BUYER, active,
-               Mail(Role.BUYER, "buyer.choose_action", {}, BUYER_ACTIONS)),
+               Mail(Role.BUYER, "choose_action", {}, BUYER_ACTIONS)),
         Sample("buyer.not_active", "", Role.BUYER, State(order, ended),
-               Mail(Role.BUYER, "buyer.not_active", {"since": NOW, "state": "ended"})),
+               Mail(Role.BUYER, "not_active", {"since": NOW, "state": "ended"})),
         Sample("buyer.not_active", "closed", Role.BUYER,
                with_case(state=CaseState.CLOSED, outcome=Outcome.REFUNDED_BY_MERCHANT),
-               Mail(Role.BUYER, "buyer.not_active", {"since": NOW, "state": "ended"})),
+               Mail(Role.BUYER, "not_active", {"since": NOW, "state": "ended"})),
         Sample("buyer.not_open", "", Role.BUYER, a,
-               Mail(Role.BUYER, "buyer.not_open", {"asked": "withdraw", "state": "awaiting_buyer"},
+               Mail(Role.BUYER, "not_open", {"asked": "withdraw", "state": "awaiting_buyer"},
                     actions_for(a, Role.BUYER))),
         Sample("buyer.confirm_sender", "", Role.BUYER, active,
-               Mail(Role.BUYER, "buyer.confirm_sender", {}, ("not_received",))),
+               Mail(Role.BUYER, "confirm_sender", {}, ("not_received",))),
         Sample("buyer.case_opened", "", Role.BUYER, am,
-               Mail(Role.BUYER, "buyer.case_opened", {}, actions_for(am, Role.BUYER))),
+               Mail(Role.BUYER, "case_opened", {}, actions_for(am, Role.BUYER))),
         Sample("merchant.case_opened", "", Role.MERCHANT, am,
-               Mail(Role.MERCHANT, "merchant.case_opened",
+               Mail(Role.MERCHANT, "case_opened",
                     {"text": BUYER_TEXT[locale], "attachments": (INVOICE,)},
                     actions_for(am, Role.MERCHANT))),
         Sample("merchant.nudge", "", Role.MERCHANT, am,
-               Mail(Role.MERCHANT, "merchant.nudge", {}, actions_for(am, Role.MERCHANT))),
+               Mail(Role.MERCHANT, "nudge", {}, actions_for(am, Role.MERCHANT))),
         Sample("merchant.bad_decision", "", Role.MERCHANT, am,
-               Mail(Role.MERCHANT, "merchant.bad_decision",
+               Mail(Role.MERCHANT, "bad_decision",
                     {"problems": ("message_missing", "amount_too_high"), "amount_text": "300"},
                     actions_for(am, Role.MERCHANT))),
         Sample("merchant.confirm_sender", "", Role.MERCHANT, am,
-               Mail(Role.MERCHANT, "merchant.confirm_sender", {}, ("refund_full",))),
+               Mail(Role.MERCHANT, "confirm_sender", {}, ("refund_full",))),
         Sample("merchant.not_open", "", Role.MERCHANT, a,
-               Mail(Role.MERCHANT, "merchant.not_open",
+               Mail(Role.MERCHANT, "not_open",
                     {"asked": "decision", "state": "awaiting_buyer"})),
     ]
     for label, st in (("A", a), ("B", b), ("C", c)):
         said = {**shop_said, "message": REFUSAL_TEXT[locale]} if label == "C" else shop_said
         out.append(Sample("buyer.decision", label, Role.BUYER, st,
-                          Mail(Role.BUYER, "buyer.decision", said,
+                          Mail(Role.BUYER, "decision", said,
                                actions_for(st, Role.BUYER))))
         out.append(Sample("merchant.decision_recorded", label, Role.MERCHANT, st,
-                          Mail(Role.MERCHANT, "merchant.decision_recorded", said)))
+                          Mail(Role.MERCHANT, "decision_recorded", said)))
     for reason in Escalation:
         refused = reason is Escalation.MERCHANT_REFUSED_REFUND
         st = with_case(state=CaseState.ESCALATED, escalation_reason=reason,
@@ -162,7 +162,7 @@ def samples(locale: str) -> list[Sample]:
         for role in (Role.BUYER, Role.MERCHANT, Role.OPERATOR):
             # The case file; for a refusal the other parties read the shop's answer from it.
             out.append(Sample(f"{role}.case_escalated", str(reason), role, st,
-                              Mail(role, f"{role}.case_escalated", data),
+                              Mail(role, "case_escalated", data),
                               file_entries if role is Role.OPERATOR or refused else ()))
     for outcome in Outcome:
         st = with_case(state=CaseState.CLOSED, outcome=outcome, variant=Variant.B,
@@ -172,48 +172,48 @@ def samples(locale: str) -> list[Sample]:
         data = {"outcome": outcome, "message": TEAM_TEXT[locale] if operator else ""}
         for role in (Role.BUYER, Role.MERCHANT):
             out.append(Sample(f"{role}.case_closed", str(outcome), role, st,
-                              Mail(role, f"{role}.case_closed", data)))
+                              Mail(role, "case_closed", data)))
     closed = with_case(state=CaseState.CLOSED, outcome=Outcome.REFUND_RECEIVED)
     out.append(Sample("merchant.case_closed_already", "", Role.MERCHANT, closed,
-                      Mail(Role.MERCHANT, "merchant.case_closed_already",
+                      Mail(Role.MERCHANT, "case_closed_already",
                            {"outcome": Outcome.REFUND_RECEIVED})))
     esc = with_case(state=CaseState.ESCALATED, escalation_reason=Escalation.MERCHANT_NO_RESPONSE)
     for role in (Role.BUYER, Role.MERCHANT):
         out.append(Sample(f"{role}.documents_requested", "", role, esc,
-                          Mail(role, f"{role}.documents_requested",
+                          Mail(role, "documents_requested",
                                {"message": TEAM_TEXT[locale]})))
         out.append(Sample(f"{role}.documents_refused", "", role, am,
-                          Mail(role, f"{role}.documents_refused",
+                          Mail(role, "documents_refused",
                                {"refused": (("setup.exe", "type"), ("scan.tiff", "size"),
                                             ("foto-11.jpg", "count"))})))
     for sender, to, st in ((Role.BUYER, Role.MERCHANT, am), (Role.MERCHANT, Role.BUYER, a),
                            (Role.BUYER, Role.OPERATOR, esc), (Role.MERCHANT, Role.OPERATOR, esc)):
         text = BUYER_TEXT[locale] if sender is Role.BUYER else SHOP_TEXT[locale]
         out.append(Sample(f"{to}.message_relayed", f"from_{sender}", to, st,
-                          Mail(to, f"{to}.message_relayed",
+                          Mail(to, "message_relayed",
                                {"from_role": sender, "text": text, "attachments": (INVOICE,)},
                                actions_for(st, to)),
                           file_entries if to is Role.OPERATOR else ()))
         out.append(Sample(f"{sender}.message_received", f"to_{to}", sender, st,
-                          Mail(sender, f"{sender}.message_received", {"to_role": to},
+                          Mail(sender, "message_received", {"to_role": to},
                                actions_for(st, sender))))
     out += [
         Sample("operator.other_request", "", Role.OPERATOR, active,
-               Mail(Role.OPERATOR, "operator.other_request",
+               Mail(Role.OPERATOR, "other_request",
                     {"text": BUYER_TEXT[locale], "attachments": (INVOICE,)})),
         Sample("operator.command_help", "", Role.OPERATOR, esc,
-               Mail(Role.OPERATOR, "operator.command_help",
+               Mail(Role.OPERATOR, "command_help",
                     {"asked": "decide withdrawn", "closest": "decide compensated"})),
         Sample("operator.command_done", "", Role.OPERATOR, esc,
-               Mail(Role.OPERATOR, "operator.command_done",
+               Mail(Role.OPERATOR, "command_done",
                     {"command": "decide compensated", "message": TEAM_TEXT[locale]})),
         Sample("operator.delivery_failed", "", Role.OPERATOR, None,
-               Mail(Role.OPERATOR, "operator.delivery_failed",
+               Mail(Role.OPERATOR, "delivery_failed",
                     {"outbox_id": 311, "template": "buyer.decision",
                      "recipients": ["sam.jansen@example.org"],
                      "error": "550 5.1.1 mailbox unavailable"})),
         Sample("operator.digest", "", Role.OPERATOR, None,
-               Mail(Role.OPERATOR, "operator.digest", digest_sample())),
+               Mail(Role.OPERATOR, "digest", digest_sample())),
     ]
     return out
 

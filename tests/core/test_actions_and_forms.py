@@ -104,9 +104,10 @@ def test_merchant_answer_picks_the_variant(event, reason, picked, amount):
 
 def test_mail_names_say_the_recipient_once():
     assert Mail(Role.BUYER, "case_closed").template == "buyer.case_closed"
-    assert Mail(Role.OPERATOR, "operator.digest") == Mail(Role.OPERATOR, "digest")
-    with pytest.raises(ValueError, match="a buyer mail named 'merchant.case_closed'"):
+    with pytest.raises(ValueError, match="names no recipient: 'merchant.case_closed'"):
         Mail(Role.BUYER, "merchant.case_closed")
+    with pytest.raises(ValueError):
+        Mail(Role.OPERATOR, "operator.digest")
     with pytest.raises(ValueError):
         Mail(Role.BUYER, "buyer.case.closed")  # a kind has no dot
 
