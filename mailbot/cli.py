@@ -17,7 +17,8 @@ import unicodedata
 from datetime import datetime, timedelta, timezone
 
 from . import config as config_mod
-from . import check, digest, imports, jobs, logs, service, views, wiring
+from . import digest, imports, jobs, logs, service, views, wiring
+from .serve import check
 from .core.effects import Result
 from .core.events import OperatorDecide, OperatorRequest
 from .core.model import CaseState, OPERATOR_COMMANDS, Outcome, Role
@@ -146,7 +147,7 @@ TICK_AHEAD_LIMIT = timedelta(days=2)
 
 
 def _serve(app, args):
-    from .supervisor import serve
+    from .serve.supervisor import serve
     return serve(app)
 
 
@@ -428,7 +429,7 @@ def _postfix_map(app, args):
     import signal
     import threading
 
-    from .socketmap import MapServer
+    from .serve.socketmap import MapServer
 
     host, _, port = app.config.postfix.socketmap.rpartition(":")
     if not port.isdigit():
