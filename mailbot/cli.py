@@ -18,6 +18,8 @@ from datetime import datetime, timedelta, timezone
 
 from . import config as config_mod
 from . import digest, imports, jobs, logs, service, views, wiring
+from .casefile import export as casefile_export
+from .casefile import verify as casefile_verify
 from .serve import check
 from .core.effects import Result
 from .core.events import OperatorDecide, OperatorRequest
@@ -59,7 +61,7 @@ def parser() -> argparse.ArgumentParser:
     cases.add_argument("--json", action="store_true")
     case = sub.add_parser("case", help="one case; or an operator's decision or request")
     case.add_argument("case_id", type=int)
-    case.add_argument("action", nargs="?", choices=list(OPERATOR_COMMANDS))
+    case.add_argument("action", nargs="?", choices=[*OPERATOR_COMMANDS, "export"])
     case.add_argument("argument", nargs="?")
     case.add_argument("--message")
     case.add_argument("--json", action="store_true")
@@ -72,6 +74,8 @@ def parser() -> argparse.ArgumentParser:
     _outbox_inbox_parsers(sub)
     _data_parsers(sub)
     sub.add_parser("postfix-map", help="answer Postfix socketmap lookups at [postfix] socketmap")
+    sub.add_parser("verify-export", help="check a case file made by case ID export").add_argument(
+        "file")
     return p
 
 
@@ -110,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         logs.setup(config, None if args.command == "serve" or args.verbose else "WARNING")
         if args.command == "check":  # before build: a check never creates a database
             return check.run(config, sys.stdout)
+        if args.command == "verify-export":  # reads the zip only, never the database
+            return casefile_verify.run(args.file, sys.stdout)
         app = wiring.build(config, readonly=_reads_only(args))
         return COMMANDS[args.command](app, args) or 0
     except (UsageError, config_mod.ConfigError, imports.BadFile, datadir.StorageError) as exc:
@@ -123,7 +129,7 @@ def _reads_only(args) -> bool:
     if args.command in ("status", "cases", "check", "backup"):
         return True
     if args.command in ("case", "outbox", "inbox"):
-        return getattr(args, "action", None) in (None, "show")
+        return getattr(args, "action", None) in (None, "show", "export")
     return args.command == "digest" and not args.send
 
 
@@ -238,6 +244,8 @@ def _case(app, args):
     order_id = records.order_of_case(db, args.case_id)
     if order_id is None:
         raise UsageError(f"no case {args.case_id}")
+    if args.action == "export":
+        return _export(app, args)
     if args.action is None:
         data = views.case_file_json(db, records.load(db, order_id), app.tz)
         if args.json:
@@ -261,6 +269,17 @@ def _case(app, args):
         raise UsageError(f"case {args.case_id} is {state.case.state}: "
                          f"{args.action} is not open")
     print(f"case {args.case_id}: {args.action} {args.argument} done")
+
+
+def _export(app, args):
+    if not args.argument:
+        raise UsageError("case ID export needs DEST.zip")
+    try:
+        done = casefile_export.export(app, args.case_id, args.argument)
+    except FileExistsError:
+        raise UsageError(f"{args.argument} exists already") from None
+    print(f"case {args.case_id}: {done.files} files, {done.entries} timeline entries in "
+          f"{args.argument}; chain head {done.head}")
 
 
 def _merchant(app, args):
