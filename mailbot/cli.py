@@ -44,6 +44,9 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.add_argument("--update", action="store_true",
                      help="apply changed values of orders imported before (no case yet)")
+    imp.add_argument("--date-order", choices=imports.DATE_ORDERS,
+                     help="how to read dates like 05/11/2026 when no date in the file tells "
+                     "(default: decided from the file's unambiguous dates)")
     tick = sub.add_parser("tick", help="apply every timer due at --now")
     tick.add_argument("--now", help="ISO-8601 time (default: the clock)")
     tick.add_argument("--force", action="store_true",
@@ -156,7 +159,7 @@ def _import(app, args):
         report = imports.import_merchants(db, args.file, progress=_import_progress)
     else:
         report = imports.import_orders(db, args.file, app.tz, update=args.update,
-                                       progress=_import_progress)
+                                       progress=_import_progress, date_order=args.date_order)
     print(report.assumed)
     for number, reason in report.rejected:
         print(f"row {number}: rejected: {reason}")
