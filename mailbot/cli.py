@@ -103,6 +103,19 @@ def _outbox_inbox_parsers(sub) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # inside the try: a pipe closed early fails here, not at exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (``mailbot outbox | head``): stop quietly as Unix tools do. Python's
+        # "Note on SIGPIPE": stdout is pointed at /dev/null so that the flush at exit cannot
+        # raise again; 141 is what a shell reports for a tool ended by SIGPIPE (128 + 13).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def _main(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)
     # Database, secret, attachments and Maildir hold personal data: owner-only (0600 / 0700).
     os.umask(datadir.OWNER_ONLY_UMASK)

@@ -5,9 +5,9 @@ Files come from spreadsheets as often as from programs: Excel in nl, fr and it s
 day-first dates and often windows-1252; Excel in English writes month-first dates (``11/25/2026``).
 The date order of a file is decided from its unambiguous dates (a first or second number over 12),
 never guessed: a file whose numeric dates fit both orders, or that mixes them, is refused unless
-the operator names the order (``date_order``). The encoding (UTF-8 with or without BOM, UTF-16 with BOM,
-else windows-1252) and the delimiter (``,``, ``;`` or tab: the one that splits the header into the
-expected names) are detected, and ``Report.assumed`` says in one line what was assumed.
+the operator names the order (``date_order``). The encoding (UTF-8 with or without BOM, UTF-16
+with BOM, else windows-1252) and the delimiter (``,``, ``;`` or tab: the one that splits the header
+into the expected names) are detected, and ``Report.assumed`` says in one line what was assumed.
 
 Every bad row is rejected with its reason and the good rows are imported. Refused: unknown
 merchant, locale or plan; an address outbound mail cannot reach (``addresses.normal``); an
@@ -15,8 +15,9 @@ implausible date (before 2000, more than a day ahead) or amount (not one number,
 line breaks and other control characters in any field (they would become new lines or hidden text
 in mail). Orders are idempotent on (shop_id, order_number): an order imported again with other
 values is reported with the difference, and applied with ``update=True`` while its protection is
-active or expired without a case (a corrected date makes it active again). A new order starts an active protection whose timers follow from it.
-Rows are written in batches, one transaction (one disk sync) per ``BATCH`` rows.
+active or expired without a case (a corrected date makes it active again). A new order starts an
+active protection whose timers follow from it. Rows are written in batches, one transaction (one
+disk sync) per ``BATCH`` rows.
 """
 
 from __future__ import annotations
