@@ -32,6 +32,7 @@ from mailbot import config as config_mod  # noqa: E402
 from mailbot import wiring  # noqa: E402
 from mailbot.inbound import inbox, intake  # noqa: E402
 from mailbot.inbound.parse import parse  # noqa: E402
+from mailbot.outbound.return_path import return_path  # noqa: E402
 from mailbot.tokens import Token  # noqa: E402
 
 GOAL_SECONDS = 1.0
@@ -262,7 +263,7 @@ class Target:
         app.db().conn.commit()
         self.addresses = {"buyer": app.signer.address(Token("buyer", 1)),
                           "bare": app.config.bot.sender,
-                          "verp": app.signer.address(Token("bounce", outbox_id))}
+                          "verp": return_path(app.signer, outbox_id, 0)}
         self.limit = app.config.smtp.max_message_size
         app.close()
 

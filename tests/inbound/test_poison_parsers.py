@@ -16,6 +16,7 @@ import pytest
 
 from mailbot import wiring
 from mailbot.inbound import bounces, screening
+from mailbot.outbound.return_path import return_path
 from mailbot.inbound import parse as parse_module
 from mailbot.inbound.parse import parse
 
@@ -133,7 +134,7 @@ def test_flufl_bounce_reads_only_bounded_lines(app):
         "VALUES ('<sent1@bot.example>', 'buyer', 'buyer.reminder', ?, ?, ?)",
         [json.dumps(["jan@buyer.example"]), b"", "2026-11-26T00:00:00+00:00"]).lastrowid
     db.conn.commit()
-    rcpt = [bounces.return_path(app.signer, outbox_id, 0)]
+    rcpt = [return_path(app.signer, outbox_id, 0)]
     parent, child = multiprocessing.get_context("fork").Pipe(duplex=False)
     process = multiprocessing.get_context("fork").Process(
         target=_read_in_child, args=(app.config, rcpt, netscape_report(3_000), child))
