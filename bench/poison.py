@@ -382,8 +382,8 @@ def main():
         results = measure(target, [job(f"{name} {s}", recipient, builder, s, *envelope)
                                    for s in steps], args.timeout)
         worst[name] = max(results, key=lambda r: float("inf") if r[2] is None else r[2])
-    if not args.case or "fuzz" in args.case:
-        count = 200 if args.quick else args.fuzz
+    count = 200 if args.quick else args.fuzz
+    if (not args.case or "fuzz" in args.case) and count:
         print(f"fuzz ({count} mutated corpus mails)", flush=True)
         results = measure(target, fuzz_jobs(count, args.seed, target), args.timeout, show=False)
         worst["fuzz"] = max(results, key=lambda r: float("inf") if r[2] is None else r[2])
