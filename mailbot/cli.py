@@ -17,7 +17,8 @@ import unicodedata
 from datetime import datetime, timedelta, timezone
 
 from . import config as config_mod
-from . import check, digest, imports, jobs, logs, service, views, wiring
+from . import digest, imports, jobs, logs, service, views, wiring
+from .serve import check
 from .casefile import export as casefile_export
 from .casefile import verify as casefile_verify
 from .core.effects import Result
@@ -152,7 +153,7 @@ TICK_AHEAD_LIMIT = timedelta(days=2)
 
 
 def _serve(app, args):
-    from .supervisor import serve
+    from .serve.supervisor import serve
     return serve(app)
 
 
@@ -447,7 +448,7 @@ def _postfix_map(app, args):
     import signal
     import threading
 
-    from .socketmap import MapServer
+    from .serve.socketmap import MapServer
 
     host, _, port = app.config.postfix.socketmap.rpartition(":")
     if not port.isdigit():
