@@ -9,7 +9,8 @@ encoded display name that decodes to an address is only a display name. Anything
 front, and only those whose authserv-id is ``[inbound] authserv_id``: anyone can write such a
 header, but the front MTA removes the ones carrying its own id (RFC 8601 §5) — the same trust
 rule as Discourse's ``email_in_authserv_id``. DMARC's verdict decides; without a DMARC result,
-the mail failed when SPF and DKIM both failed. Parsed with the ``authres`` library.
+the mail failed when SPF and DKIM both failed. ``passed_for`` is the stricter question orders by
+mail ask: did DMARC, or an aligned DKIM signature, pass for this domain? Parsed with ``authres``.
 """
 
 from __future__ import annotations
@@ -71,7 +72,21 @@ def authentication_failed(message: Message, authserv_id: str) -> bool:
     An empty ``authserv_id`` trusts nobody: always False."""
     if not authserv_id:
         return False
+    found = trusted_results(message, authserv_id)
+    if found is None:
+        return True
     results: dict[str, set[str]] = {}
+    for result in found:
+        results.setdefault(str(result.method).lower(), set()).add(str(result.result).lower())
+    if "dmarc" in results:
+        return "fail" in results["dmarc"]
+    return _failed(results.get("spf")) and _failed(results.get("dkim"))
+
+
+def trusted_results(message: Message, authserv_id: str) -> list | None:
+    """The results (``authres`` objects) the trusted MTA wrote; None when one of its headers
+    cannot be read."""
+    found = []
     for value in (message.get_all("Authentication-Results") or [])[:MAX_RESULTS_HEADERS]:
         text = " ".join(str(value).split())
         try:
@@ -81,15 +96,32 @@ def authentication_failed(message: Message, authserv_id: str) -> bool:
             # (fail closed); an unreadable header of anyone else says nothing.
             log.info("authentication.unreadable error=%s", exc)
             if text.split(";", 1)[0].strip().lower() == authserv_id.lower():
-                return True
+                return None
             continue
-        if str(header.authserv_id).lower() != authserv_id.lower():
+        if str(header.authserv_id).lower() == authserv_id.lower():
+            found += header.results
+    return found
+
+
+def passed_for(message: Message, authserv_id: str, domain: str) -> bool:
+    """True only when the trusted MTA says DMARC passed for ``domain`` (``header.from``), or a
+    DKIM signature passed whose domain is aligned with it (RFC 7489 §3.1.1, relaxed: the same
+    domain, or one a subdomain of the other). An empty ``authserv_id`` vouches for nobody."""
+    if not authserv_id:
+        return False
+    domain = domain.lower()
+    for result in trusted_results(message, authserv_id) or []:
+        method, outcome = str(result.method).lower(), str(result.result).lower()
+        about = {f"{p.type}.{p.name}".lower(): str(p.value).lower() for p in result.properties}
+        if outcome != "pass":
             continue
-        for result in header.results:
-            results.setdefault(str(result.method).lower(), set()).add(str(result.result).lower())
-    if "dmarc" in results:
-        return "fail" in results["dmarc"]
-    return _failed(results.get("spf")) and _failed(results.get("dkim"))
+        if method == "dmarc" and about.get("header.from") == domain:
+            return True
+        signer = about.get("header.d", "")
+        if method == "dkim" and signer and (signer == domain or domain.endswith("." + signer)
+                                            or signer.endswith("." + domain)):
+            return True
+    return False
 
 
 def _failed(outcomes: set[str] | None) -> bool:

@@ -25,6 +25,7 @@ from . import markup, words
 FIELDS = ("order_number", "amount", "buyer")
 MAX_AMOUNT = Decimal("1000000")
 _LANG = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2})", re.I)
+_CURRENCY = re.compile(r"[A-Z]{3}")  # ISO 4217
 _NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_/.#-]{0,59}")
 
 
@@ -58,8 +59,11 @@ def read(mail: Parsed, shop_domains: set[str] = frozenset()) -> Reading:
         number = _number(words.order_number(text))
     if amount is None and (total := words.total(text)):
         amount, currency = _plausible(total[0]), total[1] or currency
-    return Reading(number, amount, (currency or "EUR").upper()[:3], _buyer(mail, shop_domains),
-                   _locale(mail, html), from_markup)
+    currency = (currency or "EUR").upper()
+    if not _CURRENCY.fullmatch(currency):
+        amount = None  # an amount in a currency we cannot name is no amount read
+    return Reading(number, amount, currency, _buyer(mail, shop_domains), _locale(mail, html),
+                   from_markup)
 
 
 def _number(text: str | None) -> str | None:

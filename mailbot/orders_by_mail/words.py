@@ -25,7 +25,9 @@ _ORDER = re.compile(
     r"|numero\s+d['’]\s?ordine|numero\s+(?:dell['’]\s?)?ordine|n\.\s*ordine"
     r"|riferimento\s+(?:dell['’]\s?)?ordine|ordine|order\s+number|order\s+no\.?|order"
     r"|bestellnummer|auftragsnummer|bestellung)"
-    r"(?=(?:(?i:n[°º]|nr\.?|n\.|no\.?)|[#:\n-]|[ \t])*(?P<number>#?[A-Za-z0-9][A-Za-z0-9_/.-]{1,39}))")
+    # Looked ahead, so a word taken for a number is still read as the next label.
+    r"(?=(?:(?i:n[°º]|nr\.?|n\.|no\.?)|[#:\n-]|[ \t])*"
+    r"(?P<number>#?[A-Za-z0-9][A-Za-z0-9_/.-]{1,39}))")
 _DATE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
 _TOTAL = re.compile(
     r"(?<![\w-])(?i:eindtotaal|(?:totaal|totale|total|gesamt)[^\W\d_]*|summe|montant\s+global"

@@ -19,9 +19,11 @@ from pathlib import Path
 
 HERE = Path(__file__).parent / "corpus"
 DATE = "Mon, 07 Dec 2026 14:03:12 +0100"
-SHOPS = {"nl": ("Fietsen BV", "info@fietsen.example"), "fr": ("Boutique Rive", "contact@rive.example"),
+SHOPS = {"nl": ("Fietsen BV", "info@fietsen.example"),
+         "fr": ("Boutique Rive", "contact@rive.example"),
          "it": ("Negozio Sole", "ordini@sole.example")}
-BUYERS = {"nl": ("Jan de Vries", "jan@buyer.example"), "fr": ("Marie Dubois", "marie@buyer.example"),
+BUYERS = {"nl": ("Jan de Vries", "jan@buyer.example"),
+          "fr": ("Marie Dubois", "marie@buyer.example"),
           "it": ("Luca Rossi", "luca@buyer.example")}
 NBSP, NNBSP = "\u00a0", "\u202f"
 
@@ -33,8 +35,10 @@ def money(lang: str, value: str, style: str = "") -> str:
     grouped = f"{int(whole):,}".replace(",", group)
     number = f"{grouped},{cents}"
     if style == "shopify":
-        return {"nl": f"€{number} EUR", "fr": f"{number}{NBSP}€ EUR", "it": f"€{number} EUR"}[lang]
-    return {"nl": f"€{NBSP}{number}", "fr": f"{number}{NBSP}€", "it": f"{number}{NBSP}€"}[lang]
+        return {"nl": f"€{number} EUR", "fr": f"{number}{NBSP}€ EUR",
+                "it": f"€{number} EUR"}[lang]
+    return {"nl": f"€{NBSP}{number}", "fr": f"{number}{NBSP}€",
+            "it": f"{number}{NBSP}€"}[lang]
 
 
 def table(rows) -> str:
@@ -54,7 +58,8 @@ def microdata(number: str, total: str, shop: str) -> str:
             f'<div itemprop="merchant" itemscope itemtype="http://schema.org/Organization">'
             f'<meta itemprop="name" content="{shop}"/></div>'
             f'<meta itemprop="orderNumber" content="{number}"/>'
-            f'<meta itemprop="priceCurrency" content="EUR"/><meta itemprop="price" content="{total}"/>'
+            '<meta itemprop="priceCurrency" content="EUR"/>'
+            f'<meta itemprop="price" content="{total}"/>'
             '<link itemprop="orderStatus" href="http://schema.org/OrderProcessing"/></div>')
 
 
@@ -81,7 +86,8 @@ def woocommerce(lang, n, a, shop):
          "fr": (f"Votre commande {shop} a été reçue !", "Merci pour votre commande",
                 f"[Commande n°{n}] (7 décembre 2026)",
                 [("Sous-total :", sub), ("Expédition :", f"{ship} via Colissimo"),
-                 ("Moyen de paiement :", "Carte bancaire"), ("Total :", f"{tot} (dont {tax} TVA)")]),
+                 ("Moyen de paiement :", "Carte bancaire"),
+                 ("Total :", f"{tot} (dont {tax} TVA)")]),
          "it": (f"Il tuo ordine su {shop} è stato ricevuto!", "Grazie per il tuo ordine",
                 f"[Ordine #{n}] (7 dicembre 2026)",
                 [("Subtotale:", sub), ("Spedizione:", f"{ship} tramite BRT"),
@@ -205,7 +211,7 @@ def build(platform: str, lang: str, index: int, with_markup: bool, parts: str = 
         text, html = text.replace(NNBSP, NBSP), html.replace(NNBSP, NBSP)
     cte = "base64" if charset != "utf-8" else None
     if parts in ("both", "text"):
-        msg.set_content(text, charset=charset, cte=cte) if cte else msg.set_content(text, charset=charset)
+        msg.set_content(text, charset=charset, **({"cte": cte} if cte else {}))
     if parts == "both":
         msg.add_alternative(html, subtype="html", charset=charset)
     elif parts == "html":
@@ -237,8 +243,8 @@ def main() -> None:
                                           with_markup=False, parts="text", lang_in="header")),
         ("lightspeed-it-broken-jsonld", dict(platform="lightspeed", lang="it", index=1,
                                              with_markup=True, broken_jsonld=True)),
-        ("prestashop-fr-windows-1252", dict(platform="prestashop", lang="fr", index=1, with_markup=False,
-                                      charset="windows-1252")),
+        ("prestashop-fr-windows-1252", dict(platform="prestashop", lang="fr", index=1,
+                                            with_markup=False, charset="windows-1252")),
         ("magento-it-no-language", dict(platform="magento", lang="it", index=2, with_markup=False,
                                         lang_in="")),
         ("shopware-nl-html-only-markup", dict(platform="shopware", lang="nl", index=1,
