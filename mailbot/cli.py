@@ -18,14 +18,14 @@ from datetime import datetime, timedelta, timezone
 
 from . import config as config_mod
 from . import digest, imports, jobs, logs, service, views, wiring
-from .serve import check
 from .casefile import export as casefile_export
 from .casefile import verify as casefile_verify
+from .serve import check
 from .core.effects import Result
 from .core.events import OperatorDecide, OperatorRequest
 from .core.model import CaseState, OPERATOR_COMMANDS, Outcome, Plan, Role
-from .orders_by_mail.address import intake_address
 from .inbound.disposition import Disposition
+from .orders_by_mail.address import intake_address
 from .outbound import compose
 from .store import admin, backup, datadir, records, retention
 from .store.db import transaction
@@ -48,6 +48,9 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.add_argument("--update", action="store_true",
                      help="apply changed values of orders imported before (no case yet)")
+    imp.add_argument("--date-order", choices=imports.DATE_ORDERS,
+                     help="how to read dates like 05/11/2026 when no date in the file tells "
+                     "(default: decided from the file's unambiguous dates)")
     tick = sub.add_parser("tick", help="apply every timer due at --now")
     tick.add_argument("--now", help="ISO-8601 time (default: the clock)")
     tick.add_argument("--force", action="store_true",
@@ -109,6 +112,19 @@ def _outbox_inbox_parsers(sub) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # inside the try: a pipe closed early fails here, not at exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (``mailbot outbox | head``): stop quietly as Unix tools do. Python's
+        # "Note on SIGPIPE": stdout is pointed at /dev/null so that the flush at exit cannot
+        # raise again; 141 is what a shell reports for a tool ended by SIGPIPE (128 + 13).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def _main(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)
     # Database, secret, attachments and Maildir hold personal data: owner-only (0600 / 0700).
     os.umask(datadir.OWNER_ONLY_UMASK)
@@ -167,7 +183,7 @@ def _import(app, args):
         report = imports.import_merchants(db, args.file, progress=_import_progress)
     else:
         report = imports.import_orders(db, args.file, app.tz, update=args.update,
-                                       progress=_import_progress)
+                                       progress=_import_progress, date_order=args.date_order)
     print(report.assumed)
     for number, reason in report.rejected:
         print(f"row {number}: rejected: {reason}")

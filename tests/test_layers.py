@@ -16,13 +16,13 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mailbot"
 
 LAYERS = [
     {"core"},
-    {"limits", "money", "addresses", "tokens", "logs", "config", "resources", "templates",
-     "locales"},
+    {"limits", "money", "addresses", "tokens", "logs", "config", "resources", "private_files",
+     "templates", "locales"},
     {"store"},
     {"outbound"},
     {"service"},
     {"inbound", "orders_by_mail"},
-    {"jobs", "imports", "views", "digest", "wiring", "casefile"},
+    {"jobs", "imports", "views", "digest", "casefile", "wiring"},
     {"serve", "cli"},
 ]
 
