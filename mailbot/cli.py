@@ -23,8 +23,9 @@ from .casefile import verify as casefile_verify
 from .serve import check
 from .core.effects import Result
 from .core.events import OperatorDecide, OperatorRequest
-from .core.model import CaseState, OPERATOR_COMMANDS, Outcome, Role
+from .core.model import CaseState, OPERATOR_COMMANDS, Outcome, Plan, Role
 from .inbound.disposition import Disposition
+from .orders_by_mail.address import intake_address
 from .outbound import compose
 from .store import admin, backup, datadir, records, retention
 from .store.db import transaction
@@ -68,9 +69,12 @@ def parser() -> argparse.ArgumentParser:
     case.add_argument("argument", nargs="?")
     case.add_argument("--message")
     case.add_argument("--json", action="store_true")
-    merchant = sub.add_parser("merchant", help="declare a merchant insolvent")
+    merchant = sub.add_parser("merchant", help="declare a merchant insolvent; its intake address")
     merchant.add_argument("merchant_id")
-    merchant.add_argument("action", choices=["insolvent"])
+    merchant.add_argument("action", choices=["insolvent", "intake-address"])
+    merchant.add_argument("--rotate", action="store_true", help="intake-address: a new one")
+    merchant.add_argument("--plan", choices=list(Plan), default=Plan.BASIC,
+                          help="intake-address: the plan of orders taken by mail")
     dig = sub.add_parser("digest", help="print the operators' digest")
     dig.add_argument("--since", default="24h", help="a duration such as 24h, 7d, 90m")
     dig.add_argument("--send", action="store_true", help="also mail it to the operators")
@@ -302,6 +306,12 @@ def _merchant(app, args):
     db = app.db()
     if records.merchant(db, args.merchant_id) is None:
         raise UsageError(f"no merchant {args.merchant_id!r}")
+    if args.action == "intake-address":
+        address, plan, made = intake_address(app, args.merchant_id, datetime.now(timezone.utc),
+                                             args.rotate, Plan(args.plan))
+        print(f"merchant {args.merchant_id}: {'new ' if made else ''}intake address {address} "
+              f"(plan {plan})")
+        return
     escalated = service.declare_insolvent(app, args.merchant_id, datetime.now(timezone.utc))
     print(f"merchant {args.merchant_id}: insolvent; {escalated} open case(s) escalated")
 

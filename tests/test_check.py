@@ -25,9 +25,12 @@ def test_check_without_a_database_fails_and_creates_none(tmp_path):
     result = check(tmp_path, write_config(tmp_path, free_port()))
     assert result.returncode == 1
     lines = result.stdout.splitlines()
-    assert [line.split(":")[0] for line in lines] == ["database", "relay", "serve"]
+    assert [line.split(":")[0] for line in lines] == ["database", "relay", "serve",
+                                                      "orders by mail"]
     assert lines[0].startswith("database: FAIL: no database at")
     assert lines[2].startswith("serve: FAIL: not running")
+    # Without a trusted MTA no sender can be checked: intake by mail is off, and check says so.
+    assert lines[3].startswith("orders by mail: ok: off: [inbound] authserv_id is empty")
     assert not (tmp_path / "db.sqlite").exists()
 
 
@@ -38,7 +41,7 @@ def test_check_passes_while_serve_runs_and_fails_after(tmp_path):
         s.wait_for(lambda: (tmp_path / "serve.pid").exists(), "serve.pid")
         result = check(tmp_path, s.config)
         assert result.returncode == 0, result.stdout + result.stderr
-        assert [line.split(": ")[1] for line in result.stdout.splitlines()] == ["ok"] * 3
+        assert [line.split(": ")[1] for line in result.stdout.splitlines()] == ["ok"] * 4
         assert f"pid {s.proc.pid}" in result.stdout
         s.stop()
     finally:

@@ -21,7 +21,7 @@ LAYERS = [
     {"store"},
     {"outbound"},
     {"service"},
-    {"inbound"},
+    {"inbound", "orders_by_mail"},
     {"jobs", "imports", "views", "digest", "casefile", "wiring"},
     {"serve", "cli"},
 ]

@@ -2,8 +2,9 @@
 
 Checks the database (opened read-only, never created; schema migrations applied), the way out
 (the relay takes a connection opened as delivery opens it, TLS and AUTH included, and answers
-NOOP; or the Maildir is writable) and ``serve`` (the pid in ``serve.pid`` runs and its processing
-side touched the file recently, see ``pidfile``). For a monitoring probe or a person after a
+NOOP; or the Maildir is writable), ``serve`` (the pid in ``serve.pid`` runs and its processing
+side touched the file recently, see ``pidfile``) and whether orders by mail are on (they need a
+trusted MTA, ``[inbound] authserv_id``). For a monitoring probe or a person after a
 deploy; it changes nothing.
 """
 
@@ -20,7 +21,8 @@ from ..store.db import migrations
 
 def run(config, out) -> int:
     failed = 0
-    for name, check in (("database", _database), ("relay", _relay), ("serve", _serve)):
+    for name, check in (("database", _database), ("relay", _relay), ("serve", _serve),
+                        ("orders by mail", _orders_by_mail)):
         try:
             ok, detail = check(config)
         except Exception as exc:  # a check that breaks is a failed check, named
@@ -64,3 +66,12 @@ def _relay(config) -> tuple[bool, str]:
 
 def _serve(config) -> tuple[bool, str]:
     return pidfile.status(config)
+
+
+def _orders_by_mail(config) -> tuple[bool, str]:
+    # Off is a working setting, not a failure: without a trusted MTA no sender can be verified.
+    if not config.inbound.authserv_id:
+        return True, ("off: [inbound] authserv_id is empty, so confirmations to intake "
+                      "addresses are held")
+    return True, ("on: senders checked by the Authentication-Results of "
+                  f"{config.inbound.authserv_id}")

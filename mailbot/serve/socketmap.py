@@ -7,7 +7,8 @@ sender (backscatter). A request is a netstring ``name key``; the answer a netstr
 or a mail that exists, the bot's own address, ``postmaster``; NOTFOUND: anything else; TEMP: the
 database cannot be read, so that Postfix answers 4xx and the sender tries again. The map is its
 own process (not a part of ``serve``): it only reads, through a read-only connection, and keeps
-answering (TEMP) while the database or the listener is down.
+answering (TEMP) while the database or the listener is down. A shop's intake address (orders by
+mail) is OK while it is the shop's current one, NOTFOUND once rotated.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import threading
 from pathlib import Path
 
 from ..outbound.return_path import outbox_and_index
-from ..store import bounce_rows
+from ..store import bounce_rows, mail_intake
 
 log = logging.getLogger("mailbot.socketmap")
 
@@ -64,6 +65,8 @@ class Lookup:
             return False
         if token.kind == "bounce":
             return bounce_rows.exists(db, "outbox", outbox_and_index(token)[0])
+        if token.kind == "intake":  # a shop's current address for orders by mail
+            return mail_intake.active(db, token.id)
         return bounce_rows.exists(db, "orders", token.id)
 
     def _connection(self) -> sqlite3.Connection:
