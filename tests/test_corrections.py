@@ -137,3 +137,29 @@ def test_replay_runs_a_stored_mail_again_past_its_own_duplicate(box, tmp_path, c
     code, out, _ = run(box, tmp_path, capsys, "inbox", "replay", str(first), "--yes")
     assert code == 0 and f"inbox {first}: replayed, now orders_offered" in out
     assert len(to(box.deliver(), BUYER_FR)) == 1
+
+
+def test_on_a_terminal_insolvency_asks_first(box, tmp_path):
+    """SPEC §9's `merchant ID insolvent` runs as it is from scripts; typed at a terminal it shows
+    the cases and mails first and asks."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    from pathlib import Path
+    open_case(box)
+    config = str(config_file(box.app, tmp_path))
+    for answer, code, state in ((b"n\n", 2, "awaiting_merchant"), (b"y\n", 0, "escalated")):
+        controller, terminal = pty.openpty()
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "mailbot"), "--config", config, "merchant",
+             "shop-nl", "insolvent"], stdin=terminal, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        os.close(terminal)
+        os.write(controller, answer)
+        out, err = process.communicate(timeout=60)
+        os.close(controller)
+        assert process.returncode == code, err
+        assert "would mail jan@buyer.example: buyer.case_escalated" in out
+        assert "carry it out? [y/N]" in err
+        assert case(box)["state"] == state
