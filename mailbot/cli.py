@@ -17,7 +17,10 @@ import unicodedata
 from datetime import datetime, timedelta, timezone
 
 from . import config as config_mod
-from . import check, corrections, digest, imports, jobs, logs, rehearsal, service, views, wiring
+from . import corrections, digest, imports, jobs, logs, rehearsal, service, views, wiring
+from .casefile import export as casefile_export
+from .casefile import verify as casefile_verify
+from .serve import check
 from .core.effects import Result
 from .core.events import OperatorCorrect, OperatorDecide, OperatorRequest
 from .core.model import CaseState, OPERATOR_COMMANDS, OPERATOR_OUTCOMES, Outcome, Role
@@ -62,9 +65,9 @@ def parser() -> argparse.ArgumentParser:
     case = sub.add_parser("case", help="one case; or an operator's decision, request or "
                           "correction of a decision")
     case.add_argument("case_id", type=int)
-    case.add_argument("action", nargs="?", choices=[*OPERATOR_COMMANDS, "correct"],
-                      help="decide OUTCOME, request-documents PARTY, or correct OUTCOME (a case "
-                      "closed by an operator's decision)")
+    case.add_argument("action", nargs="?", choices=[*OPERATOR_COMMANDS, "correct", "export"],
+                      help="decide OUTCOME, request-documents PARTY, correct OUTCOME (a case "
+                      "closed by an operator's decision), or export")
     case.add_argument("argument", nargs="?", help="the outcome, or the party asked")
     case.add_argument("--message")
     case.add_argument("--json", action="store_true")
@@ -82,6 +85,8 @@ def parser() -> argparse.ArgumentParser:
     _outbox_inbox_parsers(sub)
     _data_parsers(sub)
     sub.add_parser("postfix-map", help="answer Postfix socketmap lookups at [postfix] socketmap")
+    sub.add_parser("verify-export", help="check a case file made by case ID export").add_argument(
+        "file")
     return p
 
 
@@ -155,6 +160,8 @@ def _main(argv: list[str] | None) -> int:
         logs.setup(config, None if args.command == "serve" or args.verbose else "WARNING")
         if args.command == "check":  # before build: a check never creates a database
             return check.run(config, sys.stdout)
+        if args.command == "verify-export":  # reads the zip only, never the database
+            return casefile_verify.run(args.file, sys.stdout)
         app = wiring.build(config, readonly=_reads_only(args))
         return COMMANDS[args.command](app, args) or 0
     except (UsageError, config_mod.ConfigError, imports.BadFile, datadir.StorageError) as exc:
@@ -168,7 +175,7 @@ def _reads_only(args) -> bool:
     if args.command in ("status", "cases", "check", "backup"):
         return True
     if args.command in ("case", "outbox", "inbox"):
-        return getattr(args, "action", None) in (None, "show")
+        return getattr(args, "action", None) in (None, "show", "export")
     return args.command == "digest" and not args.send
 
 
@@ -192,7 +199,7 @@ TICK_AHEAD_LIMIT = timedelta(days=2)
 
 
 def _serve(app, args):
-    from .supervisor import serve
+    from .serve.supervisor import serve
     return serve(app)
 
 
@@ -283,6 +290,8 @@ def _case(app, args):
     order_id = records.order_of_case(db, args.case_id)
     if order_id is None:
         raise UsageError(f"no case {args.case_id}")
+    if args.action == "export":
+        return _export(app, args)
     if args.action is None:
         data = views.case_file_json(db, records.load(db, order_id), app.tz)
         if args.json:
@@ -346,6 +355,17 @@ def _asked_yes() -> bool:
         return False
     print("carry it out? [y/N] ", end="", file=sys.stderr, flush=True)
     return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def _export(app, args):
+    if not args.argument:
+        raise UsageError("case ID export needs DEST.zip")
+    try:
+        done = casefile_export.export(app, args.case_id, args.argument)
+    except FileExistsError:
+        raise UsageError(f"{args.argument} exists already") from None
+    print(f"case {args.case_id}: {done.files} files, {done.entries} timeline entries in "
+          f"{args.argument}; chain head {done.head}")
 
 
 def _merchant(app, args):
@@ -579,7 +599,7 @@ def _postfix_map(app, args):
     import signal
     import threading
 
-    from .socketmap import MapServer
+    from .serve.socketmap import MapServer
 
     host, _, port = app.config.postfix.socketmap.rpartition(":")
     if not port.isdigit():

@@ -35,7 +35,7 @@ from pathlib import Path
 from . import addresses
 from .core.deadlines import protection_end
 from .core.model import LOCALES, Order, Plan, Protection, ProtectionState, State
-from .inbound.forms import parse_amount
+from .money import parse_amount
 from .store import imported, records
 from .store.db import transaction
 

@@ -22,7 +22,7 @@ from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP
 
 from ..store.db import transaction
-from ..wiring import event_log
+from ..logs import event_log
 from . import inbox
 
 log = logging.getLogger("mailbot.smtp")
