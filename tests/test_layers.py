@@ -22,7 +22,7 @@ LAYERS = [
     {"outbound"},
     {"service"},
     {"inbound", "orders_by_mail"},
-    {"jobs", "imports", "views", "digest", "casefile", "wiring"},
+    {"jobs", "imports", "views", "digest", "casefile", "wiring", "corrections", "rehearsal"},
     {"serve", "cli"},
 ]
 
