@@ -314,8 +314,9 @@ def _purge(app, args):
     else:
         age = timedelta(days=app.config.storage.retention_days)
     cutoff = _now(args.now, app.tz) - age
-    done = retention.purge(app.db(), app.attachments, cutoff)
+    done = retention.purge(app.db(), app.attachments, cutoff, app.config.relay.maildir)
     print(f"purged (closed before {cutoff.astimezone(app.tz).date()}): {done}")
+    print(retention.NOT_COVERED)
 
 
 def _print_json(data) -> None:
