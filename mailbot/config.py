@@ -8,6 +8,11 @@ silently falls back to a default or fails later. All data lives under one direct
 it, and a relative root against the config file's folder (without a file: the working directory).
 ``load`` returns the config with those paths made absolute. ``config.example.toml`` documents
 exactly these keys (a test keeps the two in step).
+
+Releases before ``root`` read those paths against the working directory (default
+``var/mailbot.db``). A file without ``root`` whose database is found only where such a release kept
+it is refused in one line naming both places and the ``root`` that keeps the data: starting on a
+new, empty database would lose every case and make every address already sent a forged token.
 """
 
 from __future__ import annotations
@@ -149,7 +154,29 @@ def load(path: str | os.PathLike | None = None) -> Config:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read config {path}: {exc}") from None
-    return from_dict(data, base=Path(path).resolve().parent)
+    config = from_dict(data, base=Path(path).resolve().parent)
+    _refuse_earlier_layout(path, data.get("storage", {}), config, Path.cwd())
+    return config
+
+
+# Where releases before ``[storage] root`` kept the database when the file did not say.
+EARLIER_DATABASE = "var/mailbot.db"
+
+
+def _refuse_earlier_layout(path, storage: dict, config: Config, cwd: Path) -> None:
+    """``ConfigError`` when the database is missing where this config puts it but present where
+    an earlier release, reading the same file from the working directory, kept it."""
+    if not isinstance(storage, dict) or "root" in storage:
+        return
+    earlier = (cwd / storage.get("database", EARLIER_DATABASE)).absolute()
+    now = Path(config.storage.database)
+    if earlier == now or now.exists() or not earlier.is_file():
+        return
+    raise ConfigError(
+        f"no database at {now}, but an earlier release's is at {earlier} (it read {path}'s "
+        f"paths from the working directory): add root = \"{cwd.absolute()}\" to [storage] "
+        f"to keep using it, or move the database, attachments and maildir to "
+        f"{config.storage.root}")
 
 
 def from_dict(data: dict, base: Path | None = None) -> Config:

@@ -1,6 +1,6 @@
 """Logging set-up: one line per event that matters, as text or JSON Lines, at the ``[log]`` level.
 
-Events are logged by ``wiring.event_log`` (``delivery.sent outbox_id=7 ...``); the JSON format
+Events are logged by ``event_log`` (``delivery.sent outbox_id=7 ...``); the JSON format
 writes the event name and its fields as keys, so that a log shipper needs no parsing. Libraries
 that narrate their routine work (APScheduler's "Running job ...", aiosmtpd's every SMTP command)
 are held at WARNING: at INFO they were 97 % of the log. ``serve`` logs at the configured level;
@@ -16,6 +16,8 @@ from datetime import datetime, timezone
 from . import printable
 
 CHATTY = ("apscheduler", "mail.log", "asyncio")
+
+log = logging.getLogger("mailbot")
 
 
 class JsonLines(logging.Formatter):
@@ -59,3 +61,10 @@ def setup(config, level: str | None = None, stream=None) -> None:
     root.setLevel((level or config.log.level).upper())
     for name in CHATTY:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+
+
+def event_log(name: str, **fields) -> None:
+    """One structured line per event: ``case.escalated case_id=17 reason=merchant_no_response``."""
+    fields = {key: value for key, value in fields.items() if value is not None}
+    parts = [name] + [f"{key}={value}" for key, value in fields.items()]
+    log.info(" ".join(parts), extra={"event": name, "fields": fields})  # fields: logs.JsonLines

@@ -20,7 +20,7 @@ from bs4 import BeautifulSoup
 
 from mailbot import config as config_mod
 from mailbot import imports, jobs, wiring
-from mailbot.intake_worker import IntakeWorker
+from mailbot.serve.worker import IntakeWorker
 from mailbot.inbound.smtp import listener
 
 MERCHANTS = """id,name,emails,locale

@@ -25,7 +25,7 @@ from mailbot.core.events import BuyerAction
 from mailbot.core.model import Action
 from mailbot.inbound import disposition, inbox, intake
 from mailbot.inbound.disposition import CORE, REPLIES, Disposition
-from mailbot.intake_worker import IntakeWorker
+from mailbot.serve.worker import IntakeWorker
 from mailbot.store import records
 from mailbot.tokens import Token
 from test_case_by_mail import case, open_case

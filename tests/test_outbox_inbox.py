@@ -15,7 +15,7 @@ from pathlib import Path
 
 from conftest import config_file, free_port, make_config
 from mailbot import cli, jobs, wiring
-from mailbot.inbound.bounces import return_path
+from mailbot.outbound.return_path import return_path
 from mailbot.outbound import outbox as outbox_table
 from mailbot.store import admin
 from test_bounces import dsn, merchant_mail

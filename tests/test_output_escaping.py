@@ -12,7 +12,7 @@ import pytest
 
 from conftest import config_file, make_config
 from mailbot import cli, logs
-from mailbot.wiring import event_log
+from mailbot.logs import event_log
 
 NASTY = "Anna\x1b]0;pwned\x07 \x9b2J \u202egpj.exe\u2028Bcc: x@y.example"
 RAW = ("\x1b", "\x07", "\x9b", "\u202e", "\u2028")

@@ -27,8 +27,8 @@ from pathlib import Path
 import pytest
 
 from mailbot import digest, imports, jobs, views, wiring
-from mailbot.inbound.bounces import return_path
-from mailbot.socketmap import MapServer
+from mailbot.outbound.return_path import return_path
+from mailbot.serve.socketmap import MapServer
 from mailbot.store import records
 
 from conftest import ORDER_DATE, Mailbox, actions, free_port, make_config

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from mailbot.inbound.bounces import return_path
-from mailbot.socketmap import MapServer, netstring
+from mailbot.outbound.return_path import return_path
+from mailbot.serve.socketmap import MapServer, netstring
 from mailbot.tokens import Token
 
 from conftest import config_file, free_port

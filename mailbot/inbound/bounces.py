@@ -1,6 +1,6 @@
 """Delivery reports: which recipient of which of our mails failed, and nothing more than that.
 
-Every recipient of a mail gets its own VERP return path (``return_path``): the bounce token
+Every recipient of a mail gets its own VERP return path (``outbound.return_path``): the bounce token
 carries the outbox id and the recipient's index, so a report names the failed address without
 trusting anything the report says about it. Only ``Action: failed`` (RFC 3464 §2.3.3) marks a
 recipient failed; ``delayed``, ``relayed``, ``delivered`` and ``expanded`` are recorded and change
@@ -23,10 +23,8 @@ from flufl.bounce import all_failures
 
 from ..core.effects import Entry
 from ..store import bounce_rows, records
-from ..tokens import Token
+from ..outbound.return_path import outbox_and_index
 
-INDEX_SHIFT = 40  # token ids have 48 bits: outbox id below, recipient index in the top 8
-MAX_RECIPIENTS = 1 << (48 - INDEX_SHIFT)
 MAX_REPORT_BLOCKS = 100  # a report names few recipients; a stranger's may name thousands
 _MESSAGE_ID = re.compile(rb"^message-id:\s*(<[^>\s]{1,250}>)", re.I | re.M)
 
@@ -40,14 +38,6 @@ class Report:
     action: str  # failed, delayed, delivered, relayed, expanded (RFC 3464 §2.3.3)
     status: str = ""
     diagnostic: str = ""
-
-
-def return_path(signer, outbox_id: int, index: int) -> str:
-    """The VERP envelope sender of recipient ``index`` of outbox row ``outbox_id``. Index 0
-    is the plain outbox id, the one-address-per-mail form used before."""
-    if not 0 <= index < MAX_RECIPIENTS:
-        raise ValueError(f"recipient index {index} out of range")
-    return signer.address(Token("bounce", index << INDEX_SHIFT | outbox_id))
 
 
 # A report puts its delivery-status part and the returned headers first (RFC 3464 §2, RFC 6522);
@@ -65,7 +55,7 @@ def read(db, signer, rcpt_tos: list[str], raw: bytes) -> list[Report]:
         token = signer.parse(address)
         if token is None or token.kind != "bounce":
             continue
-        outbox_id, index = token.id & ((1 << INDEX_SHIFT) - 1), token.id >> INDEX_SHIFT
+        outbox_id, index = outbox_and_index(token)
         recipients = bounce_rows.outbox_recipients(db, outbox_id)
         if index >= len(recipients):
             continue

@@ -26,11 +26,12 @@ from ..core.events import (
 from ..core.model import (
     ACTION_CHOICE, MERCHANT_ACTIONS, CaseState, Outcome, Role, State,
 )
+from ..logs import event_log
+from ..money import parse_amount
 from ..outbound import budget, outbox
 from ..outbound.compose import compose, prepare
 from ..store import records
 from ..store.db import transaction
-from ..wiring import event_log
 from . import authentication, bounces, forms, inbox, intent, screening
 from .disposition import CORE, REPLIES, Disposition
 from .documents import screen as screen_documents
@@ -255,7 +256,7 @@ def _event(role: Role, action, text: str, documents):
         form = forms.read_decision(text)
         if action in MERCHANT_ACTIONS or form.choice is not None or form.labels_found >= 2:
             choice = form.choice or ACTION_CHOICE.get(action)
-            amount = forms.parse_amount(form.amount_text) if form.amount_text else None
+            amount = parse_amount(form.amount_text) if form.amount_text else None
             return MerchantDecision(choice, form.message, amount, form.amount_text, documents)
         return PartyMessage(Role.MERCHANT, text, documents)
     command = forms.read_command(text)  # only the operators' commands: ``decide withdrawn`` is not

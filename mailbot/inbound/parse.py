@@ -14,7 +14,7 @@ by the standard library.
 Parsing never raises for bad mail: headers that do not parse read as empty, text is decoded with
 its charset where that works (the Latin-1 and ASCII labels as windows-1252, as the WHATWG Encoding
 Standard and every browser do), else as UTF-8, else as windows-1252; an HTML-only body is turned
-into text with its quoted blocks dropped (``reply.html_to_text``).
+into text with its quoted blocks dropped (``html_text.html_to_text``).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from email.message import Message
 from email.utils import getaddresses, parseaddr
 from functools import cached_property
 
-from .reply import html_to_text
+from .html_text import html_to_text
 
 MAX_HEADER_BYTES = 64 * 1024  # beyond this the header block is not parsed (CPython gh-136063)
 MAX_PARTS = 200  # MIME parts read per mail; real mail has a handful, a document folder dozens

@@ -32,7 +32,7 @@ from aiosmtpd.smtp import SMTP
 
 from .. import private_files
 from ..store.db import transaction
-from ..wiring import event_log
+from ..logs import event_log
 from . import inbox
 
 log = logging.getLogger("mailbot.smtp")

@@ -26,7 +26,7 @@ from mailbot.core.model import (
     RefundChoice as R, Role, Variant,
 )
 from mailbot.core.table import ANY
-from mailbot.inbound.forms import parse_amount
+from mailbot.money import parse_amount
 
 BUYER, MERCHANT, OPERATOR = Role.BUYER, Role.MERCHANT, Role.OPERATOR
 LATER = ANSWERED + timedelta(days=2)

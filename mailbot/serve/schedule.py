@@ -15,8 +15,8 @@ import threading
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from . import digest, jobs
-from .intake_worker import utcnow
+from .. import digest, jobs
+from .worker import utcnow
 
 log = logging.getLogger("mailbot.schedule")
 

@@ -13,9 +13,9 @@ import os
 from pathlib import Path
 
 from . import pidfile
-from .outbound.transport import TemporaryError, open_transport
-from .store import datadir
-from .store.db import migrations
+from ..outbound.transport import TemporaryError, open_transport
+from ..store import datadir
+from ..store.db import migrations
 
 
 def run(config, out) -> int:

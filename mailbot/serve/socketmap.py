@@ -18,8 +18,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from .inbound.bounces import INDEX_SHIFT
-from .store import bounce_rows
+from ..outbound.return_path import outbox_and_index
+from ..store import bounce_rows
 
 log = logging.getLogger("mailbot.socketmap")
 
@@ -63,7 +63,7 @@ class Lookup:
         if token is None:
             return False
         if token.kind == "bounce":
-            return bounce_rows.exists(db, "outbox", token.id & ((1 << INDEX_SHIFT) - 1))
+            return bounce_rows.exists(db, "outbox", outbox_and_index(token)[0])
         return bounce_rows.exists(db, "orders", token.id)
 
     def _connection(self) -> sqlite3.Connection:
