@@ -466,7 +466,11 @@ def _postfix_map(app, args):
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    server = MapServer(app, host.strip("[]"), int(port)).start()
+    try:
+        server = MapServer(app, host.strip("[]"), int(port)).start()
+    except OSError as exc:  # the port is taken, the address is not ours
+        raise UsageError(f"[postfix] socketmap {app.config.postfix.socketmap}: "
+                         f"{os.strerror(exc.errno) if exc.errno else exc}") from None
     logging.getLogger("mailbot").info("postfix-map.started at=%s:%s", server.host, server.port)
     stop.wait()
     server.stop()
