@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -206,3 +207,16 @@ def test_connections_are_bounded_and_the_flood_is_logged_once(app, caplog):
     assert closed == 280
     full = [r for r in caplog.records if "socketmap.full" in r.getMessage()]
     assert len(full) == 1, [r.getMessage() for r in caplog.records]
+
+
+@pytest.mark.skipif(shutil.which("postmap", path=os.environ.get("PATH", "") + ":/usr/sbin")
+                    is None, reason="Postfix is not installed (postmap)")
+def test_postmap_q_tests_the_map_as_the_readme_says(server):
+    table = f"socketmap:inet:127.0.0.1:{server.port}:recipients"
+    postmap = shutil.which("postmap", path=os.environ.get("PATH", "") + ":/usr/sbin")
+    found = subprocess.run([postmap, "-q", "bot@bot.example", table], capture_output=True,
+                           text=True, timeout=30)
+    missing = subprocess.run([postmap, "-q", "nobody@bot.example", table], capture_output=True,
+                             text=True, timeout=30)
+    assert (found.returncode, found.stdout) == (0, "mailbot\n")
+    assert (missing.returncode, missing.stdout) == (1, "")
