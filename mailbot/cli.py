@@ -13,11 +13,11 @@ import logging
 import os
 import re
 import sys
-import unicodedata
 from datetime import datetime, timedelta, timezone
 
 from . import config as config_mod
-from . import corrections, digest, imports, jobs, logs, rehearsal, service, views, wiring
+from . import (corrections, digest, imports, jobs, logs, printable, private_files,
+               rehearsal, service, views, wiring)
 from .casefile import export as casefile_export
 from .casefile import verify as casefile_verify
 from .serve import check
@@ -169,7 +169,8 @@ def _main(argv: list[str] | None) -> int:
             return casefile_verify.run(args.file, sys.stdout)
         app = wiring.build(config, readonly=_reads_only(args))
         return COMMANDS[args.command](app, args) or 0
-    except (UsageError, config_mod.ConfigError, imports.BadFile, datadir.StorageError) as exc:
+    except (UsageError, config_mod.ConfigError, imports.BadFile, datadir.StorageError,
+            private_files.UnprotectedFile) as exc:
         print(f"mailbot: {exc}", file=sys.stderr)
         return 2
 
@@ -265,7 +266,7 @@ def _status(app, args):
     state = _load_order(app, args.shop_id, args.order_number)
     data = views.status_json(app.db(), state, app.tz)
     if args.json:
-        print(json.dumps(data, ensure_ascii=False))
+        print(printable.dumps(data))
         return
     p, c = data["protection"], data["case"]
     print(f"order {args.shop_id}/{args.order_number}: protection {p['state']} "
@@ -275,7 +276,7 @@ def _status(app, args):
 
 
 def _print_case(c):
-    print(views.case_text(c), end="")
+    print(printable.text(views.case_text(c)), end="")
 
 
 def _cases(app, args):
@@ -283,11 +284,12 @@ def _cases(app, args):
     for row in rows:
         row["opened_at"] = records.parse_dt(row["opened_at"]).astimezone(app.tz).isoformat()
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False))
+        print(printable.dumps(rows))
         return
     for r in rows:
-        print(f"{r['id']:>6}  {r['state']:<18} {r['reason']:<13} {r['shop_id']}/"
-              f"{r['order_number']}  {r['escalation_reason'] or r['outcome'] or ''}")
+        print(printable.text(f"{r['id']:>6}  {r['state']:<18} {r['reason']:<13} "
+                             f"{r['shop_id']}/{r['order_number']}  "
+                             f"{r['escalation_reason'] or r['outcome'] or ''}"))
 
 
 def _case(app, args):
@@ -300,7 +302,7 @@ def _case(app, args):
     if args.action is None:
         data = views.case_file_json(db, records.load(db, order_id), app.tz)
         if args.json:
-            print(json.dumps(data, ensure_ascii=False))
+            print(printable.dumps(data))
         else:
             _print_case(data)
         return
@@ -445,7 +447,7 @@ def _duration(text: str, option: str = "--since") -> timedelta:
 def _digest(app, args):
     since = _duration(args.since)
     now = datetime.now(timezone.utc)
-    print(digest.text(app, now, since), end="")
+    print(printable.text(digest.text(app, now, since)), end="")
     if args.send:
         digest.send(app, now, since)
 
@@ -468,21 +470,14 @@ def _purge(app, args):
     else:
         age = timedelta(days=app.config.storage.retention_days)
     cutoff = _now(args.now, app.tz) - age
-    done = retention.purge(app.db(), app.attachments, cutoff)
+    done = retention.purge(app.db(), app.attachments, cutoff, app.config.relay.maildir)
     print(f"purged (closed before {cutoff.astimezone(app.tz).date()}): {done}")
-
-
-def _for_terminal(text: str) -> str:
-    """Text from strangers, made harmless for a terminal: control and format characters (escape
-    sequences, carriage returns, bidi overrides, line separators) are shown as escapes."""
-    if not sys.stdout.isatty():
-        return text
-    return "".join(c if c in "\n\t" or unicodedata.category(c)[0] not in "CZ" or c == " "
-                   else f"\\u{ord(c):04x}" for c in text)
+    print(retention.NOT_COVERED)
 
 
 def _print_json(data) -> None:
-    print(json.dumps(data, ensure_ascii=sys.stdout.isatty()))
+    # Escaped on a pipe too: a pager, a log or the next tool shows it to a person in the end.
+    print(printable.dumps(data))
 
 
 def _outbox(app, args):
@@ -525,7 +520,7 @@ def _print_rows(rows: list[dict], as_json: bool, line) -> None:
         return _print_json(rows)
     for r in rows:
         order = f"{r['shop_id']}/{r['order_number']}" if r["shop_id"] else "-"
-        print(_for_terminal(line(r, order).rstrip()))
+        print(printable.text(line(r, order).rstrip()))
 
 
 def _inbox(app, args):
@@ -598,7 +593,7 @@ def _inbox_show(row: dict, as_json: bool) -> None:
     lines += [f"{k}: {v}" for k, v in data["headers"].items()]
     lines += [f"attachment: {name}" for name in data["attachments"]]
     lines += ["", data["new_text"] or ""]
-    print(_for_terminal("\n".join(lines)))
+    print(printable.text("\n".join(lines)))
 
 
 def _header(value) -> str:
@@ -618,7 +613,11 @@ def _postfix_map(app, args):
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    server = MapServer(app, host.strip("[]"), int(port)).start()
+    try:
+        server = MapServer(app, host.strip("[]"), int(port)).start()
+    except OSError as exc:  # the port is taken, the address is not ours
+        raise UsageError(f"[postfix] socketmap {app.config.postfix.socketmap}: "
+                         f"{os.strerror(exc.errno) if exc.errno else exc}") from None
     logging.getLogger("mailbot").info("postfix-map.started at=%s:%s", server.host, server.port)
     stop.wait()
     server.stop()

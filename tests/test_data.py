@@ -238,7 +238,7 @@ def test_purge_keeps_figures_and_drops_personal_data(app, box, tmp_path):
     order_before = db.execute(order).fetchone()
 
     assert str(retention.purge(db, app.attachments, now)) == "0 orders, 0 texts, 0 inbound, " \
-        "0 outbound, 0 bounces, 0 files"  # closed just now: nothing is old enough
+        "0 outbound, 0 bounces, 0 files, 0 maildir"  # closed just now: nothing is old enough
     # The case closed today; the other two protections expire in a week.
     done = retention.purge(db, app.attachments, now + timedelta(days=1))
     assert done.orders == 1 and done.texts >= 2 and done.inbound >= 1 and done.files == 1
@@ -263,7 +263,7 @@ def test_purge_keeps_figures_and_drops_personal_data(app, box, tmp_path):
     with open(app.config.storage.database, "rb") as fh:
         assert b"Mijn fiets kwam nooit aan" not in fh.read()
     again = retention.purge(db, app.attachments, now + timedelta(days=1))
-    assert str(again) == "0 orders, 0 texts, 0 inbound, 0 outbound, 0 bounces, 0 files"
+    assert str(again) == "0 orders, 0 texts, 0 inbound, 0 outbound, 0 bounces, 0 files, 0 maildir"
 
 
 def test_purge_command_uses_the_retention_default(app, tmp_path):
