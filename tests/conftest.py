@@ -3,8 +3,10 @@ Maildir it delivers to, and helpers that click links and reply the way a mail cl
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
+import json
 import smtplib
 import socket
 import time
@@ -44,35 +46,46 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def make_config(tmp_path: Path, **sections) -> config_mod.Config:
+# -- configuration: every test's settings come from here ---------------------------------------
+
+def config_data(tmp_path: Path, **sections) -> dict:
+    """The tests' settings: all data under ``tmp_path``, a free loopback port, outbound mail to a
+    Maildir, one operator; ``sections`` set single keys over them (``relay={"port": 2525}``)."""
     data = {
         "bot": {"domain": "bot.example", "timezone": "Europe/Amsterdam"},
         "smtp": {"host": "127.0.0.1", "port": free_port(), "max_message_size": 200_000},
         "relay": {"transport": "maildir", "maildir": str(tmp_path / "sent")},
-        "storage": {"database": str(tmp_path / "mailbot.db"),
+        "storage": {"root": str(tmp_path), "database": str(tmp_path / "mailbot.db"),
                     "attachments": str(tmp_path / "attachments")},
         "operators": {"addresses": [OPERATOR], "locale": "nl", "digest_time": "08:00"},
     }
+    return _over(data, sections)
+
+
+def _over(data: dict, sections: dict) -> dict:
     for name, values in sections.items():
         data.setdefault(name, {}).update(values)
-    return config_mod.from_dict(data)
+    return data
 
 
-def config_file(app, tmp_path: Path) -> Path:
-    """The app's settings as a TOML file, for the ``mailbot`` command in tests."""
-    cfg = app.config
+def make_config(tmp_path: Path, **sections) -> config_mod.Config:
+    """The tests' settings (``config_data``) as the app reads them."""
+    return config_mod.from_dict(config_data(tmp_path, **sections))
+
+
+def write_config(tmp_path: Path, config: config_mod.Config | None = None, **sections) -> Path:
+    """``tmp_path/mailbot.toml`` for the ``mailbot`` command: the tests' settings, or ``config``
+    (a running app's own), with ``sections`` over them. Written as given, not checked, so that a
+    test can also hand mailbot a value it must refuse."""
+    data = dataclasses.asdict(config) if config else config_data(tmp_path)
+    lines = []
+    for name, values in _over(data, sections).items():
+        lines.append(f"[{name}]")
+        # JSON's strings, numbers, booleans and arrays are TOML's too.
+        lines += [f"{key} = {json.dumps(value, ensure_ascii=False)}"
+                  for key, value in values.items()]
     path = tmp_path / "mailbot.toml"
-    path.write_text(f"""
-[bot]
-domain = "{cfg.bot.domain}"
-[relay]
-maildir = "{cfg.relay.maildir}"
-[storage]
-database = "{cfg.storage.database}"
-attachments = "{cfg.storage.attachments}"
-[operators]
-addresses = {list(cfg.operators.addresses)!r}
-""".replace("'", '"'))
+    path.write_text("\n".join(lines) + "\n")
     return path
 
 

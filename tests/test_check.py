@@ -7,8 +7,8 @@ import subprocess
 
 from aiosmtpd.controller import Controller
 
-from conftest import free_port
-from test_serve import MAILBOT, Serve, write_config
+from conftest import free_port, write_config
+from test_serve import MAILBOT, Serve
 
 
 class Sink:
@@ -22,13 +22,13 @@ def check(tmp_path, config):
 
 
 def test_check_without_a_database_fails_and_creates_none(tmp_path):
-    result = check(tmp_path, write_config(tmp_path, free_port()))
+    result = check(tmp_path, write_config(tmp_path))
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert [line.split(":")[0] for line in lines] == ["database", "relay", "serve"]
     assert lines[0].startswith("database: FAIL: no database at")
     assert lines[2].startswith("serve: FAIL: not running")
-    assert not (tmp_path / "db.sqlite").exists()
+    assert not (tmp_path / "mailbot.db").exists()
 
 
 def test_check_passes_while_serve_runs_and_fails_after(tmp_path):
@@ -49,9 +49,7 @@ def test_check_passes_while_serve_runs_and_fails_after(tmp_path):
 
 def test_check_asks_the_relay(tmp_path):
     port = free_port()
-    relay = f'[relay]\ntransport = "smtp"\nport = {port}\n'
-    config = write_config(tmp_path, free_port())
-    config.write_text(config.read_text().replace("[relay]\n", relay, 1))
+    config = write_config(tmp_path, relay={"transport": "smtp", "port": port})
     down = check(tmp_path, config)
     assert f"relay: FAIL: relay 127.0.0.1:{port} unreachable" in down.stdout
     server = Controller(Sink(), hostname="127.0.0.1", port=port)

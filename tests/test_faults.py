@@ -14,7 +14,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import ORDER_DATE, config_file
+from conftest import ORDER_DATE, write_config
 from mailbot import imports, jobs, service
 from mailbot.core.events import BuyerAction, MerchantDecision
 from mailbot.core.model import Action, RefundChoice
@@ -52,7 +52,7 @@ def test_two_deliver_processes_never_send_a_mail_twice(app, tmp_path):
     jobs.tick(app, now())
     queued = db.execute("SELECT count(*) FROM outbox WHERE status = 'queued'").fetchone()[0]
     assert queued >= 150
-    env = dict(os.environ, MAILBOT_CONFIG=str(config_file(app, tmp_path)))
+    env = dict(os.environ, MAILBOT_CONFIG=str(write_config(tmp_path, app.config)))
     procs = [subprocess.Popen([str(MAILBOT), "deliver"], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
     for p in procs:
@@ -67,7 +67,7 @@ def test_two_deliver_processes_never_send_a_mail_twice(app, tmp_path):
 
 
 def test_two_ticks_at_once_apply_each_timer_once(app, tmp_path):
-    env = dict(os.environ, MAILBOT_CONFIG=str(config_file(app, tmp_path)))
+    env = dict(os.environ, MAILBOT_CONFIG=str(write_config(tmp_path, app.config)))
     stamp = now().isoformat()
     procs = [subprocess.Popen([str(MAILBOT), "tick", "--now", stamp], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

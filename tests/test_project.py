@@ -23,8 +23,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from bs4 import BeautifulSoup
 
-from conftest import ORDER_DATE, free_port, make_config
-from test_serve import write_config
+from conftest import ORDER_DATE, free_port, make_config, write_config
 from mailbot import config as config_mod
 from mailbot import jobs, wiring
 from mailbot.outbound.transport import PermanentError, SmtpTransport, TemporaryError
@@ -70,7 +69,7 @@ def run(args, cwd, config, timeout=60):
 
 def test_installed_command_finds_templates_and_catalogs(tmp_path):
     """Runs the installed ``mailbot`` from an unrelated folder, through import, tick, deliver."""
-    config = write_config(tmp_path, free_port())
+    config = write_config(tmp_path)
     (tmp_path / "m.csv").write_text("id,name,emails,locale\ns1,Shop,s@x.example,it\n")
     (tmp_path / "o.jsonl").write_text(
         '{"shop_id": "s1", "order_number": "1", "order_date": "2026-01-01", "amount": "10",'
@@ -94,7 +93,7 @@ def test_installed_command_finds_templates_and_catalogs(tmp_path):
 
 def test_serve_starts_refuses_strangers_and_stops_on_sigterm(tmp_path):
     port = free_port()
-    config = write_config(tmp_path, port)
+    config = write_config(tmp_path, smtp={"port": port})
     env = dict(os.environ, MAILBOT_CONFIG=str(config))
     started = time.monotonic()
     proc = subprocess.Popen([str(MAILBOT), "serve"], cwd=tmp_path, env=env,
@@ -197,7 +196,7 @@ def import_one_order(tmp_path, config) -> None:
 def test_serve_processes_and_delivers_by_itself(tmp_path):
     """The black-box path: serve on a config, a click over SMTP, the mails in the Maildir."""
     port = free_port()
-    config = write_config(tmp_path, port)
+    config = write_config(tmp_path, smtp={"port": port})
     import_one_order(tmp_path, config)
     env = dict(os.environ, MAILBOT_CONFIG=str(config))
     proc = subprocess.Popen([str(MAILBOT), "serve"], cwd=tmp_path, env=env,
