@@ -9,6 +9,7 @@ import email.policy
 import json
 import smtplib
 import socket
+import sys
 import time
 from datetime import date, datetime, timedelta, timezone
 from email.message import EmailMessage
@@ -18,6 +19,7 @@ SMTP_POLICY = email.policy.SMTP
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from aiosmtpd.controller import Controller
 from bs4 import BeautifulSoup
 
 from mailbot import config as config_mod
@@ -38,6 +40,7 @@ shop-fr,FR-1,{ORDER_DATE},120.00,EUR,marie@buyer.example,fr,basic
 shop-it,IT-1,{ORDER_DATE},80.00,EUR,luca@buyer.example,it,single
 """
 OPERATOR = "team@service.example"
+MAILBOT = Path(sys.executable).parent / "mailbot"  # the installed command, as operators run it
 
 
 def free_port() -> int:
@@ -160,6 +163,36 @@ class Mailbox:
             self.seen.add(path.name)
             fresh.append(email.message_from_bytes(path.read_bytes(), policy=email.policy.default))
         return fresh
+
+
+class SmtpSink:
+    """A relay on loopback: answers every DATA with ``answer`` and keeps what it accepted."""
+
+    def __init__(self, answer: str):
+        self.answer, self.messages, self.port = answer, [], 0
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.answer.startswith("250"):
+            self.messages.append((envelope.mail_from, envelope.rcpt_tos, envelope.content))
+        return self.answer
+
+
+@pytest.fixture
+def smtp_sink():
+    """Starts sinks (aiosmtpd) on a free loopback port or the one given; stops them all after."""
+    servers = []
+
+    def start(answer: str = "250 OK", port: int | None = None) -> SmtpSink:
+        sink = SmtpSink(answer)
+        server = Controller(sink, hostname="127.0.0.1", port=port or free_port())
+        server.start()
+        servers.append(server)
+        sink.port = server.port
+        return sink
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 def to(mails, address):

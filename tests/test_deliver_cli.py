@@ -10,7 +10,7 @@ from aiosmtpd.controller import Controller
 
 from conftest import free_port, make_config, write_config
 from mailbot import jobs, wiring
-from test_project import import_one_order, run
+from test_installed_command import import_one_order, run
 
 
 class Sink:
