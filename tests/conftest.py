@@ -103,6 +103,20 @@ def app(tmp_path):
     application.close()
 
 
+# -- the shared corpus: mail nobody here wrote ---------------------------------------------------
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """``../shared/corpus`` beside the checkout; without it every test that reads it is skipped
+    with this reason (``pytest -rs`` prints it) and the rest of the suite still runs."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"no mail corpus at {CORPUS} (../shared/corpus beside the checkout)")
+    return CORPUS
+
+
 class Mailbox:
     """The bot's SMTP listener plus its Maildir, driven like a person's mail client would."""
 
