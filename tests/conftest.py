@@ -1,5 +1,6 @@
 """Shared fixtures: a real app on a temporary SQLite file, a real SMTP listener on loopback, the
-Maildir it delivers to, and helpers that click links and reply the way a mail client would."""
+Maildir it delivers to, and helpers that click links and reply the way a mail client would. Also
+the one config writer, the shared corpus, and the marks that split the tests by speed."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import json
 import smtplib
 import socket
 import sys
+import threading
 import time
 from datetime import date, datetime, timedelta, timezone
 from email.message import EmailMessage
@@ -47,6 +49,53 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# -- tests by speed -------------------------------------------------------------------------------
+# ``pytest -m unit`` runs the pure tests in seconds, ``-m e2e`` the rest. A test is ``unit`` when
+# every fixture it uses, directly or through another, is one of these or a parameter: a database,
+# a listener, files and processes all come through other fixtures (tmp_path, app, box, serve,
+# smtp_sink ...), so a new fixture makes its tests e2e until it is added here. A test that does
+# I/O with none of them says so with ``@pytest.mark.e2e``.
+UNIT_FIXTURES = {"request", "corpus", "capsys", "caplog", "monkeypatch", "recwarn"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        callspec = getattr(item, "callspec", None)  # a parametrized test's own arguments
+        params = set(callspec.params) if callspec else set()
+        pure = set(item.fixturenames) <= UNIT_FIXTURES | params
+        item.add_marker("unit" if pure and not item.get_closest_marker("e2e") else "e2e")
+
+
+class UnitTestDidIO(RuntimeError):
+    """A test marked unit reached a socket, a database or a process (it belongs in e2e)."""
+
+
+# What a unit test must not do, as Python's audit events (PEP 578) name it.
+UNIT_FORBIDS = {"socket.bind", "socket.connect", "sqlite3.connect", "subprocess.Popen", "os.fork",
+                "os.posix_spawn", "os.system", "os.exec"}
+_unit_thread: int | None = None  # the thread running a unit test's body, while it runs
+
+
+def _forbid_io_in_unit_tests(event: str, args) -> None:
+    if event in UNIT_FORBIDS and _unit_thread == threading.get_ident():
+        raise UnitTestDidIO(f"{event} in a unit test: give it the fixture it needs (tmp_path, "
+                            "app, smtp_sink ...) or mark it e2e")
+
+
+sys.addaudithook(_forbid_io_in_unit_tests)  # hooks cannot be removed; it checks one integer
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    global _unit_thread
+    if item.get_closest_marker("unit"):
+        _unit_thread = threading.get_ident()
+    try:
+        yield
+    finally:
+        _unit_thread = None
 
 
 # -- configuration: every test's settings come from here ---------------------------------------
