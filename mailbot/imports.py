@@ -305,6 +305,29 @@ def _store(db, order: Order, tz, update: bool, number: int, report: Report,
     report.changed.append((number, f"{label} (updated{again})"))
 
 
+def correct(db, shop_id: str, order_number: str, changes: dict[str, str], tz,
+            now: datetime) -> tuple[str | None, str | None]:
+    """One order corrected by hand (``mailbot order correct``): the stored values with
+    ``changes`` over them, checked like a file's row and applied as ``--update`` applies one.
+    Returns (what changed, None) or (None, why not)."""
+    old = imported.existing(db, shop_id, order_number)
+    if old is None:
+        return None, f"no order {order_number!r} of shop {shop_id!r}"
+    row = {"shop_id": shop_id, "order_number": order_number,
+           **{k: str(old[k]) for k in imported.UPDATABLE}, **changes}
+    order, error = None, _bad_characters(row)
+    if not error:
+        order, error = _order(row, now.astimezone(tz).date(), set(), None)
+    if error:
+        return None, error
+    report = Report()
+    _store(db, order, tz, True, 0, report, now)
+    if not report.changed:
+        return None, "nothing to change: the order has these values already"
+    said = report.changed[0][1]
+    return (said, None) if report.updated else (None, said)
+
+
 def _stored_values(order: Order) -> dict[str, str]:
     """The order's fields as the orders table spells them."""
     return {"order_date": order.order_date.isoformat(), "amount": str(order.amount),

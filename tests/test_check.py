@@ -10,10 +10,10 @@ import subprocess
 import pytest
 from aiosmtpd.controller import Controller
 
-from conftest import free_port, make_config
+from conftest import free_port, make_config, write_config
 from mailbot.serve import check as check_mod
 from mailbot.serve.socketmap import MapServer
-from test_serve import MAILBOT, Serve, write_config
+from test_serve import MAILBOT, Serve
 
 
 class Sink:
@@ -27,14 +27,16 @@ def check(tmp_path, config):
 
 
 def test_check_without_a_database_fails_and_creates_none(tmp_path):
-    result = check(tmp_path, write_config(tmp_path, free_port()))
+    result = check(tmp_path, write_config(tmp_path))
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert [line.split(":")[0] for line in lines] == ["database", "relay", "serve",
-                                                       "postfix-map", "postfix"]
+                                                      "postfix-map", "postfix", "orders by mail"]
     assert lines[0].startswith("database: FAIL: no database at")
     assert lines[2].startswith("serve: FAIL: not running")
-    assert not (tmp_path / "db.sqlite").exists()
+    # Without a trusted MTA no sender can be checked: intake by mail is off, and check says so.
+    assert lines[5].startswith("orders by mail: ok: off: [inbound] authserv_id is empty")
+    assert not (tmp_path / "mailbot.db").exists()
 
 
 def test_check_passes_while_serve_runs_and_fails_after(tmp_path):
@@ -44,7 +46,8 @@ def test_check_passes_while_serve_runs_and_fails_after(tmp_path):
         s.wait_for(lambda: (tmp_path / "serve.pid").exists(), "serve.pid")
         result = check(tmp_path, s.config)
         assert result.returncode == 0, result.stdout + result.stderr
-        assert [line.split(": ")[1] for line in result.stdout.splitlines()][:3] == ["ok"] * 3
+        statuses = [line.split(": ")[1] for line in result.stdout.splitlines()]
+        assert statuses[:3] == ["ok"] * 3 and statuses[-1] == "ok"
         assert f"pid {s.proc.pid}" in result.stdout
         s.stop()
     finally:
@@ -55,9 +58,7 @@ def test_check_passes_while_serve_runs_and_fails_after(tmp_path):
 
 def test_check_asks_the_relay(tmp_path):
     port = free_port()
-    relay = f'[relay]\ntransport = "smtp"\nport = {port}\n'
-    config = write_config(tmp_path, free_port())
-    config.write_text(config.read_text().replace("[relay]\n", relay, 1))
+    config = write_config(tmp_path, relay={"transport": "smtp", "port": port})
     down = check(tmp_path, config)
     assert f"relay: FAIL: relay 127.0.0.1:{port} unreachable" in down.stdout
     server = Controller(Sink(), hostname="127.0.0.1", port=port)

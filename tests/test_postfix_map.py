@@ -18,7 +18,7 @@ from mailbot.outbound.return_path import return_path
 from mailbot.serve.socketmap import MapServer, netstring
 from mailbot.tokens import Token
 
-from conftest import config_file, free_port
+from conftest import free_port, write_config
 
 MAILBOT = Path(sys.executable).parent / "mailbot"
 
@@ -105,8 +105,7 @@ def test_a_malformed_request_closes_the_connection(server):
 
 def test_the_command_serves_the_map_until_sigterm(app, tmp_path):
     port = free_port()
-    path = config_file(app, tmp_path)
-    path.write_text(path.read_text() + f'[postfix]\nsocketmap = "127.0.0.1:{port}"\n')
+    path = write_config(tmp_path, app.config, postfix={"socketmap": f"127.0.0.1:{port}"})
     process = subprocess.Popen([str(MAILBOT), "--config", str(path), "postfix-map"],
                                stderr=subprocess.PIPE)
     try:

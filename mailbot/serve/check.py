@@ -9,7 +9,8 @@ also in ``mydestination`` (Postfix then takes it as a local domain and every tok
 refused, silently for mailbot), a ``message_size_limit`` above ``[smtp] max_message_size`` (mail
 in between would be refused after Postfix's queue: a bounce) and a ``relay_recipient_maps``
 that does not ask the map are warnings (``WARN``: reported, exit code unchanged). A check that
-does not apply here says ``skipped``. For a monitoring probe or a person after a deploy; it
+does not apply here says ``skipped``. It also says whether orders by mail are on (they need a
+trusted MTA, ``[inbound] authserv_id``). For a monitoring probe or a person after a deploy; it
 changes nothing.
 """
 
@@ -36,7 +37,8 @@ OK, FAIL, WARN, SKIPPED = "ok", "FAIL", "WARN", "skipped"
 def run(config, out) -> int:
     failed = 0
     for name, check in (("database", _database), ("relay", _relay), ("serve", _serve),
-                        ("postfix-map", _postfix_map), ("postfix", _postfix)):
+                        ("postfix-map", _postfix_map), ("postfix", _postfix),
+                        ("orders by mail", _orders_by_mail)):
         try:
             status, detail = check(config)
         except Exception as exc:  # a check that breaks is a failed check, named
@@ -87,6 +89,15 @@ def _relay(config) -> tuple[bool, str]:
 
 def _serve(config) -> tuple[bool, str]:
     return pidfile.status(config)
+
+
+def _orders_by_mail(config) -> tuple[bool, str]:
+    # Off is a working setting, not a failure: without a trusted MTA no sender can be verified.
+    if not config.inbound.authserv_id:
+        return True, ("off: [inbound] authserv_id is empty, so confirmations to intake "
+                      "addresses are held")
+    return True, ("on: senders checked by the Authentication-Results of "
+                  f"{config.inbound.authserv_id}")
 
 
 def _postfix_map(config) -> tuple[str, str]:

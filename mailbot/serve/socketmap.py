@@ -10,7 +10,8 @@ own process (not a part of ``serve``): it only reads, through a read-only connec
 answering (TEMP) while the database or the listener is down. Connections are bounded: past
 ``MAX_CONNECTIONS`` a new one is closed at once (logged once, not once per connection), an idle
 one ends after ``IDLE_SECONDS``, so a flood of half-open connections costs neither file
-descriptors nor log lines; at stop the open connections are closed, not killed mid-read.
+descriptors nor log lines; at stop the open connections are closed, not killed mid-read. A shop's
+intake address (orders by mail) is OK while it is the shop's current one, NOTFOUND once rotated.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import threading
 from pathlib import Path
 
 from ..outbound.return_path import outbox_and_index
-from ..store import bounce_rows
+from ..store import bounce_rows, mail_intake
 
 log = logging.getLogger("mailbot.socketmap")
 
@@ -70,6 +71,8 @@ class Lookup:
             return False
         if token.kind == "bounce":
             return bounce_rows.exists(db, "outbox", outbox_and_index(token)[0])
+        if token.kind == "intake":  # a shop's current address for orders by mail
+            return mail_intake.active(db, token.id)
         return bounce_rows.exists(db, "orders", token.id)
 
     def _connection(self) -> sqlite3.Connection:
