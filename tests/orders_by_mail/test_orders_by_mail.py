@@ -19,7 +19,7 @@ from mailbot import cli, imports, wiring
 from mailbot.orders_by_mail import notices
 from mailbot.orders_by_mail.address import intake_address
 from mailbot.serve.socketmap import Lookup
-from mailbot.store import records
+from mailbot.store import records, retention
 
 CORPUS = Path(__file__).parent / "corpus"
 EXPECTED = json.loads((CORPUS / "expected.json").read_text())
@@ -189,3 +189,12 @@ def test_the_address_rotates_and_the_socketmap_knows_only_the_current_one(shop, 
     assert box.last_disposition() == "order_held" and _order(app, "1001") is None
     box.send(confirmation(), "info@fietsen.example", [new])
     assert box.last_disposition() == "order_taken" and _order(app, "1001").order.plan == "plus"
+
+
+def test_purge_blanks_the_subjects_of_old_confirmations(shop):
+    app, box, address = shop
+    box.send(confirmation(), "info@fietsen.example", [address])
+    assert app.db().execute("SELECT subject FROM mail_orders").fetchone()[0]
+    retention.purge(app.db(), app.attachments, datetime.now(timezone.utc) + timedelta(days=1))
+    assert app.db().execute("SELECT subject, outcome FROM mail_orders").fetchall() == [
+        ("", "taken")]
