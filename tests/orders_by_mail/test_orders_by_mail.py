@@ -198,3 +198,16 @@ def test_purge_blanks_the_subjects_of_old_confirmations(shop):
     retention.purge(app.db(), app.attachments, datetime.now(timezone.utc) + timedelta(days=1))
     assert app.db().execute("SELECT subject, outcome FROM mail_orders").fetchall() == [
         ("", "taken")]
+
+
+def test_at_a_public_mailbox_provider_only_the_registered_address_counts(shop):
+    app, box, address = shop
+    records.upsert_merchant(app.db(), "shop-nl", "Fietsen BV", ["fietsenbv@gmail.com"], "nl")
+    gmail = PASS.replace("fietsen.example", "gmail.com")
+    # Anyone can open an account at gmail.com and pass DMARC for it: that is not the shop.
+    box.send(confirmation(results=gmail, sender="someone@gmail.com"), "someone@gmail.com",
+             [address])
+    assert box.last_disposition() == "order_held" and _order(app, "1001") is None
+    box.send(confirmation(results=gmail, sender="fietsenbv@gmail.com"), "fietsenbv@gmail.com",
+             [address])
+    assert box.last_disposition() == "order_taken" and _order(app, "1001") is not None
