@@ -19,7 +19,7 @@ from mailbot import cli, imports, wiring
 from mailbot.orders_by_mail import notices
 from mailbot.orders_by_mail.address import intake_address
 from mailbot.serve.socketmap import Lookup
-from mailbot.store import records, retention
+from mailbot.store import admin, records, retention
 
 CORPUS = Path(__file__).parent / "corpus"
 EXPECTED = json.loads((CORPUS / "expected.json").read_text())
@@ -96,6 +96,9 @@ def test_a_confirmation_from_the_shop_starts_a_protection_once(shop):
     assert app.db().execute("SELECT count(*) FROM orders WHERE shop_id = 'shop-nl'"
                             ).fetchone()[0] == 2
     assert [r[0] for r in _mail_orders(app)] == ["taken", "known"]
+    # Taken confirmations are no work for the operators: ``mailbot inbox`` lists them on request.
+    assert admin.inbox(app.db()) == []
+    assert len(admin.inbox(app.db(), ("order_taken",))) == 2
     assert records.timeline(app.db(), o.id) == timeline
 
 
