@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MERCHANTS, Mailbox, ORDERS, make_config, write_config
+from conftest import MERCHANTS, ORDERS, Mailbox, make_config, write_config
 from mailbot import cli, imports, wiring
 from mailbot.orders_by_mail import notices
 from mailbot.orders_by_mail.address import intake_address
