@@ -205,21 +205,27 @@ class _Walk:
         ctype = _content_type(headers)
         if ctype.startswith("multipart/"):
             boundary = _boundary(headers)
-            if boundary:
-                self._multipart(boundary, start, end, depth)
+            if not (boundary and self._multipart(boundary, start, end, depth)):
+                # No delimiter line at all (some mobile clients send that): the body is the
+                # text, as Discourse and mail clients read it, not nothing.
+                self._leaf(headers, "text/plain", start, end)
         elif ctype == "message/rfc822":
             # A forwarded mail: walked like ours, so that what it carries is screened too.
             self._child(start, end, depth, MAX_HEADER_BYTES)
         elif not ctype.startswith("message/"):  # delivery and feedback reports: no documents
             self._leaf(headers, ctype, start, end)
 
-    def _multipart(self, boundary: bytes, start: int, end: int, depth: int) -> None:
+    def _multipart(self, boundary: bytes, start: int, end: int, depth: int) -> bool:
+        """Walks the parts; False when there is no delimiter line at all."""
+        found = False
         for part_start, part_end in self._bodies(boundary, start, end):
+            found = True
             if self.parts >= MAX_PARTS:
                 # The rest is counted, not split: one byte search for the delimiters left.
                 self.skipped += self.raw.count(b"\n--" + boundary, part_end, end) or 1
-                return
+                return True
             self._child(part_start, part_end, depth, MAX_PART_HEADER_BYTES)
+        return found
 
     def _child(self, start: int, end: int, depth: int, limit: int) -> None:
         if depth + 1 >= MAX_DEPTH or self.parts >= MAX_PARTS:
