@@ -5,14 +5,15 @@ extensions always misses one (``.chm``, ``.xll``, ``.url``, ``.vhd``, ``.one``..
 are an allow-list: PDF, photos and scans, office documents of the formats that cannot hold macros
 (OOXML and OpenDocument), plain text and CSV. The file's first bytes must be what its extension
 says, and a document that would run, fetch or open something when opened is refused for that
-(``active_content``: PDF JavaScript and launch actions, office files with macros, ActiveX,
-embedded objects, remote templates, programs inside -- an office file's entry count is checked
-before its directory is read); a PDF whose first bytes hold HTML is no PDF; CSV formula cells
-are neutralised. The refusal names its reason, in the sender's language. Archives (ZIP, RAR, 7z...) are refused: what is inside cannot be checked when encrypted,
-and every document they could carry can be attached directly. A document is kept with the content
-type of its kind, never the one the sender declared. Inline images with a Content-ID are
-signature logos and never reach this module (``parse``); names lose any path and control
-characters; count and size are capped, and a refusal notice names at most ``MAX_LISTED`` files.
+(``active_content``: PDF JavaScript and launch actions, office files with macros, ActiveX, embedded
+objects, remote templates, programs inside -- an office file's entry count is checked before its
+directory is read); a PDF whose first bytes hold HTML is no PDF; CSV formula cells are neutralised.
+The refusal names its reason, in the sender's language. Archives (ZIP, RAR, 7z...) are refused:
+what is inside cannot be checked when encrypted, and every document they could carry can be
+attached directly. A document is kept with the content type of its kind, never the one the sender
+declared. Inline images with a Content-ID are signature logos and never reach this module
+(``parse``); names lose any path and control characters; count and size are capped, and a refusal
+notice names at most ``MAX_LISTED`` files.
 """
 
 from __future__ import annotations

@@ -8,10 +8,10 @@ the refund or the money, about the order when it names the order or nothing else
 an invoice, a message). Quoted lines (``>``) are not read.
 "Not yet" ("nog niet", "pas encore", "non ancora", "noch nicht") is waiting: it may open a case
 about an order, but it never disputes the shop's answer -- "Ik heb het geld nog niet ontvangen,
-maar de fiets is teruggestuurd" is a buyer waiting for a refund, not one who says it failed --
-so such a text is answered with the links ("still not", "nog steeds niet", "toujours pas" is no
-waiting). Every pattern has bounded gaps, and only the first ``READ_CHARACTERS`` of the text are read:
-people state a request first, and a request further down a long text is answered with links.
+maar de fiets is teruggestuurd" is a buyer waiting for a refund, not one who says it failed -- so
+such a text is answered with the links ("still not", "nog steeds niet", "toujours pas" is no
+waiting). Every pattern has bounded gaps, and only the first ``READ_CHARACTERS`` of the text are
+read: people state a request first, and a request further down a long text is answered with links.
 """
 
 from __future__ import annotations

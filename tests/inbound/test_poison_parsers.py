@@ -81,7 +81,8 @@ def test_no_parameter_parser_sees_more_than_the_cut(monkeypatch):
                         original(s))
     for raw in POISON.values():
         read_all(raw)
-    assert seen and max(seen) <= parse_module.MAX_PARAMETER_FIELD + 1  # _parseparam puts a ";" in front
+    # (+ 1: _parseparam puts a ";" in front)
+    assert seen and max(seen) <= parse_module.MAX_PARAMETER_FIELD + 1
 
 
 def test_what_is_cut_is_only_the_excess():
