@@ -111,10 +111,10 @@ def screen(attachments: list[Attachment], save, unread: int = 0
         data = attachment.data
         if isinstance(kind, tuple) and kind[0] == "csv" and len(data) <= MAX_DOCUMENT_BYTES:
             data = active_content.neutral_csv(data)
-            kind = None if data is None else kind
+            kind = "active" if data is None else kind  # formulas we could not neutralise
         if kind is None:
             refused.append(Refusal(name, "type"))
-        elif kind == "active":
+        elif kind == "active" or data is None:
             refused.append(Refusal(name, "active"))
         elif len(data) > MAX_DOCUMENT_BYTES:
             refused.append(Refusal(name, "size"))

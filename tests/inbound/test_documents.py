@@ -140,6 +140,10 @@ ACTIVE = [
     ("bon.pdf", pdf(CATALOG, b"<</S /J#61vaScript /J#53 (x)>>")),
     ("bon.pdf", pdf(CATALOG, packed=b"3 0 <</S /JavaScript /JS (app.alert(1))>>")),
     ("bon.pdf", pdf(CATALOG, b"<</Type /Filespec /EF <</F 4 0 R>> /Type /EmbeddedFile>>")),
+    ("bon.pdf", pdf(CATALOG, b"<</Type /Obj#53tm /N 1>>\nstream\nx\nendstream")),  # hidden packing
+    ("bon.pdf", pdf(CATALOG, packed=b"3 0 <</S /Laun#63h /F (x.exe)>>")),
+    # CSV formulas beyond what is rewritten.
+    ("groot.csv", b"datum;bedrag\n" + b"2026-11-02;=1+1\n" * 70_000),
     # A remote template, an external OLE object, a linked image that reports the opening.
     ("brief.docx", ooxml(("word/_rels/settings.xml.rels", rels(
         ("attachedTemplate", "http://evil.example/t.dotm", True))))),
@@ -173,6 +177,7 @@ def test_documents_that_would_run_or_open_something_are_refused_for_it(store, na
     ("bon.pdf", pdf(b"<</Type /Catalog /OpenAction [3 0 R /Fit]>>",  # which page: ordinary
                     b"<</Type /Annot /A <</S /URI /URI (https://shop.example/)>> >>")),
     ("bon.pdf", pdf(CATALOG, packed=b"3 0 <</Type /Page /Parent 2 0 R>>")),
+    ("bon.pdf", pdf(CATALOG, b"<</Type /Font /BaseFont /Times#20New#20Roman>>")),
     ("brief.docx", ooxml(("word/_rels/document.xml.rels", rels(
         ("hyperlink", "https://shop.example/retour", True), ("styles", "styles.xml", False))))),
 ])
