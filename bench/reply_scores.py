@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 
 from mailbot.inbound.parse import parse
-from mailbot.inbound.reply import html_to_text, new_text, without_closing
+from mailbot.inbound.html_text import html_to_text
+from mailbot.inbound.reply import new_text, without_closing
 
 SOURCES = ("discourse_email_reply_trimmer", "mailgun_talon", "github_email_reply_parser",
            "mail_parser_reply")

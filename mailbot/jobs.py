@@ -18,10 +18,11 @@ from .core.model import Role
 from .inbound import bounces, inbox, intake
 from .outbound import outbox
 from .outbound.compose import compose
+from .outbound.return_path import return_path as verp_address
 from .outbound.transport import PermanentError, TemporaryError
 from .store import records
 from .store.db import transaction
-from .wiring import event_log
+from .logs import event_log
 from . import service
 
 log = logging.getLogger("mailbot.jobs")
@@ -118,7 +119,7 @@ _QUEUE_ID = re.compile(r"(?:queued|stored) as (\S+)", re.I)  # Postfix; our Mail
 
 def _send(app, db, transport, row, now) -> tuple[str, str]:
     def return_path(index):  # VERP per recipient, SPEC §6
-        return bounces.return_path(app.signer, row["id"], index)
+        return verp_address(app.signer, row["id"], index)
     try:
         refused = transport.send_verp(return_path, json.loads(row["recipients"]), row["raw"])
     except TemporaryError as exc:

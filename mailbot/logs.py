@@ -1,6 +1,6 @@
 """Logging set-up: one line per event that matters, as text or JSON Lines, at the ``[log]`` level.
 
-Events are logged by ``wiring.event_log`` (``delivery.sent outbox_id=7 ...``); the JSON format
+Events are logged by ``event_log`` (``delivery.sent outbox_id=7 ...``); the JSON format
 writes the event name and its fields as keys, so that a log shipper needs no parsing. Libraries
 that narrate their routine work (APScheduler's "Running job ...", aiosmtpd's every SMTP command)
 are held at WARNING: at INFO they were 97 % of the log. ``serve`` logs at the configured level;
@@ -9,12 +9,15 @@ the other commands print their own result on stdout and log only warnings unless
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from datetime import datetime, timezone
 
+from . import printable
+
 CHATTY = ("apscheduler", "mail.log", "asyncio")
+
+log = logging.getLogger("mailbot")
 
 
 class JsonLines(logging.Formatter):
@@ -29,10 +32,16 @@ class JsonLines(logging.Formatter):
             line["message"] = record.getMessage()
         if record.exc_info:
             line["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        return printable.dumps(line, default=str)
 
 
 class Text(logging.Formatter):
+    def formatMessage(self, record):
+        # A sender's name or a subject inside a message cannot move the terminal or split the
+        # line (the traceback, added after this, keeps its own lines).
+        record.message = printable.line(record.message)
+        return super().formatMessage(record)
+
     def formatTime(self, record, datefmt=None):
         return datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="seconds")
 
@@ -52,3 +61,10 @@ def setup(config, level: str | None = None, stream=None) -> None:
     root.setLevel((level or config.log.level).upper())
     for name in CHATTY:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+
+
+def event_log(name: str, **fields) -> None:
+    """One structured line per event: ``case.escalated case_id=17 reason=merchant_no_response``."""
+    fields = {key: value for key, value in fields.items() if value is not None}
+    parts = [name] + [f"{key}={value}" for key, value in fields.items()]
+    log.info(" ".join(parts), extra={"event": name, "fields": fields})  # fields: logs.JsonLines

@@ -24,7 +24,7 @@ from .outbound import outbox
 from .outbound.compose import Outgoing, prepare
 from .store import records
 from .store.db import transaction
-from .wiring import event_log
+from .logs import event_log
 
 
 class UnknownOrder(LookupError):

@@ -7,7 +7,6 @@ connections are per thread (the SMTP loop, the intake worker and the scheduler e
 
 from __future__ import annotations
 
-import logging
 import secrets
 import threading
 from collections.abc import Callable
@@ -22,8 +21,6 @@ from .store import db as dbmod
 from .store import admin, datadir, records
 from .store.files import AttachmentStore
 from .tokens import Signer
-
-log = logging.getLogger("mailbot")
 
 
 @dataclass
@@ -88,10 +85,3 @@ def build(config: config_mod.Config, readonly: bool = False) -> App:
     )
     app._local.db = db
     return app
-
-
-def event_log(name: str, **fields) -> None:
-    """One structured line per event: ``case.escalated case_id=17 reason=merchant_no_response``."""
-    fields = {key: value for key, value in fields.items() if value is not None}
-    parts = [name] + [f"{key}={value}" for key, value in fields.items()]
-    log.info(" ".join(parts), extra={"event": name, "fields": fields})  # fields: logs.JsonLines

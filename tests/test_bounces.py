@@ -13,7 +13,8 @@ from conftest import MERCHANTS, ORDERS, click, free_port, make_config, only
 from mailbot import digest, imports, jobs, service, wiring
 from mailbot.core.events import BuyerAction
 from mailbot.core.model import Action
-from mailbot.inbound.bounces import REPORT_BYTES, read, return_path
+from mailbot.inbound.bounces import REPORT_BYTES, read
+from mailbot.outbound.return_path import return_path
 from mailbot.store import records
 from test_protection_by_mail import BUYER_NL, MERCHANT_NL, now, reminders
 

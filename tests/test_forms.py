@@ -9,7 +9,8 @@ import pytest
 from babel.numbers import format_currency
 
 from mailbot.core.model import OPERATOR_COMMAND_LINES, RefundChoice
-from mailbot.inbound.forms import closest_command, parse_amount, read_command, read_decision
+from mailbot.inbound.forms import closest_command, read_command, read_decision
+from mailbot.money import parse_amount
 
 
 @pytest.mark.parametrize("text, amount", [

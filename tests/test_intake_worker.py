@@ -9,7 +9,7 @@ import time
 from datetime import datetime, timezone
 
 from mailbot.inbound import inbox
-from mailbot.intake_worker import IntakeWorker
+from mailbot.serve.worker import IntakeWorker
 from mailbot.store.db import transaction
 
 

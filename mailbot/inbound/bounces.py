@@ -1,20 +1,21 @@
 """Delivery reports: which recipient of which of our mails failed, and nothing more than that.
 
-Every recipient of a mail gets its own VERP return path (``return_path``): the bounce token
+Every recipient of a mail gets its own VERP return path (``outbound.return_path``): the bounce token
 carries the outbox id and the recipient's index, so a report names the failed address without
 trusting anything the report says about it. Only ``Action: failed`` (RFC 3464 §2.3.3) marks a
 recipient failed; ``delayed``, ``relayed``, ``delivered`` and ``expanded`` are recorded and change
 nothing. A report that reaches the bare address without VERP (forwarding services rewrite the
 return path) counts only when it quotes the Message-ID of one of our mails (unguessable) and
-names one of that mail's recipients; flufl.bounce reads the many non-RFC 3464 formats. A failure
+names one of that mail's recipients; flufl.bounce reads the many non-RFC 3464 formats. Neither
+the standard library's parser nor flufl.bounce ever sees the mail itself: both read
+``parse.report_tree``, a bounded copy (issue 16 §1: nesting and line counts made the parser slow,
+and a line of ``<`` made a detector's regular expression cubic). A failure
 goes on the case timeline; ``store.reports.failed_deliveries`` lists the addresses operators
 must fix.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,10 +24,9 @@ from flufl.bounce import all_failures
 
 from ..core.effects import Entry
 from ..store import bounce_rows, records
-from ..tokens import Token
+from ..outbound.return_path import outbox_and_index
+from .parse import report_tree
 
-INDEX_SHIFT = 40  # token ids have 48 bits: outbox id below, recipient index in the top 8
-MAX_RECIPIENTS = 1 << (48 - INDEX_SHIFT)
 MAX_REPORT_BLOCKS = 100  # a report names few recipients; a stranger's may name thousands
 _MESSAGE_ID = re.compile(rb"^message-id:\s*(<[^>\s]{1,250}>)", re.I | re.M)
 
@@ -42,14 +42,6 @@ class Report:
     diagnostic: str = ""
 
 
-def return_path(signer, outbox_id: int, index: int) -> str:
-    """The VERP envelope sender of recipient ``index`` of outbox row ``outbox_id``. Index 0
-    is the plain outbox id, the one-address-per-mail form used before."""
-    if not 0 <= index < MAX_RECIPIENTS:
-        raise ValueError(f"recipient index {index} out of range")
-    return signer.address(Token("bounce", index << INDEX_SHIFT | outbox_id))
-
-
 # A report puts its delivery-status part and the returned headers first (RFC 3464 §2, RFC 6522);
 # what follows is the returned mail, possibly whole. Reading only the start bounds the work a
 # stranger's null-sender mail can cause (154,000 parts took 15 s to parse in full).
@@ -59,13 +51,13 @@ REPORT_BYTES = 256 * 1024
 def read(db, signer, rcpt_tos: list[str], raw: bytes) -> list[Report]:
     """The reports this mail makes about our deliveries (empty: none we can trust)."""
     raw = raw[:REPORT_BYTES]
-    message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    message = report_tree(raw)
     blocks = _dsn_blocks(message)
     for address in rcpt_tos:
         token = signer.parse(address)
         if token is None or token.kind != "bounce":
             continue
-        outbox_id, index = token.id & ((1 << INDEX_SHIFT) - 1), token.id >> INDEX_SHIFT
+        outbox_id, index = outbox_and_index(token)
         recipients = bounce_rows.outbox_recipients(db, outbox_id)
         if index >= len(recipients):
             continue

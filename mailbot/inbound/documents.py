@@ -21,10 +21,9 @@ import zipfile
 from dataclasses import dataclass
 
 from ..core.model import Document
+from ..limits import MAX_DOCUMENT_BYTES, MAX_DOCUMENTS
 from .parse import Attachment
 
-MAX_DOCUMENTS = 10
-MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 MAX_LISTED = 20  # names in one refusal notice; the rest is counted in one line
 MAX_ZIP_ENTRIES = 2000  # an office file has dozens
 

@@ -26,26 +26,29 @@ from ..core.events import (
 from ..core.model import (
     ACTION_CHOICE, MERCHANT_ACTIONS, CaseState, Outcome, Role, State,
 )
+from ..logs import event_log
+from ..money import parse_amount
 from ..outbound import budget, outbox
 from ..outbound.compose import compose, prepare
 from ..store import records
 from ..store.db import transaction
-from ..wiring import event_log
 from . import authentication, bounces, forms, inbox, intent, screening
 from .disposition import CORE, REPLIES, Disposition
 from .documents import screen as screen_documents
 from .parse import parse
 from .reply import new_text
 from .. import addresses, service
+from ..orders_by_mail import intake as confirmation
 
 log = logging.getLogger("mailbot.intake")
 
 OPEN_ORDERS_ANSWERED = 5  # a buyer writing to the bare address gets the newest five orders
 
 
-def process(app, inbox_id: int, now: datetime) -> Disposition:
+def process(app, inbox_id: int, now: datetime, trusted_sender: bool = False) -> Disposition:
     """Processes one stored mail; returns its disposition (the recorded one if it was processed
-    already). Raises when a try fails and the mail has tries left: it stays unprocessed."""
+    already). Raises when a try fails and the mail has tries left: it stays unprocessed.
+    ``trusted_sender``: an operator vouched for the From (``inbox release``), no sender check."""
     db = app.db()
     try:
         attempts = inbox.begin(db, inbox_id, now)
@@ -58,7 +61,7 @@ def process(app, inbox_id: int, now: datetime) -> Disposition:
                       detail=f"not finished in {inbox.MAX_ATTEMPTS} tries; last error: "
                              f"{row['last_error'] or 'none recorded'}")
     try:
-        return _process(app, row, now)
+        return _process(app, row, now, trusted_sender)
     except inbox.AlreadyProcessed:
         return _recorded(db, inbox_id)
     except sqlite3.OperationalError as exc:  # the database's fault, not the mail's: not counted
@@ -79,7 +82,7 @@ def _recorded(db, inbox_id: int) -> Disposition:
     return Disposition(row["disposition"])
 
 
-def _process(app, row: dict, now: datetime) -> Disposition:
+def _process(app, row: dict, now: datetime, trusted_sender: bool = False) -> Disposition:
     db, inbox_id, raw = app.db(), row["id"], row["raw"]
     try:
         mail = parse(raw)
@@ -90,6 +93,11 @@ def _process(app, row: dict, now: datetime) -> Disposition:
         return finish(app, inbox_id, Disposition.DUPLICATE, now, key=key)
     if screening.is_bounce(row["mail_from"], mail.headers, mail.subject):
         return _bounce(app, inbox_id, row, key, now)
+    token = _token(app, row["rcpt_tos"] + mail.recipients)
+    if token is not None and token.kind == "intake":
+        # A shop's order confirmation (orders by mail), before the robot screening: it is
+        # automatic mail by design.
+        return confirmation.take(app, inbox_id, mail, token.id, key, now)
     if screening.is_auto_reply(mail.headers, mail.subject):
         return finish(app, inbox_id, Disposition.AUTO_REPLY, now, key=key, sender=mail.sender)
     mail.sender = authentication.sender_of(mail.headers)
@@ -99,7 +107,6 @@ def _process(app, row: dict, now: datetime) -> Disposition:
                       detail=mail.sender.reason)
     ending = dict(key=key, sender=mail.sender)
 
-    token = _token(app, row["rcpt_tos"] + mail.recipients)
     if token is not None and token.kind != "bounce":
         order_id, role, action = token.id, Role(token.kind), token.action
     else:
@@ -111,7 +118,9 @@ def _process(app, row: dict, now: datetime) -> Disposition:
     if state is None:
         return finish(app, inbox_id, Disposition.UNMATCHED, now, **ending)
     unverified = None
-    if mail.sender not in _party_addresses(app, db, state, role):
+    if trusted_sender:
+        pass  # an operator vouched for the From (``inbox release``)
+    elif mail.sender not in _party_addresses(app, db, state, role):
         unverified = f"From {mail.sender} is not the {role}'s address"
     elif authentication.authentication_failed(mail.headers, app.config.inbound.authserv_id):
         unverified = "the front MTA's Authentication-Results say the From is forged"
@@ -255,7 +264,7 @@ def _event(role: Role, action, text: str, documents):
         form = forms.read_decision(text)
         if action in MERCHANT_ACTIONS or form.choice is not None or form.labels_found >= 2:
             choice = form.choice or ACTION_CHOICE.get(action)
-            amount = forms.parse_amount(form.amount_text) if form.amount_text else None
+            amount = parse_amount(form.amount_text) if form.amount_text else None
             return MerchantDecision(choice, form.message, amount, form.amount_text, documents)
         return PartyMessage(Role.MERCHANT, text, documents)
     command = forms.read_command(text)  # only the operators' commands: ``decide withdrawn`` is not

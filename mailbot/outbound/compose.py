@@ -29,8 +29,8 @@ from ..core.deadlines import BUYER_REACTION_DAYS, EXTENSION_DAYS, MERCHANT_ANSWE
 from ..core.decide import actions_for
 from ..core.effects import Mail
 from ..core.model import OPERATOR_COMMANDS, Escalation, Role, State
-from ..inbound.documents import MAX_DOCUMENT_BYTES, MAX_DOCUMENTS
 from ..config import Bot
+from ..limits import MAX_DOCUMENT_BYTES, MAX_DOCUMENTS
 from ..store import records
 from ..tokens import Token
 from . import outbox

@@ -8,12 +8,13 @@ different threads). Writes go through ``transaction``, which takes the write loc
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 from pathlib import Path
 
 import sqlite_utils
 
-from . import datadir
+from . import chain, datadir
 
 migrations = sqlite_utils.Migrations("mailbot")
 
@@ -153,5 +154,44 @@ def m003_attempts_and_answers(db):
         ALTER TABLE timers ADD COLUMN last_error TEXT;
         -- A fresh mail to the bare address is matched against the buyers of open orders.
         CREATE INDEX orders_buyer ON orders(lower(buyer_email));
+        """
+    )
+
+
+@migrations()
+def m004_timeline_chain(db):
+    # Each timeline entry is linked into its order's hash chain (store/chain.py). The entries
+    # written before are linked now, oldest first, so every order has one unbroken chain.
+    db.execute("ALTER TABLE timeline ADD COLUMN content_sha256 TEXT")
+    db.execute("ALTER TABLE timeline ADD COLUMN chain_sha256 TEXT")
+    last: dict[int, str] = {}
+    rows = db.execute("SELECT id, order_id, at, actor, kind, text, attachments FROM timeline "
+                      "ORDER BY id").fetchall()
+    for id_, order_id, at, actor, kind, text, attachments in rows:
+        content = chain.content_hash(text, json.loads(attachments))
+        last[order_id] = chain.link(last.get(order_id, chain.GENESIS), order_id, at, actor, kind,
+                                    content)
+        db.execute("UPDATE timeline SET content_sha256 = ?, chain_sha256 = ? WHERE id = ?",
+                   [content, last[order_id], id_])
+
+
+@migrations()
+def m005_orders_by_mail(db):
+    db.executescript(
+        """
+        -- A shop's intake address for orders by mail (orders_by_mail/): a signed token address
+        -- of kind "intake" naming a row here. Rotating adds a row and retires the old one.
+        CREATE TABLE intake_addresses (
+            id INTEGER PRIMARY KEY, shop_id TEXT NOT NULL REFERENCES merchants(id),
+            plan TEXT NOT NULL, created_at TEXT NOT NULL, retired_at TEXT,
+            held_notice_at TEXT);
+        CREATE INDEX intake_addresses_shop ON intake_addresses(shop_id);
+        -- One row per confirmation mail an intake address received, and what became of it.
+        CREATE TABLE mail_orders (
+            id INTEGER PRIMARY KEY, shop_id TEXT NOT NULL, inbox_id INTEGER NOT NULL,
+            received_at TEXT NOT NULL, outcome TEXT NOT NULL, order_number TEXT,
+            order_id INTEGER, subject TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '',
+            told_at TEXT);
+        CREATE INDEX mail_orders_shop ON mail_orders(shop_id, received_at);
         """
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from mailbot.inbound.reply import Kind, html_to_text, new_text, without_closing
+from mailbot.inbound.html_text import html_to_text
+from mailbot.inbound.reply import Kind, new_text, without_closing
 
 # Ordinary sentences with the words quote headers are made of: none of them may be cut.
 SENTENCES = {

@@ -4,7 +4,8 @@ give the right result. How the time grows with the size is measured by
 
 from __future__ import annotations
 
-from mailbot.inbound.reply import html_to_text, new_text
+from mailbot.inbound.html_text import html_to_text
+from mailbot.inbound.reply import new_text
 
 
 def test_many_original_message_lines():

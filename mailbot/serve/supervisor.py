@@ -23,7 +23,7 @@ import threading
 import time
 
 from . import pidfile, processing
-from .inbound.smtp import listener
+from ..inbound.smtp import listener
 
 log = logging.getLogger("mailbot.serve")
 

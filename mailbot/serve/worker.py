@@ -18,7 +18,7 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from . import jobs
+from .. import jobs
 
 log = logging.getLogger("mailbot.intake")
 

@@ -17,8 +17,9 @@ import signal
 import threading
 import time
 
-from . import logs, pidfile, wiring
-from .intake_worker import BUDGET_SECONDS, IntakeWorker
+from .. import logs, wiring
+from . import pidfile
+from .worker import BUDGET_SECONDS, IntakeWorker
 from .schedule import Schedule
 
 log = logging.getLogger("mailbot.processing")
