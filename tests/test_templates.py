@@ -263,6 +263,6 @@ def test_digest_lists_cases_that_need_action_and_other_requests_in_words(box):
     box.deliver()
     out = digest.text(box.app, now() + timedelta(days=2, hours=1), timedelta(days=7))
     assert out.startswith("1 case vraagt actie")
-    assert "bestelling NL-1 (Fietsen BV) · 2 dagen · De webshop weigert een terugbetaling" in out
+    assert "bestelling NL-1 (Fietsen BV) · 2 dagen · de webshop weigert een terugbetaling" in out
     assert "bestelling FR-1 (Boutique Rive): “Puis-je changer l'adresse ?”" in out
     assert not RAW.search(out)

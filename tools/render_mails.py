@@ -75,7 +75,8 @@ def main(argv=None) -> int:
                 if args.eml:
                     # A reply in a thread of two earlier mails, as most case mails are.
                     thread = [f"<{c * 32}@{config.bot.domain}>" for c in "01"]
-                    raw = compose.build(app, out, compose.Recipients(("buyer@example.org",), locale),
+                    rcpt = compose.Recipients(("buyer@example.org",), locale)
+                    raw = compose.build(app, out, rcpt,
                                         f"{config.bot.address_prefix}+reply@{config.bot.domain}",
                                         f"<{'2' * 32}@{config.bot.domain}>", thread, samples.NOW,
                                         (), sample.name)

@@ -350,5 +350,5 @@ def contexts(app, db, locale: str):
         ctx = compose.context(app, db, s.state, s.mail, s.role, merchant, NOW, s.timeline)
         if "timeline" in ctx:  # a case file is written over days, not in one second
             for i, entry in enumerate(ctx["timeline"]):
-                entry["at"] = NOW - timedelta(days=len(ctx["timeline"]) - 1 - i, hours=i * 3)
+                entry["at"] = NOW - timedelta(days=len(ctx["timeline"]) - 1 - i, hours=2 * (i % 3))
         yield s, ctx
