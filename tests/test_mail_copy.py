@@ -78,6 +78,16 @@ def test_no_double_full_stop_and_no_capital_after_a_label(mails, locale):
             assert m is None or m[2].islower(), line
 
 
+def test_a_shop_name_ending_in_a_full_stop_gets_no_second_one(tmp_path):
+    app = wiring.build(make_config(tmp_path))
+    s, ctx = next((s, c) for s, c in samples.contexts(app, app.db(), "nl")
+                  if s.name == "buyer.not_active")
+    ctx = {**ctx, "order": {**ctx["order"], "shop": "Fietsen B.V."}}
+    out = app.renderer.render(s.name, "nl", ctx)
+    assert "contact op met Fietsen B.V." in out.text and "B.V.." not in out.text + out.html
+    app.close()
+
+
 def test_french_times_are_written_the_french_way(mails):
     _, _, out = mails["operator.case_escalated", "buyer_disputes", "fr"]
     assert re.search(r"\d{4}, \d{1,2} h \d\d", out.text)

@@ -73,6 +73,24 @@ def no_break_hyphens(html: str) -> str:
     return "".join(parts)
 
 
+def _one_full_stop(env: jinja2.Environment) -> None:
+    """A value that ends a sentence with its own full stop ("Fietsen B.V.") gets no second one:
+    the translated sentence's full stop after it is dropped."""
+    for name in ("gettext", "ngettext"):
+        translate = env.globals[name]
+
+        @jinja2.pass_context
+        def once(context, *args, _translate=translate, **variables):
+            out = _translate(context, *args, **variables)
+            return type(out)(_DOUBLE_STOP.sub(".", out)) if ".." in out else out
+
+        env.globals[name] = once
+    env.globals["_"] = env.globals["gettext"]
+
+
+_DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
+
+
 def template_file(name: str) -> str:
     """``buyer.case_closed`` and ``merchant.case_closed`` are one file: ``case_closed.j2``."""
     return name.partition(".")[2] + ".j2"
@@ -125,6 +143,7 @@ class Renderer:
             auto_reload=False,  # templates are package data: no stat() per render
         )
         env.install_gettext_translations(translations, newstyle=True)
+        _one_full_stop(env)
         tz = self.tz
 
         def day(d, pattern="EEEE d MMMM y"):
