@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import email.errors
 import email.header
+import getpass
 import json
 import logging
 import os
@@ -91,6 +92,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _change_options(p) -> None:
+    p.add_argument("--as", dest="operator", default=None, metavar="NAME",
+                   help="who gives the command, for the timeline and the team's mail "
+                   "(default: the login name)")
     p.add_argument("--dry-run", action="store_true",
                    help="show what would change and what would be mailed; change nothing")
     p.add_argument("--yes", action="store_true",
@@ -305,12 +309,13 @@ def _case(app, args):
     arguments = OPERATOR_OUTCOMES if args.action == "correct" else OPERATOR_COMMANDS[args.action]
     if args.argument not in arguments:
         raise UsageError(f"{args.action} needs one of: " + ", ".join(arguments))
+    by = _operator(args)
     if args.action == "decide":
-        event = OperatorDecide(Outcome(args.argument), message)
+        event = OperatorDecide(Outcome(args.argument), message, by=by)
     elif args.action == "correct":
-        event = OperatorCorrect(Outcome(args.argument), message)
+        event = OperatorCorrect(Outcome(args.argument), message, by=by)
     else:
-        event = OperatorRequest(Role(args.argument), message)
+        event = OperatorRequest(Role(args.argument), message, by=by)
 
     def work():
         handled = service.handle(app, order_id, event, datetime.now(timezone.utc))
@@ -324,7 +329,20 @@ def _case(app, args):
                              f"{args.action} is not open")
 
     _change(app, args, work, lambda done: f"case {args.case_id}: {args.action} "
-            f"{args.argument} done", contract=args.action != "correct")
+            f"{args.argument} done by {by}", contract=args.action != "correct")
+
+
+def _operator(args) -> str:
+    """``--as NAME``, else the login name: three operators may share one team address."""
+    if args.operator is not None:
+        name = args.operator.strip()
+        if not name or any(unicodedata.category(c)[0] == "C" for c in name):
+            raise UsageError(f"--as: not a name: {args.operator!r}")
+        return name
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        return "cli"
 
 
 def _change(app, args, work, said, deletes: bool = False, contract: bool = False) -> None:

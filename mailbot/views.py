@@ -34,7 +34,7 @@ def case_json(db, state: State, tz) -> dict | None:
                    "amount": None if c.refund_amount is None else str(c.refund_amount)},
         "timeline": [
             {"at": _time(e["at"], tz), "actor": e["actor"], "kind": e["kind"], "text": e["text"],
-             "attachments": [d.name for d in e["attachments"]]}
+             "attachments": [d.name for d in e["attachments"]], "by": e["done_by"] or None}
             for e in records.timeline(db, state.order.id)],
     }
 
@@ -70,7 +70,8 @@ def case_text(c: dict) -> str:
              + (f" {refund['amount']}" if refund["choice"] not in (None, "no") else "")]
     for e in c["timeline"]:
         text = _printable(" ".join(e["text"].split())[:100])
-        lines.append(f"  {e['at']}  {e['actor']:<8} {e['kind']:<28} {text}")
+        actor = f"{e['actor']} ({e['by']})" if e.get("by") else e["actor"]
+        lines.append(f"  {e['at']}  {actor:<8} {e['kind']:<28} {text}")
     return "\n".join(lines) + "\n"
 
 

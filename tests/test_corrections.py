@@ -163,3 +163,32 @@ def test_on_a_terminal_insolvency_asks_first(box, tmp_path):
         assert "would mail jan@buyer.example: buyer.case_escalated" in out
         assert "carry it out? [y/N]" in err
         assert case(box)["state"] == state
+
+
+def test_who_gave_a_command_is_on_the_timeline_in_the_confirmation_and_the_digest(
+        box, tmp_path, capsys):
+    """Three operators share the team address: the CLI's --as (else the login name) and the From
+    of an operator's mail are kept with the command."""
+    from conftest import reply
+    from mailbot import digest
+    from datetime import timedelta
+    from test_protection_by_mail import now
+    _, merchant = open_case(box, "no_refund")
+    click(box, merchant, "refund_none", MERCHANT_NL, body="Terugbetaling: nee\nToelichting: Nee.")
+    escalation = only(box.deliver(), OPERATOR)
+    reply(box, escalation, OPERATOR, "request-documents merchant\nGraag de verzendbon.")
+    requested = [e for e in case(box)["timeline"] if e["kind"] == "operator.request_documents"]
+    assert [e["by"] for e in requested] == [OPERATOR], case(box)["timeline"]
+    code, out, _ = run(box, tmp_path, capsys, "case", str(case(box)["id"]), "decide",
+                       "claim_rejected", "--message", "Bezorgd volgens de bon.", "--as", "anna")
+    assert code == 0 and "done by anna" in out
+    decision = [e for e in case(box)["timeline"] if e["kind"] == "operator.decision"][0]
+    assert (decision["actor"], decision["by"]) == ("operator", "anna")
+    done = [m for m in box.deliver() if m["To"] and OPERATOR in m["To"]]
+    assert any("Gegeven door anna." in text(m) for m in done)
+    assert any(f"Gegeven door {OPERATOR}." in text(m) for m in done)
+    code, out, _ = run(box, tmp_path, capsys, "case", str(case(box)["id"]))
+    assert "operator (anna)" in out
+    summary = digest.text(box.app, now() + timedelta(minutes=1), timedelta(days=1))
+    assert "OPDRACHTEN VAN HET SERVICETEAM" in summary
+    assert "decide, door anna" in summary and f"request-documents, door {OPERATOR}" in summary

@@ -239,17 +239,18 @@ def _documents_requested(state, event: OperatorRequest, now, tz):
     return Decision(
         state,
         mails=(Mail(event.party, "documents_requested", {"message": event.message}),
-               _command_done(f"request-documents {event.party}", event.message)),
+               _command_done(f"request-documents {event.party}", event)),
         timeline=(Entry("operator", "operator.request_documents",
-                        f"{event.party}: {event.message}"),),
+                        f"{event.party}: {event.message}", by=event.by),),
     )
 
 
 def _operator_decided(state, event: OperatorDecide, now, tz):
-    closed = _close(state, event.outcome, Entry("operator", "operator.decision", event.message),
+    closed = _close(state, event.outcome,
+                    Entry("operator", "operator.decision", event.message, by=event.by),
                     now, tell=BOTH_PARTIES, message=event.message)
     return replace(closed, mails=closed.mails + (
-        _command_done(f"decide {event.outcome}", event.message),))
+        _command_done(f"decide {event.outcome}", event),))
 
 
 def _operator_corrected(state, event: OperatorCorrect, now, tz):
@@ -260,15 +261,18 @@ def _operator_corrected(state, event: OperatorCorrect, now, tz):
     return Decision(
         replace(state, case=case),
         mails=tuple(Mail(role, "case_closed", data) for role in BOTH_PARTIES)
-        + (_command_done(f"correct {event.outcome}", event.message),),
+        + (_command_done(f"correct {event.outcome}", event),),
         timeline=(Entry("operator", "operator.correction",
-                        f"{state.case.outcome} -> {event.outcome}: {event.message}"),
+                        f"{state.case.outcome} -> {event.outcome}: {event.message}",
+                        by=event.by),
                   Entry("bot", "case.closed", event.outcome)),
     )
 
 
-def _command_done(command: str, message: str) -> Mail:
-    return Mail(Role.OPERATOR, "command_done", {"command": command, "message": message})
+def _command_done(command: str, event) -> Mail:
+    """To the whole team: which command went out, given by whom, with its message."""
+    return Mail(Role.OPERATOR, "command_done",
+                {"command": command, "message": event.message, "by": event.by})
 
 
 def _not_an_operator_outcome(state, event: OperatorDecide, now, tz):

@@ -52,6 +52,7 @@ class PartyMessage:
 class OperatorDecide:
     outcome: Outcome
     message: str
+    by: str = ""  # who gave the command: the From of the operator's mail, or the CLI's --as
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,14 @@ class OperatorCorrect:
 
     outcome: Outcome
     message: str
+    by: str = ""
 
 
 @dataclass(frozen=True)
 class OperatorRequest:
     party: Role
     message: str
+    by: str = ""
 
 
 @dataclass(frozen=True)

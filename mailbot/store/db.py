@@ -173,3 +173,10 @@ def m004_timeline_chain(db):
                                     content)
         db.execute("UPDATE timeline SET content_sha256 = ?, chain_sha256 = ? WHERE id = ?",
                    [content, last[order_id], id_])
+
+
+@migrations()
+def m005_timeline_done_by(db):
+    # Who gave an operator's command (the From of their mail, the CLI's --as or login name);
+    # empty for every other entry and for the entries written before.
+    db.execute("ALTER TABLE timeline ADD COLUMN done_by TEXT NOT NULL DEFAULT ''")

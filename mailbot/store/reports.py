@@ -66,6 +66,19 @@ def other_requests(db, start: datetime) -> list[dict]:
     return rows
 
 
+def operator_commands(db, start: datetime) -> list[dict]:
+    """The operators' commands since ``start``, oldest first, each with who gave it."""
+    rows = _rows(
+        db,
+        "SELECT t.at, t.kind, t.done_by, c.id AS case_id, o.order_number FROM timeline t "
+        "JOIN orders o ON o.id = t.order_id LEFT JOIN cases c ON c.order_id = t.order_id "
+        "WHERE t.actor = 'operator' AND t.done_by != '' AND t.at > ? ORDER BY t.id",
+        [iso(start)])
+    for row in rows:
+        row["at"] = parse_dt(row["at"])
+    return rows
+
+
 def failed_deliveries(db, start: datetime) -> list[dict]:
     """Addresses our mail could not reach since ``start``: each with its order and case, for
     operators to fix. Bounced recipients one by one, and every recipient of a dead mail."""

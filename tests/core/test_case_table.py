@@ -63,7 +63,7 @@ def closed(before, outcome, entry, now, message=""):
 def done(decision, command, message):
     """The team is told a command was carried out (a mail to every operator)."""
     return replace(decision, mails=decision.mails + (
-        Mail(OPERATOR, "command_done", {"command": command, "message": message}),))
+        Mail(OPERATOR, "command_done", {"command": command, "message": message, "by": ""}),))
 
 
 def to_buyer(before, variant, choice, amount, message="Het pakket is onderweg."):
@@ -137,7 +137,7 @@ SPEC_ROWS = [
        Decision(esc, mails=(Mail(party, "documents_requested", {"message": "Stuur de bon."}),
                             Mail(OPERATOR, "command_done",
                                  {"command": f"request-documents {party}",
-                                  "message": "Stuur de bon."})),
+                                  "message": "Stuur de bon.", "by": ""})),
                 timeline=(Entry("operator", "operator.request_documents",
                                 f"{party}: Stuur de bon."),)))
       for party in (BUYER, MERCHANT)],
