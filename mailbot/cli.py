@@ -16,16 +16,19 @@ import re
 import sys
 import unicodedata
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 from . import config as config_mod
 from . import corrections, digest, imports, jobs, logs, rehearsal, service, views, wiring
 from .casefile import export as casefile_export
 from .casefile import verify as casefile_verify
 from .serve import check
+from .core.case import operator_amount_problem
 from .core.effects import Result
 from .core.events import OperatorCorrect, OperatorDecide, OperatorRequest
 from .core.model import CaseState, OPERATOR_COMMANDS, OPERATOR_OUTCOMES, Outcome, Role
 from .inbound.disposition import Disposition
+from .money import parse_amount
 from .outbound import compose
 from .store import admin, backup, datadir, records, retention
 from .store.db import transaction
@@ -70,7 +73,11 @@ def parser() -> argparse.ArgumentParser:
                       help="decide OUTCOME, request-documents PARTY, correct OUTCOME (a case "
                       "closed by an operator's decision), or export")
     case.add_argument("argument", nargs="?", help="the outcome, or the party asked")
-    case.add_argument("--message")
+    case.add_argument("--message", help="to both parties (and the team), verbatim")
+    case.add_argument("--message-buyer", help="to the buyer only, in place of --message")
+    case.add_argument("--message-merchant", help="to the merchant only, in place of --message")
+    case.add_argument("--amount", help="decide refunded_by_merchant or compensated: how much "
+                      "(default: the order's amount, within the plan's [cover])")
     case.add_argument("--json", action="store_true")
     _change_options(case)
     merchant = sub.add_parser("merchant", help="declare a merchant insolvent, or undo it")
@@ -304,14 +311,28 @@ def _case(app, args):
             _print_case(data)
         return
     message = (args.message or "").strip()
-    if not message:
-        raise UsageError(f"case {args.action} needs --message TEXT")
+    to_buyer, to_merchant = ((text or "").strip() for text in (args.message_buyer,
+                                                                 args.message_merchant))
+    parties = args.action == "decide" and to_buyer and to_merchant
+    if not message and not parties:
+        raise UsageError(f"case {args.action} needs --message TEXT"
+                         + (" (or both --message-buyer and --message-merchant)"
+                            if args.action == "decide" else ""))
+    if args.action != "decide" and (to_buyer or to_merchant or args.amount):
+        raise UsageError("--message-buyer, --message-merchant and --amount go with decide")
     arguments = OPERATOR_OUTCOMES if args.action == "correct" else OPERATOR_COMMANDS[args.action]
     if args.argument not in arguments:
         raise UsageError(f"{args.action} needs one of: " + ", ".join(arguments))
     by = _operator(args)
     if args.action == "decide":
-        event = OperatorDecide(Outcome(args.argument), message, by=by)
+        state = records.load(db, order_id)
+        amount = _amount(args.amount) if args.amount else None
+        problem = operator_amount_problem(state, Outcome(args.argument), amount,
+                                          app.config.cover.of(state.order.plan))
+        if problem and state.case.state is CaseState.ESCALATED:
+            raise UsageError(f"case {args.case_id}: {problem}")
+        event = OperatorDecide(Outcome(args.argument), message, by=by, amount=amount,
+                               to_buyer=to_buyer, to_merchant=to_merchant)
     elif args.action == "correct":
         event = OperatorCorrect(Outcome(args.argument), message, by=by)
     else:
@@ -330,6 +351,13 @@ def _case(app, args):
 
     _change(app, args, work, lambda done: f"case {args.case_id}: {args.action} "
             f"{args.argument} done by {by}", contract=args.action != "correct")
+
+
+def _amount(text: str) -> Decimal:
+    amount = parse_amount(text)
+    if amount is None:
+        raise UsageError(f"--amount: not an amount like 49.95 or 49,95: {text!r}")
+    return amount
 
 
 def _operator(args) -> str:

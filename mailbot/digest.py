@@ -36,7 +36,7 @@ def collect(db, now: datetime, since: timedelta) -> dict:
             "deadlines": deadlines, "attention": attention,
             "other": reports.other_requests(db, start),
             "commands": [dict(c, command=COMMANDS[c["kind"]])
-                         for c in reports.operator_commands(db, start)],
+                         for c in reports.operator_commands(db, start, tuple(COMMANDS))],
             "failed": reports.failed_deliveries(db, start),
             "held": reports.held_inbound(db, start, SHOWN_TO_OPERATORS),
             "case_states": reports.state_counts(db, "cases"),

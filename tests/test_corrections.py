@@ -192,3 +192,48 @@ def test_who_gave_a_command_is_on_the_timeline_in_the_confirmation_and_the_diges
     summary = digest.text(box.app, now() + timedelta(minutes=1), timedelta(days=1))
     assert "OPDRACHTEN VAN HET SERVICETEAM" in summary
     assert "decide, door anna" in summary and f"request-documents, door {OPERATOR}" in summary
+
+
+def escalated_case(box) -> str:
+    _, merchant = open_case(box, "no_refund")
+    click(box, merchant, "refund_none", MERCHANT_NL, body="Terugbetaling: nee\nToelichting: Nee.")
+    box.deliver()
+    return str(case(box)["id"])
+
+
+def test_a_decision_states_the_amount_and_the_day_each_party_with_its_message(
+        box, tmp_path, capsys):
+    case_id = escalated_case(box)
+    config = config_file(box.app, tmp_path)
+    config.write_text(config.read_text() + "[cover]\nplus = 40\n")
+    args = ["--config", str(config), "case", case_id, "decide", "compensated"]
+    capsys.readouterr()
+    # Without an amount the order's 49.95 is paid: over the plus plan's cover of 40, refused.
+    assert cli.main(args + ["--message", "Wij vergoeden."]) == 2
+    assert "more than the plus plan's cover of 40" in capsys.readouterr().err
+    assert cli.main(args + ["--amount", "60", "--message", "x"]) == 2
+    assert "more than the order's amount of 49.95" in capsys.readouterr().err
+    assert cli.main(args + ["--amount", "35,50", "--message-buyer", "Wij betalen u terug.",
+                            "--message-merchant", "U hoeft niets te doen."]) == 0
+    assert case(box)["outcome"] == "compensated"
+    amounts = [e["text"] for e in case(box)["timeline"] if e["kind"] == "operator.amount"]
+    assert amounts == ["35.50"]
+    mails = box.deliver()
+    buyer, merchant = text(only(mails, BUYER_NL)), text(only(mails, MERCHANT_NL))
+    assert "We betalen je €\xa035,50 uiterlijk" in buyer and "Wij betalen u terug." in buyer
+    assert "U hoeft niets te doen." not in buyer and "volledige bedrag" not in buyer
+    assert "Onze dienst betaalt de koper €\xa035,50" in merchant
+    assert "U hoeft niets te doen." in merchant and "Wij betalen u terug." not in merchant
+
+
+def test_spec_decide_without_an_amount_is_the_order_amount_and_the_mails_say_so(
+        box, tmp_path, capsys):
+    case_id = escalated_case(box)
+    code, _, _ = run(box, tmp_path, capsys, "case", case_id, "decide", "refunded_by_merchant",
+                     "--message", "De winkel betaalt terug.")
+    assert code == 0
+    mails = box.deliver()
+    buyer, merchant = text(only(mails, BUYER_NL)), text(only(mails, MERCHANT_NL))
+    assert "Fietsen BV betaalt je uiterlijk" in buyer and "€\xa049,95 terug" in buyer
+    assert "Dit is het volledige bedrag van de bestelling." in buyer
+    assert "Betaal de koper uiterlijk" in merchant and "€\xa049,95 terug" in merchant

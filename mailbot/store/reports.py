@@ -66,14 +66,15 @@ def other_requests(db, start: datetime) -> list[dict]:
     return rows
 
 
-def operator_commands(db, start: datetime) -> list[dict]:
-    """The operators' commands since ``start``, oldest first, each with who gave it."""
+def operator_commands(db, start: datetime, kinds) -> list[dict]:
+    """The operators' commands (timeline entries of ``kinds``) since ``start``, oldest first,
+    each with who gave it."""
     rows = _rows(
         db,
         "SELECT t.at, t.kind, t.done_by, c.id AS case_id, o.order_number FROM timeline t "
         "JOIN orders o ON o.id = t.order_id LEFT JOIN cases c ON c.order_id = t.order_id "
-        "WHERE t.actor = 'operator' AND t.done_by != '' AND t.at > ? ORDER BY t.id",
-        [iso(start)])
+        f"WHERE t.kind IN ({','.join('?' * len(kinds))}) AND t.done_by != '' AND t.at > ? "
+        "ORDER BY t.id", [*kinds, iso(start)])
     for row in rows:
         row["at"] = parse_dt(row["at"])
     return rows
