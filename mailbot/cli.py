@@ -14,21 +14,22 @@ import logging
 import os
 import re
 import sys
-import unicodedata
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from . import config as config_mod
-from . import corrections, digest, imports, jobs, logs, rehearsal, service, views, wiring
+from . import (corrections, digest, imports, jobs, logs, printable, private_files,
+               rehearsal, service, views, wiring)
 from .casefile import export as casefile_export
 from .casefile import verify as casefile_verify
 from .serve import check
 from .core.case import operator_amount_problem
 from .core.effects import Result
 from .core.events import OperatorCorrect, OperatorDecide, OperatorRequest
-from .core.model import CaseState, OPERATOR_COMMANDS, OPERATOR_OUTCOMES, Outcome, Role
+from .core.model import CaseState, OPERATOR_COMMANDS, OPERATOR_OUTCOMES, Outcome, Plan, Role
 from .inbound.disposition import Disposition
 from .money import parse_amount
+from .orders_by_mail.address import intake_address
 from .outbound import compose
 from .store import admin, backup, datadir, records, retention
 from .store.db import transaction
@@ -80,11 +81,15 @@ def parser() -> argparse.ArgumentParser:
                       "(default: the order's amount, within the plan's [cover])")
     case.add_argument("--json", action="store_true")
     _change_options(case)
-    merchant = sub.add_parser("merchant", help="declare a merchant insolvent, or undo it")
+    merchant = sub.add_parser("merchant", help="declare a merchant insolvent or undo it; its "
+                              "intake address for orders by mail")
     merchant.add_argument("merchant_id")
-    merchant.add_argument("action", choices=["insolvent", "solvent"],
+    merchant.add_argument("action", choices=["insolvent", "solvent", "intake-address"],
                           help="insolvent: escalate its open cases; solvent: new cases go to "
-                          "the shop again")
+                          "the shop again; intake-address: the secret address for orders by mail")
+    merchant.add_argument("--rotate", action="store_true", help="intake-address: a new one")
+    merchant.add_argument("--plan", choices=list(Plan), default=Plan.BASIC,
+                          help="intake-address: the plan of orders taken by mail")
     _change_options(merchant)
     _order_parsers(sub)
     dig = sub.add_parser("digest", help="print the operators' digest")
@@ -175,7 +180,8 @@ def _main(argv: list[str] | None) -> int:
             return casefile_verify.run(args.file, sys.stdout)
         app = wiring.build(config, readonly=_reads_only(args))
         return COMMANDS[args.command](app, args) or 0
-    except (UsageError, config_mod.ConfigError, imports.BadFile, datadir.StorageError) as exc:
+    except (UsageError, config_mod.ConfigError, imports.BadFile, datadir.StorageError,
+            private_files.UnprotectedFile) as exc:
         print(f"mailbot: {exc}", file=sys.stderr)
         return 2
 
@@ -271,7 +277,7 @@ def _status(app, args):
     state = _load_order(app, args.shop_id, args.order_number)
     data = views.status_json(app.db(), state, app.tz)
     if args.json:
-        print(json.dumps(data, ensure_ascii=False))
+        print(printable.dumps(data))
         return
     p, c = data["protection"], data["case"]
     print(f"order {args.shop_id}/{args.order_number}: protection {p['state']} "
@@ -281,7 +287,7 @@ def _status(app, args):
 
 
 def _print_case(c):
-    print(views.case_text(c), end="")
+    print(printable.text(views.case_text(c)), end="")
 
 
 def _cases(app, args):
@@ -289,11 +295,12 @@ def _cases(app, args):
     for row in rows:
         row["opened_at"] = records.parse_dt(row["opened_at"]).astimezone(app.tz).isoformat()
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False))
+        print(printable.dumps(rows))
         return
     for r in rows:
-        print(f"{r['id']:>6}  {r['state']:<18} {r['reason']:<13} {r['shop_id']}/"
-              f"{r['order_number']}  {r['escalation_reason'] or r['outcome'] or ''}")
+        print(printable.text(f"{r['id']:>6}  {r['state']:<18} {r['reason']:<13} "
+                             f"{r['shop_id']}/{r['order_number']}  "
+                             f"{r['escalation_reason'] or r['outcome'] or ''}"))
 
 
 def _case(app, args):
@@ -306,7 +313,7 @@ def _case(app, args):
     if args.action is None:
         data = views.case_file_json(db, records.load(db, order_id), app.tz)
         if args.json:
-            print(json.dumps(data, ensure_ascii=False))
+            print(printable.dumps(data))
         else:
             _print_case(data)
         return
@@ -418,6 +425,12 @@ def _merchant(app, args):
     db = app.db()
     if records.merchant(db, args.merchant_id) is None:
         raise UsageError(f"no merchant {args.merchant_id!r}")
+    if args.action == "intake-address":
+        address, plan, made = intake_address(app, args.merchant_id, datetime.now(timezone.utc),
+                                             args.rotate, Plan(args.plan))
+        print(f"merchant {args.merchant_id}: {'new ' if made else ''}intake address {address} "
+              f"(plan {plan})")
+        return
     if args.action == "solvent":
         def solvent():
             try:
@@ -480,7 +493,7 @@ def _duration(text: str, option: str = "--since") -> timedelta:
 def _digest(app, args):
     since = _duration(args.since)
     now = datetime.now(timezone.utc)
-    print(digest.text(app, now, since), end="")
+    print(printable.text(digest.text(app, now, since)), end="")
     if args.send:
         digest.send(app, now, since)
 
@@ -503,21 +516,14 @@ def _purge(app, args):
     else:
         age = timedelta(days=app.config.storage.retention_days)
     cutoff = _now(args.now, app.tz) - age
-    done = retention.purge(app.db(), app.attachments, cutoff)
+    done = retention.purge(app.db(), app.attachments, cutoff, app.config.relay.maildir)
     print(f"purged (closed before {cutoff.astimezone(app.tz).date()}): {done}")
-
-
-def _for_terminal(text: str) -> str:
-    """Text from strangers, made harmless for a terminal: control and format characters (escape
-    sequences, carriage returns, bidi overrides, line separators) are shown as escapes."""
-    if not sys.stdout.isatty():
-        return text
-    return "".join(c if c in "\n\t" or unicodedata.category(c)[0] not in "CZ" or c == " "
-                   else f"\\u{ord(c):04x}" for c in text)
+    print(retention.NOT_COVERED)
 
 
 def _print_json(data) -> None:
-    print(json.dumps(data, ensure_ascii=sys.stdout.isatty()))
+    # Escaped on a pipe too: a pager, a log or the next tool shows it to a person in the end.
+    print(printable.dumps(data))
 
 
 def _outbox(app, args):
@@ -560,7 +566,7 @@ def _print_rows(rows: list[dict], as_json: bool, line) -> None:
         return _print_json(rows)
     for r in rows:
         order = f"{r['shop_id']}/{r['order_number']}" if r["shop_id"] else "-"
-        print(_for_terminal(line(r, order).rstrip()))
+        print(printable.text(line(r, order).rstrip()))
 
 
 def _inbox(app, args):
@@ -633,7 +639,7 @@ def _inbox_show(row: dict, as_json: bool) -> None:
     lines += [f"{k}: {v}" for k, v in data["headers"].items()]
     lines += [f"attachment: {name}" for name in data["attachments"]]
     lines += ["", data["new_text"] or ""]
-    print(_for_terminal("\n".join(lines)))
+    print(printable.text("\n".join(lines)))
 
 
 def _header(value) -> str:
@@ -653,7 +659,11 @@ def _postfix_map(app, args):
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    server = MapServer(app, host.strip("[]"), int(port)).start()
+    try:
+        server = MapServer(app, host.strip("[]"), int(port)).start()
+    except OSError as exc:  # the port is taken, the address is not ours
+        raise UsageError(f"[postfix] socketmap {app.config.postfix.socketmap}: "
+                         f"{os.strerror(exc.errno) if exc.errno else exc}") from None
     logging.getLogger("mailbot").info("postfix-map.started at=%s:%s", server.host, server.port)
     stop.wait()
     server.stop()

@@ -38,6 +38,7 @@ from .documents import screen as screen_documents
 from .parse import parse
 from .reply import new_text
 from .. import addresses, service
+from ..orders_by_mail import intake as confirmation
 
 log = logging.getLogger("mailbot.intake")
 
@@ -92,6 +93,11 @@ def _process(app, row: dict, now: datetime, trusted_sender: bool = False) -> Dis
         return finish(app, inbox_id, Disposition.DUPLICATE, now, key=key)
     if screening.is_bounce(row["mail_from"], mail.headers, mail.subject):
         return _bounce(app, inbox_id, row, key, now)
+    token = _token(app, row["rcpt_tos"] + mail.recipients)
+    if token is not None and token.kind == "intake":
+        # A shop's order confirmation (orders by mail), before the robot screening: it is
+        # automatic mail by design.
+        return confirmation.take(app, inbox_id, mail, token.id, key, now)
     if screening.is_auto_reply(mail.headers, mail.subject):
         return finish(app, inbox_id, Disposition.AUTO_REPLY, now, key=key, sender=mail.sender)
     mail.sender = authentication.sender_of(mail.headers)
@@ -101,7 +107,6 @@ def _process(app, row: dict, now: datetime, trusted_sender: bool = False) -> Dis
                       detail=mail.sender.reason)
     ending = dict(key=key, sender=mail.sender)
 
-    token = _token(app, row["rcpt_tos"] + mail.recipients)
     if token is not None and token.kind != "bounce":
         order_id, role, action = token.id, Role(token.kind), token.action
     else:

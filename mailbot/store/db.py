@@ -176,7 +176,29 @@ def m004_timeline_chain(db):
 
 
 @migrations()
-def m005_timeline_done_by(db):
+def m005_orders_by_mail(db):
+    db.executescript(
+        """
+        -- A shop's intake address for orders by mail (orders_by_mail/): a signed token address
+        -- of kind "intake" naming a row here. Rotating adds a row and retires the old one.
+        CREATE TABLE intake_addresses (
+            id INTEGER PRIMARY KEY, shop_id TEXT NOT NULL REFERENCES merchants(id),
+            plan TEXT NOT NULL, created_at TEXT NOT NULL, retired_at TEXT,
+            held_notice_at TEXT);
+        CREATE INDEX intake_addresses_shop ON intake_addresses(shop_id);
+        -- One row per confirmation mail an intake address received, and what became of it.
+        CREATE TABLE mail_orders (
+            id INTEGER PRIMARY KEY, shop_id TEXT NOT NULL, inbox_id INTEGER NOT NULL,
+            received_at TEXT NOT NULL, outcome TEXT NOT NULL, order_number TEXT,
+            order_id INTEGER, subject TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '',
+            told_at TEXT);
+        CREATE INDEX mail_orders_shop ON mail_orders(shop_id, received_at);
+        """
+    )
+
+
+@migrations()
+def m006_timeline_done_by(db):
     # Who gave an operator's command (the From of their mail, the CLI's --as or login name);
     # empty for every other entry and for the entries written before.
     db.execute("ALTER TABLE timeline ADD COLUMN done_by TEXT NOT NULL DEFAULT ''")
