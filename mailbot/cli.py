@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import sys
+import unicodedata
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 

@@ -30,9 +30,10 @@ NEVER_REPLAYED = (Disposition.APPLIED, Disposition.DUPLICATE)
 
 
 def delete_order(db, order_id: int, case_id: int | None) -> dict[str, int]:
-    if case_id is not None:
-        raise Refused(f"the order has case {case_id}: a case is decided, never deleted")
-    return corrections.delete_order(db, order_id)
+    deleted = None if case_id is not None else corrections.delete_order(db, order_id)
+    if deleted is None:  # a case, or one opened since the order was read
+        raise Refused("the order has a case: a case is decided, never deleted")
+    return deleted
 
 
 def declare_solvent(db, shop_id: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import email.utils
 from email.message import EmailMessage
 
-from conftest import OPERATOR, click, config_file, only, text, to
+from conftest import OPERATOR, click, only, text, to, write_config
 from mailbot import cli
 from mailbot.store import records
 from test_case_by_mail import case, open_case
@@ -17,7 +17,7 @@ from test_protection_by_mail import BUYER_FR, BUYER_NL, MERCHANT_NL, reminders, 
 
 def run(box, tmp_path, capsys, *args: str) -> tuple[int, str, str]:
     capsys.readouterr()
-    code = cli.main(["--config", str(config_file(box.app, tmp_path)), *args])
+    code = cli.main(["--config", str(write_config(tmp_path, box.app.config)), *args])
     out = capsys.readouterr()
     return code, out.out, out.err
 
@@ -148,7 +148,7 @@ def test_on_a_terminal_insolvency_asks_first(box, tmp_path):
     import sys
     from pathlib import Path
     open_case(box)
-    config = str(config_file(box.app, tmp_path))
+    config = str(write_config(tmp_path, box.app.config))
     for answer, code, state in ((b"n\n", 2, "awaiting_merchant"), (b"y\n", 0, "escalated")):
         controller, terminal = pty.openpty()
         process = subprocess.Popen(
@@ -204,8 +204,7 @@ def escalated_case(box) -> str:
 def test_a_decision_states_the_amount_and_the_day_each_party_with_its_message(
         box, tmp_path, capsys):
     case_id = escalated_case(box)
-    config = config_file(box.app, tmp_path)
-    config.write_text(config.read_text() + "[cover]\nplus = 40\n")
+    config = write_config(tmp_path, box.app.config, cover={"plus": 40})
     args = ["--config", str(config), "case", case_id, "decide", "compensated"]
     capsys.readouterr()
     # Without an amount the order's 49.95 is paid: over the plus plan's cover of 40, refused.
