@@ -10,7 +10,7 @@ from email.header import Header
 
 import pytest
 
-from conftest import config_file, make_config
+from conftest import make_config, write_config
 from mailbot import cli, logs
 from mailbot.logs import event_log
 
@@ -31,7 +31,7 @@ def _sent_by_a_stranger(box):
 def test_views_escape_what_a_stranger_wrote_on_a_pipe_too(app, box, tmp_path, capsys, view):
     _sent_by_a_stranger(box)
     capsys.readouterr()
-    assert cli.main(["--config", str(config_file(app, tmp_path)), *view]) == 0
+    assert cli.main(["--config", str(write_config(tmp_path, app.config)), *view]) == 0
     out = capsys.readouterr().out  # captured: not a terminal
     assert not any(c in out for c in RAW), out
     assert "\\u001b]0;pwned\\u0007" in out

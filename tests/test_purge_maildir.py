@@ -7,7 +7,7 @@ import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from conftest import config_file
+from conftest import write_config
 from mailbot import cli, jobs
 
 
@@ -20,7 +20,7 @@ def test_purge_removes_maildir_files_written_before_the_cutoff(app, tmp_path, ca
     later = (now + timedelta(days=2)).timestamp()
     os.utime(files[0], (later, later))  # written after the cut-off: kept
     capsys.readouterr()
-    assert cli.main(["--config", str(config_file(app, tmp_path)), "purge",
+    assert cli.main(["--config", str(write_config(tmp_path, app.config)), "purge",
                      "--now", (now + timedelta(days=731)).isoformat()]) == 0
     out = capsys.readouterr().out
     assert [f for f in files if f.exists()] == [files[0]]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MERCHANTS, ORDERS, Mailbox, config_file, make_config
+from conftest import MERCHANTS, ORDERS, Mailbox, make_config, write_config
 from mailbot import cli, imports, wiring
 from mailbot.orders_by_mail import notices
 from mailbot.orders_by_mail.address import intake_address
@@ -173,7 +173,7 @@ def test_the_weekly_report_counts_taken_and_refused(shop):
 def test_the_address_rotates_and_the_socketmap_knows_only_the_current_one(shop, tmp_path,
                                                                            capsys):
     app, box, old = shop
-    config = str(config_file(app, tmp_path))
+    config = str(write_config(tmp_path, app.config))
     assert cli.main(["--config", config, "merchant", "shop-nl", "intake-address"]) == 0
     assert old in capsys.readouterr().out
     assert cli.main(["--config", config, "merchant", "shop-nl", "intake-address",
