@@ -136,12 +136,19 @@ def _data_parsers(sub) -> None:
 
 
 def _outbox_inbox_parsers(sub) -> None:
-    out = sub.add_parser("outbox", help="mail queued, retried, dead or bounced; resend one")
-    out.add_argument("action", nargs="?", choices=["resend"])
-    out.add_argument("id", nargs="?", type=int, help="the outbox id to resend")
+    out = sub.add_parser("outbox", help="mail queued, retried, held, dead or bounced; resend, "
+                         "flush, hold, release or delete")
+    out.add_argument("action", nargs="?", choices=["resend", "flush", "hold", "release", "delete"],
+                     help="resend ID (dead or bounced); flush (every mail backing off is due "
+                     "now, and delivered); hold ID / release ID (keep a queued mail back, or let "
+                     "it go); delete ID (a mail not sent)")
+    out.add_argument("id", nargs="?", type=int, help="the outbox id")
     out.add_argument("--state", choices=admin.OUTBOX_STATES,
                      help="only mail in this state (default: all but sent)")
     out.add_argument("--json", action="store_true")
+    out.add_argument("--limit", type=int, default=admin.LIMIT, help="rows shown, newest first "
+                     f"(default {admin.LIMIT})")
+    _change_options(out)
     inb = sub.add_parser("inbox", help="mail held, unmatched, rate limited...; show one")
     inb.add_argument("action", nargs="?", choices=["show", "release", "replay"],
                      help="show ID; release ID (held for its sender: an operator vouches for "
@@ -151,6 +158,10 @@ def _outbox_inbox_parsers(sub) -> None:
                      metavar="DISPOSITION", help="only mail with this disposition, e.g. held, "
                      "unmatched, rate_limited, quarantined (default: all but applied)")
     inb.add_argument("--json", action="store_true")
+    inb.add_argument("--limit", type=int, default=admin.LIMIT, help="rows shown, newest first "
+                     f"(default {admin.LIMIT})")
+    inb.add_argument("--since", help="replay without ids: the mail of --disposition received "
+                     "this long ago or later, e.g. 2h, 7d")
     _change_options(inb)
 
 
@@ -531,10 +542,51 @@ def _outbox(app, args):
     db = app.db()
     if args.action == "resend":
         return _resend(app, db, args.id)
-    _print_rows(admin.outbox(db, args.state), args.json, lambda r, order: (
+    if args.action is not None:
+        return _queue_control(app, args)
+    _print_rows(admin.outbox(db, args.state, _limit(args)), args.json, lambda r, order: (
         f"{r['id']:>6}  {r['state']:<7} {','.join(r['recipients'])}  {order}  "
         f"{r['template']}  attempts={r['attempts']}  {r['last_error'] or ''}"
-        + "".join(f"  failed: {f['address']} {f['status']}" for f in r["failed"])))
+        + "".join(f"  failed: {f['address']} {f['status']}" for f in r["failed"])),
+        admin.outbox_count(db, args.state))
+
+
+def _limit(args) -> int:
+    if args.limit < 1:
+        raise UsageError(f"--limit must be at least 1, not {args.limit}")
+    return args.limit
+
+
+QUEUE_CONTROL = {"hold": (admin.hold, "queued", "held"), "release": (admin.release, "held",
+                                                                     "queued"),
+                 "delete": (admin.delete, "not sent", "deleted")}
+
+
+def _queue_control(app, args) -> None:
+    """``outbox flush`` (Postfix's ``postqueue -f``) and ``outbox hold|release|delete ID``
+    (``postsuper -h|-H|-d``)."""
+    db = app.db()
+    now = datetime.now(timezone.utc)
+    if args.action == "flush":
+        _change(app, args, lambda: admin.flush(db),
+                lambda done: f"outbox: {done.value} mail(s) backing off are due now")
+        if not args.dry_run:
+            _deliver(app, args)
+        return
+    if args.id is None:
+        raise UsageError(f"outbox {args.action} needs an outbox id")
+    act, was, now_is = QUEUE_CONTROL[args.action]
+
+    def work():
+        row = admin.outbox_mail(db, args.id)
+        if row is None:
+            raise UsageError(f"no outbox mail {args.id}")
+        if not (act(db, args.id) if args.action == "release" else act(db, args.id, now)):
+            raise UsageError(f"outbox {args.id} is {row['status']}: only {was} mail is "
+                             f"{now_is} (and none while it is being sent)")
+        return row
+    _change(app, args, work, lambda done: f"outbox {args.id} to "
+            f"{', '.join(done.value['recipients'])}: {now_is}", deletes=args.action == "delete")
 
 
 def _resend(app, db, outbox_id: int | None) -> None:
@@ -561,13 +613,18 @@ def _resend(app, db, outbox_id: int | None) -> None:
     print(f"outbox {outbox_id}: {row['status']} -> queued{moved}")
 
 
-def _print_rows(rows: list[dict], as_json: bool, line) -> None:
-    """``--json``: the rows as one JSON list; else ``line(row, "shop/order")`` per row."""
+def _print_rows(rows: list[dict], as_json: bool, line, total: int) -> None:
+    """``--json``: the rows as one JSON list; else ``line(row, "shop/order")`` per row. When
+    ``total`` is more than the rows shown, a last line (on stderr with --json) says so."""
     if as_json:
-        return _print_json(rows)
-    for r in rows:
-        order = f"{r['shop_id']}/{r['order_number']}" if r["shop_id"] else "-"
-        print(printable.text(line(r, order).rstrip()))
+        _print_json(rows)
+    else:
+        for r in rows:
+            order = f"{r['shop_id']}/{r['order_number']}" if r["shop_id"] else "-"
+            print(printable.text(line(r, order).rstrip()))
+    if total > len(rows):
+        print(f"{len(rows)} of {total} shown, newest first (--limit {total} shows all)",
+              file=sys.stderr if as_json else sys.stdout)
 
 
 def _inbox(app, args):
@@ -581,12 +638,16 @@ def _inbox(app, args):
         if row is None:
             raise UsageError(f"no inbox mail {args.id[0]}")
         return _inbox_show(row, args.json)
-    dispositions = None
-    if args.disposition:
-        dispositions = admin.HELD if args.disposition == "held" else (args.disposition,)
-    _print_rows(admin.inbox(db, dispositions), args.json, lambda r, order: (
+    dispositions = _dispositions(args)
+    _print_rows(admin.inbox(db, dispositions, _limit(args)), args.json, lambda r, order: (
         f"{r['id']:>6}  {r['received_at']}  {r['disposition']:<15} from={r['mail_from']}  "
-        f"{order}  {r['detail'] or ''}"))
+        f"{order}  {r['detail'] or ''}"), admin.inbox_count(db, dispositions))
+
+
+def _dispositions(args) -> tuple[str, ...] | None:
+    if not args.disposition:
+        return None
+    return admin.HELD if args.disposition == "held" else (args.disposition,)
 
 
 AGAIN = {"release": "released", "replay": "replayed"}
@@ -595,8 +656,16 @@ AGAIN = {"release": "released", "replay": "replayed"}
 def _again(app, args) -> None:
     """``inbox release ID`` and ``inbox replay ID...``: each mail once more through intake, all
     in one change (one rehearsal, one confirmation)."""
+    if not args.id and args.action == "replay" and args.disposition:
+        # By disposition and time, as Mailman's unshunt: oldest first, as they arrived.
+        since = datetime.now(timezone.utc) - _duration(args.since or "7d", "--since")
+        args.id = sorted(r["id"] for r in admin.inbox(app.db(), _dispositions(args),
+                                                      _limit(args))
+                         if records.parse_dt(r["received_at"]) >= since)
+        if not args.id:
+            raise UsageError(f"no {args.disposition} mail received since {records.iso(since)}")
     if not args.id:
-        raise UsageError(f"inbox {args.action} needs an inbox id")
+        raise UsageError(f"inbox {args.action} needs an inbox id (or replay --disposition D)")
     if args.action == "release" and len(args.id) != 1:
         raise UsageError("inbox release takes one inbox id: each release vouches for one sender")
     again = corrections.release if args.action == "release" else corrections.replay
