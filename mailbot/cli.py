@@ -9,6 +9,7 @@ import argparse
 import email.errors
 import email.header
 import getpass
+import importlib.metadata
 import json
 import logging
 import os
@@ -42,10 +43,11 @@ class UsageError(Exception):
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mailbot", description=__doc__.splitlines()[0])
-    p.add_argument("--config", help="TOML config file (default: $MAILBOT_CONFIG or built-in)")
-    p.add_argument("--verbose", action="store_true",
-                   help="log events on stderr (commands other than serve log only warnings)")
-    sub = p.add_subparsers(dest="command", required=True)
+    p.add_argument("--version", action="version", version=f"mailbot {_version()}")
+    _global_options(p, default=None)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("help", help="this list, or one command's options").add_argument(
+        "topic", nargs="?", metavar="COMMAND", help="the command to explain")
     sub.add_parser("serve", help="SMTP listener and scheduler until SIGTERM/SIGINT")
     sub.add_parser("check", help="database, relay and serve are working (one line each)")
     imp = sub.add_parser("import", help="import merchants or orders")
@@ -100,8 +102,26 @@ def parser() -> argparse.ArgumentParser:
     _data_parsers(sub)
     sub.add_parser("postfix-map", help="answer Postfix socketmap lookups at [postfix] socketmap")
     sub.add_parser("verify-export", help="check a case file made by case ID export").add_argument(
-        "file")
+        "file", help="the zip made by `case ID export`")
+    for command in sub.choices.values():
+        # Also after the command (`mailbot cases --config x.toml`), as git and systemctl take
+        # them; SUPPRESS keeps a value given before the command.
+        _global_options(command, default=argparse.SUPPRESS)
     return p
+
+
+def _global_options(p, default) -> None:
+    p.add_argument("--config", default=default,
+                   help="TOML config file (default: $MAILBOT_CONFIG or built-in)")
+    p.add_argument("--verbose", action="store_true", default=default or False,
+                   help="log events on stderr (commands other than serve log only warnings)")
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("mailbot")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
+        return "unknown"
 
 
 def _change_options(p) -> None:
@@ -179,13 +199,27 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    args = parser().parse_args(argv)
+    commands = parser()
+    args = commands.parse_args(argv)
+    if args.command == "help":
+        if args.topic is None:
+            commands.print_help()
+            return 0
+        sub = next(a for a in commands._actions if isinstance(a, argparse._SubParsersAction))
+        if args.topic not in sub.choices:
+            print(f"mailbot: no command {args.topic!r}; `mailbot help` lists them",
+                  file=sys.stderr)
+            return 2
+        sub.choices[args.topic].print_help()
+        return 0
     # Database, secret, attachments and Maildir hold personal data: owner-only (0600 / 0700).
     os.umask(datadir.OWNER_ONLY_UMASK)
     try:
         config = config_mod.load(args.config)
         # Event lines are serve's log; other commands print their own result only.
         logs.setup(config, None if args.command == "serve" or args.verbose else "WARNING")
+        if args.command in ("serve", "deliver") and config.relay.transport == "maildir":
+            datadir.check_maildir(config.relay.maildir)  # refused in one line, as a taken port
         if args.command == "check":  # before build: a check never creates a database
             return check.run(config, sys.stdout)
         if args.command == "verify-export":  # reads the zip only, never the database

@@ -43,6 +43,11 @@ def serve(app) -> int:
     cfg = app.config.smtp
     address = f"{cfg.host}:{cfg.port}"
     try:
+        pidfile.lock(app.config)  # its descriptor stays open: locked as long as serve runs
+    except pidfile.Taken as exc:
+        print(f"mailbot: {exc}", file=sys.stderr)
+        return 1
+    try:
         _probe(cfg.host, cfg.port)
         wakes, wake_w = multiprocessing.get_context("spawn").Pipe(duplex=False)
         os.set_blocking(wake_w.fileno(), False)

@@ -21,9 +21,11 @@ def opened_since(db, start: datetime) -> int:
 
 
 def timeline_counts(db, kind: str, start: datetime) -> dict:
-    """How often each text (escalation reason, outcome) was written under ``kind`` since start."""
+    """How often each text (escalation reason, outcome) was written under ``kind`` since start;
+    entries blanked by an earlier release's purge are left out."""
     return dict(Counter(r["text"] for r in _rows(
-        db, "SELECT text FROM timeline WHERE kind = ? AND at > ?", [kind, iso(start)])))
+        db, "SELECT text FROM timeline WHERE kind = ? AND at > ? AND text != ''",
+        [kind, iso(start)])))
 
 
 def merchant_deadlines(db, until: datetime, now: datetime) -> list[dict]:
