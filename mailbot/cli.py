@@ -325,15 +325,13 @@ def _status(app, args):
     if args.json:
         print(printable.dumps(data))
         return
-    p, c = data["protection"], data["case"]
-    print(f"order {args.shop_id}/{args.order_number}: protection {p['state']} "
-          f"until {p['ends_at']}" + (" (extended)" if p["extended"] else ""))
-    if c:
-        _print_case(c)
+    print(printable.text(views.status_text(state, app.tz)), end="")
+    if data["case"]:
+        _print_case(app, data["case"])
 
 
-def _print_case(c):
-    print(printable.text(views.case_text(c)), end="")
+def _print_case(app, c):
+    print(printable.text(views.case_text(c, app.config.bot.timezone)), end="")
 
 
 def _cases(app, args):
@@ -343,8 +341,12 @@ def _cases(app, args):
     if args.json:
         print(printable.dumps(rows))
         return
+    if rows:
+        print(f"{'CASE':>6}  {'STATE':<18} {'REASON':<13} {'OPENED':<16}  ORDER  "
+              "ESCALATION/OUTCOME")
     for r in rows:
         print(printable.text(f"{r['id']:>6}  {r['state']:<18} {r['reason']:<13} "
+                             f"{r['opened_at'][:16].replace('T', ' ')}  "
                              f"{r['shop_id']}/{r['order_number']}  "
                              f"{r['escalation_reason'] or r['outcome'] or ''}"))
 
@@ -361,7 +363,7 @@ def _case(app, args):
         if args.json:
             print(printable.dumps(data))
         else:
-            _print_case(data)
+            _print_case(app, data)
         return
     message = (args.message or "").strip()
     to_buyer, to_merchant = ((text or "").strip() for text in (args.message_buyer,
