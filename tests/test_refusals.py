@@ -97,3 +97,21 @@ def test_a_mail_given_up_is_logged_as_a_warning(app, tmp_path, caplog):
         broken.close()
     dead = [r for r in caplog.records if r.getMessage().startswith("delivery.dead")]
     assert len(dead) == 3 and {r.levelno for r in dead} == {logging.WARNING}
+
+
+def test_serve_tells_systemd_when_it_is_ready_and_when_it_stops(tmp_path, monkeypatch):
+    """Type=notify: READY=1 once the listener answers, STOPPING=1 on SIGTERM (sd_notify(3))."""
+    import socket
+    notify = tmp_path / "notify"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(str(notify))
+        sock.settimeout(30)
+        monkeypatch.setenv("NOTIFY_SOCKET", str(notify))
+        s = Serve(tmp_path / "notified")
+        try:
+            assert sock.recv(64) == b"READY=1"
+            assert s.proc.poll() is None
+            s.stop()
+            assert sock.recv(64) == b"STOPPING=1"
+        finally:
+            s.kill()
