@@ -8,8 +8,8 @@
 - ``release``: a mail held because its From was not the party's address, processed as if it were
   (an operator checked it); the event applies once and its mails go out as for any mail.
 - ``replay``: a stored mail that applied nothing (held, unmatched, refused, quarantined...) runs
-  through intake again after a fix. Applied mail and duplicates are never replayed: their event
-  has been applied once already.
+  through intake again after a fix. Applied mail, orders taken by mail and duplicates are never
+  replayed: their event has been applied once already.
 - Correcting an operator's decision is the core's ``OperatorCorrect`` (``case ID correct``).
 """
 
@@ -26,7 +26,8 @@ class Refused(Exception):
     """The correction does not apply; the message says why in one line."""
 
 
-NEVER_REPLAYED = (Disposition.APPLIED, Disposition.DUPLICATE)
+# Their event applied (an order taken by mail is one too): never again.
+NEVER_REPLAYED = (Disposition.APPLIED, Disposition.DUPLICATE, Disposition.ORDER_TAKEN)
 
 
 def delete_order(db, order_id: int, case_id: int | None) -> dict[str, int]:

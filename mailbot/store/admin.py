@@ -120,7 +120,8 @@ def _inbox_where(dispositions: tuple[str, ...] | None) -> tuple[str, list]:
     if dispositions:
         return (f"coalesce(i.disposition, 'pending') IN ({','.join('?' * len(dispositions))})",
                 list(dispositions))
-    return "coalesce(i.disposition, 'pending') NOT IN ('applied', 'duplicate')", []
+    return ("coalesce(i.disposition, 'pending') NOT IN ('applied', 'duplicate', "
+            "'order_taken')"), []
 
 
 def inbox_count(db, dispositions: tuple[str, ...] | None = None) -> int:
@@ -130,8 +131,8 @@ def inbox_count(db, dispositions: tuple[str, ...] | None = None) -> int:
 
 
 def inbox(db, dispositions: tuple[str, ...] | None = None, limit: int = LIMIT) -> list[dict]:
-    """Newest first; without ``dispositions`` every mail not applied (nor a duplicate of one),
-    unprocessed mail included (disposition ``pending``)."""
+    """Newest first; without ``dispositions`` every mail not applied (nor a duplicate of one, nor
+    a shop's confirmation taken by orders by mail), unprocessed mail included (``pending``)."""
     where, params = _inbox_where(dispositions)
     rows = list(db.query(
         "SELECT i.id, i.received_at, i.mail_from, i.rcpt_tos, coalesce(i.disposition, "
