@@ -161,3 +161,26 @@ def test_a_key_that_is_not_rsa_is_refused_in_one_line(tmp_path):
     path.write_bytes(b"not a key")
     with pytest.raises(ValueError, match="holds no unencrypted RSA private key"):
         Signer("bot.example", "s", path)
+
+
+def test_the_key_is_checked_once_per_process_and_a_rotated_key_is_used_at_once(tmp_path, dns,
+                                                                                key_file):
+    """The transport, and with it a Signer, is made for every delivery run (every 2 s and after
+    each intake); OpenSSL's check of a 2048-bit key costs ~40 ms, dkimpy's signing did none."""
+    path = tmp_path / "dkim.pem"
+    first = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path.write_bytes(first.private_bytes(serialization.Encoding.PEM,
+                                         serialization.PrivateFormat.PKCS8,
+                                         serialization.NoEncryption()))
+    path.chmod(0o600)
+    start = time.process_time()
+    Signer("bot.example", "mb2026", path)
+    checked = time.process_time() - start
+    start = time.process_time()
+    for _ in range(20):
+        signer = Signer("bot.example", "mb2026", path)
+    assert time.process_time() - start < checked, (checked, time.process_time() - start)
+    raw = b"From: bot@bot.example\r\nSubject: x\r\n\r\nbody\r\n"
+    assert not dkim.verify(signer.sign(raw), dnsfunc=dns)  # not the key in DNS yet
+    path.write_bytes(key_file.read_bytes())  # rotation to the key in DNS: same file, new bytes
+    assert dkim.verify(Signer("bot.example", "mb2026", path).sign(raw), dnsfunc=dns)

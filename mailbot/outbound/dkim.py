@@ -12,6 +12,7 @@ the ``cryptography`` package's (OpenSSL). dkimpy signed the same way but did RSA
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 import time
@@ -41,13 +42,9 @@ _H_TAG = b":\r\n  ".join(b":".join(SIGNED_HEADERS[i:j]) for i, j in ((0, 5), (5,
 class Signer:
     def __init__(self, domain: str, selector: str, key_file: str | Path):
         self.domain, self.selector = domain.encode("ascii"), selector.encode("ascii")
-        pem = private_files.read(key_file, "[dkim] key_file")
-        # Parsed once (PKCS#1 or PKCS#8 PEM), not per mail; a bad key stops the run in one line.
-        try:
-            key = serialization.load_pem_private_key(pem, password=None)
-        except (ValueError, TypeError):
-            key = None
-        if not isinstance(key, rsa.RSAPrivateKey):
+        # Read at every opening of the transport, so that a rotated key is used at once.
+        key = _private_key(private_files.read(key_file, "[dkim] key_file"))
+        if key is None:  # a bad key stops the delivery run in one line
             raise ValueError(f"[dkim] key_file {key_file} holds no unencrypted RSA private key "
                              "in PEM")
         self._key = key
@@ -70,6 +67,18 @@ class Signer:
         folded = b"\r\n ".join(signature[i:i + B64_LINE]
                                for i in range(0, len(signature), B64_LINE))
         return b"DKIM-Signature: " + tags + folded + b"\r\n" + raw
+
+
+@functools.lru_cache(maxsize=4)
+def _private_key(pem: bytes) -> rsa.RSAPrivateKey | None:
+    """The key in ``pem`` (PKCS#1 or PKCS#8), checked once per process and key: OpenSSL's check
+    of an RSA key costs ~40 ms of CPU for 2048 bits, and the transport is opened for every
+    delivery run (every 2 s, and after each intake that queued mail)."""
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError):
+        return None
+    return key if isinstance(key, rsa.RSAPrivateKey) else None
 
 
 def _signed_fields(head: bytes) -> list[bytes]:
