@@ -298,10 +298,7 @@ def test_the_table_reads_like_spec_section_3():
     keys = [(r.state, r.variant, r.on) for r in CASE_TABLE]
     assert keys == [
         (AM, ANY, T.MERCHANT_NUDGE),
-        (AM, ANY, MerchantDecision),  # A
-        (AM, ANY, MerchantDecision),  # B
-        (AM, ANY, MerchantDecision),  # C
-        (AM, ANY, MerchantDecision),  # refused refund
+        (AM, ANY, MerchantDecision),  # A, B, C, refused refund, and §4's bad form
         (AM, ANY, T.MERCHANT_DUE),
         (AM, ANY, Act.WITHDRAW),
         (AB, A, Act.REFUND_RECEIVED),
@@ -316,11 +313,17 @@ def test_the_table_reads_like_spec_section_3():
         (ESC, ANY, OperatorDecide),
         ((AM, AB, ESC), ANY, MerchantInsolvent),
         ((AM, AB, ESC), ANY, PartyMessage),
-        (AM, ANY, MerchantDecision),  # §4 bad form
         ((AM, AB, ESC), ANY, Act.OTHER),
         (ESC, ANY, MerchantDecision),
         (ESC, ANY, OperatorDecide),
     ]
+
+
+def test_the_merchants_answer_is_read_once_by_one_row():
+    """One row for the merchant's answer, whose step picks SPEC's row from one reading of it:
+    no guard recomputes the answer, so no row's place in the table decides the outcome."""
+    rows = [r for r in CASE_TABLE if r.state == AM and r.on is MerchantDecision]
+    assert len(rows) == 1 and rows[0].when is None
 
 
 def test_the_decision_mail_deadline_follows_the_answer_day():
