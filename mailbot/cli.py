@@ -18,6 +18,8 @@ from datetime import datetime, timedelta, timezone
 
 from . import config as config_mod
 from . import digest, imports, jobs, logs, service, views, wiring
+from .casefile import export as casefile_export
+from .casefile import verify as casefile_verify
 from .serve import check
 from .core.effects import Result
 from .core.events import OperatorDecide, OperatorRequest
@@ -45,6 +47,9 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.add_argument("--update", action="store_true",
                      help="apply changed values of orders imported before (no case yet)")
+    imp.add_argument("--date-order", choices=imports.DATE_ORDERS,
+                     help="how to read dates like 05/11/2026 when no date in the file tells "
+                     "(default: decided from the file's unambiguous dates)")
     tick = sub.add_parser("tick", help="apply every timer due at --now")
     tick.add_argument("--now", help="ISO-8601 time (default: the clock)")
     tick.add_argument("--force", action="store_true",
@@ -59,7 +64,7 @@ def parser() -> argparse.ArgumentParser:
     cases.add_argument("--json", action="store_true")
     case = sub.add_parser("case", help="one case; or an operator's decision or request")
     case.add_argument("case_id", type=int)
-    case.add_argument("action", nargs="?", choices=list(OPERATOR_COMMANDS))
+    case.add_argument("action", nargs="?", choices=[*OPERATOR_COMMANDS, "export"])
     case.add_argument("argument", nargs="?")
     case.add_argument("--message")
     case.add_argument("--json", action="store_true")
@@ -72,6 +77,8 @@ def parser() -> argparse.ArgumentParser:
     _outbox_inbox_parsers(sub)
     _data_parsers(sub)
     sub.add_parser("postfix-map", help="answer Postfix socketmap lookups at [postfix] socketmap")
+    sub.add_parser("verify-export", help="check a case file made by case ID export").add_argument(
+        "file")
     return p
 
 
@@ -101,6 +108,19 @@ def _outbox_inbox_parsers(sub) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # inside the try: a pipe closed early fails here, not at exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (``mailbot outbox | head``): stop quietly as Unix tools do. Python's
+        # "Note on SIGPIPE": stdout is pointed at /dev/null so that the flush at exit cannot
+        # raise again; 141 is what a shell reports for a tool ended by SIGPIPE (128 + 13).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def _main(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)
     # Database, secret, attachments and Maildir hold personal data: owner-only (0600 / 0700).
     os.umask(datadir.OWNER_ONLY_UMASK)
@@ -110,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         logs.setup(config, None if args.command == "serve" or args.verbose else "WARNING")
         if args.command == "check":  # before build: a check never creates a database
             return check.run(config, sys.stdout)
+        if args.command == "verify-export":  # reads the zip only, never the database
+            return casefile_verify.run(args.file, sys.stdout)
         app = wiring.build(config, readonly=_reads_only(args))
         return COMMANDS[args.command](app, args) or 0
     except (UsageError, config_mod.ConfigError, imports.BadFile, datadir.StorageError) as exc:
@@ -123,7 +145,7 @@ def _reads_only(args) -> bool:
     if args.command in ("status", "cases", "check", "backup"):
         return True
     if args.command in ("case", "outbox", "inbox"):
-        return getattr(args, "action", None) in (None, "show")
+        return getattr(args, "action", None) in (None, "show", "export")
     return args.command == "digest" and not args.send
 
 
@@ -157,7 +179,7 @@ def _import(app, args):
         report = imports.import_merchants(db, args.file, progress=_import_progress)
     else:
         report = imports.import_orders(db, args.file, app.tz, update=args.update,
-                                       progress=_import_progress)
+                                       progress=_import_progress, date_order=args.date_order)
     print(report.assumed)
     for number, reason in report.rejected:
         print(f"row {number}: rejected: {reason}")
@@ -238,6 +260,8 @@ def _case(app, args):
     order_id = records.order_of_case(db, args.case_id)
     if order_id is None:
         raise UsageError(f"no case {args.case_id}")
+    if args.action == "export":
+        return _export(app, args)
     if args.action is None:
         data = views.case_file_json(db, records.load(db, order_id), app.tz)
         if args.json:
@@ -261,6 +285,17 @@ def _case(app, args):
         raise UsageError(f"case {args.case_id} is {state.case.state}: "
                          f"{args.action} is not open")
     print(f"case {args.case_id}: {args.action} {args.argument} done")
+
+
+def _export(app, args):
+    if not args.argument:
+        raise UsageError("case ID export needs DEST.zip")
+    try:
+        done = casefile_export.export(app, args.case_id, args.argument)
+    except FileExistsError:
+        raise UsageError(f"{args.argument} exists already") from None
+    print(f"case {args.case_id}: {done.files} files, {done.entries} timeline entries in "
+          f"{args.argument}; chain head {done.head}")
 
 
 def _merchant(app, args):

@@ -2,9 +2,12 @@
 
 Files come from spreadsheets as often as from programs: Excel in nl, fr and it saves CSV with
 ``;`` between fields, a byte-order mark, CRLF line ends, decimal commas (``49,95``, ``1.234,56``),
-day-first dates and often windows-1252. The encoding (UTF-8 with or without BOM, UTF-16 with BOM,
-else windows-1252) and the delimiter (``,``, ``;`` or tab: the one that splits the header into the
-expected names) are detected, and ``Report.assumed`` says in one line what was assumed.
+day-first dates and often windows-1252; Excel in English writes month-first dates (``11/25/2026``).
+The date order of a file is decided from its unambiguous dates (a first or second number over 12),
+never guessed: a file whose numeric dates fit both orders, or that mixes them, is refused unless
+the operator names the order (``date_order``). The encoding (UTF-8 with or without BOM, UTF-16
+with BOM, else windows-1252) and the delimiter (``,``, ``;`` or tab: the one that splits the header
+into the expected names) are detected, and ``Report.assumed`` says in one line what was assumed.
 
 Every bad row is rejected with its reason and the good rows are imported. Refused: unknown
 merchant, locale or plan; an address outbound mail cannot reach (``addresses.normal``); an
@@ -12,8 +15,9 @@ implausible date (before 2000, more than a day ahead) or amount (not one number,
 line breaks and other control characters in any field (they would become new lines or hidden text
 in mail). Orders are idempotent on (shop_id, order_number): an order imported again with other
 values is reported with the difference, and applied with ``update=True`` while its protection is
-still active without a case. A new order starts an active protection whose timers follow from it.
-Rows are written in batches, one transaction (one disk sync) per ``BATCH`` rows.
+active or expired without a case (a corrected date makes it active again). A new order starts an
+active protection whose timers follow from it. Rows are written in batches, one transaction (one
+disk sync) per ``BATCH`` rows.
 """
 
 from __future__ import annotations
@@ -44,7 +48,9 @@ PROGRESS_EVERY = 10_000
 EARLIEST_ORDER = date(2000, 1, 1)
 MAX_AMOUNT = Decimal("1000000")
 MAX_AMOUNT_TEXT = 24
-_DAY_FIRST = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+DAY_FIRST, MONTH_FIRST = "day-first", "month-first"
+DATE_ORDERS = (DAY_FIRST, MONTH_FIRST)
 # Every control character (Unicode category Cc, NEL included), the line and paragraph separators
 # (Zl, Zp), and the bidi controls that can make a text read backwards (Trojan Source,
 # CVE-2021-42574).
@@ -202,14 +208,19 @@ def import_merchants(db, path: str, progress=None) -> Report:
 
 
 def import_orders(db, path: str, tz, now: datetime | None = None, update: bool = False,
-                  progress=None) -> Report:
-    """Imports the file's orders; ``now`` (default: the clock) bounds plausible order dates."""
+                  progress=None, date_order: str | None = None) -> Report:
+    """Imports the file's orders; ``now`` (default: the clock) bounds plausible order dates and
+    decides whether a corrected order date makes an expired protection active again.
+    ``date_order`` (``day-first`` or ``month-first``) overrides the order read from the file."""
     report = Report()
-    today = (now or datetime.now(timezone.utc)).astimezone(tz).date()
+    now = now or datetime.now(timezone.utc)
+    today = now.astimezone(tz).date()
     table = _table(path, ORDER_FIELDS, allow_jsonl=True)
     merchants: dict[str, bool] = {}
+    all_rows = list(table.rows)
+    order_of_dates = date_order or _date_order(path, all_rows)
     styles: set[str] = set()
-    rows = iter(table.rows)
+    rows = iter(all_rows)
     count = 0
     while True:
         batch = [row for _, row in zip(range(BATCH), rows)]
@@ -222,7 +233,7 @@ def import_orders(db, path: str, tz, now: datetime | None = None, update: bool =
                 order = None
                 error = error or _bad_characters(row)
                 if not error:
-                    order, error = _order(row, today, styles)
+                    order, error = _order(row, today, styles, order_of_dates)
                 if not error and order.shop_id not in merchants:
                     merchants[order.shop_id] = records.merchant(db, order.shop_id) is not None
                 if not error and not merchants[order.shop_id]:
@@ -230,13 +241,14 @@ def import_orders(db, path: str, tz, now: datetime | None = None, update: bool =
                 if error:
                     report.rejected.append((number, error))
                     continue
-                _store(db, order, tz, update, number, report)
+                _store(db, order, tz, update, number, report, now)
     _progress(progress, count, table.total, last=True)
     report.assumed = _assumed(path, table, styles)
     return report
 
 
-def _store(db, order: Order, tz, update: bool, number: int, report: Report) -> None:
+def _store(db, order: Order, tz, update: bool, number: int, report: Report,
+           now: datetime) -> None:
     protection = Protection(ProtectionState.ACTIVE, protection_end(order.order_date, tz))
     new_id = records.insert_order(db, order, protection)
     if new_id is not None:
@@ -258,13 +270,19 @@ def _store(db, order: Order, tz, update: bool, number: int, report: Report) -> N
         report.changed.append((number, f"{label} (not applied: {why_not})"))
         return
     imported.update(db, old["id"], {k: b for k, (_, b) in differences.items()})
+    again = ""
     if "order_date" in differences:
         state = records.load(db, old["id"])
-        moved = replace(state.protection, ends_at=protection_end(order.order_date, tz))
-        imported.set_ends_at(db, old["id"], moved.ends_at)
+        ends_at = protection_end(order.order_date, tz)
+        moved = replace(state.protection, ends_at=ends_at)
+        # A protection that expired only because its date was misread is active again.
+        if moved.state is ProtectionState.EXPIRED and ends_at > now:
+            moved = replace(moved, state=ProtectionState.ACTIVE, ended_at=None)
+            again = f"; protection active again until {ends_at.astimezone(tz).date()}"
+        imported.set_protection(db, old["id"], moved.state, moved.ends_at)
         records.write_timers(db, replace(state, protection=moved), tz)
     report.updated += 1
-    report.changed.append((number, f"{label} (updated)"))
+    report.changed.append((number, f"{label} (updated{again})"))
 
 
 def _stored_values(order: Order) -> dict[str, str]:
@@ -274,16 +292,18 @@ def _stored_values(order: Order) -> dict[str, str]:
             "buyer_locale": order.buyer_locale, "plan": str(order.plan)}
 
 
-def _order(row: dict, today: date, styles: set[str]) -> tuple[Order | None, str | None]:
+def _order(row: dict, today: date, styles: set[str],
+           date_order: str | None) -> tuple[Order | None, str | None]:
     values = {k: v.strip() for k, v in row.items()}
     if not values["shop_id"]:
         return None, "shop_id is empty"
     if not values["order_number"]:
         return None, "order_number is empty"
     try:
-        order_date = _date(values["order_date"], styles)
+        order_date = _date(values["order_date"], styles, date_order)
     except ValueError:
-        return None, f"bad order_date {values['order_date']!r} (YYYY-MM-DD or DD-MM-YYYY)"
+        spelled = "MM/DD/YYYY" if date_order == MONTH_FIRST else "DD-MM-YYYY"
+        return None, f"bad order_date {values['order_date']!r} (YYYY-MM-DD or {spelled})"
     if order_date < EARLIEST_ORDER:
         return None, f"order_date {order_date} is before 2000"
     if order_date > today + timedelta(days=1):
@@ -322,12 +342,47 @@ def _amount(text: str, styles: set[str]) -> tuple[Decimal | None, str | None]:
     return amount, None
 
 
-def _date(text: str, styles: set[str]) -> date:
-    if match := _DAY_FIRST.match(text):
-        # Excel in nl, fr and it writes day-first dates (24-11-2026, 24/11/2026, 24.11.2026).
-        styles.add("day-first dates")
-        day, month, year = (int(g) for g in match.groups())
-        return date(year, month, day)
+def _date_order(path: str, rows: list) -> str | None:
+    """The file's order of numeric dates, from the rows where only one order makes a date (a
+    number over 12 can only be the day); ``BadFile`` when the rows disagree, or when every
+    numeric date fits both orders (05/11/2026 is 5 November or May 11: never guess)."""
+    seen: dict[str, tuple[int, str]] = {}
+    undecided = None
+    for number, row, _ in rows:
+        match = row and _NUMERIC_DATE.match(row["order_date"].strip())
+        if not match:
+            continue
+        first, second = int(match.group(1)), int(match.group(2))
+        if first > 12 >= second:
+            seen.setdefault(DAY_FIRST, (number, match.group()))
+        elif second > 12 >= first:
+            seen.setdefault(MONTH_FIRST, (number, match.group()))
+        elif first != second and undecided is None:
+            undecided = (number, match.group())
+    name = Path(path).name
+    if len(seen) == 2:
+        (a, (row_a, text_a)), (b, (row_b, text_b)) = sorted(seen.items(), key=lambda i: i[1])
+        raise BadFile(f"{name}: order dates are {a} in row {row_a} ({text_a}) but {b} in row "
+                      f"{row_b} ({text_b}); correct the file, or name the order with "
+                      "--date-order day-first or month-first")
+    if seen:
+        return next(iter(seen))
+    if undecided:
+        raise BadFile(f"{name}: order dates such as {undecided[1]} (row {undecided[0]}) can be "
+                      "day-first or month-first and no date in the file tells; name the order "
+                      "with --date-order day-first or month-first")
+    return None
+
+
+def _date(text: str, styles: set[str], date_order: str | None) -> date:
+    if match := _NUMERIC_DATE.match(text):
+        # Excel in nl, fr and it writes day-first dates (24-11-2026, 24/11/2026, 24.11.2026),
+        # Excel in English month-first ones (11/24/2026); the file decided which (_date_order).
+        styles.add(f"{date_order or DAY_FIRST} dates")
+        first, second, year = (int(g) for g in match.groups())
+        if date_order == MONTH_FIRST:
+            return date(year, first, second)
+        return date(year, second, first)
     try:
         return date.fromisoformat(text)
     except ValueError:

@@ -22,7 +22,7 @@ LAYERS = [
     {"outbound"},
     {"service"},
     {"inbound"},
-    {"jobs", "imports", "views", "digest", "wiring"},
+    {"jobs", "imports", "views", "digest", "casefile", "wiring"},
     {"serve", "cli"},
 ]
 

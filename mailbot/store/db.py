@@ -8,12 +8,13 @@ different threads). Writes go through ``transaction``, which takes the write loc
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 from pathlib import Path
 
 import sqlite_utils
 
-from . import datadir
+from . import chain, datadir
 
 migrations = sqlite_utils.Migrations("mailbot")
 
@@ -155,3 +156,20 @@ def m003_attempts_and_answers(db):
         CREATE INDEX orders_buyer ON orders(lower(buyer_email));
         """
     )
+
+
+@migrations()
+def m004_timeline_chain(db):
+    # Each timeline entry is linked into its order's hash chain (store/chain.py). The entries
+    # written before are linked now, oldest first, so every order has one unbroken chain.
+    db.execute("ALTER TABLE timeline ADD COLUMN content_sha256 TEXT")
+    db.execute("ALTER TABLE timeline ADD COLUMN chain_sha256 TEXT")
+    last: dict[int, str] = {}
+    rows = db.execute("SELECT id, order_id, at, actor, kind, text, attachments FROM timeline "
+                      "ORDER BY id").fetchall()
+    for id_, order_id, at, actor, kind, text, attachments in rows:
+        content = chain.content_hash(text, json.loads(attachments))
+        last[order_id] = chain.link(last.get(order_id, chain.GENESIS), order_id, at, actor, kind,
+                                    content)
+        db.execute("UPDATE timeline SET content_sha256 = ?, chain_sha256 = ? WHERE id = ?",
+                   [content, last[order_id], id_])
