@@ -24,7 +24,7 @@ from .serve import check
 from .core.effects import Result
 from .core.events import OperatorDecide, OperatorRequest
 from .core.model import CaseState, OPERATOR_COMMANDS, Outcome, Role
-from .inbound.disposition import Disposition
+from .inbound.disposition import DISPOSITIONS
 from .outbound import compose
 from .store import admin, backup, datadir, records, retention
 from .store.db import transaction
@@ -101,7 +101,7 @@ def _outbox_inbox_parsers(sub) -> None:
     inb = sub.add_parser("inbox", help="mail held, unmatched, rate limited...; show one")
     inb.add_argument("action", nargs="?", choices=["show"])
     inb.add_argument("id", nargs="?", type=int, help="the inbox id to show")
-    inb.add_argument("--disposition", choices=["held", "pending", *Disposition],
+    inb.add_argument("--disposition", choices=["held", "pending", *DISPOSITIONS],
                      metavar="DISPOSITION", help="only mail with this disposition, e.g. held, "
                      "unmatched, rate_limited, quarantined (default: all but applied)")
     inb.add_argument("--json", action="store_true")

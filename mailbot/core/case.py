@@ -255,16 +255,19 @@ def _merchant_insolvent(state, event, now, tz):
 
 def _relay(state, event, now, tz):
     """Text or documents without an action: kept on the case and relayed to whoever acts next —
-    the service team once escalated, else the other party; the sender gets an acknowledgement."""
+    the service team once escalated, else the other party; the sender gets an acknowledgement.
+    Documents of the case file sent again are named, not attached again."""
     role, text, attachments = _said(event)
     if state.case.state is ESC:
         to = Role.OPERATOR
     else:
         to = Role.MERCHANT if role is Role.BUYER else Role.BUYER
+    relayed = {"from_role": role, "text": text, "attachments": attachments}
+    if isinstance(event, PartyMessage) and event.earlier:
+        relayed["earlier"] = event.earlier
     return Decision(
         state,
-        mails=(Mail(to, "message_relayed",
-                    {"from_role": role, "text": text, "attachments": attachments}),
+        mails=(Mail(to, "message_relayed", relayed),
                Mail(role, "message_received", {"to_role": to})),
         timeline=(Entry(str(role), "message", text, attachments),),
     )

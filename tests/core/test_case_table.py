@@ -189,6 +189,14 @@ def test_another_request_during_a_case_is_a_message_on_the_case():
             timeline=(Entry("buyer", "message", said, DOCS),))
 
 
+def test_a_document_of_the_case_file_sent_again_is_named_not_attached():
+    again = PartyMessage(BUYER, said, (), DOCS)
+    d = decide(am, again, LATER, TZ)
+    assert d.mails[0] == Mail(MERCHANT, "message_relayed", {
+        "from_role": BUYER, "text": said, "attachments": (), "earlier": DOCS})
+    assert d.timeline == (Entry("buyer", "message", said, ()),)
+
+
 def test_a_late_decision_is_evidence_for_the_operators():
     d = decide(esc, answer(R.YES, "50"), LATER, TZ)
     assert d == Decision(esc, mails=(
