@@ -16,8 +16,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mailbot"
 
 LAYERS = [
     {"core"},
-    {"limits", "money", "addresses", "tokens", "logs", "config", "resources", "templates",
-     "locales"},
+    {"limits", "money", "addresses", "tokens", "logs", "config", "resources", "private_files",
+     "templates", "locales"},
     {"store"},
     {"outbound"},
     {"service"},

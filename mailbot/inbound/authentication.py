@@ -8,8 +8,12 @@ encoded display name that decodes to an address is only a display name. Anything
 ``authentication_failed`` reads the ``Authentication-Results`` headers (RFC 8601) of the MTA in
 front, and only those whose authserv-id is ``[inbound] authserv_id``: anyone can write such a
 header, but the front MTA removes the ones carrying its own id (RFC 8601 §5) — the same trust
-rule as Discourse's ``email_in_authserv_id``. DMARC's verdict decides; without a DMARC result,
-the mail failed when SPF and DKIM both failed. Parsed with the ``authres`` library.
+rule as Discourse's ``email_in_authserv_id``. Every header is looked at, by its authserv-id alone
+(cheap), so that any number of foreign ones above ours hides nothing; only ours are parsed, with
+the ``authres`` library. Fail closed: with an authserv-id set, a mail that carries no header of
+ours did not pass through the front MTA (or it did not check it), and counts as failed. DMARC's
+``pass`` or ``fail`` decides; without one (``none``: the domain publishes no policy, or a
+temporary error), the mail failed when SPF and DKIM both failed.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from .. import addresses as addresses_mod
 
 log = logging.getLogger("mailbot.authentication")
 
-MAX_RESULTS_HEADERS = 20  # the front MTA adds one; a stranger may add thousands
+MAX_TRUSTED_HEADERS = 10  # the front MTA adds one (or one per filter); more is a forgery
+MAX_RESULTS_CHARS = 8 * 1024  # one MTA's results for one mail: a few hundred characters
 
 
 @dataclass(frozen=True)
@@ -67,29 +72,42 @@ def _utf8(value: str) -> str:
 
 
 def authentication_failed(message: Message, authserv_id: str) -> bool:
-    """True when the trusted MTA says DMARC failed, or (without DMARC) SPF and DKIM both failed.
-    An empty ``authserv_id`` trusts nobody: always False."""
+    """True when the trusted MTA's Authentication-Results are missing, say DMARC failed, or
+    (without a DMARC pass or fail) say SPF and DKIM both failed. An empty ``authserv_id`` trusts
+    nobody: always False."""
     if not authserv_id:
         return False
+    ours = [text for text in (" ".join(str(v).split())[:MAX_RESULTS_CHARS]
+                              for v in message.get_all("Authentication-Results") or [])
+            if _authserv_id(text) == authserv_id.lower()]
+    if not ours or len(ours) > MAX_TRUSTED_HEADERS:
+        return True  # not through the front MTA, or ours forged in bulk: no verdict to trust
     results: dict[str, set[str]] = {}
-    for value in (message.get_all("Authentication-Results") or [])[:MAX_RESULTS_HEADERS]:
-        text = " ".join(str(value).split())
+    for text in ours:
         try:
             header = authres.AuthenticationResultsHeader.parse_value(text)
         except Exception as exc:
-            # Our own MTA's verdict that we cannot read is no verdict of "pass": hold the mail
-            # (fail closed); an unreadable header of anyone else says nothing.
+            # Our own MTA's verdict that we cannot read is no verdict of "pass": hold the mail.
             log.info("authentication.unreadable error=%s", exc)
-            if text.split(";", 1)[0].strip().lower() == authserv_id.lower():
-                return True
-            continue
-        if str(header.authserv_id).lower() != authserv_id.lower():
-            continue
+            return True
         for result in header.results:
             results.setdefault(str(result.method).lower(), set()).add(str(result.result).lower())
-    if "dmarc" in results:
-        return "fail" in results["dmarc"]
+    dmarc = results.get("dmarc", set())
+    if "fail" in dmarc:
+        return True
+    if "pass" in dmarc:
+        return False
     return _failed(results.get("spf")) and _failed(results.get("dkim"))
+
+
+def _authserv_id(text: str) -> str:
+    """The authserv-id a header starts with (RFC 8601 §2.2: before an optional version and the
+    first ";"), lower-cased; comments in front of it are skipped."""
+    head = text.split(";", 1)[0]
+    while head.lstrip().startswith("("):
+        head = head.split(")", 1)[-1] if ")" in head else ""
+    words = head.split()
+    return words[0].lower() if words else ""
 
 
 def _failed(outcomes: set[str] | None) -> bool:
