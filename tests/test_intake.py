@@ -424,3 +424,21 @@ def test_merchant_insolvent_goes_through_the_one_door(box, caplog):
                         ).merchant_insolvent
     assert any(r.getMessage().startswith("case.escalated") for r in caplog.records)
     assert service.declare_insolvent(box.app, "shop-nl", now()) == 0  # idempotent
+
+
+# --- issue 16 §6: one delivery to two token addresses -------------------------------------------
+
+def test_one_mail_to_two_token_addresses_is_applied_to_both(box):
+    """An LMTP (or SMTP) transaction with two of our token addresses is a delivery to each
+    (RFC 2033 §4.2): both orders are extended, and a retry of the same delivery is a duplicate."""
+    second = insert_order(box.app, "NL-2", BUYER_NL)
+    first_token = token_address(box.app, "buyer", action="extend")
+    second_token = box.app.signer.address(Token("buyer", second, Action.EXTEND))
+    raw = fresh_mail(BUYER_NL, "graag verlengen", first_token, message_id="<both@client.example>")
+    box.send(raw, BUYER_NL, [first_token, second_token])
+    box.wait_processed(2)
+    assert dispositions(box.app) == ["applied", "applied"]
+    assert status(box.app, "shop-nl", "NL-1")["protection"]["extended"] is True
+    assert status(box.app, "shop-nl", "NL-2")["protection"]["extended"] is True
+    box.send(raw, BUYER_NL, [first_token, second_token])
+    assert box.last_disposition() == "duplicate"

@@ -93,6 +93,7 @@ class Inbound:
     documents: tuple = ()
     known: tuple = ()  # documents of the case file sent again: a message refers to them
     refused: list = field(default_factory=list)
+    further: list = field(default_factory=list)  # more token addresses of the same delivery
 
 
 def process(app, inbox_id: int, now: datetime) -> Disposition:
@@ -151,7 +152,10 @@ def parsed(m: Inbound) -> End | None:
 
 
 def deduplicated(m: Inbound) -> End | None:
-    m.key = m.mail.message_id or "sha256:" + hashlib.sha256(m.row["raw"]).hexdigest()
+    """The same mail to the same recipients again (an MTA's retry after a lost reply) is a
+    duplicate; the same mail to another of our addresses is not (see ``matched``)."""
+    base = m.mail.message_id or "sha256:" + hashlib.sha256(m.row["raw"]).hexdigest()
+    m.key = f"{base} to {','.join(sorted(a.lower() for a in m.row['rcpt_tos']))}"
     if inbox.seen(m.app.db(), m.key, m.row["id"]):
         return End(Ending.DUPLICATE)
     return None
@@ -186,7 +190,11 @@ def matched(m: Inbound) -> End | None:
     """The order and the party: a token address, else the thread of one of our mails, else (a
     registered buyer writing to the bare address) the actions of their open orders."""
     db = m.app.db()
-    token = _token(m.app, m.row["rcpt_tos"] + m.mail.recipients)
+    tokens = _party_tokens(m.app, m.row["rcpt_tos"])
+    # RFC 2033: one transaction to two of our token addresses is a delivery to each; the mail
+    # takes the first, and each further one gets a stored mail of its own (written by finish).
+    m.further = [address for address, _ in tokens[1:]]
+    token = tokens[0][1] if tokens else _token(m.app, m.mail.recipients)
     if token is not None and token.kind != "bounce":
         m.order_id, m.role, m.action = token.id, Role(token.kind), token.action
     else:
@@ -370,6 +378,8 @@ def finish(m: Inbound, end: End) -> Disposition:
             detail = f"{disposition}: {', '.join(held)} held back"
             if not queued and not mails and disposition not in HELD_ALREADY:
                 disposition = Ending.RATE_LIMITED
+        for address in m.further:
+            inbox.store(db, m.row["raw"], m.row["mail_from"], [address], now)
         inbox.finish(db, inbox_id, disposition, now, order_id=m.order_id, dedupe_key=m.key,
                      sender=m.sender, detail=detail)
     event_log(f"inbound.{disposition}", inbox_id=inbox_id, order_id=m.order_id, detail=detail)
@@ -429,6 +439,16 @@ def _event(m: Inbound):
     if command.verb == "decide":
         return OperatorDecide(Outcome(command.argument), command.message)
     return OperatorRequest(Role(command.argument), command.message)
+
+
+def _party_tokens(app, envelope: list[str]) -> list[tuple[str, object]]:
+    """The distinct party tokens among the envelope recipients, with their addresses."""
+    found = {}
+    for address in envelope:
+        token = app.signer.parse(address)
+        if token is not None and token.kind != "bounce":
+            found.setdefault(token, address)
+    return [(address, token) for token, address in found.items()]
 
 
 def _token(app, candidates):
