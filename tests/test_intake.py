@@ -404,6 +404,20 @@ def test_one_enum_per_concept_and_one_reply_rule_per_ending():
     assert not hasattr(disposition, "CORE") and not hasattr(intake, "DISPOSITIONS")
 
 
+def test_intake_is_one_pipeline_that_owns_its_transaction_and_leaves_case_rules_to_the_core():
+    """Named steps in order, one ``finish``; the service takes no callback into its transaction;
+    intake names no case state (only an escalated case takes commands: a core rule)."""
+    import inspect
+    assert [s.__name__ for s in intake.STEPS] == [
+        "parsed", "deduplicated", "bounce", "automatic", "author", "matched", "verified",
+        "within_quota", "read", "not_a_loop", "decided"]
+    assert "inbound" not in inspect.signature(service.handle).parameters
+    assert "inbound" not in inspect.signature(service.settle).parameters
+    source = inspect.getsource(intake)
+    assert "CaseState" not in source and "ESCALATED" not in source
+    assert source.count("inbox.finish(") == 1 and source.count("transaction(") == 1
+
+
 def test_the_digest_names_every_ending_shown_to_operators(app):
     db = app.db()
     for d in disposition.SHOWN_TO_OPERATORS:

@@ -97,6 +97,23 @@ def test_the_same_words_relayed_back_and_forth_stop(box):
     assert box.last_disposition() == "applied"  # a person's new words still go through
 
 
+@pytest.mark.parametrize("header, value", [
+    ("X-Autorespond", "yes"), ("X-Autoreply", "yes"), ("Precedence", "auto_reply"),
+    ("Precedence", "bulk"), ("Precedence", "junk"), ("Subject", "Automatisch antwoord: afwezig")])
+def test_automatic_mail_without_auto_submitted_is_never_relayed(box, header, value):
+    buyer_ack, _ = open_case(box)
+    msg = EmailMessage()
+    msg["From"], msg["To"] = BUYER_NL, buyer_ack["Reply-To"]
+    msg["Subject"] = "Re: " + buyer_ack["Subject"]
+    msg["Message-ID"] = email.utils.make_msgid(domain="client.example")
+    del msg[header]
+    msg[header] = value
+    msg.set_content("Ik ben tot maandag niet bereikbaar.")
+    box.send(msg, BUYER_NL, [buyer_ack["Reply-To"]])
+    assert box.last_disposition() == "auto_reply"
+    assert to(box.deliver(), MERCHANT_NL) == []
+
+
 def test_a_document_is_attached_once_and_named_afterwards(box):
     buyer_ack, _ = open_case(box)
     for i in range(3):

@@ -173,3 +173,9 @@ def m004_timeline_chain(db):
                                     content)
         db.execute("UPDATE timeline SET content_sha256 = ?, chain_sha256 = ? WHERE id = ?",
                    [content, last[order_id], id_])
+
+
+@migrations()
+def m005_inbox_by_order(db):
+    # The storage quota of an order (inbound/inbox.stored_bytes) sums its mails for each one.
+    db.execute("CREATE INDEX inbox_order ON inbox(order_id)")
