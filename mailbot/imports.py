@@ -13,11 +13,13 @@ Every bad row is rejected with its reason and the good rows are imported. Refuse
 merchant, locale or plan; an address outbound mail cannot reach (``addresses.normal``); an
 implausible date (before 2000, more than a day ahead) or amount (not one number, over a million);
 line breaks and other control characters in any field (they would become new lines or hidden text
-in mail). Orders are idempotent on (shop_id, order_number): an order imported again with other
-values is reported with the difference, and applied with ``update=True`` while its protection is
-active or expired without a case (a corrected date makes it active again). A new order starts an
-active protection whose timers follow from it. Rows are written in batches, one transaction (one
-disk sync) per ``BATCH`` rows.
+in mail); a field longer than ``MAX_CHARS`` (a shop's name goes into Subject lines) or past the
+csv module's 131,072 characters; more than ``MAX_MERCHANT_ADDRESSES`` addresses for a merchant.
+Orders are idempotent on (shop_id, order_number): an order imported again with other values is
+reported with the difference, and applied with ``update=True`` while its protection is active or
+expired without a case (a corrected date makes it active again). A new order starts an active
+protection whose timers follow from it. Rows are written in batches, one transaction (one disk
+sync) per ``BATCH`` rows.
 """
 
 from __future__ import annotations
@@ -57,6 +59,13 @@ DATE_ORDERS = (DAY_FIRST, MONTH_FIRST)
 _BAD_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f"
                             "\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAKS = "\r\n\x0b\x0c\x85\u2028\u2029"
+# Sane lengths, as characters: a shop's name goes into Subject lines (RFC 5322 §2.1.1: 998 a
+# line, 78 recommended), every other field is an identifier, a number or one address (RFC 5321
+# §4.5.3.1.3: 254); ``emails`` by its count below (and by the csv module's field limit).
+MAX_CHARS = {"name": 200, "emails": 131_072}
+MAX_CHARS_OTHER = 254
+# Every mail to a merchant goes to all its addresses (one SMTP transaction each).
+MAX_MERCHANT_ADDRESSES = 20
 
 
 class BadFile(ValueError):
@@ -123,7 +132,14 @@ def _table(path: str, fields: tuple[str, ...], allow_jsonl: bool) -> _Table:
 def _csv(reader, fields):
     names = [n.strip().lower() for n in next(reader)]
     where = {f: names.index(f) for f in fields}
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a field past csv.field_size_limit(); the reader goes on
+            yield reader.line_num, None, f"not readable as CSV: {exc}"
+            continue
         if not any(cell.strip() for cell in row):
             continue
         number = reader.line_num
@@ -147,6 +163,8 @@ def _jsonl(lines, fields):
 
 def _bad_characters(row: dict) -> str | None:
     for key, value in row.items():
+        if len(value) > (most := MAX_CHARS.get(key, MAX_CHARS_OTHER)):
+            return f"{key} is {len(value):,} characters long (at most {most:,})"
         if found := _BAD_CHARACTER.search(value):
             char = found.group()
             what = "a line break" if char in _LINE_BREAKS else "a control character"
@@ -180,14 +198,16 @@ def import_merchants(db, path: str, progress=None) -> Report:
         _progress(progress, count, table.total)
         error = error or _bad_characters(row)
         emails = []
+        listed = [] if error else [a for a in re.split(r"[;,\s]+", row["emails"]) if a]
+        if len(listed) > MAX_MERCHANT_ADDRESSES:
+            error = f"{len(listed):,} email addresses (at most {MAX_MERCHANT_ADDRESSES})"
         if not error:
-            for address in re.split(r"[;,\s]+", row["emails"].strip()):
-                if address:
-                    normal, why = addresses.normal(address)
-                    if why:
-                        error = f"bad email address {address!r}: {why}"
-                        break
-                    emails.append(normal)
+            for address in listed:
+                normal, why = addresses.normal(address)
+                if why:
+                    error = f"bad email address {address!r}: {why}"
+                    break
+                emails.append(normal)
         if not error:
             if not row["id"].strip():
                 error = "id is empty"
@@ -283,6 +303,29 @@ def _store(db, order: Order, tz, update: bool, number: int, report: Report,
         records.write_timers(db, replace(state, protection=moved), tz)
     report.updated += 1
     report.changed.append((number, f"{label} (updated{again})"))
+
+
+def correct(db, shop_id: str, order_number: str, changes: dict[str, str], tz,
+            now: datetime) -> tuple[str | None, str | None]:
+    """One order corrected by hand (``mailbot order correct``): the stored values with
+    ``changes`` over them, checked like a file's row and applied as ``--update`` applies one.
+    Returns (what changed, None) or (None, why not)."""
+    old = imported.existing(db, shop_id, order_number)
+    if old is None:
+        return None, f"no order {order_number!r} of shop {shop_id!r}"
+    row = {"shop_id": shop_id, "order_number": order_number,
+           **{k: str(old[k]) for k in imported.UPDATABLE}, **changes}
+    order, error = None, _bad_characters(row)
+    if not error:
+        order, error = _order(row, now.astimezone(tz).date(), set(), None)
+    if error:
+        return None, error
+    report = Report()
+    _store(db, order, tz, True, 0, report, now)
+    if not report.changed:
+        return None, "nothing to change: the order has these values already"
+    said = report.changed[0][1]
+    return (said, None) if report.updated else (None, said)
 
 
 def _stored_values(order: Order) -> dict[str, str]:

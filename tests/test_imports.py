@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_config
+from conftest import make_config, write_config
 from mailbot import imports, wiring
 from mailbot.core.deadlines import protection_end, reminder_at
 from mailbot.store import records
@@ -156,8 +156,7 @@ def test_international_domain_is_stored_in_ascii(bare, tmp_path):
 
 
 def test_no_traceback_on_absurd_json_numbers(tmp_path):
-    config = tmp_path / "mailbot.toml"
-    config.write_text(f'[storage]\nroot = "{tmp_path / "var"}"\n')
+    config = write_config(tmp_path)
     (tmp_path / "m.csv").write_text("id,name,emails,locale\ns1,Shop,s@shop.example,nl\n")
     base = '{"shop_id": "s1", "order_number": "%s", "order_date": "2026-01-01", ' \
            '"amount": %s, "currency": "EUR", "buyer_email": "b@x.example", ' \
@@ -176,8 +175,7 @@ def test_no_traceback_on_absurd_json_numbers(tmp_path):
 
 
 def test_large_import_shows_progress(tmp_path):
-    config = tmp_path / "mailbot.toml"
-    config.write_text(f'[storage]\nroot = "{tmp_path / "var"}"\n')
+    config = write_config(tmp_path)
     (tmp_path / "m.csv").write_text("id,name,emails,locale\ns1,Shop,s@shop.example,nl\n")
     rows = [HEADER] + [f"s1;{n};2026-11-01;10,00;EUR;b{n}@x.example;nl;basic"
                        for n in range(12_000)]

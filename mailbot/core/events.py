@@ -57,6 +57,14 @@ class OperatorDecide:
 
 
 @dataclass(frozen=True)
+class OperatorCorrect:
+    """An operator's correction of the outcome an operator decided on a case now closed."""
+
+    outcome: Outcome
+    message: str
+
+
+@dataclass(frozen=True)
 class OperatorRequest:
     party: Role
     message: str
@@ -73,6 +81,6 @@ class TimerFired:
 
 
 Event = (
-    BuyerAction | MerchantDecision | PartyMessage | OperatorDecide | OperatorRequest
-    | MerchantInsolvent | TimerFired
+    BuyerAction | MerchantDecision | PartyMessage | OperatorDecide | OperatorCorrect
+    | OperatorRequest | MerchantInsolvent | TimerFired
 )

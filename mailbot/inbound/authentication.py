@@ -13,7 +13,8 @@ rule as Discourse's ``email_in_authserv_id``. Every header is looked at, by its 
 the ``authres`` library. Fail closed: with an authserv-id set, a mail that carries no header of
 ours did not pass through the front MTA (or it did not check it), and counts as failed. DMARC's
 ``pass`` or ``fail`` decides; without one (``none``: the domain publishes no policy, or a
-temporary error), the mail failed when SPF and DKIM both failed.
+temporary error), the mail failed when SPF and DKIM both failed. ``passed_for`` is the stricter
+question orders by mail ask: did DMARC, or an aligned DKIM signature, pass for this domain?
 """
 
 from __future__ import annotations
@@ -77,27 +78,59 @@ def authentication_failed(message: Message, authserv_id: str) -> bool:
     nobody: always False."""
     if not authserv_id:
         return False
-    ours = [text for text in (" ".join(str(v).split())[:MAX_RESULTS_CHARS]
-                              for v in message.get_all("Authentication-Results") or [])
-            if _authserv_id(text) == authserv_id.lower()]
-    if not ours or len(ours) > MAX_TRUSTED_HEADERS:
-        return True  # not through the front MTA, or ours forged in bulk: no verdict to trust
+    found = trusted_results(message, authserv_id)
+    if found is None:
+        return True  # not through the front MTA, ours forged in bulk, or unreadable
     results: dict[str, set[str]] = {}
-    for text in ours:
-        try:
-            header = authres.AuthenticationResultsHeader.parse_value(text)
-        except Exception as exc:
-            # Our own MTA's verdict that we cannot read is no verdict of "pass": hold the mail.
-            log.info("authentication.unreadable error=%s", exc)
-            return True
-        for result in header.results:
-            results.setdefault(str(result.method).lower(), set()).add(str(result.result).lower())
+    for result in found:
+        results.setdefault(str(result.method).lower(), set()).add(str(result.result).lower())
     dmarc = results.get("dmarc", set())
     if "fail" in dmarc:
         return True
     if "pass" in dmarc:
         return False
     return _failed(results.get("spf")) and _failed(results.get("dkim"))
+
+
+def trusted_results(message: Message, authserv_id: str) -> list | None:
+    """The results (``authres`` objects) the trusted MTA wrote; None when it wrote none, more
+    than it ever writes, or one we cannot read (every case is a verdict nobody can trust)."""
+    ours = [text for text in (" ".join(str(v).split())[:MAX_RESULTS_CHARS]
+                              for v in message.get_all("Authentication-Results") or [])
+            if _authserv_id(text) == authserv_id.lower()]
+    if not ours or len(ours) > MAX_TRUSTED_HEADERS:
+        return None
+    found = []
+    for text in ours:
+        try:
+            header = authres.AuthenticationResultsHeader.parse_value(text)
+        except Exception as exc:
+            # Our own MTA's verdict that we cannot read is no verdict of "pass": hold the mail.
+            log.info("authentication.unreadable error=%s", exc)
+            return None
+        found += header.results
+    return found
+
+
+def passed_for(message: Message, authserv_id: str, domain: str) -> bool:
+    """True only when the trusted MTA says DMARC passed for ``domain`` (``header.from``), or a
+    DKIM signature passed whose domain is aligned with it (RFC 7489 §3.1.1, relaxed: the same
+    domain, or one a subdomain of the other). An empty ``authserv_id`` vouches for nobody."""
+    if not authserv_id:
+        return False
+    domain = domain.lower()
+    for result in trusted_results(message, authserv_id) or []:
+        method, outcome = str(result.method).lower(), str(result.result).lower()
+        about = {f"{p.type}.{p.name}".lower(): str(p.value).lower() for p in result.properties}
+        if outcome != "pass":
+            continue
+        if method == "dmarc" and about.get("header.from") == domain:
+            return True
+        signer = about.get("header.d", "")
+        if method == "dkim" and signer and (signer == domain or domain.endswith("." + signer)
+                                            or signer.endswith("." + domain)):
+            return True
+    return False
 
 
 def _authserv_id(text: str) -> str:

@@ -33,6 +33,10 @@ class Ending(StrEnum):
     OPERATOR_HELP = "operator_help"  # an operator's mail without a valid, open command
     OVER_QUOTA = "over_quota"  # the order's storage quota is used up: not kept, sender told
     QUARANTINED = "quarantined"  # processing failed or never finished twice: set aside
+    # A shop's confirmation to its intake address (orders_by_mail/): the shop is told itself.
+    ORDER_TAKEN = "order_taken"  # read: the protection started (or the order existed already)
+    ORDER_UNREAD = "order_unread"  # a field could not be read: listed in the shop's daily mail
+    ORDER_HELD = "order_held"  # not vouched for as the shop's own mail: nothing started
 
 
 Disposition = Result | Ending
@@ -54,6 +58,9 @@ REPLIES: dict[Ending, str | None] = {
     Ending.OPERATOR_HELP: "command_help",
     Ending.OVER_QUOTA: "storage_full",  # SPEC §8: a clear answer why the mail was not kept
     Ending.QUARANTINED: None,
+    Ending.ORDER_TAKEN: None,
+    Ending.ORDER_UNREAD: None,
+    Ending.ORDER_HELD: None,
 }
 
 # Shown to operators in the digest's "held or rejected" counts and by ``mailbot inbox``.

@@ -3,13 +3,14 @@
 ``STEPS`` are small named steps, run in order over one ``Inbound`` (Mailman's pipeline of
 handlers is the model); each learns something about the mail or ends it with an ``End``. Cheap
 checks come first, on headers only, so that a stranger's mail costs no more than reading its
-headers: parse -> dedupe -> robots (bounce, auto-reply) -> author -> match (token, else thread
-headers, else a registered buyer's address) -> sender check -> storage quota. Only a mail that
-passed them is read in full (its text, HTML turned into text, reply trimming, attachments), is
-checked for a loop, and becomes one domain event, planned by the core. Every ending goes through
-``finish``, which owns the transaction: it writes the planned change (``service.settle``), lets
-out the mails within the answer budget and the relay cap (``outbound/budget.py``), and records
-the disposition, once. Each try of a mail is counted before it starts; a mail that fails, or
+headers: parse -> dedupe -> robots (bounce, auto-reply; a shop's order confirmation goes to
+``orders_by_mail`` in between) -> author -> match (token, else thread headers, else a registered
+buyer's address) -> sender check -> storage quota. Only a mail that passed them is read in full
+(its text, HTML turned into text, reply trimming, attachments), is checked for a loop, and
+becomes one domain event, planned by the core. Every ending goes through ``finish``, which owns
+the transaction: it writes the planned change (``service.settle``), lets out the mails within the
+answer budget and the relay cap (``outbound/budget.py``), and records the disposition, once
+(``orders_by_mail`` still records its own endings). Each try of a mail is counted before it starts; a mail that fails, or
 never finishes, ``inbox.MAX_ATTEMPTS`` times is quarantined and the worker moves on.
 """
 
@@ -41,6 +42,7 @@ from .documents import screen as screen_documents
 from .parse import parse
 from .reply import new_text
 from .. import addresses, service
+from ..orders_by_mail import intake as confirmation
 
 log = logging.getLogger("mailbot.intake")
 
@@ -73,6 +75,7 @@ class End:
     detail: str | None = None
     planned: service.Planned | None = None
     effect: Callable | None = None
+    recorded: bool = False  # ended and recorded by orders_by_mail in its own transaction
 
 
 @dataclass
@@ -82,6 +85,7 @@ class Inbound:
     app: object
     row: dict
     now: datetime
+    trusted_sender: bool = False  # an operator vouched for the From (``inbox release``)
     mail: object = None  # parse.Parsed
     key: str | None = None  # the dedupe key: Message-ID, else a hash of the bytes
     sender: str | None = None
@@ -96,15 +100,16 @@ class Inbound:
     further: list = field(default_factory=list)  # more token addresses of the same delivery
 
 
-def process(app, inbox_id: int, now: datetime) -> Disposition:
+def process(app, inbox_id: int, now: datetime, trusted_sender: bool = False) -> Disposition:
     """Processes one stored mail; returns its disposition (the recorded one if it was processed
-    already). Raises when a try fails and the mail has tries left: it stays unprocessed."""
+    already). Raises when a try fails and the mail has tries left: it stays unprocessed.
+    ``trusted_sender``: an operator vouched for the From (``inbox release``), no sender check."""
     db = app.db()
     try:
         attempts = inbox.begin(db, inbox_id, now)
     except inbox.AlreadyProcessed:
         return _recorded(db, inbox_id)
-    m = Inbound(app, inbox.load(db, inbox_id), now)
+    m = Inbound(app, inbox.load(db, inbox_id), now, trusted_sender=trusted_sender)
     if attempts > inbox.MAX_ATTEMPTS:
         # The earlier tries never recorded an end: they hung or took the worker down with them.
         return finish(m, End(Ending.QUARANTINED,
@@ -168,6 +173,16 @@ def bounce(m: Inbound) -> End | None:
     reports = bounces.read(m.app.db(), m.app.signer, m.row["rcpt_tos"], m.row["raw"])
     return End(Ending.BOUNCE,
                effect=lambda db: bounces.record(db, reports, m.row["id"], m.now))
+
+
+def order_confirmation(m: Inbound) -> End | None:
+    """A shop's order confirmation to its intake address (orders by mail), before the robot
+    screening: it is automatic mail by design."""
+    token = _token(m.app, m.row["rcpt_tos"] + m.mail.recipients)
+    if token is None or token.kind != "intake":
+        return None
+    taken = confirmation.take(m.app, m.row["id"], m.mail, token.id, m.key, m.now)
+    return End(taken, recorded=True)
 
 
 def automatic(m: Inbound) -> End | None:
@@ -238,6 +253,8 @@ def verified(m: Inbound) -> End | None:
     """SPEC §5's sender check. Mail from another address is kept, and only the registered
     address is asked to confirm (on the sender's budget, so a forger's flood never uses up what
     the party is owed); mail the front MTA says is forged is kept unanswered: it is not theirs."""
+    if m.trusted_sender:
+        return None
     if m.sender not in _party_addresses(m.app, m.state, m.role):
         detail = f"From {m.sender} is not the {m.role}'s address"
         if m.role is Role.OPERATOR:
@@ -338,8 +355,8 @@ def _command_help(m: Inbound) -> End:
 
 
 STEPS: tuple[Callable[[Inbound], End | None], ...] = (
-    parsed, deduplicated, bounce, automatic, author, matched, verified, within_quota, read,
-    not_a_loop, decided,
+    parsed, deduplicated, bounce, order_confirmation, automatic, author, matched, verified,
+    within_quota, read, not_a_loop, decided,
 )
 
 
@@ -348,6 +365,8 @@ STEPS: tuple[Callable[[Inbound], End | None], ...] = (
 def finish(m: Inbound, end: End) -> Disposition:
     """Ends the mail, in one transaction: writes the planned change, queues the mails that may go
     out (``_within_budget``), records the disposition; then logs one line."""
+    if end.recorded:
+        return end.disposition
     app, now, inbox_id = m.app, m.now, m.row["id"]
     db = app.db()
     disposition, detail, planned = end.disposition, end.detail, end.planned

@@ -89,6 +89,7 @@ class Attachment:
 @dataclass(frozen=True)
 class _Body:
     text: str
+    html: str
     text_cut: bool
     attachments: list[Attachment]
     parts_skipped: int
@@ -114,6 +115,11 @@ class Parsed:
         return self._body.text
 
     @property
+    def html(self) -> str:
+        """The first HTML part as it was sent (cut at MAX_HTML_CHARS), or ""."""
+        return self._body.html
+
+    @property
     def text_cut(self) -> bool:
         """True when the body was longer than MAX_TEXT_CHARS (or its HTML MAX_HTML_CHARS)."""
         return self._body.text_cut
@@ -136,7 +142,7 @@ class Parsed:
         if not text.strip() and html:
             text = html_to_text(html[:MAX_HTML_CHARS])
         text = text[:MAX_TEXT_CHARS].replace("\r\n", "\n")
-        return _Body(text, cut, walk.attachments, walk.skipped)
+        return _Body(text, html[:MAX_HTML_CHARS], cut, walk.attachments, walk.skipped)
 
 
 def bounded(headers: Message) -> Message:

@@ -1,5 +1,6 @@
 """When the jobs run in ``serve``: delivery every few seconds (and at once after intake or a tick
-made mail), timers every minute, the digest daily at ``operators.digest_time``.
+made mail), timers every minute, the digest daily at ``operators.digest_time`` (and at that time
+the shops' mails about orders by mail: unread confirmations daily, the report on Mondays).
 
 What the jobs do lives in ``jobs`` and ``digest``. Delivery and timers run on threads of their
 own that wait a fixed pause after each run ends, so a run never overlaps the next however long it
@@ -16,6 +17,7 @@ import threading
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from .. import digest, jobs
+from ..orders_by_mail import notices
 from .worker import utcnow
 
 log = logging.getLogger("mailbot.schedule")
@@ -58,6 +60,11 @@ class Schedule:
         self.cron.add_job(lambda: digest.send(app, utcnow()), "cron", hour=int(hour),
                           minute=int(minute), id="digest", max_instances=1, coalesce=True,
                           misfire_grace_time=None)
+        # Orders by mail: each shop's unread confirmations daily, its report on Mondays.
+        for job, extra in ((notices.daily, {}), (notices.weekly, {"day_of_week": "mon"})):
+            self.cron.add_job(lambda job=job: job(app, utcnow()), "cron", hour=int(hour),
+                              minute=int(minute), id=f"orders_by_mail.{job.__name__}",
+                              max_instances=1, coalesce=True, misfire_grace_time=None, **extra)
 
     def _tick(self, app):
         if jobs.tick(app, utcnow()):

@@ -176,6 +176,28 @@ def m004_timeline_chain(db):
 
 
 @migrations()
-def m005_inbox_by_order(db):
+def m005_orders_by_mail(db):
+    db.executescript(
+        """
+        -- A shop's intake address for orders by mail (orders_by_mail/): a signed token address
+        -- of kind "intake" naming a row here. Rotating adds a row and retires the old one.
+        CREATE TABLE intake_addresses (
+            id INTEGER PRIMARY KEY, shop_id TEXT NOT NULL REFERENCES merchants(id),
+            plan TEXT NOT NULL, created_at TEXT NOT NULL, retired_at TEXT,
+            held_notice_at TEXT);
+        CREATE INDEX intake_addresses_shop ON intake_addresses(shop_id);
+        -- One row per confirmation mail an intake address received, and what became of it.
+        CREATE TABLE mail_orders (
+            id INTEGER PRIMARY KEY, shop_id TEXT NOT NULL, inbox_id INTEGER NOT NULL,
+            received_at TEXT NOT NULL, outcome TEXT NOT NULL, order_number TEXT,
+            order_id INTEGER, subject TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '',
+            told_at TEXT);
+        CREATE INDEX mail_orders_shop ON mail_orders(shop_id, received_at);
+        """
+    )
+
+
+@migrations()
+def m006_inbox_by_order(db):
     # The storage quota of an order (inbound/inbox.stored_bytes) sums its mails for each one.
     db.execute("CREATE INDEX inbox_order ON inbox(order_id)")

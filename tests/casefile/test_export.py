@@ -19,7 +19,7 @@ from bs4 import BeautifulSoup
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from conftest import SMTP_POLICY, actions, config_file, only
+from conftest import SMTP_POLICY, actions, only, write_config
 from mailbot import cli, jobs
 
 RECEIPT = b"%PDF-1.4 the receipt of the bike"
@@ -60,7 +60,7 @@ def exported(app, box, tmp_path, buyer_key):
     box.deliver()
     case_id = app.db().execute("SELECT id FROM cases").fetchone()[0]
     dest = tmp_path / "case.zip"
-    assert cli.main(["--config", str(config_file(app, tmp_path)), "case", str(case_id),
+    assert cli.main(["--config", str(write_config(tmp_path, app.config)), "case", str(case_id),
                      "export", str(dest)]) == 0
     return dest, case_id
 
@@ -151,7 +151,7 @@ def test_verify_names_what_was_changed(exported, tmp_path, capsys):
 
 def test_export_refuses_to_overwrite_and_an_unknown_case(app, exported, tmp_path, capsys):
     dest, case_id = exported
-    config = str(config_file(app, tmp_path))
+    config = str(write_config(tmp_path, app.config))
     assert cli.main(["--config", config, "case", str(case_id), "export", str(dest)]) == 2
     assert "exists already" in capsys.readouterr().err
     assert cli.main(["--config", config, "case", "999", "export", str(tmp_path / "x.zip")]) == 2
