@@ -460,12 +460,15 @@ def _event(m: Inbound):
     return OperatorRequest(Role(command.argument), command.message)
 
 
+PARTIES = {str(role) for role in Role}  # token kinds that name a party (not bounce, intake)
+
+
 def _party_tokens(app, envelope: list[str]) -> list[tuple[str, object]]:
     """The distinct party tokens among the envelope recipients, with their addresses."""
     found = {}
     for address in envelope:
         token = app.signer.parse(address)
-        if token is not None and token.kind != "bounce":
+        if token is not None and token.kind in PARTIES:
             found.setdefault(token, address)
     return [(address, token) for token, address in found.items()]
 
