@@ -23,7 +23,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import addresses
+from . import addresses, private_files
 from .core.model import LOCALES
 
 
@@ -241,6 +241,15 @@ def _validate(config: Config) -> None:
         raise ConfigError("[relay] starttls and tls exclude each other")
     if config.relay.username and not config.relay.password_file:
         raise ConfigError("[relay] username needs password_file")
+    for what, path in (("[relay] password_file", config.relay.password_file),
+                       ("[dkim] key_file", config.dkim.key_file),
+                       ("[smtp] key_file", config.smtp.key_file)):
+        if not path:
+            continue
+        try:  # refused at start, in one line, rather than at every delivery run
+            private_files.check(path, what)
+        except private_files.UnprotectedFile as exc:
+            raise ConfigError(str(exc)) from None
     if bool(config.smtp.cert_file) != bool(config.smtp.key_file):
         raise ConfigError("[smtp] cert_file and key_file go together")
     if config.relay.starttls and config.relay.port == 465:

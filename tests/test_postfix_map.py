@@ -105,7 +105,7 @@ def test_a_malformed_request_closes_the_connection(server):
 
 def test_the_command_serves_the_map_until_sigterm(app, tmp_path):
     port = free_port()
-    path = write_config(tmp_path, app.config, postfix={"socketmap": f"127.0.0.1:{port}"})
+    path = _config_with_map(app, tmp_path, port)
     process = subprocess.Popen([str(MAILBOT), "--config", str(path), "postfix-map"],
                                stderr=subprocess.PIPE)
     try:
@@ -128,9 +128,7 @@ def test_the_command_serves_the_map_until_sigterm(app, tmp_path):
 
 
 def _config_with_map(app, tmp_path, port: int) -> Path:
-    path = config_file(app, tmp_path)
-    path.write_text(path.read_text() + f'[postfix]\nsocketmap = "127.0.0.1:{port}"\n')
-    return path
+    return write_config(tmp_path, app.config, postfix={"socketmap": f"127.0.0.1:{port}"})
 
 
 def test_a_taken_port_is_one_line(app, tmp_path):

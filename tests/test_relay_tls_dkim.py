@@ -224,21 +224,23 @@ def test_starttls_against_an_implicit_tls_port_says_so_in_one_line(tmp_path, cer
 
 @pytest.mark.parametrize("secret", ["password_file", "key_file"])
 def test_a_secret_file_others_can_read_is_refused_as_ssh_does(tmp_path, secret):
+    from mailbot import config as config_mod
     from mailbot.private_files import UnprotectedFile
     from mailbot.outbound.transport import open_transport
 
     path = tmp_path / "secret"
     path.write_bytes(_pem(_key()) if secret == "key_file" else b"s3cret\n")
     path.chmod(0o644)
-    if secret == "key_file":
-        config = make_config(tmp_path, dkim={"selector": "s", "key_file": str(path)})
-    else:
-        config = make_config(tmp_path, relay={"transport": "smtp", "username": "u",
-                                              "password_file": str(path)})
-    with pytest.raises(UnprotectedFile) as refused:
-        open_transport(config)
+    sections = {"dkim": {"selector": "s", "key_file": str(path)}} if secret == "key_file" \
+        else {"relay": {"transport": "smtp", "username": "u", "password_file": str(path)}}
     setting = "[dkim] key_file" if secret == "key_file" else "[relay] password_file"
-    assert str(refused.value) == (f"{setting} {path} is accessible by others (mode 0644): "
-                                  f"run chmod 600 {path}")
+    said = f"{setting} {path} is accessible by others (mode 0644): run chmod 600 {path}"
+    with pytest.raises(config_mod.ConfigError) as at_start:  # every command, serve included
+        make_config(tmp_path, **sections)
+    assert str(at_start.value) == said
     path.chmod(0o600)
+    config = make_config(tmp_path, **sections)
     assert open_transport(config) is not None
+    path.chmod(0o640)  # changed while serve runs: refused when it is read
+    with pytest.raises(UnprotectedFile, match=r"\(mode 0640\): run chmod 600"):
+        open_transport(config)

@@ -1,10 +1,11 @@
 """A confirmation mail to a shop's intake address: held, unread, or the start of a protection.
 
 Only the shop's own mail may start a protection (a leaked intake address must not): the address
-must be the shop's current one, the From domain one of the shop's registered addresses' domains,
-and the trusted MTA (``[inbound] authserv_id``) must say DMARC, or a DKIM signature aligned with
-that domain, passed (``authentication.passed_for``). Without a trusted MTA, intake by mail is off
-and every confirmation is held. A held mail starts nothing; the shop is told once per intake
+must be the shop's current one, the From domain one of the shop's registered addresses' domains
+(at a public mailbox provider such as Gmail: the registered address itself), and the trusted MTA
+(``[inbound] authserv_id``) must say DMARC, or a DKIM signature aligned with that domain, passed
+(``authentication.passed_for``). Without a trusted MTA, intake by mail is off and every
+confirmation is held. A held mail starts nothing; the shop is told once per intake
 address (``intake_held``). A mail from the shop that lacks the order number, the buyer or the
 amount starts nothing either and is listed in the shop's daily mail (``notices.daily``). Else the
 protection starts as an imported order's would; a resent confirmation (same shop and order
@@ -28,6 +29,15 @@ from ..store import mail_intake, records
 from ..store.db import transaction
 from . import extract, notices
 
+# Mailbox providers anyone can open an account at: a shop that registered an address there is
+# vouched for by that address alone, never by its domain (else any account there would pass).
+PUBLIC_MAIL = frozenset({
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
+    "yahoo.com", "icloud.com", "me.com", "aol.com", "proton.me", "protonmail.com", "gmx.com",
+    "gmx.net", "gmx.de", "web.de", "mail.com", "ziggo.nl", "kpnmail.nl", "hotmail.nl",
+    "live.nl", "telenet.be", "skynet.be", "orange.fr", "wanadoo.fr", "free.fr", "sfr.fr",
+    "laposte.net", "hotmail.fr", "yahoo.fr", "libero.it", "virgilio.it", "alice.it", "tiscali.it",
+    "hotmail.it", "yahoo.it", "bluewin.ch"})
 # An order date from the confirmation's Date header within this window; else the day it came.
 DATE_WINDOW = (timedelta(days=14), timedelta(days=1))
 
@@ -46,7 +56,8 @@ def take(app, inbox_id: int, mail: Parsed, intake_id: int, key: str, now: dateti
     if why:
         return _end(app, inbox_id, Ending.ORDER_HELD, now, shop, why, intake=address,
                     **ending)
-    reading = extract.read(mail, _domains(shop) | {app.config.bot.domain.lower()})
+    own = {a.lower() for a in shop["emails"]} | (_domains(shop) - PUBLIC_MAIL)
+    reading = extract.read(mail, own | {app.config.bot.domain.lower()})
     if reading.missing:
         return _end(app, inbox_id, Ending.ORDER_UNREAD, now, shop,
                     "not read: " + ", ".join(reading.missing),
@@ -67,7 +78,8 @@ def _not_the_shop(app, address, shop, mail, sender) -> str | None:
     if sender is None:
         return "sender: no single From address"
     domain = sender.rpartition("@")[2]
-    if domain not in _domains(shop):
+    registered = {a.lower() for a in shop["emails"]}
+    if sender not in registered and (domain not in _domains(shop) or domain in PUBLIC_MAIL):
         return f"domain: From {sender} is not at a domain of the shop's registered addresses"
     if not authentication.passed_for(mail.headers, app.config.inbound.authserv_id, domain):
         return f"unauthenticated: neither DMARC nor a DKIM signature aligned with {domain} passed"

@@ -105,13 +105,14 @@ def readdressed(raw: bytes, recipients: list[str]) -> bytes:
 
 
 def inbox(db, dispositions: tuple[str, ...] | None = None, limit: int = LIMIT) -> list[dict]:
-    """Newest first; without ``dispositions`` every mail not applied (nor a duplicate of one),
-    unprocessed mail included (disposition ``pending``)."""
+    """Newest first; without ``dispositions`` every mail not applied (nor a duplicate of one, nor
+    a shop's confirmation taken by orders by mail), unprocessed mail included (``pending``)."""
     if dispositions:
         where = f"coalesce(i.disposition, 'pending') IN ({','.join('?' * len(dispositions))})"
         params = list(dispositions)
     else:
-        where, params = "coalesce(i.disposition, 'pending') NOT IN ('applied', 'duplicate')", []
+        where, params = ("coalesce(i.disposition, 'pending') NOT IN ('applied', 'duplicate', "
+                         "'order_taken')"), []
     rows = list(db.query(
         "SELECT i.id, i.received_at, i.mail_from, i.rcpt_tos, coalesce(i.disposition, "
         "'pending') AS disposition, i.sender, i.detail, r.shop_id, r.order_number, "
