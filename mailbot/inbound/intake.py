@@ -456,8 +456,8 @@ def _event(m: Inbound):
     if command is None or not command.message:
         return None  # answered with the help; a command always carries its message to the parties
     if command.verb == "decide":
-        return OperatorDecide(Outcome(command.argument), command.message)
-    return OperatorRequest(Role(command.argument), command.message)
+        return OperatorDecide(Outcome(command.argument), command.message, by=m.sender)
+    return OperatorRequest(Role(command.argument), command.message, by=m.sender)
 
 
 PARTIES = {str(role) for role in Role}  # token kinds that name a party (not bounce, intake)
