@@ -21,6 +21,7 @@ import dataclasses
 import os
 import tomllib
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from . import addresses, private_files
@@ -38,7 +39,11 @@ class Bot:
     from_address: str = ""  # empty: {address_prefix}@{domain}
     name: str = "Buyer protection"
     timezone: str = "Europe/Amsterdam"
-    upgrade_url: str = "https://mailbot.localhost/plus"
+    # Shown in mails only when set: an empty link is left out, so no placeholder reaches a buyer.
+    upgrade_url: str = ""
+    brand: str = ""  # the company behind the service, atop every mail
+    help_url: str = ""  # the help centre, linked at the foot of every mail
+    legal_footer: str = ""  # company name, address, registration, at the foot of every mail
 
     @property
     def sender(self) -> str:
@@ -126,6 +131,20 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Cover:
+    """The most ``decide compensated`` pays per order of each plan, in whole units of the order's
+    currency; 0: no cap but the order's amount."""
+
+    basic: int = 0
+    plus: int = 0
+    single: int = 0
+
+    def of(self, plan: str) -> Decimal | None:
+        cap = getattr(self, str(plan))
+        return Decimal(cap) if cap else None
+
+
+@dataclass(frozen=True)
 class Log:
     level: str = "INFO"
     format: str = "text"
@@ -140,6 +159,7 @@ class Config:
     operators: Operators = field(default_factory=Operators)
     limits: Limits = field(default_factory=Limits)
     log: Log = field(default_factory=Log)
+    cover: Cover = field(default_factory=Cover)
     dkim: Dkim = field(default_factory=Dkim)
     inbound: Inbound = field(default_factory=Inbound)
     postfix: Postfix = field(default_factory=Postfix)
@@ -231,6 +251,10 @@ def _validate(config: Config) -> None:
         ZoneInfo(config.bot.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"[bot] timezone: unknown time zone {config.bot.timezone!r}") from None
+    for key in ("upgrade_url", "help_url"):
+        url = getattr(config.bot, key)
+        if url and not url.startswith("https://"):
+            raise ConfigError(f"[bot] {key} must be an https:// address or empty")
     if config.relay.transport not in ("maildir", "smtp"):
         raise ConfigError('[relay] transport must be "maildir" or "smtp"')
     if config.smtp.protocol not in ("smtp", "lmtp"):
