@@ -1,14 +1,16 @@
 """DKIM signing: our signer (OpenSSL through ``cryptography``) against dkimpy's, and delivery with
 signing off, on, and on with dkimpy as before, all in one run, as ratios.
 
-    python bench/dkim.py [--mails N]
+    python bench/dkim.py [--mails N] [--runs N]
 
 The mails are the bot's own: every sample of every template in nl, fr and it, as compose builds
-them, every tenth with two attachments of 20 KB (outbound/samples.py). Signing is CPU time per mail
-(median of runs). Delivery is ``jobs.deliver`` from a real outbox to an aiosmtpd sink on loopback
-(one connection for the run; rate, and CPU ms per mail of the delivering process, which the
-shared machine's load disturbs less), against the ceiling: the same mails sent straight to the same sink
-over 4 connections. Everything started here is stopped here; the last line is JSON.
+them, every tenth with two attachments of 20 KB (outbound/samples.py). Signing is CPU time per
+mail (median of runs). Delivery is ``jobs.deliver`` from a real outbox to an aiosmtpd sink on
+loopback (one connection for the run): its rate, and the CPU ms per mail of the delivering
+process, which the shared machine's load disturbs less; the ceiling is the same mails sent
+straight to the same sink over 4 connections. The variants take turns in each round, so that
+the machine's load drifts alike for all. Everything started here is stopped here; the last line
+is JSON.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""DKIM signatures (RFC 6376) on outbound mail, RSA-SHA256 through OpenSSL, at the moment of sending.
+"""DKIM signatures (RFC 6376) on outbound mail, RSA-SHA256 through OpenSSL, when mail is sent.
 
 The big mailbox providers file unsigned mail as spam; DMARC (RFC 7489) passes when the ``d=``
 domain is the domain of ``From``, so the signing domain is the bot's own domain. Relaxed/relaxed
@@ -34,7 +34,7 @@ _LINE_END = re.compile(rb"\r?\n")
 _FIELD = re.compile(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]*:", re.MULTILINE)
 _WSP = re.compile(rb"[\t ]+")
 _TRAILING_WSP = re.compile(rb"[\t ]+\r\n")
-B64_LINE = 72  # characters of b= a line
+_B64_LINE = 72  # characters of b= a line
 # h= folded between names (FWS is allowed around its colons, RFC 6376 §3.5).
 _H_TAG = b":\r\n  ".join(b":".join(SIGNED_HEADERS[i:j]) for i, j in ((0, 5), (5, 9), (9, None)))
 
@@ -64,8 +64,8 @@ class Signer:
         # b= and without its final CRLF.
         data = b"".join(_signed_fields(head)) + b"dkim-signature:" + _relaxed_value(tags)
         signature = base64.b64encode(self._key.sign(data, padding.PKCS1v15(), hashes.SHA256()))
-        folded = b"\r\n ".join(signature[i:i + B64_LINE]
-                               for i in range(0, len(signature), B64_LINE))
+        folded = b"\r\n ".join(signature[i:i + _B64_LINE]
+                               for i in range(0, len(signature), _B64_LINE))
         return b"DKIM-Signature: " + tags + folded + b"\r\n" + raw
 
 
