@@ -4,6 +4,10 @@ give the right result. How the time grows with the size is measured by
 
 from __future__ import annotations
 
+import multiprocessing
+
+import pytest
+
 from mailbot.inbound.html_text import html_to_text
 from mailbot.inbound.reply import new_text
 
@@ -39,3 +43,23 @@ def test_much_html():
     assert html_to_text("<a " * 300_000) == ""
     # Read up to 1,000,000 characters: the rest of a longer body is not shown.
     assert html_to_text("<p>a" * 300_000) == "\n".join(["a"] * 250_000)
+
+
+def _trim_in_child(text: str) -> None:
+    new_text(text)
+
+
+@pytest.mark.e2e  # a child process: the old pattern could only be stopped from outside
+def test_a_long_word_after_a_sign_off_is_read_in_linear_time():
+    # "\s*,?\s*" between name words let the regex split one 120-letter word every way (n**6:
+    # minutes); the child is given 20 s, which the fixed pattern needs milliseconds of.
+    child = multiprocessing.get_context("spawn").Process(
+        target=_trim_in_child, args=("Hallo daar\n\nMet vriendelijke groet, A" + "a" * 120 + "#",))
+    child.start()
+    child.join(20)
+    finished = child.exitcode == 0
+    child.kill()
+    child.join()
+    assert finished
+    assert new_text("Dank je.\n\nMet vriendelijke groet, Jan de Vries") == "Dank je."
+    assert new_text("Dank je.\n\nGroet,\nJan, Piet") == "Dank je."
