@@ -39,7 +39,11 @@ class Bot:
     from_address: str = ""  # empty: {address_prefix}@{domain}
     name: str = "Buyer protection"
     timezone: str = "Europe/Amsterdam"
-    upgrade_url: str = "https://mailbot.localhost/plus"
+    # Shown in mails only when set: an empty link is left out, so no placeholder reaches a buyer.
+    upgrade_url: str = ""
+    brand: str = ""  # the company behind the service, atop every mail
+    help_url: str = ""  # the help centre, linked at the foot of every mail
+    legal_footer: str = ""  # company name, address, registration, at the foot of every mail
 
     @property
     def sender(self) -> str:
@@ -247,6 +251,10 @@ def _validate(config: Config) -> None:
         ZoneInfo(config.bot.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"[bot] timezone: unknown time zone {config.bot.timezone!r}") from None
+    for key in ("upgrade_url", "help_url"):
+        url = getattr(config.bot, key)
+        if url and not url.startswith("https://"):
+            raise ConfigError(f"[bot] {key} must be an https:// address or empty")
     if config.relay.transport not in ("maildir", "smtp"):
         raise ConfigError('[relay] transport must be "maildir" or "smtp"')
     if config.smtp.protocol not in ("smtp", "lmtp"):
