@@ -21,6 +21,7 @@ import dataclasses
 import os
 import tomllib
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from . import addresses, private_files
@@ -130,6 +131,20 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Cover:
+    """The most ``decide compensated`` pays per order of each plan, in whole units of the order's
+    currency; 0: no cap but the order's amount."""
+
+    basic: int = 0
+    plus: int = 0
+    single: int = 0
+
+    def of(self, plan: str) -> Decimal | None:
+        cap = getattr(self, str(plan))
+        return Decimal(cap) if cap else None
+
+
+@dataclass(frozen=True)
 class Log:
     level: str = "INFO"
     format: str = "text"
@@ -144,6 +159,7 @@ class Config:
     operators: Operators = field(default_factory=Operators)
     limits: Limits = field(default_factory=Limits)
     log: Log = field(default_factory=Log)
+    cover: Cover = field(default_factory=Cover)
     dkim: Dkim = field(default_factory=Dkim)
     inbound: Inbound = field(default_factory=Inbound)
     postfix: Postfix = field(default_factory=Postfix)

@@ -8,8 +8,8 @@
 - ``release``: a mail held because its From was not the party's address, processed as if it were
   (an operator checked it); the event applies once and its mails go out as for any mail.
 - ``replay``: a stored mail that applied nothing (held, unmatched, refused, quarantined...) runs
-  through intake again after a fix. Applied mail and duplicates are never replayed: their event
-  has been applied once already.
+  through intake again after a fix. Applied mail, orders taken by mail and duplicates are never
+  replayed: their event has been applied once already.
 - Correcting an operator's decision is the core's ``OperatorCorrect`` (``case ID correct``).
 """
 
@@ -26,13 +26,15 @@ class Refused(Exception):
     """The correction does not apply; the message says why in one line."""
 
 
-NEVER_REPLAYED = (Disposition.APPLIED, Disposition.DUPLICATE)
+# Their event applied (an order taken by mail is one too): never again.
+NEVER_REPLAYED = (Disposition.APPLIED, Disposition.DUPLICATE, Disposition.ORDER_TAKEN)
 
 
 def delete_order(db, order_id: int, case_id: int | None) -> dict[str, int]:
-    if case_id is not None:
-        raise Refused(f"the order has case {case_id}: a case is decided, never deleted")
-    return corrections.delete_order(db, order_id)
+    deleted = None if case_id is not None else corrections.delete_order(db, order_id)
+    if deleted is None:  # a case, or one opened since the order was read
+        raise Refused("the order has a case: a case is decided, never deleted")
+    return deleted
 
 
 def declare_solvent(db, shop_id: str) -> None:

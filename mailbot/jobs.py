@@ -160,5 +160,5 @@ def _dead(app, db, row, error, now) -> str:
                                         {"outbox_id": row["id"], "error": error,
                                          "recipients": json.loads(row["recipients"]),
                                          "template": row["template"]}), now)
-    event_log("delivery.dead", outbox_id=row["id"], error=repr(error[:120]))
+    event_log("delivery.dead", logging.WARNING, outbox_id=row["id"], error=repr(error[:120]))
     return "dead", error

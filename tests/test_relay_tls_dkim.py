@@ -244,3 +244,38 @@ def test_a_secret_file_others_can_read_is_refused_as_ssh_does(tmp_path, secret):
     path.chmod(0o640)  # changed while serve runs: refused when it is read
     with pytest.raises(UnprotectedFile, match=r"\(mode 0640\): run chmod 600"):
         open_transport(config)
+
+
+def test_a_delivery_run_that_sends_nothing_loads_no_certificates_and_checks_no_key(tmp_path):
+    """A transport is opened for every delivery run (every 2 s, and after each intake that
+    queued mail): the system's CA bundle (~25 ms) is loaded when a connection is opened, and
+    the DKIM key (~40 ms to check) once per process."""
+    from mailbot.outbound.transport import open_transport, tls_context
+
+    config = make_config(tmp_path, relay={"transport": "smtp", "port": free_port(),
+                                          "starttls": True},
+                         dkim={"selector": "s", "key_file": _private(tmp_path / "dkim.pem",
+                                                                     _pem(_key()))})
+    open_transport(config)
+    start = time.process_time()
+    tls_context(config.relay)
+    one_bundle = time.process_time() - start
+    start = time.process_time()
+    for _ in range(20):
+        with open_transport(config):
+            pass
+    assert time.process_time() - start < one_bundle
+
+
+def test_a_missing_ca_file_is_a_retry_that_says_so(tmp_path):
+    _, port = Relay(), free_port()
+    app = _app(tmp_path, {"port": port, "starttls": True, "ca_file": str(tmp_path / "no.pem")})
+    reports = []
+    try:
+        now = datetime.now(timezone.utc)
+        jobs.tick(app, now)
+        counts = jobs.deliver(app, now, report=lambda row, result, detail: reports.append(detail))
+    finally:
+        app.close()
+    assert counts == {"sent": 0, "retry": 3, "dead": 0}
+    assert all(f"relay 127.0.0.1:{port}: no TLS context: [Errno 2]" in d for d in reports), reports

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from .deadlines import buyer_due, merchant_dates
+from .deadlines import OPERATOR_PAYMENT_DAYS, buyer_due, deadline, merchant_dates
 from .effects import Decision, Entry, Mail, Result
 from .events import (
     BuyerAction, Event, MerchantDecision, MerchantInsolvent, OperatorCorrect, OperatorDecide,
@@ -239,17 +239,52 @@ def _documents_requested(state, event: OperatorRequest, now, tz):
     return Decision(
         state,
         mails=(Mail(event.party, "documents_requested", {"message": event.message}),
-               _command_done(f"request-documents {event.party}", event.message)),
+               _command_done(f"request-documents {event.party}", event)),
         timeline=(Entry("operator", "operator.request_documents",
-                        f"{event.party}: {event.message}"),),
+                        f"{event.party}: {event.message}", by=event.by),),
     )
 
 
+PAID_OUTCOMES = (Outcome.REFUNDED_BY_MERCHANT, Outcome.COMPENSATED)
+
+
+def operator_amount_problem(state: State, outcome: Outcome, amount: Decimal | None,
+                            cover: Decimal | None) -> str | None:
+    """Why an operator's amount cannot be decided (one line), or None. A refund or compensation
+    is more than zero and at most the order's amount; a compensation also at most the plan's
+    ``cover`` (None: no cap); without an amount the order's amount must fit the same bounds."""
+    if outcome not in PAID_OUTCOMES:
+        return None if amount is None else f"{outcome} takes no amount"
+    paid = state.order.amount if amount is None else amount
+    if paid <= 0:
+        return f"the amount must be more than zero, not {paid}"
+    if paid > state.order.amount:
+        return f"{paid} is more than the order's amount of {state.order.amount}"
+    if outcome is Outcome.COMPENSATED and cover is not None and paid > cover:
+        said = "the order's amount " if amount is None else ""
+        return (f"{said}{paid} is more than the {state.order.plan} plan's cover of {cover}: "
+                "give an amount within it")
+    return None
+
+
 def _operator_decided(state, event: OperatorDecide, now, tz):
-    closed = _close(state, event.outcome, Entry("operator", "operator.decision", event.message),
-                    now, tell=BOTH_PARTIES, message=event.message)
-    return replace(closed, mails=closed.mails + (
-        _command_done(f"decide {event.outcome}", event.message),))
+    """Both parties are told the outcome, each with their message; for a refund or compensation
+    also how much (the order's amount when the operator named none, and the mail says so) and
+    the day it is paid by."""
+    text = event.message or f"buyer: {event.to_buyer}\nmerchant: {event.to_merchant}"
+    entries = (Entry("operator", "operator.decision", text, by=event.by),)
+    data = {"outcome": event.outcome}
+    if event.outcome in PAID_OUTCOMES:
+        amount = state.order.amount if event.amount is None else event.amount
+        data.update(amount=amount, whole_order=event.amount is None,
+                    paid_by=deadline(now, OPERATOR_PAYMENT_DAYS, tz))
+        entries += (Entry("operator", "operator.amount", str(amount), by=event.by),)
+    closed = _close(state, event.outcome, entries[0], now, tell=())
+    mails = tuple(Mail(role, "case_closed", dict(data, message=said))
+                  for role, said in ((Role.BUYER, event.to_buyer or event.message),
+                                     (Role.MERCHANT, event.to_merchant or event.message)))
+    command = _command_done(f"decide {event.outcome}", event, text)
+    return replace(closed, mails=mails + (command,), timeline=entries + closed.timeline[1:])
 
 
 def _operator_corrected(state, event: OperatorCorrect, now, tz):
@@ -260,15 +295,19 @@ def _operator_corrected(state, event: OperatorCorrect, now, tz):
     return Decision(
         replace(state, case=case),
         mails=tuple(Mail(role, "case_closed", data) for role in BOTH_PARTIES)
-        + (_command_done(f"correct {event.outcome}", event.message),),
+        + (_command_done(f"correct {event.outcome}", event),),
         timeline=(Entry("operator", "operator.correction",
-                        f"{state.case.outcome} -> {event.outcome}: {event.message}"),
+                        f"{state.case.outcome} -> {event.outcome}: {event.message}",
+                        by=event.by),
                   Entry("bot", "case.closed", event.outcome)),
     )
 
 
-def _command_done(command: str, message: str) -> Mail:
-    return Mail(Role.OPERATOR, "command_done", {"command": command, "message": message})
+def _command_done(command: str, event, message: str | None = None) -> Mail:
+    """To the whole team: which command went out, given by whom, with its message."""
+    return Mail(Role.OPERATOR, "command_done", {
+        "command": command, "message": event.message if message is None else message,
+        "by": event.by})
 
 
 def _not_an_operator_outcome(state, event: OperatorDecide, now, tz):

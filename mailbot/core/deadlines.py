@@ -20,6 +20,7 @@ EXTENSION_DAYS = 30
 MERCHANT_NUDGE_DAYS = 3
 MERCHANT_ANSWER_DAYS = 5
 BUYER_REACTION_DAYS = 20
+OPERATOR_PAYMENT_DAYS = 14  # an operator's decision: the refund or compensation is paid by then
 END_OF_DAY = time(23, 59, 59)
 
 

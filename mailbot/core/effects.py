@@ -54,6 +54,7 @@ class Entry:
     kind: str
     text: str = ""
     attachments: tuple[Document, ...] = ()
+    by: str = ""  # the operator who gave the command (the From of their mail, or the CLI's --as)
 
 
 @dataclass(frozen=True)

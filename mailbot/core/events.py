@@ -50,8 +50,17 @@ class PartyMessage:
 
 @dataclass(frozen=True)
 class OperatorDecide:
+    """``amount``: what the merchant refunds or the service pays (None: the order's amount, for
+    those two outcomes); the shell checks it against the order and the plan's cover
+    (``case.operator_amount_problem``). ``to_buyer``/``to_merchant``: a message for one party in
+    place of ``message``."""
+
     outcome: Outcome
     message: str
+    by: str = ""  # who gave the command: the From of the operator's mail, or the CLI's --as
+    amount: Decimal | None = None
+    to_buyer: str = ""
+    to_merchant: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,12 +69,14 @@ class OperatorCorrect:
 
     outcome: Outcome
     message: str
+    by: str = ""
 
 
 @dataclass(frozen=True)
 class OperatorRequest:
     party: Role
     message: str
+    by: str = ""
 
 
 @dataclass(frozen=True)

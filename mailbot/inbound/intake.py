@@ -138,7 +138,7 @@ def _process(app, row: dict, now: datetime, trusted_sender: bool = False) -> Dis
     if role is Role.BUYER and action is None:
         # SPEC §5: free text may open a case or dispute a decision when it is unambiguous.
         action = intent.detect(text, actions_for(state, role))
-    event = _event(role, action, text, documents)
+    event = _event(role, action, text, documents, mail.sender)
     if role is Role.OPERATOR and (event is None or state.case is None
                                   or state.case.state is not CaseState.ESCALATED):
         # Operators act on escalated cases only; anything else gets the commands back.
@@ -255,7 +255,7 @@ def _fresh_mail(app, inbox_id, sender, now, ending) -> Disposition:
                   answer_to=budget.key(sender, verified=False), **ending)
 
 
-def _event(role: Role, action, text: str, documents):
+def _event(role: Role, action, text: str, documents, sender: str):
     if role is Role.BUYER:
         if action is not None:
             return BuyerAction(action, text, documents)
@@ -271,8 +271,8 @@ def _event(role: Role, action, text: str, documents):
     if command is None or not command.message:
         return None  # answered with the help; a command always carries its message to the parties
     if command.verb == "decide":
-        return OperatorDecide(Outcome(command.argument), command.message)
-    return OperatorRequest(Role(command.argument), command.message)
+        return OperatorDecide(Outcome(command.argument), command.message, by=sender)
+    return OperatorRequest(Role(command.argument), command.message, by=sender)
 
 
 def _token(app, candidates):

@@ -120,7 +120,7 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
     # The case file: what is stored, plus what the change being planned will add.
     entries = [_readable(e) for e in records.timeline(db, order.id) + [
         {"at": now, "actor": e.actor, "kind": e.kind, "text": e.text,
-         "attachments": list(e.attachments)} for e in pending]]
+         "attachments": list(e.attachments), "done_by": e.by} for e in pending]]
     if to is Role.OPERATOR:
         ctx["timeline"] = entries
         ctx["reply_address"] = app.signer.address(Token(str(to), order.id))

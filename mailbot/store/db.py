@@ -195,3 +195,10 @@ def m005_orders_by_mail(db):
         CREATE INDEX mail_orders_shop ON mail_orders(shop_id, received_at);
         """
     )
+
+
+@migrations()
+def m006_timeline_done_by(db):
+    # Who gave an operator's command (the From of their mail, the CLI's --as or login name);
+    # empty for every other entry and for the entries written before.
+    db.execute("ALTER TABLE timeline ADD COLUMN done_by TEXT NOT NULL DEFAULT ''")

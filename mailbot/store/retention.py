@@ -63,9 +63,12 @@ def purge(db, attachments: AttachmentStore, cutoff: datetime,
         done.orders = db.execute(
             f"UPDATE orders SET buyer_email = :blank WHERE id IN ({_CLOSED}) "
             "AND buyer_email != :blank", params).rowcount
+        # The bot's and the timers' entries hold only anonymous facts (an escalation reason,
+        # an outcome, a template name) that the digest counts: they stay.
         done.texts = db.execute(
             f"UPDATE timeline SET text = '', attachments = '[]' WHERE order_id IN ({_CLOSED}) "
-            "AND (text != '' OR attachments != '[]')", params).rowcount
+            "AND actor NOT IN ('bot', 'timer') AND (text != '' OR attachments != '[]')",
+            params).rowcount
         done.inbound = db.execute(
             "UPDATE inbox SET raw = x'', mail_from = '', rcpt_tos = '[]', sender = NULL, "
             "detail = NULL, last_error = NULL WHERE processed_at IS NOT NULL AND length(raw) > 0 "
