@@ -29,7 +29,7 @@ from .core.case import operator_amount_problem
 from .core.effects import Result
 from .core.events import OperatorCorrect, OperatorDecide, OperatorRequest
 from .core.model import CaseState, OPERATOR_COMMANDS, OPERATOR_OUTCOMES, Outcome, Plan, Role
-from .inbound.disposition import Disposition
+from .inbound.disposition import DISPOSITIONS
 from .money import parse_amount
 from .orders_by_mail.address import intake_address
 from .outbound import compose
@@ -174,7 +174,7 @@ def _outbox_inbox_parsers(sub) -> None:
                      help="show ID; release ID (held for its sender: an operator vouches for "
                      "the From); replay ID... (run through intake again after a fix)")
     inb.add_argument("id", nargs="*", type=int, help="inbox ids")
-    inb.add_argument("--disposition", choices=["held", "pending", *Disposition],
+    inb.add_argument("--disposition", choices=["held", "pending", *DISPOSITIONS],
                      metavar="DISPOSITION", help="only mail with this disposition, e.g. held, "
                      "unmatched, rate_limited, quarantined (default: all but applied)")
     inb.add_argument("--json", action="store_true")

@@ -128,6 +128,8 @@ class Limits:
 
     answers_per_address_per_hour: int = 3
     confirmations_per_order_per_hour: int = 3
+    relays_per_order_per_hour: int = 10  # a party's words passed on (outbound/budget.py)
+    storage_per_order_mb: int = 50  # inbound mail kept per order (inbound/intake.py)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from .inbound import intake
-from .inbound.disposition import Disposition
+from .core.effects import Result
+from .inbound.disposition import Disposition, Ending
 from .store import corrections, inbox_rows
 
 
@@ -26,8 +27,9 @@ class Refused(Exception):
     """The correction does not apply; the message says why in one line."""
 
 
-# Their event applied (an order taken by mail is one too): never again.
-NEVER_REPLAYED = (Disposition.APPLIED, Disposition.DUPLICATE, Disposition.ORDER_TAKEN)
+# Their event applied (an order taken by mail is one too), or their body is gone (over the
+# order's storage quota): never again.
+NEVER_REPLAYED = (Result.APPLIED, Ending.DUPLICATE, Ending.ORDER_TAKEN, Ending.OVER_QUOTA)
 
 
 def delete_order(db, order_id: int, case_id: int | None) -> dict[str, int]:
@@ -44,7 +46,7 @@ def declare_solvent(db, shop_id: str) -> None:
 
 def release(app, inbox_id: int, now: datetime) -> Disposition:
     row = _processed(app.db(), inbox_id)
-    if row["disposition"] != Disposition.SENDER_MISMATCH:
+    if row["disposition"] != Ending.SENDER_MISMATCH:
         raise Refused(f"inbox {inbox_id} is {row['disposition']}: only mail held for its sender "
                       "(sender_mismatch) is released; `inbox replay` runs other mail again")
     return _again(app, row, now, trusted_sender=True)

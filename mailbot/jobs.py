@@ -56,7 +56,7 @@ def tick(app, now: datetime) -> int:
                 for planned in plans:
                     try:
                         with transaction(db):  # a savepoint: a failure undoes this timer only
-                            done.append(service.settle(app, planned, now))
+                            done.append(service.write(app, planned, now))
                     except Exception as exc:
                         failed.append((planned.before.order.id, planned.event.kind, exc))
                 for order_id, kind, exc in failed:

@@ -193,7 +193,7 @@ def test_forged_mail_cannot_flood_the_real_party_with_confirmations(box):
     for _ in range(6):
         click(box, reminder, "all_fine", "forger@evil.example")
     assert box.last_disposition() == "sender_mismatch"
-    assert len(to(box.deliver(), BUYER_NL)) == 3
+    assert len(to(box.deliver(), BUYER_NL)) == 1  # identical requests: one an hour (issue 16 §4)
     assert status(box.app, "shop-nl", "NL-1")["protection"]["state"] == "active"
 
 

@@ -1,6 +1,6 @@
 """Domain events: what a party, an operator or a timer asks of one order, in the domain's words.
 
-Every state change enters through ``service.handle`` as one of these, whatever its origin (a
+Every state change enters through ``service.plan`` as one of these, whatever its origin (a
 mail, a command line, a timer row).
 """
 
@@ -41,11 +41,13 @@ class MerchantDecision:
 
 @dataclass(frozen=True)
 class PartyMessage:
-    """Text and documents a party sent without asking for an action."""
+    """Text and documents a party sent without asking for an action. ``earlier``: documents it
+    carried that are in the case file already (passed on before: named, not attached again)."""
 
     role: Role
     text: str = ""
     attachments: tuple[Document, ...] = ()
+    earlier: tuple[Document, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from ..core.deadlines import protection_end
 from ..core.effects import Entry
 from ..core.model import Order, Plan, Protection, ProtectionState, State
 from ..inbound import authentication, inbox
-from ..inbound.disposition import Disposition
+from ..inbound.disposition import Ending
 from ..inbound.parse import Parsed
 from ..logs import event_log
 from ..store import mail_intake, records
@@ -50,22 +50,22 @@ def take(app, inbox_id: int, mail: Parsed, intake_id: int, key: str, now: dateti
     sender = None if isinstance(sender, authentication.Refusal) else sender
     ending = dict(key=key, sender=sender, subject=mail.subject)
     if shop is None:
-        return _end(app, inbox_id, Disposition.UNMATCHED, now, None, "no such intake address",
+        return _end(app, inbox_id, Ending.UNMATCHED, now, None, "no such intake address",
                     **ending)
     why = _not_the_shop(app, address, shop, mail, sender)
     if why:
-        return _end(app, inbox_id, Disposition.ORDER_HELD, now, shop, why, intake=address,
+        return _end(app, inbox_id, Ending.ORDER_HELD, now, shop, why, intake=address,
                     **ending)
     own = {a.lower() for a in shop["emails"]} | (_domains(shop) - PUBLIC_MAIL)
     reading = extract.read(mail, own | {app.config.bot.domain.lower()})
     if reading.missing:
-        return _end(app, inbox_id, Disposition.ORDER_UNREAD, now, shop,
+        return _end(app, inbox_id, Ending.ORDER_UNREAD, now, shop,
                     "not read: " + ", ".join(reading.missing),
                     order_number=reading.order_number, **ending)
     order = Order(0, shop["id"], reading.order_number, _order_date(app, mail, now),
                   reading.amount, reading.currency, reading.buyer,
                   reading.locale or shop["locale"], Plan(address["plan"]))
-    return _end(app, inbox_id, Disposition.ORDER_TAKEN, now, shop, "", order=order, **ending)
+    return _end(app, inbox_id, Ending.ORDER_TAKEN, now, shop, "", order=order, **ending)
 
 
 def _not_the_shop(app, address, shop, mail, sender) -> str | None:
@@ -110,9 +110,9 @@ def _end(app, inbox_id, disposition, now, shop, detail, *, key, sender, subject,
             order_id, detail = _start(app, db, order, now)
             order_number = order.order_number
         if shop is not None:
-            outcome = {Disposition.ORDER_TAKEN: "taken" if not detail else "known",
-                       Disposition.ORDER_UNREAD: "unread",
-                       Disposition.ORDER_HELD: "held"}[disposition]
+            outcome = {Ending.ORDER_TAKEN: "taken" if not detail else "known",
+                       Ending.ORDER_UNREAD: "unread",
+                       Ending.ORDER_HELD: "held"}[disposition]
             mail_intake.record(db, shop["id"], inbox_id, now, outcome, order_number=order_number,
                                order_id=order_id, subject=subject, detail=detail)
         if intake is not None and mail_intake.mark_held_notice(db, intake["id"], now):

@@ -44,7 +44,7 @@ NAMES = (
     "merchant.documents_refused", "merchant.message_relayed", "merchant.message_received",
     "operator.case_escalated", "operator.message_relayed", "operator.other_request",
     "operator.command_help", "operator.command_done", "operator.delivery_failed",
-    "operator.digest",
+    "operator.digest", "buyer.storage_full", "merchant.storage_full", "operator.relays_held",
     # Orders by mail (orders_by_mail/notices.py): about no order, to the shop.
     "merchant.intake_held", "merchant.intake_unread", "merchant.intake_report",
 )

@@ -295,7 +295,16 @@ def samples(locale: str) -> list[Sample]:
                      "error": "550 5.1.1 mailbox unavailable"})),
         Sample("operator.digest", "", Role.OPERATOR, None,
                Mail(Role.OPERATOR, "digest", digest_sample())),
+        Sample("operator.relays_held", "", Role.OPERATOR, am,
+               Mail(Role.OPERATOR, "relays_held", {"limit": 10})),
     ]
+    for role, st in ((Role.BUYER, am), (Role.MERCHANT, am)):
+        out.append(Sample(f"{role}.storage_full", "", role, st,
+                          Mail(role, "storage_full", {"quota_mb": 50})))
+    out.append(Sample("merchant.message_relayed", "earlier", Role.MERCHANT, am,
+                      Mail(Role.MERCHANT, "message_relayed",
+                           {"from_role": Role.BUYER, "text": BUYER_TEXT[locale],
+                            "attachments": (TRACKING,), "earlier": (INVOICE,)})))
     out += intake_samples(locale)
     return out
 

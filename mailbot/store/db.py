@@ -202,3 +202,9 @@ def m006_timeline_done_by(db):
     # Who gave an operator's command (the From of their mail, the CLI's --as or login name);
     # empty for every other entry and for the entries written before.
     db.execute("ALTER TABLE timeline ADD COLUMN done_by TEXT NOT NULL DEFAULT ''")
+
+
+@migrations()
+def m007_inbox_by_order(db):
+    # The storage quota of an order (inbound/inbox.stored_bytes) sums its mails for each one.
+    db.execute("CREATE INDEX inbox_order ON inbox(order_id)")

@@ -73,3 +73,15 @@ def set_processed(db, inbox_id: int, disposition: str, now: datetime, order_id, 
         [iso(now), str(disposition), order_id, dedupe_key, sender, detail, inbox_id])
     return bool(cur.rowcount)
 
+
+
+def stored_bytes(db, order_id: int, dispositions: tuple[str, ...]) -> int:
+    """The bytes of the mails with these dispositions kept for one order."""
+    marks = ",".join("?" * len(dispositions))
+    return db.execute(
+        f"SELECT coalesce(sum(length(raw)), 0) FROM inbox WHERE order_id = ? "
+        f"AND disposition IN ({marks})", [order_id, *dispositions]).fetchone()[0]
+
+
+def replace_raw(db, inbox_id: int, raw: bytes) -> None:
+    db.execute("UPDATE inbox SET raw = ? WHERE id = ?", [raw, inbox_id])
