@@ -102,8 +102,9 @@ def case_text(c: dict, tz_name: str = "") -> str:
         lines.append(f"  order: {o['shop_id']}/{o['order_number']}, {_order_line(o)}")
     lines.append(f"  merchant due: {_moment(c.get('merchant_due'))}; buyer due: "
                  f"{_moment(c.get('buyer_due'))}" + (f" ({tz_name})" if tz_name else ""))
-    lines.append(f"  refund: {refund['choice'] or '-'}"
-                 + (f" {refund['amount']}" if refund["choice"] not in (None, "no") else ""))
+    if refund["choice"]:
+        lines.append(f"  merchant's answer: refund {refund['choice']}"
+                     + (f", {refund['amount']}" if refund["choice"] != "no" else ""))
     for e in c["timeline"]:
         actor = f"{e['actor']} ({e['by']})" if e.get("by") else e["actor"]
         text = [_printable(line) for line in e["text"].splitlines()] or [""]

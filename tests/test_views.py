@@ -32,7 +32,7 @@ def test_status_cases_and_case_read_as_words(box, tmp_path, capsys):
                             "variant A")
     assert "order: shop-nl/NL-1, ordered" in shown and f"buyer {BUYER_NL} (nl)" in shown
     assert "buyer due: 20" in shown and "(Europe/Amsterdam)" in shown
-    assert "refund: yes 49.95" in shown
+    assert "merchant's answer: refund yes, 49.95" in shown
     lines = shown.splitlines()
     first = next(i for i, line in enumerate(lines) if "merchant.decision" in line)
     assert lines[first].endswith("Eerste regel.") and lines[first + 1].strip() == "Tweede regel."
