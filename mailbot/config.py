@@ -86,6 +86,8 @@ class Postfix:
 
 @dataclass(frozen=True)
 class Storage:
+    # Empty or "sqlite:": the embedded SQLite file below; "postgresql://…": a shared server.
+    url: str = ""
     root: str = "var"
     database: str = "mailbot.db"
     attachments: str = "attachments"
@@ -226,6 +228,8 @@ def _validate(config: Config) -> None:
         raise ConfigError("[relay] retry_hours must be at least 1")
     if config.storage.retention_days < 1:
         raise ConfigError("[storage] retention_days must be at least 1")
+    if config.storage.url.split(":", 1)[0] not in ("", "sqlite", "postgresql", "postgres"):
+        raise ConfigError("[storage] url must be empty, sqlite: or postgresql://…")
     for key in ("root", "database", "attachments"):
         if not getattr(config.storage, key).strip():
             raise ConfigError(f"[storage] {key} must not be empty")

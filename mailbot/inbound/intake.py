@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import sqlite3
 from datetime import datetime
 from typing import NamedTuple
 
@@ -31,7 +30,7 @@ from ..money import parse_amount
 from ..outbound import budget, outbox
 from ..outbound.compose import compose, prepare
 from ..store import records
-from ..store.db import transaction
+from ..store.db import OPERATIONAL_ERRORS, transaction
 from . import authentication, bounces, forms, inbox, intent, screening
 from .disposition import CORE, REPLIES, Disposition
 from .documents import screen as screen_documents
@@ -62,7 +61,7 @@ def process(app, inbox_id: int, now: datetime) -> Disposition:
         return _process(app, row, now)
     except inbox.AlreadyProcessed:
         return _recorded(db, inbox_id)
-    except sqlite3.OperationalError as exc:  # the database's fault, not the mail's: not counted
+    except OPERATIONAL_ERRORS as exc:  # the database's fault, not the mail's: not counted
         inbox.failed(db, inbox_id, f"{type(exc).__name__}: {exc}", counted=False)
         raise
     except Exception as exc:

@@ -31,8 +31,9 @@ def setting(db, key: str) -> str | None:
 
 # A recipient a delivery report failed (RFC 3464 ``Action: failed``) while the mail stays `sent`
 # for the others; failures of addresses the row no longer holds (resent elsewhere) are over.
-_HAS_FAILED = ("EXISTS (SELECT 1 FROM bounces b, json_each(o.recipients) j WHERE b.outbox_id = "
-               "o.id AND b.action = 'failed' AND lower(b.recipient) = lower(j.value))")
+def _has_failed(db) -> str:
+    return (f"EXISTS (SELECT 1 FROM bounces b, {db.items('o.recipients')} j WHERE b.outbox_id "
+            "= o.id AND b.action = 'failed' AND lower(b.recipient) = lower(j.value))")
 
 
 def outbox(db, state: str | None = None, limit: int = LIMIT) -> list[dict]:
@@ -40,9 +41,9 @@ def outbox(db, state: str | None = None, limit: int = LIMIT) -> list[dict]:
     recipient is listed too, also under ``bounced``; each row's ``failed`` names its failed
     recipients (``{address, status, diagnostic}``)."""
     if state is None:
-        where, params = f"(o.status != 'sent' OR {_HAS_FAILED})", []
+        where, params = f"(o.status != 'sent' OR {_has_failed(db)})", []
     elif state == "bounced":
-        where, params = f"(o.status = 'bounced' OR {_HAS_FAILED})", []
+        where, params = f"(o.status = 'bounced' OR {_has_failed(db)})", []
     else:
         where, params = f"{_OUTBOX_STATE} = ?", [state]
     rows = list(db.query(

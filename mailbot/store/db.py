@@ -1,8 +1,14 @@
-"""The SQLite database: opening a connection (WAL, busy timeout) and the schema's migrations.
+"""The database: opening a connection (either dialect, ``store/dialect.py``) and the schema's
+migrations, one set for SQLite and PostgreSQL.
 
-Each thread opens its own connection (aiosmtpd's loop, the intake worker and APScheduler run on
-different threads). Writes go through ``transaction``, which takes the write lock up front
-(``BEGIN IMMEDIATE``) so that two writers wait for each other instead of failing on a lock upgrade.
+``[storage] url`` picks the store: empty or ``sqlite:`` is the embedded SQLite file at ``[storage]
+database`` (WAL, busy timeout, synchronous FULL); ``postgresql://…`` a PostgreSQL server. Each
+thread opens its own connection (aiosmtpd's loop, the intake worker and the scheduler run on
+different threads). Writes go through ``transaction``: on SQLite it takes the write lock up front
+(``BEGIN IMMEDIATE``) so that two writers wait for each other instead of failing on a lock
+upgrade; on PostgreSQL rows are locked as they are written, and claims lock theirs with ``FOR
+UPDATE SKIP LOCKED``. Migrations are appended at the end of this file, as functions that call
+``db.executescript`` / ``db.execute`` with portable SQL.
 """
 
 from __future__ import annotations
@@ -11,14 +17,47 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
-import sqlite_utils
-
 from . import datadir
+from .dialect import OPERATIONAL_ERRORS, SQLite, connect_postgresql  # noqa: F401
+from .migrating import Migrations
 
-migrations = sqlite_utils.Migrations("mailbot")
+migrations = Migrations("mailbot")
 
 
-def connect(path: str | Path) -> sqlite_utils.Database:
+def is_postgresql(url: str | None) -> bool:
+    return bool(url) and url.split(":", 1)[0] in ("postgresql", "postgres")
+
+
+def open_store(storage, readonly: bool = False):
+    """The connection ``[storage]`` names, migrated (read-only: never created nor migrated)."""
+    if is_postgresql(storage.url):
+        try:
+            db = connect_postgresql(storage.url, readonly)
+        except Exception as exc:  # psycopg's errors name the host, never the password
+            raise datadir.StorageError(f"cannot open database {_shown(storage.url)}: "
+                                       f"{str(exc).strip().splitlines()[0]}") from None
+        if not readonly:
+            migrations.apply(db)
+        return db
+    if readonly:
+        return datadir.open_readonly(storage.database)
+    return connect(storage.database)
+
+
+def where(storage) -> str:
+    """The database named for people: the file, or the URL without its password."""
+    return _shown(storage.url) if is_postgresql(storage.url) else str(storage.database)
+
+
+def _shown(url: str) -> str:
+    head, at, tail = url.rpartition("@")
+    if not at:
+        return url
+    scheme, _, user = head.partition("://")
+    return f"{scheme}://{user.split(':')[0]}@{tail}"
+
+
+def connect(path: str | Path) -> SQLite:
     datadir.check_writable(path)
     try:
         db = _connect(path)
@@ -28,14 +67,14 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     return db
 
 
-def _connect(path: str | Path) -> sqlite_utils.Database:
+def _connect(path: str | Path) -> SQLite:
     # Autocommit outside ``transaction``: no write is left in an implicit, forgotten transaction.
     conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
-    db = sqlite_utils.Database(conn, execute_plugins=False)
+    db = SQLite(conn)
     db.execute("PRAGMA busy_timeout = 30000")
     db.execute("PRAGMA foreign_keys = ON")
-    if db.journal_mode != "wal":
-        db.enable_wal()
+    if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        db.execute("PRAGMA journal_mode = wal")
     # FULL: a commit is on disk before the SMTP 250 that depends on it (SPEC §8).
     db.execute("PRAGMA synchronous = FULL")
     migrations.apply(db)
@@ -43,26 +82,26 @@ def _connect(path: str | Path) -> sqlite_utils.Database:
 
 
 @contextlib.contextmanager
-def transaction(db: sqlite_utils.Database):
+def transaction(db):
     """One atomic write: everything inside commits together or not at all. Nested, it is a
     savepoint inside the outer transaction (``jobs.tick`` groups many events in one commit)."""
-    if db.conn.in_transaction:
-        db.conn.execute("SAVEPOINT nested")
+    if db.in_transaction:
+        db.execute("SAVEPOINT nested")
         try:
             yield db
         except BaseException:
-            db.conn.execute("ROLLBACK TO nested")
-            db.conn.execute("RELEASE nested")
+            db.execute("ROLLBACK TO SAVEPOINT nested")
+            db.execute("RELEASE SAVEPOINT nested")
             raise
-        db.conn.execute("RELEASE nested")
+        db.execute("RELEASE SAVEPOINT nested")
         return
-    db.conn.execute("BEGIN IMMEDIATE")
+    db.begin()
     try:
         yield db
     except BaseException:
-        db.conn.execute("ROLLBACK")
+        db.execute("ROLLBACK")
         raise
-    db.conn.execute("COMMIT")
+    db.execute("COMMIT")
 
 
 @migrations()

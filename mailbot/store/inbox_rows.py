@@ -11,10 +11,9 @@ from .records import iso
 
 
 def store(db, raw: bytes, mail_from: str, rcpt_tos: list[str], now: datetime) -> int:
-    cur = db.execute(
-        "INSERT INTO inbox (received_at, mail_from, rcpt_tos, raw) VALUES (?, ?, ?, ?)",
-        [iso(now), mail_from, json.dumps(rcpt_tos), raw])
-    return cur.lastrowid
+    return db.execute(
+        "INSERT INTO inbox (received_at, mail_from, rcpt_tos, raw) VALUES (?, ?, ?, ?) "
+        "RETURNING id", [iso(now), mail_from, json.dumps(rcpt_tos), raw]).fetchone()[0]
 
 
 def load(db, inbox_id: int) -> dict | None:

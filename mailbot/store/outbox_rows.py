@@ -12,12 +12,12 @@ from .records import iso
 
 def insert(db, mail, now: datetime, answer_to: str | None = None,
            inbox_id: int | None = None) -> int:
-    cur = db.execute(
+    return db.execute(
         "INSERT INTO outbox (message_id, order_id, role, template, recipients, raw, created_at,"
-        " answer_to, inbox_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " answer_to, inbox_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         [mail.message_id, mail.order_id, mail.role, mail.template,
-         json.dumps(list(mail.recipients)), mail.raw, iso(now), answer_to, inbox_id])
-    return cur.lastrowid
+         json.dumps(list(mail.recipients)), mail.raw, iso(now), answer_to, inbox_id]
+    ).fetchone()[0]
 
 
 def thread(db, order_id: int, role: str) -> list[str]:

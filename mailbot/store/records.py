@@ -67,15 +67,15 @@ def open_case_orders(db, shop_id: str) -> list[int]:
 
 def insert_order(db, order: Order, protection: Protection) -> int | None:
     """Inserts a new order; returns its id, or None if (shop_id, order_number) exists already."""
-    cur = db.execute(
+    row = db.execute(
         "INSERT INTO orders (shop_id, order_number, order_date, amount, currency, buyer_email, "
         "buyer_locale, plan, state, ends_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT(shop_id, order_number) DO NOTHING",
+        "ON CONFLICT(shop_id, order_number) DO NOTHING RETURNING id",
         [order.shop_id, order.order_number, order.order_date.isoformat(), str(order.amount),
          order.currency, order.buyer_email, order.buyer_locale, order.plan,
          protection.state, iso(protection.ends_at)],
-    )
-    return cur.lastrowid if cur.rowcount else None
+    ).fetchone()
+    return row[0] if row else None
 
 
 def open_orders_of_buyer(db, address: str, limit: int) -> list[int]:
@@ -168,7 +168,7 @@ def save(db, state: State, tz: ZoneInfo) -> None:
 
 def write_timers(db, state: State, tz: ZoneInfo) -> None:
     db.execute("DELETE FROM timers WHERE order_id = ?", [state.order.id])
-    db.conn.executemany(
+    db.executemany(
         "INSERT INTO timers (order_id, kind, due_at) VALUES (?, ?, ?)",
         [(state.order.id, kind, iso(due)) for kind, due in timers(state, tz)])
 
@@ -215,5 +215,5 @@ def setting(db, key: str, make) -> str:
     row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
     if row:
         return row[0]
-    db.execute("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)", [key, make()])
+    db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", [key, make()])
     return db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()[0]

@@ -46,7 +46,7 @@ class Purged:
 
 def purge(db, attachments: AttachmentStore, cutoff: datetime) -> Purged:
     done = Purged()
-    params = {"cut": iso(cutoff), "blank": PURGED_ADDRESS}
+    params = {"cut": iso(cutoff), "blank": PURGED_ADDRESS, "none": b""}
     db.execute("PRAGMA secure_delete = ON")
     with transaction(db):
         done.orders = db.execute(
@@ -56,12 +56,12 @@ def purge(db, attachments: AttachmentStore, cutoff: datetime) -> Purged:
             f"UPDATE timeline SET text = '', attachments = '[]' WHERE order_id IN ({_CLOSED}) "
             "AND (text != '' OR attachments != '[]')", params).rowcount
         done.inbound = db.execute(
-            "UPDATE inbox SET raw = x'', mail_from = '', rcpt_tos = '[]', sender = NULL, "
+            "UPDATE inbox SET raw = :none, mail_from = '', rcpt_tos = '[]', sender = NULL, "
             "detail = NULL, last_error = NULL WHERE processed_at IS NOT NULL AND length(raw) > 0 "
             f"AND (order_id IN ({_CLOSED}) OR (order_id IS NULL AND received_at < :cut))",
             params).rowcount
         done.outbound = db.execute(
-            "UPDATE outbox SET raw = x'', recipients = '[]', last_error = NULL, "
+            "UPDATE outbox SET raw = :none, recipients = '[]', last_error = NULL, "
             "answer_to = NULL WHERE status != 'queued' AND length(raw) > 0 "
             f"AND (order_id IN ({_CLOSED}) OR (order_id IS NULL AND created_at < :cut))",
             params).rowcount
