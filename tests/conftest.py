@@ -1,10 +1,12 @@
-"""Shared fixtures: a real app on a temporary SQLite file, a real SMTP listener on loopback, the
+"""Shared fixtures: a real app on a temporary SQLite file (or, with ``--store postgresql``, a fresh
+database on a real PostgreSQL server the session starts), a real SMTP listener on loopback, the
 Maildir it delivers to, and helpers that click links and reply the way a mail client would."""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import itertools
 import smtplib
 import socket
 import time
@@ -44,6 +46,68 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def pytest_addoption(parser):
+    parser.addoption("--store", default="sqlite", choices=("sqlite", "postgresql"),
+                     help="the store every app of the tests runs on (tests that are about the "
+                          "SQLite file itself are marked sqlite_only and skipped on postgresql)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: about the SQLite file itself")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--store") == "postgresql":
+        skip = pytest.mark.skip(reason="about the SQLite file itself")
+        for item in items:
+            if "sqlite_only" in item.keywords:
+                item.add_marker(skip)
+
+
+class PostgresServer:
+    """A real PostgreSQL server for the session (``pgserver``: no system installation, works as
+    root), one fresh database per app."""
+
+    def __init__(self, folder: Path):
+        import pgserver
+        self.server = pgserver.get_server(str(folder), cleanup_mode="stop")
+        self.socket_dir = str(folder)
+        self._names = itertools.count(1)
+
+    def url(self, name: str) -> str:
+        return f"postgresql://postgres@/{name}?host={self.socket_dir}"
+
+    def fresh(self) -> str:
+        import psycopg
+        name = f"mailbot_{next(self._names)}"
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name}")
+            conn.execute(f"CREATE DATABASE {name}")
+        return self.url(name)
+
+    def stop(self):
+        self.server.cleanup()
+
+
+_STORE: dict = {"kind": "sqlite", "server": None}
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    server = PostgresServer(tmp_path_factory.mktemp("pg"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def store(request):
+    """Which store ``make_config`` gives an app: ``--store`` (SQLite by default)."""
+    kind = request.config.getoption("--store")
+    _STORE["kind"] = kind
+    _STORE["server"] = request.getfixturevalue("postgres") if kind == "postgresql" else None
+    yield kind
+
+
 def make_config(tmp_path: Path, **sections) -> config_mod.Config:
     data = {
         "bot": {"domain": "bot.example", "timezone": "Europe/Amsterdam"},
@@ -53,6 +117,8 @@ def make_config(tmp_path: Path, **sections) -> config_mod.Config:
                     "attachments": str(tmp_path / "attachments")},
         "operators": {"addresses": [OPERATOR], "locale": "nl", "digest_time": "08:00"},
     }
+    if _STORE["server"] is not None and "url" not in sections.get("storage", {}):
+        data["storage"]["url"] = _STORE["server"].fresh()
     for name, values in sections.items():
         data.setdefault(name, {}).update(values)
     return config_mod.from_dict(data)
@@ -68,6 +134,7 @@ domain = "{cfg.bot.domain}"
 [relay]
 maildir = "{cfg.relay.maildir}"
 [storage]
+url = "{cfg.storage.url}"
 database = "{cfg.storage.database}"
 attachments = "{cfg.storage.attachments}"
 [operators]

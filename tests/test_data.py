@@ -189,7 +189,7 @@ def test_backup_under_load_restores_every_accepted_mail(app, box, tmp_path):
         "database": str(restored / "mailbot.db"), "attachments": str(restored / "attachments")}))
     db = again.db()
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    raws = [r[0] for r in db.execute("SELECT raw FROM inbox")]
+    raws = [r[0] for r in db.execute("SELECT raw FROM inbox_raw")]
     ids = {email.message_from_bytes(raw)["Message-ID"] for raw in raws}
     assert set(before) <= ids
     token = Token("buyer", 1)

@@ -6,6 +6,8 @@ own that wait a fixed pause after each run ends, so a run never overlaps the nex
 takes (a catch-up tick after downtime, a slow relay) and nothing is "skipped". APScheduler only
 does what it is made for: the daily cron in the configured time zone, across DST changes. Timers
 are rows in the database, so no job store is needed and a restart catches up on whatever fell due.
+Time is the database's clock (``store.db.database_now``), never this node's: nodes that share a
+database fire each timer once and none early, and the digest goes out once a day (``digests``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import threading
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from .. import digest, jobs
-from .worker import utcnow
+from ..store import digest_rows
+from ..store.db import database_now, transaction
 
 log = logging.getLogger("mailbot.schedule")
 
@@ -51,16 +54,17 @@ class Periodic(threading.Thread):
 
 class Schedule:
     def __init__(self, app):
-        self.delivery = Periodic("deliver", lambda: jobs.deliver(app, utcnow()), DELIVERY_SECONDS)
-        self.timers = Periodic("tick", lambda: self._tick(app), TICK_SECONDS)
+        self.delivery = Periodic("deliver", lambda: jobs.deliver(app, database_now(app.db())),
+                                 DELIVERY_SECONDS)
+        self.timers = Periodic("tick", lambda: self.tick(app), TICK_SECONDS)
         self.cron = BackgroundScheduler(timezone=app.tz)
         hour, minute = app.config.operators.digest_time.split(":")
-        self.cron.add_job(lambda: digest.send(app, utcnow()), "cron", hour=int(hour),
+        self.cron.add_job(lambda: send_digest(app), "cron", hour=int(hour),
                           minute=int(minute), id="digest", max_instances=1, coalesce=True,
                           misfire_grace_time=None)
 
-    def _tick(self, app):
-        if jobs.tick(app, utcnow()):
+    def tick(self, app):
+        if jobs.tick(app, database_now(app.db())):
             self.delivery.wake()  # timers wrote reminders: send them now
 
     def wake_delivery(self) -> None:
@@ -81,3 +85,15 @@ class Schedule:
         self.cron.shutdown(wait=False)
         for thread in (self.delivery, self.timers):
             thread.join(timeout=timeout / 2)
+
+
+def send_digest(app) -> bool:
+    """The day's digest, once per day in the operators' time zone however many nodes run the
+    cron: the day's row in ``digests`` goes in with the mail, or neither does."""
+    db = app.db()
+    now = database_now(db)
+    with transaction(db):
+        if not digest_rows.claim(db, now.astimezone(app.tz).date().isoformat(), now):
+            return False
+        digest.send(app, now)
+    return True

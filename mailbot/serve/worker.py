@@ -1,7 +1,8 @@
 """The intake worker: a thread that processes stored mail in arrival order, after the 250 was given.
 
-It reads the inbox's index of unprocessed rows rather than taking mail from the SMTP side, so mail
-left over by a crash is found the same way as new mail. ``wake()`` (called when the listener has
+It claims unprocessed rows with a lease (``jobs.process_inbox``) rather than taking mail from the
+SMTP side, so mail left over by a crash, or by a node that died, is found the same way as new
+mail. ``wake()`` (called when the listener has
 stored a mail) cuts the idle wait short; idle, it looks once a second. A database error never
 ends the thread: it is logged, the connection is reopened and the worker tries again after a
 growing pause, since a listener that keeps answering 250 to mail nobody processes loses it in
@@ -16,9 +17,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 
 from .. import jobs
+from ..store.db import database_now
 
 log = logging.getLogger("mailbot.intake")
 
@@ -28,10 +30,6 @@ BACKOFF_SECONDS = (1, 60)  # after a database error: first pause, longest pause
 # One mail's processing budget. Every mail up to max_message_size takes about a second here
 # (bench/poison.py); a mail still in hand after this long hangs, it is not slow.
 BUDGET_SECONDS = 60
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class IntakeWorker(threading.Thread):
@@ -54,6 +52,10 @@ class IntakeWorker(threading.Thread):
         over = time.monotonic() - in_hand[1] - budget
         return (in_hand[0], over) if over > 0 else None
 
+    def _now(self) -> datetime:
+        # The database's clock, as every node of one database counts time (serve/schedule.py).
+        return database_now(self.app.db())
+
     def wake(self, *_):
         self._woken.set()
 
@@ -65,7 +67,7 @@ class IntakeWorker(threading.Thread):
             try:
                 now = time.monotonic()
                 skip = {i for i, at in failed.items() if at > now}
-                done, errors = jobs.process_inbox(self.app, utcnow, skip, self._starting)
+                done, errors = jobs.process_inbox(self.app, self._now, skip, self._starting)
                 self._in_hand = None
                 failed = {i: at for i, at in failed.items() if at > now}
                 failed.update((i, now + RETRY_SECONDS) for i in errors)

@@ -12,10 +12,10 @@ import json
 import re
 from datetime import datetime
 
-from . import bounce_rows
+from . import bounce_rows, inbox_rows
 from .records import iso
 
-OUTBOX_STATES = ("queued", "retry", "sent", "dead", "bounced")
+OUTBOX_STATES = ("queued", "retry", "sending", "sent", "dead", "bounced")
 # `held`: mail kept until the registered party confirms it (the sender did not match).
 HELD = ("held", "sender_mismatch")
 LIMIT = 200
@@ -77,7 +77,7 @@ def resend(db, outbox_id: int, now: datetime, recipients: list[str] | None = Non
                    "AND status IN ('dead', 'bounced')",
                    [json.dumps(recipients), readdressed(raw, recipients), outbox_id])
     return bool(db.execute(
-        "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = NULL, "
+        "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = NULL, due_at = '', "
         "claimed_until = NULL, created_at = ? WHERE id = ? AND status IN ('dead', 'bounced')",
         [iso(now), outbox_id]).rowcount)
 
@@ -103,7 +103,8 @@ def inbox(db, dispositions: tuple[str, ...] | None = None, limit: int = LIMIT) -
     rows = list(db.query(
         "SELECT i.id, i.received_at, i.mail_from, i.rcpt_tos, coalesce(i.disposition, "
         "'pending') AS disposition, i.sender, i.detail, r.shop_id, r.order_number, "
-        "length(i.raw) AS size FROM inbox i LEFT JOIN orders r ON r.id = i.order_id "
+        "(SELECT length(x.raw) FROM inbox_raw x WHERE x.inbox_id = i.id) AS size "
+        "FROM inbox i LEFT JOIN orders r ON r.id = i.order_id "
         f"WHERE {where} ORDER BY i.id DESC LIMIT ?", params + [limit]))
     for row in rows:
         row["rcpt_tos"] = json.loads(row["rcpt_tos"])
@@ -114,9 +115,10 @@ def inbox_mail(db, inbox_id: int) -> dict | None:
     """One stored mail with its raw bytes."""
     rows = list(db.query(
         "SELECT i.id, i.received_at, i.mail_from, i.rcpt_tos, coalesce(i.disposition, "
-        "'pending') AS disposition, i.sender, i.detail, r.shop_id, r.order_number, i.raw "
+        "'pending') AS disposition, i.sender, i.detail, r.shop_id, r.order_number "
         "FROM inbox i LEFT JOIN orders r ON r.id = i.order_id WHERE i.id = ?", [inbox_id]))
     if not rows:
         return None
     rows[0]["rcpt_tos"] = json.loads(rows[0]["rcpt_tos"])
+    rows[0]["raw"] = inbox_rows.raw(db, inbox_id)
     return rows[0]

@@ -56,8 +56,8 @@ def failures(db, outbox_ids: list[int]) -> dict[int, list[dict]]:
 
 
 def mark_bounced(db, outbox_id: int, error: str) -> None:
-    db.execute("UPDATE outbox SET status = 'bounced', last_error = ? WHERE id = ? "
-               "AND status IN ('sent', 'queued')", [error[:500], outbox_id])
+    db.execute("UPDATE outbox SET status = 'bounced', last_error = ?, due_at = NULL WHERE id = ? "
+               "AND status IN ('sent', 'queued', 'sending')", [error[:500], outbox_id])
 
 
 def readable(db) -> None:

@@ -14,7 +14,10 @@ UPDATE SKIP LOCKED``. Migrations are appended at the end of this file, as functi
 from __future__ import annotations
 
 import contextlib
+import os
+import socket
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 from . import datadir
@@ -22,6 +25,17 @@ from .dialect import OPERATIONAL_ERRORS, SQLite, connect_postgresql  # noqa: F40
 from .migrating import Migrations
 
 migrations = Migrations("mailbot")
+
+
+def holder() -> str:
+    """This process as the holder of a lease: its host and pid, as a log line names them."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def database_now(db) -> datetime:
+    """The database's clock: what ``serve`` counts time by, so that the nodes of one database
+    agree on it however far their own clocks drift (a timer never fires early on a fast one)."""
+    return datetime.fromisoformat(db.execute(f"SELECT {db.clock()}").fetchone()[0])
 
 
 def is_postgresql(url: str | None) -> bool:
@@ -194,3 +208,31 @@ def m003_attempts_and_answers(db):
         CREATE INDEX orders_buyer ON orders(lower(buyer_email));
         """
     )
+
+
+@migrations()
+def m004_leases_and_raw_mail(db):
+    db.executescript(
+        """
+        -- Claims with a lease (store/leases.py): who holds a row and until when, by the
+        -- database's clock. A lease whose holder died expires and another worker takes the row.
+        ALTER TABLE inbox ADD COLUMN claimed_by TEXT;
+        ALTER TABLE inbox ADD COLUMN claimed_until TEXT;
+        -- The claim's query reads the unprocessed rows in id order, and nothing else.
+        CREATE INDEX inbox_unprocessed ON inbox(id) WHERE processed_at IS NULL;
+        ALTER TABLE timers ADD COLUMN claimed_until TEXT;
+        ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+        -- When a queued or sending row may next be taken ('' = at once); NULL once it is done,
+        -- so the due query reads an index of the rows in flight only, never the whole table.
+        ALTER TABLE outbox ADD COLUMN due_at TEXT;
+        CREATE INDEX outbox_due_at ON outbox(due_at) WHERE due_at IS NOT NULL;
+        -- The raw mail in a table of its own: status updates of an inbox row never rewrite it.
+        CREATE TABLE inbox_raw (inbox_id INTEGER PRIMARY KEY, raw BLOB NOT NULL);
+        INSERT INTO inbox_raw (inbox_id, raw) SELECT id, raw FROM inbox;
+        -- The daily digest goes out once per period, however many nodes run.
+        CREATE TABLE digests (period TEXT PRIMARY KEY, sent_at TEXT NOT NULL);
+        """
+    )
+    db.execute("UPDATE outbox SET due_at = coalesce(next_attempt_at, '') WHERE status = 'queued'")
+    db.execute("UPDATE inbox SET raw = ?", [b""])
+    db.execute("DROP INDEX outbox_due")

@@ -5,7 +5,7 @@ The store writes portable SQL with ``?`` placeholders (``:name`` for named ones)
 ``db.executescript``. For PostgreSQL the text is translated once per statement: placeholders to
 psycopg's ``%s``, SQLite's DDL words to PostgreSQL's (``INTEGER PRIMARY KEY`` to an identity
 column, ``BLOB`` to ``BYTEA``), ``PRAGMA`` to nothing (SQLite's tuning only), and the row lock of
-a claim (``FOR UPDATE SKIP LOCKED``) kept; for SQLite that lock clause is dropped, since its
+a claim (``FOR UPDATE [SKIP LOCKED]``) kept; for SQLite that lock clause is dropped, since its
 ``BEGIN IMMEDIATE`` already serialises writers. Plain SQL through a seam this thin was chosen over
 SQLAlchemy Core: the store is ~90 short statements that read like the schema, and a query builder
 would have rewritten all of them for no gain on two dialects. ``clock(seconds)`` is the
@@ -137,7 +137,7 @@ def connect_postgresql(url: str, readonly: bool = False) -> PostgreSQL:
 
 # A quoted literal or identifier is copied as it is; outside them, placeholders are rewritten.
 _TOKENS = re.compile(r"""('(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*)|(\?)|(?<!:):([A-Za-z_]\w*)""")
-_LOCK = re.compile(r"\s+FOR UPDATE SKIP LOCKED", re.I)
+_LOCK = re.compile(r"\s+FOR UPDATE(?: OF \w+)?(?: SKIP LOCKED)?", re.I)
 
 
 def _statements(script: str) -> Iterator[str]:

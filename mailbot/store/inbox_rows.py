@@ -1,5 +1,7 @@
-"""The SQL of the ``inbox`` table: raw messages as stored before the SMTP 250, their processing
-attempts, and the disposition each one ends in. The rules around it live in ``inbound/inbox.py``.
+"""The SQL of the ``inbox`` and ``inbox_raw`` tables: messages as stored before the SMTP 250 (the
+raw bytes in a table of their own, never rewritten by a status update), the leases of the workers
+that process them, their attempts, and the disposition each one ends in. The rules around it
+live in ``inbound/inbox.py``.
 """
 
 from __future__ import annotations
@@ -7,13 +9,17 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from .db import transaction
 from .records import iso
 
 
 def store(db, raw: bytes, mail_from: str, rcpt_tos: list[str], now: datetime) -> int:
-    return db.execute(
-        "INSERT INTO inbox (received_at, mail_from, rcpt_tos, raw) VALUES (?, ?, ?, ?) "
-        "RETURNING id", [iso(now), mail_from, json.dumps(rcpt_tos), raw]).fetchone()[0]
+    with transaction(db):  # the row and its raw mail together (a savepoint inside a batch)
+        inbox_id = db.execute(
+            "INSERT INTO inbox (received_at, mail_from, rcpt_tos, raw) VALUES (?, ?, ?, ?) "
+            "RETURNING id", [iso(now), mail_from, json.dumps(rcpt_tos), b""]).fetchone()[0]
+        db.execute("INSERT INTO inbox_raw (inbox_id, raw) VALUES (?, ?)", [inbox_id, raw])
+    return inbox_id
 
 
 def load(db, inbox_id: int) -> dict | None:
@@ -22,12 +28,46 @@ def load(db, inbox_id: int) -> dict | None:
         return None
     row = rows[0]
     row["rcpt_tos"] = json.loads(row["rcpt_tos"])
+    row["raw"] = raw(db, inbox_id)
     return row
+
+
+def raw(db, inbox_id: int) -> bytes:
+    found = db.execute("SELECT raw FROM inbox_raw WHERE inbox_id = ?", [inbox_id]).fetchone()
+    return bytes(found[0]) if found else b""
 
 
 def pending(db) -> list[int]:
     return [r[0] for r in db.execute(
         "SELECT id FROM inbox WHERE processed_at IS NULL ORDER BY id").fetchall()]
+
+
+# The oldest unprocessed mail that nobody holds; SKIP LOCKED lets PostgreSQL's workers pass one
+# another's rows (on SQLite the write lock of BEGIN IMMEDIATE does the same).
+def _claimable(db, skip) -> str:
+    return ("SELECT id FROM inbox WHERE processed_at IS NULL "
+            f"AND (claimed_until IS NULL OR claimed_until <= {db.clock()}) "
+            f"{'AND id NOT IN (%s) ' % ','.join('?' * len(skip)) if skip else ''}"
+            "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED")
+
+
+def claim(db, owner: str, seconds: float, skip=()) -> int | None:
+    """Leases the oldest unprocessed mail nobody holds to ``owner`` until ``seconds`` from now
+    by the database's clock; its id, or None when there is none."""
+    skip = list(skip)
+    with transaction(db):
+        row = db.execute(_claimable(db, skip), skip).fetchone()
+        if row is None:
+            return None
+        db.execute(f"UPDATE inbox SET claimed_by = ?, claimed_until = {db.clock(seconds)} "
+                   "WHERE id = ?", [owner, row[0]])
+    return row[0]
+
+
+def release(db, owner: str) -> int:
+    """Gives back every lease of ``owner`` (a worker known dead); how many."""
+    return db.execute("UPDATE inbox SET claimed_by = NULL, claimed_until = NULL "
+                      "WHERE claimed_by = ? AND processed_at IS NULL", [owner]).rowcount
 
 
 def seen(db, dedupe_key: str, inbox_id: int) -> bool:
@@ -57,12 +97,14 @@ def record_failure(db, inbox_id: int, error: str, counted: bool = True) -> None:
                "attempts = attempts - ? WHERE id = ?", [error[:500], 0 if counted else 1, inbox_id])
 
 
+
 def set_processed(db, inbox_id: int, disposition: str, now: datetime, order_id, dedupe_key,
                   sender, detail) -> bool:
     """False if the row was processed already (by another worker or process)."""
     cur = db.execute(
         "UPDATE inbox SET processed_at = ?, disposition = ?, order_id = ?, dedupe_key = ?, "
-        "sender = ?, detail = ?, started_at = NULL WHERE id = ? AND processed_at IS NULL",
+        "sender = ?, detail = ?, started_at = NULL, claimed_until = NULL WHERE id = ? "
+        "AND processed_at IS NULL",
         [iso(now), str(disposition), order_id, dedupe_key, sender, detail, inbox_id])
     return bool(cur.rowcount)
 

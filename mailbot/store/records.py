@@ -14,6 +14,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from ..core.decide import timers
+from .db import transaction
 from ..core.effects import Entry
 from ..core.model import (
     Case, CaseState, Document, EndReason, Escalation, Order, Outcome, Plan, Protection,
@@ -97,9 +98,12 @@ def order_of_case(db, case_id: int) -> int | None:
 
 
 def load(db, order_id: int) -> State | None:
+    # Read inside a write, the order stays locked until the commit (PostgreSQL; SQLite's write
+    # lock covers it): ``service.apply`` compares it with the state it decided on.
+    lock = " FOR UPDATE OF o" if db.in_transaction else ""
     rows = list(db.query(
         "SELECT o.*, m.insolvent FROM orders o JOIN merchants m ON m.id = o.shop_id "
-        "WHERE o.id = ?", [order_id]))
+        "WHERE o.id = ?" + lock, [order_id]))
     if not rows:
         return None
     r = rows[0]
@@ -179,13 +183,27 @@ def due_timers(db, now: datetime, limit: int = 1000) -> list[tuple[int, str, str
         [iso(now), limit]).fetchall()
 
 
+def claim_timers(db, now: datetime, seconds: float, limit: int) -> list[tuple[int, str]]:
+    """Leases up to ``limit`` timers due at ``now`` that nobody holds, for ``seconds`` of the
+    database's clock, so that two nodes never fire one timer together (a timer is rewritten,
+    its lease gone, when its order changes)."""
+    with transaction(db):
+        due = db.execute(
+            "SELECT order_id, kind FROM timers WHERE due_at <= ? "
+            f"AND (claimed_until IS NULL OR claimed_until <= {db.clock()}) "
+            "ORDER BY due_at LIMIT ? FOR UPDATE SKIP LOCKED", [iso(now), limit]).fetchall()
+        db.executemany(f"UPDATE timers SET claimed_until = {db.clock(seconds)} "
+                       "WHERE order_id = ? AND kind = ?", [tuple(r) for r in due])
+    return [tuple(r) for r in due]
+
+
 def timer_failed(db, order_id: int, kind: str, error: str, now: datetime, backoff) -> int:
     """Records a failure on the timer's row and moves it to ``now + backoff(attempts)``; returns
     the failures so far. The row is rewritten (attempts reset) with the order's next change."""
     row = db.execute("SELECT attempts FROM timers WHERE order_id = ? AND kind = ?",
                      [order_id, str(kind)]).fetchone()
     attempts = (row[0] if row else 0) + 1
-    db.execute("UPDATE timers SET attempts = ?, last_error = ?, due_at = ? "
+    db.execute("UPDATE timers SET attempts = ?, last_error = ?, due_at = ?, claimed_until = NULL "
                "WHERE order_id = ? AND kind = ?",
                [attempts, error[:500], iso(now + backoff(attempts - 1)), order_id, str(kind)])
     return attempts

@@ -55,11 +55,13 @@ def purge(db, attachments: AttachmentStore, cutoff: datetime) -> Purged:
         done.texts = db.execute(
             f"UPDATE timeline SET text = '', attachments = '[]' WHERE order_id IN ({_CLOSED}) "
             "AND (text != '' OR attachments != '[]')", params).rowcount
+        old_mail = ("SELECT id FROM inbox WHERE processed_at IS NOT NULL AND (order_id IN "
+                    f"({_CLOSED}) OR (order_id IS NULL AND received_at < :cut))")
         done.inbound = db.execute(
-            "UPDATE inbox SET raw = :none, mail_from = '', rcpt_tos = '[]', sender = NULL, "
-            "detail = NULL, last_error = NULL WHERE processed_at IS NOT NULL AND length(raw) > 0 "
-            f"AND (order_id IN ({_CLOSED}) OR (order_id IS NULL AND received_at < :cut))",
-            params).rowcount
+            f"UPDATE inbox_raw SET raw = :none WHERE inbox_id IN ({old_mail}) "
+            "AND length(raw) > 0", params).rowcount
+        db.execute("UPDATE inbox SET mail_from = '', rcpt_tos = '[]', sender = NULL, "
+                   f"detail = NULL, last_error = NULL WHERE id IN ({old_mail})", params)
         done.outbound = db.execute(
             "UPDATE outbox SET raw = :none, recipients = '[]', last_error = NULL, "
             "answer_to = NULL WHERE status != 'queued' AND length(raw) > 0 "
