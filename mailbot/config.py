@@ -111,6 +111,13 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Processing:
+    # Intake worker processes of `serve`: one takes party mail, one strangers and robots; more
+    # go to the parties (serve/lanes.py).
+    workers: int = 2
+
+
+@dataclass(frozen=True)
 class Log:
     level: str = "INFO"
     format: str = "text"
@@ -125,6 +132,7 @@ class Config:
     operators: Operators = field(default_factory=Operators)
     limits: Limits = field(default_factory=Limits)
     log: Log = field(default_factory=Log)
+    processing: Processing = field(default_factory=Processing)
     dkim: Dkim = field(default_factory=Dkim)
     inbound: Inbound = field(default_factory=Inbound)
     postfix: Postfix = field(default_factory=Postfix)
@@ -228,6 +236,8 @@ def _validate(config: Config) -> None:
         raise ConfigError("[relay] retry_hours must be at least 1")
     if config.storage.retention_days < 1:
         raise ConfigError("[storage] retention_days must be at least 1")
+    if config.processing.workers < 1:
+        raise ConfigError("[processing] workers must be at least 1")
     if config.storage.url.split(":", 1)[0] not in ("", "sqlite", "postgresql", "postgres"):
         raise ConfigError("[storage] url must be empty, sqlite: or postgresql://…")
     for key in ("root", "database", "attachments"):

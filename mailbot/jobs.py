@@ -17,6 +17,7 @@ from .core.effects import Mail
 from .core.events import TimerFired, TimerKind
 from .core.model import Role
 from .inbound import bounces, intake
+from .inbound import lanes as lanes_mod
 from .outbound import outbox
 from .outbound.compose import compose
 from .outbound.return_path import return_path as verp_address
@@ -31,9 +32,6 @@ log = logging.getLogger("mailbot.jobs")
 
 TICK_BATCH = 100  # timers applied per commit: one disk sync for many events
 TIMER_LEASE_SECONDS = 300  # a batch of timers is held this long by the node that fires it
-# A mail in hand is held past its processing budget (serve/worker.py, 60 s): only a worker that
-# died lets its lease run out, and then another worker or node takes the mail.
-INBOX_LEASE_SECONDS = 90
 TIMER_RETRY_SECONDS = 60  # a failing timer waits this long, doubled per failure, up to an hour
 
 
@@ -81,23 +79,40 @@ def _timer_backoff(failures: int) -> timedelta:
     return timedelta(seconds=min(TIMER_RETRY_SECONDS * 2 ** failures, 3600))
 
 
-def process_inbox(app, now_fn, skip=frozenset(), starting=None) -> tuple[int, list[int]]:
+def process_inbox(app, now_fn, skip=frozenset(), starting=None,
+                  lanes=None) -> tuple[int, list[int]]:
     """Processes every stored mail not processed yet and not held by another worker, but those
     in ``skip``; returns how many were processed and the ids that failed (left unprocessed:
-    never dropped, tried again once their lease ends). ``starting(inbox_id)`` hears of each mail
-    before its try (the worker's watchdog)."""
+    never dropped, tried again). ``lanes`` (by default every lane, in arrival order) are taken
+    in their order, the first lane's mail first. ``starting(inbox_id, lane)`` hears of each mail
+    before its try (the budget's watchdog)."""
     db, owner, done, failed = app.db(), holder(), 0, []
-    while (inbox_id := inbox_rows.claim(db, owner, INBOX_LEASE_SECONDS,
-                                        {*skip, *failed})) is not None:
+    while (claimed := _claim(db, owner, lanes, {*skip, *failed})) is not None:
+        inbox_id, lane = claimed
         if starting is not None:
-            starting(inbox_id)
+            starting(inbox_id, lane)
         try:
             intake.process(app, inbox_id, now_fn())
             done += 1
         except Exception:
             log.exception("inbound.process_failed inbox_id=%s", inbox_id)
+            inbox_rows.release(db, inbox_id, owner)
             failed.append(inbox_id)
     return done, failed
+
+
+def _claim(db, owner: str, lanes, skip) -> tuple[int, str | None] | None:
+    for lane in lanes or (None,):
+        inbox_id = inbox_rows.claim(db, owner, lease_seconds(lane), skip, lane)
+        if inbox_id is not None:
+            return inbox_id, lane
+    return None
+
+
+def lease_seconds(lane: str | None) -> float:
+    """A mail in hand is held a little past its lane's budget: only a worker that died, or was
+    killed over budget, lets the lease run out, and then another worker or node takes it."""
+    return lanes_mod.BUDGET_SECONDS[lane or lanes_mod.PARTY] * 1.5
 
 
 def deliver(app, now: datetime, report=None) -> dict:

@@ -236,3 +236,15 @@ def m004_leases_and_raw_mail(db):
     db.execute("UPDATE outbox SET due_at = coalesce(next_attempt_at, '') WHERE status = 'queued'")
     db.execute("UPDATE inbox SET raw = ?", [b""])
     db.execute("DROP INDEX outbox_due")
+
+
+@migrations()
+def m005_lanes(db):
+    db.executescript(
+        """
+        -- The lane a mail waits in (inbound/lanes.py), decided from its envelope when it is
+        -- stored; each lane's workers claim from their own lanes only.
+        ALTER TABLE inbox ADD COLUMN lane TEXT NOT NULL DEFAULT 'party';
+        CREATE INDEX inbox_lane_unprocessed ON inbox(lane, id) WHERE processed_at IS NULL;
+        """
+    )

@@ -13,11 +13,13 @@ from .db import transaction
 from .records import iso
 
 
-def store(db, raw: bytes, mail_from: str, rcpt_tos: list[str], now: datetime) -> int:
+def store(db, raw: bytes, mail_from: str, rcpt_tos: list[str], now: datetime,
+          lane: str = "party") -> int:
     with transaction(db):  # the row and its raw mail together (a savepoint inside a batch)
         inbox_id = db.execute(
-            "INSERT INTO inbox (received_at, mail_from, rcpt_tos, raw) VALUES (?, ?, ?, ?) "
-            "RETURNING id", [iso(now), mail_from, json.dumps(rcpt_tos), b""]).fetchone()[0]
+            "INSERT INTO inbox (received_at, mail_from, rcpt_tos, raw, lane) "
+            "VALUES (?, ?, ?, ?, ?) RETURNING id",
+            [iso(now), mail_from, json.dumps(rcpt_tos), b"", lane]).fetchone()[0]
         db.execute("INSERT INTO inbox_raw (inbox_id, raw) VALUES (?, ?)", [inbox_id, raw])
     return inbox_id
 
@@ -44,19 +46,21 @@ def pending(db) -> list[int]:
 
 # The oldest unprocessed mail that nobody holds; SKIP LOCKED lets PostgreSQL's workers pass one
 # another's rows (on SQLite the write lock of BEGIN IMMEDIATE does the same).
-def _claimable(db, skip) -> str:
+# With lanes, one lane at a time: the lane's index reads its unprocessed rows in id order.
+def _claimable(db, skip, lane: str | None) -> str:
     return ("SELECT id FROM inbox WHERE processed_at IS NULL "
+            f"{'AND lane = ? ' if lane else ''}"
             f"AND (claimed_until IS NULL OR claimed_until <= {db.clock()}) "
             f"{'AND id NOT IN (%s) ' % ','.join('?' * len(skip)) if skip else ''}"
             "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED")
 
 
-def claim(db, owner: str, seconds: float, skip=()) -> int | None:
-    """Leases the oldest unprocessed mail nobody holds to ``owner`` until ``seconds`` from now
-    by the database's clock; its id, or None when there is none."""
-    skip = list(skip)
+def claim(db, owner: str, seconds: float, skip=(), lane: str | None = None) -> int | None:
+    """Leases the oldest unprocessed mail (of ``lane``, if given) nobody holds to ``owner``
+    until ``seconds`` from now by the database's clock; its id, or None when there is none."""
+    params = ([lane] if lane else []) + list(skip)
     with transaction(db):
-        row = db.execute(_claimable(db, skip), skip).fetchone()
+        row = db.execute(_claimable(db, skip, lane), params).fetchone()
         if row is None:
             return None
         db.execute(f"UPDATE inbox SET claimed_by = ?, claimed_until = {db.clock(seconds)} "
@@ -64,10 +68,11 @@ def claim(db, owner: str, seconds: float, skip=()) -> int | None:
     return row[0]
 
 
-def release(db, owner: str) -> int:
-    """Gives back every lease of ``owner`` (a worker known dead); how many."""
-    return db.execute("UPDATE inbox SET claimed_by = NULL, claimed_until = NULL "
-                      "WHERE claimed_by = ? AND processed_at IS NULL", [owner]).rowcount
+def release(db, inbox_id: int, owner: str) -> None:
+    """Gives back ``owner``'s lease of a mail whose try failed: the try is counted, and the
+    next one is up to the worker's pause (or any other worker's)."""
+    db.execute("UPDATE inbox SET claimed_by = NULL, claimed_until = NULL "
+               "WHERE id = ? AND claimed_by = ?", [inbox_id, owner])
 
 
 def seen(db, dedupe_key: str, inbox_id: int) -> bool:
