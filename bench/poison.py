@@ -32,6 +32,7 @@ from mailbot import config as config_mod  # noqa: E402
 from mailbot import wiring  # noqa: E402
 from mailbot.inbound import inbox, intake  # noqa: E402
 from mailbot.inbound.parse import parse  # noqa: E402
+from mailbot.outbound.return_path import return_path  # noqa: E402
 from mailbot.tokens import Token  # noqa: E402
 
 GOAL_SECONDS = 1.0
@@ -139,6 +140,67 @@ def big_attachment(size: int) -> bytes:
                 ctype='multipart/mixed; boundary="b"')
 
 
+# Issue 16 §1: parameters, part headers and delimiter look-alikes that the standard library's
+# parsers (and flufl.bounce's detectors) read in superlinear time.
+def _filler(size: int, used: int) -> str:
+    return "Hallo.\r\n" + "x" * max(0, size - used - 10) + "\r\n"
+
+
+def report_type_semicolons(size: int) -> bytes:
+    """To the bare address: an unbalanced quote in ``report-type``, then ``;`` up to the header
+    block's cap (``email.message._parseparam`` is quadratic in them)."""
+    params = ";" * min(60_000, size)
+    return mail(_filler(size, len(params)), ctype=f'multipart/report; report-type="x{params}')
+
+
+def charset_semicolons(size: int) -> bytes:
+    params = ";" * min(60_000, size)
+    return mail(_filler(size, len(params)), ctype=f'text/plain; charset="x{params}')
+
+
+def disposition_semicolons(size: int) -> bytes:
+    params = ";" * min(60_000, size)
+    return mail(_filler(size, len(params)), headers=f'Content-Disposition: inline; filename="x{params}\r\n')
+
+
+def long_part_headers(size: int) -> bytes:
+    """17 parts, each with a header of 15,000 characters: an unbalanced quote, then ``;``."""
+    part = '--b\r\nContent-Type: text/plain; charset="x' + ";" * 15_000 + "\r\n\r\nx\r\n"
+    parts = part * 17
+    return mail(parts + "--b\r\nContent-Type: text/plain\r\n\r\n" + _filler(size, len(parts))
+                + "--b--\r\n", ctype='multipart/mixed; boundary="b"')
+
+
+def boundary_lookalikes(size: int) -> bytes:
+    """Lines that start like the boundary, or hold it after other characters."""
+    return mail("--b\r\nContent-Type: text/plain\r\n\r\nHallo.\r\n"
+                + "--bb\r\nx--b\r\n" * (size // 12) + "--b--\r\n",
+                ctype='multipart/mixed; boundary="b"')
+
+
+def nested_report(size: int) -> bytes:
+    """From the null sender: multipart nested 280 deep, then short lines to the end."""
+    depth = 280
+    opening = "".join(f"--b{d}\r\nContent-Type: multipart/mixed; boundary=b{d + 1}\r\n\r\n"
+                      for d in range(depth))
+    lines = "x\r\n" * max(1, (size - len(opening)) // 3)
+    return mail(opening + f"--b{depth}\r\nContent-Type: text/plain\r\n\r\n" + lines,
+                ctype='multipart/report; report-type=delivery-status; boundary="b0"',
+                sender="MAILER-DAEMON@mx.example", subject="Undelivered Mail")
+
+
+def netscape_report(size: int) -> bytes:
+    """To the VERP return path of a mail we sent: flufl.bounce's Netscape detector reads a line
+    of ``<`` with a cubic regular expression."""
+    return mail("--b\r\nContent-Type: text/plain\r\n\r\n"
+                "This Message was undeliverable due to the following reason:\r\n"
+                + "<" * min(size, 4000) + "\r\n" + _filler(size, 4000)
+                + "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+                "Reporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; x@y.example\r\n"
+                "--b--\r\n", ctype='multipart/report; report-type=delivery-status; boundary="b"',
+                sender=BUYER, subject="Undeliverable")
+
+
 def ordinary(_size: int = 0) -> bytes:
     body = ("Goedemiddag,\n\nIk heb de bestelling nog steeds niet ontvangen. Kunt u nagaan waar "
             "het pakket is?\n\nMet vriendelijke groet,\nJan\n\n"
@@ -176,6 +238,13 @@ def cases(limit: int) -> list[tuple]:
         ("long_form_lines", "buyer", long_word_lines, growth),
         ("prose", "buyer", prose, growth),
         ("big_attachment", "buyer", big_attachment, growth),
+        ("report_type_semicolons", "bare", report_type_semicolons, growth),
+        ("charset_semicolons", "buyer", charset_semicolons, growth),
+        ("disposition_semicolons", "buyer", disposition_semicolons, growth),
+        ("long_part_headers", "buyer", long_part_headers, growth),
+        ("boundary_lookalikes", "buyer", boundary_lookalikes, growth),
+        ("nested_report_null_sender", "bare", nested_report, growth, ""),
+        ("netscape_report_to_verp", "verp", netscape_report, growth),
     ]
 
 
@@ -186,8 +255,15 @@ class Target:
         self.config = bench.config_for(folder, bench.free_port())
         app = self.app()
         bench.seed(app.db(), 5, 0, datetime.now(timezone.utc), app.tz)
+        # One mail we sent to the buyer, so that its VERP return path takes reports.
+        outbox_id = app.db().execute(
+            "INSERT INTO outbox (message_id, role, template, recipients, raw, created_at) "
+            "VALUES ('<sent1@bot.example>', 'buyer', 'buyer.reminder', ?, ?, ?)",
+            [json.dumps([BUYER]), b"", "2026-11-26T00:00:00+00:00"]).lastrowid
+        app.db().conn.commit()
         self.addresses = {"buyer": app.signer.address(Token("buyer", 1)),
-                          "bare": app.config.bot.sender}
+                          "bare": app.config.bot.sender,
+                          "verp": return_path(app.signer, outbox_id, 0)}
         self.limit = app.config.smtp.max_message_size
         app.close()
 
@@ -306,8 +382,8 @@ def main():
         results = measure(target, [job(f"{name} {s}", recipient, builder, s, *envelope)
                                    for s in steps], args.timeout)
         worst[name] = max(results, key=lambda r: float("inf") if r[2] is None else r[2])
-    if not args.case or "fuzz" in args.case:
-        count = 200 if args.quick else args.fuzz
+    count = 200 if args.quick else args.fuzz
+    if (not args.case or "fuzz" in args.case) and count:
         print(f"fuzz ({count} mutated corpus mails)", flush=True)
         results = measure(target, fuzz_jobs(count, args.seed, target), args.timeout, show=False)
         worst["fuzz"] = max(results, key=lambda r: float("inf") if r[2] is None else r[2])

@@ -13,16 +13,19 @@ import logging
 import os
 import re
 import sys
-import unicodedata
 from datetime import datetime, timedelta, timezone
 
 from . import config as config_mod
-from . import digest, imports, jobs, logs, service, views, wiring
+from . import (corrections, digest, imports, jobs, logs, printable, private_files,
+               rehearsal, service, views, wiring)
+from .casefile import export as casefile_export
+from .casefile import verify as casefile_verify
 from .serve import check
 from .core.effects import Result
-from .core.events import OperatorDecide, OperatorRequest
-from .core.model import CaseState, OPERATOR_COMMANDS, Outcome, Role
+from .core.events import OperatorCorrect, OperatorDecide, OperatorRequest
+from .core.model import CaseState, OPERATOR_COMMANDS, OPERATOR_OUTCOMES, Outcome, Plan, Role
 from .inbound.disposition import Disposition
+from .orders_by_mail.address import intake_address
 from .outbound import compose
 from .store import admin, backup, datadir, records, retention
 from .store.db import transaction
@@ -45,6 +48,9 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.add_argument("--update", action="store_true",
                      help="apply changed values of orders imported before (no case yet)")
+    imp.add_argument("--date-order", choices=imports.DATE_ORDERS,
+                     help="how to read dates like 05/11/2026 when no date in the file tells "
+                     "(default: decided from the file's unambiguous dates)")
     tick = sub.add_parser("tick", help="apply every timer due at --now")
     tick.add_argument("--now", help="ISO-8601 time (default: the clock)")
     tick.add_argument("--force", action="store_true",
@@ -57,22 +63,55 @@ def parser() -> argparse.ArgumentParser:
     cases = sub.add_parser("cases", help="list cases")
     cases.add_argument("--state", choices=[str(s) for s in CaseState])
     cases.add_argument("--json", action="store_true")
-    case = sub.add_parser("case", help="one case; or an operator's decision or request")
+    case = sub.add_parser("case", help="one case; or an operator's decision, request or "
+                          "correction of a decision")
     case.add_argument("case_id", type=int)
-    case.add_argument("action", nargs="?", choices=list(OPERATOR_COMMANDS))
-    case.add_argument("argument", nargs="?")
+    case.add_argument("action", nargs="?", choices=[*OPERATOR_COMMANDS, "correct", "export"],
+                      help="decide OUTCOME, request-documents PARTY, correct OUTCOME (a case "
+                      "closed by an operator's decision), or export")
+    case.add_argument("argument", nargs="?", help="the outcome, or the party asked")
     case.add_argument("--message")
     case.add_argument("--json", action="store_true")
-    merchant = sub.add_parser("merchant", help="declare a merchant insolvent")
+    _change_options(case)
+    merchant = sub.add_parser("merchant", help="declare a merchant insolvent or undo it; its "
+                              "intake address for orders by mail")
     merchant.add_argument("merchant_id")
-    merchant.add_argument("action", choices=["insolvent"])
+    merchant.add_argument("action", choices=["insolvent", "solvent", "intake-address"],
+                          help="insolvent: escalate its open cases; solvent: new cases go to "
+                          "the shop again; intake-address: the secret address for orders by mail")
+    merchant.add_argument("--rotate", action="store_true", help="intake-address: a new one")
+    merchant.add_argument("--plan", choices=list(Plan), default=Plan.BASIC,
+                          help="intake-address: the plan of orders taken by mail")
+    _change_options(merchant)
+    _order_parsers(sub)
     dig = sub.add_parser("digest", help="print the operators' digest")
     dig.add_argument("--since", default="24h", help="a duration such as 24h, 7d, 90m")
     dig.add_argument("--send", action="store_true", help="also mail it to the operators")
     _outbox_inbox_parsers(sub)
     _data_parsers(sub)
     sub.add_parser("postfix-map", help="answer Postfix socketmap lookups at [postfix] socketmap")
+    sub.add_parser("verify-export", help="check a case file made by case ID export").add_argument(
+        "file")
     return p
+
+
+def _change_options(p) -> None:
+    p.add_argument("--dry-run", action="store_true",
+                   help="show what would change and what would be mailed; change nothing")
+    p.add_argument("--yes", action="store_true",
+                   help="carry it out without asking (needed off a terminal when it mails "
+                   "people or deletes data)")
+
+
+def _order_parsers(sub) -> None:
+    order = sub.add_parser("order", help="correct or delete an order imported by mistake")
+    order.add_argument("action", choices=["correct", "delete"])
+    order.add_argument("shop_id")
+    order.add_argument("order_number")
+    for name in imports.ORDER_FIELDS[2:]:
+        order.add_argument(f"--{name.replace('_', '-')}", dest=name,
+                           help=f"the right {name.replace('_', ' ')} (correct)")
+    _change_options(order)
 
 
 def _data_parsers(sub) -> None:
@@ -92,15 +131,31 @@ def _outbox_inbox_parsers(sub) -> None:
                      help="only mail in this state (default: all but sent)")
     out.add_argument("--json", action="store_true")
     inb = sub.add_parser("inbox", help="mail held, unmatched, rate limited...; show one")
-    inb.add_argument("action", nargs="?", choices=["show"])
-    inb.add_argument("id", nargs="?", type=int, help="the inbox id to show")
+    inb.add_argument("action", nargs="?", choices=["show", "release", "replay"],
+                     help="show ID; release ID (held for its sender: an operator vouches for "
+                     "the From); replay ID... (run through intake again after a fix)")
+    inb.add_argument("id", nargs="*", type=int, help="inbox ids")
     inb.add_argument("--disposition", choices=["held", "pending", *Disposition],
                      metavar="DISPOSITION", help="only mail with this disposition, e.g. held, "
                      "unmatched, rate_limited, quarantined (default: all but applied)")
     inb.add_argument("--json", action="store_true")
+    _change_options(inb)
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # inside the try: a pipe closed early fails here, not at exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (``mailbot outbox | head``): stop quietly as Unix tools do. Python's
+        # "Note on SIGPIPE": stdout is pointed at /dev/null so that the flush at exit cannot
+        # raise again; 141 is what a shell reports for a tool ended by SIGPIPE (128 + 13).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def _main(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)
     # Database, secret, attachments and Maildir hold personal data: owner-only (0600 / 0700).
     os.umask(datadir.OWNER_ONLY_UMASK)
@@ -110,9 +165,12 @@ def main(argv: list[str] | None = None) -> int:
         logs.setup(config, None if args.command == "serve" or args.verbose else "WARNING")
         if args.command == "check":  # before build: a check never creates a database
             return check.run(config, sys.stdout)
+        if args.command == "verify-export":  # reads the zip only, never the database
+            return casefile_verify.run(args.file, sys.stdout)
         app = wiring.build(config, readonly=_reads_only(args))
         return COMMANDS[args.command](app, args) or 0
-    except (UsageError, config_mod.ConfigError, imports.BadFile, datadir.StorageError) as exc:
+    except (UsageError, config_mod.ConfigError, imports.BadFile, datadir.StorageError,
+            private_files.UnprotectedFile) as exc:
         print(f"mailbot: {exc}", file=sys.stderr)
         return 2
 
@@ -123,7 +181,7 @@ def _reads_only(args) -> bool:
     if args.command in ("status", "cases", "check", "backup"):
         return True
     if args.command in ("case", "outbox", "inbox"):
-        return getattr(args, "action", None) in (None, "show")
+        return getattr(args, "action", None) in (None, "show", "export")
     return args.command == "digest" and not args.send
 
 
@@ -157,7 +215,7 @@ def _import(app, args):
         report = imports.import_merchants(db, args.file, progress=_import_progress)
     else:
         report = imports.import_orders(db, args.file, app.tz, update=args.update,
-                                       progress=_import_progress)
+                                       progress=_import_progress, date_order=args.date_order)
     print(report.assumed)
     for number, reason in report.rejected:
         print(f"row {number}: rejected: {reason}")
@@ -208,7 +266,7 @@ def _status(app, args):
     state = _load_order(app, args.shop_id, args.order_number)
     data = views.status_json(app.db(), state, app.tz)
     if args.json:
-        print(json.dumps(data, ensure_ascii=False))
+        print(printable.dumps(data))
         return
     p, c = data["protection"], data["case"]
     print(f"order {args.shop_id}/{args.order_number}: protection {p['state']} "
@@ -218,7 +276,7 @@ def _status(app, args):
 
 
 def _print_case(c):
-    print(views.case_text(c), end="")
+    print(printable.text(views.case_text(c)), end="")
 
 
 def _cases(app, args):
@@ -226,11 +284,12 @@ def _cases(app, args):
     for row in rows:
         row["opened_at"] = records.parse_dt(row["opened_at"]).astimezone(app.tz).isoformat()
     if args.json:
-        print(json.dumps(rows, ensure_ascii=False))
+        print(printable.dumps(rows))
         return
     for r in rows:
-        print(f"{r['id']:>6}  {r['state']:<18} {r['reason']:<13} {r['shop_id']}/"
-              f"{r['order_number']}  {r['escalation_reason'] or r['outcome'] or ''}")
+        print(printable.text(f"{r['id']:>6}  {r['state']:<18} {r['reason']:<13} "
+                             f"{r['shop_id']}/{r['order_number']}  "
+                             f"{r['escalation_reason'] or r['outcome'] or ''}"))
 
 
 def _case(app, args):
@@ -238,37 +297,135 @@ def _case(app, args):
     order_id = records.order_of_case(db, args.case_id)
     if order_id is None:
         raise UsageError(f"no case {args.case_id}")
+    if args.action == "export":
+        return _export(app, args)
     if args.action is None:
         data = views.case_file_json(db, records.load(db, order_id), app.tz)
         if args.json:
-            print(json.dumps(data, ensure_ascii=False))
+            print(printable.dumps(data))
         else:
             _print_case(data)
         return
     message = (args.message or "").strip()
     if not message:
         raise UsageError(f"case {args.action} needs --message TEXT")
-    if args.argument not in OPERATOR_COMMANDS[args.action]:
-        raise UsageError(f"{args.action} needs one of: "
-                         + ", ".join(OPERATOR_COMMANDS[args.action]))
+    arguments = OPERATOR_OUTCOMES if args.action == "correct" else OPERATOR_COMMANDS[args.action]
+    if args.argument not in arguments:
+        raise UsageError(f"{args.action} needs one of: " + ", ".join(arguments))
     if args.action == "decide":
         event = OperatorDecide(Outcome(args.argument), message)
+    elif args.action == "correct":
+        event = OperatorCorrect(Outcome(args.argument), message)
     else:
         event = OperatorRequest(Role(args.argument), message)
-    handled = service.handle(app, order_id, event, datetime.now(timezone.utc))
-    if handled.result is not Result.APPLIED:
-        state = records.load(db, order_id)
-        raise UsageError(f"case {args.case_id} is {state.case.state}: "
-                         f"{args.action} is not open")
-    print(f"case {args.case_id}: {args.action} {args.argument} done")
+
+    def work():
+        handled = service.handle(app, order_id, event, datetime.now(timezone.utc))
+        if handled.result is not Result.APPLIED:
+            state = records.load(db, order_id)
+            if args.action == "correct":
+                raise UsageError(f"case {args.case_id} is {state.case.state} with outcome "
+                                 f"{state.case.outcome}: only an operator's decision "
+                                 f"({', '.join(OPERATOR_OUTCOMES)}) is corrected, into another")
+            raise UsageError(f"case {args.case_id} is {state.case.state}: "
+                             f"{args.action} is not open")
+
+    _change(app, args, work, lambda done: f"case {args.case_id}: {args.action} "
+            f"{args.argument} done", contract=args.action != "correct")
+
+
+def _change(app, args, work, said, deletes: bool = False, contract: bool = False) -> None:
+    """Carries out ``work`` once (``rehearsal.carry_out``). ``--dry-run`` only rehearses it. A
+    change that mails people or deletes data is confirmed: ``--yes``, or on a terminal a question
+    after the rehearsal; off a terminal it is refused without ``--yes`` -- except the commands of
+    SPEC §9 (``contract``), which scripts run as they are."""
+    db = app.db()
+    if args.dry_run or not (args.yes or (contract and not sys.stdin.isatty())):
+        rehearsed = rehearsal.carry_out(db, work, dry_run=True)
+        if args.dry_run or deletes or rehearsed.mails:
+            print(f"dry run, nothing changed: {said(rehearsed)}")
+            for line in rehearsal.mail_lines(rehearsed):
+                print(line)
+            if args.dry_run:
+                return
+            if not _asked_yes():
+                raise UsageError("nothing done: this mails people or deletes data; add --yes "
+                                 "to carry it out")
+    done = rehearsal.carry_out(db, work, dry_run=False)
+    print(said(done))
+    for line in rehearsal.mail_lines(done):
+        print(line)
+
+
+def _asked_yes() -> bool:
+    if not sys.stdin.isatty():
+        return False
+    print("carry it out? [y/N] ", end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def _export(app, args):
+    if not args.argument:
+        raise UsageError("case ID export needs DEST.zip")
+    try:
+        done = casefile_export.export(app, args.case_id, args.argument)
+    except FileExistsError:
+        raise UsageError(f"{args.argument} exists already") from None
+    print(f"case {args.case_id}: {done.files} files, {done.entries} timeline entries in "
+          f"{args.argument}; chain head {done.head}")
 
 
 def _merchant(app, args):
     db = app.db()
     if records.merchant(db, args.merchant_id) is None:
         raise UsageError(f"no merchant {args.merchant_id!r}")
-    escalated = service.declare_insolvent(app, args.merchant_id, datetime.now(timezone.utc))
-    print(f"merchant {args.merchant_id}: insolvent; {escalated} open case(s) escalated")
+    if args.action == "intake-address":
+        address, plan, made = intake_address(app, args.merchant_id, datetime.now(timezone.utc),
+                                             args.rotate, Plan(args.plan))
+        print(f"merchant {args.merchant_id}: {'new ' if made else ''}intake address {address} "
+              f"(plan {plan})")
+        return
+    if args.action == "solvent":
+        def solvent():
+            try:
+                corrections.declare_solvent(db, args.merchant_id)
+            except corrections.Refused as exc:
+                raise UsageError(str(exc)) from None
+        return _change(app, args, solvent, lambda done: (
+            f"merchant {args.merchant_id}: solvent; new cases go to the shop, cases escalated "
+            "meanwhile stay with the service team"))
+    _change(app, args, lambda: service.declare_insolvent(app, args.merchant_id,
+                                                         datetime.now(timezone.utc)),
+            lambda done: f"merchant {args.merchant_id}: insolvent; {done.value} open case(s) "
+            "escalated", contract=True)
+
+
+def _order(app, args):
+    db = app.db()
+    state = _load_order(app, args.shop_id, args.order_number)
+    label = f"order {args.shop_id}/{args.order_number}"
+    if args.action == "delete":
+        def delete():
+            try:
+                return corrections.delete_order(db, state.order.id,
+                                                state.case.id if state.case else None)
+            except corrections.Refused as exc:
+                raise UsageError(f"{label}: {exc}") from None
+        return _change(app, args, delete, lambda done: f"{label}: deleted (rows: " + ", ".join(
+            f"{table} {n}" for table, n in sorted(done.value.items()) if n) + ")", deletes=True)
+    changes = {name: getattr(args, name) for name in imports.ORDER_FIELDS[2:]
+               if getattr(args, name) is not None}
+    if not changes:
+        raise UsageError("order correct needs the right value of at least one of: "
+                         + ", ".join(f"--{n.replace('_', '-')}" for n in imports.ORDER_FIELDS[2:]))
+
+    def correct():
+        said, why_not = imports.correct(db, args.shop_id, args.order_number, changes, app.tz,
+                                        datetime.now(timezone.utc))
+        if why_not:
+            raise UsageError(f"{label}: {why_not}")
+        return said
+    _change(app, args, correct, lambda done: done.value)
 
 
 _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")
@@ -290,7 +447,7 @@ def _duration(text: str, option: str = "--since") -> timedelta:
 def _digest(app, args):
     since = _duration(args.since)
     now = datetime.now(timezone.utc)
-    print(digest.text(app, now, since), end="")
+    print(printable.text(digest.text(app, now, since)), end="")
     if args.send:
         digest.send(app, now, since)
 
@@ -313,21 +470,14 @@ def _purge(app, args):
     else:
         age = timedelta(days=app.config.storage.retention_days)
     cutoff = _now(args.now, app.tz) - age
-    done = retention.purge(app.db(), app.attachments, cutoff)
+    done = retention.purge(app.db(), app.attachments, cutoff, app.config.relay.maildir)
     print(f"purged (closed before {cutoff.astimezone(app.tz).date()}): {done}")
-
-
-def _for_terminal(text: str) -> str:
-    """Text from strangers, made harmless for a terminal: control and format characters (escape
-    sequences, carriage returns, bidi overrides, line separators) are shown as escapes."""
-    if not sys.stdout.isatty():
-        return text
-    return "".join(c if c in "\n\t" or unicodedata.category(c)[0] not in "CZ" or c == " "
-                   else f"\\u{ord(c):04x}" for c in text)
+    print(retention.NOT_COVERED)
 
 
 def _print_json(data) -> None:
-    print(json.dumps(data, ensure_ascii=sys.stdout.isatty()))
+    # Escaped on a pipe too: a pager, a log or the next tool shows it to a person in the end.
+    print(printable.dumps(data))
 
 
 def _outbox(app, args):
@@ -370,17 +520,19 @@ def _print_rows(rows: list[dict], as_json: bool, line) -> None:
         return _print_json(rows)
     for r in rows:
         order = f"{r['shop_id']}/{r['order_number']}" if r["shop_id"] else "-"
-        print(_for_terminal(line(r, order).rstrip()))
+        print(printable.text(line(r, order).rstrip()))
 
 
 def _inbox(app, args):
     db = app.db()
+    if args.action in ("release", "replay"):
+        return _again(app, args)
     if args.action == "show":
-        if args.id is None:
-            raise UsageError("inbox show needs an inbox id")
-        row = admin.inbox_mail(db, args.id)
+        if len(args.id) != 1:
+            raise UsageError("inbox show needs one inbox id")
+        row = admin.inbox_mail(db, args.id[0])
         if row is None:
-            raise UsageError(f"no inbox mail {args.id}")
+            raise UsageError(f"no inbox mail {args.id[0]}")
         return _inbox_show(row, args.json)
     dispositions = None
     if args.disposition:
@@ -388,6 +540,30 @@ def _inbox(app, args):
     _print_rows(admin.inbox(db, dispositions), args.json, lambda r, order: (
         f"{r['id']:>6}  {r['received_at']}  {r['disposition']:<15} from={r['mail_from']}  "
         f"{order}  {r['detail'] or ''}"))
+
+
+AGAIN = {"release": "released", "replay": "replayed"}
+
+
+def _again(app, args) -> None:
+    """``inbox release ID`` and ``inbox replay ID...``: each mail once more through intake, all
+    in one change (one rehearsal, one confirmation)."""
+    if not args.id:
+        raise UsageError(f"inbox {args.action} needs an inbox id")
+    if args.action == "release" and len(args.id) != 1:
+        raise UsageError("inbox release takes one inbox id: each release vouches for one sender")
+    again = corrections.release if args.action == "release" else corrections.replay
+
+    def work():
+        now = datetime.now(timezone.utc)
+        try:
+            return [(inbox_id, again(app, inbox_id, now)) for inbox_id in args.id]
+        except corrections.Refused as exc:
+            raise UsageError(str(exc)) from None
+
+    _change(app, args, work, lambda done: "; ".join(
+        f"inbox {inbox_id}: {AGAIN[args.action]}, now {disposition}" for inbox_id, disposition
+        in done.value))
 
 
 def _inbox_show(row: dict, as_json: bool) -> None:
@@ -417,7 +593,7 @@ def _inbox_show(row: dict, as_json: bool) -> None:
     lines += [f"{k}: {v}" for k, v in data["headers"].items()]
     lines += [f"attachment: {name}" for name in data["attachments"]]
     lines += ["", data["new_text"] or ""]
-    print(_for_terminal("\n".join(lines)))
+    print(printable.text("\n".join(lines)))
 
 
 def _header(value) -> str:
@@ -437,7 +613,11 @@ def _postfix_map(app, args):
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    server = MapServer(app, host.strip("[]"), int(port)).start()
+    try:
+        server = MapServer(app, host.strip("[]"), int(port)).start()
+    except OSError as exc:  # the port is taken, the address is not ours
+        raise UsageError(f"[postfix] socketmap {app.config.postfix.socketmap}: "
+                         f"{os.strerror(exc.errno) if exc.errno else exc}") from None
     logging.getLogger("mailbot").info("postfix-map.started at=%s:%s", server.host, server.port)
     stop.wait()
     server.stop()
@@ -446,4 +626,4 @@ def _postfix_map(app, args):
 COMMANDS = {"serve": _serve, "import": _import, "tick": _tick, "deliver": _deliver,
             "status": _status, "cases": _cases, "case": _case, "merchant": _merchant,
             "digest": _digest, "postfix-map": _postfix_map}
-COMMANDS.update(outbox=_outbox, inbox=_inbox, backup=_backup, purge=_purge)
+COMMANDS.update(outbox=_outbox, inbox=_inbox, backup=_backup, purge=_purge, order=_order)

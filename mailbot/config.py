@@ -8,6 +8,11 @@ silently falls back to a default or fails later. All data lives under one direct
 it, and a relative root against the config file's folder (without a file: the working directory).
 ``load`` returns the config with those paths made absolute. ``config.example.toml`` documents
 exactly these keys (a test keeps the two in step).
+
+Releases before ``root`` read those paths against the working directory (default
+``var/mailbot.db``). A file without ``root`` whose database is found only where such a release kept
+it is refused in one line naming both places and the ``root`` that keeps the data: starting on a
+new, empty database would lose every case and make every address already sent a forged token.
 """
 
 from __future__ import annotations
@@ -47,12 +52,21 @@ class Smtp:
     max_message_size: int = 10 * 1024 * 1024
     protocol: str = "smtp"  # "lmtp" behind an MTA's lmtp: transport (RFC 2033)
     max_connections: int = 50
+    # SMTP only (in LMTP every connection comes from the MTA in front): one address cannot take
+    # all the connections; Postfix's smtpd_client_connection_count_limit does the same.
+    max_connections_per_client: int = 10
+    # Seconds a session may go without delivering a mail (RFC 5321 §4.5.3.2.7: 5 minutes);
+    # NOOP, RSET, EHLO do not extend it.
+    idle_timeout: int = 300
     max_recipients: int = 20
     # Mail with no token address (only the bare bot address): smaller, a few per hour from one
     # envelope sender, and a ceiling for all of them together (the disk stays bounded).
     anonymous_max_size: int = 1024 * 1024
     anonymous_per_hour: int = 20
     anonymous_total_per_hour: int = 1000
+    # STARTTLS (RFC 3207) for an internet-facing listener: PEM certificate chain and its key.
+    cert_file: str = ""
+    key_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,6 +80,9 @@ class Relay:
     tls: bool = False  # implicit TLS (RFC 8314), usually port 465
     username: str = ""
     password_file: str = ""
+    # CA bundle (PEM) the relay's certificate is checked against; empty: the system's CAs.
+    ca_file: str = ""
+    verify: bool = True  # false: TLS without checking the certificate (a lab relay only)
 
 
 @dataclass(frozen=True)
@@ -147,7 +164,29 @@ def load(path: str | os.PathLike | None = None) -> Config:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read config {path}: {exc}") from None
-    return from_dict(data, base=Path(path).resolve().parent)
+    config = from_dict(data, base=Path(path).resolve().parent)
+    _refuse_earlier_layout(path, data.get("storage", {}), config, Path.cwd())
+    return config
+
+
+# Where releases before ``[storage] root`` kept the database when the file did not say.
+EARLIER_DATABASE = "var/mailbot.db"
+
+
+def _refuse_earlier_layout(path, storage: dict, config: Config, cwd: Path) -> None:
+    """``ConfigError`` when the database is missing where this config puts it but present where
+    an earlier release, reading the same file from the working directory, kept it."""
+    if not isinstance(storage, dict) or "root" in storage:
+        return
+    earlier = (cwd / storage.get("database", EARLIER_DATABASE)).absolute()
+    now = Path(config.storage.database)
+    if earlier == now or now.exists() or not earlier.is_file():
+        return
+    raise ConfigError(
+        f"no database at {now}, but an earlier release's is at {earlier} (it read {path}'s "
+        f"paths from the working directory): add root = \"{cwd.absolute()}\" to [storage] "
+        f"to keep using it, or move the database, attachments and maildir to "
+        f"{config.storage.root}")
 
 
 def from_dict(data: dict, base: Path | None = None) -> Config:
@@ -210,6 +249,12 @@ def _validate(config: Config) -> None:
         raise ConfigError("[relay] starttls and tls exclude each other")
     if config.relay.username and not config.relay.password_file:
         raise ConfigError("[relay] username needs password_file")
+    if bool(config.smtp.cert_file) != bool(config.smtp.key_file):
+        raise ConfigError("[smtp] cert_file and key_file go together")
+    if config.relay.starttls and config.relay.port == 465:
+        # RFC 8314 §7.3: 465 speaks TLS from the first byte; STARTTLS there waits for a greeting
+        # that never comes.
+        raise ConfigError("[relay] port 465 is implicit TLS: set tls = true, not starttls")
     if bool(config.dkim.selector) != bool(config.dkim.key_file):
         raise ConfigError("[dkim] selector and key_file go together")
     if config.operators.locale not in LOCALES:
@@ -230,6 +275,8 @@ def _validate(config: Config) -> None:
     for name, port in (("smtp", config.smtp.port), ("relay", config.relay.port)):
         if not 1 <= port <= 65535:
             raise ConfigError(f"[{name}] port must be 1-65535, not {port}")
+    if config.smtp.idle_timeout < 10:
+        raise ConfigError("[smtp] idle_timeout must be at least 10 seconds")
     if config.smtp.max_message_size < 1024:
         raise ConfigError("[smtp] max_message_size must be at least 1024 bytes")
     if config.relay.retry_hours < 1:

@@ -2,18 +2,24 @@
 
 Files come from spreadsheets as often as from programs: Excel in nl, fr and it saves CSV with
 ``;`` between fields, a byte-order mark, CRLF line ends, decimal commas (``49,95``, ``1.234,56``),
-day-first dates and often windows-1252. The encoding (UTF-8 with or without BOM, UTF-16 with BOM,
-else windows-1252) and the delimiter (``,``, ``;`` or tab: the one that splits the header into the
-expected names) are detected, and ``Report.assumed`` says in one line what was assumed.
+day-first dates and often windows-1252; Excel in English writes month-first dates (``11/25/2026``).
+The date order of a file is decided from its unambiguous dates (a first or second number over 12),
+never guessed: a file whose numeric dates fit both orders, or that mixes them, is refused unless
+the operator names the order (``date_order``). The encoding (UTF-8 with or without BOM, UTF-16
+with BOM, else windows-1252) and the delimiter (``,``, ``;`` or tab: the one that splits the header
+into the expected names) are detected, and ``Report.assumed`` says in one line what was assumed.
 
 Every bad row is rejected with its reason and the good rows are imported. Refused: unknown
 merchant, locale or plan; an address outbound mail cannot reach (``addresses.normal``); an
 implausible date (before 2000, more than a day ahead) or amount (not one number, over a million);
 line breaks and other control characters in any field (they would become new lines or hidden text
-in mail). Orders are idempotent on (shop_id, order_number): an order imported again with other
-values is reported with the difference, and applied with ``update=True`` while its protection is
-still active without a case. A new order starts an active protection whose timers follow from it.
-Rows are written in batches, one transaction (one disk sync) per ``BATCH`` rows.
+in mail); a field longer than ``MAX_CHARS`` (a shop's name goes into Subject lines) or past the
+csv module's 131,072 characters; more than ``MAX_MERCHANT_ADDRESSES`` addresses for a merchant.
+Orders are idempotent on (shop_id, order_number): an order imported again with other values is
+reported with the difference, and applied with ``update=True`` while its protection is active or
+expired without a case (a corrected date makes it active again). A new order starts an active
+protection whose timers follow from it. Rows are written in batches, one transaction (one disk
+sync) per ``BATCH`` rows.
 """
 
 from __future__ import annotations
@@ -44,13 +50,22 @@ PROGRESS_EVERY = 10_000
 EARLIEST_ORDER = date(2000, 1, 1)
 MAX_AMOUNT = Decimal("1000000")
 MAX_AMOUNT_TEXT = 24
-_DAY_FIRST = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+DAY_FIRST, MONTH_FIRST = "day-first", "month-first"
+DATE_ORDERS = (DAY_FIRST, MONTH_FIRST)
 # Every control character (Unicode category Cc, NEL included), the line and paragraph separators
 # (Zl, Zp), and the bidi controls that can make a text read backwards (Trojan Source,
 # CVE-2021-42574).
 _BAD_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f"
                             "\u202a-\u202e\u2066-\u2069]")
 _LINE_BREAKS = "\r\n\x0b\x0c\x85\u2028\u2029"
+# Sane lengths, as characters: a shop's name goes into Subject lines (RFC 5322 §2.1.1: 998 a
+# line, 78 recommended), every other field is an identifier, a number or one address (RFC 5321
+# §4.5.3.1.3: 254); ``emails`` by its count below (and by the csv module's field limit).
+MAX_CHARS = {"name": 200, "emails": 131_072}
+MAX_CHARS_OTHER = 254
+# Every mail to a merchant goes to all its addresses (one SMTP transaction each).
+MAX_MERCHANT_ADDRESSES = 20
 
 
 class BadFile(ValueError):
@@ -117,7 +132,14 @@ def _table(path: str, fields: tuple[str, ...], allow_jsonl: bool) -> _Table:
 def _csv(reader, fields):
     names = [n.strip().lower() for n in next(reader)]
     where = {f: names.index(f) for f in fields}
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a field past csv.field_size_limit(); the reader goes on
+            yield reader.line_num, None, f"not readable as CSV: {exc}"
+            continue
         if not any(cell.strip() for cell in row):
             continue
         number = reader.line_num
@@ -141,6 +163,8 @@ def _jsonl(lines, fields):
 
 def _bad_characters(row: dict) -> str | None:
     for key, value in row.items():
+        if len(value) > (most := MAX_CHARS.get(key, MAX_CHARS_OTHER)):
+            return f"{key} is {len(value):,} characters long (at most {most:,})"
         if found := _BAD_CHARACTER.search(value):
             char = found.group()
             what = "a line break" if char in _LINE_BREAKS else "a control character"
@@ -174,14 +198,16 @@ def import_merchants(db, path: str, progress=None) -> Report:
         _progress(progress, count, table.total)
         error = error or _bad_characters(row)
         emails = []
+        listed = [] if error else [a for a in re.split(r"[;,\s]+", row["emails"]) if a]
+        if len(listed) > MAX_MERCHANT_ADDRESSES:
+            error = f"{len(listed):,} email addresses (at most {MAX_MERCHANT_ADDRESSES})"
         if not error:
-            for address in re.split(r"[;,\s]+", row["emails"].strip()):
-                if address:
-                    normal, why = addresses.normal(address)
-                    if why:
-                        error = f"bad email address {address!r}: {why}"
-                        break
-                    emails.append(normal)
+            for address in listed:
+                normal, why = addresses.normal(address)
+                if why:
+                    error = f"bad email address {address!r}: {why}"
+                    break
+                emails.append(normal)
         if not error:
             if not row["id"].strip():
                 error = "id is empty"
@@ -202,14 +228,19 @@ def import_merchants(db, path: str, progress=None) -> Report:
 
 
 def import_orders(db, path: str, tz, now: datetime | None = None, update: bool = False,
-                  progress=None) -> Report:
-    """Imports the file's orders; ``now`` (default: the clock) bounds plausible order dates."""
+                  progress=None, date_order: str | None = None) -> Report:
+    """Imports the file's orders; ``now`` (default: the clock) bounds plausible order dates and
+    decides whether a corrected order date makes an expired protection active again.
+    ``date_order`` (``day-first`` or ``month-first``) overrides the order read from the file."""
     report = Report()
-    today = (now or datetime.now(timezone.utc)).astimezone(tz).date()
+    now = now or datetime.now(timezone.utc)
+    today = now.astimezone(tz).date()
     table = _table(path, ORDER_FIELDS, allow_jsonl=True)
     merchants: dict[str, bool] = {}
+    all_rows = list(table.rows)
+    order_of_dates = date_order or _date_order(path, all_rows)
     styles: set[str] = set()
-    rows = iter(table.rows)
+    rows = iter(all_rows)
     count = 0
     while True:
         batch = [row for _, row in zip(range(BATCH), rows)]
@@ -222,7 +253,7 @@ def import_orders(db, path: str, tz, now: datetime | None = None, update: bool =
                 order = None
                 error = error or _bad_characters(row)
                 if not error:
-                    order, error = _order(row, today, styles)
+                    order, error = _order(row, today, styles, order_of_dates)
                 if not error and order.shop_id not in merchants:
                     merchants[order.shop_id] = records.merchant(db, order.shop_id) is not None
                 if not error and not merchants[order.shop_id]:
@@ -230,13 +261,14 @@ def import_orders(db, path: str, tz, now: datetime | None = None, update: bool =
                 if error:
                     report.rejected.append((number, error))
                     continue
-                _store(db, order, tz, update, number, report)
+                _store(db, order, tz, update, number, report, now)
     _progress(progress, count, table.total, last=True)
     report.assumed = _assumed(path, table, styles)
     return report
 
 
-def _store(db, order: Order, tz, update: bool, number: int, report: Report) -> None:
+def _store(db, order: Order, tz, update: bool, number: int, report: Report,
+           now: datetime) -> None:
     protection = Protection(ProtectionState.ACTIVE, protection_end(order.order_date, tz))
     new_id = records.insert_order(db, order, protection)
     if new_id is not None:
@@ -258,13 +290,42 @@ def _store(db, order: Order, tz, update: bool, number: int, report: Report) -> N
         report.changed.append((number, f"{label} (not applied: {why_not})"))
         return
     imported.update(db, old["id"], {k: b for k, (_, b) in differences.items()})
+    again = ""
     if "order_date" in differences:
         state = records.load(db, old["id"])
-        moved = replace(state.protection, ends_at=protection_end(order.order_date, tz))
-        imported.set_ends_at(db, old["id"], moved.ends_at)
+        ends_at = protection_end(order.order_date, tz)
+        moved = replace(state.protection, ends_at=ends_at)
+        # A protection that expired only because its date was misread is active again.
+        if moved.state is ProtectionState.EXPIRED and ends_at > now:
+            moved = replace(moved, state=ProtectionState.ACTIVE, ended_at=None)
+            again = f"; protection active again until {ends_at.astimezone(tz).date()}"
+        imported.set_protection(db, old["id"], moved.state, moved.ends_at)
         records.write_timers(db, replace(state, protection=moved), tz)
     report.updated += 1
-    report.changed.append((number, f"{label} (updated)"))
+    report.changed.append((number, f"{label} (updated{again})"))
+
+
+def correct(db, shop_id: str, order_number: str, changes: dict[str, str], tz,
+            now: datetime) -> tuple[str | None, str | None]:
+    """One order corrected by hand (``mailbot order correct``): the stored values with
+    ``changes`` over them, checked like a file's row and applied as ``--update`` applies one.
+    Returns (what changed, None) or (None, why not)."""
+    old = imported.existing(db, shop_id, order_number)
+    if old is None:
+        return None, f"no order {order_number!r} of shop {shop_id!r}"
+    row = {"shop_id": shop_id, "order_number": order_number,
+           **{k: str(old[k]) for k in imported.UPDATABLE}, **changes}
+    order, error = None, _bad_characters(row)
+    if not error:
+        order, error = _order(row, now.astimezone(tz).date(), set(), None)
+    if error:
+        return None, error
+    report = Report()
+    _store(db, order, tz, True, 0, report, now)
+    if not report.changed:
+        return None, "nothing to change: the order has these values already"
+    said = report.changed[0][1]
+    return (said, None) if report.updated else (None, said)
 
 
 def _stored_values(order: Order) -> dict[str, str]:
@@ -274,16 +335,18 @@ def _stored_values(order: Order) -> dict[str, str]:
             "buyer_locale": order.buyer_locale, "plan": str(order.plan)}
 
 
-def _order(row: dict, today: date, styles: set[str]) -> tuple[Order | None, str | None]:
+def _order(row: dict, today: date, styles: set[str],
+           date_order: str | None) -> tuple[Order | None, str | None]:
     values = {k: v.strip() for k, v in row.items()}
     if not values["shop_id"]:
         return None, "shop_id is empty"
     if not values["order_number"]:
         return None, "order_number is empty"
     try:
-        order_date = _date(values["order_date"], styles)
+        order_date = _date(values["order_date"], styles, date_order)
     except ValueError:
-        return None, f"bad order_date {values['order_date']!r} (YYYY-MM-DD or DD-MM-YYYY)"
+        spelled = "MM/DD/YYYY" if date_order == MONTH_FIRST else "DD-MM-YYYY"
+        return None, f"bad order_date {values['order_date']!r} (YYYY-MM-DD or {spelled})"
     if order_date < EARLIEST_ORDER:
         return None, f"order_date {order_date} is before 2000"
     if order_date > today + timedelta(days=1):
@@ -322,12 +385,47 @@ def _amount(text: str, styles: set[str]) -> tuple[Decimal | None, str | None]:
     return amount, None
 
 
-def _date(text: str, styles: set[str]) -> date:
-    if match := _DAY_FIRST.match(text):
-        # Excel in nl, fr and it writes day-first dates (24-11-2026, 24/11/2026, 24.11.2026).
-        styles.add("day-first dates")
-        day, month, year = (int(g) for g in match.groups())
-        return date(year, month, day)
+def _date_order(path: str, rows: list) -> str | None:
+    """The file's order of numeric dates, from the rows where only one order makes a date (a
+    number over 12 can only be the day); ``BadFile`` when the rows disagree, or when every
+    numeric date fits both orders (05/11/2026 is 5 November or May 11: never guess)."""
+    seen: dict[str, tuple[int, str]] = {}
+    undecided = None
+    for number, row, _ in rows:
+        match = row and _NUMERIC_DATE.match(row["order_date"].strip())
+        if not match:
+            continue
+        first, second = int(match.group(1)), int(match.group(2))
+        if first > 12 >= second:
+            seen.setdefault(DAY_FIRST, (number, match.group()))
+        elif second > 12 >= first:
+            seen.setdefault(MONTH_FIRST, (number, match.group()))
+        elif first != second and undecided is None:
+            undecided = (number, match.group())
+    name = Path(path).name
+    if len(seen) == 2:
+        (a, (row_a, text_a)), (b, (row_b, text_b)) = sorted(seen.items(), key=lambda i: i[1])
+        raise BadFile(f"{name}: order dates are {a} in row {row_a} ({text_a}) but {b} in row "
+                      f"{row_b} ({text_b}); correct the file, or name the order with "
+                      "--date-order day-first or month-first")
+    if seen:
+        return next(iter(seen))
+    if undecided:
+        raise BadFile(f"{name}: order dates such as {undecided[1]} (row {undecided[0]}) can be "
+                      "day-first or month-first and no date in the file tells; name the order "
+                      "with --date-order day-first or month-first")
+    return None
+
+
+def _date(text: str, styles: set[str], date_order: str | None) -> date:
+    if match := _NUMERIC_DATE.match(text):
+        # Excel in nl, fr and it writes day-first dates (24-11-2026, 24/11/2026, 24.11.2026),
+        # Excel in English month-first ones (11/24/2026); the file decided which (_date_order).
+        styles.add(f"{date_order or DAY_FIRST} dates")
+        first, second, year = (int(g) for g in match.groups())
+        if date_order == MONTH_FIRST:
+            return date(year, first, second)
+        return date(year, second, first)
     try:
         return date.fromisoformat(text)
     except ValueError:

@@ -9,10 +9,11 @@ the other commands print their own result on stdout and log only warnings unless
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from datetime import datetime, timezone
+
+from . import printable
 
 CHATTY = ("apscheduler", "mail.log", "asyncio")
 
@@ -31,10 +32,16 @@ class JsonLines(logging.Formatter):
             line["message"] = record.getMessage()
         if record.exc_info:
             line["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(line, ensure_ascii=False, default=str)
+        return printable.dumps(line, default=str)
 
 
 class Text(logging.Formatter):
+    def formatMessage(self, record):
+        # A sender's name or a subject inside a message cannot move the terminal or split the
+        # line (the traceback, added after this, keeps its own lines).
+        record.message = printable.line(record.message)
+        return super().formatMessage(record)
+
     def formatTime(self, record, datefmt=None):
         return datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="seconds")
 

@@ -22,7 +22,7 @@ TOKEN_CHARS = -(-(BODY_BYTES + MAC_BYTES) * 8 // 5)  # 29 base32 characters
 
 # The codes are written into every address already sent and waiting in someone's inbox: the tables
 # are append-only. Never renumber or reuse a code; a new kind or action takes the next free number.
-KIND_CODES = {"buyer": 0, "merchant": 1, "operator": 2, "bounce": 3}
+KIND_CODES = {"buyer": 0, "merchant": 1, "operator": 2, "bounce": 3, "intake": 4}
 ACTION_CODES = {  # 0 is "no action"
     Action.ALL_FINE: 1,
     Action.NOT_RECEIVED: 2,
@@ -45,8 +45,8 @@ _ACTION_OF = {code: action for action, code in ACTION_CODES.items()}
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  # a Role value, or "bounce"
-    id: int  # order id; outbox id for "bounce"
+    kind: str  # a Role value, "bounce", or "intake" (a shop's address for orders by mail)
+    id: int  # order id; outbox id for "bounce"; intake_addresses id for "intake"
     action: Action | None = None
 
 

@@ -1,14 +1,19 @@
 """Shared fixtures: a real app on a temporary SQLite file (or, with ``--store postgresql``, a fresh
 database on a real PostgreSQL server the session starts), a real SMTP listener on loopback, the
-Maildir it delivers to, and helpers that click links and reply the way a mail client would."""
+Maildir it delivers to, and helpers that click links and reply the way a mail client would. Also
+the one config writer, the shared corpus, and the marks that split the tests by speed."""
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import itertools
+import json
 import smtplib
 import socket
+import sys
+import threading
 import time
 from datetime import date, datetime, timedelta, timezone
 from email.message import EmailMessage
@@ -18,6 +23,7 @@ SMTP_POLICY = email.policy.SMTP
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from aiosmtpd.controller import Controller
 from bs4 import BeautifulSoup
 
 from mailbot import config as config_mod
@@ -38,6 +44,7 @@ shop-fr,FR-1,{ORDER_DATE},120.00,EUR,marie@buyer.example,fr,basic
 shop-it,IT-1,{ORDER_DATE},80.00,EUR,luca@buyer.example,it,single
 """
 OPERATOR = "team@service.example"
+MAILBOT = Path(sys.executable).parent / "mailbot"  # the installed command, as operators run it
 
 
 def free_port() -> int:
@@ -45,6 +52,29 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
+
+# -- tests by speed -------------------------------------------------------------------------------
+# ``pytest -m unit`` runs the pure tests in seconds, ``-m e2e`` the rest. A test is ``unit`` when
+# every fixture it uses, directly or through another, is one of these or a parameter: a database,
+# a listener, files and processes all come through other fixtures (tmp_path, app, box, serve,
+# smtp_sink ...), so a new fixture makes its tests e2e until it is added here. A test that does
+# I/O with none of them says so with ``@pytest.mark.e2e``.
+# (``store`` is autouse and does its I/O, if any, before the test's body.)
+UNIT_FIXTURES = {"request", "corpus", "capsys", "caplog", "monkeypatch", "recwarn", "store"}
+
+
+def pytest_collection_modifyitems(config, items):
+    on_postgresql = config.getoption("--store") == "postgresql"
+    for item in items:
+        callspec = getattr(item, "callspec", None)  # a parametrized test's own arguments
+        params = set(callspec.params) if callspec else set()
+        pure = set(item.fixturenames) <= UNIT_FIXTURES | params
+        item.add_marker("unit" if pure and not item.get_closest_marker("e2e") else "e2e")
+        if on_postgresql and item.get_closest_marker("sqlite_only"):
+            item.add_marker(pytest.mark.skip(reason="about the SQLite file itself"))
+
+
+# -- the store: SQLite by default, PostgreSQL with --store postgresql ----------------------------
 
 def pytest_addoption(parser):
     parser.addoption("--store", default="sqlite", choices=("sqlite", "postgresql"),
@@ -54,14 +84,6 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only: about the SQLite file itself")
-
-
-def pytest_collection_modifyitems(config, items):
-    if config.getoption("--store") == "postgresql":
-        skip = pytest.mark.skip(reason="about the SQLite file itself")
-        for item in items:
-            if "sqlite_only" in item.keywords:
-                item.add_marker(skip)
 
 
 class PostgresServer:
@@ -89,7 +111,7 @@ class PostgresServer:
         self.server.cleanup()
 
 
-_STORE: dict = {"kind": "sqlite", "server": None}
+_STORE: dict = {"server": None}
 
 
 @pytest.fixture(scope="session")
@@ -101,45 +123,84 @@ def postgres(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def store(request):
-    """Which store ``make_config`` gives an app: ``--store`` (SQLite by default)."""
+    """Which store ``config_data`` gives an app: ``--store`` (SQLite by default)."""
     kind = request.config.getoption("--store")
-    _STORE["kind"] = kind
     _STORE["server"] = request.getfixturevalue("postgres") if kind == "postgresql" else None
     yield kind
 
 
-def make_config(tmp_path: Path, **sections) -> config_mod.Config:
+class UnitTestDidIO(RuntimeError):
+    """A test marked unit reached a socket, a database or a process (it belongs in e2e)."""
+
+
+# What a unit test must not do, as Python's audit events (PEP 578) name it.
+UNIT_FORBIDS = {"socket.bind", "socket.connect", "sqlite3.connect", "subprocess.Popen", "os.fork",
+                "os.posix_spawn", "os.system", "os.exec"}
+_unit_thread: int | None = None  # the thread running a unit test's body, while it runs
+
+
+def _forbid_io_in_unit_tests(event: str, args) -> None:
+    if event in UNIT_FORBIDS and _unit_thread == threading.get_ident():
+        raise UnitTestDidIO(f"{event} in a unit test: give it the fixture it needs (tmp_path, "
+                            "app, smtp_sink ...) or mark it e2e")
+
+
+sys.addaudithook(_forbid_io_in_unit_tests)  # hooks cannot be removed; it checks one integer
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    global _unit_thread
+    if item.get_closest_marker("unit"):
+        _unit_thread = threading.get_ident()
+    try:
+        yield
+    finally:
+        _unit_thread = None
+
+
+# -- configuration: every test's settings come from here ---------------------------------------
+
+def config_data(tmp_path: Path, **sections) -> dict:
+    """The tests' settings: all data under ``tmp_path``, a free loopback port, outbound mail to a
+    Maildir, one operator; ``sections`` set single keys over them (``relay={"port": 2525}``)."""
     data = {
         "bot": {"domain": "bot.example", "timezone": "Europe/Amsterdam"},
         "smtp": {"host": "127.0.0.1", "port": free_port(), "max_message_size": 200_000},
         "relay": {"transport": "maildir", "maildir": str(tmp_path / "sent")},
-        "storage": {"database": str(tmp_path / "mailbot.db"),
+        "storage": {"root": str(tmp_path), "database": str(tmp_path / "mailbot.db"),
                     "attachments": str(tmp_path / "attachments")},
         "operators": {"addresses": [OPERATOR], "locale": "nl", "digest_time": "08:00"},
     }
     if _STORE["server"] is not None and "url" not in sections.get("storage", {}):
         data["storage"]["url"] = _STORE["server"].fresh()
+    return _over(data, sections)
+
+
+def _over(data: dict, sections: dict) -> dict:
     for name, values in sections.items():
         data.setdefault(name, {}).update(values)
-    return config_mod.from_dict(data)
+    return data
 
 
-def config_file(app, tmp_path: Path) -> Path:
-    """The app's settings as a TOML file, for the ``mailbot`` command in tests."""
-    cfg = app.config
+def make_config(tmp_path: Path, **sections) -> config_mod.Config:
+    """The tests' settings (``config_data``) as the app reads them."""
+    return config_mod.from_dict(config_data(tmp_path, **sections))
+
+
+def write_config(tmp_path: Path, config: config_mod.Config | None = None, **sections) -> Path:
+    """``tmp_path/mailbot.toml`` for the ``mailbot`` command: the tests' settings, or ``config``
+    (a running app's own), with ``sections`` over them. Written as given, not checked, so that a
+    test can also hand mailbot a value it must refuse."""
+    data = dataclasses.asdict(config) if config else config_data(tmp_path)
+    lines = []
+    for name, values in _over(data, sections).items():
+        lines.append(f"[{name}]")
+        # JSON's strings, numbers, booleans and arrays are TOML's too.
+        lines += [f"{key} = {json.dumps(value, ensure_ascii=False)}"
+                  for key, value in values.items()]
     path = tmp_path / "mailbot.toml"
-    path.write_text(f"""
-[bot]
-domain = "{cfg.bot.domain}"
-[relay]
-maildir = "{cfg.relay.maildir}"
-[storage]
-url = "{cfg.storage.url}"
-database = "{cfg.storage.database}"
-attachments = "{cfg.storage.attachments}"
-[operators]
-addresses = {list(cfg.operators.addresses)!r}
-""".replace("'", '"'))
+    path.write_text("\n".join(lines) + "\n")
     return path
 
 
@@ -152,6 +213,20 @@ def app(tmp_path):
     imports.import_orders(application.db(), str(tmp_path / "o.csv"), application.tz)
     yield application
     application.close()
+
+
+# -- the shared corpus: mail nobody here wrote ---------------------------------------------------
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    """``../shared/corpus`` beside the checkout; without it every test that reads it is skipped
+    with this reason (``pytest -rs`` prints it) and the rest of the suite still runs."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"no mail corpus at {CORPUS} (../shared/corpus beside the checkout)")
+    return CORPUS
 
 
 class Mailbox:
@@ -214,6 +289,36 @@ class Mailbox:
             self.seen.add(path.name)
             fresh.append(email.message_from_bytes(path.read_bytes(), policy=email.policy.default))
         return fresh
+
+
+class SmtpSink:
+    """A relay on loopback: answers every DATA with ``answer`` and keeps what it accepted."""
+
+    def __init__(self, answer: str):
+        self.answer, self.messages, self.port = answer, [], 0
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.answer.startswith("250"):
+            self.messages.append((envelope.mail_from, envelope.rcpt_tos, envelope.content))
+        return self.answer
+
+
+@pytest.fixture
+def smtp_sink():
+    """Starts sinks (aiosmtpd) on a free loopback port or the one given; stops them all after."""
+    servers = []
+
+    def start(answer: str = "250 OK", port: int | None = None) -> SmtpSink:
+        sink = SmtpSink(answer)
+        server = Controller(sink, hostname="127.0.0.1", port=port or free_port())
+        server.start()
+        servers.append(server)
+        sink.port = server.port
+        return sink
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 def to(mails, address):

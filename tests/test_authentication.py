@@ -8,7 +8,7 @@ import email.policy
 import pytest
 
 from conftest import MERCHANTS, ORDERS, Mailbox, make_config
-from mailbot import imports, wiring
+from mailbot import addresses, imports, wiring
 from mailbot.inbound.authentication import Refusal, authentication_failed, sender_of
 from mailbot.tokens import Token
 from mailbot.core.model import Action
@@ -58,20 +58,36 @@ def test_internationalised_senders_compare_with_what_was_registered(raw_from, ex
     (["mx.bot.example; spf=fail smtp.mailfrom=x.example; dkim=pass header.d=buyer.example"], False),
     (["mx.bot.example; spf=softfail smtp.mailfrom=x.example; dkim=none"], False),
     (["mx.bot.example 1; none"], False),
-    # Someone else's verdict, and the case of our id: only the front MTA's header counts.
-    (["mx.attacker.example; dmarc=fail header.from=buyer.example"], False),
+    # dmarc=none (no policy) with SPF and DKIM both failing is held (issue 16 §3).
+    (["mx.bot.example; spf=fail smtp.mailfrom=x.example; dkim=fail; dmarc=none"], True),
+    (["mx.bot.example; spf=pass smtp.mailfrom=x.example; dkim=fail; dmarc=none"], False),
+    # Someone else's verdict, and the case of our id: only the front MTA's header counts, and
+    # without it the mail did not come through the front MTA: held (fail closed).
+    (["mx.attacker.example; dmarc=pass header.from=buyer.example"], True),
+    ([], True),
     (["MX.BOT.EXAMPLE; dmarc=fail header.from=buyer.example"], True),
     (["mx.attacker.example; dmarc=pass", "mx.bot.example; dmarc=fail"], True),
     (["mx.bot.example; dmarc=pass", "mx.attacker.example; dmarc=fail"], False),
-    (["this is not ; = a header ((("], False),
+    (["this is not ; = a header (((", "mx.bot.example; dmarc=pass"], False),
+    (["(comment) mx.bot.example 1; dmarc=fail"], True),
     # Our own MTA's verdict that cannot be read is no pass: the mail is held (fail closed).
     (["mx.bot.example; dmarc=fail ((("], True),
 ])
 def test_authentication_results_of_the_trusted_mta_only(results, failed):
     message = headers("From: jan@buyer.example\n"
-                      + "\n".join(f"Authentication-Results: {r}" for r in results))
+                      + "".join(f"Authentication-Results: {r}\n" for r in results) + "X: y")
     assert authentication_failed(message, "mx.bot.example") is failed
     assert authentication_failed(message, "") is False  # not configured: trusts nobody
+
+
+def test_foreign_results_above_ours_hide_nothing():
+    """20 (or 2,000) forged headers above the trusted dmarc=fail: it is still read."""
+    for count in (20, 2_000):
+        forged = "".join("Authentication-Results: mx.bot.example.evil; dmarc=pass\n"
+                         for _ in range(count))
+        message = headers("From: jan@buyer.example\n" + forged
+                          + "Authentication-Results: mx.bot.example; dmarc=fail")
+        assert authentication_failed(message, "mx.bot.example") is True
 
 
 @pytest.fixture
@@ -88,7 +104,10 @@ def box(tmp_path):
     app.close()
 
 
-def buyer_mail(box, from_header: str, results: str = "") -> bytes:
+PASS = "mx.bot.example; dmarc=pass header.from=buyer.example"
+
+
+def buyer_mail(box, from_header: str, results: str = PASS) -> bytes:
     order_id = box.app.db().execute("SELECT id FROM orders WHERE order_number = 'NL-1'"
                                     ).fetchone()[0]
     to = box.app.signer.address(Token("buyer", order_id, Action.NOT_RECEIVED))
@@ -105,9 +124,13 @@ def test_dmarc_fail_from_the_trusted_mta_is_held_like_a_sender_mismatch(box):
     box.send(raw, "x@x.example", [to])
     assert box.last_disposition() == "sender_mismatch"
     assert box.app.db().execute("SELECT count(*) FROM cases").fetchone()[0] == 0
-    # The same mail judged by someone else's MTA is applied.
-    raw, to = buyer_mail(box, "From: jan@buyer.example",
-                         "mx.attacker.example; dmarc=fail header.from=buyer.example")
+    # The same mail judged by someone else's MTA only, or by no one, did not come through the
+    # front MTA: held too (fail closed); with the front MTA's pass it is applied.
+    for results in ("mx.attacker.example; dmarc=pass header.from=buyer.example", ""):
+        raw, to = buyer_mail(box, "From: jan@buyer.example", results)
+        box.send(raw, "x@x.example", [to])
+        assert box.last_disposition() == "sender_mismatch"
+    raw, to = buyer_mail(box, "From: jan@buyer.example")
     box.send(raw, "x@x.example", [to])
     assert box.last_disposition() == "applied"
 
@@ -136,6 +159,40 @@ def test_a_buyer_with_an_internationalised_address_can_act(box):
     box.send(raw, "x@x.example", [to])
     assert box.last_disposition() == "applied"
     assert db.execute("SELECT count(*) FROM cases").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("address, stored", [
+    # UTS #46 non-transitional: ß is its own letter, not "ss" (IDNA 2003 mapped it away).
+    ("anna@straße.example", "anna@xn--strae-oqa.example"),
+    ("anna@strasse.example", "anna@strasse.example"),
+    ("jan@BÜCHER.example", "jan@xn--bcher-kva.example"),
+    ("jan@XN--BCHER-KVA.example", "jan@xn--bcher-kva.example"),
+    # Invisible characters, forms that UTS #46 maps away, A-labels that are no IDNA: refused.
+    ("kees@buyer\u00ad.example", None),
+    ("kees@bu\u200byer.example", None),
+    ("kees@buyer.exam\ufeffple", None),
+    ("kees@\uff42uyer.example", None),
+    ("kees@xn--abc.example", None),
+])
+def test_domains_compare_as_uts46_a_labels_exactly(address, stored):
+    assert addresses.normal(address)[0] == stored
+
+
+def test_a_look_alike_domain_is_not_the_registered_buyer(box):
+    """anna@straße.example (an attacker's domain with a real dmarc=pass) is not
+    anna@strasse.example, and kees@buyer<soft hyphen>.example is not kees."""
+    for sender in ("jan@buyer\u00ad.example", "jan@b\u00fcyer.example"):
+        raw, to = buyer_mail(box, f"From: {sender}")
+        box.send(raw, "x@x.example", [to])
+        assert box.last_disposition() == "sender_mismatch"
+    db = box.app.db()
+    db.execute("UPDATE orders SET buyer_email = 'anna@strasse.example' "
+               "WHERE order_number = 'NL-1'")
+    db.conn.commit()
+    raw, to = buyer_mail(box, "From: anna@stra\u00dfe.example")
+    box.send(raw, "x@x.example", [to])
+    assert box.last_disposition() == "sender_mismatch"
+    assert db.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
 
 
 def test_a_from_in_no_charset_reads_as_windows_1252():

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import OPERATOR, actions, click, config_file, only, reply, text, to
+from conftest import OPERATOR, actions, click, only, reply, text, to, write_config
 from mailbot import cli, jobs
 from test_protection_by_mail import BUYER_NL, MERCHANT_NL, now, reminders, status
 
@@ -162,7 +162,7 @@ def test_operator_decides_by_mail_and_by_command(box, tmp_path, capsys):
     assert (case(box)["state"], case(box)["outcome"]) == ("closed", "compensated")
     # The command line refuses a decision on a closed case, with a one-line reason.
     capsys.readouterr()
-    config = str(config_file(box.app, tmp_path))
+    config = str(write_config(tmp_path, box.app.config))
     assert cli.main(["--config", config, "case", str(case(box)["id"]), "decide",
                      "claim_rejected", "--message", "te laat"]) == 2
     assert "is closed" in capsys.readouterr().err

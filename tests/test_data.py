@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import click, config_file, make_config, only
+from conftest import click, make_config, only, write_config
 from mailbot import cli, jobs, wiring
 from mailbot.store import retention
 from mailbot.store.files import AttachmentStore
@@ -169,7 +169,7 @@ def test_backup_under_load_restores_every_accepted_mail(app, box, tmp_path):
             threading.Event().wait(0.01)
         before = list(accepted)
         result = mailbot(["backup", str(tmp_path / "backup")], tmp_path,
-                         config=config_file(app, tmp_path))
+                         config=write_config(tmp_path, app.config))
         after_backup = len(accepted)
     finally:
         stop.set()
@@ -205,7 +205,7 @@ def test_backup_refuses_a_folder_in_use(app, tmp_path):
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "keep.txt").write_text("mine")
     result = mailbot(["backup", str(tmp_path / "full")], tmp_path,
-                     config=config_file(app, tmp_path))
+                     config=write_config(tmp_path, app.config))
     assert "is not an empty folder" in one_line(result)
     assert (tmp_path / "full" / "keep.txt").read_text() == "mine"
 
@@ -219,11 +219,11 @@ def test_purge_keeps_figures_and_drops_personal_data(app, box, tmp_path):
     box.deliver()
     db = app.db()
     case_id = db.execute("SELECT id FROM cases").fetchone()[0]
-    assert cli.main(["--config", str(config_file(app, tmp_path)), "case", str(case_id),
+    assert cli.main(["--config", str(write_config(tmp_path, app.config)), "case", str(case_id),
                      "decide", "compensated", "--message", "Wij vergoeden het."]) == 2  # open
     for t in ("2", "6", "30"):  # merchant silent: escalates; then the operators decide
         jobs.tick(app, now + timedelta(days=int(t)))
-    assert cli.main(["--config", str(config_file(app, tmp_path)), "case", str(case_id),
+    assert cli.main(["--config", str(write_config(tmp_path, app.config)), "case", str(case_id),
                      "decide", "compensated", "--message", "Wij vergoeden het."]) == 0
     box.deliver()
     for path in Path(app.config.storage.attachments).rglob("*"):
@@ -238,7 +238,7 @@ def test_purge_keeps_figures_and_drops_personal_data(app, box, tmp_path):
     order_before = db.execute(order).fetchone()
 
     assert str(retention.purge(db, app.attachments, now)) == "0 orders, 0 texts, 0 inbound, " \
-        "0 outbound, 0 bounces, 0 files"  # closed just now: nothing is old enough
+        "0 outbound, 0 bounces, 0 files, 0 maildir"  # closed just now: nothing is old enough
     # The case closed today; the other two protections expire in a week.
     done = retention.purge(db, app.attachments, now + timedelta(days=1))
     assert done.orders == 1 and done.texts >= 2 and done.inbound >= 1 and done.files == 1
@@ -254,7 +254,8 @@ def test_purge_keeps_figures_and_drops_personal_data(app, box, tmp_path):
     assert db.execute("SELECT count(*) FROM orders WHERE buyer_email LIKE 'jan@%'"
                       ).fetchone()[0] == 0
     raw = db.execute("SELECT count(*) FROM inbox i JOIN orders o ON o.id = i.order_id "
-                     "WHERE o.order_number = 'NL-1' AND length(i.raw) > 0").fetchone()[0]
+                     "JOIN inbox_raw r ON r.inbox_id = i.id "
+                     "WHERE o.order_number = 'NL-1' AND length(r.raw) > 0").fetchone()[0]
     assert raw == 0
     assert not any(p.is_file() for p in Path(app.config.storage.attachments).rglob("*"))
     # Open protections keep everything.
@@ -263,11 +264,11 @@ def test_purge_keeps_figures_and_drops_personal_data(app, box, tmp_path):
     with open(app.config.storage.database, "rb") as fh:
         assert b"Mijn fiets kwam nooit aan" not in fh.read()
     again = retention.purge(db, app.attachments, now + timedelta(days=1))
-    assert str(again) == "0 orders, 0 texts, 0 inbound, 0 outbound, 0 bounces, 0 files"
+    assert str(again) == "0 orders, 0 texts, 0 inbound, 0 outbound, 0 bounces, 0 files, 0 maildir"
 
 
 def test_purge_command_uses_the_retention_default(app, tmp_path):
-    config = config_file(app, tmp_path)
+    config = write_config(tmp_path, app.config)
     result = mailbot(["purge"], tmp_path, config=config)
     assert result.returncode == 0, result.stderr
     expected = (datetime.now(timezone.utc) - timedelta(days=730)).astimezone(app.tz).date()

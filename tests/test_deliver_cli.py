@@ -8,10 +8,9 @@ from datetime import datetime, timedelta, timezone
 
 from aiosmtpd.controller import Controller
 
-from conftest import free_port, make_config
+from conftest import free_port, make_config, write_config
 from mailbot import jobs, wiring
-from test_project import import_one_order, run
-from test_serve import write_config
+from test_installed_command import import_one_order, run
 
 
 class Sink:
@@ -21,9 +20,7 @@ class Sink:
 
 def test_deliver_prints_retry_causes_and_exit_status(tmp_path):
     relay_port = free_port()
-    config = write_config(tmp_path, free_port())
-    config.write_text(config.read_text().replace(
-        "[relay]\n", f'[relay]\ntransport = "smtp"\nport = {relay_port}\n', 1))
+    config = write_config(tmp_path, relay={"transport": "smtp", "port": relay_port})
     import_one_order(tmp_path, config)
     tick = run(["tick"], tmp_path, config)
     assert tick.stdout == "timers applied: 1\n" and tick.stderr == ""

@@ -3,6 +3,7 @@ answers, and random or mutated MIME through intake (hypothesis)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import ORDER_DATE, config_file
+from conftest import ORDER_DATE, write_config
 from mailbot import imports, jobs, service
 from mailbot.core.events import BuyerAction, MerchantDecision
 from mailbot.core.model import Action, RefundChoice
@@ -23,7 +24,6 @@ from mailbot.store import records
 from mailbot.tokens import Token
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 MAILBOT = Path(sys.executable).parent / "mailbot"
 
 
@@ -52,7 +52,7 @@ def test_two_deliver_processes_never_send_a_mail_twice(app, tmp_path):
     jobs.tick(app, now())
     queued = db.execute("SELECT count(*) FROM outbox WHERE status = 'queued'").fetchone()[0]
     assert queued >= 150
-    env = dict(os.environ, MAILBOT_CONFIG=str(config_file(app, tmp_path)))
+    env = dict(os.environ, MAILBOT_CONFIG=str(write_config(tmp_path, app.config)))
     procs = [subprocess.Popen([str(MAILBOT), "deliver"], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
     for p in procs:
@@ -67,7 +67,7 @@ def test_two_deliver_processes_never_send_a_mail_twice(app, tmp_path):
 
 
 def test_two_ticks_at_once_apply_each_timer_once(app, tmp_path):
-    env = dict(os.environ, MAILBOT_CONFIG=str(config_file(app, tmp_path)))
+    env = dict(os.environ, MAILBOT_CONFIG=str(write_config(tmp_path, app.config)))
     stamp = now().isoformat()
     procs = [subprocess.Popen([str(MAILBOT), "tick", "--now", stamp], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -110,19 +110,17 @@ def test_buyer_and_merchant_in_the_same_second_leave_a_consistent_case(app):
     assert kinds.count("case.withdrawn") + kinds.count("merchant.decision") == 1
 
 
-def corpus_samples():
+@functools.cache
+def corpus_samples(corpus: Path) -> list[bytes]:
     files = []
     for source in ("zammad", "ruby_mail_gem", "request_tracker", "flufl_bounce"):
-        files += sorted(p for p in (CORPUS / source).rglob("*.eml"))[:25]
-    return [p.read_bytes()[:20000] for p in files] or [b"From: a@b\r\n\r\nx"]
-
-
-SAMPLES = corpus_samples()
+        files += sorted(p for p in (corpus / source).rglob("*.eml"))[:25]
+    return [p.read_bytes()[:20000] for p in files]
 
 
 @st.composite
-def mutated_mail(draw):
-    base = bytearray(draw(st.sampled_from(SAMPLES)))
+def mutated_mail(draw, samples: list[bytes]):
+    base = bytearray(draw(st.sampled_from(samples)))
     for _ in range(draw(st.integers(0, 8))):
         if not base:
             break
@@ -143,8 +141,9 @@ def mutated_mail(draw):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(raw=st.one_of(mutated_mail(), st.binary(max_size=3000)))
-def test_intake_never_raises_and_always_records_a_disposition(app, raw):
+@given(data=st.data())
+def test_intake_never_raises_and_always_records_a_disposition(app, corpus, data):
+    raw = data.draw(st.one_of(mutated_mail(corpus_samples(corpus)), st.binary(max_size=3000)))
     db = app.db()
     order_id = records.order_id(db, "shop-it", "IT-1")
     to = app.signer.address(Token("buyer", order_id))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_config
+from conftest import make_config, write_config
 from mailbot import imports, wiring
 from mailbot.core.deadlines import protection_end, reminder_at
 from mailbot.store import records
@@ -156,8 +156,7 @@ def test_international_domain_is_stored_in_ascii(bare, tmp_path):
 
 
 def test_no_traceback_on_absurd_json_numbers(tmp_path):
-    config = tmp_path / "mailbot.toml"
-    config.write_text(f'[storage]\nroot = "{tmp_path / "var"}"\n')
+    config = write_config(tmp_path)
     (tmp_path / "m.csv").write_text("id,name,emails,locale\ns1,Shop,s@shop.example,nl\n")
     base = '{"shop_id": "s1", "order_number": "%s", "order_date": "2026-01-01", ' \
            '"amount": %s, "currency": "EUR", "buyer_email": "b@x.example", ' \
@@ -176,8 +175,7 @@ def test_no_traceback_on_absurd_json_numbers(tmp_path):
 
 
 def test_large_import_shows_progress(tmp_path):
-    config = tmp_path / "mailbot.toml"
-    config.write_text(f'[storage]\nroot = "{tmp_path / "var"}"\n')
+    config = write_config(tmp_path)
     (tmp_path / "m.csv").write_text("id,name,emails,locale\ns1,Shop,s@shop.example,nl\n")
     rows = [HEADER] + [f"s1;{n};2026-11-01;10,00;EUR;b{n}@x.example;nl;basic"
                        for n in range(12_000)]
@@ -194,3 +192,59 @@ def test_large_import_shows_progress(tmp_path):
     small = subprocess.run(run + ["merchants", "m.csv"], cwd=tmp_path, env=env,
                            capture_output=True, text=True)
     assert small.stderr == ""
+
+
+ENGLISH = "shop_id,order_number,order_date,amount,currency,buyer_email,buyer_locale,plan\n"
+
+
+def _english(*dates):
+    return ENGLISH + "".join(f"s1,{n},{d},10.00,EUR,b{n}@buyer.example,nl,plus\n"
+                             for n, d in enumerate(dates, start=1))
+
+
+def _order_date(app, number):
+    return records.load(app.db(), records.order_id(app.db(), "s1", number)).order.order_date
+
+
+def test_month_first_dates_are_read_from_the_unambiguous_rows(bare, tmp_path):
+    """Excel in English: 11/25/2026 can only be month-first, so 11/05/2026 is 5 November."""
+    report = orders(bare, tmp_path, _english("11/25/2026", "11/05/2026"))
+    assert report.rejected == [] and report.imported == 2
+    assert "month-first dates" in report.assumed
+    assert [_order_date(bare, n) for n in "12"] == [date(2026, 11, 25), date(2026, 11, 5)]
+
+
+def test_dates_that_fit_both_orders_refuse_the_file(bare, tmp_path):
+    with pytest.raises(imports.BadFile, match=r"05/11/2026 \(row 2\) can be day-first or "
+                                              r"month-first.*--date-order"):
+        orders(bare, tmp_path, _english("05/11/2026", "2026-11-20"))
+    assert records.order_id(bare.db(), "s1", "2") is None  # nothing imported
+    report = orders(bare, tmp_path, _english("05/11/2026"), date_order="month-first")
+    assert report.imported == 1 and _order_date(bare, "1") == date(2026, 5, 11)
+
+
+def test_dates_in_both_orders_refuse_the_file(bare, tmp_path):
+    with pytest.raises(imports.BadFile, match=r"day-first in row 2 \(25/11/2026\) but "
+                                              r"month-first in row 3 \(11/24/2026\)"):
+        orders(bare, tmp_path, _english("25/11/2026", "11/24/2026"))
+
+
+def test_a_misread_date_is_corrected_with_update_and_the_protection_is_active_again(
+        bare, tmp_path):
+    """The old misreading: 11/05/2026 stored as 11 May, expired by the next tick."""
+    from mailbot import jobs
+    orders(bare, tmp_path, _english("11/05/2026"), date_order="day-first")
+    assert _order_date(bare, "1") == date(2026, 5, 11)
+    jobs.tick(bare, NOW)
+    order_id = records.order_id(bare.db(), "s1", "1")
+    assert str(records.load(bare.db(), order_id).protection.state) == "expired"
+    report = orders(bare, tmp_path, _english("11/05/2026", "11/25/2026"), update=True)
+    assert report.updated == 1 and report.imported == 1
+    ends_at = protection_end(date(2026, 11, 5), bare.tz)
+    assert report.changed == [(2, "order s1/1: order_date 2026-05-11 -> 2026-11-05 (updated; "
+                                  f"protection active again until {ends_at.date()})")]
+    state = records.load(bare.db(), order_id)
+    assert str(state.protection.state) == "active" and state.protection.ended_at is None
+    assert state.protection.ends_at == ends_at
+    due = records.due_timers(bare.db(), datetime(2027, 1, 1, tzinfo=timezone.utc))
+    assert {k for o, k, _ in due if o == order_id} == {"reminder", "expiry"}

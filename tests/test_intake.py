@@ -17,8 +17,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from conftest import (
-    ORDER_DATE, OPERATOR, Mailbox, actions, click, config_file, free_port, make_config, only, reply,
-    text, to,
+    ORDER_DATE, OPERATOR, Mailbox, actions, click, free_port, make_config, only, reply,
+    text, to, write_config,
 )
 from mailbot import cli, digest, imports, jobs, service, wiring
 from mailbot.core.events import BuyerAction
@@ -108,7 +108,7 @@ def test_mail_that_fails_twice_is_quarantined_and_the_next_mail_is_processed(app
         digest.text(app, now(), timedelta(hours=1))
     assert jobs.process_inbox(app, now) == (0, [])  # never tried again
     capsys.readouterr()
-    assert cli.main(["--config", str(config_file(app, tmp_path)), "inbox", "--disposition",
+    assert cli.main(["--config", str(write_config(tmp_path, app.config)), "inbox", "--disposition",
                      "quarantined", "--json"]) == 0
     [shown] = json.loads(capsys.readouterr().out)
     assert "failed 2 times" in shown["detail"] and "catastrophic" in shown["detail"]

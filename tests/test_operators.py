@@ -7,7 +7,7 @@ import json
 import logging
 from datetime import datetime, timedelta
 
-from conftest import OPERATOR, click, config_file, only, reply, text
+from conftest import OPERATOR, click, only, reply, text, write_config
 from mailbot import cli, digest, jobs
 from mailbot.store import records
 from mailbot.tokens import Token
@@ -18,7 +18,7 @@ from test_protection_by_mail import BUYER_NL, MERCHANT_NL, now, reminders, statu
 def test_cli_lists_decides_and_refuses_bad_input(box, tmp_path, capsys):
     _, merchant = open_case(box, "no_refund")
     click(box, merchant, "refund_none", MERCHANT_NL, body="Terugbetaling: nee\nToelichting: Nee.")
-    config = str(config_file(box.app, tmp_path))
+    config = str(write_config(tmp_path, box.app.config))
     case_id = case(box)["id"]
     capsys.readouterr()
     assert cli.main(["--config", config, "cases", "--state", "escalated", "--json"]) == 0
@@ -48,7 +48,7 @@ def test_cli_lists_decides_and_refuses_bad_input(box, tmp_path, capsys):
 
 def test_insolvency_by_command(box, tmp_path, capsys):
     open_case(box)
-    config = str(config_file(box.app, tmp_path))
+    config = str(write_config(tmp_path, box.app.config))
     assert cli.main(["--config", config, "merchant", "shop-nl", "insolvent"]) == 0
     assert "1 open case(s) escalated" in capsys.readouterr().out
     assert case(box)["escalation_reason"] == "merchant_insolvent"

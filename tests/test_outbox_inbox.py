@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from pathlib import Path
 
-from conftest import config_file, free_port, make_config
+from conftest import free_port, make_config, write_config
 from mailbot import cli, jobs, wiring
 from mailbot.outbound.return_path import return_path
 from mailbot.outbound import outbox as outbox_table
@@ -35,7 +35,7 @@ def test_dead_mail_is_listed_and_resent(app, tmp_path, capsys):
     jobs.tick(app, now)  # three reminders queued
     broken = wiring.build(make_config(tmp_path, relay={"transport": "smtp", "port": free_port()}))
     assert jobs.deliver(broken, now)["retry"] == 3
-    config = config_file(app, tmp_path)
+    config = write_config(tmp_path, app.config)
     retrying = run_json(capsys, config, "outbox", "--state", "retry")
     assert len(retrying) == 3 and all(r["attempts"] == 1 for r in retrying)
     assert "unreachable" in retrying[0]["last_error"]
@@ -84,7 +84,7 @@ def test_resend_goes_to_the_fixed_address(app, tmp_path, capsys):
     (tmp_path / "fix.csv").write_text(
         "shop_id,order_number,order_date,amount,currency,buyer_email,buyer_locale,plan\n"
         f"shop-nl,NL-1,{order[0]},49.95,EUR,jan.fixed@buyer.example,nl,plus\n")
-    config = config_file(app, tmp_path)
+    config = write_config(tmp_path, app.config)
     assert cli.main(["--config", str(config), "import", "orders", str(tmp_path / "fix.csv"),
                      "--update"]) == 0
     assert cli.main(["--config", str(config), "outbox", "resend", str(dead_id)]) == 0
@@ -115,7 +115,7 @@ def test_inbox_lists_and_shows_held_and_unmatched_mail(app, box, tmp_path, capsy
     held = _stranger("Re: " + reminder["Subject"], "alles goed")
     held.replace_header("To", reminder["Reply-To"])
     box.send(held, "someone@stranger.example", [reminder["Reply-To"]])
-    config = config_file(app, tmp_path)
+    config = write_config(tmp_path, app.config)
     unmatched = run_json(capsys, config, "inbox", "--disposition", "unmatched")
     assert len(unmatched) == 1 and unmatched[0]["mail_from"] == "someone@stranger.example"
     holds = run_json(capsys, config, "inbox", "--disposition", "held")
@@ -133,7 +133,7 @@ def test_inbox_show_escapes_control_characters_on_a_terminal(app, box, tmp_path)
     box.send(_stranger("=?utf-8?q?hi=1B]0;pwned=07?=", "line\x1b[2J\u202eevil\r\nmore\n"),
              "someone@stranger.example", ["bot@bot.example"])
     inbox_id = app.db().execute("SELECT max(id) FROM inbox").fetchone()[0]
-    env = dict(os.environ, MAILBOT_CONFIG=str(config_file(app, tmp_path)))
+    env = dict(os.environ, MAILBOT_CONFIG=str(write_config(tmp_path, app.config)))
     leader, follower = pty.openpty()
     proc = subprocess.Popen([str(MAILBOT), "inbox", "show", str(inbox_id)], env=env,
                             stdout=follower, stderr=subprocess.PIPE)
@@ -155,7 +155,7 @@ def test_inbox_show_escapes_control_characters_on_a_terminal(app, box, tmp_path)
 
 
 def test_tick_far_ahead_needs_force(app, tmp_path):
-    env = dict(os.environ, MAILBOT_CONFIG=str(config_file(app, tmp_path)))
+    env = dict(os.environ, MAILBOT_CONFIG=str(write_config(tmp_path, app.config)))
 
     def tick(*args):
         return subprocess.run([str(MAILBOT), "tick", *args], env=env, capture_output=True,
@@ -181,7 +181,7 @@ def test_a_partly_failed_mail_is_listed_with_its_failed_address(box, tmp_path, c
     other address got it) but the outbox lists it, under ``bounced`` too, naming the address."""
     outbox_id, recipients, _ = merchant_mail(box)
     assert recipients == [MERCHANT_NL, "sales@fietsen.example"]
-    config = config_file(box.app, tmp_path)
+    config = write_config(tmp_path, box.app.config)
 
     def listed(*args):
         return {r["id"]: r for r in run_json(capsys, config, "outbox", *args)}

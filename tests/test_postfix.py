@@ -11,6 +11,7 @@ not installed or this process cannot start it (its master must start as root).
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import json
@@ -85,7 +86,7 @@ class Postfix:
     """A private Postfix instance: ``postfix -c DIR start`` with its queue in a temporary folder."""
 
     def __init__(self, port: int, submission: int, bot_domain: str, next_hop: str,
-                 map_port: int):
+                 map_port: int, size_limit: int):
         self.root = Path(tempfile.mkdtemp(prefix="mailbot-postfix-"))
         self.root.chmod(0o755)  # local(8) delivers as nobody: the mailboxes must be reachable
         self.etc, self.mail, self.port = self.root / "etc", self.root / "mail", port
@@ -126,6 +127,8 @@ mynetworks = 127.0.0.0/8
 smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
 delay_warning_time = 0
 biff = no
+# At most [smtp] max_message_size, as the README says: the size is refused before the queue.
+message_size_limit = {size_limit}
 """)
 
     def command(self, *args) -> subprocess.CompletedProcess:
@@ -207,7 +210,8 @@ def stack(tmp_path, request):
     port = app.config.smtp.port
     next_hop = {"lmtp": f"lmtp:inet:127.0.0.1:{port}",
                 "smtp": f"smtp:[127.0.0.1]:{port}"}[getattr(request, "param", "lmtp")]
-    postfix = Postfix(postfix_port, submission_port, app.config.bot.domain, next_hop, map_port)
+    postfix = Postfix(postfix_port, submission_port, app.config.bot.domain, next_hop, map_port,
+                      app.config.smtp.max_message_size)
     box, socketmap = Mailbox(app), MapServer(app, "127.0.0.1", map_port)
     box.start()
     socketmap.start()
@@ -302,3 +306,24 @@ def test_a_transport_of_the_wrong_protocol_defers_and_loses_nothing(stack):
     assert "status=bounced" not in postfix.log()
     assert _inbox(app) == [] and app.db().execute("SELECT count(*) FROM inbox").fetchone()[0] == 0
     assert "bot@bot.example" in postfix.queue()
+
+
+def test_after_postfix_queued_a_mail_nothing_is_bounced_to_a_forged_sender(stack):
+    """Mail to the bare address over the anonymous limits, through Postfix: taken and dropped
+    by LMTP, so Postfix sends no bounce to the (forged) envelope sender."""
+    app, box, postfix = stack
+    doorman = box.server.handler
+    doorman.limits = dataclasses.replace(doorman.limits, anonymous_max_size=2000)
+    big = (b"From: someone@elsewhere.test\r\nSubject: groot\r\n\r\n"
+           + b"x" * 78 + b"\r\n") * 100
+    assert _submit(postfix, f"buyer@{LOCAL}", "bot@bot.example", big) == {}
+    wait_for(lambda: "status=sent" in postfix.log(), "Postfix to hand the mail over")
+    sent = [line for line in postfix.log().splitlines() if "status=sent" in line]
+    assert "dropped, over the limits of the bare address" in sent[0], sent[0]
+    # Too big for mailbot at all: Postfix refuses it itself, before its queue.
+    with pytest.raises(smtplib.SMTPException) as refused:
+        _submit(postfix, f"buyer@{LOCAL}", "bot@bot.example", big * 30)
+    assert "552" in str(refused.value) or "size limit" in str(refused.value)
+    assert "status=bounced" not in postfix.log()
+    assert app.db().execute("SELECT count(*) FROM inbox").fetchone()[0] == 0
+    assert postfix.mailbox("buyer") == []  # no bounce reached the sender

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,7 +18,7 @@ from mailbot.outbound.return_path import return_path
 from mailbot.serve.socketmap import MapServer, netstring
 from mailbot.tokens import Token
 
-from conftest import config_file, free_port
+from conftest import free_port, write_config
 
 MAILBOT = Path(sys.executable).parent / "mailbot"
 
@@ -103,8 +105,7 @@ def test_a_malformed_request_closes_the_connection(server):
 
 def test_the_command_serves_the_map_until_sigterm(app, tmp_path):
     port = free_port()
-    path = config_file(app, tmp_path)
-    path.write_text(path.read_text() + f'[postfix]\nsocketmap = "127.0.0.1:{port}"\n')
+    path = write_config(tmp_path, app.config, postfix={"socketmap": f"127.0.0.1:{port}"})
     process = subprocess.Popen([str(MAILBOT), "--config", str(path), "postfix-map"],
                                stderr=subprocess.PIPE)
     try:
@@ -124,3 +125,97 @@ def test_the_command_serves_the_map_until_sigterm(app, tmp_path):
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0
         process.stderr.close()
+
+
+def _config_with_map(app, tmp_path, port: int) -> Path:
+    path = config_file(app, tmp_path)
+    path.write_text(path.read_text() + f'[postfix]\nsocketmap = "127.0.0.1:{port}"\n')
+    return path
+
+
+def test_a_taken_port_is_one_line(app, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([str(MAILBOT), "--config", str(_config_with_map(app, tmp_path,
+                                                                                 port)),
+                                 "postfix-map"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr == f"mailbot: [postfix] socketmap 127.0.0.1:{port}: " \
+                            "Address already in use\n"
+
+
+def test_sigterm_with_connections_open_mid_request_exits_cleanly(app, tmp_path):
+    port = free_port()
+    process = subprocess.Popen([str(MAILBOT), "--config", str(_config_with_map(app, tmp_path,
+                                                                               port)),
+                                "postfix-map"], stderr=subprocess.PIPE, text=True)
+    clients = []
+    try:
+        deadline = time.monotonic() + 30
+        while not clients:
+            try:
+                clients.append(Client(port))
+            except OSError:
+                assert time.monotonic() < deadline and process.poll() is None, "never listened"
+                time.sleep(0.05)
+        assert clients[0].ask("nobody@bot.example") == "NOTFOUND "
+        for _ in range(20):  # half a request each, as a stalled client leaves it
+            clients.append(Client(port))
+            clients[-1].sock.sendall(b"30:recipients x")
+        assert clients[0].ask("bot@bot.example") == "OK mailbot"  # all of them are taken in
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=15)
+        errors = process.stderr.read()
+        for client in clients:
+            client.sock.close()
+    assert code == 0 and "Traceback" not in errors and "Error" not in errors, errors
+
+
+def test_connections_are_bounded_and_the_flood_is_logged_once(app, caplog):
+    server = MapServer(app, "127.0.0.1", 0, max_connections=20).start()
+    fds = len(os.listdir("/proc/self/fd"))
+    flood = []
+    try:
+        with caplog.at_level("WARNING", logger="mailbot.socketmap"):
+            for _ in range(300):  # half-open: connected, nothing sent
+                flood.append(socket.create_connection(("127.0.0.1", server.port)))
+            closed = 0
+            for sock in flood[20:]:
+                sock.settimeout(5)
+                closed += sock.recv(1) == b""
+            # Ours: 300 client sockets; the server's: at most its 20 connections.
+            assert len(os.listdir("/proc/self/fd")) <= fds + 300 + 20 + 2
+            assert Client(server.port).read() == ""  # still full: closed at once
+            for sock in flood[:20]:
+                sock.close()
+            deadline = time.monotonic() + 10
+            while True:  # the server sees those ends in its own time
+                client = Client(server.port)
+                client.sock.sendall(netstring("recipients bot@bot.example"))
+                if client.read() == "OK mailbot":
+                    break
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+    finally:
+        for sock in flood:
+            sock.close()
+        server.stop()
+    assert closed == 280
+    full = [r for r in caplog.records if "socketmap.full" in r.getMessage()]
+    assert len(full) == 1, [r.getMessage() for r in caplog.records]
+
+
+@pytest.mark.skipif(shutil.which("postmap", path=os.environ.get("PATH", "") + ":/usr/sbin")
+                    is None, reason="Postfix is not installed (postmap)")
+def test_postmap_q_tests_the_map_as_the_readme_says(server):
+    table = f"socketmap:inet:127.0.0.1:{server.port}:recipients"
+    postmap = shutil.which("postmap", path=os.environ.get("PATH", "") + ":/usr/sbin")
+    found = subprocess.run([postmap, "-q", "bot@bot.example", table], capture_output=True,
+                           text=True, timeout=30)
+    missing = subprocess.run([postmap, "-q", "nobody@bot.example", table], capture_output=True,
+                             text=True, timeout=30)
+    assert (found.returncode, found.stdout) == (0, "mailbot\n")
+    assert (missing.returncode, missing.stdout) == (1, "")

@@ -7,6 +7,7 @@ import base64
 import datetime as dt
 import ipaddress
 import ssl
+import time
 from datetime import datetime, timezone
 
 import dkim
@@ -78,10 +79,15 @@ def _app(tmp_path, relay: dict, **sections):
     return app
 
 
+def _private(path, data):
+    path.write_bytes(data)
+    path.chmod(0o600)
+    return str(path)
+
+
 @pytest.mark.parametrize("mode", ["starttls", "tls"])
-def test_relay_with_tls_and_auth_gets_dkim_signed_mail(tmp_path, monkeypatch, certificate, mode):
+def test_relay_with_tls_and_auth_gets_dkim_signed_mail(tmp_path, certificate, mode):
     cert, key = certificate
-    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the test's CA, through the default context
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_tls.load_cert_chain(cert, key)
     relay, port = Relay(), free_port()
@@ -92,11 +98,11 @@ def test_relay_with_tls_and_auth_gets_dkim_signed_mail(tmp_path, monkeypatch, ce
                             authenticator=relay.authenticate, **tls)
     controller.start()
     dkim_key = _key()
-    (tmp_path / "dkim.pem").write_bytes(_pem(dkim_key))
-    (tmp_path / "relay.pass").write_text("s3cret\n")
-    app = _app(tmp_path, {"port": port, mode: True, "username": "mailbot",
-                          "password_file": str(tmp_path / "relay.pass")},
-               dkim={"selector": "mb2026", "key_file": str(tmp_path / "dkim.pem")})
+    # The test's CA through [relay] ca_file, no longer through the SSL_CERT_FILE environment.
+    app = _app(tmp_path, {"port": port, mode: True, "username": "mailbot", "ca_file": str(cert),
+                          "password_file": _private(tmp_path / "relay.pass", b"s3cret\n")},
+               dkim={"selector": "mb2026",
+                     "key_file": _private(tmp_path / "dkim.pem", _pem(dkim_key))})
     try:
         now = datetime.now(timezone.utc)
         jobs.tick(app, now)
@@ -127,9 +133,8 @@ def test_relay_with_tls_and_auth_gets_dkim_signed_mail(tmp_path, monkeypatch, ce
         assert not dkim.verify(tampered, dnsfunc=dns)
 
 
-def test_wrong_password_is_retried_not_sent_in_clear(tmp_path, monkeypatch, certificate):
+def test_wrong_password_is_retried_not_sent_in_clear(tmp_path, certificate):
     cert, key = certificate
-    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_tls.load_cert_chain(cert, key)
     relay, port = Relay(), free_port()
@@ -137,9 +142,9 @@ def test_wrong_password_is_retried_not_sent_in_clear(tmp_path, monkeypatch, cert
                             require_starttls=True, auth_required=True, auth_require_tls=True,
                             authenticator=relay.authenticate)
     controller.start()
-    (tmp_path / "relay.pass").write_text("wrong\n")
     app = _app(tmp_path, {"port": port, "starttls": True, "username": "mailbot",
-                          "password_file": str(tmp_path / "relay.pass")})
+                          "ca_file": str(cert),
+                          "password_file": _private(tmp_path / "relay.pass", b"wrong\n")})
     try:
         now = datetime.now(timezone.utc)
         jobs.tick(app, now)
@@ -165,3 +170,75 @@ def test_starttls_required_never_falls_back_to_clear_text(tmp_path):
         controller.stop()
         app.close()
     assert relay.messages == []
+
+
+def _tls_relay(certificate, **tls):
+    cert, key = certificate
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    relay = Relay()
+    controller = Controller(relay, hostname="127.0.0.1", port=free_port(),
+                            **{k: server_tls for k in tls})
+    controller.start()
+    return relay, controller
+
+
+@pytest.mark.parametrize("relay_settings, sent", [
+    ({}, 0),  # a private CA the system does not know: not trusted
+    ({"verify": False}, 3),  # a lab relay: encrypted, not checked
+])
+def test_the_relay_certificate_is_checked_as_configured(tmp_path, certificate, relay_settings,
+                                                        sent):
+    relay, controller = _tls_relay(certificate, tls_context=True)
+    app = _app(tmp_path, {"port": controller.port, "starttls": True, **relay_settings})
+    try:
+        now = datetime.now(timezone.utc)
+        jobs.tick(app, now)
+        assert jobs.deliver(app, now)["sent"] == sent
+    finally:
+        controller.stop()
+        app.close()
+    assert len(relay.messages) == sent
+
+
+def test_starttls_against_an_implicit_tls_port_says_so_in_one_line(tmp_path, certificate):
+    from mailbot import config as config_mod
+    from mailbot.outbound.transport import SmtpTransport, TemporaryError
+
+    with pytest.raises(config_mod.ConfigError, match="port 465 is implicit TLS: set tls = true"):
+        make_config(tmp_path, relay={"transport": "smtp", "port": 465, "starttls": True})
+    # On another port: the relay waits for a ClientHello, we for a greeting; told, not hung.
+    _, controller = _tls_relay(certificate, ssl_context=True)
+    transport = SmtpTransport("127.0.0.1", controller.port, "bot.example", starttls=True,
+                              greeting_timeout=0.5)
+    started = time.monotonic()
+    try:
+        with pytest.raises(TemporaryError) as failed, transport:
+            transport.noop()
+    finally:
+        controller.stop()
+    assert time.monotonic() - started < 5  # not the 30 s timeout
+    assert str(failed.value) == (f"relay 127.0.0.1:{controller.port} sent no SMTP greeting in "
+                                 "0.5 s; is it an implicit-TLS port? set tls = true, not starttls")
+
+
+@pytest.mark.parametrize("secret", ["password_file", "key_file"])
+def test_a_secret_file_others_can_read_is_refused_as_ssh_does(tmp_path, secret):
+    from mailbot.private_files import UnprotectedFile
+    from mailbot.outbound.transport import open_transport
+
+    path = tmp_path / "secret"
+    path.write_bytes(_pem(_key()) if secret == "key_file" else b"s3cret\n")
+    path.chmod(0o644)
+    if secret == "key_file":
+        config = make_config(tmp_path, dkim={"selector": "s", "key_file": str(path)})
+    else:
+        config = make_config(tmp_path, relay={"transport": "smtp", "username": "u",
+                                              "password_file": str(path)})
+    with pytest.raises(UnprotectedFile) as refused:
+        open_transport(config)
+    setting = "[dkim] key_file" if secret == "key_file" else "[relay] password_file"
+    assert str(refused.value) == (f"{setting} {path} is accessible by others (mode 0644): "
+                                  f"run chmod 600 {path}")
+    path.chmod(0o600)
+    assert open_transport(config) is not None

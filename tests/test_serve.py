@@ -17,37 +17,19 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port
+from conftest import free_port, write_config
 
 MAILBOT = Path(sys.executable).parent / "mailbot"
 STOP_LIMIT = 10  # seconds; serve's own bound is 5 s per step
 
 
-def write_config(tmp_path: Path, port: int, extra: str = "") -> Path:
-    path = tmp_path / "mailbot.toml"
-    path.write_text(f"""
-[bot]
-domain = "bot.example"
-[smtp]
-port = {port}
-[relay]
-maildir = "{tmp_path / 'sent'}"
-[storage]
-root = "{tmp_path}"
-database = "{tmp_path / 'db.sqlite'}"
-attachments = "{tmp_path / 'att'}"
-{extra}
-""")
-    return path
-
-
 class Serve:
     """``mailbot serve`` in its own process group (as systemd runs it); its log in a file."""
 
-    def __init__(self, tmp_path: Path, port: int | None = None, extra: str = ""):
+    def __init__(self, tmp_path: Path, port: int | None = None, **sections):
         self.tmp_path, self.port = tmp_path, port or free_port()
         tmp_path.mkdir(exist_ok=True)
-        self.config = write_config(tmp_path, self.port, extra)
+        self.config = write_config(tmp_path, smtp={"port": self.port}, **sections)
         self.log_path = tmp_path / "serve.log"
         self.log_path.write_text("")
         with open(self.log_path, "a") as log:
@@ -215,7 +197,7 @@ def test_serve_logs_one_line_per_event_and_no_scheduler_chatter(serve):
 
 
 def test_json_log_format(serve):
-    s = serve(extra='[log]\nformat = "json"\n')
+    s = serve(log={"format": "json"})
     s.wait_running()
     with smtplib.SMTP("127.0.0.1", s.port, timeout=10) as smtp:
         smtp.ehlo()

@@ -31,7 +31,7 @@ def test_golden_addresses(token, address):
 
 
 def test_codes_are_the_append_only_table():
-    assert KIND_CODES == {"buyer": 0, "merchant": 1, "operator": 2, "bounce": 3}
+    assert KIND_CODES == {"buyer": 0, "merchant": 1, "operator": 2, "bounce": 3, "intake": 4}
     assert set(ACTION_CODES) == set(Action), "every action needs its own, new code"
     assert sorted(ACTION_CODES.values()) == list(range(1, len(Action) + 1))
     assert ACTION_CODES[Action.ALL_FINE] == 1 and ACTION_CODES[Action.DISAGREE] == 14

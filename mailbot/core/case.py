@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 from .deadlines import buyer_due, merchant_dates
 from .effects import Decision, Entry, Mail, Result
 from .events import (
-    BuyerAction, Event, MerchantDecision, MerchantInsolvent, OperatorDecide, OperatorRequest,
-    PartyMessage, TimerFired, TimerKind,
+    BuyerAction, Event, MerchantDecision, MerchantInsolvent, OperatorCorrect, OperatorDecide,
+    OperatorRequest, PartyMessage, TimerFired, TimerKind,
 )
 from .model import (
     Action, Case, CaseState, EndReason, Escalation, OPERATOR_OUTCOMES, Outcome,
@@ -143,6 +143,12 @@ def _operator_outcome(state, event, now):
     return event.outcome in OPERATOR_OUTCOMES
 
 
+def _corrects_an_operator_decision(state, event, now):
+    """Only an outcome the operators decided is theirs to correct, and only into another one."""
+    return (state.case.outcome in OPERATOR_OUTCOMES and event.outcome in OPERATOR_OUTCOMES
+            and event.outcome != state.case.outcome)
+
+
 def _not_escalated_yet(state, event, now):
     return state.case.state is not ESC  # an escalated case is with the service team already
 
@@ -246,6 +252,21 @@ def _operator_decided(state, event: OperatorDecide, now, tz):
         _command_done(f"decide {event.outcome}", event.message),))
 
 
+def _operator_corrected(state, event: OperatorCorrect, now, tz):
+    """The case stays closed with the corrected outcome; both parties get the closing mail again,
+    saying it corrects the earlier one, and the team is told it went out."""
+    case = replace(state.case, outcome=event.outcome)
+    data = {"outcome": event.outcome, "message": event.message, "corrected": True}
+    return Decision(
+        replace(state, case=case),
+        mails=tuple(Mail(role, "case_closed", data) for role in BOTH_PARTIES)
+        + (_command_done(f"correct {event.outcome}", event.message),),
+        timeline=(Entry("operator", "operator.correction",
+                        f"{state.case.outcome} -> {event.outcome}: {event.message}"),
+                  Entry("bot", "case.closed", event.outcome)),
+    )
+
+
 def _command_done(command: str, message: str) -> Mail:
     return Mail(Role.OPERATOR, "command_done", {"command": command, "message": message})
 
@@ -315,6 +336,9 @@ CASE_TABLE = (
     Row(OPEN, ANY, Action.OTHER,                  _relay),  # another request: a message
     Row(ESC, ANY, MerchantDecision,               _relay),  # late: evidence for the operators
     Row(ESC, ANY, OperatorDecide,                 _not_an_operator_outcome),
+    # Beyond SPEC: an operator's decision corrected after the close (``case ID correct``)
+    Row(CaseState.CLOSED, ANY, OperatorCorrect,   _operator_corrected,
+        _corrects_an_operator_decision),
 )
 
 
@@ -350,7 +374,7 @@ def _not_open(state: State, event: Event) -> Decision:
     case = state.case
     if isinstance(event, (TimerFired, MerchantInsolvent)):
         return Decision(state, Result.IGNORED)
-    if isinstance(event, (OperatorDecide, OperatorRequest)):
+    if isinstance(event, (OperatorDecide, OperatorCorrect, OperatorRequest)):
         return Decision(state, Result.NOT_OPEN)  # the CLI and intake answer operators
     if isinstance(event, PartyMessage):  # only a closed case takes no message
         mails = ()

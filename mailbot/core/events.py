@@ -55,6 +55,14 @@ class OperatorDecide:
 
 
 @dataclass(frozen=True)
+class OperatorCorrect:
+    """An operator's correction of the outcome an operator decided on a case now closed."""
+
+    outcome: Outcome
+    message: str
+
+
+@dataclass(frozen=True)
 class OperatorRequest:
     party: Role
     message: str
@@ -71,6 +79,6 @@ class TimerFired:
 
 
 Event = (
-    BuyerAction | MerchantDecision | PartyMessage | OperatorDecide | OperatorRequest
-    | MerchantInsolvent | TimerFired
+    BuyerAction | MerchantDecision | PartyMessage | OperatorDecide | OperatorCorrect
+    | OperatorRequest | MerchantInsolvent | TimerFired
 )

@@ -8,8 +8,13 @@ encoded display name that decodes to an address is only a display name. Anything
 ``authentication_failed`` reads the ``Authentication-Results`` headers (RFC 8601) of the MTA in
 front, and only those whose authserv-id is ``[inbound] authserv_id``: anyone can write such a
 header, but the front MTA removes the ones carrying its own id (RFC 8601 §5) — the same trust
-rule as Discourse's ``email_in_authserv_id``. DMARC's verdict decides; without a DMARC result,
-the mail failed when SPF and DKIM both failed. Parsed with the ``authres`` library.
+rule as Discourse's ``email_in_authserv_id``. Every header is looked at, by its authserv-id alone
+(cheap), so that any number of foreign ones above ours hides nothing; only ours are parsed, with
+the ``authres`` library. Fail closed: with an authserv-id set, a mail that carries no header of
+ours did not pass through the front MTA (or it did not check it), and counts as failed. DMARC's
+``pass`` or ``fail`` decides; without one (``none``: the domain publishes no policy, or a
+temporary error), the mail failed when SPF and DKIM both failed. ``passed_for`` is the stricter
+question orders by mail ask: did DMARC, or an aligned DKIM signature, pass for this domain?
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from .. import addresses as addresses_mod
 
 log = logging.getLogger("mailbot.authentication")
 
-MAX_RESULTS_HEADERS = 20  # the front MTA adds one; a stranger may add thousands
+MAX_TRUSTED_HEADERS = 10  # the front MTA adds one (or one per filter); more is a forgery
+MAX_RESULTS_CHARS = 8 * 1024  # one MTA's results for one mail: a few hundred characters
 
 
 @dataclass(frozen=True)
@@ -67,29 +73,74 @@ def _utf8(value: str) -> str:
 
 
 def authentication_failed(message: Message, authserv_id: str) -> bool:
-    """True when the trusted MTA says DMARC failed, or (without DMARC) SPF and DKIM both failed.
-    An empty ``authserv_id`` trusts nobody: always False."""
+    """True when the trusted MTA's Authentication-Results are missing, say DMARC failed, or
+    (without a DMARC pass or fail) say SPF and DKIM both failed. An empty ``authserv_id`` trusts
+    nobody: always False."""
     if not authserv_id:
         return False
+    found = trusted_results(message, authserv_id)
+    if found is None:
+        return True  # not through the front MTA, ours forged in bulk, or unreadable
     results: dict[str, set[str]] = {}
-    for value in (message.get_all("Authentication-Results") or [])[:MAX_RESULTS_HEADERS]:
-        text = " ".join(str(value).split())
+    for result in found:
+        results.setdefault(str(result.method).lower(), set()).add(str(result.result).lower())
+    dmarc = results.get("dmarc", set())
+    if "fail" in dmarc:
+        return True
+    if "pass" in dmarc:
+        return False
+    return _failed(results.get("spf")) and _failed(results.get("dkim"))
+
+
+def trusted_results(message: Message, authserv_id: str) -> list | None:
+    """The results (``authres`` objects) the trusted MTA wrote; None when it wrote none, more
+    than it ever writes, or one we cannot read (every case is a verdict nobody can trust)."""
+    ours = [text for text in (" ".join(str(v).split())[:MAX_RESULTS_CHARS]
+                              for v in message.get_all("Authentication-Results") or [])
+            if _authserv_id(text) == authserv_id.lower()]
+    if not ours or len(ours) > MAX_TRUSTED_HEADERS:
+        return None
+    found = []
+    for text in ours:
         try:
             header = authres.AuthenticationResultsHeader.parse_value(text)
         except Exception as exc:
-            # Our own MTA's verdict that we cannot read is no verdict of "pass": hold the mail
-            # (fail closed); an unreadable header of anyone else says nothing.
+            # Our own MTA's verdict that we cannot read is no verdict of "pass": hold the mail.
             log.info("authentication.unreadable error=%s", exc)
-            if text.split(";", 1)[0].strip().lower() == authserv_id.lower():
-                return True
+            return None
+        found += header.results
+    return found
+
+
+def passed_for(message: Message, authserv_id: str, domain: str) -> bool:
+    """True only when the trusted MTA says DMARC passed for ``domain`` (``header.from``), or a
+    DKIM signature passed whose domain is aligned with it (RFC 7489 §3.1.1, relaxed: the same
+    domain, or one a subdomain of the other). An empty ``authserv_id`` vouches for nobody."""
+    if not authserv_id:
+        return False
+    domain = domain.lower()
+    for result in trusted_results(message, authserv_id) or []:
+        method, outcome = str(result.method).lower(), str(result.result).lower()
+        about = {f"{p.type}.{p.name}".lower(): str(p.value).lower() for p in result.properties}
+        if outcome != "pass":
             continue
-        if str(header.authserv_id).lower() != authserv_id.lower():
-            continue
-        for result in header.results:
-            results.setdefault(str(result.method).lower(), set()).add(str(result.result).lower())
-    if "dmarc" in results:
-        return "fail" in results["dmarc"]
-    return _failed(results.get("spf")) and _failed(results.get("dkim"))
+        if method == "dmarc" and about.get("header.from") == domain:
+            return True
+        signer = about.get("header.d", "")
+        if method == "dkim" and signer and (signer == domain or domain.endswith("." + signer)
+                                            or signer.endswith("." + domain)):
+            return True
+    return False
+
+
+def _authserv_id(text: str) -> str:
+    """The authserv-id a header starts with (RFC 8601 §2.2: before an optional version and the
+    first ";"), lower-cased; comments in front of it are skipped."""
+    head = text.split(";", 1)[0]
+    while head.lstrip().startswith("("):
+        head = head.split(")", 1)[-1] if ")" in head else ""
+    words = head.split()
+    return words[0].lower() if words else ""
 
 
 def _failed(outcomes: set[str] | None) -> bool:

@@ -6,15 +6,16 @@ trusting anything the report says about it. Only ``Action: failed`` (RFC 3464 §
 recipient failed; ``delayed``, ``relayed``, ``delivered`` and ``expanded`` are recorded and change
 nothing. A report that reaches the bare address without VERP (forwarding services rewrite the
 return path) counts only when it quotes the Message-ID of one of our mails (unguessable) and
-names one of that mail's recipients; flufl.bounce reads the many non-RFC 3464 formats. A failure
+names one of that mail's recipients; flufl.bounce reads the many non-RFC 3464 formats. Neither
+the standard library's parser nor flufl.bounce ever sees the mail itself: both read
+``parse.report_tree``, a bounded copy (issue 16 §1: nesting and line counts made the parser slow,
+and a line of ``<`` made a detector's regular expression cubic). A failure
 goes on the case timeline; ``store.reports.failed_deliveries`` lists the addresses operators
 must fix.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,7 @@ from flufl.bounce import all_failures
 from ..core.effects import Entry
 from ..store import bounce_rows, records
 from ..outbound.return_path import outbox_and_index
+from .parse import report_tree
 
 MAX_REPORT_BLOCKS = 100  # a report names few recipients; a stranger's may name thousands
 _MESSAGE_ID = re.compile(rb"^message-id:\s*(<[^>\s]{1,250}>)", re.I | re.M)
@@ -49,7 +51,7 @@ REPORT_BYTES = 256 * 1024
 def read(db, signer, rcpt_tos: list[str], raw: bytes) -> list[Report]:
     """The reports this mail makes about our deliveries (empty: none we can trust)."""
     raw = raw[:REPORT_BYTES]
-    message = email.message_from_bytes(raw, policy=email.policy.compat32)
+    message = report_tree(raw)
     blocks = _dsn_blocks(message)
     for address in rcpt_tos:
         token = signer.parse(address)

@@ -33,6 +33,10 @@ class Disposition(StrEnum):
     RATE_LIMITED = "rate_limited"  # the answer was over the answer budget: recorded, held
     OPERATOR_HELP = "operator_help"  # an operator's mail without a valid, open command
     QUARANTINED = "quarantined"  # processing failed or never finished twice: set aside
+    # A shop's confirmation to its intake address (orders_by_mail/): the shop is told itself.
+    ORDER_TAKEN = "order_taken"  # read: the protection started (or the order existed already)
+    ORDER_UNREAD = "order_unread"  # a field could not be read: listed in the shop's daily mail
+    ORDER_HELD = "order_held"  # not vouched for as the shop's own mail: nothing started
 
     @classmethod
     def of(cls, result: Result) -> Disposition:
@@ -58,6 +62,9 @@ REPLIES: dict[Disposition, str | None] = {
     Disposition.RATE_LIMITED: None,
     Disposition.OPERATOR_HELP: "command_help",
     Disposition.QUARANTINED: None,
+    Disposition.ORDER_TAKEN: None,
+    Disposition.ORDER_UNREAD: None,
+    Disposition.ORDER_HELD: None,
 }
 
 # Shown to operators in the digest's "held or rejected" counts and by ``mailbot inbox``.

@@ -37,15 +37,17 @@ from .documents import screen as screen_documents
 from .parse import parse
 from .reply import new_text
 from .. import addresses, service
+from ..orders_by_mail import intake as confirmation
 
 log = logging.getLogger("mailbot.intake")
 
 OPEN_ORDERS_ANSWERED = 5  # a buyer writing to the bare address gets the newest five orders
 
 
-def process(app, inbox_id: int, now: datetime) -> Disposition:
+def process(app, inbox_id: int, now: datetime, trusted_sender: bool = False) -> Disposition:
     """Processes one stored mail; returns its disposition (the recorded one if it was processed
-    already). Raises when a try fails and the mail has tries left: it stays unprocessed."""
+    already). Raises when a try fails and the mail has tries left: it stays unprocessed.
+    ``trusted_sender``: an operator vouched for the From (``inbox release``), no sender check."""
     db = app.db()
     try:
         attempts = inbox.begin(db, inbox_id, now)
@@ -58,7 +60,7 @@ def process(app, inbox_id: int, now: datetime) -> Disposition:
                       detail=f"not finished in {inbox.MAX_ATTEMPTS} tries; last error: "
                              f"{row['last_error'] or 'none recorded'}")
     try:
-        return _process(app, row, now)
+        return _process(app, row, now, trusted_sender)
     except inbox.AlreadyProcessed:
         return _recorded(db, inbox_id)
     except OPERATIONAL_ERRORS as exc:  # the database's fault, not the mail's: not counted
@@ -79,7 +81,7 @@ def _recorded(db, inbox_id: int) -> Disposition:
     return Disposition(row["disposition"])
 
 
-def _process(app, row: dict, now: datetime) -> Disposition:
+def _process(app, row: dict, now: datetime, trusted_sender: bool = False) -> Disposition:
     db, inbox_id, raw = app.db(), row["id"], row["raw"]
     try:
         mail = parse(raw)
@@ -90,6 +92,11 @@ def _process(app, row: dict, now: datetime) -> Disposition:
         return finish(app, inbox_id, Disposition.DUPLICATE, now, key=key)
     if screening.is_bounce(row["mail_from"], mail.headers, mail.subject):
         return _bounce(app, inbox_id, row, key, now)
+    token = _token(app, row["rcpt_tos"] + mail.recipients)
+    if token is not None and token.kind == "intake":
+        # A shop's order confirmation (orders by mail), before the robot screening: it is
+        # automatic mail by design.
+        return confirmation.take(app, inbox_id, mail, token.id, key, now)
     if screening.is_auto_reply(mail.headers, mail.subject):
         return finish(app, inbox_id, Disposition.AUTO_REPLY, now, key=key, sender=mail.sender)
     mail.sender = authentication.sender_of(mail.headers)
@@ -99,7 +106,6 @@ def _process(app, row: dict, now: datetime) -> Disposition:
                       detail=mail.sender.reason)
     ending = dict(key=key, sender=mail.sender)
 
-    token = _token(app, row["rcpt_tos"] + mail.recipients)
     if token is not None and token.kind != "bounce":
         order_id, role, action = token.id, Role(token.kind), token.action
     else:
@@ -111,7 +117,9 @@ def _process(app, row: dict, now: datetime) -> Disposition:
     if state is None:
         return finish(app, inbox_id, Disposition.UNMATCHED, now, **ending)
     unverified = None
-    if mail.sender not in _party_addresses(app, db, state, role):
+    if trusted_sender:
+        pass  # an operator vouched for the From (``inbox release``)
+    elif mail.sender not in _party_addresses(app, db, state, role):
         unverified = f"From {mail.sender} is not the {role}'s address"
     elif authentication.authentication_failed(mail.headers, app.config.inbound.authserv_id):
         unverified = "the front MTA's Authentication-Results say the From is forged"

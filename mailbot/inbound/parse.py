@@ -9,7 +9,12 @@ nesting level lets one 10 MB mail stall intake for minutes: boundaries are found
 search per level, at most ``MAX_PARTS`` parts and ``MAX_DEPTH`` levels are read and the rest is
 counted as skipped; part headers share one byte budget; the text handed on is cut at
 ``MAX_TEXT_CHARS`` (the HTML at ``MAX_HTML_CHARS``). Headers and transfer encodings are still read
-by the standard library.
+by the standard library, but never unbounded: its parameter parser (``email.message._parseparam``)
+is quadratic in the ``;`` after an unbalanced quote, so ``Content-Type`` and
+``Content-Disposition`` are cut to ``MAX_PARAMETER_FIELD`` characters and ``MAX_PARAMETERS``
+parameters before anyone reads a parameter (``bounded``). Cut, not refused: the mail is stored
+whole for operators, and refusing it at DATA would bounce it to a forged sender once an MTA in
+front has queued it.
 
 Parsing never raises for bad mail: headers that do not parse read as empty, text is decoded with
 its charset where that works (the Latin-1 and ASCII labels as windows-1252, as the WHATWG Encoding
@@ -37,6 +42,11 @@ MAX_PARTS = 200  # MIME parts read per mail; real mail has a handful, a document
 MAX_DEPTH = 10  # nesting levels read: mixed > related > alternative, forwarded mail inside...
 MAX_PART_HEADER_BYTES = 16 * 1024  # a part's own header block: a type, a name, an encoding
 PART_HEADER_BUDGET = 256 * 1024  # header bytes of all parts and forwarded mails together
+# A Content-Type or Content-Disposition: a type, a charset or boundary, a name (RFC 2231 may
+# split a long one into ~78-character pieces); beyond these it is cut (issue 16 §1).
+MAX_PARAMETER_FIELD = 4 * 1024
+MAX_PARAMETERS = 64
+_PARAMETER_FIELDS = ("Content-Type", "Content-Disposition")
 # What a person writes fits with room to spare, and the quoted history under it mostly does too;
 # beyond this the text is cut (reply trimming, forms and the mails that relay the text cost time
 # in proportion: 256 K characters took 0.5 s of trimming and 0.6 s of relaying).
@@ -49,9 +59,9 @@ _HEADERS = email.parser.BytesParser(policy=email.policy.compat32)
 _MSGID = re.compile(r"<[^<>\s]+>")
 # RFC 5322 §2.2: a field name and a colon; or the "From " line of an mbox copy.
 _HEADER_LINE = re.compile(rb"From |[!-9;-~]{1,200}:")
-# RFC 2046 §5.1.1: after the boundary of a delimiter line, "--" closes the multipart; transport
-# padding (spaces, tabs) may follow before the line ends.
-_DELIMITER_TAIL = re.compile(rb"(--)?[ \t]*(?:\r\n|\n|\r|\Z)")
+# RFC 2046 §5.1.1: a delimiter line is "--" and the boundary at the start of a line; after it,
+# "--" closes the multipart; transport padding (spaces, tabs) may follow before the line ends.
+_DELIMITER_TAIL = rb"(--)?[ \t]*(?:\r\n|\n|\r|\Z)"
 # WHATWG Encoding Standard: these labels all name windows-1252.
 _WINDOWS_1252 = {"ascii", "us-ascii", "ansi_x3.4-1968", "csascii", "iso-8859-1", "iso8859-1",
                  "iso_8859-1", "iso88591", "iso_8859-1:1987", "iso-ir-100", "latin1", "latin-1",
@@ -79,6 +89,7 @@ class Attachment:
 @dataclass(frozen=True)
 class _Body:
     text: str
+    html: str
     text_cut: bool
     attachments: list[Attachment]
     parts_skipped: int
@@ -104,6 +115,11 @@ class Parsed:
         return self._body.text
 
     @property
+    def html(self) -> str:
+        """The first HTML part as it was sent (cut at MAX_HTML_CHARS), or ""."""
+        return self._body.html
+
+    @property
     def text_cut(self) -> bool:
         """True when the body was longer than MAX_TEXT_CHARS (or its HTML MAX_HTML_CHARS)."""
         return self._body.text_cut
@@ -126,7 +142,23 @@ class Parsed:
         if not text.strip() and html:
             text = html_to_text(html[:MAX_HTML_CHARS])
         text = text[:MAX_TEXT_CHARS].replace("\r\n", "\n")
-        return _Body(text, cut, walk.attachments, walk.skipped)
+        return _Body(text, html[:MAX_HTML_CHARS], cut, walk.attachments, walk.skipped)
+
+
+def bounded(headers: Message) -> Message:
+    """``headers`` with the first Content-Type and Content-Disposition (the ones the standard
+    library reads parameters from) cut to ``MAX_PARAMETER_FIELD`` characters and
+    ``MAX_PARAMETERS`` parameters, so that no parameter parser sees unbounded input."""
+    for name in _PARAMETER_FIELDS:
+        value = next((v for k, v in headers.raw_items() if k.lower() == name.lower()), None)
+        if value is None:
+            continue
+        value = str(value)
+        cut = ";".join(value[:MAX_PARAMETER_FIELD].split(";", MAX_PARAMETERS + 1)[
+            :MAX_PARAMETERS + 1])
+        if cut != value:
+            headers.replace_header(name, cut)
+    return headers
 
 
 def parse(raw: bytes) -> Parsed:
@@ -160,7 +192,7 @@ def _read_headers(raw: bytes, start: int, end: int, limit: int) -> tuple[Message
     else:
         head_end = body_start = end
     try:
-        return _HEADERS.parsebytes(raw[start:head_end], headersonly=True), body_start
+        return bounded(_HEADERS.parsebytes(raw[start:head_end], headersonly=True)), body_start
     except Exception:  # a header block the parser cannot take: no headers
         return Message(), body_start
 
@@ -207,28 +239,24 @@ class _Walk:
         self.entity(headers, min(body_start, end), end, depth + 1)
 
     def _bodies(self, boundary: bytes, start: int, end: int):
-        """(start, end) of each body part between delimiter lines; linear in ``end - start``."""
-        raw, delimiter = self.raw, b"--" + boundary
-        part_start, pos = None, start
-        while True:
-            i = raw.find(delimiter, pos, end)
-            if i == -1:
-                break
-            pos = i + len(delimiter)
-            if i != start and raw[i - 1] != 0x0A:
-                continue  # not at the start of a line
-            tail = _DELIMITER_TAIL.match(raw, pos, end)
-            if tail is None:
-                continue  # a longer boundary that starts with ours
+        """(start, end) of each body part between delimiter lines; one regular-expression search
+        per delimiter, so lines that only look like one (``--bb``, ``x--b``) cost no Python."""
+        raw = self.raw
+        # The literal first (the search skips to it in C), then: at the start of a line.
+        literal = re.escape(b"--" + boundary)
+        delimiter = re.compile(literal + rb"(?<![^\n]" + literal + rb")" + _DELIMITER_TAIL)
+        part_start = None
+        for found in delimiter.finditer(raw, start, end):
+            i = found.start()
             if part_start is not None:
                 # The line break before the delimiter belongs to the delimiter (RFC 2046).
                 part_end = i - 1
                 if part_end > part_start and raw[part_end - 1] == 0x0D:
                     part_end -= 1
                 yield part_start, max(part_start, part_end)
-            if tail.group(1):
+            if found.group(1):
                 return  # the close delimiter: what follows is the epilogue
-            part_start = pos = tail.end()
+            part_start = found.end()
         if part_start is not None and part_start < end:
             # No close delimiter: the last part runs to the end (of the mail, less its last
             # line break, as the standard library reads it).
@@ -253,6 +281,82 @@ class _Walk:
                                        _charset(headers))
         elif ctype == "text/html" and not self.html:
             self.html = _bytes_to_text(_payload(headers, self.raw[start:end]), _charset(headers))
+
+
+# Delivery reports are read by regular expressions per line (flufl.bounce's detectors) that are
+# quadratic in a line's length, and cubic in its "<" (the Netscape detector's
+# ``(please reply to)?.*<([^>]*)>``): what ``report_tree`` hands them is cut to this.
+REPORT_TEXT_BYTES = 32 * 1024  # decoded body bytes of all leaves together
+REPORT_LINE_BYTES = 256  # a Diagnostic-Code line is long; a line of a report is not longer
+REPORT_LINE_ANGLES = 8  # "<" per line: an address or two, with a little room
+REPORT_BLOCKS = 101  # per-message block and 100 per-recipient blocks (RFC 3464 §2)
+
+
+def report_tree(raw: bytes) -> Message:
+    """``raw`` as a standard-library message tree for the readers of delivery reports (RFC 3464
+    fields, flufl.bounce), bounded like ``parse`` -- parts, depth, header bytes -- with each
+    leaf's decoded body cut to ``REPORT_LINE_BYTES`` and ``REPORT_LINE_ANGLES`` per line and
+    ``REPORT_TEXT_BYTES`` in all; a ``message/delivery-status`` body is a list of its blocks,
+    as the standard library's parser makes it."""
+    headers, body_start = _read_headers(raw, 0, len(raw), MAX_HEADER_BYTES)
+    if headers is None:
+        return Message()
+    return _Tree(raw).entity(headers, body_start, len(raw), 0)
+
+
+class _Tree(_Walk):
+    """The MIME tree as ``Message`` objects, for ``report_tree``."""
+
+    def __init__(self, raw: bytes):
+        super().__init__(raw)
+        self.text_budget = REPORT_TEXT_BYTES
+
+    def entity(self, headers: Message, start: int, end: int, depth: int) -> Message:
+        self.parts += 1
+        ctype = _content_type(headers)
+        if ctype.startswith("multipart/"):
+            boundary = _boundary(headers)
+            parts = []
+            for part_start, part_end in self._bodies(boundary, start, end) if boundary else ():
+                child = self._child(part_start, part_end, depth, MAX_PART_HEADER_BYTES)
+                if child is None:
+                    break
+                parts.append(child)
+            headers.set_payload(parts)
+        elif ctype == "message/rfc822":
+            child = self._child(start, end, depth, MAX_HEADER_BYTES)
+            headers.set_payload([] if child is None else [child])
+        else:
+            # At most four times the budget is decoded (base64 is 4/3 of what it carries).
+            body = self._lines(_payload(headers, self.raw[start:min(end, start + 4 * max(
+                self.text_budget, 0))]))
+            del headers["Content-Transfer-Encoding"]  # the payload is decoded now
+            if ctype == "message/delivery-status":
+                blocks = re.split(rb"\n[ \t]*\n", body.strip(b"\n"))[:REPORT_BLOCKS]
+                headers.set_payload([_HEADERS.parsebytes(block + b"\n", headersonly=True)
+                                     for block in blocks])
+            else:
+                headers.set_payload(body.decode("ascii", "surrogateescape"))
+        return headers
+
+    def _child(self, start: int, end: int, depth: int, limit: int) -> Message | None:
+        if depth + 1 >= MAX_DEPTH or self.parts >= MAX_PARTS:
+            return None
+        headers, body_start = _read_headers(self.raw, start, end, min(limit, self.header_budget))
+        if headers is None:
+            return None
+        self.header_budget -= body_start - start
+        return self.entity(headers, min(body_start, end), end, depth + 1)
+
+    def _lines(self, data: bytes) -> bytes:
+        lines = []
+        for line in data[:max(self.text_budget, 0)].splitlines():
+            line = b"<".join(line[:REPORT_LINE_BYTES].split(b"<", REPORT_LINE_ANGLES + 1)[
+                :REPORT_LINE_ANGLES + 1])
+            lines.append(line)
+        text = b"\n".join(lines) + b"\n" if lines else b""
+        self.text_budget -= len(text)
+        return text
 
 
 def _content_type(headers: Message) -> str:

@@ -18,37 +18,55 @@ import re
 from email.message import Message
 from email.utils import parseaddr
 
-# Subjects of out-of-office notes; whole phrases only, since a buyer's own subject may well say
-# "absent" or "afwezig" about a parcel.
+# Subjects of out-of-office notes: whole phrases only, since a buyer's own subject may well say
+# "absent" or "afwezig" about a parcel, and only where responders put them, at the start ("Out of
+# Office: <subject>"), since "on vacation" inside a subject is anyone's words (a verified click's
+# subject holds the shop's name and the party's own text).
 _OUT_OF_OFFICE = re.compile(
-    r"(out of (the )?office|automatic reply|auto[- ]?reply|autoreply|abwesenheitsnotiz|"
+    r"^[\W_]*(out of (the )?office|automatic reply|auto[- ]?reply|autoreply|abwesenheitsnotiz|"
     r"automatische antwort|afwezigheidsbericht|automatisch antwoord|niet op kantoor|"
     r"absence du bureau|message d'absence|réponse automatique|reponse automatique|"
     r"risposta automatica|fuori ufficio|on vacation|en vacances|in ferie)", re.I)
-_DAEMON = re.compile(r"(^|<|\s)(mailer-daemon|postmaster|mail-daemon|mail delivery)\b", re.I)
+# Mail systems' own senders. "postmaster" is apart: RFC 5321 §4.5.1 makes it a mailbox that
+# people read and write from (a shop may be registered as postmaster@), so mail from it is a
+# report only when its subject also names a failed delivery, and is no reply ("Re: ...").
+_DAEMON = re.compile(r"(^|<|\s)(mailer-daemon|mail-daemon|mail delivery)\b", re.I)
+_POSTMASTER = re.compile(r"(^|<|\s|\")postmaster\b", re.I)
+_FAILED_DELIVERY = re.compile(
+    r"undeliver|delivery (status|report|notification|failure|has failed|warning)"
+    r"|(returned|failed) mail|mail system error|message delayed|delivery failure"
+    r"|unzustellbar|übermittlungsstatus|onbestelbaar|non recapitabile|non distribuable", re.I)
+_REPLY = re.compile(r"^\s*(re|aw|antw|r|rif|sv|vs|tr|fw|fwd|wg)\s*:", re.I)
 # Senders of complaint notifications that are not (always) ARF: Amazon SES feedback forwarding
-# and Hotmail/Outlook.com's Junk Mail Reporting Program.
-_COMPLAINT_SENDER = re.compile(r"^(complaints@([\w-]+\.)*amazonses\.com|staff@hotmail\.com)$",
-                               re.I)
+# (complaints@ and complaint@ of its regional email-abuse domains), its notifications by Amazon
+# SNS mail (a JSON "notificationType": "Complaint"), and Hotmail/Outlook.com's Junk Mail
+# Reporting Program.
+_COMPLAINT_SENDER = re.compile(
+    r"^(complaints?@([\w-]+\.)*amazonses\.com|no-reply@sns\.amazonaws\.com|staff@hotmail\.com)$",
+    re.I)
 # Report types that are not about a failed delivery (RFC 5965, RFC 8098).
 _NOT_DELIVERY = ("feedback-report", "disposition-notification")
 
 
 def is_bounce(mail_from: str, msg: Message, subject: str = "") -> bool:
-    """A report that our mail was not delivered (``subject`` is no evidence, see above)."""
+    """A report that our mail was not delivered (``subject`` alone is no evidence, see above)."""
     if is_complaint(msg) or _report_type(msg) in _NOT_DELIVERY:
         return False
     if mail_from.strip().strip("<>") == "" or _DAEMON.search(mail_from):
         return True
     if _report_type(msg) is not None:
         return True
-    return bool(_DAEMON.search(_get(msg, "From")))
+    sender = _get(msg, "From")
+    if _DAEMON.search(sender):
+        return True
+    return bool((_POSTMASTER.search(sender) or _POSTMASTER.search(mail_from))
+                and _FAILED_DELIVERY.search(subject) and not _REPLY.match(subject))
 
 
 def is_complaint(msg: Message) -> bool:
     """A feedback (abuse) report about a mail we sent."""
-    if _report_type(msg) == "feedback-report":
-        return True
+    if _report_type(msg) == "feedback-report" or msg.get("Feedback-Type") is not None:
+        return True  # (Feedback-Type, RFC 5965 §3.5, at the top: a report forwarded unwrapped)
     if msg.get("X-HmXmrOriginalRecipient") is not None or "scomp" in _get(msg, "X-Loop").lower():
         return True
     return bool(_COMPLAINT_SENDER.match(parseaddr(_get(msg, "From"))[1]))

@@ -4,15 +4,24 @@
 address (no backscatter later); ``DATA`` stores the raw message durably and only then answers
 250 (in LMTP one reply per recipient, RFC 2033 §4.2); processing happens afterwards on the intake
 worker. Any internal error answers a transient 451 so that the sending MTA tries again (aiosmtpd
-would answer a permanent 500). Strangers' cost is bounded: connections at once, recipients per
-message, junk commands per session (NOOP cannot keep a session alive for ever), and mail to the
-bare address only (no token) has its own smaller size limit and an hourly quota.
+would answer a permanent 500). Strangers' cost is bounded: connections at once and per client
+address, recipients per message, junk commands per session, a session that delivers nothing for
+``idle_timeout`` seconds is closed whatever it sends, and mail to the bare address only (no
+token) has its own smaller size limit and an hourly quota. In LMTP the MTA in front has already
+queued the mail, and anything it is refused now it bounces to the envelope sender, who is forged
+in the mail these limits stop (backscatter): so over those limits LMTP takes the mail and drops
+it with a log line (``smtp.dropped``); what the MTA can refuse itself, before its queue, is its
+job (RCPT: ``mailbot postfix-map``; size: Postfix's ``message_size_limit``). Both protocols
+advertise PIPELINING and ENHANCEDSTATUSCODES, which LMTP requires (RFC 2033 §5); STARTTLS is
+offered when ``[smtp] cert_file`` is set.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import ssl
 import time
 from collections import deque
 from datetime import datetime, timezone
@@ -21,6 +30,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP
 
+from .. import private_files
 from ..store.db import transaction
 from ..logs import event_log
 from . import inbox
@@ -34,9 +44,14 @@ NO_SUCH_USER = "550 5.1.1 No such recipient here"
 LOCAL_ERROR = "451 4.3.0 Local error, please try again later"
 TOO_MANY_RECIPIENTS = "452 4.5.3 Too many recipients"  # RFC 5321 §4.5.3.1.10
 TOO_MANY_CONNECTIONS = "421 4.7.0 Too many connections, try again later"
+TOO_MANY_FROM_CLIENT = "421 4.7.0 Too many connections from your address, try again later"
+TOO_IDLE = "421 4.4.2 No mail delivered for too long, closing"
 TOO_MUCH_JUNK = "421 4.7.0 Too many commands without mail, closing"
 ANONYMOUS_TOO_BIG = "552 5.3.4 Message too big for this address"
 ANONYMOUS_QUOTA = "452 4.3.1 Too much mail to this address, try again later"
+DROPPED = "250 2.0.0 OK: dropped, over the limits of the bare address"
+# EHLO's last line; EHLO lines carry no enhanced status code (RFC 2034 §3).
+EHLO_LAST = "250 ENHANCEDSTATUSCODES"
 # Postfix counts NOOP, RSET, VRFY, ETRN as junk (smtpd_junk_command_limit); so do we, per mail.
 JUNK_LIMIT = 20
 
@@ -48,11 +63,19 @@ class Doorman:
         self.own = app.config.bot.sender.lower()
         self.limits = app.config.smtp
         self.connections = 0
+        self.per_client: dict[str | None, int] = {}
+        self.clock = time.monotonic  # tests move time on instead of waiting
         # When each anonymous mail of the last hour came: all of them, and by envelope sender.
         self._anonymous: deque[float] = deque()
         self._anonymous_from: dict[str, deque[float]] = {}
         self._pending: list[tuple[bytes, str, list[str], asyncio.Future]] = []
         self._writer: asyncio.Task | None = None
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        # RFC 2033 §5: an LMTP server must offer both. aiosmtpd reads commands from a buffered
+        # stream in order, so pipelined commands are answered in order (RFC 2920).
+        session.host_name = hostname
+        return [*responses[:-1], "250-" + responses[-1][4:], "250-PIPELINING", EHLO_LAST]
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if len(envelope.rcpt_tos) >= self.limits.max_recipients:
@@ -70,7 +93,9 @@ class Doorman:
         return RCPT_OK
 
     async def handle_DATA(self, server, session, envelope):
-        reply = await self._data(session, envelope)
+        reply = await self._data(session, envelope, after_queue=isinstance(server, LMTP))
+        if reply.startswith("250"):
+            server.delivered()
         if isinstance(server, LMTP):
             # One reply per accepted recipient (RFC 2033 §4.2): the mail is stored once for all.
             return "\r\n".join(reply for _ in envelope.rcpt_tos)
@@ -95,9 +120,14 @@ class Doorman:
         self._anonymous.append(now)
         return None
 
-    async def _data(self, session, envelope) -> str:
+    async def _data(self, session, envelope, after_queue: bool) -> str:
         raw = envelope.original_content or envelope.content
         refusal = self._anonymous_refusal(envelope, len(raw))
+        if refusal is not None and after_queue:
+            # Refused now, the MTA would bounce it to a sender who is most likely forged.
+            event_log("smtp.dropped", peer=_peer(session), mail_from=repr(envelope.mail_from),
+                      reason=repr(refusal[4:]), size=len(raw))
+            return DROPPED
         if refusal is not None:
             event_log("smtp.refused", peer=_peer(session), reason=repr(refusal), size=len(raw))
             return refusal
@@ -149,6 +179,9 @@ def _peer(session) -> str | None:
     return peer[0] if isinstance(peer, tuple) else peer
 
 
+_ENHANCED = re.compile(r"\d{3} [245]\.\d{1,3}\.\d{1,3}( |$)")
+
+
 class Guarded:
     """Limits shared by the SMTP and LMTP sessions (mixed in before the aiosmtpd class)."""
 
@@ -156,30 +189,66 @@ class Guarded:
     # bare LF line ends, which make a whole message one "line"); refusing them loses mail.
     line_length_limit = 1024 * 1024
     _junk = 0
+    _since: float | None = None  # when the session began or last delivered a mail
+
+    def connection_made(self, transport):
+        if self._since is None:  # not again after STARTTLS: the same session goes on
+            self._since = self.event_handler.clock()
+        super().connection_made(transport)
+
+    def _left(self) -> float:
+        return self._since + self.event_handler.limits.idle_timeout - self.event_handler.clock()
+
+    def _reset_timeout(self, duration=None):
+        # aiosmtpd restarts its timer at every command; the session's deadline caps it.
+        super()._reset_timeout(max(min(duration or self._timeout_duration, self._left()), 0.01))
+
+    def _timeout_cb(self):
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(TOO_IDLE.encode() + b"\r\n")  # RFC 5321 §4.2.5: 421, then close
+        event_log("smtp.refused", peer=_peer(self.session), reason=repr(TOO_IDLE))
+        super()._timeout_cb()
 
     async def _handle_client(self):
-        doorman = self.event_handler
+        doorman, peer = self.event_handler, _peer(self.session)
+        refusal = None
         if doorman.connections >= doorman.limits.max_connections:
-            await self.push(TOO_MANY_CONNECTIONS)
+            refusal = TOO_MANY_CONNECTIONS
+        elif (not isinstance(self, LMTP)  # behind an MTA, every connection is the MTA's
+              and doorman.per_client.get(peer, 0) >= doorman.limits.max_connections_per_client):
+            refusal = TOO_MANY_FROM_CLIENT
+        if refusal is not None:
+            await self.push(refusal)
             self.transport.close()
             return
         doorman.connections += 1
+        doorman.per_client[peer] = doorman.per_client.get(peer, 0) + 1
         try:
             await super()._handle_client()
         finally:
             doorman.connections -= 1
+            doorman.per_client[peer] -= 1
+            if not doorman.per_client[peer]:
+                del doorman.per_client[peer]
 
     async def push(self, status):
+        status = str(status)
         # Refusals answered here or by aiosmtpd itself (552 for an oversized message), one line.
-        if status in (TOO_MANY_CONNECTIONS, TOO_MUCH_JUNK) or str(status).startswith("552"):
-            event_log("smtp.refused", peer=_peer(self.session), reason=repr(str(status)))
+        if status in (TOO_MANY_CONNECTIONS, TOO_MANY_FROM_CLIENT, TOO_MUCH_JUNK, TOO_IDLE) \
+                or status.startswith("552"):
+            event_log("smtp.refused", peer=_peer(self.session), reason=repr(status))
+        # ENHANCEDSTATUSCODES (RFC 2034 §3): aiosmtpd's own replies ("250 OK", "503 Error: need
+        # MAIL command") get the class's generic code; the greeting, 354 and EHLO lines none.
+        if (status[3:4] == " " and status[:3] not in ("220", "354") and status != EHLO_LAST
+                and not _ENHANCED.match(status)):
+            status = f"{status[:3]} {status[0]}.0.0 {status[4:]}"
         await super().push(status)
 
     async def _count_junk(self) -> bool:
         self._junk += 1
-        if self._junk <= JUNK_LIMIT:
+        if self._junk <= JUNK_LIMIT and self._left() > 0:
             return False
-        await self.push(TOO_MUCH_JUNK)
+        await self.push(TOO_MUCH_JUNK if self._junk > JUNK_LIMIT else TOO_IDLE)
         self.transport.close()
         return True
 
@@ -195,9 +264,9 @@ class Guarded:
         if not await self._count_junk():
             await super().smtp_VRFY(arg)
 
-    async def smtp_DATA(self, arg):
-        await super().smtp_DATA(arg)
-        self._junk = 0  # a session that delivers mail is no idler
+    def delivered(self):
+        """A session that delivers mail is no idler (called before the 250 goes out)."""
+        self._junk, self._since = 0, self.event_handler.clock()
 
 
 # A client speaking the other protocol is a configuration slip of the MTA in front: answered
@@ -239,4 +308,16 @@ def listener(app, on_stored=None) -> Controller:
         # A fixed name: no DNS look-up per connection.
         server_hostname=app.config.bot.domain, ident="mailbot",
         data_size_limit=cfg.max_message_size, enable_SMTPUTF8=True, decode_data=False,
+        timeout=cfg.idle_timeout, tls_context=tls_context(cfg),
     )
+
+
+def tls_context(cfg) -> ssl.SSLContext | None:
+    """STARTTLS for a listener that faces the internet. Offered, never required: a public MX
+    must take mail in clear text too (RFC 3207 §4)."""
+    if not cfg.cert_file:
+        return None
+    private_files.read(cfg.key_file, "[smtp] key_file")  # refused if others can read it
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cfg.cert_file, cfg.key_file)
+    return context

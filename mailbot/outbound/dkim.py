@@ -12,6 +12,8 @@ from pathlib import Path
 
 import dkim
 
+from .. import private_files
+
 # The headers a DMARC receiver and a reader rely on (RFC 6376 §5.4.1); a header named here but
 # absent from a mail is signed as absent, so nobody can add it on the way.
 SIGNED_HEADERS = (b"from", b"to", b"cc", b"subject", b"date", b"message-id", b"reply-to",
@@ -22,7 +24,7 @@ SIGNED_HEADERS = (b"from", b"to", b"cc", b"subject", b"date", b"message-id", b"r
 class Signer:
     def __init__(self, domain: str, selector: str, key_file: str | Path):
         self.domain, self.selector = domain.encode("ascii"), selector.encode("ascii")
-        self._key = Path(key_file).read_bytes()
+        self._key = private_files.read(key_file, "[dkim] key_file")
 
     def sign(self, raw: bytes) -> bytes:
         """``raw`` with a ``DKIM-Signature`` header in front."""

@@ -45,6 +45,8 @@ NAMES = (
     "operator.case_escalated", "operator.message_relayed", "operator.other_request",
     "operator.command_help", "operator.command_done", "operator.delivery_failed",
     "operator.digest",
+    # Orders by mail (orders_by_mail/notices.py): about no order, to the shop.
+    "merchant.intake_held", "merchant.intake_unread", "merchant.intake_report",
 )
 
 

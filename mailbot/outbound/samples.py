@@ -215,6 +215,7 @@ def samples(locale: str) -> list[Sample]:
         Sample("operator.digest", "", Role.OPERATOR, None,
                Mail(Role.OPERATOR, "digest", digest_sample())),
     ]
+    out += intake_samples(locale)
     return out
 
 
@@ -239,6 +240,23 @@ def digest_sample() -> dict:
         "case_states": {"awaiting_merchant": 4, "escalated": 2, "closed": 17},
         "protection_states": {"active": 120, "in_case": 6, "ended": 40, "expired": 88},
     }
+
+
+def intake_samples(locale: str) -> list[Sample]:
+    """The shop's mails about orders by mail (orders_by_mail/notices.py)."""
+    number = SHOPS[locale][1]
+    mails = [("intake_held", "unauthenticated",
+              {"why": "unauthenticated", "sender": "orders@shop.example",
+               "subject": f"Order {number} confirmed"}),
+             ("intake_unread", "", {"unread": [
+                 {"number": number, "subject": "", "missing": ["amount"]},
+                 {"number": "", "subject": "Thank you for your order!",
+                  "missing": ["order_number", "buyer"]}]}),
+             ("intake_report", "", {"since": NOW - timedelta(days=7), "now": NOW, "taken": 41,
+                                    "known": 2, "unread": 1,
+                                    "held": [("domain", 1), ("unauthenticated", 2)]})]
+    return [Sample(f"merchant.{kind}", label, Role.MERCHANT, None, Mail(Role.MERCHANT, kind, data))
+            for kind, label, data in mails]
 
 
 def contexts(app, db, locale: str):

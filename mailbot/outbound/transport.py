@@ -4,8 +4,10 @@ Both take the exact bytes stored in the outbox plus the envelope: the recipients
 recipient, a VERP return path (``return_path(index)``), so that a bounce names the one address
 that failed. The bytes are DKIM-signed here when ``[dkim]`` is set. The SMTP transport keeps one
 connection open for a whole delivery run, speaks STARTTLS or implicit TLS and AUTH when the relay
-wants them. Errors are sorted into permanent (5xx: the mail is dead) and temporary (anything
-else: retried).
+wants them, checking the relay's certificate against ``[relay] ca_file`` (or the system's CAs).
+A relay that sends no greeting within ``GREETING_SECONDS`` is named in one line (most often
+STARTTLS set against an implicit-TLS port) rather than waited for until the 30 s timeout. Errors
+are sorted into permanent (5xx: the mail is dead) and temporary (anything else: retried).
 """
 
 from __future__ import annotations
@@ -16,7 +18,12 @@ import ssl
 from pathlib import Path
 from typing import Callable
 
+from .. import private_files
 from .dkim import Signer as DkimSigner
+
+# RFC 5321 §4.5.3.2.1 lets a client wait 5 minutes for the greeting, but a relay that is up
+# greets at once; silence means it waits for us, as an implicit-TLS port waits for a ClientHello.
+GREETING_SECONDS = 10
 
 
 class PermanentError(Exception):
@@ -104,8 +111,10 @@ class _SMTP_SSL(_KeepsDataReply, smtplib.SMTP_SSL):
 class SmtpTransport(Transport):
     def __init__(self, host: str, port: int, local_hostname: str, timeout: float = 30, *,
                  starttls: bool = False, tls: bool = False, username: str = "",
-                 password: str = "", tls_context: ssl.SSLContext | None = None):
+                 password: str = "", tls_context: ssl.SSLContext | None = None,
+                 greeting_timeout: float = GREETING_SECONDS):
         self.host, self.port, self.local_hostname, self.timeout = host, port, local_hostname, timeout
+        self.greeting_timeout = min(greeting_timeout, timeout)
         self.starttls, self.tls, self.username, self.password = starttls, tls, username, password
         self.tls_context = tls_context or ssl.create_default_context()
         self._smtp: smtplib.SMTP | None = None
@@ -148,12 +157,22 @@ class SmtpTransport(Transport):
         return f"{code} {text.decode(errors='replace')}"
 
     def _open(self) -> smtplib.SMTP:
-        if self.tls:
-            smtp = _SMTP_SSL(self.host, self.port, local_hostname=self.local_hostname,
-                             timeout=self.timeout, context=self.tls_context)
-        else:
-            smtp = _SMTP(self.host, self.port, local_hostname=self.local_hostname,
-                         timeout=self.timeout)
+        try:
+            if self.tls:
+                smtp = _SMTP_SSL(self.host, self.port, local_hostname=self.local_hostname,
+                                 timeout=self.greeting_timeout, context=self.tls_context)
+            else:
+                smtp = _SMTP(self.host, self.port, local_hostname=self.local_hostname,
+                             timeout=self.greeting_timeout)
+        except smtplib.SMTPServerDisconnected as exc:
+            if not isinstance(exc.__context__, TimeoutError):  # smtplib's name for a timeout
+                raise
+            hint = "; is it an implicit-TLS port? set tls = true, not starttls" \
+                if not self.tls else ""
+            raise TemporaryError(f"relay {self.host}:{self.port} sent no SMTP greeting in "
+                                 f"{self.greeting_timeout:g} s{hint}") from None
+        smtp.timeout = self.timeout
+        smtp.sock.settimeout(self.timeout)
         try:
             if self.starttls:
                 # Required, never opportunistic: a relay that stops offering STARTTLS (or an
@@ -212,16 +231,28 @@ class SmtpTransport(Transport):
         self._smtp = None
 
 
+def tls_context(relay) -> ssl.SSLContext:
+    """How the relay's certificate is checked: against ``ca_file`` (a private CA, as Mailman's
+    ``smtp_verify_cert`` and ``smtp_cafile`` allow) or the system's CAs; or, with ``verify =
+    false``, not at all (encrypted, but anyone in the middle may answer)."""
+    context = ssl.create_default_context(cafile=relay.ca_file or None)
+    if not relay.verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
 def open_transport(config):
     relay = config.relay
     if relay.transport == "smtp":
         password = ""
         if relay.password_file:
-            text = Path(relay.password_file).read_text(encoding="utf-8")
-            password = (text.splitlines() or [""])[0]
+            text = private_files.read(relay.password_file, "[relay] password_file")
+            password = (text.decode("utf-8").splitlines() or [""])[0]
         transport = SmtpTransport(relay.host, relay.port, local_hostname=config.bot.domain,
                                   starttls=relay.starttls, tls=relay.tls,
-                                  username=relay.username, password=password)
+                                  username=relay.username, password=password,
+                                  tls_context=tls_context(relay))
     else:
         transport = MaildirTransport(relay.maildir)
     if config.dkim.selector:

@@ -1,5 +1,6 @@
 """When the jobs run in ``serve``: delivery every few seconds (and at once after intake or a tick
-made mail), timers every minute, the digest daily at ``operators.digest_time``.
+made mail), timers every minute, the digest daily at ``operators.digest_time`` (and at that time
+the shops' mails about orders by mail: unread confirmations daily, the report on Mondays).
 
 What the jobs do lives in ``jobs`` and ``digest``. Delivery and timers run on threads of their
 own that wait a fixed pause after each run ends, so a run never overlaps the next however long it
@@ -18,6 +19,7 @@ import threading
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from .. import digest, jobs
+from ..orders_by_mail import notices
 from ..store import digest_rows
 from ..store.db import database_now, transaction
 
@@ -62,6 +64,12 @@ class Schedule:
         self.cron.add_job(lambda: send_digest(app), "cron", hour=int(hour),
                           minute=int(minute), id="digest", max_instances=1, coalesce=True,
                           misfire_grace_time=None)
+        # Orders by mail: each shop's unread confirmations daily, its report on Mondays.
+        for job, extra in ((notices.daily, {}), (notices.weekly, {"day_of_week": "mon"})):
+            self.cron.add_job(lambda job=job: once_a_day(app, f"orders_by_mail.{job.__name__}",
+                                                         job), "cron", hour=int(hour),
+                              minute=int(minute), id=f"orders_by_mail.{job.__name__}",
+                              max_instances=1, coalesce=True, misfire_grace_time=None, **extra)
 
     def tick(self, app):
         if jobs.tick(app, database_now(app.db())):
@@ -88,12 +96,16 @@ class Schedule:
 
 
 def send_digest(app) -> bool:
-    """The day's digest, once per day in the operators' time zone however many nodes run the
-    cron: the day's row in ``digests`` goes in with the mail, or neither does."""
+    return once_a_day(app, "digest", digest.send)
+
+
+def once_a_day(app, name: str, job) -> bool:
+    """``job(app, now)`` once per day in the operators' time zone however many nodes run the
+    cron: the day's row in ``digests`` goes in with the mail it queues, or neither does."""
     db = app.db()
     now = database_now(db)
     with transaction(db):
-        if not digest_rows.claim(db, now.astimezone(app.tz).date().isoformat(), now):
+        if not digest_rows.claim(db, f"{name}:{now.astimezone(app.tz).date()}", now):
             return False
-        digest.send(app, now)
+        job(app, now)
     return True

@@ -24,6 +24,19 @@ _OUTBOX_STATE = ("CASE WHEN o.status = 'queued' AND o.attempts > 0 THEN 'retry' 
                  "ELSE o.status END")
 
 
+def last_outbox_id(db) -> int:
+    return db.execute("SELECT coalesce(max(id), 0) FROM outbox").fetchone()[0]
+
+
+def queued_after(db, outbox_id: int) -> list[dict]:
+    """The mails queued after ``outbox_id``, oldest first: what a command just sent."""
+    rows = list(db.query("SELECT id, role, template, recipients FROM outbox WHERE id > ? "
+                         "ORDER BY id", [outbox_id]))
+    for row in rows:
+        row["recipients"] = json.loads(row["recipients"])
+    return rows
+
+
 def setting(db, key: str) -> str | None:
     row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
     return row[0] if row else None

@@ -14,13 +14,14 @@ UPDATE SKIP LOCKED``. Migrations are appended at the end of this file, as functi
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import sqlite3
 from datetime import datetime
 from pathlib import Path
 
-from . import datadir
+from . import chain, datadir
 from .dialect import OPERATIONAL_ERRORS, SQLite, connect_postgresql  # noqa: F401
 from .migrating import Migrations
 
@@ -211,11 +212,51 @@ def m003_attempts_and_answers(db):
 
 
 @migrations()
-def m004_leases_and_raw_mail(db):
+def m004_timeline_chain(db):
+    # Each timeline entry is linked into its order's hash chain (store/chain.py). The entries
+    # written before are linked now, oldest first, so every order has one unbroken chain.
+    db.execute("ALTER TABLE timeline ADD COLUMN content_sha256 TEXT")
+    db.execute("ALTER TABLE timeline ADD COLUMN chain_sha256 TEXT")
+    last: dict[int, str] = {}
+    rows = db.execute("SELECT id, order_id, at, actor, kind, text, attachments FROM timeline "
+                      "ORDER BY id").fetchall()
+    for id_, order_id, at, actor, kind, text, attachments in rows:
+        content = chain.content_hash(text, json.loads(attachments))
+        last[order_id] = chain.link(last.get(order_id, chain.GENESIS), order_id, at, actor, kind,
+                                    content)
+        db.execute("UPDATE timeline SET content_sha256 = ?, chain_sha256 = ? WHERE id = ?",
+                   [content, last[order_id], id_])
+
+
+@migrations()
+def m005_orders_by_mail(db):
     db.executescript(
         """
-        -- Claims with a lease (store/leases.py): who holds a row and until when, by the
-        -- database's clock. A lease whose holder died expires and another worker takes the row.
+        -- A shop's intake address for orders by mail (orders_by_mail/): a signed token address
+        -- of kind "intake" naming a row here. Rotating adds a row and retires the old one.
+        CREATE TABLE intake_addresses (
+            id INTEGER PRIMARY KEY, shop_id TEXT NOT NULL REFERENCES merchants(id),
+            plan TEXT NOT NULL, created_at TEXT NOT NULL, retired_at TEXT,
+            held_notice_at TEXT);
+        CREATE INDEX intake_addresses_shop ON intake_addresses(shop_id);
+        -- One row per confirmation mail an intake address received, and what became of it.
+        CREATE TABLE mail_orders (
+            id INTEGER PRIMARY KEY, shop_id TEXT NOT NULL, inbox_id INTEGER NOT NULL,
+            received_at TEXT NOT NULL, outcome TEXT NOT NULL, order_number TEXT,
+            order_id INTEGER, subject TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '',
+            told_at TEXT);
+        CREATE INDEX mail_orders_shop ON mail_orders(shop_id, received_at);
+        """
+    )
+
+
+@migrations()
+def m006_leases_and_raw_mail(db):
+    db.executescript(
+        """
+        -- Claims with a lease (inbox_rows, outbox_rows, records.claim_timers): who holds a
+        -- row, until when by the database's clock. A lease whose holder died expires, and
+        -- another worker takes the row.
         ALTER TABLE inbox ADD COLUMN claimed_by TEXT;
         ALTER TABLE inbox ADD COLUMN claimed_until TEXT;
         -- The claim's query reads the unprocessed rows in id order, and nothing else.
@@ -239,7 +280,7 @@ def m004_leases_and_raw_mail(db):
 
 
 @migrations()
-def m005_lanes(db):
+def m007_lanes(db):
     db.executescript(
         """
         -- The lane a mail waits in (inbound/lanes.py), decided from its envelope when it is

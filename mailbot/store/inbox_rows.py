@@ -76,9 +76,11 @@ def release(db, inbox_id: int, owner: str) -> None:
 
 
 def seen(db, dedupe_key: str, inbox_id: int) -> bool:
+    """Another copy of this mail was processed; a copy set aside as a duplicate does not count,
+    so that the first copy, replayed (``inbox replay``), is processed again."""
     return db.execute(
         "SELECT 1 FROM inbox WHERE dedupe_key = ? AND id != ? AND processed_at IS NOT NULL "
-        "LIMIT 1", [dedupe_key, inbox_id]).fetchone() is not None
+        "AND disposition != 'duplicate' LIMIT 1", [dedupe_key, inbox_id]).fetchone() is not None
 
 
 def count_attempt(db, inbox_id: int, now: datetime) -> int | None:
@@ -86,12 +88,16 @@ def count_attempt(db, inbox_id: int, now: datetime) -> int | None:
     The count must outlive a crashed or killed process, not a power cut (then the mail is tried
     once more): it is written without waiting for the disk (WAL, synchronous=NORMAL), which
     saves one sync per mail; the next FULL commit syncs it along."""
-    db.execute("PRAGMA synchronous = NORMAL")
-    try:
-        db.execute("UPDATE inbox SET attempts = attempts + 1, started_at = ? "
-                   "WHERE id = ? AND processed_at IS NULL", [iso(now), inbox_id])
-    finally:
-        db.execute("PRAGMA synchronous = FULL")  # store.db.connect's setting (SPEC §8)
+    count = ("UPDATE inbox SET attempts = attempts + 1, started_at = ? "
+             "WHERE id = ? AND processed_at IS NULL", [iso(now), inbox_id])
+    if db.in_transaction:  # an operator's replay: commits with the whole change
+        db.execute(*count)
+    else:
+        db.execute("PRAGMA synchronous = NORMAL")
+        try:
+            db.execute(*count)
+        finally:
+            db.execute("PRAGMA synchronous = FULL")  # store.db.connect's setting (SPEC §8)
     row = db.execute("SELECT attempts, processed_at FROM inbox WHERE id = ?",
                      [inbox_id]).fetchone()
     return None if row is None or row[1] is not None else row[0]

@@ -14,12 +14,13 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from ..core.decide import timers
-from .db import transaction
 from ..core.effects import Entry
 from ..core.model import (
     Case, CaseState, Document, EndReason, Escalation, Order, Outcome, Plan, Protection,
     ProtectionState, Reason, RefundChoice, State, Variant,
 )
+from . import chain
+from .db import transaction
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -210,11 +211,17 @@ def timer_failed(db, order_id: int, kind: str, error: str, now: datetime, backof
 
 
 def add_timeline(db, order_id: int, at: datetime, entry: Entry) -> None:
-    db.execute(
-        "INSERT INTO timeline (order_id, at, actor, kind, text, attachments) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [order_id, iso(at), entry.actor, entry.kind, entry.text,
-         json.dumps([asdict(d) for d in entry.attachments])])
+    """Appends an entry linked into the order's hash chain (store/chain.py), in one transaction
+    with the read of the previous link."""
+    documents = [asdict(d) for d in entry.attachments]
+    with transaction(db):
+        content, link = chain.hashes(db, order_id, iso(at), entry.actor, entry.kind, entry.text,
+                                     documents)
+        db.execute(
+            "INSERT INTO timeline (order_id, at, actor, kind, text, attachments, "
+            "content_sha256, chain_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [order_id, iso(at), entry.actor, entry.kind, entry.text, json.dumps(documents),
+             content, link])
 
 
 def timeline(db, order_id: int) -> list[dict]:

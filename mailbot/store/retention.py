@@ -7,9 +7,11 @@ timeline, the raw inbound mail, the exact bytes and recipients of outbound mail 
 delivery reports on that mail. Raw mail that never matched an order (unmatched, bounces,
 strangers) and delivery reports go once they are older than the cut-off. What stays is anonymous: order numbers, dates, amounts, plans, states, reasons, outcomes,
 timeline kinds and times, dispositions. Attachment files no longer named by any timeline entry are
-removed (once untouched for ``GRACE`` — a mail being processed may have just stored one). Running
-it twice changes nothing the second time. ``secure_delete`` overwrites the freed pages, so the
-removed text does not linger in the database file.
+removed (once untouched for ``GRACE`` — a mail being processed may have just stored one), and so
+is every file of the outbound Maildir (``[relay] maildir``, the default way out: copies of sent
+mail, with addresses and the parties' texts) written before the cut-off. Running it twice changes
+nothing the second time. ``secure_delete`` overwrites the freed pages, so the removed text does
+not linger in the database file. ``NOT_COVERED`` names what purge cannot reach.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import json
 import time
 from dataclasses import dataclass, fields
 from datetime import datetime
+from pathlib import Path
 
 from .db import transaction
 from .files import AttachmentStore
@@ -25,6 +28,9 @@ from .records import iso
 
 PURGED_ADDRESS = "purged@purged.invalid"
 GRACE_SECONDS = 3600
+NOT_COVERED = ("not covered: backups, the logs of serve (they name envelope senders and "
+               "recipients; keep them no longer, e.g. journald MaxRetentionSec=) and the MTA's "
+               "logs and queue")
 
 _CLOSED = ("SELECT o.id FROM orders o LEFT JOIN cases c ON c.order_id = o.id "
            "WHERE o.state IN ('ended', 'expired') AND o.ended_at < :cut "
@@ -39,12 +45,14 @@ class Purged:
     outbound: int = 0
     bounces: int = 0
     files: int = 0
+    maildir: int = 0
 
     def __str__(self) -> str:
         return ", ".join(f"{getattr(self, f.name)} {f.name}" for f in fields(self))
 
 
-def purge(db, attachments: AttachmentStore, cutoff: datetime) -> Purged:
+def purge(db, attachments: AttachmentStore, cutoff: datetime,
+          maildir: str | Path | None = None) -> Purged:
     done = Purged()
     params = {"cut": iso(cutoff), "blank": PURGED_ADDRESS, "none": b""}
     db.execute("PRAGMA secure_delete = ON")
@@ -80,4 +88,20 @@ def purge(db, attachments: AttachmentStore, cutoff: datetime) -> Purged:
     for sha256, _ in list(attachments.stored()):
         if sha256 not in named and attachments.remove(sha256, untouched_since):
             done.files += 1
+    if maildir is not None:
+        done.maildir = _purge_maildir(Path(maildir), cutoff.timestamp())
     return done
+
+
+def _purge_maildir(folder: Path, before: float) -> int:
+    """Maildir files written before ``before``; a Maildir has no index to update."""
+    removed = 0
+    for sub in ("new", "cur", "tmp"):
+        for path in (folder / sub).glob("*") if (folder / sub).is_dir() else ():
+            try:
+                if path.is_file() and path.stat().st_mtime < before:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:  # a mail reader moved it from new/ to cur/ meanwhile
+                continue
+    return removed

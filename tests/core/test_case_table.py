@@ -18,8 +18,8 @@ from mailbot.core.case import CASE_TABLE
 from mailbot.core.decide import decide
 from mailbot.core.effects import Decision, Entry, Mail, Result
 from mailbot.core.events import (
-    BuyerAction, MerchantDecision, MerchantInsolvent, OperatorDecide, OperatorRequest,
-    PartyMessage, TimerFired, TimerKind as T,
+    BuyerAction, MerchantDecision, MerchantInsolvent, OperatorCorrect, OperatorDecide,
+    OperatorRequest, PartyMessage, TimerFired, TimerKind as T,
 )
 from mailbot.core.model import (
     Action as Act, EndReason, Escalation as Esc, Outcome, ProtectionState, Reason,
@@ -263,6 +263,7 @@ def test_actions_not_open_change_nothing_and_say_the_state(before, event, role, 
 
 
 @pytest.mark.parametrize("event", [OperatorDecide(Outcome.COMPENSATED, "x"),
+                                   OperatorCorrect(Outcome.COMPENSATED, "x"),
                                    OperatorRequest(Role.BUYER, "x")])
 @pytest.mark.parametrize("before", [am, ab[A], case(CLOSED, outcome=Outcome.WITHDRAWN)])
 def test_operator_commands_act_on_escalated_cases_only(before, event):
@@ -290,6 +291,22 @@ def test_the_merchant_writing_after_the_close_is_told_how_it_closed():
     # An operator's stray message on a closed case gets no mail.
     assert decide(before, PartyMessage(OPERATOR, "x"), LATER, TZ) == Decision(
         before, Result.NOT_OPEN)
+
+
+def test_an_operator_decision_is_corrected_into_another_and_both_parties_are_told():
+    before = case(CLOSED, outcome=Outcome.COMPENSATED)
+    d = decide(before, OperatorCorrect(Outcome.CLAIM_REJECTED, "Toch afgewezen."), LATER, TZ)
+    assert d.result is Result.APPLIED
+    assert (d.state.case.state, d.state.case.outcome) == (CLOSED, Outcome.CLAIM_REJECTED)
+    assert d.state.protection == before.protection and d.state.case.closed_at == \
+        before.case.closed_at
+    data = {"outcome": Outcome.CLAIM_REJECTED, "message": "Toch afgewezen.", "corrected": True}
+    assert d.mails[:2] == (Mail(BUYER, "case_closed", data), Mail(MERCHANT, "case_closed", data))
+    assert d.mails[2].to is OPERATOR
+    assert d.timeline[0] == Entry("operator", "operator.correction",
+                                  "compensated -> claim_rejected: Toch afgewezen.")
+    same = OperatorCorrect(Outcome.COMPENSATED, "x")
+    assert decide(before, same, LATER, TZ) == Decision(before, Result.NOT_OPEN)
 
 
 # --- the table itself ------------------------------------------------------------------------------
@@ -320,6 +337,7 @@ def test_the_table_reads_like_spec_section_3():
         ((AM, AB, ESC), ANY, Act.OTHER),
         (ESC, ANY, MerchantDecision),
         (ESC, ANY, OperatorDecide),
+        (CLOSED, ANY, OperatorCorrect),  # beyond SPEC: issue 19
     ]
 
 

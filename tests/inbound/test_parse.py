@@ -24,7 +24,6 @@ from mailbot.store import records
 from mailbot.tokens import Token
 
 MAIL = Path(__file__).resolve().parents[1] / "mail"
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 HEAD = b"From: Jan <Jan@Buyer.example>\r\nTo: a@x.example, B <b@x.example>\r\nSubject: s\r\n"
 
 
@@ -188,10 +187,10 @@ def test_well_formed_mime_reads_as_the_standard_library_reads_it(tree):
 BROKEN_HEADERS = {"zammad/mail/mail054.eml", "zammad/mail/mail068.eml"}
 
 
-def test_real_world_mail_reads_as_the_standard_library_reads_it():
+def test_real_world_mail_reads_as_the_standard_library_reads_it(corpus):
     checked = 0
-    for path in sorted(CORPUS.rglob("*.eml")):
-        name = str(path.relative_to(CORPUS))
+    for path in sorted(corpus.rglob("*.eml")):
+        name = str(path.relative_to(corpus))
         raw = path.read_bytes()
         if name in BROKEN_HEADERS or len(raw) > 2_000_000:
             continue

@@ -53,6 +53,8 @@ COMPLAINTS = [
     ("complaint_arf_feedback_report.eml", "fbl@isp.example"),
     ("complaint_ses_notification.eml", "complaints@email-abuse.amazonses.com"),
     ("complaint_hotmail_jmrp.eml", "staff@hotmail.com"),
+    # Amazon SES's complaint notification by Amazon SNS mail (issue 16 §4).
+    ("complaint_ses_sns_notification.eml", "0100018c-bounce@amazonses.com"),
 ]
 
 
@@ -88,6 +90,8 @@ def test_a_delivery_report_to_our_return_path_still_marks_the_mail_bounced(app):
 @pytest.mark.parametrize("subject", [
     "Niet afgeleverd", "Non remis", "Undelivered parcel", "Unzustellbar: Paket",
     "Returned mail: the shop sent it back", "Delivery failure of my order",
+    # Out-of-office words inside a subject are anyone's words (issue 16 §4).
+    "Niet ontvangen (Surf Shop On Vacation)", "Re: pakket kwam toen ik on vacation was",
 ])
 def test_bounce_words_in_a_buyers_subject_are_the_buyers_words(app, subject):
     address = app.signer.address(Token("buyer", order_id(app), Action.NOT_RECEIVED))
@@ -111,6 +115,30 @@ def test_the_same_subject_from_a_mail_system_is_a_bounce(app, mail_from, sender)
     assert records.load(app.db(), order_id(app)).case is None
 
 
+def test_a_party_registered_as_postmaster_is_read_as_a_person(app):
+    """RFC 5321 §4.5.1: postmaster@ is a mailbox people write from (issue 16 §4)."""
+    db = app.db()
+    db.execute("UPDATE orders SET buyer_email = 'postmaster@buyer.example' WHERE id = ?",
+               [order_id(app)])
+    db.conn.commit()
+    address = app.signer.address(Token("buyer", order_id(app), Action.NOT_RECEIVED))
+    raw = eml("buyer_subject_undelivered.eml", TO=address, FROM="postmaster@buyer.example",
+              SUBJECT="Bestelling NL-1", MSGID="postmaster")
+    assert process(app, raw, "postmaster@buyer.example", address) == "applied"
+    assert records.load(app.db(), order_id(app)).case is not None
+
+
+@pytest.mark.parametrize("sender, subject, bounce", [
+    ('"Postmaster" <postmaster@mx.example>', "Undeliverable Mail", True),
+    ("postmaster@mx.example", "Delivery Status Notification (Failure)", True),
+    ("postmaster@shop.example", "Re: Undeliverable parcel", False),
+    ("postmaster@shop.example", "Bestelling NL-1", False),
+])
+def test_postmaster_is_a_mail_system_only_with_a_failure_subject(sender, subject, bounce):
+    mail = parse(f"From: {sender}\r\nSubject: {subject}\r\n\r\nx\r\n".encode())
+    assert screening.is_bounce(sender, mail.headers, mail.subject) is bounce
+
+
 @pytest.mark.parametrize("content_type, bounce, automatic", [
     ("multipart/report; report-type=delivery-status; boundary=x", True, False),
     ("multipart/report; boundary=x", True, False),  # no report type: still a report
@@ -128,6 +156,7 @@ def test_report_types(content_type, bounce, automatic):
 @pytest.mark.parametrize("header", [
     "X-HmXmrOriginalRecipient: <jan@buyer.example>", "X-Loop: scomp",
     "From: complaints@us-west-2.email-abuse.amazonses.com",
+    "From: AWS Notifications <no-reply@sns.amazonaws.com>", "Feedback-Type: abuse",
 ])
 def test_complaint_markers_in_the_headers(header):
     mail = parse(f"{header}\r\nSubject: hallo\r\n\r\nx\r\n".encode())

@@ -1,0 +1,1 @@
+"""The case file an operator hands out: a zip with everything about one case, and its check."""

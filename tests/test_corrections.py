@@ -1,0 +1,165 @@
+"""Operators' ways back from a mistake (issue 19 §1): correct an operator's decision, delete or
+correct an order imported by mistake, undo an insolvency, release a mail held for its sender and
+replay a stored mail -- each rehearsed with --dry-run, and confirmed with --yes when it mails
+people or deletes data."""
+
+from __future__ import annotations
+
+import email.utils
+from email.message import EmailMessage
+
+from conftest import OPERATOR, click, only, text, to, write_config
+from mailbot import cli
+from mailbot.store import records
+from test_case_by_mail import case, open_case
+from test_protection_by_mail import BUYER_FR, BUYER_NL, MERCHANT_NL, reminders, status
+
+
+def run(box, tmp_path, capsys, *args: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = cli.main(["--config", str(write_config(tmp_path, box.app.config)), *args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def decided(box, tmp_path, capsys) -> int:
+    _, merchant = open_case(box, "no_refund")
+    click(box, merchant, "refund_none", MERCHANT_NL, body="Terugbetaling: nee\nToelichting: Nee.")
+    case_id = case(box)["id"]
+    assert run(box, tmp_path, capsys, "case", str(case_id), "decide", "compensated",
+               "--message", "Wij vergoeden het bedrag.")[0] == 0
+    box.deliver()
+    return case_id
+
+
+def test_an_operator_decision_is_corrected_after_a_rehearsal_and_a_confirmation(
+        box, tmp_path, capsys):
+    case_id = str(decided(box, tmp_path, capsys))
+    correct = ("case", case_id, "correct", "claim_rejected", "--message",
+               "Correctie: de claim is afgewezen, het pakket is bezorgd.")
+    code, out, err = run(box, tmp_path, capsys, *correct)
+    assert code == 2 and "add --yes" in err  # off a terminal: it mails people, so --yes
+    assert "would mail jan@buyer.example: buyer.case_closed" in out
+    code, out, _ = run(box, tmp_path, capsys, *correct, "--dry-run")
+    assert code == 0 and out.startswith("dry run, nothing changed")
+    assert case(box)["outcome"] == "compensated" and box.deliver() == []
+    code, out, _ = run(box, tmp_path, capsys, *correct, "--yes")
+    assert code == 0
+    assert "mailed info@fietsen.example, sales@fietsen.example: merchant.case_closed" in out
+    assert (case(box)["state"], case(box)["outcome"]) == ("closed", "claim_rejected")
+    corrections = [e for e in case(box)["timeline"] if e["kind"] == "operator.correction"]
+    assert corrections[0]["text"].startswith("compensated -> claim_rejected: Correctie")
+    mails = box.deliver()
+    buyer = only(mails, BUYER_NL)
+    assert "Dit corrigeert ons eerdere besluit" in text(buyer)
+    assert "het pakket is bezorgd" in text(buyer)
+    assert "Dit corrigeert" in text(only(mails, MERCHANT_NL))
+    assert "correct claim_rejected" in only(mails, OPERATOR)["Subject"]
+    # Only into another operator outcome.
+    code, _, err = run(box, tmp_path, capsys, *correct, "--yes")
+    assert code == 2 and "only an operator's decision" in err
+
+
+def test_an_order_imported_by_mistake_is_deleted_or_corrected(box, tmp_path, capsys):
+    code, out, err = run(box, tmp_path, capsys, "order", "delete", "shop-fr", "FR-1")
+    assert code == 2 and "add --yes" in err and "deleted (rows: orders 1, timers 2)" in out
+    assert status(box.app, "shop-fr", "FR-1")["protection"]["state"] == "active"
+    code, out, _ = run(box, tmp_path, capsys, "order", "delete", "shop-fr", "FR-1", "--yes")
+    assert code == 0 and out.startswith("order shop-fr/FR-1: deleted (rows: orders 1")
+    assert records.order_id(box.app.db(), "shop-fr", "FR-1") is None
+    code, out, _ = run(box, tmp_path, capsys, "order", "correct", "shop-it", "IT-1",
+                       "--amount", "90,00", "--buyer-email", "Luca.Rossi@buyer.example")
+    assert code == 0 and "amount 80.00 -> 90.00" in out
+    order = status(box.app, "shop-it", "IT-1")["order"]
+    assert (order["amount"], order["buyer_email"]) == ("90.00", "Luca.Rossi@buyer.example")
+    code, _, err = run(box, tmp_path, capsys, "order", "correct", "shop-it", "IT-1",
+                       "--order-date", "2090-01-01")
+    assert code == 2 and "in the future" in err
+    open_case(box)  # a case is decided, never deleted
+    code, _, err = run(box, tmp_path, capsys, "order", "delete", "shop-nl", "NL-1", "--yes")
+    assert code == 2 and "a case is decided, never deleted" in err
+
+
+def test_insolvency_is_rehearsed_and_undone(box, tmp_path, capsys):
+    open_case(box)
+    code, out, _ = run(box, tmp_path, capsys, "merchant", "shop-nl", "insolvent", "--dry-run")
+    assert code == 0 and "1 open case(s) escalated" in out
+    assert "would mail jan@buyer.example: buyer.case_escalated" in out
+    assert case(box)["state"] == "awaiting_merchant"
+    assert run(box, tmp_path, capsys, "merchant", "shop-nl", "insolvent")[0] == 0  # SPEC §9
+    assert case(box)["escalation_reason"] == "merchant_insolvent"
+    code, out, _ = run(box, tmp_path, capsys, "merchant", "shop-nl", "solvent")
+    assert code == 0 and "new cases go to the shop" in out
+    assert records.merchant(box.app.db(), "shop-nl")["insolvent"] == 0
+    code, _, err = run(box, tmp_path, capsys, "merchant", "shop-nl", "solvent")
+    assert code == 2 and "not declared insolvent" in err
+
+
+def test_a_mail_held_for_its_sender_is_released_once(box, tmp_path, capsys):
+    reminder = only(reminders(box), BUYER_NL)
+    click(box, reminder, "not_received", "jan.prive@other.example", body="Niets ontvangen.")
+    assert box.last_disposition() == "sender_mismatch"
+    box.deliver()
+    held = box.app.db().execute("SELECT max(id) FROM inbox").fetchone()[0]
+    code, out, _ = run(box, tmp_path, capsys, "inbox", "release", str(held), "--dry-run")
+    assert code == 0 and f"inbox {held}: released, now applied" in out
+    assert status(box.app, "shop-nl", "NL-1")["case"] is None
+    code, out, _ = run(box, tmp_path, capsys, "inbox", "release", str(held), "--yes")
+    assert code == 0 and "merchant.case_opened" in out
+    assert case(box)["state"] == "awaiting_merchant"
+    assert to(box.deliver(), MERCHANT_NL)
+    code, _, err = run(box, tmp_path, capsys, "inbox", "release", str(held), "--yes")
+    assert code == 2 and "only mail held for its sender" in err
+    code, _, err = run(box, tmp_path, capsys, "inbox", "replay", str(held), "--yes")
+    assert code == 2 and "never applied again" in err
+    assert len(records.timeline(box.app.db(), records.order_id(box.app.db(), "shop-nl",
+                                                               "NL-1"))) > 0
+
+
+def test_replay_runs_a_stored_mail_again_past_its_own_duplicate(box, tmp_path, capsys):
+    """A buyer wrote to the bare address before their order was imported (unmatched), and their
+    client sent it twice (a duplicate). Once the order is there, replay answers it, once."""
+    mail = EmailMessage()
+    mail["From"], mail["To"] = BUYER_FR, box.app.config.bot.sender
+    mail["Subject"], mail["Message-ID"] = "Ma commande", email.utils.make_msgid()
+    mail.set_content("Où est ma commande ?")
+    box.app.db().execute("UPDATE orders SET buyer_email = 'x@elsewhere.example' "
+                         "WHERE order_number = 'FR-1'")
+    box.send(mail, BUYER_FR, [box.app.config.bot.sender])
+    box.send(mail, BUYER_FR, [box.app.config.bot.sender])
+    first, second = [r[0] for r in box.app.db().execute(
+        "SELECT id FROM inbox ORDER BY id DESC LIMIT 2").fetchall()][::-1]
+    assert box.last_disposition() == "duplicate"
+    box.app.db().execute("UPDATE orders SET buyer_email = ? WHERE order_number = 'FR-1'",
+                         [BUYER_FR])
+    code, _, err = run(box, tmp_path, capsys, "inbox", "replay", str(second), "--yes")
+    assert code == 2 and "never applied again" in err
+    code, out, _ = run(box, tmp_path, capsys, "inbox", "replay", str(first), "--yes")
+    assert code == 0 and f"inbox {first}: replayed, now orders_offered" in out
+    assert len(to(box.deliver(), BUYER_FR)) == 1
+
+
+def test_on_a_terminal_insolvency_asks_first(box, tmp_path):
+    """SPEC §9's `merchant ID insolvent` runs as it is from scripts; typed at a terminal it shows
+    the cases and mails first and asks."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    from pathlib import Path
+    open_case(box)
+    config = str(write_config(tmp_path, box.app.config))
+    for answer, code, state in ((b"n\n", 2, "awaiting_merchant"), (b"y\n", 0, "escalated")):
+        controller, terminal = pty.openpty()
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "mailbot"), "--config", config, "merchant",
+             "shop-nl", "insolvent"], stdin=terminal, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        os.close(terminal)
+        os.write(controller, answer)
+        out, err = process.communicate(timeout=60)
+        os.close(controller)
+        assert process.returncode == code, err
+        assert "would mail jan@buyer.example: buyer.case_escalated" in out
+        assert "carry it out? [y/N]" in err
+        assert case(box)["state"] == state
