@@ -130,8 +130,12 @@ class Limits:
 @dataclass(frozen=True)
 class Processing:
     # Intake worker processes of `serve`: one takes party mail, one strangers and robots; more
-    # go to the parties (serve/lanes.py).
+    # go to the parties (serve/pool.py).
     workers: int = 2
+    # Seconds one mail of each lane may take before its worker is killed (the try counts).
+    party_seconds: int = 60
+    stranger_seconds: int = 5
+    robot_seconds: int = 5
 
 
 @dataclass(frozen=True)
@@ -283,8 +287,9 @@ def _validate(config: Config) -> None:
         raise ConfigError("[relay] retry_hours must be at least 1")
     if config.storage.retention_days < 1:
         raise ConfigError("[storage] retention_days must be at least 1")
-    if config.processing.workers < 1:
-        raise ConfigError("[processing] workers must be at least 1")
+    for key in ("workers", "party_seconds", "stranger_seconds", "robot_seconds"):
+        if getattr(config.processing, key) < 1:
+            raise ConfigError(f"[processing] {key} must be at least 1")
     if config.storage.url.split(":", 1)[0] not in ("", "sqlite", "postgresql", "postgres"):
         raise ConfigError("[storage] url must be empty, sqlite: or postgresql://…")
     for key in ("root", "database", "attachments"):

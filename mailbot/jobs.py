@@ -87,7 +87,7 @@ def process_inbox(app, now_fn, skip=frozenset(), starting=None,
     in their order, the first lane's mail first. ``starting(inbox_id, lane)`` hears of each mail
     before its try (the budget's watchdog)."""
     db, owner, done, failed = app.db(), holder(), 0, []
-    while (claimed := _claim(db, owner, lanes, {*skip, *failed})) is not None:
+    while (claimed := _claim(app, owner, lanes, {*skip, *failed})) is not None:
         inbox_id, lane = claimed
         if starting is not None:
             starting(inbox_id, lane)
@@ -101,18 +101,15 @@ def process_inbox(app, now_fn, skip=frozenset(), starting=None,
     return done, failed
 
 
-def _claim(db, owner: str, lanes, skip) -> tuple[int, str | None] | None:
+def _claim(app, owner: str, lanes, skip) -> tuple[int, str | None] | None:
     for lane in lanes or (None,):
-        inbox_id = inbox_rows.claim(db, owner, lease_seconds(lane), skip, lane)
+        # A mail in hand is held a little past its lane's budget: only a worker that died, or
+        # was killed over budget, lets the lease run out; then another worker or node takes it.
+        lease = lanes_mod.budget(app.config, lane) * 1.5
+        inbox_id = inbox_rows.claim(app.db(), owner, lease, skip, lane)
         if inbox_id is not None:
             return inbox_id, lane
     return None
-
-
-def lease_seconds(lane: str | None) -> float:
-    """A mail in hand is held a little past its lane's budget: only a worker that died, or was
-    killed over budget, lets the lease run out, and then another worker or node takes it."""
-    return lanes_mod.BUDGET_SECONDS[lane or lanes_mod.PARTY] * 1.5
 
 
 def deliver(app, now: datetime, report=None) -> dict:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 PARTY, STRANGER, ROBOT = "party", "stranger", "robot"
 LANES = (PARTY, STRANGER, ROBOT)
-# Seconds one mail may take before the supervisor kills its worker (the try counts). Every mail
-# up to max_message_size takes about a second here (bench/poison.py): a party's mail gets a
-# generous margin, a stranger's or a robot's a tight one.
-BUDGET_SECONDS = {PARTY: 60.0, STRANGER: 5.0, ROBOT: 5.0}
+
+
+def budget(config, lane: str | None) -> float:
+    """Seconds one mail of ``lane`` may take (``[processing] LANE_seconds``); without a lane,
+    a party's."""
+    return float(getattr(config.processing, f"{lane or PARTY}_seconds"))
 
 
 def lane_of(signer, mail_from: str, rcpt_tos: list[str]) -> str:

@@ -20,7 +20,7 @@ import signal
 import time
 from dataclasses import dataclass
 
-from ..inbound.lanes import BUDGET_SECONDS, LANES, PARTY, ROBOT, STRANGER
+from ..inbound.lanes import LANES, PARTY, ROBOT, STRANGER, budget
 from . import worker
 
 log = logging.getLogger("mailbot.serve")
@@ -52,8 +52,8 @@ class Slot:
 
 
 class Pool:
-    def __init__(self, config, target=worker.main, budgets=BUDGET_SECONDS):
-        self.config, self.target, self.budgets = config, target, budgets
+    def __init__(self, config, target=worker.main):
+        self.config, self.target = config, target
         self.slots = [Slot(lanes) for lanes in assign(config.processing.workers)]
 
     def start(self) -> None:
@@ -106,13 +106,13 @@ class Pool:
         inbox_id, lane, started = slot.in_hand[:]
         if not inbox_id:
             return
-        budget = self.budgets[LANES[int(lane)]]
-        if now - started > budget:
+        seconds = budget(self.config, LANES[int(lane)])
+        if now - started > seconds:
             os.kill(slot.process.pid, signal.SIGKILL)
             slot.process.join(timeout=1)
             slot.killed = True
             log.error("serve.mail_overran inbox_id=%d lane=%s budget=%ss pid=%s", inbox_id,
-                      LANES[int(lane)], budget, slot.process.pid)
+                      LANES[int(lane)], seconds, slot.process.pid)
 
     def stop(self, wait: bool = False, seconds: float = 5) -> None:
         for slot in self.slots:

@@ -98,6 +98,9 @@ def main(config, lanes, in_hand, wakes) -> None:
     logs.setup(config)
     os.nice(10)  # accepting mail goes first
     app = wiring.build(config)
+    # Built before the first claim (the templates compile in about 2 s): that is no mail's
+    # budget, and a worker replaced after a kill starts as fast as the first.
+    app.renderer  # noqa: B018
     worker = IntakeWorker(app, lambda: jobs.deliver(app, database_now(app.db())), lanes=lanes,
                           in_hand=in_hand)
     threading.Thread(target=relay_wakes, args=(wakes.fileno(), worker.wake, stopping),
