@@ -10,9 +10,11 @@ import email
 import email.policy
 import itertools
 import json
+import shutil
 import smtplib
 import socket
 import sys
+import tempfile
 import threading
 import time
 from datetime import date, datetime, timedelta, timezone
@@ -88,16 +90,26 @@ def pytest_configure(config):
 
 class PostgresServer:
     """A real PostgreSQL server for the session (``pgserver``: no system installation, works as
-    root), one fresh database per app."""
+    root), one fresh database per SQLite file a test would have used: configs that name the same
+    file share one database, as they would share the file."""
 
-    def __init__(self, folder: Path):
+    def __init__(self):
         import pgserver
-        self.server = pgserver.get_server(str(folder), cleanup_mode="stop")
-        self.socket_dir = str(folder)
+        # Not under pytest's basetemp: a second pytest session resets that folder's mode to
+        # 0700, and the server runs as pgserver's own user, not root.
+        self.folder = Path(tempfile.mkdtemp(prefix="mailbot-pg-"))
+        self.server = pgserver.get_server(str(self.folder), cleanup_mode="stop")
+        self.socket_dir = str(self.folder)
         self._names = itertools.count(1)
+        self._databases: dict[str, str] = {}
 
     def url(self, name: str) -> str:
         return f"postgresql://postgres@/{name}?host={self.socket_dir}"
+
+    def database_for(self, sqlite_file: str) -> str:
+        if sqlite_file not in self._databases:
+            self._databases[sqlite_file] = self.fresh()
+        return self._databases[sqlite_file]
 
     def fresh(self) -> str:
         import psycopg
@@ -109,14 +121,15 @@ class PostgresServer:
 
     def stop(self):
         self.server.cleanup()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 _STORE: dict = {"server": None}
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory):
-    server = PostgresServer(tmp_path_factory.mktemp("pg"))
+def postgres():
+    server = PostgresServer()
     yield server
     server.stop()
 
@@ -172,9 +185,10 @@ def config_data(tmp_path: Path, **sections) -> dict:
                     "attachments": str(tmp_path / "attachments")},
         "operators": {"addresses": [OPERATOR], "locale": "nl", "digest_time": "08:00"},
     }
+    data = _over(data, sections)
     if _STORE["server"] is not None and "url" not in sections.get("storage", {}):
-        data["storage"]["url"] = _STORE["server"].fresh()
-    return _over(data, sections)
+        data["storage"]["url"] = _STORE["server"].database_for(data["storage"]["database"])
+    return data
 
 
 def _over(data: dict, sections: dict) -> dict:

@@ -263,9 +263,10 @@ def m006_leases_and_raw_mail(db):
         CREATE INDEX inbox_unprocessed ON inbox(id) WHERE processed_at IS NULL;
         ALTER TABLE timers ADD COLUMN claimed_until TEXT;
         ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
-        -- When a queued or sending row may next be taken ('' = at once); NULL once it is done,
-        -- so the due query reads an index of the rows in flight only, never the whole table.
-        ALTER TABLE outbox ADD COLUMN due_at TEXT;
+        -- When a queued or sending row may next be taken ('' = at once, also for a row inserted
+        -- without it); NULL once it is done, so the due query reads an index of the rows in
+        -- flight only, never the whole table.
+        ALTER TABLE outbox ADD COLUMN due_at TEXT DEFAULT '';
         CREATE INDEX outbox_due_at ON outbox(due_at) WHERE due_at IS NOT NULL;
         -- The raw mail in a table of its own: status updates of an inbox row never rewrite it.
         CREATE TABLE inbox_raw (inbox_id INTEGER PRIMARY KEY, raw BLOB NOT NULL);
@@ -274,7 +275,8 @@ def m006_leases_and_raw_mail(db):
         CREATE TABLE digests (period TEXT PRIMARY KEY, sent_at TEXT NOT NULL);
         """
     )
-    db.execute("UPDATE outbox SET due_at = coalesce(next_attempt_at, '') WHERE status = 'queued'")
+    db.execute("UPDATE outbox SET due_at = CASE WHEN status = 'queued' "
+               "THEN coalesce(next_attempt_at, '') END")
     db.execute("UPDATE inbox SET raw = ?", [b""])
     db.execute("DROP INDEX outbox_due")
 

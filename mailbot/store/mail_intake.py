@@ -64,6 +64,8 @@ def last_told(db, shop_id: str, outcome: str) -> str | None:
 
 
 def mark_told(db, ids: list[int], now: datetime) -> None:
+    if not ids:
+        return  # and PostgreSQL refuses an empty IN ()
     db.execute(f"UPDATE mail_orders SET told_at = ? WHERE id IN ({','.join('?' * len(ids))})",
                [iso(now), *ids])
 
