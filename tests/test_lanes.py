@@ -53,7 +53,7 @@ def lanes_token(kind):
 
 
 @pytest.fixture
-def served(tmp_path, app):
+def served(tmp_path, app, capfd):
     # Budgets of 2 s for strangers and robots (a worker's first mail, imports and all, takes
     # under a second here); a mail's lease is 1.5 times its budget.
     config = make_config(tmp_path, processing={"workers": 2, "stranger_seconds": 2,
@@ -64,6 +64,13 @@ def served(tmp_path, app):
     smtp = listener(app, on_stored=lambda _id: pool.wake())
     smtp.start()
     pool.start()
+    # Both workers up (a worker logs intake.started once its renderer is built): what is timed
+    # below is the lanes, not a worker's start on a loaded machine.
+    seen, deadline = "", time.monotonic() + 120
+    while seen.count("intake.started") < 2:
+        assert time.monotonic() < deadline, seen
+        seen += capfd.readouterr().err
+        time.sleep(0.05)
     yield app, pool
     pool.stop(wait=True)
     smtp.stop()

@@ -1,8 +1,11 @@
-"""Reading and writing the domain's records: the only module that knows the tables' columns.
+"""The SQL of the domain's own tables: merchants, orders, cases, timers, timeline and settings.
 
-Times are stored as UTC ISO-8601 strings (they sort as text, so ``due_at <= ?`` works on an
-index); amounts as decimal strings. ``load`` builds a core ``State``; ``save`` writes a decision's
-state back, rewrites the order's timers from it and appends its timeline entries.
+Each other table has its module beside this one (``inbox_rows``, ``outbox_rows``,
+``bounce_rows``, ``digest_rows``, ``mail_intake``, ``corrections``), ``imported`` is the orders
+table as ``mailbot import`` sees it, and read-only views over several tables are in ``reports``
+and ``admin``. Times are stored as UTC ISO-8601 strings (they sort as text, so ``due_at <= ?``
+works on an index); amounts as decimal strings. ``load`` builds a core ``State``; ``save`` writes
+a decision's state back, rewrites the order's timers from it and appends its timeline entries.
 """
 
 from __future__ import annotations
