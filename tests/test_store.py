@@ -45,6 +45,12 @@ def test_placeholders_become_psycopg_ones_outside_literals_only():
         == "SELECT id FROM t ORDER BY id LIMIT 1"
 
 
+def test_a_literal_percent_reaches_the_database_as_one(app):
+    db = app.db()
+    assert db.execute("SELECT 7 % 3, 'a%b'").fetchone() == (1, "a%b")
+    assert db.execute("SELECT 7 % ?, 'a%b'", [4]).fetchone() == (3, "a%b")
+
+
 def test_every_claim_query_reads_an_index(app):
     db = app.db()
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")

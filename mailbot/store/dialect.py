@@ -101,7 +101,9 @@ class PostgreSQL(Database):
         text = self.translate(sql)
         if not text:
             return self.conn.execute("SELECT 1 WHERE false")  # a PRAGMA: nothing to do
-        return self.conn.execute(text, params if params else None)
+        # Always with parameters, even none: psycopg then reads the text as a query with
+        # placeholders, so the %% the translation wrote for a literal % is one % again.
+        return self.conn.execute(text, params)
 
     def executescript(self, sql: str) -> None:
         self.conn.execute(_for_postgresql(sql, script=True))
