@@ -97,6 +97,23 @@ def _connect(path: str | Path) -> SQLite:
 
 
 @contextlib.contextmanager
+def lease_transaction(db):
+    """A transaction that only takes or gives back leases. On SQLite its commit does not wait
+    for the disk (synchronous=NORMAL, WAL): a power cut may forget a lease, and then the row is
+    only taken again, which a lease has to survive anyway; the next FULL commit syncs it along."""
+    if db.dialect != "sqlite" or db.in_transaction:
+        with transaction(db):
+            yield db
+        return
+    db.execute("PRAGMA synchronous = NORMAL")
+    try:
+        with transaction(db):
+            yield db
+    finally:
+        db.execute("PRAGMA synchronous = FULL")  # connect's setting (SPEC §8)
+
+
+@contextlib.contextmanager
 def transaction(db):
     """One atomic write: everything inside commits together or not at all. Nested, it is a
     savepoint inside the outer transaction (``jobs.tick`` groups many events in one commit)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from .db import transaction
+from .db import lease_transaction, transaction
 from .records import iso
 
 
@@ -59,7 +59,7 @@ def claim(db, owner: str, seconds: float, skip=(), lane: str | None = None) -> i
     """Leases the oldest unprocessed mail (of ``lane``, if given) nobody holds to ``owner``
     until ``seconds`` from now by the database's clock; its id, or None when there is none."""
     params = ([lane] if lane else []) + list(skip)
-    with transaction(db):
+    with lease_transaction(db):
         row = db.execute(_claimable(db, skip, lane), params).fetchone()
         if row is None:
             return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from .db import transaction
+from .db import lease_transaction
 from .records import iso
 
 
@@ -69,7 +69,7 @@ def due(db, now: datetime, limit: int) -> list[int]:
 def claim(db, row_id: int, owner: str, seconds: float) -> dict | None:
     """Leases one due row to ``owner`` for ``seconds`` of the database's clock and marks it
     ``sending``; None if another process holds it."""
-    with transaction(db):
+    with lease_transaction(db):
         found = db.execute(
             "SELECT id FROM outbox WHERE id = ? AND due_at IS NOT NULL "
             f"AND (claimed_until IS NULL OR claimed_until <= {db.clock()}) "

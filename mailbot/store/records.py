@@ -23,7 +23,7 @@ from ..core.model import (
     ProtectionState, Reason, RefundChoice, State, Variant,
 )
 from . import chain
-from .db import transaction
+from .db import lease_transaction, transaction
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -191,7 +191,7 @@ def claim_timers(db, now: datetime, seconds: float, limit: int) -> list[tuple[in
     """Leases up to ``limit`` timers due at ``now`` that nobody holds, for ``seconds`` of the
     database's clock, so that two nodes never fire one timer together (a timer is rewritten,
     its lease gone, when its order changes)."""
-    with transaction(db):
+    with lease_transaction(db):
         due = db.execute(
             "SELECT order_id, kind FROM timers WHERE due_at <= ? "
             f"AND (claimed_until IS NULL OR claimed_until <= {db.clock()}) "
