@@ -1,17 +1,17 @@
 """Email addresses in one form, so that the address a party registered and the one their mail
 comes from compare equal.
 
-A domain in Unicode is stored in its ASCII form (IDNA, RFC 5891 A-labels), which every MTA
-accepts, and addresses are compared in that form, exactly. The A-label is made by UTS #46
-non-transitional processing (the ``idna`` package), as browsers and current mail software do:
-``straße`` is ``xn--strae-oqa``, not ``strasse`` (IDNA 2003's mapping, which Python's own codec
-still applies, made an attacker's ß-domain the same as a buyer's ss-domain). A domain must be
-written as it is: one with a default-ignorable code point (a soft hyphen, a zero-width space --
-Unicode's Default_Ignorable_Code_Point) or in another form that UTS #46 maps away (fullwidth
-letters) is refused, since it would show one name and compare as another; an ``xn--`` label must
-be a valid A-label. A local part may hold UTF-8 (RFC 6531): such mail is sent with SMTPUTF8, and a relay
-that does not offer it fails that one mail with a clear reason (``outbound/transport.py``).
-``normal`` returns the stored form or a one-line reason why the address cannot be used.
+A domain in Unicode is stored in its ASCII form (IDNA, RFC 5891 A-labels), which every MTA accepts,
+and addresses are compared in that form, exactly. The A-label is made by UTS #46 non-transitional
+processing (the ``idna`` package), as browsers and current mail software do: ``straße`` is ``xn--
+strae-oqa``, not ``strasse`` (IDNA 2003's mapping, which Python's own codec still applies, made an
+attacker's ß-domain the same as a buyer's ss-domain). A domain must be written as it is: one with a
+default-ignorable code point (a soft hyphen, a zero-width space -- Unicode's
+Default_Ignorable_Code_Point) or in another form that UTS #46 maps away (fullwidth letters) is
+refused, since it would show one name and compare as another; an ``xn--`` label must be a valid
+A-label. A local part may hold UTF-8 (RFC 6531): such mail is sent with SMTPUTF8, and a relay that
+does not offer it fails that one mail with a clear reason (``outbound/transport.py``). ``normal``
+returns the stored form or a one-line reason why the address cannot be used.
 """
 
 from __future__ import annotations

@@ -8,12 +8,16 @@ from __future__ import annotations
 import argparse
 import email.errors
 import email.header
+import getpass
+import importlib.metadata
 import json
 import logging
 import os
 import re
 import sys
+import unicodedata
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 from . import config as config_mod
 from . import (corrections, digest, imports, jobs, logs, printable, private_files,
@@ -21,10 +25,12 @@ from . import (corrections, digest, imports, jobs, logs, printable, private_file
 from .casefile import export as casefile_export
 from .casefile import verify as casefile_verify
 from .serve import check
+from .core.case import operator_amount_problem
 from .core.effects import Result
 from .core.events import OperatorCorrect, OperatorDecide, OperatorRequest
 from .core.model import CaseState, OPERATOR_COMMANDS, OPERATOR_OUTCOMES, Outcome, Plan, Role
-from .inbound.disposition import Disposition
+from .inbound.disposition import DISPOSITIONS
+from .money import parse_amount
 from .orders_by_mail.address import intake_address
 from .outbound import compose
 from .store import admin, backup, datadir, records, retention
@@ -37,10 +43,11 @@ class UsageError(Exception):
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mailbot", description=__doc__.splitlines()[0])
-    p.add_argument("--config", help="TOML config file (default: $MAILBOT_CONFIG or built-in)")
-    p.add_argument("--verbose", action="store_true",
-                   help="log events on stderr (commands other than serve log only warnings)")
-    sub = p.add_subparsers(dest="command", required=True)
+    p.add_argument("--version", action="version", version=f"mailbot {_version()}")
+    _global_options(p, default=None)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("help", help="this list, or one command's options").add_argument(
+        "topic", nargs="?", metavar="COMMAND", help="the command to explain")
     sub.add_parser("serve", help="SMTP listener and scheduler until SIGTERM/SIGINT")
     sub.add_parser("check", help="database, relay and serve are working (one line each)")
     imp = sub.add_parser("import", help="import merchants or orders")
@@ -70,7 +77,11 @@ def parser() -> argparse.ArgumentParser:
                       help="decide OUTCOME, request-documents PARTY, correct OUTCOME (a case "
                       "closed by an operator's decision), or export")
     case.add_argument("argument", nargs="?", help="the outcome, or the party asked")
-    case.add_argument("--message")
+    case.add_argument("--message", help="to both parties (and the team), verbatim")
+    case.add_argument("--message-buyer", help="to the buyer only, in place of --message")
+    case.add_argument("--message-merchant", help="to the merchant only, in place of --message")
+    case.add_argument("--amount", help="decide refunded_by_merchant or compensated: how much "
+                      "(default: the order's amount, within the plan's [cover])")
     case.add_argument("--json", action="store_true")
     _change_options(case)
     merchant = sub.add_parser("merchant", help="declare a merchant insolvent or undo it; its "
@@ -91,11 +102,32 @@ def parser() -> argparse.ArgumentParser:
     _data_parsers(sub)
     sub.add_parser("postfix-map", help="answer Postfix socketmap lookups at [postfix] socketmap")
     sub.add_parser("verify-export", help="check a case file made by case ID export").add_argument(
-        "file")
+        "file", help="the zip made by `case ID export`")
+    for command in sub.choices.values():
+        # Also after the command (`mailbot cases --config x.toml`), as git and systemctl take
+        # them; SUPPRESS keeps a value given before the command.
+        _global_options(command, default=argparse.SUPPRESS)
     return p
 
 
+def _global_options(p, default) -> None:
+    p.add_argument("--config", default=default,
+                   help="TOML config file (default: $MAILBOT_CONFIG or built-in)")
+    p.add_argument("--verbose", action="store_true", default=default or False,
+                   help="log events on stderr (commands other than serve log only warnings)")
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("mailbot")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
+        return "unknown"
+
+
 def _change_options(p) -> None:
+    p.add_argument("--as", dest="operator", default=None, metavar="NAME",
+                   help="who gives the command, for the timeline and the team's mail "
+                   "(default: the login name)")
     p.add_argument("--dry-run", action="store_true",
                    help="show what would change and what would be mailed; change nothing")
     p.add_argument("--yes", action="store_true",
@@ -124,21 +156,32 @@ def _data_parsers(sub) -> None:
 
 
 def _outbox_inbox_parsers(sub) -> None:
-    out = sub.add_parser("outbox", help="mail queued, retried, dead or bounced; resend one")
-    out.add_argument("action", nargs="?", choices=["resend"])
-    out.add_argument("id", nargs="?", type=int, help="the outbox id to resend")
+    out = sub.add_parser("outbox", help="mail queued, retried, held, dead or bounced; resend, "
+                         "flush, hold, release or delete")
+    out.add_argument("action", nargs="?", choices=["resend", "flush", "hold", "release", "delete"],
+                     help="resend ID (dead or bounced); flush (every mail backing off is due "
+                     "now, and delivered); hold ID / release ID (keep a queued mail back, or let "
+                     "it go); delete ID (a mail not sent)")
+    out.add_argument("id", nargs="?", type=int, help="the outbox id")
     out.add_argument("--state", choices=admin.OUTBOX_STATES,
                      help="only mail in this state (default: all but sent)")
     out.add_argument("--json", action="store_true")
+    out.add_argument("--limit", type=int, default=admin.LIMIT, help="rows shown, newest first "
+                     f"(default {admin.LIMIT})")
+    _change_options(out)
     inb = sub.add_parser("inbox", help="mail held, unmatched, rate limited...; show one")
     inb.add_argument("action", nargs="?", choices=["show", "release", "replay"],
                      help="show ID; release ID (held for its sender: an operator vouches for "
                      "the From); replay ID... (run through intake again after a fix)")
     inb.add_argument("id", nargs="*", type=int, help="inbox ids")
-    inb.add_argument("--disposition", choices=["held", "pending", *Disposition],
+    inb.add_argument("--disposition", choices=["held", "pending", *DISPOSITIONS],
                      metavar="DISPOSITION", help="only mail with this disposition, e.g. held, "
                      "unmatched, rate_limited, quarantined (default: all but applied)")
     inb.add_argument("--json", action="store_true")
+    inb.add_argument("--limit", type=int, default=admin.LIMIT, help="rows shown, newest first "
+                     f"(default {admin.LIMIT})")
+    inb.add_argument("--since", help="replay without ids: the mail of --disposition received "
+                     "this long ago or later, e.g. 2h, 7d")
     _change_options(inb)
 
 
@@ -156,13 +199,27 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    args = parser().parse_args(argv)
+    commands = parser()
+    args = commands.parse_args(argv)
+    if args.command == "help":
+        if args.topic is None:
+            commands.print_help()
+            return 0
+        sub = next(a for a in commands._actions if isinstance(a, argparse._SubParsersAction))
+        if args.topic not in sub.choices:
+            print(f"mailbot: no command {args.topic!r}; `mailbot help` lists them",
+                  file=sys.stderr)
+            return 2
+        sub.choices[args.topic].print_help()
+        return 0
     # Database, secret, attachments and Maildir hold personal data: owner-only (0600 / 0700).
     os.umask(datadir.OWNER_ONLY_UMASK)
     try:
         config = config_mod.load(args.config)
         # Event lines are serve's log; other commands print their own result only.
         logs.setup(config, None if args.command == "serve" or args.verbose else "WARNING")
+        if args.command in ("serve", "deliver") and config.relay.transport == "maildir":
+            datadir.check_maildir(config.relay.maildir)  # refused in one line, as a taken port
         if args.command == "check":  # before build: a check never creates a database
             return check.run(config, sys.stdout)
         if args.command == "verify-export":  # reads the zip only, never the database
@@ -268,15 +325,13 @@ def _status(app, args):
     if args.json:
         print(printable.dumps(data))
         return
-    p, c = data["protection"], data["case"]
-    print(f"order {args.shop_id}/{args.order_number}: protection {p['state']} "
-          f"until {p['ends_at']}" + (" (extended)" if p["extended"] else ""))
-    if c:
-        _print_case(c)
+    print(printable.text(views.status_text(state, app.tz)), end="")
+    if data["case"]:
+        _print_case(app, data["case"])
 
 
-def _print_case(c):
-    print(printable.text(views.case_text(c)), end="")
+def _print_case(app, c):
+    print(printable.text(views.case_text(c, app.config.bot.timezone)), end="")
 
 
 def _cases(app, args):
@@ -286,8 +341,12 @@ def _cases(app, args):
     if args.json:
         print(printable.dumps(rows))
         return
+    if rows:
+        print(f"{'CASE':>6}  {'STATE':<18} {'REASON':<13} {'OPENED':<16}  ORDER  "
+              "ESCALATION/OUTCOME")
     for r in rows:
         print(printable.text(f"{r['id']:>6}  {r['state']:<18} {r['reason']:<13} "
+                             f"{r['opened_at'][:16].replace('T', ' ')}  "
                              f"{r['shop_id']}/{r['order_number']}  "
                              f"{r['escalation_reason'] or r['outcome'] or ''}"))
 
@@ -304,20 +363,35 @@ def _case(app, args):
         if args.json:
             print(printable.dumps(data))
         else:
-            _print_case(data)
+            _print_case(app, data)
         return
     message = (args.message or "").strip()
-    if not message:
-        raise UsageError(f"case {args.action} needs --message TEXT")
+    to_buyer, to_merchant = ((text or "").strip() for text in (args.message_buyer,
+                                                                 args.message_merchant))
+    parties = args.action == "decide" and to_buyer and to_merchant
+    if not message and not parties:
+        raise UsageError(f"case {args.action} needs --message TEXT"
+                         + (" (or both --message-buyer and --message-merchant)"
+                            if args.action == "decide" else ""))
+    if args.action != "decide" and (to_buyer or to_merchant or args.amount):
+        raise UsageError("--message-buyer, --message-merchant and --amount go with decide")
     arguments = OPERATOR_OUTCOMES if args.action == "correct" else OPERATOR_COMMANDS[args.action]
     if args.argument not in arguments:
         raise UsageError(f"{args.action} needs one of: " + ", ".join(arguments))
+    by = _operator(args)
     if args.action == "decide":
-        event = OperatorDecide(Outcome(args.argument), message)
+        state = records.load(db, order_id)
+        amount = _amount(args.amount) if args.amount else None
+        problem = operator_amount_problem(state, Outcome(args.argument), amount,
+                                          app.config.cover.of(state.order.plan))
+        if problem and state.case.state is CaseState.ESCALATED:
+            raise UsageError(f"case {args.case_id}: {problem}")
+        event = OperatorDecide(Outcome(args.argument), message, by=by, amount=amount,
+                               to_buyer=to_buyer, to_merchant=to_merchant)
     elif args.action == "correct":
-        event = OperatorCorrect(Outcome(args.argument), message)
+        event = OperatorCorrect(Outcome(args.argument), message, by=by)
     else:
-        event = OperatorRequest(Role(args.argument), message)
+        event = OperatorRequest(Role(args.argument), message, by=by)
 
     def work():
         handled = service.handle(app, order_id, event, datetime.now(timezone.utc))
@@ -331,7 +405,27 @@ def _case(app, args):
                              f"{args.action} is not open")
 
     _change(app, args, work, lambda done: f"case {args.case_id}: {args.action} "
-            f"{args.argument} done", contract=args.action != "correct")
+            f"{args.argument} done by {by}", contract=args.action != "correct")
+
+
+def _amount(text: str) -> Decimal:
+    amount = parse_amount(text)
+    if amount is None:
+        raise UsageError(f"--amount: not an amount like 49.95 or 49,95: {text!r}")
+    return amount
+
+
+def _operator(args) -> str:
+    """``--as NAME``, else the login name: three operators may share one team address."""
+    if args.operator is not None:
+        name = args.operator.strip()
+        if not name or any(unicodedata.category(c)[0] == "C" for c in name):
+            raise UsageError(f"--as: not a name: {args.operator!r}")
+        return name
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container without a passwd entry)
+        return "cli"
 
 
 def _change(app, args, work, said, deletes: bool = False, contract: bool = False) -> None:
@@ -484,10 +578,51 @@ def _outbox(app, args):
     db = app.db()
     if args.action == "resend":
         return _resend(app, db, args.id)
-    _print_rows(admin.outbox(db, args.state), args.json, lambda r, order: (
+    if args.action is not None:
+        return _queue_control(app, args)
+    _print_rows(admin.outbox(db, args.state, _limit(args)), args.json, lambda r, order: (
         f"{r['id']:>6}  {r['state']:<7} {','.join(r['recipients'])}  {order}  "
         f"{r['template']}  attempts={r['attempts']}  {r['last_error'] or ''}"
-        + "".join(f"  failed: {f['address']} {f['status']}" for f in r["failed"])))
+        + "".join(f"  failed: {f['address']} {f['status']}" for f in r["failed"])),
+        admin.outbox_count(db, args.state))
+
+
+def _limit(args) -> int:
+    if args.limit < 1:
+        raise UsageError(f"--limit must be at least 1, not {args.limit}")
+    return args.limit
+
+
+QUEUE_CONTROL = {"hold": (admin.hold, "queued", "held"), "release": (admin.release, "held",
+                                                                     "queued"),
+                 "delete": (admin.delete, "not sent", "deleted")}
+
+
+def _queue_control(app, args) -> None:
+    """``outbox flush`` (Postfix's ``postqueue -f``) and ``outbox hold|release|delete ID``
+    (``postsuper -h|-H|-d``)."""
+    db = app.db()
+    now = datetime.now(timezone.utc)
+    if args.action == "flush":
+        _change(app, args, lambda: admin.flush(db),
+                lambda done: f"outbox: {done.value} mail(s) backing off are due now")
+        if not args.dry_run:
+            _deliver(app, args)
+        return
+    if args.id is None:
+        raise UsageError(f"outbox {args.action} needs an outbox id")
+    act, was, now_is = QUEUE_CONTROL[args.action]
+
+    def work():
+        row = admin.outbox_mail(db, args.id)
+        if row is None:
+            raise UsageError(f"no outbox mail {args.id}")
+        if not (act(db, args.id) if args.action == "release" else act(db, args.id, now)):
+            raise UsageError(f"outbox {args.id} is {row['status']}: only {was} mail is "
+                             f"{now_is} (and none while it is being sent)")
+        return row
+    _change(app, args, work, lambda done: f"outbox {args.id} to "
+            f"{', '.join(done.value['recipients'])}: {now_is}", deletes=args.action == "delete")
 
 
 def _resend(app, db, outbox_id: int | None) -> None:
@@ -514,13 +649,18 @@ def _resend(app, db, outbox_id: int | None) -> None:
     print(f"outbox {outbox_id}: {row['status']} -> queued{moved}")
 
 
-def _print_rows(rows: list[dict], as_json: bool, line) -> None:
-    """``--json``: the rows as one JSON list; else ``line(row, "shop/order")`` per row."""
+def _print_rows(rows: list[dict], as_json: bool, line, total: int) -> None:
+    """``--json``: the rows as one JSON list; else ``line(row, "shop/order")`` per row. When
+    ``total`` is more than the rows shown, a last line (on stderr with --json) says so."""
     if as_json:
-        return _print_json(rows)
-    for r in rows:
-        order = f"{r['shop_id']}/{r['order_number']}" if r["shop_id"] else "-"
-        print(printable.text(line(r, order).rstrip()))
+        _print_json(rows)
+    else:
+        for r in rows:
+            order = f"{r['shop_id']}/{r['order_number']}" if r["shop_id"] else "-"
+            print(printable.text(line(r, order).rstrip()))
+    if total > len(rows):
+        print(f"{len(rows)} of {total} shown, newest first (--limit {total} shows all)",
+              file=sys.stderr if as_json else sys.stdout)
 
 
 def _inbox(app, args):
@@ -534,12 +674,16 @@ def _inbox(app, args):
         if row is None:
             raise UsageError(f"no inbox mail {args.id[0]}")
         return _inbox_show(row, args.json)
-    dispositions = None
-    if args.disposition:
-        dispositions = admin.HELD if args.disposition == "held" else (args.disposition,)
-    _print_rows(admin.inbox(db, dispositions), args.json, lambda r, order: (
+    dispositions = _dispositions(args)
+    _print_rows(admin.inbox(db, dispositions, _limit(args)), args.json, lambda r, order: (
         f"{r['id']:>6}  {r['received_at']}  {r['disposition']:<15} from={r['mail_from']}  "
-        f"{order}  {r['detail'] or ''}"))
+        f"{order}  {r['detail'] or ''}"), admin.inbox_count(db, dispositions))
+
+
+def _dispositions(args) -> tuple[str, ...] | None:
+    if not args.disposition:
+        return None
+    return admin.HELD if args.disposition == "held" else (args.disposition,)
 
 
 AGAIN = {"release": "released", "replay": "replayed"}
@@ -548,8 +692,16 @@ AGAIN = {"release": "released", "replay": "replayed"}
 def _again(app, args) -> None:
     """``inbox release ID`` and ``inbox replay ID...``: each mail once more through intake, all
     in one change (one rehearsal, one confirmation)."""
+    if not args.id and args.action == "replay" and args.disposition:
+        # By disposition and time, as Mailman's unshunt: oldest first, as they arrived.
+        since = datetime.now(timezone.utc) - _duration(args.since or "7d", "--since")
+        args.id = sorted(r["id"] for r in admin.inbox(app.db(), _dispositions(args),
+                                                      _limit(args))
+                         if records.parse_dt(r["received_at"]) >= since)
+        if not args.id:
+            raise UsageError(f"no {args.disposition} mail received since {records.iso(since)}")
     if not args.id:
-        raise UsageError(f"inbox {args.action} needs an inbox id")
+        raise UsageError(f"inbox {args.action} needs an inbox id (or replay --disposition D)")
     if args.action == "release" and len(args.id) != 1:
         raise UsageError("inbox release takes one inbox id: each release vouches for one sender")
     again = corrections.release if args.action == "release" else corrections.replay

@@ -21,9 +21,10 @@ import dataclasses
 import os
 import tomllib
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
-from . import addresses
+from . import addresses, private_files
 from .core.model import LOCALES
 
 
@@ -38,7 +39,11 @@ class Bot:
     from_address: str = ""  # empty: {address_prefix}@{domain}
     name: str = "Buyer protection"
     timezone: str = "Europe/Amsterdam"
-    upgrade_url: str = "https://mailbot.localhost/plus"
+    # Shown in mails only when set: an empty link is left out, so no placeholder reaches a buyer.
+    upgrade_url: str = ""
+    brand: str = ""  # the company behind the service, atop every mail
+    help_url: str = ""  # the help centre, linked at the foot of every mail
+    legal_footer: str = ""  # company name, address, registration, at the foot of every mail
 
     @property
     def sender(self) -> str:
@@ -125,6 +130,22 @@ class Limits:
 
     answers_per_address_per_hour: int = 3
     confirmations_per_order_per_hour: int = 3
+    relays_per_order_per_hour: int = 10  # a party's words passed on (outbound/budget.py)
+    storage_per_order_mb: int = 50  # inbound mail kept per order (inbound/intake.py)
+
+
+@dataclass(frozen=True)
+class Cover:
+    """The most ``decide compensated`` pays per order of each plan, in whole units of the order's
+    currency; 0: no cap but the order's amount."""
+
+    basic: int = 0
+    plus: int = 0
+    single: int = 0
+
+    def of(self, plan: str) -> Decimal | None:
+        cap = getattr(self, str(plan))
+        return Decimal(cap) if cap else None
 
 
 @dataclass(frozen=True)
@@ -154,6 +175,7 @@ class Config:
     limits: Limits = field(default_factory=Limits)
     log: Log = field(default_factory=Log)
     processing: Processing = field(default_factory=Processing)
+    cover: Cover = field(default_factory=Cover)
     dkim: Dkim = field(default_factory=Dkim)
     inbound: Inbound = field(default_factory=Inbound)
     postfix: Postfix = field(default_factory=Postfix)
@@ -245,6 +267,10 @@ def _validate(config: Config) -> None:
         ZoneInfo(config.bot.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"[bot] timezone: unknown time zone {config.bot.timezone!r}") from None
+    for key in ("upgrade_url", "help_url"):
+        url = getattr(config.bot, key)
+        if url and not url.startswith("https://"):
+            raise ConfigError(f"[bot] {key} must be an https:// address or empty")
     if config.relay.transport not in ("maildir", "smtp"):
         raise ConfigError('[relay] transport must be "maildir" or "smtp"')
     if config.smtp.protocol not in ("smtp", "lmtp"):
@@ -253,6 +279,15 @@ def _validate(config: Config) -> None:
         raise ConfigError("[relay] starttls and tls exclude each other")
     if config.relay.username and not config.relay.password_file:
         raise ConfigError("[relay] username needs password_file")
+    for what, path in (("[relay] password_file", config.relay.password_file),
+                       ("[dkim] key_file", config.dkim.key_file),
+                       ("[smtp] key_file", config.smtp.key_file)):
+        if not path:
+            continue
+        try:  # refused at start, in one line, rather than at every delivery run
+            private_files.check(path, what)
+        except private_files.UnprotectedFile as exc:
+            raise ConfigError(str(exc)) from None
     if bool(config.smtp.cert_file) != bool(config.smtp.key_file):
         raise ConfigError("[smtp] cert_file and key_file go together")
     if config.relay.starttls and config.relay.port == 465:

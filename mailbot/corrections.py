@@ -8,8 +8,8 @@
 - ``release``: a mail held because its From was not the party's address, processed as if it were
   (an operator checked it); the event applies once and its mails go out as for any mail.
 - ``replay``: a stored mail that applied nothing (held, unmatched, refused, quarantined...) runs
-  through intake again after a fix. Applied mail and duplicates are never replayed: their event
-  has been applied once already.
+  through intake again after a fix. Applied mail, orders taken by mail and duplicates are never
+  replayed: their event has been applied once already.
 - Correcting an operator's decision is the core's ``OperatorCorrect`` (``case ID correct``).
 """
 
@@ -18,7 +18,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from .inbound import intake
-from .inbound.disposition import Disposition
+from .core.effects import Result
+from .inbound.disposition import Disposition, Ending
 from .store import corrections, inbox_rows
 
 
@@ -26,13 +27,16 @@ class Refused(Exception):
     """The correction does not apply; the message says why in one line."""
 
 
-NEVER_REPLAYED = (Disposition.APPLIED, Disposition.DUPLICATE)
+# Their event applied (an order taken by mail is one too), or their body is gone (over the
+# order's storage quota): never again.
+NEVER_REPLAYED = (Result.APPLIED, Ending.DUPLICATE, Ending.ORDER_TAKEN, Ending.OVER_QUOTA)
 
 
 def delete_order(db, order_id: int, case_id: int | None) -> dict[str, int]:
-    if case_id is not None:
-        raise Refused(f"the order has case {case_id}: a case is decided, never deleted")
-    return corrections.delete_order(db, order_id)
+    deleted = None if case_id is not None else corrections.delete_order(db, order_id)
+    if deleted is None:  # a case, or one opened since the order was read
+        raise Refused("the order has a case: a case is decided, never deleted")
+    return deleted
 
 
 def declare_solvent(db, shop_id: str) -> None:
@@ -42,7 +46,7 @@ def declare_solvent(db, shop_id: str) -> None:
 
 def release(app, inbox_id: int, now: datetime) -> Disposition:
     row = _processed(app.db(), inbox_id)
-    if row["disposition"] != Disposition.SENDER_MISMATCH:
+    if row["disposition"] != Ending.SENDER_MISMATCH:
         raise Refused(f"inbox {inbox_id} is {row['disposition']}: only mail held for its sender "
                       "(sender_mismatch) is released; `inbox replay` runs other mail again")
     return _again(app, row, now, trusted_sender=True)

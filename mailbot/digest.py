@@ -16,6 +16,11 @@ from .store import reports
 from .store.db import transaction
 
 
+# The timeline kind of each operator's command, as the command is spelled (mail and CLI).
+COMMANDS = {"operator.decision": "decide", "operator.request_documents": "request-documents",
+            "operator.correction": "correct"}
+
+
 def collect(db, now: datetime, since: timedelta) -> dict:
     start = now - since
     deadlines = reports.merchant_deadlines(db, now + timedelta(hours=24), now)
@@ -30,6 +35,8 @@ def collect(db, now: datetime, since: timedelta) -> dict:
             "closed": reports.timeline_counts(db, "case.closed", start),
             "deadlines": deadlines, "attention": attention,
             "other": reports.other_requests(db, start),
+            "commands": [dict(c, command=COMMANDS[c["kind"]])
+                         for c in reports.operator_commands(db, start, tuple(COMMANDS))],
             "failed": reports.failed_deliveries(db, start),
             "held": reports.held_inbound(db, start, SHOWN_TO_OPERATORS),
             "case_states": reports.state_counts(db, "cases"),

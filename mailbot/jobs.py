@@ -56,7 +56,7 @@ def tick(app, now: datetime) -> int:
             for planned in plans:
                 try:
                     with transaction(db):  # a savepoint: a failure undoes this timer only
-                        done.append(service.settle(app, planned, now))
+                        done.append(service.write(app, planned, now))
                 except Exception as exc:
                     failed.append((planned.before.order.id, planned.event.kind, exc))
             for order_id, kind, exc in failed:
@@ -175,5 +175,5 @@ def _dead(app, db, row, error, now) -> str:
                                         {"outbox_id": row["id"], "error": error,
                                          "recipients": json.loads(row["recipients"]),
                                          "template": row["template"]}), now)
-    event_log("delivery.dead", outbox_id=row["id"], error=repr(error[:120]))
+    event_log("delivery.dead", logging.WARNING, outbox_id=row["id"], error=repr(error[:120]))
     return "dead", error

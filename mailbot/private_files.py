@@ -15,12 +15,24 @@ class UnprotectedFile(ValueError):
     """A secret file that group or others may read or write; the message is the one line."""
 
 
+def check(path: str | Path, what: str) -> None:
+    """Refuses ``path`` if it exists and is not private (at start, before anything runs)."""
+    try:
+        _refuse_open(Path(path), os.stat(path).st_mode, what)
+    except FileNotFoundError:
+        pass  # said when it is read
+
+
 def read(path: str | Path, what: str) -> bytes:
     """The bytes of ``path`` (``what`` names the setting in the refusal), if it is private."""
     path = Path(path)
     with path.open("rb") as file:  # the mode of the file read, not of a path swapped meanwhile
-        mode = stat.S_IMODE(os.fstat(file.fileno()).st_mode)
-        if mode & 0o077:
-            raise UnprotectedFile(f"{what} {path} is accessible by others (mode {mode:04o}): "
-                                  f"run chmod 600 {path}")
+        _refuse_open(path, os.fstat(file.fileno()).st_mode, what)
         return file.read()
+
+
+def _refuse_open(path: Path, mode: int, what: str) -> None:
+    mode = stat.S_IMODE(mode)
+    if mode & 0o077:
+        raise UnprotectedFile(f"{what} {path} is accessible by others (mode {mode:04o}): "
+                              f"run chmod 600 {path}")

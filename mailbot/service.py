@@ -1,18 +1,19 @@
-"""The one door for state changes: ``handle(app, order_id, event, now)``.
+"""The one door for state changes: ``plan`` a decision, ``settle`` it, ``queue`` its mails.
 
-It loads the order's state, asks the pure core for a decision and renders the mails it causes --
-all reads, done before the write lock is taken, so the SMTP listener's inserts never wait for
-template rendering. Then, in one transaction, ``settle`` checks that the state is still the one
-it decided on and writes the new state (and the timers it implies), the timeline and the mails;
-if the state moved meanwhile, it decides again under the lock, where nothing can move. When the
-event came from an inbound mail, ``inbound`` records that mail's disposition in the same
-transaction (and holds back answers over the budget), so a crash either applies the event and
-marks the mail processed, or does neither. ``jobs.tick`` writes its timers through ``settle`` too.
+``plan`` loads the order's state, asks the pure core for a decision and renders the mails it
+causes -- all reads, done before the write lock is taken, so the SMTP listener's inserts never
+wait for template rendering. Then, inside the caller's transaction, ``settle`` checks that the
+state is still the one it decided on and writes the new state (and the timers it implies) and the
+timeline; if the state moved meanwhile, it decides again under the lock, where nothing can move.
+``queue`` writes the mails the caller lets go out. Each caller owns its transaction and what else
+it writes in it: ``handle`` (the command line) queues every mail, ``jobs.tick`` a batch of timers,
+``intake.finish`` the inbound mail's disposition and the mails within the answer budget -- so a
+crash either applies an event and marks its mail processed, or does neither.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -50,11 +51,6 @@ class Planned:
     notices: tuple = ()
 
 
-# Called inside the write transaction with the planned change; records the inbound mail's
-# disposition and returns the mails to queue, each with its outbox marks (see outbox.enqueue).
-Inbound = Callable[[object, Planned], Iterable[tuple[Outgoing, dict]]]
-
-
 def plan(app, order_id: int, event: Event, now: datetime, notices: tuple = ()) -> Planned:
     db = app.db()
     before = records.load(db, order_id)
@@ -71,39 +67,50 @@ def plan(app, order_id: int, event: Event, now: datetime, notices: tuple = ()) -
     return Planned(before, decision, tuple(m for m in mails if m is not None), event, notices)
 
 
-def apply(app, planned: Planned, now: datetime, inbound: Inbound | None = None) -> bool:
-    """Writes ``planned``; inside a transaction. False if the state moved since it was planned."""
+def apply(app, planned: Planned, now: datetime) -> bool:
+    """Writes ``planned``'s state and timeline; inside a transaction. False if the state moved
+    since it was planned."""
     db = app.db()
     order_id = planned.before.order.id
     if records.load(db, order_id) != planned.before:
         return False
-    decision = planned.decision
-    records.save(db, decision.state, app.tz)
-    for entry in decision.timeline:
+    records.save(db, planned.decision.state, app.tz)
+    for entry in planned.decision.timeline:
         records.add_timeline(db, order_id, now, entry)
-    queued = [(mail, {}) for mail in planned.mails] if inbound is None else inbound(db, planned)
-    for mail, marks in queued:
-        outbox.enqueue(db, mail, now, **marks)
-        records.add_timeline(db, order_id, now, Entry("bot", "mail", mail.template))
     return True
 
 
-def settle(app, planned: Planned, now: datetime, inbound: Inbound | None = None) -> Planned:
+def settle(app, planned: Planned, now: datetime) -> Planned:
     """Inside a transaction: writes ``planned``, or, if the state moved since, decides again
-    under the lock (where nothing can move) and writes that. Returns what was written."""
-    if not apply(app, planned, now, inbound):
+    under the lock (where nothing can move) and writes that. Returns what was written; its mails
+    are not queued yet (``queue``)."""
+    if not apply(app, planned, now):
         planned = plan(app, planned.before.order.id, planned.event, now, planned.notices)
-        apply(app, planned, now, inbound)
+        apply(app, planned, now)
     return planned
 
 
-def handle(app, order_id: int, event: Event, now: datetime, *, notices: tuple = (),
-           inbound: Inbound | None = None) -> Handled:
-    """Plans outside the lock and settles inside it. ``notices``: mails about the inbound mail
-    itself (refused attachments), queued with the decision's own; ``inbound``: see ``Inbound``."""
-    planned = plan(app, order_id, event, now, notices)
+def queue(app, order_id: int, mails: Iterable[tuple[Outgoing, dict]], now: datetime) -> None:
+    """Inside a transaction: queues each mail with its outbox marks (see ``outbox.enqueue``) and
+    notes it on the order's timeline."""
+    db = app.db()
+    for mail, marks in mails:
+        outbox.enqueue(db, mail, now, **marks)
+        records.add_timeline(db, order_id, now, Entry("bot", "mail", mail.template))
+
+
+def write(app, planned: Planned, now: datetime) -> Planned:
+    """Inside a transaction: ``settle`` and queue every mail of what was written."""
+    planned = settle(app, planned, now)
+    queue(app, planned.before.order.id, [(mail, {}) for mail in planned.mails], now)
+    return planned
+
+
+def handle(app, order_id: int, event: Event, now: datetime) -> Handled:
+    """Plans outside the lock, writes inside it, every mail included."""
+    planned = plan(app, order_id, event, now)
     with transaction(app.db()):
-        planned = settle(app, planned, now, inbound)
+        planned = write(app, planned, now)
     log(planned)  # after the commit: the log never tells of a change that did not happen
     state = planned.decision.state
     return Handled(planned.decision.result, state.case.id if state.case else None)
@@ -115,7 +122,7 @@ def declare_insolvent(app, shop_id: str, now: datetime) -> int:
     db = app.db()
     with transaction(db):
         records.set_insolvent(db, shop_id)
-        written = [settle(app, plan(app, order_id, MerchantInsolvent(), now), now)
+        written = [write(app, plan(app, order_id, MerchantInsolvent(), now), now)
                    for order_id in records.open_case_orders(db, shop_id)]
     for planned in written:
         log(planned)

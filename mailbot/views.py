@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .core.model import State
+from .core.model import ProtectionState, State
 from .store import records, reports
 
 
@@ -34,7 +34,7 @@ def case_json(db, state: State, tz) -> dict | None:
                    "amount": None if c.refund_amount is None else str(c.refund_amount)},
         "timeline": [
             {"at": _time(e["at"], tz), "actor": e["actor"], "kind": e["kind"], "text": e["text"],
-             "attachments": [d.name for d in e["attachments"]]}
+             "attachments": [d.name for d in e["attachments"]], "by": e["done_by"] or None}
             for e in records.timeline(db, state.order.id)],
     }
 
@@ -60,17 +60,57 @@ def cases(db, state_filter: str | None) -> list[dict]:
     return reports.cases(db, state_filter)
 
 
-def case_text(c: dict) -> str:
-    """``case CASE_ID`` for a terminal: what a party wrote is shown with control characters
-    escaped, so a buyer's text cannot move the cursor or recolour an operator's terminal."""
+def status_text(state: State, tz) -> str:
+    """``status`` for a terminal: words, not ``None``; times in the configured zone."""
+    o, p = state.order, state.protection
+    if p.state is ProtectionState.ACTIVE:
+        said = f"active until {_shown(p.ends_at, tz)}" + (", extended" if p.extended else "")
+    elif p.state is ProtectionState.IN_CASE:
+        said = f"in a case (it would have ended {_shown(p.ends_at, tz)})"
+    else:
+        why = f" ({p.end_reason})" if p.end_reason else ""
+        said = f"{p.state} on {_shown(p.ended_at or p.ends_at, tz)}{why}"
+    return (f"order {o.shop_id}/{o.order_number}: protection {said}\n"
+            f"  {_order_line(order_json(state))}\n")
+
+
+def _order_line(o: dict) -> str:
+    return (f"ordered {o['order_date']}, {o['amount']} {o['currency']}, plan {o['plan']}; "
+            f"buyer {o['buyer_email']} ({o['buyer_locale']})")
+
+
+def _shown(dt: datetime | None, tz) -> str:
+    return "-" if dt is None else dt.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _moment(iso_text: str | None) -> str:
+    """A time of the JSON views (ISO-8601 in the configured zone) as a terminal shows it."""
+    return "-" if iso_text is None else iso_text[:16].replace("T", " ")
+
+
+def case_text(c: dict, tz_name: str = "") -> str:
+    """``case CASE_ID`` for a terminal: the case's facts on labelled lines, then the timeline
+    with every text whole (continued lines indented) and the documents named. What a party wrote
+    is shown with control characters escaped, so a buyer's text cannot move the cursor or
+    recolour an operator's terminal. Times are in the configured zone (``tz_name``)."""
     refund = c["refund"]
-    lines = [f"case {c['id']}: {c['state']} reason={c['reason']} variant={c['variant']} "
-             f"escalation={c['escalation_reason']} outcome={c['outcome']}",
-             f"  refund: {refund['choice'] or '-'}"
-             + (f" {refund['amount']}" if refund["choice"] not in (None, "no") else "")]
+    why = c["escalation_reason"] or c["outcome"]
+    lines = [f"case {c['id']}: {c['state']}" + (f" ({why})" if why else "")
+             + f", reason {c['reason']}" + (f", variant {c['variant']}" if c["variant"] else "")]
+    if c.get("order"):
+        o = c["order"]
+        lines.append(f"  order: {o['shop_id']}/{o['order_number']}, {_order_line(o)}")
+    lines.append(f"  merchant due: {_moment(c['merchant_due'])}; buyer due: "
+                 f"{_moment(c['buyer_due'])}" + (f" ({tz_name})" if tz_name else ""))
+    if refund["choice"]:
+        lines.append(f"  merchant's answer: refund {refund['choice']}"
+                     + (f", {refund['amount']}" if refund["choice"] != "no" else ""))
     for e in c["timeline"]:
-        text = _printable(" ".join(e["text"].split())[:100])
-        lines.append(f"  {e['at']}  {e['actor']:<8} {e['kind']:<28} {text}")
+        actor = f"{e['actor']} ({e['by']})" if e.get("by") else e["actor"]
+        text = [_printable(line) for line in e["text"].splitlines()] or [""]
+        lines.append(f"  {_moment(e['at'])}  {actor:<8} {e['kind']:<28} {text[0]}".rstrip())
+        lines += [f"{'':>58}{line}".rstrip() for line in text[1:]]
+        lines += [f"{'':>58}document: {_printable(name)}" for name in e["attachments"]]
     return "\n".join(lines) + "\n"
 
 

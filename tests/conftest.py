@@ -218,17 +218,6 @@ def write_config(tmp_path: Path, config: config_mod.Config | None = None, **sect
     return path
 
 
-@pytest.fixture
-def app(tmp_path):
-    application = wiring.build(make_config(tmp_path))
-    (tmp_path / "m.csv").write_text(MERCHANTS)
-    (tmp_path / "o.csv").write_text(ORDERS)
-    imports.import_merchants(application.db(), str(tmp_path / "m.csv"))
-    imports.import_orders(application.db(), str(tmp_path / "o.csv"), application.tz)
-    yield application
-    application.close()
-
-
 # -- the shared corpus: mail nobody here wrote ---------------------------------------------------
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -241,6 +230,19 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"no mail corpus at {CORPUS} (../shared/corpus beside the checkout)")
     return CORPUS
+
+
+# -- a real app and its mailbox ------------------------------------------------------------------
+
+@pytest.fixture
+def app(tmp_path):
+    application = wiring.build(make_config(tmp_path))
+    (tmp_path / "m.csv").write_text(MERCHANTS)
+    (tmp_path / "o.csv").write_text(ORDERS)
+    imports.import_merchants(application.db(), str(tmp_path / "m.csv"))
+    imports.import_orders(application.db(), str(tmp_path / "o.csv"), application.tz)
+    yield application
+    application.close()
 
 
 class Mailbox:

@@ -21,11 +21,14 @@ def test_reply_trimming_scores(capsys, corpus):
     results = score(corpus, "mailbot", 0)
     # Exact: as the source expects. By design: a closing we remove on purpose (issue 9 §2) and
     # the source keeps is not a miss.
-    floors = {"discourse_email_reply_trimmer": (0.92, 0.95), "mailgun_talon": (0.87, 0.92)}
+    floors = {"discourse_email_reply_trimmer": (0.92, 0.95), "mailgun_talon": (0.90, 0.96)}
     for source, (exact_floor, design_floor) in floors.items():
         ok, by_design, total = results[source]
         assert ok / total >= exact_floor, f"{source}: {ok}/{total}"
         assert by_design / total >= design_floor, f"{source}: {by_design}/{total} by design"
+    # Issue 16 §7: at least 90 % exact over all the sources (it was 141/159, 88.7 %).
+    ok, total = (sum(r[i] for r in results.values()) for i in (0, 2))
+    assert ok / total >= 0.90, f"{ok}/{total}"
 
 
 @pytest.mark.parametrize("source", ["zammad", "request_tracker", "ruby_mail_gem", "flufl_bounce"])

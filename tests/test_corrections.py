@@ -163,3 +163,98 @@ def test_on_a_terminal_insolvency_asks_first(box, tmp_path):
         assert "would mail jan@buyer.example: buyer.case_escalated" in out
         assert "carry it out? [y/N]" in err
         assert case(box)["state"] == state
+
+
+def test_who_gave_a_command_is_on_the_timeline_in_the_confirmation_and_the_digest(
+        box, tmp_path, capsys):
+    """Three operators share the team address: the CLI's --as (else the login name) and the From
+    of an operator's mail are kept with the command."""
+    from conftest import reply
+    from mailbot import digest
+    from datetime import timedelta
+    from test_protection_by_mail import now
+    _, merchant = open_case(box, "no_refund")
+    click(box, merchant, "refund_none", MERCHANT_NL, body="Terugbetaling: nee\nToelichting: Nee.")
+    escalation = only(box.deliver(), OPERATOR)
+    reply(box, escalation, OPERATOR, "request-documents merchant\nGraag de verzendbon.")
+    requested = [e for e in case(box)["timeline"] if e["kind"] == "operator.request_documents"]
+    assert [e["by"] for e in requested] == [OPERATOR], case(box)["timeline"]
+    code, out, _ = run(box, tmp_path, capsys, "case", str(case(box)["id"]), "decide",
+                       "claim_rejected", "--message", "Bezorgd volgens de bon.", "--as", "anna")
+    assert code == 0 and "done by anna" in out
+    decision = [e for e in case(box)["timeline"] if e["kind"] == "operator.decision"][0]
+    assert (decision["actor"], decision["by"]) == ("operator", "anna")
+    done = [m for m in box.deliver() if m["To"] and OPERATOR in m["To"]]
+    assert any("Gegeven door anna." in text(m) for m in done)
+    assert any(f"Gegeven door {OPERATOR}." in text(m) for m in done)
+    code, out, _ = run(box, tmp_path, capsys, "case", str(case(box)["id"]))
+    assert "operator (anna)" in out
+    summary = digest.text(box.app, now() + timedelta(minutes=1), timedelta(days=1))
+    assert "OPDRACHTEN VAN HET SERVICETEAM" in summary
+    assert "decide, door anna" in summary and f"request-documents, door {OPERATOR}" in summary
+
+
+def escalated_case(box) -> str:
+    _, merchant = open_case(box, "no_refund")
+    click(box, merchant, "refund_none", MERCHANT_NL, body="Terugbetaling: nee\nToelichting: Nee.")
+    box.deliver()
+    return str(case(box)["id"])
+
+
+def test_a_decision_states_the_amount_and_the_day_each_party_with_its_message(
+        box, tmp_path, capsys):
+    case_id = escalated_case(box)
+    config = write_config(tmp_path, box.app.config, cover={"plus": 40})
+    args = ["--config", str(config), "case", case_id, "decide", "compensated"]
+    capsys.readouterr()
+    # Without an amount the order's 49.95 is paid: over the plus plan's cover of 40, refused.
+    assert cli.main(args + ["--message", "Wij vergoeden."]) == 2
+    assert "more than the plus plan's cover of 40" in capsys.readouterr().err
+    assert cli.main(args + ["--amount", "60", "--message", "x"]) == 2
+    assert "more than the order's amount of 49.95" in capsys.readouterr().err
+    assert cli.main(args + ["--amount", "35,50", "--message-buyer", "Wij betalen u terug.",
+                            "--message-merchant", "U hoeft niets te doen."]) == 0
+    assert case(box)["outcome"] == "compensated"
+    amounts = [e["text"] for e in case(box)["timeline"] if e["kind"] == "operator.amount"]
+    assert amounts == ["35.50"]
+    mails = box.deliver()
+    buyer, merchant = text(only(mails, BUYER_NL)), text(only(mails, MERCHANT_NL))
+    assert "We betalen je €\xa035,50 uiterlijk" in buyer and "Wij betalen u terug." in buyer
+    assert "U hoeft niets te doen." not in buyer and "volledige bedrag" not in buyer
+    assert "Onze dienst betaalt de koper €\xa035,50" in merchant
+    assert "U hoeft niets te doen." in merchant and "Wij betalen u terug." not in merchant
+
+
+def test_spec_decide_without_an_amount_is_the_order_amount_and_the_mails_say_so(
+        box, tmp_path, capsys):
+    case_id = escalated_case(box)
+    code, _, _ = run(box, tmp_path, capsys, "case", case_id, "decide", "refunded_by_merchant",
+                     "--message", "De winkel betaalt terug.")
+    assert code == 0
+    mails = box.deliver()
+    buyer, merchant = text(only(mails, BUYER_NL)), text(only(mails, MERCHANT_NL))
+    assert "Fietsen BV betaalt je uiterlijk" in buyer and "€\xa049,95 terug" in buyer
+    assert "Dit is het volledige bedrag van de bestelling." in buyer
+    assert "Betaal de koper uiterlijk" in merchant and "€\xa049,95 terug" in merchant
+
+
+def test_replay_by_disposition_and_time(box, tmp_path, capsys):
+    """Mailman's unshunt: every unmatched mail of the last hours, once the cause is fixed."""
+    for n in range(2):
+        mail = EmailMessage()
+        mail["From"], mail["To"] = BUYER_FR, box.app.config.bot.sender
+        mail["Subject"], mail["Message-ID"] = f"Commande {n}", email.utils.make_msgid()
+        mail.set_content("Où est ma commande ?")
+        box.app.db().execute("UPDATE orders SET buyer_email = 'x@elsewhere.example' "
+                             "WHERE order_number = 'FR-1'")
+        box.send(mail, BUYER_FR, [box.app.config.bot.sender])
+    box.app.db().execute("UPDATE orders SET buyer_email = ? WHERE order_number = 'FR-1'",
+                         [BUYER_FR])
+    code, out, _ = run(box, tmp_path, capsys, "inbox", "replay", "--disposition", "unmatched",
+                       "--since", "1h", "--yes")
+    # Oldest first; the second answer of the hour to the same address is held by the budget.
+    assert code == 0 and out.startswith("inbox 1: replayed, now orders_offered; inbox 2: "
+                                        "replayed, now rate_limited")
+    code, _, err = run(box, tmp_path, capsys, "inbox", "replay", "--disposition", "unmatched",
+                       "--since", "1h", "--yes")
+    assert code == 2 and "no unmatched mail received since" in err

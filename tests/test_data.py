@@ -265,6 +265,10 @@ def test_purge_keeps_figures_and_drops_personal_data(app, box, tmp_path):
         assert b"Mijn fiets kwam nooit aan" not in fh.read()
     again = retention.purge(db, app.attachments, now + timedelta(days=1))
     assert str(again) == "0 orders, 0 texts, 0 inbound, 0 outbound, 0 bounces, 0 files, 0 maildir"
+    # The anonymous facts stay: the digest over the purged period still counts them.
+    from mailbot import digest
+    summary = digest.text(app, now + timedelta(days=31), timedelta(days=40))
+    assert "Cases doorgezet naar het serviceteam: 1" in summary, summary
 
 
 def test_purge_command_uses_the_retention_default(app, tmp_path):

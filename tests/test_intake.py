@@ -24,7 +24,7 @@ from mailbot import cli, digest, imports, jobs, service, wiring
 from mailbot.core.events import BuyerAction
 from mailbot.core.model import Action
 from mailbot.inbound import disposition, inbox, intake
-from mailbot.inbound.disposition import CORE, REPLIES, Disposition
+from mailbot.inbound.disposition import DISPOSITIONS, REPLIES, Ending
 from mailbot.serve.worker import IntakeWorker
 from mailbot.store import records
 from mailbot.tokens import Token
@@ -244,15 +244,21 @@ def test_answers_that_change_nothing_are_capped_and_shown_to_operators(tmp_path)
 
 def test_mail_that_failed_the_checks_never_uses_the_partys_answers(box):
     """Forged mail on the buyer's token and unverified mail to the bare address are answered on
-    budgets of their own: the buyer's own unclear mail still gets its answer."""
+    budgets of their own: a forger's flood asks the buyer to confirm once, so the buyer's own
+    mail from another address is still confirmed, and the buyer's unclear mail still answered."""
     reminder = only(reminders(box), BUYER_NL)
     for _ in range(4):
         click(box, reminder, "all_fine", "forger@evil.example")
+    click(box, reminder, "extend", "jan@work.example")  # the buyer, from another address
     for _ in range(4):
         box.send(fresh_mail(BUYER_NL, "Wat kan ik doen?"), BUYER_NL, [BARE])
-    assert dispositions(box.app) == ["sender_mismatch"] * 4 + ["orders_offered"] + [
+    assert dispositions(box.app) == ["sender_mismatch"] * 5 + ["orders_offered"] + [
         "rate_limited"] * 3
-    assert len(to(box.deliver(), BUYER_NL)) == 3 + 1  # confirmations, one list of actions
+    answers = to(box.deliver(), BUYER_NL)
+    assert len(answers) == 2 + 1  # a confirmation per sender, one list of actions
+    assert box.app.db().execute("SELECT count(*) FROM outbox WHERE template = "
+                                "'buyer.confirm_sender'").fetchone()[0] == 2
+    assert ["extend"] in [list(actions(m)) for m in answers]  # the buyer's own, confirmed
     reply(box, reminder, BUYER_NL, "Hallo, hoe gaat het?")
     assert box.last_disposition() == "not_open"
     answer = only(box.deliver(), BUYER_NL)
@@ -270,7 +276,7 @@ def test_messages_on_a_case_are_always_relayed_but_receipts_go_once_an_hour(box)
     assert len(to(mails, MERCHANT_NL)) == 3  # every message relayed
     assert len(to(mails, BUYER_NL)) == 1  # one receipt
     held = box.app.db().execute("SELECT detail FROM inbox ORDER BY id DESC LIMIT 1").fetchone()
-    assert "buyer.message_received held back" in held[0]
+    assert "answer buyer.message_received (answer budget of jan@buyer.example) held" in held[0]
 
 
 # --- issue 10 §4: a registered buyer writing to the bare address -------------------------------
@@ -389,15 +395,32 @@ def test_relay_without_smtputf8_fails_only_that_row(tmp_path):
 
 # --- issue 11 §2: one enum, one table ------------------------------------------------------------
 
-def test_every_disposition_has_one_reply_rule_and_core_results_map_onto_them():
+def test_one_enum_per_concept_and_one_reply_rule_per_ending():
+    """The core's results are recorded as they are; intake's own endings are another enum with
+    no value in common, each with one reply rule."""
     from mailbot.core.effects import Result
-    assert set(REPLIES) == set(Disposition)
-    assert {Disposition.of(r) for r in Result} <= {d for d, t in REPLIES.items() if t is CORE}
-    assert all(REPLIES[d] is None for d in (Disposition.BOUNCE, Disposition.AUTO_REPLY,
-                                            Disposition.UNMATCHED, Disposition.QUARANTINED))
-    assert set(disposition.SHOWN_TO_OPERATORS) <= set(Disposition)
-    assert Disposition.QUARANTINED in disposition.SHOWN_TO_OPERATORS
-    assert not hasattr(intake, "DISPOSITIONS")
+    assert not {str(r) for r in Result} & {str(e) for e in Ending}
+    assert set(DISPOSITIONS) == {str(r) for r in Result if r is not Result.IGNORED} | set(Ending)
+    assert set(REPLIES) == set(Ending)
+    assert all(REPLIES[e] is None for e in (Ending.BOUNCE, Ending.AUTO_REPLY, Ending.UNMATCHED,
+                                            Ending.QUARANTINED))
+    assert set(disposition.SHOWN_TO_OPERATORS) <= set(DISPOSITIONS)
+    assert Ending.QUARANTINED in disposition.SHOWN_TO_OPERATORS
+    assert not hasattr(disposition, "CORE") and not hasattr(intake, "DISPOSITIONS")
+
+
+def test_intake_is_one_pipeline_that_owns_its_transaction_and_leaves_case_rules_to_the_core():
+    """Named steps in order, one ``finish``; the service takes no callback into its transaction;
+    intake names no case state (only an escalated case takes commands: a core rule)."""
+    import inspect
+    assert [s.__name__ for s in intake.STEPS] == [
+        "parsed", "deduplicated", "bounce", "order_confirmation", "automatic", "author",
+        "matched", "verified", "within_quota", "read", "not_a_loop", "decided"]
+    assert "inbound" not in inspect.signature(service.handle).parameters
+    assert "inbound" not in inspect.signature(service.settle).parameters
+    source = inspect.getsource(intake)
+    assert "CaseState" not in source and "ESCALATED" not in source
+    assert source.count("inbox.finish(") == 1 and source.count("transaction(") == 1
 
 
 def test_the_digest_names_every_ending_shown_to_operators(app):
@@ -420,3 +443,21 @@ def test_merchant_insolvent_goes_through_the_one_door(box, caplog):
                         ).merchant_insolvent
     assert any(r.getMessage().startswith("case.escalated") for r in caplog.records)
     assert service.declare_insolvent(box.app, "shop-nl", now()) == 0  # idempotent
+
+
+# --- issue 16 §6: one delivery to two token addresses -------------------------------------------
+
+def test_one_mail_to_two_token_addresses_is_applied_to_both(box):
+    """An LMTP (or SMTP) transaction with two of our token addresses is a delivery to each
+    (RFC 2033 §4.2): both orders are extended, and a retry of the same delivery is a duplicate."""
+    second = insert_order(box.app, "NL-2", BUYER_NL)
+    first_token = token_address(box.app, "buyer", action="extend")
+    second_token = box.app.signer.address(Token("buyer", second, Action.EXTEND))
+    raw = fresh_mail(BUYER_NL, "graag verlengen", first_token, message_id="<both@client.example>")
+    box.send(raw, BUYER_NL, [first_token, second_token])
+    box.wait_processed(2)
+    assert dispositions(box.app) == ["applied", "applied"]
+    assert status(box.app, "shop-nl", "NL-1")["protection"]["extended"] is True
+    assert status(box.app, "shop-nl", "NL-2")["protection"]["extended"] is True
+    box.send(raw, BUYER_NL, [first_token, second_token])
+    assert box.last_disposition() == "duplicate"

@@ -12,7 +12,7 @@ import pytest
 
 from mailbot import wiring
 from mailbot.inbound.smtp import JUNK_LIMIT, listener
-from mailbot.private_files import UnprotectedFile
+from mailbot.config import ConfigError
 from mailbot.tokens import Token
 
 from conftest import make_config
@@ -248,7 +248,7 @@ def test_starttls_is_offered_with_a_certificate_and_its_private_key(serve, certi
     assert stored(app) == 1
     key.chmod(0o644)
     try:
-        with pytest.raises(UnprotectedFile, match=r"\[smtp\] key_file .* chmod 600"):
+        with pytest.raises(ConfigError, match=r"\[smtp\] key_file .* chmod 600"):
             serve(cert_file=str(cert), key_file=str(key))
     finally:
         key.chmod(0o600)

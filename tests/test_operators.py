@@ -72,8 +72,8 @@ def test_digest_shows_what_happened(box):
     out = digest.text(box.app, later, timedelta(days=7))
     assert "Cases geopend: 1" in out
     assert "Fietsen BV" in out and "NL-1" in out
-    assert "wacht op het antwoord van de webshop: 1" in out  # states in words, not codes
-    assert "case geopend: 1" in out and "awaiting_merchant" not in out
+    assert "1 wacht op de webshop" in out  # states in words, not codes
+    assert "1 met een open case" in out and "awaiting_merchant" not in out
     click(box, merchant, "refund_full", MERCHANT_NL,
           body="Terugbetaling: ja\nBedrag: 80,00\nToelichting: te veel")  # bad form: too high
     assert digest.collect(box.app.db(), later, timedelta(days=7))["held"] == {"bad_form": 1}

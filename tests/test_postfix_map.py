@@ -106,7 +106,7 @@ def test_a_malformed_request_closes_the_connection(server):
 
 def test_the_command_serves_the_map_until_sigterm(app, tmp_path):
     port = free_port()
-    path = write_config(tmp_path, app.config, postfix={"socketmap": f"127.0.0.1:{port}"})
+    path = _config_with_map(app, tmp_path, port)
     process = subprocess.Popen([str(MAILBOT), "--config", str(path), "postfix-map"],
                                stderr=subprocess.PIPE)
     try:

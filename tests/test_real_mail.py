@@ -193,5 +193,18 @@ def test_forged_mail_cannot_flood_the_real_party_with_confirmations(box):
     for _ in range(6):
         click(box, reminder, "all_fine", "forger@evil.example")
     assert box.last_disposition() == "sender_mismatch"
-    assert len(to(box.deliver(), BUYER_NL)) == 3
+    assert len(to(box.deliver(), BUYER_NL)) == 1  # identical requests: one an hour (issue 16 §4)
     assert status(box.app, "shop-nl", "NL-1")["protection"]["state"] == "active"
+
+
+def test_a_mobile_mail_without_its_boundary_keeps_the_buyers_words(box):
+    """multipart/alternative whose boundary never appears: the words are read and acted on."""
+    reminders(box)
+    raw = (MAIL / "mobile_alternative_without_boundary_nl.eml").read_bytes()
+    raw = raw.replace(b"%FROM%", BUYER_NL.encode()).replace(b"%TO%", address(box, "buyer").encode())
+    box.send(re.sub(rb"\r?\n", b"\r\n", raw), BUYER_NL, [address(box, "buyer")])
+    assert box.last_disposition() == "applied"
+    from mailbot.store import records
+    order_id = records.order_id(box.app.db(), "shop-nl", "NL-1")
+    opened = [e for e in records.timeline(box.app.db(), order_id) if e["kind"] == "case.opened"]
+    assert "drie weken" in opened[0]["text"] and "Verstuurd" not in opened[0]["text"]

@@ -224,21 +224,58 @@ def test_starttls_against_an_implicit_tls_port_says_so_in_one_line(tmp_path, cer
 
 @pytest.mark.parametrize("secret", ["password_file", "key_file"])
 def test_a_secret_file_others_can_read_is_refused_as_ssh_does(tmp_path, secret):
+    from mailbot import config as config_mod
     from mailbot.private_files import UnprotectedFile
     from mailbot.outbound.transport import open_transport
 
     path = tmp_path / "secret"
     path.write_bytes(_pem(_key()) if secret == "key_file" else b"s3cret\n")
     path.chmod(0o644)
-    if secret == "key_file":
-        config = make_config(tmp_path, dkim={"selector": "s", "key_file": str(path)})
-    else:
-        config = make_config(tmp_path, relay={"transport": "smtp", "username": "u",
-                                              "password_file": str(path)})
-    with pytest.raises(UnprotectedFile) as refused:
-        open_transport(config)
+    sections = {"dkim": {"selector": "s", "key_file": str(path)}} if secret == "key_file" \
+        else {"relay": {"transport": "smtp", "username": "u", "password_file": str(path)}}
     setting = "[dkim] key_file" if secret == "key_file" else "[relay] password_file"
-    assert str(refused.value) == (f"{setting} {path} is accessible by others (mode 0644): "
-                                  f"run chmod 600 {path}")
+    said = f"{setting} {path} is accessible by others (mode 0644): run chmod 600 {path}"
+    with pytest.raises(config_mod.ConfigError) as at_start:  # every command, serve included
+        make_config(tmp_path, **sections)
+    assert str(at_start.value) == said
     path.chmod(0o600)
+    config = make_config(tmp_path, **sections)
     assert open_transport(config) is not None
+    path.chmod(0o640)  # changed while serve runs: refused when it is read
+    with pytest.raises(UnprotectedFile, match=r"\(mode 0640\): run chmod 600"):
+        open_transport(config)
+
+
+def test_a_delivery_run_that_sends_nothing_loads_no_certificates_and_checks_no_key(tmp_path):
+    """A transport is opened for every delivery run (every 2 s, and after each intake that
+    queued mail): the system's CA bundle (~25 ms) is loaded when a connection is opened, and
+    the DKIM key (~40 ms to check) once per process."""
+    from mailbot.outbound.transport import open_transport, tls_context
+
+    config = make_config(tmp_path, relay={"transport": "smtp", "port": free_port(),
+                                          "starttls": True},
+                         dkim={"selector": "s", "key_file": _private(tmp_path / "dkim.pem",
+                                                                     _pem(_key()))})
+    open_transport(config)
+    start = time.process_time()
+    tls_context(config.relay)
+    one_bundle = time.process_time() - start
+    start = time.process_time()
+    for _ in range(20):
+        with open_transport(config):
+            pass
+    assert time.process_time() - start < one_bundle
+
+
+def test_a_missing_ca_file_is_a_retry_that_says_so(tmp_path):
+    _, port = Relay(), free_port()
+    app = _app(tmp_path, {"port": port, "starttls": True, "ca_file": str(tmp_path / "no.pem")})
+    reports = []
+    try:
+        now = datetime.now(timezone.utc)
+        jobs.tick(app, now)
+        counts = jobs.deliver(app, now, report=lambda row, result, detail: reports.append(detail))
+    finally:
+        app.close()
+    assert counts == {"sent": 0, "retry": 3, "dead": 0}
+    assert all(f"relay 127.0.0.1:{port}: no TLS context: [Errno 2]" in d for d in reports), reports

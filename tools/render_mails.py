@@ -1,13 +1,14 @@
 """Renders every mail template in nl, fr and it to files, and screenshots them where Chromium is
 installed, so a reviewer can look at every mail before merging.
 
-    python tools/render_mails.py OUT_DIR [--only SUBSTRING] [--no-screenshots] [--dark]
+    python tools/render_mails.py OUT_DIR [--only SUBSTRING] [--no-screenshots] [--dark] [--eml]
 
 For each sample of ``mailbot.outbound.samples`` it writes ``NAME[.LABEL].LOCALE.html`` and
 ``.txt`` (subject on the first line), and with Chromium ``...600.png`` and ``...375.png``: the
 width of the mail's wrapper table and of a small phone (``--dark`` adds ``...600.dark.png``, the
-page as a client in dark mode shows it). The app is a real one on a temporary
-database, so every link is a real signed address.
+page as a client in dark mode shows it). ``--eml`` also writes ``...eml``, the whole message with
+its headers as compose builds it, to score with ``spamassassin -L -t < FILE``. The app is a real
+one on a temporary database, so every link is a real signed address.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from mailbot import config as config_mod
 from mailbot import wiring
-from mailbot.outbound import samples
+from mailbot.outbound import compose, samples
 from mailbot.outbound.render import LOCALES
 
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -44,12 +45,18 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default="", help="render only samples whose file name has this")
     ap.add_argument("--no-screenshots", action="store_true")
     ap.add_argument("--dark", action="store_true", help="also a 600 px shot in dark mode")
+    ap.add_argument("--eml", action="store_true", help="also the whole message, headers included")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     chromium = None if args.no_screenshots else shutil.which("chromium")
     with tempfile.TemporaryDirectory() as tmp:
         config = config_mod.from_dict({
-            "bot": {"domain": "bot.example", "timezone": "Europe/Amsterdam"},
+            # A brand, help centre, legal line and PLUS page as a live config has them, so the
+            # previews show every part of a mail.
+            "bot": {"domain": "bot.example", "timezone": "Europe/Amsterdam", "brand": "Trustmark",
+                    "help_url": "https://help.trustmark.example/",
+                    "legal_footer": "Trustmark B.V. · Herengracht 1 · 1015 BA Amsterdam",
+                    "upgrade_url": "https://trustmark.example/plus"},
             "storage": {"database": f"{tmp}/mailbot.db", "attachments": f"{tmp}/files"},
             "operators": {"addresses": ["team@service.example"], "locale": "nl"}})
         app = wiring.build(config)
@@ -65,6 +72,15 @@ def main(argv=None) -> int:
                 (args.out / f"{stem}.txt").write_text(
                     f"{out.subject}\n\n{out.text}", encoding="utf-8")
                 count += 1
+                if args.eml:
+                    # A reply in a thread of two earlier mails, as most case mails are.
+                    thread = [f"<{c * 32}@{config.bot.domain}>" for c in "01"]
+                    rcpt = compose.Recipients(("buyer@example.org",), locale)
+                    raw = compose.build(app, out, rcpt,
+                                        f"{config.bot.address_prefix}+reply@{config.bot.domain}",
+                                        f"<{'2' * 32}@{config.bot.domain}>", thread, samples.NOW,
+                                        (), sample.name)
+                    (args.out / f"{stem}.eml").write_bytes(raw)
                 for width in WIDTHS if chromium else ():
                     screenshot(chromium, html, args.out / f"{stem}.{width}.png", width)
                     shots += 1

@@ -1,9 +1,10 @@
 """SPEC §3 and §4: a case from opening to closing, as one transition table.
 
 ``CASE_TABLE`` holds every row of the table in SPEC §3 once, in SPEC's order, keyed by (state,
-variant, event) with SPEC's conditions as named guards; then the few rules SPEC states in prose
-(§4's answer to a bad form, "another request" and a late decision as messages, an outcome that
-is not the operators'). An event no row takes is "not open": it changes nothing and the party is
+variant, event) with SPEC's conditions as named guards -- but for the merchant's answer, one row
+whose step reads the answer once and picks SPEC's row (or §4's answer to a bad form); then the
+few rules SPEC states in prose ("another request" and a late decision as messages, an outcome
+that is not the operators'). An event no row takes is "not open": it changes nothing and the party is
 told the case's state and the actions that are open. Each step says who is told and why.
 """
 
@@ -14,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from .deadlines import buyer_due, merchant_dates
+from .deadlines import OPERATOR_PAYMENT_DAYS, buyer_due, deadline, merchant_dates
 from .effects import Decision, Entry, Mail, Result
 from .events import (
     BuyerAction, Event, MerchantDecision, MerchantInsolvent, OperatorCorrect, OperatorDecide,
@@ -43,7 +44,7 @@ def open_case(state: State, reason: Reason, text: str, attachments: tuple,
               now: datetime, tz: ZoneInfo) -> Decision:
     """SPEC §3 "Mails on opening"; with an insolvent merchant the case goes straight to the
     service team."""
-    case = Case(reason=reason, opened_at=now, merchant_due=merchant_dates(now, tz)[1])
+    case = Case(reason=reason, opened_at=now, merchant_due=merchant_dates(now, tz).due)
     state = replace(state, case=case,
                     protection=replace(state.protection, state=ProtectionState.IN_CASE))
     opened = Entry("buyer", "case.opened", text, attachments)
@@ -92,8 +93,8 @@ def refund_amount(event: MerchantDecision, order_amount: Decimal) -> Decimal:
 
 
 def merchant_answer(state: State, event: MerchantDecision) -> Variant | Escalation | None:
-    """The guard of SPEC §3's four decision rows: variant A, B or C, the escalation of a refused
-    refund, or None when the answer is not valid."""
+    """Which of SPEC §3's four decision rows an answer takes: variant A, B or C, the escalation of
+    a refused refund, or None when the answer is not valid."""
     order_amount = state.order.amount
     if decision_problems(event, order_amount):
         return None
@@ -105,26 +106,6 @@ def merchant_answer(state: State, event: MerchantDecision) -> Variant | Escalati
 
 
 # --- the guards ---------------------------------------------------------------------------------
-
-def _full_refund(state, event, now):
-    return merchant_answer(state, event) is A
-
-
-def _partial_refund(state, event, now):
-    return merchant_answer(state, event) is B
-
-
-def _refused_not_received(state, event, now):
-    return merchant_answer(state, event) is C
-
-
-def _refused_no_refund(state, event, now):
-    return merchant_answer(state, event) is Escalation.MERCHANT_REFUSED_REFUND
-
-
-def _bad_form(state, event, now):
-    return merchant_answer(state, event) is None
-
 
 def _before_merchant_due(state, event, now):
     """A nudge whose deadline has passed is never sent (after downtime the escalation follows)."""
@@ -162,10 +143,21 @@ def _nudge(state, event, now, tz):
                     timeline=(Entry("timer", "merchant.nudged"),))
 
 
-def _merchant_answered(state, event: MerchantDecision, now, tz):
+def _merchant_decision(state, event: MerchantDecision, now, tz):
+    """SPEC §3's four decision rows and §4's bad form, told apart by one reading of the answer
+    (``merchant_answer``): no row depends on the order of the others."""
+    answer = merchant_answer(state, event)
+    if answer is None:
+        return _bad_decision(state, event)
+    if answer is Escalation.MERCHANT_REFUSED_REFUND:
+        return _merchant_refused(state, event)
+    return _merchant_answered(state, event, answer, now, tz)
+
+
+def _merchant_answered(state, event: MerchantDecision, variant: Variant, now, tz):
     """Variant A, B or C: the buyer gets the decision and the merchant an acknowledgement."""
-    case = replace(_answered(state, event).case, state=AB,
-                   variant=merchant_answer(state, event), buyer_due=buyer_due(now, tz))
+    case = replace(_answered(state, event).case, state=AB, variant=variant,
+                   buyer_due=buyer_due(now, tz))
     data = {"message": event.message, "attachments": event.attachments}
     return Decision(replace(state, case=case),
                     mails=(Mail(Role.BUYER, "decision", data),
@@ -173,7 +165,7 @@ def _merchant_answered(state, event: MerchantDecision, now, tz):
                     timeline=(_decision_entry(event),))
 
 
-def _merchant_refused(state, event: MerchantDecision, now, tz):
+def _merchant_refused(state, event: MerchantDecision):
     """Refused refund of a "no refund" case: escalated; everyone is told, and the merchant also
     gets the acknowledgement of the answer they sent."""
     return _escalate(_answered(state, event), Escalation.MERCHANT_REFUSED_REFUND,
@@ -191,7 +183,7 @@ def _decision_entry(event: MerchantDecision) -> Entry:
     return Entry("merchant", "merchant.decision", event.message, event.attachments)
 
 
-def _bad_decision(state, event: MerchantDecision, now, tz):
+def _bad_decision(state, event: MerchantDecision):
     """SPEC §4: bad input changes nothing; the merchant is told what to correct."""
     return Decision(state, Result.BAD_FORM, mails=(
         Mail(Role.MERCHANT, "bad_decision",
@@ -239,17 +231,52 @@ def _documents_requested(state, event: OperatorRequest, now, tz):
     return Decision(
         state,
         mails=(Mail(event.party, "documents_requested", {"message": event.message}),
-               _command_done(f"request-documents {event.party}", event.message)),
+               _command_done(f"request-documents {event.party}", event)),
         timeline=(Entry("operator", "operator.request_documents",
-                        f"{event.party}: {event.message}"),),
+                        f"{event.party}: {event.message}", by=event.by),),
     )
 
 
+PAID_OUTCOMES = (Outcome.REFUNDED_BY_MERCHANT, Outcome.COMPENSATED)
+
+
+def operator_amount_problem(state: State, outcome: Outcome, amount: Decimal | None,
+                            cover: Decimal | None) -> str | None:
+    """Why an operator's amount cannot be decided (one line), or None. A refund or compensation
+    is more than zero and at most the order's amount; a compensation also at most the plan's
+    ``cover`` (None: no cap); without an amount the order's amount must fit the same bounds."""
+    if outcome not in PAID_OUTCOMES:
+        return None if amount is None else f"{outcome} takes no amount"
+    paid = state.order.amount if amount is None else amount
+    if paid <= 0:
+        return f"the amount must be more than zero, not {paid}"
+    if paid > state.order.amount:
+        return f"{paid} is more than the order's amount of {state.order.amount}"
+    if outcome is Outcome.COMPENSATED and cover is not None and paid > cover:
+        said = "the order's amount " if amount is None else ""
+        return (f"{said}{paid} is more than the {state.order.plan} plan's cover of {cover}: "
+                "give an amount within it")
+    return None
+
+
 def _operator_decided(state, event: OperatorDecide, now, tz):
-    closed = _close(state, event.outcome, Entry("operator", "operator.decision", event.message),
-                    now, tell=BOTH_PARTIES, message=event.message)
-    return replace(closed, mails=closed.mails + (
-        _command_done(f"decide {event.outcome}", event.message),))
+    """Both parties are told the outcome, each with their message; for a refund or compensation
+    also how much (the order's amount when the operator named none, and the mail says so) and
+    the day it is paid by."""
+    text = event.message or f"buyer: {event.to_buyer}\nmerchant: {event.to_merchant}"
+    entries = (Entry("operator", "operator.decision", text, by=event.by),)
+    data = {"outcome": event.outcome}
+    if event.outcome in PAID_OUTCOMES:
+        amount = state.order.amount if event.amount is None else event.amount
+        data.update(amount=amount, whole_order=event.amount is None,
+                    paid_by=deadline(now, OPERATOR_PAYMENT_DAYS, tz))
+        entries += (Entry("operator", "operator.amount", str(amount), by=event.by),)
+    closed = _close(state, event.outcome, entries[0], now, tell=())
+    mails = tuple(Mail(role, "case_closed", dict(data, message=said))
+                  for role, said in ((Role.BUYER, event.to_buyer or event.message),
+                                     (Role.MERCHANT, event.to_merchant or event.message)))
+    command = _command_done(f"decide {event.outcome}", event, text)
+    return replace(closed, mails=mails + (command,), timeline=entries + closed.timeline[1:])
 
 
 def _operator_corrected(state, event: OperatorCorrect, now, tz):
@@ -260,15 +287,19 @@ def _operator_corrected(state, event: OperatorCorrect, now, tz):
     return Decision(
         replace(state, case=case),
         mails=tuple(Mail(role, "case_closed", data) for role in BOTH_PARTIES)
-        + (_command_done(f"correct {event.outcome}", event.message),),
+        + (_command_done(f"correct {event.outcome}", event),),
         timeline=(Entry("operator", "operator.correction",
-                        f"{state.case.outcome} -> {event.outcome}: {event.message}"),
+                        f"{state.case.outcome} -> {event.outcome}: {event.message}",
+                        by=event.by),
                   Entry("bot", "case.closed", event.outcome)),
     )
 
 
-def _command_done(command: str, message: str) -> Mail:
-    return Mail(Role.OPERATOR, "command_done", {"command": command, "message": message})
+def _command_done(command: str, event, message: str | None = None) -> Mail:
+    """To the whole team: which command went out, given by whom, with its message."""
+    return Mail(Role.OPERATOR, "command_done", {
+        "command": command, "message": event.message if message is None else message,
+        "by": event.by})
 
 
 def _not_an_operator_outcome(state, event: OperatorDecide, now, tz):
@@ -284,16 +315,19 @@ def _merchant_insolvent(state, event, now, tz):
 
 def _relay(state, event, now, tz):
     """Text or documents without an action: kept on the case and relayed to whoever acts next —
-    the service team once escalated, else the other party; the sender gets an acknowledgement."""
+    the service team once escalated, else the other party; the sender gets an acknowledgement.
+    Documents of the case file sent again are named, not attached again."""
     role, text, attachments = _said(event)
     if state.case.state is ESC:
         to = Role.OPERATOR
     else:
         to = Role.MERCHANT if role is Role.BUYER else Role.BUYER
+    relayed = {"from_role": role, "text": text, "attachments": attachments}
+    if isinstance(event, PartyMessage) and event.earlier:
+        relayed["earlier"] = event.earlier
     return Decision(
         state,
-        mails=(Mail(to, "message_relayed",
-                    {"from_role": role, "text": text, "attachments": attachments}),
+        mails=(Mail(to, "message_relayed", relayed),
                Mail(role, "message_received", {"to_role": to})),
         timeline=(Entry(str(role), "message", text, attachments),),
     )
@@ -313,10 +347,7 @@ def _said(event) -> tuple[Role, str, tuple]:
 CASE_TABLE = (
     # state, variant, event,                     step,                 guard          SPEC §3
     Row(AM, ANY, TimerKind.MERCHANT_NUDGE,        _nudge,               _before_merchant_due),
-    Row(AM, ANY, MerchantDecision,                _merchant_answered,   _full_refund),
-    Row(AM, ANY, MerchantDecision,                _merchant_answered,   _partial_refund),
-    Row(AM, ANY, MerchantDecision,                _merchant_answered,   _refused_not_received),
-    Row(AM, ANY, MerchantDecision,                _merchant_refused,    _refused_no_refund),
+    Row(AM, ANY, MerchantDecision,                _merchant_decision),  # A, B, C, refused; §4
     Row(AM, ANY, TimerKind.MERCHANT_DUE,          _merchant_silent,     _merchant_due_passed),
     Row(AM, ANY, Action.WITHDRAW,                 _withdrawn),
     Row(AB, A, Action.REFUND_RECEIVED,            _refund_received),
@@ -332,7 +363,6 @@ CASE_TABLE = (
     Row(OPEN, ANY, MerchantInsolvent,             _merchant_insolvent,  _not_escalated_yet),
     Row(OPEN, ANY, PartyMessage,                  _relay),
     # SPEC in prose
-    Row(AM, ANY, MerchantDecision,                _bad_decision,        _bad_form),  # §4
     Row(OPEN, ANY, Action.OTHER,                  _relay),  # another request: a message
     Row(ESC, ANY, MerchantDecision,               _relay),  # late: evidence for the operators
     Row(ESC, ANY, OperatorDecide,                 _not_an_operator_outcome),

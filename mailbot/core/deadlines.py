@@ -12,6 +12,7 @@ day, and a nudge is only sent while the deadline it announces is still ahead (``
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 PROTECTION_DAYS = 30
@@ -20,6 +21,7 @@ EXTENSION_DAYS = 30
 MERCHANT_NUDGE_DAYS = 3
 MERCHANT_ANSWER_DAYS = 5
 BUYER_REACTION_DAYS = 20
+OPERATOR_PAYMENT_DAYS = 14  # an operator's decision: the refund or compensation is paid by then
 END_OF_DAY = time(23, 59, 59)
 
 
@@ -58,11 +60,18 @@ def reminder_at(ends_at: datetime, tz: ZoneInfo) -> datetime:
     return start_of(ends_at.astimezone(tz).date() - timedelta(days=REMINDER_BEFORE_END_DAYS), tz)
 
 
-def merchant_dates(opened_at: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """(nudge, due) of a case opened at ``opened_at``: the reminder 3 days after opening, the
-    answer due at the end of the 5th calendar day (SPEC §3)."""
-    return (add_days(opened_at, MERCHANT_NUDGE_DAYS, tz),
-            deadline(opened_at, MERCHANT_ANSWER_DAYS, tz))
+class MerchantDates(NamedTuple):
+    """The merchant's two moments of a case: the reminder (a time of day) and the deadline."""
+
+    nudge: datetime
+    due: datetime
+
+
+def merchant_dates(opened_at: datetime, tz: ZoneInfo) -> MerchantDates:
+    """The nudge 3 days after opening, the answer due at the end of the 5th calendar day (SPEC
+    §3), of a case opened at ``opened_at``."""
+    return MerchantDates(nudge=add_days(opened_at, MERCHANT_NUDGE_DAYS, tz),
+                         due=deadline(opened_at, MERCHANT_ANSWER_DAYS, tz))
 
 
 def buyer_due(answered_at: datetime, tz: ZoneInfo) -> datetime:

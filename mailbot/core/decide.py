@@ -64,7 +64,7 @@ def timers(state: State, tz: ZoneInfo) -> list[tuple[TimerKind, datetime]]:
         due.append((TimerKind.EXPIRY, p.ends_at))
     if case is not None and case.state is CaseState.AWAITING_MERCHANT:
         if not case.nudged:
-            due.append((TimerKind.MERCHANT_NUDGE, merchant_dates(case.opened_at, tz)[0]))
+            due.append((TimerKind.MERCHANT_NUDGE, merchant_dates(case.opened_at, tz).nudge))
         due.append((TimerKind.MERCHANT_DUE, case.merchant_due))
     if case is not None and case.state is CaseState.AWAITING_BUYER:
         due.append((TimerKind.BUYER_DUE, case.buyer_due))

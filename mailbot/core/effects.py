@@ -1,7 +1,7 @@
 """What a decision asks the shell to do: the new state, the mails to queue, the timeline entries.
 
-A decision never performs anything itself; ``service.handle`` saves the state, writes the timeline
-and enqueues the mails in one transaction.
+A decision never performs anything itself; the shell (``service``) saves the state, writes the
+timeline and enqueues the mails in one transaction.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from .model import Action, Document, Role, State
 
 
 class Result(StrEnum):
-    """How an event ended; also the inbound disposition when the event came from a mail."""
+    """How an event ended; also the inbound disposition when the event came from a mail (the
+    shell's other endings are ``inbound.disposition.Ending``)."""
 
     APPLIED = "applied"
     NOT_OPEN = "not_open"
@@ -54,6 +55,7 @@ class Entry:
     kind: str
     text: str = ""
     attachments: tuple[Document, ...] = ()
+    by: str = ""  # the operator who gave the command (the From of their mail, or the CLI's --as)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Domain events: what a party, an operator or a timer asks of one order, in the domain's words.
 
-Every state change enters through ``service.handle`` as one of these, whatever its origin (a
+Every state change enters through ``service.plan`` as one of these, whatever its origin (a
 mail, a command line, a timer row).
 """
 
@@ -41,17 +41,28 @@ class MerchantDecision:
 
 @dataclass(frozen=True)
 class PartyMessage:
-    """Text and documents a party sent without asking for an action."""
+    """Text and documents a party sent without asking for an action. ``earlier``: documents it
+    carried that are in the case file already (passed on before: named, not attached again)."""
 
     role: Role
     text: str = ""
     attachments: tuple[Document, ...] = ()
+    earlier: tuple[Document, ...] = ()
 
 
 @dataclass(frozen=True)
 class OperatorDecide:
+    """``amount``: what the merchant refunds or the service pays (None: the order's amount, for
+    those two outcomes); the shell checks it against the order and the plan's cover
+    (``case.operator_amount_problem``). ``to_buyer``/``to_merchant``: a message for one party in
+    place of ``message``."""
+
     outcome: Outcome
     message: str
+    by: str = ""  # who gave the command: the From of the operator's mail, or the CLI's --as
+    amount: Decimal | None = None
+    to_buyer: str = ""
+    to_merchant: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,12 +71,14 @@ class OperatorCorrect:
 
     outcome: Outcome
     message: str
+    by: str = ""
 
 
 @dataclass(frozen=True)
 class OperatorRequest:
     party: Role
     message: str
+    by: str = ""
 
 
 @dataclass(frozen=True)

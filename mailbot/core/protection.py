@@ -17,7 +17,7 @@ from . import case as case_rules
 from .deadlines import extended_end
 from .effects import Decision, Entry, Mail, Result
 from .events import BuyerAction, Event, PartyMessage, TimerFired, TimerKind
-from .model import Action, EndReason, Plan, ProtectionState, Reason, Role, State
+from .model import BUYER_ACTIONS, Action, EndReason, Plan, ProtectionState, Reason, Role, State
 from .table import ANY, Row, find
 
 ACTIVE, ENDED, EXPIRED = ProtectionState.ACTIVE, ProtectionState.ENDED, ProtectionState.EXPIRED
@@ -81,8 +81,10 @@ def _extend(state, event, now, tz):
 
 
 def _extend_needs_plus(state, event, now, tz):
+    """The mail that says extending needs PLUS offers every other action, not "extend" again."""
+    others = tuple(a for a in BUYER_ACTIONS if a is not Action.EXTEND)
     return Decision(state, Result.NOT_OPEN, mails=(
-        Mail(Role.BUYER, "extend_needs_plus", {"ends_at": state.protection.ends_at}),))
+        Mail(Role.BUYER, "extend_needs_plus", {"ends_at": state.protection.ends_at}, others),))
 
 
 def _extend_used(state, event, now, tz):

@@ -1,11 +1,13 @@
-"""Every ending of an inbound mail, and what the bot answers for each: one enum, one table.
+"""Every ending of an inbound mail, and what the bot answers for each.
 
-A stored mail ends in exactly one ``Disposition``, recorded on its inbox row. ``REPLIES`` maps
-each disposition to the template of the answer it gets, to ``CORE`` (the core's decision says
-which mails go out: the event went through ``service.handle``), or to ``None``: silence (never
-answer robots, strangers or mail we could not read; Discourse's ``handle_failure`` returns nil
-for those). ``intake.finish`` is the one place that records, logs and queues an ending; answers
-pass the answer budget (``outbound/budget.py``) first.
+A stored mail ends in exactly one disposition, recorded on its inbox row: either the core's
+``Result`` (the mail became an event; the core's decision says which mails go out) or one of
+intake's own ``Ending``s, for mail that never became an event or whose event changed nothing and
+is answered by intake (an operator's command that is not open, an answer over the budget).
+``REPLIES`` maps each ``Ending`` to the kind of mail it answers with, or to ``None``: silence
+(never answer robots, strangers or mail we could not read; Discourse's ``handle_failure`` returns
+nil for those). ``intake.finish`` is the one place that records, logs and queues an ending;
+answers pass the answer budget (``outbound/budget.py``) there, once.
 """
 
 from __future__ import annotations
@@ -15,13 +17,10 @@ from enum import StrEnum
 from ..core.effects import Result
 
 
-class Disposition(StrEnum):
-    # Through service.handle: the core decided (core.effects.Result).
-    APPLIED = "applied"  # the event changed the order or case, or was relayed
-    NOT_OPEN = "not_open"  # the action is not open in the current state: answered why
-    NOT_ACTIVE = "not_active"  # the protection has ended: answered since when
-    BAD_FORM = "bad_form"  # a decision form with problems: the merchant is told which
-    # Decided by intake before any event.
+class Ending(StrEnum):
+    """Intake's own endings; the core's are ``Result``'s (a mail is never ``IGNORED``: only a
+    timer or a declaration that no longer applies is)."""
+
     DUPLICATE = "duplicate"  # this Message-ID (or these exact bytes) was processed before
     BOUNCE = "bounce"  # a delivery failure report; marks our mail bounced when it names one
     AUTO_REPLY = "auto_reply"  # RFC 3834 automatic, bulk or list mail, out-of-office notes
@@ -32,53 +31,41 @@ class Disposition(StrEnum):
     SENDER_MISMATCH = "sender_mismatch"  # valid token from another address: held
     RATE_LIMITED = "rate_limited"  # the answer was over the answer budget: recorded, held
     OPERATOR_HELP = "operator_help"  # an operator's mail without a valid, open command
+    OVER_QUOTA = "over_quota"  # the order's storage quota is used up: not kept, sender told
     QUARANTINED = "quarantined"  # processing failed or never finished twice: set aside
     # A shop's confirmation to its intake address (orders_by_mail/): the shop is told itself.
     ORDER_TAKEN = "order_taken"  # read: the protection started (or the order existed already)
     ORDER_UNREAD = "order_unread"  # a field could not be read: listed in the shop's daily mail
     ORDER_HELD = "order_held"  # not vouched for as the shop's own mail: nothing started
 
-    @classmethod
-    def of(cls, result: Result) -> Disposition:
-        return _OF_RESULT[result]
 
+Disposition = Result | Ending
 
-CORE = "core"  # the core's decision carries the mails
+# Every value an inbox row may record (``mailbot inbox --disposition``).
+DISPOSITIONS: tuple[str, ...] = tuple(r for r in Result if r is not Result.IGNORED) + tuple(Ending)
 
 # What each ending answers: the kind of mail sent to the party it was matched to (see ``To``).
-REPLIES: dict[Disposition, str | None] = {
-    Disposition.APPLIED: CORE,
-    Disposition.NOT_OPEN: CORE,
-    Disposition.NOT_ACTIVE: CORE,
-    Disposition.BAD_FORM: CORE,
-    Disposition.DUPLICATE: None,
-    Disposition.BOUNCE: None,  # never answer a bounce
-    Disposition.AUTO_REPLY: None,  # RFC 3834 §2: never answer automatic mail
-    Disposition.UNPARSEABLE: None,
-    Disposition.BAD_FROM: None,  # whom would we answer? the author is unknown
-    Disposition.UNMATCHED: None,  # a stranger: no backscatter
-    Disposition.ORDERS_OFFERED: "choose_action",  # to the buyer, one per open order
-    Disposition.SENDER_MISMATCH: "confirm_sender",  # to the registered address only
-    Disposition.RATE_LIMITED: None,
-    Disposition.OPERATOR_HELP: "command_help",
-    Disposition.QUARANTINED: None,
-    Disposition.ORDER_TAKEN: None,
-    Disposition.ORDER_UNREAD: None,
-    Disposition.ORDER_HELD: None,
+REPLIES: dict[Ending, str | None] = {
+    Ending.DUPLICATE: None,
+    Ending.BOUNCE: None,  # never answer a bounce
+    Ending.AUTO_REPLY: None,  # RFC 3834 §2: never answer automatic mail
+    Ending.UNPARSEABLE: None,
+    Ending.BAD_FROM: None,  # whom would we answer? the author is unknown
+    Ending.UNMATCHED: None,  # a stranger: no backscatter
+    Ending.ORDERS_OFFERED: "choose_action",  # to the buyer, one per open order
+    Ending.SENDER_MISMATCH: "confirm_sender",  # to the registered address only
+    Ending.RATE_LIMITED: None,
+    Ending.OPERATOR_HELP: "command_help",
+    Ending.OVER_QUOTA: "storage_full",  # SPEC §8: a clear answer why the mail was not kept
+    Ending.QUARANTINED: None,
+    Ending.ORDER_TAKEN: None,
+    Ending.ORDER_UNREAD: None,
+    Ending.ORDER_HELD: None,
 }
 
 # Shown to operators in the digest's "held or rejected" counts and by ``mailbot inbox``.
 SHOWN_TO_OPERATORS = (
-    Disposition.SENDER_MISMATCH, Disposition.UNMATCHED, Disposition.UNPARSEABLE,
-    Disposition.BAD_FROM,
-    Disposition.RATE_LIMITED, Disposition.BAD_FORM, Disposition.OPERATOR_HELP,
-    Disposition.QUARANTINED,
+    Ending.SENDER_MISMATCH, Ending.UNMATCHED, Ending.UNPARSEABLE, Ending.BAD_FROM,
+    Ending.RATE_LIMITED, Result.BAD_FORM, Ending.OPERATOR_HELP, Ending.OVER_QUOTA,
+    Ending.QUARANTINED,
 )
-
-_OF_RESULT = {
-    Result.APPLIED: Disposition.APPLIED,
-    Result.NOT_OPEN: Disposition.NOT_OPEN,
-    Result.NOT_ACTIVE: Disposition.NOT_ACTIVE,
-    Result.BAD_FORM: Disposition.BAD_FORM,
-    Result.IGNORED: Disposition.NOT_OPEN,  # only timers are ignored; a mail is "not open"
-}

@@ -4,24 +4,29 @@ A trust service must never pass malware from one party to the other, and a list 
 extensions always misses one (``.chm``, ``.xll``, ``.url``, ``.vhd``, ``.one``...). So documents
 are an allow-list: PDF, photos and scans, office documents of the formats that cannot hold macros
 (OOXML and OpenDocument), plain text and CSV. The file's first bytes must be what its extension
-says, and an office file (a ZIP container) is refused when it carries macros, ActiveX or embedded
-objects -- read from its directory alone, with the entry count checked before the directory is
-read. Archives (ZIP, RAR, 7z...) are refused: what is inside cannot be checked when encrypted,
-and every document they could carry can be attached directly. A document is kept with the content
-type of its kind, never the one the sender declared. Inline images with a Content-ID are
-signature logos and never reach this module (``parse``); names lose any path and control
-characters; count and size are capped, and a refusal notice names at most ``MAX_LISTED`` files.
+says, and a document that would run, fetch or open something when opened is refused for that
+(``active_content``: PDF JavaScript and launch actions, office files with macros, ActiveX, embedded
+objects, remote templates, programs inside -- an office file's entry count is checked before its
+directory is read); a PDF whose first bytes hold HTML is no PDF; CSV formula cells are neutralised.
+The refusal names its reason, in the sender's language. Archives (ZIP, RAR, 7z...) are refused:
+what is inside cannot be checked when encrypted, and every document they could carry can be
+attached directly. A document is kept with the content type of its kind, never the one the sender
+declared. Inline images with a Content-ID are signature logos and never reach this module
+(``parse``); names lose any path and control characters; count and size are capped, and a refusal
+notice names at most ``MAX_LISTED`` files.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import struct
 import zipfile
 from dataclasses import dataclass
 
 from ..core.model import Document
 from ..limits import MAX_DOCUMENT_BYTES, MAX_DOCUMENTS
+from . import active_content
 from .parse import Attachment
 
 MAX_LISTED = 20  # names in one refusal notice; the rest is counted in one line
@@ -37,10 +42,22 @@ def _zip(data: bytes) -> bool:
     return data[:4] == b"PK\x03\x04"
 
 
+# Markup a browser or mail client would render (WHATWG MIME Sniffing §7.1, "text/html" patterns).
+_HTML = re.compile(rb"<\s*(?:!doctype|html|head|body|script|iframe|svg|object|embed|meta|a\s|img|"
+                   rb"style|title|table|div|p[\s>]|br|h1|font|b[\s>]|!--)", re.I)
+
+
+def _pdf_header(data: bytes) -> bool:
+    """"%PDF-" within the first 1024 bytes (ISO 32000 lets junk come before it), and no HTML
+    there: a web page named .pdf that carries the marker in a comment is no PDF."""
+    head = data[:1024]
+    return b"%PDF-" in head and not _HTML.search(head)
+
+
 _HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
 # extension -> (content type kept, test of the first bytes)
 KINDS = {
-    "pdf": ("application/pdf", lambda d: b"%PDF-" in d[:1024]),  # ISO 32000 allows junk before
+    "pdf": ("application/pdf", lambda d: _pdf_header(d)),
     "jpg": ("image/jpeg", lambda d: d[:2] == b"\xff\xd8"),  # the SOI marker (ITU T.81)
     "jpeg": ("image/jpeg", lambda d: d[:2] == b"\xff\xd8"),
     "png": ("image/png", lambda d: d[:8] == b"\x89PNG\r\n\x1a\n"),
@@ -65,18 +82,12 @@ _EXTENSION_OF_TYPE = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png"
                       "image/gif": "gif", "image/webp": "webp", "image/heic": "heic",
                       "image/tiff": "tiff"}
 _OFFICE = {"docx", "xlsx", "pptx", "odt", "ods", "odp"}
-# Entries of an office file that hold code or foreign objects: VBA projects and ActiveX (OOXML,
-# ECMA-376 / MS-OFFMACRO), embedded OLE objects, OpenDocument Basic and scripts (ODF 1.2 §3.15).
-# Names only: printer settings (``printerSettings1.bin``) are inert and common in spreadsheets.
-_ACTIVE_PARTS = ("vbaproject", "vbadata", "activex", "oleobject", "embeddings/", "basic/",
-                 "scripts/")
-_PROGRAMS = (".exe", ".dll", ".jar", ".js", ".vbs", ".bat", ".cmd", ".ps1", ".zip")
 
 
 @dataclass(frozen=True)
 class Refusal:
     name: str
-    why: str  # "type", "size" or "count"
+    why: str  # "type", "active", "size" or "count"
 
 
 def safe_name(name: str) -> str:
@@ -97,9 +108,15 @@ def screen(attachments: list[Attachment], save, unread: int = 0
     for attachment in attachments:
         name = safe_name(attachment.name)
         kind = _kind(name, attachment)
+        data = attachment.data
+        if isinstance(kind, tuple) and kind[0] == "csv" and len(data) <= MAX_DOCUMENT_BYTES:
+            data = active_content.neutral_csv(data)
+            kind = "active" if data is None else kind  # formulas we could not neutralise
         if kind is None:
             refused.append(Refusal(name, "type"))
-        elif len(attachment.data) > MAX_DOCUMENT_BYTES:
+        elif kind == "active" or data is None:
+            refused.append(Refusal(name, "active"))
+        elif len(data) > MAX_DOCUMENT_BYTES:
             refused.append(Refusal(name, "size"))
         elif len(kept) >= MAX_DOCUMENTS:
             refused.append(Refusal(name, "count"))
@@ -107,8 +124,8 @@ def screen(attachments: list[Attachment], save, unread: int = 0
             extension, content_type = kind
             if not name.lower().endswith("." + extension):
                 name = f"{name}.{extension}"
-            sha = save(attachment.data)
-            kept.append(Document(name, sha, content_type, len(attachment.data)))
+            sha = save(data)
+            kept.append(Document(name, sha, content_type, len(data)))
     more = len(refused) - MAX_LISTED + unread
     if more > 0:
         # Language-neutral, so that the notice needs no new sentence: "… (+99990)".
@@ -116,8 +133,9 @@ def screen(attachments: list[Attachment], save, unread: int = 0
     return tuple(kept), refused
 
 
-def _kind(name: str, attachment: Attachment) -> tuple[str, str] | None:
-    """(extension, content type) of an acceptable document, or None."""
+def _kind(name: str, attachment: Attachment) -> tuple[str, str] | str | None:
+    """(extension, content type) of an acceptable document, "active" for one of an allowed kind
+    that would run or open something, or None."""
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if not extension:
         extension = _EXTENSION_OF_TYPE.get(attachment.content_type, "")
@@ -127,22 +145,29 @@ def _kind(name: str, attachment: Attachment) -> tuple[str, str] | None:
     data = attachment.data
     if not looks_right(data):
         return None
-    if extension in _OFFICE and not _inert_office_file(data):
-        return None
+    if len(data) > MAX_DOCUMENT_BYTES:
+        return extension, content_type  # refused for its size, unread
+    if extension in _OFFICE:
+        active = _active_office_file(data)
+        if active is None:
+            return None  # not a container we can read: no document we can vouch for
+        if active:
+            return "active"
+    if extension == "pdf" and active_content.pdf_is_active(data):
+        return "active"
     return extension, content_type
 
 
-def _inert_office_file(data: bytes) -> bool:
-    """An OOXML or OpenDocument file without macros, ActiveX or embedded objects."""
+def _active_office_file(data: bytes) -> bool | None:
+    """Whether an OOXML or OpenDocument file would run or fetch something (``active_content``);
+    None when it is no container we can read."""
     if not 0 < _zip_entries(data) <= MAX_ZIP_ENTRIES:
-        return False
+        return None
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = [n.lower() for n in archive.namelist()]  # nothing is decompressed
-    except Exception:  # not a readable container: not a document we can vouch for
-        return False
-    return not any(part in n for n in names for part in _ACTIVE_PARTS) \
-        and not any(n.endswith(_PROGRAMS) for n in names)
+            return active_content.ooxml_is_active(archive)
+    except Exception:
+        return None
 
 
 def _zip_entries(data: bytes) -> int:

@@ -10,8 +10,10 @@ restart does not loop on it (Mailman's runner gives up on a message the same way
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
+from ..core.effects import Result
 from ..store import inbox_rows
 from ..store.inbox_rows import load, pending, seen, store  # noqa: F401  (used as inbox.*)
 
@@ -45,3 +47,20 @@ def finish(db, inbox_id: int, disposition: str, now: datetime, *, order_id: int 
     if not inbox_rows.set_processed(db, inbox_id, disposition, now, order_id, dedupe_key,
                                     sender, detail):
         raise AlreadyProcessed(inbox_id)
+
+
+def stored_bytes(db, order_id: int) -> int:
+    """What a party's mail on one order takes: the mails that passed the checks and became an
+    event (a forger's mail never uses up the party's quota)."""
+    return inbox_rows.stored_bytes(db, order_id, tuple(r.value for r in Result))
+
+
+_END_OF_HEADERS = re.compile(rb"\r?\n\r?\n")
+
+
+def drop_body(db, inbox_id: int) -> None:
+    """Keeps a mail's headers only (who wrote what, when: shown to operators), not its body."""
+    raw = inbox_rows.load(db, inbox_id)["raw"]
+    found = _END_OF_HEADERS.search(raw)
+    head = raw[:found.start() if found else len(raw)][:64 * 1024]
+    inbox_rows.replace_raw(db, inbox_id, head + b"\r\n\r\n")

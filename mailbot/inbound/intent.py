@@ -6,8 +6,12 @@ the actions that are open, as links. The text is cut into clauses (at sentence e
 "and"/"but"); a clause that says something was not received is about the refund when it names
 the refund or the money, about the order when it names the order or nothing else (not a reply,
 an invoice, a message). Quoted lines (``>``) are not read.
-Every pattern has bounded gaps, and only the first ``READ_CHARACTERS`` of the text are read:
-people state a request first, and a request further down a long text is answered with links.
+"Not yet" ("nog niet", "pas encore", "non ancora", "noch nicht") is waiting: it may open a case
+about an order, but it never disputes the shop's answer -- "Ik heb het geld nog niet ontvangen,
+maar de fiets is teruggestuurd" is a buyer waiting for a refund, not one who says it failed -- so
+such a text is answered with the links ("still not", "nog steeds niet", "toujours pas" is no
+waiting). Every pattern has bounded gaps, and only the first ``READ_CHARACTERS`` of the text are
+read: people state a request first, and a request further down a long text is answered with links.
 """
 
 from __future__ import annotations
@@ -97,6 +101,16 @@ _DISAGREES = re.compile(
     re.I)
 
 
+# "Not yet": waiting for something that may still come; "nog steeds niet", "immer noch nicht",
+# "toujours pas", "still not" are not waiting.
+_NOT_YET = re.compile(
+    r"\bnog\s+(?:niet|geen)\b|\bpas\s+encore\b|\bnon\s+(?:\w+\s+){0,2}?ancora\b|\bancora\s+non\b"
+    r"|(?:\b(?:not?|nothing|none)\b|n't)[^.!?;\n]{0,60}?\byet\b|\byet\s+to\b"
+    r"|(?<!immer\s)\bnoch\s+(?:nicht|kein\w*)\b", re.I)
+# What disputes the shop's answer: never on the word of someone who is still waiting.
+_DISPUTES = {Action.REFUND_NOT_RECEIVED, Action.REJECT_PARTIAL, Action.DISAGREE}
+
+
 def _statements(text: str) -> set[_Says]:
     found = set()
     topic = None  # what the last clause that named one was about: "a refund ... but it never came"
@@ -122,4 +136,6 @@ def detect(text: str, allowed) -> Action | None:
                      if not line.lstrip().startswith(">"))
     asked = set().union(*(_ASKS[says] for says in _statements(own)))
     found = [action for action in allowed if action in asked]
-    return found[0] if len(found) == 1 else None
+    if len(found) != 1 or found[0] in _DISPUTES and _NOT_YET.search(own):
+        return None
+    return found[0]

@@ -80,7 +80,8 @@ _LINK_ONLY = re.compile(r"^\s*[(<]?https?://\S+[)>]?\s*>?\s*$")
 _QUOTE = re.compile(r"^\s*(?:>|[A-Za-z]{1,3}>)")
 # A quote marked with the writer's name, as some clients do: "Richard> ...".
 _NAMED_QUOTE = re.compile(r"^\s*[A-Za-z]{1,12}>")
-_DELIMITER = re.compile(r"^\s*([-_=*~]{4,}|--|-|ᐧ)\s*$")
+# A signature or footer rule: "-- " (RFC 3676 §4.3), "--", "__" above a list footer, longer rules.
+_DELIMITER = re.compile(r"^\s*([-_=*~]{4,}|-{1,3}|_{2,3}|ᐧ)\s*$")
 # "Sent from my iPhone" and its translations; a comma or a conjunction after it is a sentence.
 _SIGNATURE = re.compile(
     r"^(?!.*\b(?:because|omdat|want|parce|car|perché|weil|denn|and|en|et|und|but|maar|mais|ma"
@@ -104,14 +105,26 @@ _SIGN_OFF = re.compile(
     r"|(?:cordiali|distinti) saluti|saluti|un saluto|cordialmente"
     r"|mit freundlichen grüßen|(?:freundliche|viele|beste|liebe) grüße|mfg|lg"
     r"|(?:best |kind |warm |warmest )?regards|best wishes|sincerely|yours (?:sincerely|truly)"
-    r"|cheers)(?P<rest>\s*[,.!]?.*)$", re.I)
+    r"|cheers|thank you)(?P<rest>\s*[,.!]?.*)$", re.I)
 # What may follow a sign-off on its line: ", Sanne", ", John Doe, CEO".
 _NAME = re.compile(r"^\s*[,.!]?\s*(?:[A-ZÀ-Þ][\w.'&-]*(?:\s*,?\s*[\w.'&-]+){0,5})?\s*$")
 _NAME_LINES = 4  # name, title, company, phone
+# A sign-off of a dash and the name alone: "-Abhishek Kona", "-- Sanne".
+_DASH_NAME = re.compile(r"^\s*-{1,2}\s?[A-ZÀ-Þ][\w.'-]*(?:\s+[A-ZÀ-Þ][\w.'-]*){0,2}\s*$")
+# What a contact block below a name holds: an address, a phone number, a web site.
+_CONTACT = re.compile(r"\S@\S+\.\w|\+?\(?\d[\d ().-]{7,}\d|^\s*(?:https?://|www\.)\S+\s*$")
+# A name alone on its line (one to three capitalised words), as above a mobile signature.
+_BARE_NAME = re.compile(r"^\s*[A-ZÀ-Þ][\w.'-]*(?:\s+[A-ZÀ-Þ][\w.'-]*){0,2}\s*$")
 _NAME_LINE_LENGTH = 60
 
 
 _EMBEDDED = (Kind.ATTRIBUTION, Kind.HEADER)
+# In a sentence that tells what happened, the writer is a thing with an article or a pronoun ("il
+# negozio ha scritto:", "schreef de winkel:", "the shop wrote:", "I wrote:"); a client writes a
+# name, an address or "you".
+_NARRATIVE = re.compile(
+    r"\b(?:il|lo|la|le|les|de|het|the|der|die|das|un|une|een|mijn|my|mon|ma|mio|mein|unser|onze"
+    r"|notre|nostro|our)\s+[a-zà-ÿ]|(?<![\w'])(?:I|ik|je|j'ai|io|ich|we|wij|nous|noi|wir)(?!\w)")
 
 
 def _looks_like_attribution(line: str) -> bool:
@@ -191,13 +204,35 @@ def _classify(lines: list[str]) -> list[Kind]:
                 and lines[i - 1].count("(") > lines[i - 1].count(")")):
             kinds[i] = Kind.QUOTE
     _unless_quoted_below(lines, kinds)
+    for i in range(1, len(kinds) - 1):
+        # "Stavros\nvia mobile": the name right above a mobile signature, after the text, is
+        # part of it.
+        if (kinds[i + 1] is Kind.SIGNATURE and kinds[i] is Kind.TEXT and kinds[i - 1] is Kind.EMPTY
+                and _BARE_NAME.match(lines[i]) and Kind.TEXT in kinds[:i - 1]):
+            kinds[i] = Kind.SIGNATURE
     return kinds
+
+
+def _client_attribution(line: str) -> bool:
+    """A date or a time, the verb and the colon, alone on the line, with a name rather than a
+    thing or a pronoun as the writer: "Le 19/03/2014 11:34, X a écrit :", "On Nov 26, 2013 you
+    wrote:". Clients put such a line above the quoted mail even without ``>``."""
+    if not line.rstrip().endswith(":") or not _EVIDENCE.search(line):
+        return False
+    verb = list(_VERB.finditer(line))
+    if not verb:
+        return False
+    # The words around the verb, after the date or time: who wrote.
+    evidence = list(_EVIDENCE.finditer(line))
+    who = line[evidence[-1].end():] if evidence[-1].end() < verb[-1].start() else line
+    return not _NARRATIVE.search(_VERB.sub(" ", who))
 
 
 def _unless_quoted_below(lines: list[str], kinds: list[Kind]) -> None:
     """An attribution without an address or a frame of dashes is one only if a quote (also
-    "Richard> ...") or nothing follows it: "Il 3 marzo 2024 alle 10:00 il negozio ha scritto:" above the buyer's own words
-    is a sentence."""
+    "Richard> ...") or nothing follows it, or if a client wrote it (``_client_attribution``):
+    "Il 3 marzo 2024 alle 10:00 il negozio ha scritto:" above the buyer's own words is a
+    sentence, "Am 25.06.2015 um 10:55 schrieb X:" above unquoted text is a quote header."""
     i = 0
     while i < len(kinds):
         if kinds[i] is not Kind.ATTRIBUTION:
@@ -209,7 +244,8 @@ def _unless_quoted_below(lines: list[str], kinds: list[Kind]) -> None:
         below = _first(kinds, (Kind.TEXT, Kind.QUOTE, Kind.ATTRIBUTION, Kind.HEADER,
                                Kind.DELIMITER, Kind.SIGNATURE), end)
         if not lines[i].lstrip().startswith("-") and not any(
-                _ADDRESS.search(line) for line in lines[i:end]) and (
+                _ADDRESS.search(line) for line in lines[i:end]) and not (
+                end == i + 1 and _client_attribution(lines[i])) and (
                 below is not None and kinds[below] is Kind.TEXT
                 and not _NAMED_QUOTE.match(lines[below])):
             for k in range(i, end):
@@ -306,10 +342,21 @@ def _select(kinds: list[Kind]) -> list[int | None]:
 
 
 def _without_sign_off(lines: list[str]) -> list[str]:
-    """``lines`` without a closing sign-off and the name, title or phone lines below it."""
+    """``lines`` without a closing sign-off and the name, title or phone lines below it, or
+    without a last line of a dash and a name."""
     last = len(lines)
     while last and not lines[last - 1].strip():
         last -= 1
+    if last > 1 and _DASH_NAME.match(lines[last - 1]) and any(
+            line.strip() for line in lines[:last - 1]):
+        return lines[:last - 1]
+    # A contact block without a sign-off: a name alone after an empty line, and below it at
+    # most four lines that are each an address, a phone number or a web site.
+    for i in range(max(last - 1 - _NAME_LINES, 1), last - 1):
+        if (not lines[i - 1].strip() and _BARE_NAME.match(lines[i])
+                and all(_CONTACT.search(line) for line in lines[i + 1:last])
+                and any(line.strip() for line in lines[:i - 1])):
+            return lines[:i - 1]
     for i in range(last - 1, max(last - 1 - _NAME_LINES, 0) - 1, -1):
         line = lines[i]
         if len(line) > _LONGEST_HEADER:

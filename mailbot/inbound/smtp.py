@@ -264,6 +264,13 @@ class Guarded:
         if not await self._count_junk():
             await super().smtp_VRFY(arg)
 
+    async def smtp_DATA(self, arg):
+        # The message itself gets the whole timeout (aiosmtpd does not restart it per line),
+        # even when it starts near the session's deadline; a delivered mail renews the session.
+        if self.envelope.rcpt_tos:  # else it is answered 503 at once
+            SMTP._reset_timeout(self)
+        await super().smtp_DATA(arg)
+
     def delivered(self):
         """A session that delivers mail is no idler (called before the 250 goes out)."""
         self._junk, self._since = 0, self.event_handler.clock()

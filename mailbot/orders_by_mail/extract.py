@@ -43,7 +43,8 @@ class Reading:
         return [name for name in FIELDS if getattr(self, name) is None]
 
 
-def read(mail: Parsed, shop_domains: set[str] = frozenset()) -> Reading:
+def read(mail: Parsed, not_buyer: set[str] = frozenset()) -> Reading:
+    """``not_buyer``: the shop's own addresses and domains (lower case), never the buyer."""
     html = mail.html
     found = markup.orders(html)
     order = found[0] if found else {}
@@ -62,7 +63,7 @@ def read(mail: Parsed, shop_domains: set[str] = frozenset()) -> Reading:
     currency = (currency or "EUR").upper()
     if not _CURRENCY.fullmatch(currency):
         amount = None  # an amount in a currency we cannot name is no amount read
-    return Reading(number, amount, currency, _buyer(mail, shop_domains), _locale(mail, html),
+    return Reading(number, amount, currency, _buyer(mail, not_buyer), _locale(mail, html),
                    from_markup)
 
 
@@ -75,12 +76,12 @@ def _plausible(amount: Decimal | None) -> Decimal | None:
     return amount if amount is not None and Decimal(0) < amount <= MAX_AMOUNT else None
 
 
-def _buyer(mail: Parsed, shop_domains) -> str | None:
+def _buyer(mail: Parsed, not_buyer) -> str | None:
     found = [a for _, a in getaddresses(mail.headers.get_all("To") or []) if a]
     if len(found) != 1:
         return None
     address, why = addresses.normal(found[0])
-    if why or address.rpartition("@")[2].lower() in shop_domains:
+    if why or address.lower() in not_buyer or address.rpartition("@")[2].lower() in not_buyer:
         return None
     return address
 

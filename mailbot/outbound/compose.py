@@ -3,8 +3,10 @@
 Resolves the recipients of a role (the buyer, every merchant address, every operator), renders
 the template in the recipient's language with the case's facts, attaches documents, and sets the
 headers of SPEC §6: a unique Message-ID on our domain, In-Reply-To/References to the previous mail
-of the same order and party (one thread per party in mail clients), ``Auto-Submitted:
-auto-generated`` (RFC 3834 §5), the party's signed Reply-To, Date and Content-Language.
+of the same order and party (one thread per party in mail clients), ``Auto-Submitted`` (RFC 3834
+§5: ``auto-replied`` when the mail answers what the reader just sent, ``auto-generated`` for a
+notice), the party's signed Reply-To, Date and Content-Language. Header lines stay under 78
+characters (RFC 5322 §2.1.1). The links a mail offers are the core's, in the core's order.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import format_datetime, formataddr
+from zoneinfo import ZoneInfo
 
-from ..core.deadlines import BUYER_REACTION_DAYS, EXTENSION_DAYS, MERCHANT_ANSWER_DAYS
+from ..core.deadlines import BUYER_REACTION_DAYS, EXTENSION_DAYS, MERCHANT_ANSWER_DAYS, deadline
 from ..core.decide import actions_for
 from ..core.effects import Mail
-from ..core.model import OPERATOR_OUTCOMES, Action, Escalation, Role, State
+from ..core.model import OPERATOR_COMMANDS, Escalation, Role, State
 from ..config import Bot
 from ..limits import MAX_DOCUMENT_BYTES, MAX_DOCUMENTS
 from ..store import records
@@ -48,24 +51,40 @@ def recipients(app, state: State | None, role: Role, merchant: dict | None) -> R
     return Recipients(tuple(merchant["emails"]), merchant["locale"])
 
 
-# Actions that end the protection or the case: never the first, most prominent button.
-ENDING = (Action.ALL_FINE, Action.WITHDRAW, Action.REFUND_RECEIVED, Action.ACCEPT)
 # The limits the mails state, read from the code that enforces them.
 LIMITS = {"max_mb": MAX_DOCUMENT_BYTES // (1024 * 1024), "max_documents": MAX_DOCUMENTS,
           "extension_days": EXTENSION_DAYS, "buyer_days": BUYER_REACTION_DAYS,
           "merchant_days": MERCHANT_ANSWER_DAYS}
-# The operators' commands, as forms.read_command and ``mailbot case`` read them.
-COMMANDS = tuple(("decide", str(o)) for o in OPERATOR_OUTCOMES) + tuple(
-    ("request-documents", str(r)) for r in (Role.BUYER, Role.MERCHANT))
+# The operators' commands, (verb, argument) as the core's table lists them.
+COMMANDS = tuple((verb, str(arg)) for verb, args in OPERATOR_COMMANDS.items() for arg in args)
+# Mails that answer what their reader has just sent (RFC 3834 §5 "auto-replied"); every other
+# mail is a notice the reader did not ask for ("auto-generated").
+ANSWERS = frozenset({
+    "buyer.extended", "buyer.extend_needs_plus", "buyer.extend_used", "buyer.other_received",
+    "buyer.choose_action", "buyer.not_active", "buyer.not_open", "buyer.confirm_sender",
+    "buyer.case_opened", "buyer.protection_ended", "buyer.documents_refused",
+    "buyer.message_received", "merchant.bad_decision", "merchant.confirm_sender",
+    "merchant.not_open", "merchant.decision_recorded", "merchant.case_closed_already",
+    "merchant.documents_refused", "merchant.message_received", "operator.command_help",
+    "operator.command_done",
+})
 
 
-def offered(state: State, mail: Mail, actions) -> tuple[str, ...]:
-    """The actions as buttons: protective ones first, the ones that end something last, and no
-    "extend" where it cannot work: once extended, and in the mail that says the plan does not
-    allow it. (A basic-plan reminder keeps it: SPEC §2's five links, and the click explains.)"""
-    cannot_extend = state.protection.extended or mail.template == "buyer.extend_needs_plus"
-    kept = [a for a in actions if not (a == Action.EXTEND and cannot_extend)]
-    return tuple(str(a) for a in sorted(kept, key=lambda a: a in ENDING))
+def standing(state: State, role: Role) -> dict:
+    """Where the case stands for this reader, as facts a template words without deciding:
+    ``next`` names who acts now (the shop, the buyer, the service team, nobody), ``due`` is the
+    reader's own deadline when the next step is theirs, ``commands`` whether operators' commands
+    apply (only to a case with the service team)."""
+    case = state.case
+    if case is None or not case.open:
+        nxt, due = ("closed" if case is not None else "protection"), None
+    else:
+        nxt = {"awaiting_merchant": "merchant", "awaiting_buyer": "buyer",
+               "escalated": "operator"}[case.state]
+        due = {"merchant": case.merchant_due, "buyer": case.buyer_due}.get(nxt)
+    return {"next": nxt, "due": due if nxt == str(role) else None,
+            "other_due": due if nxt != str(role) else None,
+            "commands": case is not None and nxt == "operator"}
 
 
 def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict | None = None,
@@ -74,7 +93,8 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
     ``merchant`` is the order's merchant row (None when there is no order)."""
     ctx = {"data": mail.data, "bot": app.config.bot, "role": str(to), "actions": (),
            "links": {}, "order": None, "case": None, "protection": None, "limits": LIMITS,
-           "commands": COMMANDS, "reply_address": None, "shop_explanation": None}
+           "commands": COMMANDS, "reply_address": None, "shop_explanation": None,
+           "standing": {"next": None, "due": None, "other_due": None, "commands": False}}
     if state is None:
         return ctx
     order = state.order
@@ -85,9 +105,14 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
                "shop": merchant["name"], "plan": str(order.plan)},
         protection=state.protection,
         case=state.case,
-        actions=offered(state, mail, actions),
+        actions=tuple(str(a) for a in actions),
         links={str(a): app.signer.address(Token(str(to), order.id, a)) for a in actions},
+        standing=standing(state, to),
     )
+    if mail.kind == "documents_requested" and now is not None:
+        # Documents are asked for with the time a shop has to answer a case: a date to state,
+        # after which the team decides on what it has (it may decide sooner or later).
+        ctx["reply_by"] = deadline(now, MERCHANT_ANSWER_DAYS, ZoneInfo(app.config.bot.timezone))
     case = state.case
     refused = case is not None and case.escalation_reason is Escalation.MERCHANT_REFUSED_REFUND
     if case is None or not (to is Role.OPERATOR or refused):
@@ -95,7 +120,7 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
     # The case file: what is stored, plus what the change being planned will add.
     entries = [_readable(e) for e in records.timeline(db, order.id) + [
         {"at": now, "actor": e.actor, "kind": e.kind, "text": e.text,
-         "attachments": list(e.attachments)} for e in pending]]
+         "attachments": list(e.attachments), "done_by": e.by} for e in pending]]
     if to is Role.OPERATOR:
         ctx["timeline"] = entries
         ctx["reply_address"] = app.signer.address(Token(str(to), order.id))
@@ -166,12 +191,12 @@ def prepare(app, db, state: State | None, mail: Mail, now: datetime,
     # From the OS's random source: email.utils.make_msgid uses the random module, whose state
     # a seeded library can replay.
     message_id = f"<{secrets.token_hex(16)}@{app.config.bot.domain}>"
-    raw = build(app, rendered, rcpt, reply_to, message_id, thread, now, documents)
+    raw = build(app, rendered, rcpt, reply_to, message_id, thread, now, documents, mail.template)
     return Outgoing(message_id, order_id, str(mail.to), mail.template, rcpt.addresses, raw)
 
 
 def build(app, rendered: Rendered, rcpt: Recipients, reply_to: str, message_id: str,
-          thread: list[str], now: datetime, documents=()) -> bytes:
+          thread: list[str], now: datetime, documents=(), rendered_for: str = "") -> bytes:
     # email.mime with the compat32 policy: a third of the CPU of EmailMessage for the same bytes
     # (bench/run.py), and every mail of a case passes through here.
     body = MIMEMultipart("alternative", boundary=_boundary())
@@ -202,12 +227,14 @@ def build(app, rendered: Rendered, rcpt: Recipients, reply_to: str, message_id: 
         ("Message-ID", message_id),
     ]
     if thread:
-        # RFC 5322 §3.6.4: the parent in In-Reply-To, the thread's root and parent in References.
+        # RFC 5322 §3.6.4: the parent in In-Reply-To, the thread's root and parent in References,
+        # one per line (folded) so that the line stays under 78 characters.
         headers.append(("In-Reply-To", thread[-1]))
-        headers.append(("References", " ".join(dict.fromkeys([thread[0], thread[-1]]))))
+        headers.append(("References", "\r\n ".join(dict.fromkeys([thread[0], thread[-1]]))))
     headers += [
         ("Reply-To", reply_to),
-        ("Auto-Submitted", "auto-generated"),  # RFC 3834 §5: robots must not answer us
+        # RFC 3834 §5: either value tells robots not to answer us.
+        ("Auto-Submitted", "auto-replied" if rendered_for in ANSWERS else "auto-generated"),
         ("Content-Language", rcpt.locale),  # RFC 3282
     ]
     # Our header values are ASCII (RFC 2047-encoded where needed) and have no CR/LF, so they
@@ -226,11 +253,11 @@ def sender_name(app, rendered: Rendered) -> str:
 
 
 def _encoded(value: str) -> str:
-    """An RFC 2047 encoded-word form of ``value`` when it is not plain ASCII."""
+    """``value`` folded under 78 characters a line (RFC 5322 §2.1.1), as RFC 2047 encoded-words
+    when it is not plain ASCII."""
     value = one_line(value)  # no CR/LF from anywhere reaches a header
-    if value.isascii():
-        return value
-    return Header(value, _UTF8_B64, header_name="Subject").encode(linesep="\r\n")
+    charset = "us-ascii" if value.isascii() else _UTF8_B64
+    return Header(value, charset, header_name="Subject").encode(linesep="\r\n", maxlinelen=78)
 
 
 def _boundary() -> str:

@@ -44,7 +44,7 @@ NAMES = (
     "merchant.documents_refused", "merchant.message_relayed", "merchant.message_received",
     "operator.case_escalated", "operator.message_relayed", "operator.other_request",
     "operator.command_help", "operator.command_done", "operator.delivery_failed",
-    "operator.digest",
+    "operator.digest", "buyer.storage_full", "merchant.storage_full", "operator.relays_held",
     # Orders by mail (orders_by_mail/notices.py): about no order, to the shop.
     "merchant.intake_held", "merchant.intake_unread", "merchant.intake_report",
 )
@@ -53,8 +53,42 @@ NAMES = (
 QUOTES = {"fr": ("\u00ab\u202f", "\u202f\u00bb"), "it": ("\u00ab", "\u00bb")}
 
 # A moment as people write it: "om 23:59 uur", "à 23 h 59", "alle 23:59".
-AT_TIME = {"nl": "EEEE d MMMM y 'om' HH:mm 'uur'", "fr": "EEEE d MMMM y 'à' HH 'h' mm",
+AT_TIME = {"nl": "EEEE d MMMM y 'om' HH:mm 'uur'", "fr": "EEEE d MMMM y 'à' H 'h' mm",
            "it": "EEEE d MMMM y 'alle' HH:mm"}
+
+
+# A moment in a list (case file, digest): "23 nov 2026, 14:02", "23 nov. 2026, 14 h 02".
+DATETIME = {"nl": "d MMM y, HH:mm", "fr": "d MMM y, H 'h' mm", "it": "d MMM y, HH:mm"}
+
+# What a reader sees of the HTML part, between its tags: "e-mail" there gets a non-breaking
+# hyphen (U+2011) so that it never wraps as "e-" / "mail". Tags, links and the <title> (the
+# subject) keep the plain hyphen.
+_TAGS = re.compile(r"(<title>.*?</title>|<[^>]*>)", re.S)
+
+
+def no_break_hyphens(html: str) -> str:
+    parts = _TAGS.split(html)
+    for i in range(0, len(parts), 2):
+        parts[i] = re.sub(r"\b([eE])-mail", "\\1\u2011mail", parts[i])
+    return "".join(parts)
+
+
+def _one_full_stop(env: jinja2.Environment) -> None:
+    """A value that ends a sentence with its own full stop ("Fietsen B.V.") gets no second one:
+    the translated sentence's full stop after it is dropped."""
+    for name in ("gettext", "ngettext"):
+        translate = env.globals[name]
+
+        @jinja2.pass_context
+        def once(context, *args, _translate=translate, **variables):
+            out = _translate(context, *args, **variables)
+            return type(out)(_DOUBLE_STOP.sub(".", out)) if ".." in out else out
+
+        env.globals[name] = once
+    env.globals["_"] = env.globals["gettext"]
+
+
+_DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
 
 
 def template_file(name: str) -> str:
@@ -109,6 +143,7 @@ class Renderer:
             auto_reload=False,  # templates are package data: no stat() per render
         )
         env.install_gettext_translations(translations, newstyle=True)
+        _one_full_stop(env)
         tz = self.tz
 
         def day(d, pattern="EEEE d MMMM y"):
@@ -126,7 +161,7 @@ class Renderer:
             # and one that ends at midnight leaves the day before as the last day.
             deadline=lambda d: day(d - timedelta(seconds=1)),
             deadline_at=lambda d: day(d, AT_TIME[locale]),
-            datetime=lambda d: day(d, "d MMM y, HH:mm"),
+            datetime=lambda d: day(d, DATETIME[locale]),
             mailto=mailto,
             # Order numbers such as NL-2026-10481 must not wrap at their hyphens.
             nobreak=(lambda v: Markup('<span style="white-space:nowrap">%s</span>') % v)
@@ -155,7 +190,7 @@ class Renderer:
         return Rendered(
             subject=block("subject"),
             text=_tidy(text_tmpl.render(context)),
-            html=html_tmpl.render(context),
+            html=no_break_hyphens(html_tmpl.render(context)),
             sender_name=block("sender"),
         )
 

@@ -12,10 +12,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from ..core.decide import actions_for
 from ..core.effects import Entry, Mail
 from ..core.model import (
-    BUYER_ACTIONS, Case, CaseState, Document, Escalation, Order, Outcome, Plan, Protection,
+    BUYER_ACTIONS, Action, Case, CaseState, Document, Escalation, Order, Outcome, Plan, Protection,
     ProtectionState, Reason, RefundChoice, Role, State, Variant,
 )
 from . import compose
@@ -28,25 +27,77 @@ TRACKING = Document("track-and-trace.png", "1" * 64, "image/png", 120_400)
 BUYER_TEXT = {
     "nl": "Ik heb op 2 november besteld en betaald, maar het pakket is nooit aangekomen.\n"
           "Volgens de tracking ligt het al twee weken bij het sorteercentrum.",
-    "fr": "J'ai commandé et payé le 2 novembre, mais le colis n'est jamais arrivé.\n"
-          "Le suivi indique qu'il est bloqué au centre de tri depuis deux semaines.",
+    "fr": "J’ai commandé et payé le 2 novembre, mais le colis n’est jamais arrivé.\n"
+          "D’après le suivi, il est bloqué au centre de tri depuis deux semaines.",
     "it": "Ho ordinato e pagato il 2 novembre, ma il pacco non è mai arrivato.\n"
           "Secondo il tracciamento è fermo al centro di smistamento da due settimane.",
 }
-SHOP_TEXT = {
-    "nl": "Het spijt ons dat het pakket zo lang onderweg is.\nWe storten het bedrag vandaag terug.",
-    "fr": "Nous sommes désolés du retard de ce colis.\nNous vous remboursons aujourd'hui.",
-    "it": "Ci dispiace per il ritardo del pacco.\nTi rimborsiamo oggi stesso.",
+# What the shop answers, one text per kind of answer, so that no sample quotes a promise its mail
+# contradicts: a full refund (variant A), a full refund once the parcel has been sent back (A),
+# a partial refund (B), a refusal of a "not received" case (C) and of a "no refund" case.
+SHOP_TEXTS = {
+    "full": {
+        "nl": "Het spijt ons: de vervoerder is het pakket kwijtgeraakt.\n"
+              "We storten het volledige bedrag vandaag terug.",
+        "fr": "Nous sommes désolés : le transporteur a perdu le colis.\n"
+              "Nous vous remboursons la totalité aujourd’hui.",
+        "it": "Ci dispiace: il corriere ha smarrito il pacco.\n"
+              "Ti rimborsiamo l’intero importo oggi stesso.",
+    },
+    "after_return": {
+        "nl": "Het pakket is bij de buren op nummer 12 afgegeven (zie de foto).\n"
+              "Wil je het niet meer? Stuur het terug met het retourlabel, dan storten we alles "
+              "terug.",
+        "fr": "Le colis a été remis à votre voisin au n° 12 (voir la photo).\n"
+              "Vous n’en voulez plus ? Renvoyez-le avec l’étiquette de retour et nous vous "
+              "remboursons tout.",
+        "it": "Il pacco è stato consegnato al vicino al civico 12 (vedi la foto).\n"
+              "Non lo vuoi più? Rispediscilo con l’etichetta di reso e ti rimborsiamo tutto.",
+    },
+    "partial": {
+        "nl": "De fietsverlichting is op 20 november bezorgd; alleen de fietstas ontbreekt.\n"
+              "Voor de fietstas storten we € 120,00 terug.",
+        "fr": "L’éclairage a été livré le 20 novembre ; seule la sacoche manque.\n"
+              "Nous vous remboursons 120,00 € pour la sacoche.",
+        "it": "Le luci per la bici sono state consegnate il 20 novembre; manca solo la borsa.\n"
+              "Per la borsa ti rimborsiamo 120,00 €.",
+    },
+    "refused": {
+        "nl": "Het pakket is op 20 november afgeleverd; de handtekening zit in de bijlage.",
+        "fr": "Le colis a été livré le 20 novembre ; la signature figure en pièce jointe.",
+        "it": "Il pacco è stato consegnato il 20 novembre; la firma è in allegato.",
+    },
+    "refused_return": {
+        "nl": "We hebben de retour niet ontvangen. Zonder retour betalen we niets terug.",
+        "fr": "Nous n’avons pas reçu le retour. Sans retour, nous ne remboursons pas.",
+        "it": "Non abbiamo ricevuto il reso. Senza reso non possiamo rimborsare.",
+    },
 }
-REFUSAL_TEXT = {
-    "nl": "Het pakket is op 20 november afgeleverd; de handtekening zit in de bijlage.",
-    "fr": "Le colis a été livré le 20 novembre ; la signature figure en pièce jointe.",
-    "it": "Il pacco è stato consegnato il 20 novembre; la firma è in allegato.",
+RETURN_TEXT = {
+    "nl": "Ik heb de fiets op 5 november teruggestuurd, maar nog geen geld teruggekregen.",
+    "fr": "J’ai renvoyé le vélo le 5 novembre, mais je n’ai toujours pas été remboursé.",
+    "it": "Ho rispedito la bici il 5 novembre, ma non ho ancora ricevuto il rimborso.",
 }
+# The service team writes to each party what it needs from them.
 TEAM_TEXT = {
-    "nl": "Stuur ons de factuur en het bewijs van betaling, dan kunnen we de zaak afronden.",
-    "fr": "Envoyez-nous la facture et la preuve de paiement pour que nous puissions conclure.",
-    "it": "Inviaci la fattura e la prova di pagamento, così possiamo chiudere la pratica.",
+    "buyer": {
+        "nl": "Stuur ons je orderbevestiging en het betaalbewijs, dan kunnen we de zaak afronden.",
+        "fr": "Envoyez-nous votre confirmation de commande et la preuve de paiement, afin que "
+              "nous puissions conclure.",
+        "it": "Inviaci la conferma d’ordine e la prova di pagamento, così possiamo chiudere la "
+              "pratica.",
+    },
+    "merchant": {
+        "nl": "Stuur ons de track-and-trace-code en het afleverbewijs van de vervoerder.",
+        "fr": "Envoyez-nous le numéro de suivi et la preuve de livraison du transporteur.",
+        "it": "Inviaci il codice di tracciamento e la prova di consegna del corriere.",
+    },
+}
+DECISION_TEXT = {
+    "nl": "We hebben de case bekeken: de webshop kon niet aantonen dat het pakket is "
+          "afgeleverd.",
+    "fr": "Nous avons examiné le dossier : la boutique n’a pas pu prouver la livraison du colis.",
+    "it": "Abbiamo esaminato la pratica: il negozio non ha potuto dimostrare la consegna del pacco.",
 }
 
 
@@ -60,11 +111,11 @@ class Sample:
     timeline: tuple[Entry, ...] = ()
 
 
-def _order(locale: str) -> Order:
+def _order(locale: str, plan: Plan = Plan.PLUS) -> Order:
     shop, number = SHOPS[locale]
     return Order(id=1, shop_id=f"shop-{locale}", order_number=number,
                  order_date=date(2026, 11, 2), amount=Decimal("249.95"), currency="EUR",
-                 buyer_email="sam.jansen@example.org", buyer_locale=locale, plan=Plan.PLUS)
+                 buyer_email="sam.jansen@example.org", buyer_locale=locale, plan=plan)
 
 
 def _case(**changes) -> Case:
@@ -74,9 +125,13 @@ def _case(**changes) -> Case:
 
 
 def samples(locale: str) -> list[Sample]:
+    """One sample per situation, each a case that could happen: the shop's words fit its answer,
+    the case file fits the escalation, a basic-plan order asks to extend."""
     order = _order(locale)
     ends = datetime(2026, 12, 2, 22, 59, tzinfo=timezone.utc)
     active = State(order, Protection(ProtectionState.ACTIVE, ends))
+    basic = State(_order(locale, Plan.BASIC), active.protection)
+    extended = replace(active, protection=replace(active.protection, extended=True))
     in_case = replace(active.protection, state=ProtectionState.IN_CASE)
     ended = replace(active.protection, state=ProtectionState.ENDED, ended_at=NOW)
 
@@ -84,96 +139,120 @@ def samples(locale: str) -> list[Sample]:
         closed = changes.get("state") is CaseState.CLOSED
         return State(order, ended if closed else in_case, _case(**changes))
 
+    def said(kind: str, attachments=(TRACKING,)) -> dict:
+        return {"message": SHOP_TEXTS[kind][locale], "attachments": attachments}
+
     am = with_case()
     buyer_due = datetime(2026, 12, 13, 22, 59, tzinfo=timezone.utc)
     answered = dict(state=CaseState.AWAITING_BUYER, buyer_due=buyer_due)
     a = with_case(variant=Variant.A, refund_choice=RefundChoice.YES,
                   refund_amount=order.amount, **answered)
-    b = with_case(variant=Variant.B, refund_choice=RefundChoice.YES_AFTER_RETURN,
+    a_return = with_case(variant=Variant.A, refund_choice=RefundChoice.YES_AFTER_RETURN,
+                         refund_amount=order.amount, **answered)
+    b = with_case(variant=Variant.B, refund_choice=RefundChoice.YES,
                   refund_amount=Decimal("120.00"), **answered)
     c = with_case(variant=Variant.C, refund_choice=RefundChoice.NO,
                   refund_amount=Decimal("0.00"), **answered)
-    shop_said = {"message": SHOP_TEXT[locale], "attachments": (TRACKING,)}
     opened = Entry("buyer", "case.opened", BUYER_TEXT[locale], (INVOICE,))
-    file_entries = (opened, Entry("timer", "merchant.nudged"),
-                    Entry("merchant", "merchant.decision", SHOP_TEXT[locale], (TRACKING,)),
-                    Entry("buyer", "buyer.refund_not_received", "", ()),
-                    Entry("bot", "case.escalated", "buyer_disputes"))
     out = [
         Sample("buyer.reminder", "", Role.BUYER, active,
-               Mail(Role.BUYER, "reminder", {"ends_at": ends}, BUYER_ACTIONS)),
+               Mail(Role.BUYER, "reminder", {"ends_at": ends})),
         Sample("buyer.protection_ended", "", Role.BUYER, State(order, ended),
                Mail(Role.BUYER, "protection_ended")),
-        Sample("buyer.extended", "", Role.BUYER, active,
-               Mail(Role.BUYER, "extended", {"ends_at": ends}, BUYER_ACTIONS)),
-        Sample("buyer.extend_needs_plus", "", Role.BUYER, active,
-               Mail(Role.BUYER, "extend_needs_plus", {"ends_at": ends}, BUYER_ACTIONS)),
-        Sample("buyer.extend_used", "", Role.BUYER, active,
-               Mail(Role.BUYER, "extend_used", {"ends_at": ends}, BUYER_ACTIONS)),
+        Sample("buyer.extended", "", Role.BUYER, extended,
+               Mail(Role.BUYER, "extended", {"ends_at": ends})),
+        Sample("buyer.extend_needs_plus", "", Role.BUYER, basic,
+               Mail(Role.BUYER, "extend_needs_plus", {"ends_at": ends},
+                    tuple(x for x in BUYER_ACTIONS if x is not Action.EXTEND))),
+        Sample("buyer.extend_used", "", Role.BUYER, extended,
+               Mail(Role.BUYER, "extend_used", {"ends_at": ends})),
         Sample("buyer.other_received", "", Role.BUYER, active,
-               Mail(Role.BUYER, "other_received", {}, BUYER_ACTIONS)),
+               Mail(Role.BUYER, "other_received")),
         Sample("buyer.choose_action", "", Role.BUYER, active,
-               Mail(Role.BUYER, "choose_action", {}, BUYER_ACTIONS)),
+               Mail(Role.BUYER, "choose_action")),
         Sample("buyer.not_active", "", Role.BUYER, State(order, ended),
                Mail(Role.BUYER, "not_active", {"since": NOW, "state": "ended"})),
         Sample("buyer.not_active", "closed", Role.BUYER,
                with_case(state=CaseState.CLOSED, outcome=Outcome.REFUNDED_BY_MERCHANT),
                Mail(Role.BUYER, "not_active", {"since": NOW, "state": "ended"})),
         Sample("buyer.not_open", "", Role.BUYER, a,
-               Mail(Role.BUYER, "not_open", {"asked": "withdraw", "state": "awaiting_buyer"},
-                    actions_for(a, Role.BUYER))),
+               Mail(Role.BUYER, "not_open", {"asked": "withdraw", "state": "awaiting_buyer"})),
         Sample("buyer.confirm_sender", "", Role.BUYER, active,
-               Mail(Role.BUYER, "confirm_sender", {}, ("not_received",))),
-        Sample("buyer.case_opened", "", Role.BUYER, am,
-               Mail(Role.BUYER, "case_opened", {}, actions_for(am, Role.BUYER))),
+               Mail(Role.BUYER, "confirm_sender", {}, (Action.NOT_RECEIVED,))),
+        Sample("buyer.case_opened", "", Role.BUYER, am, Mail(Role.BUYER, "case_opened")),
         Sample("merchant.case_opened", "", Role.MERCHANT, am,
                Mail(Role.MERCHANT, "case_opened",
-                    {"text": BUYER_TEXT[locale], "attachments": (INVOICE,)},
-                    actions_for(am, Role.MERCHANT))),
-        Sample("merchant.nudge", "", Role.MERCHANT, am,
-               Mail(Role.MERCHANT, "nudge", {}, actions_for(am, Role.MERCHANT))),
+                    {"text": BUYER_TEXT[locale], "attachments": (INVOICE,)})),
+        Sample("merchant.nudge", "", Role.MERCHANT, am, Mail(Role.MERCHANT, "nudge")),
         Sample("merchant.bad_decision", "", Role.MERCHANT, am,
                Mail(Role.MERCHANT, "bad_decision",
-                    {"problems": ("message_missing", "amount_too_high"), "amount_text": "300"},
-                    actions_for(am, Role.MERCHANT))),
+                    {"problems": ("message_missing", "amount_too_high"), "amount_text": "300"})),
         Sample("merchant.confirm_sender", "", Role.MERCHANT, am,
-               Mail(Role.MERCHANT, "confirm_sender", {}, ("refund_full",))),
+               Mail(Role.MERCHANT, "confirm_sender", {}, (Action.REFUND_FULL,))),
         Sample("merchant.not_open", "", Role.MERCHANT, a,
                Mail(Role.MERCHANT, "not_open",
                     {"asked": "decision", "state": "awaiting_buyer"})),
     ]
-    for label, st in (("A", a), ("B", b), ("C", c)):
-        said = {**shop_said, "message": REFUSAL_TEXT[locale]} if label == "C" else shop_said
-        out.append(Sample("buyer.decision", label, Role.BUYER, st,
-                          Mail(Role.BUYER, "decision", said,
-                               actions_for(st, Role.BUYER))))
-        out.append(Sample("merchant.decision_recorded", label, Role.MERCHANT, st,
-                          Mail(Role.MERCHANT, "decision_recorded", said)))
+    for label, st, kind in (("A", a, "full"), ("A.after_return", a_return, "after_return"),
+                            ("B", b, "partial"), ("C", c, "refused")):
+        for role, name in ((Role.BUYER, "decision"), (Role.MERCHANT, "decision_recorded")):
+            out.append(Sample(f"{role}.{name}", label, role, st, Mail(role, name, said(kind))))
+    # The case file of each escalation, as the core writes it.
+    files = {
+        Escalation.MERCHANT_REFUSED_REFUND: (
+            Entry("buyer", "case.opened", RETURN_TEXT[locale], (INVOICE,)),
+            Entry("merchant", "merchant.decision", SHOP_TEXTS["refused_return"][locale]),
+        ),
+        Escalation.MERCHANT_NO_RESPONSE: (
+            opened, Entry("timer", "merchant.nudged"), Entry("timer", "merchant.no_response"),
+        ),
+        Escalation.BUYER_DISPUTES: (
+            opened, Entry("timer", "merchant.nudged"),
+            Entry("merchant", "merchant.decision", SHOP_TEXTS["partial"][locale], (TRACKING,)),
+            Entry("buyer", "buyer.reject_partial",
+                  {"nl": "Niet alleen de fietstas ontbreekt: ook de lampen zijn nooit aangekomen.",
+                   "fr": "Il ne manque pas que la sacoche : l’éclairage n’est jamais arrivé non "
+                         "plus.",
+                   "it": "Non manca solo la borsa: anche le luci non sono mai arrivate."}[locale]),
+        ),
+        Escalation.MERCHANT_INSOLVENT: (opened, Entry("operator", "merchant.insolvent")),
+    }
     for reason in Escalation:
         refused = reason is Escalation.MERCHANT_REFUSED_REFUND
-        st = with_case(state=CaseState.ESCALATED, escalation_reason=reason,
-                       reason=Reason.NO_REFUND if refused else Reason.NOT_RECEIVED,
-                       refund_choice=RefundChoice.NO if refused else None,
-                       refund_amount=Decimal("0.00") if refused else None)
+        st = with_case(state=CaseState.ESCALATED, escalation_reason=reason)
+        if refused:
+            st = with_case(state=CaseState.ESCALATED, escalation_reason=reason,
+                           reason=Reason.NO_REFUND, refund_choice=RefundChoice.NO,
+                           refund_amount=Decimal("0.00"))
         if reason is Escalation.BUYER_DISPUTES:
             st = replace(st, case=replace(b.case, state=CaseState.ESCALATED,
                                           escalation_reason=reason))
-        data = {"reason": reason}
-        for role in (Role.BUYER, Role.MERCHANT, Role.OPERATOR):
+        timeline = files[reason] + (Entry("bot", "case.escalated", str(reason)),)
+        # An insolvent shop is not told (core.case: ALL_BUT_THE_SHOP).
+        told = (Role.BUYER, Role.OPERATOR) if reason is Escalation.MERCHANT_INSOLVENT else (
+            Role.BUYER, Role.MERCHANT, Role.OPERATOR)
+        for role in told:
             # The case file; for a refusal the other parties read the shop's answer from it.
             out.append(Sample(f"{role}.case_escalated", str(reason), role, st,
-                              Mail(role, "case_escalated", data),
-                              file_entries if role is Role.OPERATOR or refused else ()))
+                              Mail(role, "case_escalated", {"reason": reason}),
+                              timeline if role is Role.OPERATOR or refused else ()))
+    closing = {
+        Outcome.WITHDRAWN: am.case, Outcome.REFUND_RECEIVED: a.case,
+        Outcome.BUYER_ACCEPTED: c.case, Outcome.NO_REACTION: b.case,
+    }
     for outcome in Outcome:
-        st = with_case(state=CaseState.CLOSED, outcome=outcome, variant=Variant.B,
-                       refund_choice=RefundChoice.YES, refund_amount=Decimal("120.00"))
         operator = outcome in (Outcome.REFUNDED_BY_MERCHANT, Outcome.COMPENSATED,
                                Outcome.CLAIM_REJECTED)
-        data = {"outcome": outcome, "message": TEAM_TEXT[locale] if operator else ""}
+        before = closing.get(outcome) or replace(c.case, state=CaseState.ESCALATED,
+                                                  escalation_reason=Escalation.BUYER_DISPUTES)
+        st = State(order, ended, replace(before, state=CaseState.CLOSED, outcome=outcome,
+                                         closed_at=NOW))
+        data = {"outcome": outcome, "message": DECISION_TEXT[locale] if operator else ""}
         for role in (Role.BUYER, Role.MERCHANT):
             out.append(Sample(f"{role}.case_closed", str(outcome), role, st,
                               Mail(role, "case_closed", data)))
-    closed = with_case(state=CaseState.CLOSED, outcome=Outcome.REFUND_RECEIVED)
+    closed = State(order, ended, replace(a.case, state=CaseState.CLOSED,
+                                         outcome=Outcome.REFUND_RECEIVED, closed_at=NOW))
     out.append(Sample("merchant.case_closed_already", "", Role.MERCHANT, closed,
                       Mail(Role.MERCHANT, "case_closed_already",
                            {"outcome": Outcome.REFUND_RECEIVED})))
@@ -181,32 +260,34 @@ def samples(locale: str) -> list[Sample]:
     for role in (Role.BUYER, Role.MERCHANT):
         out.append(Sample(f"{role}.documents_requested", "", role, esc,
                           Mail(role, "documents_requested",
-                               {"message": TEAM_TEXT[locale]})))
+                               {"message": TEAM_TEXT[str(role)][locale]})))
         out.append(Sample(f"{role}.documents_refused", "", role, am,
                           Mail(role, "documents_refused",
                                {"refused": (("setup.exe", "type"), ("scan.tiff", "size"),
                                             ("foto-11.jpg", "count"))})))
-    for sender, to, st in ((Role.BUYER, Role.MERCHANT, am), (Role.MERCHANT, Role.BUYER, a),
-                           (Role.BUYER, Role.OPERATOR, esc), (Role.MERCHANT, Role.OPERATOR, esc)):
-        text = BUYER_TEXT[locale] if sender is Role.BUYER else SHOP_TEXT[locale]
+    relays = ((Role.BUYER, Role.MERCHANT, am, BUYER_TEXT[locale]),
+              (Role.MERCHANT, Role.BUYER, a, SHOP_TEXTS["full"][locale]),
+              (Role.BUYER, Role.OPERATOR, esc, BUYER_TEXT[locale]),
+              (Role.MERCHANT, Role.OPERATOR, esc, SHOP_TEXTS["refused"][locale]))
+    for sender, to, st, text in relays:
         out.append(Sample(f"{to}.message_relayed", f"from_{sender}", to, st,
                           Mail(to, "message_relayed",
-                               {"from_role": sender, "text": text, "attachments": (INVOICE,)},
-                               actions_for(st, to)),
-                          file_entries if to is Role.OPERATOR else ()))
+                               {"from_role": sender, "text": text, "attachments": (INVOICE,)})))
         out.append(Sample(f"{sender}.message_received", f"to_{to}", sender, st,
-                          Mail(sender, "message_received", {"to_role": to},
-                               actions_for(st, sender))))
+                          Mail(sender, "message_received", {"to_role": to})))
     out += [
         Sample("operator.other_request", "", Role.OPERATOR, active,
                Mail(Role.OPERATOR, "other_request",
-                    {"text": BUYER_TEXT[locale], "attachments": (INVOICE,)})),
+                    {"text": {"nl": "Kan ik het afleveradres nog wijzigen?",
+                              "fr": "Puis-je encore modifier l’adresse de livraison ?",
+                              "it": "Posso ancora cambiare l’indirizzo di consegna?"}[locale],
+                     "attachments": (INVOICE,)})),
         Sample("operator.command_help", "", Role.OPERATOR, esc,
                Mail(Role.OPERATOR, "command_help",
                     {"asked": "decide withdrawn", "closest": "decide compensated"})),
         Sample("operator.command_done", "", Role.OPERATOR, esc,
                Mail(Role.OPERATOR, "command_done",
-                    {"command": "decide compensated", "message": TEAM_TEXT[locale]})),
+                    {"command": "decide compensated", "message": DECISION_TEXT[locale]})),
         Sample("operator.delivery_failed", "", Role.OPERATOR, None,
                Mail(Role.OPERATOR, "delivery_failed",
                     {"outbox_id": 311, "template": "buyer.decision",
@@ -214,7 +295,16 @@ def samples(locale: str) -> list[Sample]:
                      "error": "550 5.1.1 mailbox unavailable"})),
         Sample("operator.digest", "", Role.OPERATOR, None,
                Mail(Role.OPERATOR, "digest", digest_sample())),
+        Sample("operator.relays_held", "", Role.OPERATOR, am,
+               Mail(Role.OPERATOR, "relays_held", {"limit": 10})),
     ]
+    for role, st in ((Role.BUYER, am), (Role.MERCHANT, am)):
+        out.append(Sample(f"{role}.storage_full", "", role, st,
+                          Mail(role, "storage_full", {"quota_mb": 50})))
+    out.append(Sample("merchant.message_relayed", "earlier", Role.MERCHANT, am,
+                      Mail(Role.MERCHANT, "message_relayed",
+                           {"from_role": Role.BUYER, "text": BUYER_TEXT[locale],
+                            "attachments": (TRACKING,), "earlier": (INVOICE,)})))
     out += intake_samples(locale)
     return out
 
@@ -269,5 +359,5 @@ def contexts(app, db, locale: str):
         ctx = compose.context(app, db, s.state, s.mail, s.role, merchant, NOW, s.timeline)
         if "timeline" in ctx:  # a case file is written over days, not in one second
             for i, entry in enumerate(ctx["timeline"]):
-                entry["at"] = NOW - timedelta(days=len(ctx["timeline"]) - 1 - i, hours=i * 3)
+                entry["at"] = NOW - timedelta(days=len(ctx["timeline"]) - 1 - i, hours=2 * (i % 3))
         yield s, ctx

@@ -7,6 +7,7 @@ run, so the file's age tells ``mailbot check`` that mail is being processed, not
 
 from __future__ import annotations
 
+import fcntl
 import os
 import time
 from pathlib import Path
@@ -17,6 +18,30 @@ STALE_SECONDS = 6 * HEARTBEAT_SECONDS
 
 def path(config) -> Path:
     return Path(config.storage.root) / "serve.pid"
+
+
+class Taken(Exception):
+    """Another ``serve`` holds this data directory; the message says which, in one line."""
+
+
+def lock(config) -> int:
+    """One ``serve`` per data directory: an exclusive lock on ``serve.lock`` beside the pid
+    file, held (the returned descriptor kept open) until the process ends -- the kernel drops it
+    even on SIGKILL, so a crash never leaves a stale lock behind."""
+    target = path(config).with_name("serve.lock")
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(target, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        try:
+            holder = f"pid {int(path(config).read_text().strip())}"
+        except (OSError, ValueError):
+            holder = "another process"
+        raise Taken(f"another serve ({holder}) runs on {target.parent}; stop it first, or give "
+                    "this one its own [storage] root") from None
+    return fd
 
 
 def write(config) -> None:

@@ -45,6 +45,11 @@ def serve(app) -> int:
     cfg = app.config.smtp
     address = f"{cfg.host}:{cfg.port}"
     try:
+        pidfile.lock(app.config)  # its descriptor stays open: locked as long as serve runs
+    except pidfile.Taken as exc:
+        print(f"mailbot: {exc}", file=sys.stderr)
+        return 1
+    try:
         _probe(cfg.host, cfg.port)
         pipe, pipe_w = multiprocessing.get_context("spawn").Pipe(duplex=False)
         pool = Pool(app.config)
@@ -57,6 +62,7 @@ def serve(app) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, signals)
     pidfile.write(app.config)
+    _notify(b"READY=1")
     log.info("serve.started smtp=%s pid=%s root=%s database=%s", address, os.getpid(),
              app.config.storage.root, app.config.storage.database)
     pool.start()
@@ -84,6 +90,7 @@ def serve(app) -> int:
         if signals.received is None:
             child, started = _start_child(app.config, pipe), time.monotonic()
     began = time.monotonic()
+    _notify(b"STOPPING=1")
     log.info("serve.stopping signal=%s", signals.received and signal.Signals(signals.received).name)
     pool.stop()  # first: the children stop while the listener does
     _stop_child(child)
@@ -97,6 +104,21 @@ def serve(app) -> int:
     # Not a normal interpreter exit: it would wait without limit for the listener's executor
     # threads (a store in SQLite's busy wait); every mail that was answered 250 is on disk.
     os._exit(code)
+
+
+def _notify(state: bytes) -> None:
+    """systemd's ``Type=notify`` (sd_notify(3)): one datagram to ``$NOTIFY_SOCKET`` -- READY=1
+    once the listener answers, STOPPING=1 when a stop begins; nothing without systemd."""
+    target = os.environ.get("NOTIFY_SOCKET")
+    if not target:
+        return
+    if target.startswith("@"):  # an abstract socket (Linux): a leading NUL byte
+        target = "\0" + target[1:]
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.sendto(state, target)
+    except OSError as exc:  # systemd gone or the socket not ours: serving goes on
+        log.warning("serve.notify_failed error=%s", exc)
 
 
 def _probe(host: str, port: int) -> None:

@@ -1,9 +1,12 @@
 """The operators' view of the outbox and the inbox: listing, reading one row, re-queueing.
 
 ``mailbot outbox`` and ``mailbot inbox`` read through here. A mail in the outbox is in one of the
-states ``queued`` (not tried yet), ``retry`` (queued after failed attempts), ``sent``, ``dead``
-(given up) or ``bounced`` (a bounce named it); only dead and bounced mail can be re-queued, and
-the retry period starts again from the re-queueing.
+states ``queued`` (not tried yet), ``retry`` (queued after failed attempts), ``held`` (kept back
+by an operator), ``sent``, ``dead`` (given up) or ``bounced`` (a bounce named it); only dead and
+bounced mail can be re-queued, and the retry period starts again from the re-queueing. Queue
+control follows Postfix: ``flush`` makes every backed-off mail due now (``postqueue -f``),
+``hold``/``release``/``delete`` act on one mail (``postsuper -h``/``-H``/``-d``). Listings
+return one page and the number of rows in all.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from datetime import datetime
 from . import bounce_rows, inbox_rows
 from .records import iso
 
-OUTBOX_STATES = ("queued", "retry", "sending", "sent", "dead", "bounced")
+OUTBOX_STATES = ("queued", "retry", "sending", "held", "sent", "dead", "bounced")
 # `held`: mail kept until the registered party confirms it (the sender did not match).
 HELD = ("held", "sender_mismatch")
 LIMIT = 200
@@ -49,16 +52,25 @@ def _has_failed(db) -> str:
             "= o.id AND b.action = 'failed' AND lower(b.recipient) = lower(j.value))")
 
 
+def _outbox_where(db, state: str | None) -> tuple[str, list]:
+    if state is None:
+        return f"(o.status != 'sent' OR {_has_failed(db)})", []
+    if state == "bounced":
+        return f"(o.status = 'bounced' OR {_has_failed(db)})", []
+    return f"{_OUTBOX_STATE} = ?", [state]
+
+
+def outbox_count(db, state: str | None = None) -> int:
+    """How many mails ``outbox(db, state)`` lists without its limit."""
+    where, params = _outbox_where(db, state)
+    return db.execute(f"SELECT count(*) FROM outbox o WHERE {where}", params).fetchone()[0]
+
+
 def outbox(db, state: str | None = None, limit: int = LIMIT) -> list[dict]:
     """Newest first; without ``state`` every mail that is not sent. A sent mail with a failed
     recipient is listed too, also under ``bounced``; each row's ``failed`` names its failed
     recipients (``{address, status, diagnostic}``)."""
-    if state is None:
-        where, params = f"(o.status != 'sent' OR {_has_failed(db)})", []
-    elif state == "bounced":
-        where, params = f"(o.status = 'bounced' OR {_has_failed(db)})", []
-    else:
-        where, params = f"{_OUTBOX_STATE} = ?", [state]
+    where, params = _outbox_where(db, state)
     rows = list(db.query(
         f"SELECT o.id, {_OUTBOX_STATE} AS state, o.recipients, r.shop_id, r.order_number, "
         "o.template, o.attempts, o.last_error, o.created_at, o.next_attempt_at, o.sent_at "
@@ -105,14 +117,24 @@ def readdressed(raw: bytes, recipients: list[str]) -> bytes:
     return _TO.sub(lambda _: value, head, count=1) + sep + body
 
 
-def inbox(db, dispositions: tuple[str, ...] | None = None, limit: int = LIMIT) -> list[dict]:
-    """Newest first; without ``dispositions`` every mail not applied (nor a duplicate of one),
-    unprocessed mail included (disposition ``pending``)."""
+def _inbox_where(dispositions: tuple[str, ...] | None) -> tuple[str, list]:
     if dispositions:
-        where = f"coalesce(i.disposition, 'pending') IN ({','.join('?' * len(dispositions))})"
-        params = list(dispositions)
-    else:
-        where, params = "coalesce(i.disposition, 'pending') NOT IN ('applied', 'duplicate')", []
+        return (f"coalesce(i.disposition, 'pending') IN ({','.join('?' * len(dispositions))})",
+                list(dispositions))
+    return ("coalesce(i.disposition, 'pending') NOT IN ('applied', 'duplicate', "
+            "'order_taken')"), []
+
+
+def inbox_count(db, dispositions: tuple[str, ...] | None = None) -> int:
+    """How many mails ``inbox(db, dispositions)`` lists without its limit."""
+    where, params = _inbox_where(dispositions)
+    return db.execute(f"SELECT count(*) FROM inbox i WHERE {where}", params).fetchone()[0]
+
+
+def inbox(db, dispositions: tuple[str, ...] | None = None, limit: int = LIMIT) -> list[dict]:
+    """Newest first; without ``dispositions`` every mail not applied (nor a duplicate of one, nor
+    a shop's confirmation taken by orders by mail), unprocessed mail included (``pending``)."""
+    where, params = _inbox_where(dispositions)
     rows = list(db.query(
         "SELECT i.id, i.received_at, i.mail_from, i.rcpt_tos, coalesce(i.disposition, "
         "'pending') AS disposition, i.sender, i.detail, r.shop_id, r.order_number, "
@@ -135,3 +157,36 @@ def inbox_mail(db, inbox_id: int) -> dict | None:
     rows[0]["rcpt_tos"] = json.loads(rows[0]["rcpt_tos"])
     rows[0]["raw"] = inbox_rows.raw(db, inbox_id)
     return rows[0]
+
+
+# --- queue control (postqueue -f / postsuper -h, -H, -d) ----------------------------------------
+
+def flush(db) -> int:
+    """Every queued mail waiting out a back-off is due now; returns how many were waiting."""
+    return db.execute("UPDATE outbox SET next_attempt_at = NULL, due_at = '' "
+                      "WHERE status = 'queued' AND next_attempt_at IS NOT NULL").rowcount
+
+
+def hold(db, outbox_id: int, now: datetime) -> bool:
+    """A queued mail (not being sent right now) is kept back until ``release``."""
+    return bool(db.execute(
+        "UPDATE outbox SET status = 'held', due_at = NULL WHERE id = ? AND status = 'queued' "
+        f"AND (claimed_until IS NULL OR claimed_until <= {db.clock()})", [outbox_id]).rowcount)
+
+
+def release(db, outbox_id: int) -> bool:
+    """A held mail is queued again and due at once."""
+    return bool(db.execute(
+        "UPDATE outbox SET status = 'queued', next_attempt_at = NULL, due_at = '' WHERE id = ? "
+        "AND status = 'held'", [outbox_id]).rowcount)
+
+
+def delete(db, outbox_id: int, now: datetime) -> bool:
+    """A mail that was not sent (queued, held, dead or bounced) and is not being sent is
+    deleted, with its delivery reports."""
+    deleted = db.execute(
+        "DELETE FROM outbox WHERE id = ? AND status IN ('queued', 'held', 'dead', 'bounced') "
+        f"AND (claimed_until IS NULL OR claimed_until <= {db.clock()})", [outbox_id]).rowcount
+    if deleted:
+        db.execute("DELETE FROM bounces WHERE outbox_id = ?", [outbox_id])
+    return bool(deleted)

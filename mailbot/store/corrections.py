@@ -22,7 +22,8 @@ def delete_order(db, order_id: int) -> dict[str, int] | None:
     for table in TABLES_OF_AN_ORDER:
         counts[table] = db.execute(f"DELETE FROM {table} WHERE order_id = ?",
                                    [order_id]).rowcount
-    db.execute("UPDATE inbox SET order_id = NULL WHERE order_id = ?", [order_id])
+    for table in ("inbox", "mail_orders"):  # the mail stays, as mail about no order
+        db.execute(f"UPDATE {table} SET order_id = NULL WHERE order_id = ?", [order_id])
     counts["orders"] = db.execute("DELETE FROM orders WHERE id = ?", [order_id]).rowcount
     return counts
 

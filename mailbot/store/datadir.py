@@ -32,6 +32,21 @@ def make_dir(path: str | Path) -> Path:
     return path
 
 
+def check_maildir(maildir: str | Path) -> None:
+    """Refuses at start, naming it, a Maildir that cannot be made or written (a typo, a file in
+    the way, another user's folder): delivery would otherwise fail on every mail, every try.
+    Nothing is created here: the first existing folder on the way must be one we can write."""
+    maildir = Path(maildir).absolute()
+    existing = maildir
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise StorageError(f"cannot create maildir {maildir}: {existing} is not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise StorageError(f"cannot create maildir {maildir}: folder {existing} is not "
+                           "writable for this user")
+
+
 def check_writable(database: str | Path) -> None:
     """Refuses, naming the file, a database (or its folder) this process cannot write: SQLite
     would otherwise fail later with a bare 'readonly database' or 'unable to open' error."""

@@ -268,7 +268,20 @@ def m005_orders_by_mail(db):
 
 
 @migrations()
-def m006_leases_and_raw_mail(db):
+def m006_timeline_done_by(db):
+    # Who gave an operator's command (the From of their mail, the CLI's --as or login name);
+    # empty for every other entry and for the entries written before.
+    db.execute("ALTER TABLE timeline ADD COLUMN done_by TEXT NOT NULL DEFAULT ''")
+
+
+@migrations()
+def m007_inbox_by_order(db):
+    # The storage quota of an order (inbound/inbox.stored_bytes) sums its mails for each one.
+    db.execute("CREATE INDEX inbox_order ON inbox(order_id)")
+
+
+@migrations()
+def m008_leases_and_raw_mail(db):
     db.executescript(
         """
         -- Claims with a lease (inbox_rows, outbox_rows, records.claim_timers): who holds a
@@ -299,7 +312,7 @@ def m006_leases_and_raw_mail(db):
 
 
 @migrations()
-def m007_lanes(db):
+def m009_lanes(db):
     db.executescript(
         """
         -- The lane a mail waits in (inbound/lanes.py), decided from its envelope when it is

@@ -119,3 +119,15 @@ def set_processed(db, inbox_id: int, disposition: str, now: datetime, order_id, 
         [iso(now), str(disposition), order_id, dedupe_key, sender, detail, inbox_id])
     return bool(cur.rowcount)
 
+
+def stored_bytes(db, order_id: int, dispositions: tuple[str, ...]) -> int:
+    """The bytes of the mails with these dispositions kept for one order."""
+    marks = ",".join("?" * len(dispositions))
+    return db.execute(
+        "SELECT coalesce(sum(length(r.raw)), 0) FROM inbox i JOIN inbox_raw r "
+        f"ON r.inbox_id = i.id WHERE i.order_id = ? AND i.disposition IN ({marks})",
+        [order_id, *dispositions]).fetchone()[0]
+
+
+def replace_raw(db, inbox_id: int, raw: bytes) -> None:
+    db.execute("UPDATE inbox_raw SET raw = ? WHERE inbox_id = ?", [raw, inbox_id])

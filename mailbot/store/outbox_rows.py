@@ -38,13 +38,12 @@ def count_since(db, order_id: int, template: str, since: datetime) -> int:
         [order_id, template, iso(since)]).fetchone()[0]
 
 
-def answers_since(db, answer_to: str, since: datetime) -> tuple[int, set[str]]:
-    """How many inbound mails were answered on this budget since ``since``, and with which
-    templates."""
+def answers_since(db, answer_to: str, since: datetime) -> list[tuple[int, str, bytes]]:
+    """The answers on this budget since ``since``: (inbox id, template, raw) of each."""
     rows = db.execute(
-        "SELECT inbox_id, template FROM outbox WHERE answer_to = ? AND created_at > ?",
+        "SELECT inbox_id, template, raw FROM outbox WHERE answer_to = ? AND created_at > ?",
         [answer_to, iso(since)]).fetchall()
-    return len({r[0] for r in rows}), {r[1] for r in rows}
+    return [(r[0], r[1], r[2]) for r in rows]
 
 
 def find_message(db, message_ids: list[str]) -> tuple[int, str] | None:

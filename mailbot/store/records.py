@@ -222,13 +222,13 @@ def add_timeline(db, order_id: int, at: datetime, entry: Entry) -> None:
                                      documents)
         db.execute(
             "INSERT INTO timeline (order_id, at, actor, kind, text, attachments, "
-            "content_sha256, chain_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "content_sha256, chain_sha256, done_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [order_id, iso(at), entry.actor, entry.kind, entry.text, json.dumps(documents),
-             content, link])
+             content, link, entry.by])
 
 
 def timeline(db, order_id: int) -> list[dict]:
-    rows = list(db.query("SELECT at, actor, kind, text, attachments FROM timeline "
+    rows = list(db.query("SELECT at, actor, kind, text, attachments, done_by FROM timeline "
                          "WHERE order_id = ? ORDER BY id", [order_id]))
     for row in rows:
         row["attachments"] = [Document(**d) for d in json.loads(row["attachments"])]

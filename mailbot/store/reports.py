@@ -21,9 +21,11 @@ def opened_since(db, start: datetime) -> int:
 
 
 def timeline_counts(db, kind: str, start: datetime) -> dict:
-    """How often each text (escalation reason, outcome) was written under ``kind`` since start."""
+    """How often each text (escalation reason, outcome) was written under ``kind`` since start;
+    entries blanked by an earlier release's purge are left out."""
     return dict(Counter(r["text"] for r in _rows(
-        db, "SELECT text FROM timeline WHERE kind = ? AND at > ?", [kind, iso(start)])))
+        db, "SELECT text FROM timeline WHERE kind = ? AND at > ? AND text != ''",
+        [kind, iso(start)])))
 
 
 def merchant_deadlines(db, until: datetime, now: datetime) -> list[dict]:
@@ -61,6 +63,20 @@ def other_requests(db, start: datetime) -> list[dict]:
         "SELECT t.at, t.text, o.order_number, m.name AS shop FROM timeline t "
         "JOIN orders o ON o.id = t.order_id JOIN merchants m ON m.id = o.shop_id "
         "WHERE t.kind = 'request.other' AND t.at > ? ORDER BY t.id", [iso(start)])
+    for row in rows:
+        row["at"] = parse_dt(row["at"])
+    return rows
+
+
+def operator_commands(db, start: datetime, kinds) -> list[dict]:
+    """The operators' commands (timeline entries of ``kinds``) since ``start``, oldest first,
+    each with who gave it."""
+    rows = _rows(
+        db,
+        "SELECT t.at, t.kind, t.done_by, c.id AS case_id, o.order_number FROM timeline t "
+        "JOIN orders o ON o.id = t.order_id LEFT JOIN cases c ON c.order_id = t.order_id "
+        f"WHERE t.kind IN ({','.join('?' * len(kinds))}) AND t.done_by != '' AND t.at > ? "
+        "ORDER BY t.id", [*kinds, iso(start)])
     for row in rows:
         row["at"] = parse_dt(row["at"])
     return rows

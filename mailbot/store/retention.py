@@ -5,13 +5,16 @@ one) the personal data goes: the buyer's address (replaced by an address in ``.i
 that can neither match a sender nor receive mail), the parties' texts and documents in the
 timeline, the raw inbound mail, the exact bytes and recipients of outbound mail about it and the
 delivery reports on that mail. Raw mail that never matched an order (unmatched, bounces,
-strangers) and delivery reports go once they are older than the cut-off. What stays is anonymous: order numbers, dates, amounts, plans, states, reasons, outcomes,
-timeline kinds and times, dispositions. Attachment files no longer named by any timeline entry are
-removed (once untouched for ``GRACE`` — a mail being processed may have just stored one), and so
-is every file of the outbound Maildir (``[relay] maildir``, the default way out: copies of sent
-mail, with addresses and the parties' texts) written before the cut-off. Running it twice changes
-nothing the second time. ``secure_delete`` overwrites the freed pages, so the removed text does
-not linger in the database file. ``NOT_COVERED`` names what purge cannot reach.
+strangers), delivery reports and the subjects of shops' order confirmations (orders by mail) go
+once they are older than the cut-off. What stays is anonymous: order numbers, dates, amounts,
+plans, states, reasons, outcomes, timeline kinds and times, dispositions; the timeline's hash
+chain still verifies, as blanked entries keep their content hashes (``store/chain.py``).
+Attachment files no longer named by any timeline entry are removed (once untouched for ``GRACE``
+— a mail being processed may have just stored one), and so is every file of the outbound Maildir
+(``[relay] maildir``, the default way out: copies of sent mail, with addresses and the parties'
+texts) written before the cut-off. Running it twice changes nothing the second time.
+``secure_delete`` overwrites the freed pages, so the removed text does not linger in the
+database file. ``NOT_COVERED`` names what purge cannot reach.
 """
 
 from __future__ import annotations
@@ -60,9 +63,12 @@ def purge(db, attachments: AttachmentStore, cutoff: datetime,
         done.orders = db.execute(
             f"UPDATE orders SET buyer_email = :blank WHERE id IN ({_CLOSED}) "
             "AND buyer_email != :blank", params).rowcount
+        # The bot's and the timers' entries hold only anonymous facts (an escalation reason,
+        # an outcome, a template name) that the digest counts: they stay.
         done.texts = db.execute(
             f"UPDATE timeline SET text = '', attachments = '[]' WHERE order_id IN ({_CLOSED}) "
-            "AND (text != '' OR attachments != '[]')", params).rowcount
+            "AND actor NOT IN ('bot', 'timer') AND (text != '' OR attachments != '[]')",
+            params).rowcount
         old_mail = ("SELECT id FROM inbox WHERE processed_at IS NOT NULL AND (order_id IN "
                     f"({_CLOSED}) OR (order_id IS NULL AND received_at < :cut))")
         done.inbound = db.execute(
@@ -70,6 +76,10 @@ def purge(db, attachments: AttachmentStore, cutoff: datetime,
             "AND length(raw) > 0", params).rowcount
         db.execute("UPDATE inbox SET mail_from = '', rcpt_tos = '[]', sender = NULL, "
                    f"detail = NULL, last_error = NULL WHERE id IN ({old_mail})", params)
+        # A confirmation's subject may name the buyer ("Jan, thank you for your order").
+        done.inbound += db.execute(
+            "UPDATE mail_orders SET subject = '' WHERE subject != '' AND received_at < :cut",
+            params).rowcount
         done.outbound = db.execute(
             "UPDATE outbox SET raw = :none, recipients = '[]', last_error = NULL, "
             "answer_to = NULL WHERE status != 'queued' AND length(raw) > 0 "

@@ -63,7 +63,7 @@ def closed(before, outcome, entry, now, message=""):
 def done(decision, command, message):
     """The team is told a command was carried out (a mail to every operator)."""
     return replace(decision, mails=decision.mails + (
-        Mail(OPERATOR, "command_done", {"command": command, "message": message}),))
+        Mail(OPERATOR, "command_done", {"command": command, "message": message, "by": ""}),))
 
 
 def to_buyer(before, variant, choice, amount, message="Het pakket is onderweg."):
@@ -137,15 +137,15 @@ SPEC_ROWS = [
        Decision(esc, mails=(Mail(party, "documents_requested", {"message": "Stuur de bon."}),
                             Mail(OPERATOR, "command_done",
                                  {"command": f"request-documents {party}",
-                                  "message": "Stuur de bon."})),
+                                  "message": "Stuur de bon.", "by": ""})),
                 timeline=(Entry("operator", "operator.request_documents",
                                 f"{party}: Stuur de bon."),)))
       for party in (BUYER, MERCHANT)],
-    *[(f"ESC decide {outcome}", esc, OperatorDecide(outcome, "Zo besloten."), LATER, done(closed(
-        esc, outcome, Entry("operator", "operator.decision", "Zo besloten."), LATER,
-        message="Zo besloten."), f"decide {outcome}", "Zo besloten."))
-      for outcome in (Outcome.REFUNDED_BY_MERCHANT, Outcome.COMPENSATED,
-                      Outcome.CLAIM_REJECTED)],
+    # The paid outcomes carry an amount: test_an_operator_decision_states_amount_and_date.
+    ("ESC decide claim_rejected", esc, OperatorDecide(Outcome.CLAIM_REJECTED, "Zo besloten."),
+     LATER, done(closed(esc, Outcome.CLAIM_REJECTED,
+                        Entry("operator", "operator.decision", "Zo besloten."), LATER,
+                        message="Zo besloten."), "decide claim_rejected", "Zo besloten.")),
     # Any open state, merchant insolvent: the shop itself is not told (see core.case).
     ("AM insolvent", am, MerchantInsolvent(), LATER, escalated(
         am, Esc.MERCHANT_INSOLVENT, Entry("operator", "merchant.insolvent"),
@@ -187,6 +187,14 @@ def test_another_request_during_a_case_is_a_message_on_the_case():
             Mail(to, "message_relayed", {"from_role": BUYER, "text": said, "attachments": DOCS}),
             Mail(BUYER, "message_received", {"to_role": to})),
             timeline=(Entry("buyer", "message", said, DOCS),))
+
+
+def test_a_document_of_the_case_file_sent_again_is_named_not_attached():
+    again = PartyMessage(BUYER, said, (), DOCS)
+    d = decide(am, again, LATER, TZ)
+    assert d.mails[0] == Mail(MERCHANT, "message_relayed", {
+        "from_role": BUYER, "text": said, "attachments": (), "earlier": DOCS})
+    assert d.timeline == (Entry("buyer", "message", said, ()),)
 
 
 def test_a_late_decision_is_evidence_for_the_operators():
@@ -293,6 +301,34 @@ def test_the_merchant_writing_after_the_close_is_told_how_it_closed():
         before, Result.NOT_OPEN)
 
 
+@pytest.mark.parametrize("outcome", [Outcome.REFUNDED_BY_MERCHANT, Outcome.COMPENSATED])
+def test_an_operator_decision_states_amount_and_date(outcome):
+    from mailbot.core.case import operator_amount_problem
+    from mailbot.core.deadlines import deadline
+    order_amount = esc.order.amount
+    d = decide(esc, OperatorDecide(outcome, "", by="anna", amount=Decimal("10.00"),
+                                   to_buyer="Voor u.", to_merchant="Voor de winkel."), LATER, TZ)
+    (buyer_mail, merchant_mail, team) = d.mails
+    paid = {"outcome": outcome, "amount": Decimal("10.00"), "whole_order": False,
+            "paid_by": deadline(LATER, 14, TZ)}
+    assert buyer_mail == Mail(BUYER, "case_closed", dict(paid, message="Voor u."))
+    assert merchant_mail == Mail(MERCHANT, "case_closed", dict(paid, message="Voor de winkel."))
+    assert team.data["message"] == "buyer: Voor u.\nmerchant: Voor de winkel."
+    assert [e.kind for e in d.timeline] == ["operator.decision", "operator.amount", "case.closed"]
+    assert d.timeline[1] == Entry("operator", "operator.amount", "10.00", by="anna")
+    # SPEC §9's form, without an amount: the order's amount, and the mail says so.
+    whole = decide(esc, OperatorDecide(outcome, "Zo."), LATER, TZ).mails[0].data
+    assert (whole["amount"], whole["whole_order"]) == (order_amount, True)
+    assert operator_amount_problem(esc, outcome, order_amount + 1, None).startswith(
+        f"{order_amount + 1} is more than the order's amount")
+    assert operator_amount_problem(esc, outcome, Decimal("0"), None).startswith(
+        "the amount must be more than zero")
+    capped = operator_amount_problem(esc, outcome, None, Decimal("5"))
+    assert (capped is None) is (outcome is Outcome.REFUNDED_BY_MERCHANT)
+    assert operator_amount_problem(esc, Outcome.CLAIM_REJECTED, Decimal("1"), None) == \
+        "claim_rejected takes no amount"
+
+
 def test_an_operator_decision_is_corrected_into_another_and_both_parties_are_told():
     before = case(CLOSED, outcome=Outcome.COMPENSATED)
     d = decide(before, OperatorCorrect(Outcome.CLAIM_REJECTED, "Toch afgewezen."), LATER, TZ)
@@ -315,10 +351,7 @@ def test_the_table_reads_like_spec_section_3():
     keys = [(r.state, r.variant, r.on) for r in CASE_TABLE]
     assert keys == [
         (AM, ANY, T.MERCHANT_NUDGE),
-        (AM, ANY, MerchantDecision),  # A
-        (AM, ANY, MerchantDecision),  # B
-        (AM, ANY, MerchantDecision),  # C
-        (AM, ANY, MerchantDecision),  # refused refund
+        (AM, ANY, MerchantDecision),  # A, B, C, refused refund, and §4's bad form
         (AM, ANY, T.MERCHANT_DUE),
         (AM, ANY, Act.WITHDRAW),
         (AB, A, Act.REFUND_RECEIVED),
@@ -333,12 +366,18 @@ def test_the_table_reads_like_spec_section_3():
         (ESC, ANY, OperatorDecide),
         ((AM, AB, ESC), ANY, MerchantInsolvent),
         ((AM, AB, ESC), ANY, PartyMessage),
-        (AM, ANY, MerchantDecision),  # §4 bad form
         ((AM, AB, ESC), ANY, Act.OTHER),
         (ESC, ANY, MerchantDecision),
         (ESC, ANY, OperatorDecide),
         (CLOSED, ANY, OperatorCorrect),  # beyond SPEC: issue 19
     ]
+
+
+def test_the_merchants_answer_is_read_once_by_one_row():
+    """One row for the merchant's answer, whose step picks SPEC's row from one reading of it:
+    no guard recomputes the answer, so no row's place in the table decides the outcome."""
+    rows = [r for r in CASE_TABLE if r.state == AM and r.on is MerchantDecision]
+    assert len(rows) == 1 and rows[0].when is None
 
 
 def test_the_decision_mail_deadline_follows_the_answer_day():

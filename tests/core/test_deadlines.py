@@ -51,7 +51,8 @@ def test_extension_adds_30_calendar_days_and_moves_the_reminder():
 
 
 def test_merchant_dates_nudge_after_3_days_due_at_the_end_of_day_5():
-    assert deadlines.merchant_dates(OPENED, TZ) == (NUDGE_AT, MERCHANT_DUE)
+    dates = deadlines.merchant_dates(OPENED, TZ)
+    assert (dates.nudge, dates.due) == (NUDGE_AT, MERCHANT_DUE)
     assert local(NUDGE_AT).time() == local(OPENED).time()  # the time of day is kept
     assert local(MERCHANT_DUE).date() == local(OPENED).date() + timedelta(days=5)
 
@@ -59,10 +60,10 @@ def test_merchant_dates_nudge_after_3_days_due_at_the_end_of_day_5():
 def test_a_case_opened_late_in_the_evening_counts_from_its_local_day():
     # 23:30 CET on 24 March is 22:30 UTC: still the 24th where the buyer lives.
     opened = datetime(2026, 3, 24, 22, 30, tzinfo=UTC)
-    assert deadlines.merchant_dates(opened, TZ)[1] == MERCHANT_DUE
+    assert deadlines.merchant_dates(opened, TZ).due == MERCHANT_DUE
     # 00:30 CET on the 25th is still the 24th in UTC: counted from the 25th.
     opened = datetime(2026, 3, 24, 23, 30, tzinfo=UTC)
-    assert deadlines.merchant_dates(opened, TZ)[1] == MERCHANT_DUE + timedelta(days=1)
+    assert deadlines.merchant_dates(opened, TZ).due == MERCHANT_DUE + timedelta(days=1)
 
 
 def test_buyer_due_20_days_after_the_answer():
@@ -96,15 +97,16 @@ def test_days_are_counted_in_the_configured_zone_not_in_utc():
     assert ends_at == datetime(2026, 2, 1, 4, 59, 59, tzinfo=UTC)
     assert deadlines.reminder_at(ends_at, new_york) == datetime(2026, 1, 24, 5, 0, tzinfo=UTC)
     opened = datetime(2026, 1, 10, 3, 0, tzinfo=UTC)  # 22:00 on the 9th in New York
-    assert deadlines.merchant_dates(opened, new_york) == (
-        datetime(2026, 1, 13, 3, 0, tzinfo=UTC), datetime(2026, 1, 15, 4, 59, 59, tzinfo=UTC))
+    assert deadlines.merchant_dates(opened, new_york) == deadlines.MerchantDates(
+        nudge=datetime(2026, 1, 13, 3, 0, tzinfo=UTC),
+        due=datetime(2026, 1, 15, 4, 59, 59, tzinfo=UTC))
     assert deadlines.buyer_due(opened, new_york) == datetime(2026, 1, 30, 4, 59, 59, tzinfo=UTC)
 
 
 def test_the_nudge_keeps_the_local_time_across_dst():
     opened = datetime(2026, 3, 27, 11, 0, tzinfo=UTC)  # Friday 12:00 CET
     nudge = datetime(2026, 3, 30, 10, 0, tzinfo=UTC)  # Monday 12:00 CEST
-    assert deadlines.merchant_dates(opened, TZ)[0] == nudge
+    assert deadlines.merchant_dates(opened, TZ).nudge == nudge
     s = case(AM)
     s = replace(s, case=replace(s.case, opened_at=opened))
     assert timers(s, TZ)[0] == (T.MERCHANT_NUDGE, nudge)

@@ -60,7 +60,8 @@ SPEC_ROWS = [
       for plan in (Plan.PLUS, Plan.SINGLE)],
     ("extend, basic", protection(Plan.BASIC), BuyerAction(Act.EXTEND), NOW, Decision(
         protection(Plan.BASIC), Result.NOT_OPEN,
-        mails=(Mail(BUYER, "extend_needs_plus", {"ends_at": ENDS_AT}),))),
+        mails=(Mail(BUYER, "extend_needs_plus", {"ends_at": ENDS_AT},
+                    (Act.ALL_FINE, Act.NOT_RECEIVED, Act.NO_REFUND, Act.OTHER)),))),
     *[(f"extend, {plan}, already extended", protection(plan, extended=True),
        BuyerAction(Act.EXTEND), NOW, Decision(
            protection(plan, extended=True), Result.NOT_OPEN,

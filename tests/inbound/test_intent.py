@@ -4,6 +4,8 @@ or close a case, is read as nothing."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from mailbot.core.model import BUYER_ACTIONS, VARIANT_ACTIONS, Action, Variant
@@ -223,9 +225,35 @@ TABLE = [
                          ids=[f"{a}-{len(allowed)}" for _, allowed, a in TABLE])
 def test_plain_requests_read_as_their_action(language, phrasings, allowed, action):
     assert len(phrasings[language]) >= 15
+    # "Not yet" never disputes the shop's answer (issue 16 §7): those read as nothing there.
+    expected = {text: None if action in DISPUTES and WAITING.search(text) else action
+                for text in phrasings[language]}
     wrong = [(text, detect(text, allowed)) for text in phrasings[language]
-             if detect(text, allowed) is not action]
+             if detect(text, allowed) is not expected[text]]
     assert not wrong
+
+
+DISPUTES = (Action.REFUND_NOT_RECEIVED, Action.REJECT_PARTIAL, Action.DISAGREE)
+WAITING = re.compile(r"nog niet|pas encore|ancora|(?<!immer )noch nicht|\byet\b", re.I)
+
+
+@pytest.mark.parametrize("text", [
+    "Ik heb het geld nog niet ontvangen, maar de fiets is teruggestuurd",
+    "Je n'ai pas encore reçu l'argent, mais le vélo a été renvoyé.",
+    "Non ho ancora ricevuto i soldi, ma la bici è stata rispedita.",
+    "I have not received the money yet, but the bike has been sent back.",
+    "I haven't received the refund yet.",
+    "Ich habe das Geld noch nicht erhalten, aber das Fahrrad ist zurückgeschickt.",
+])
+def test_not_yet_is_waiting_not_a_dispute(text):
+    """Variant B, real clients: "nog niet" escalated the case at once as a dispute."""
+    for allowed in (AFTER_FULL_REFUND, AFTER_PARTIAL_REFUND):
+        assert detect(text, allowed) is None  # answered with the links: the buyer chooses
+    # "Still not" is no waiting: the refund did not come.
+    still = "Ik heb het geld nog steeds niet ontvangen."
+    assert detect(still, AFTER_PARTIAL_REFUND) is Action.REFUND_NOT_RECEIVED
+    assert detect("I still haven't received the refund.", AFTER_PARTIAL_REFUND) is \
+        Action.REFUND_NOT_RECEIVED
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -270,3 +270,18 @@ def test_parse_never_raises_on_bad_mail(raw):
         return
     assert isinstance(mail.text, str) and isinstance(mail.attachments, list)
     assert mail.parts_skipped >= 0
+
+
+def test_a_multipart_whose_boundary_never_appears_is_read_as_text():
+    """Some mobile clients send multipart/alternative with no delimiter line in the body: the
+    body is the text (issue 16 §7), as Discourse and mail clients read it, not nothing."""
+    raw = (b"From: jan@buyer.example\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative;"
+           b' boundary="Apple-Mail-1"\r\n\r\nMijn pakket is nooit aangekomen.\r\n\r\n'
+           b"> Op 3 maart schreef X <x@y.example>:\r\n")
+    mail = parse(raw)
+    assert mail.text.startswith("Mijn pakket is nooit aangekomen.\n") and mail.attachments == []
+    no_boundary = parse(b"Content-Type: multipart/mixed\r\n\r\nGeen grens.\r\n")
+    assert no_boundary.text == "Geen grens.\n"
+    # With a delimiter, the parts are read as always.
+    parts = parse(b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n\r\ndeel\r\n--b--\r\n')
+    assert parts.text == "deel"

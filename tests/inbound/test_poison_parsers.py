@@ -81,7 +81,8 @@ def test_no_parameter_parser_sees_more_than_the_cut(monkeypatch):
                         original(s))
     for raw in POISON.values():
         read_all(raw)
-    assert seen and max(seen) <= parse_module.MAX_PARAMETER_FIELD + 1  # _parseparam puts a ";" in front
+    # (+ 1: _parseparam puts a ";" in front)
+    assert seen and max(seen) <= parse_module.MAX_PARAMETER_FIELD + 1
 
 
 def test_what_is_cut_is_only_the_excess():
@@ -145,3 +146,13 @@ def test_flufl_bounce_reads_only_bounded_lines(app):
     finally:
         process.kill()
         process.join()
+
+
+def test_address_fields_are_cut_and_references_keep_their_end():
+    """Address lists go to the standard library's address parser (0.2 s for 60 KB of "<"): a
+    field is cut to ``MAX_FIELD``; References keeps its end, where the mail answered is."""
+    raw = (b"From: jan@buyer.example\r\nTo: " + b"<" * 30_000 + b"\r\nReferences: "
+           + b"<old@x.example> " * 2_000 + b"<ours@bot.example>\r\n\r\nHallo.\r\n")
+    mail_ = parse(raw)
+    assert len(mail_.headers["To"]) <= parse_module.MAX_FIELD
+    assert mail_.in_reply_to[-1] == "<ours@bot.example>"

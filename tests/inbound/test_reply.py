@@ -396,9 +396,44 @@ def test_an_attribution_without_address_needs_a_quote_below():
     assert new_text("Before.\n\nOn Wed, Sep 25, 2013, at 03:57 PM, shop wrote:\n\nShop> old\n\nx") == (
         "Before.")
     assert new_text("Before.\n\n------On 12/29/1987 17:32 PM, Shop wrote-----\n\nold") == "Before."
-    # Above the sender's own words, the same line is a sentence.
-    text = "Before.\n\nOn Wed, Sep 25, 2013, at 03:57 PM, shop wrote:\n\nmine"
+    # A thing or a pronoun as the writer: above the sender's own words, the line is a sentence.
+    text = "Before.\n\nOn Wed, Sep 25, 2013, at 03:57 PM, the shop wrote:\n\nmine"
     assert new_text(text) == text
+
+
+@pytest.mark.parametrize("header", [
+    "On Tue, 2011-03-01 at 18:02 +0530, X wrote:",
+    "Le 19/03/2014 11:34, X a écrit :",
+    "Am 25.06.2015 um 10:55 schrieb X:",
+    "On Nov 26, 2013 you wrote:",
+    "On Wed, Sep 25, 2013, at 03:57 PM, shop wrote:",
+    "Op 25-06-2015 om 10:55 schreef Sanne:",
+    "Il giorno 25/06/2015 alle 10:55, X ha scritto:",
+])
+def test_a_client_attribution_alone_on_its_line_ends_the_text_without_a_quote_below(header):
+    """A date or time, the verb and the colon, alone on the line, with a name as the writer: the
+    quote header of a client that does not mark the quote with ">" (issue 16 §7)."""
+    mail = f"Nee, nog steeds niets.\n\n{header}\nIs het pakket aangekomen?\nGroet, de winkel"
+    assert new_text(mail) == "Nee, nog steeds niets."
+
+
+@pytest.mark.parametrize("mail, reply", [
+    ("Answer.\n\n--\nEarlier discussion\nmore of it", "Answer."),
+    ("Answer.\n__\nwinkel-lijst mailing list\nhttps://lists.x.example", "Answer."),
+    ("Answer.\n\n---\nfooter", "Answer."),
+    ("Answer.\n\n-Abhishek Kona", "Answer."),
+    ("Answer.\n\n-- Sanne", "Answer."),
+    ("Answer.\n\nStavros Xxxxxx\nvia mobile", "Answer."),
+    ("Answer.\n\nGina Xxxxx\ngina@x.example\n(555) 346-9947\nwww.x.example", "Answer."),
+    ("Answer.\n\nThank you,\nNoam", "Answer."),
+    # Text that only looks like it stays.
+    ("OK\nSent from my iPhone", "OK"),
+    ("-Jan", "-Jan"),
+    ("Answer.\n\nGina Xxxxx\nBel me morgen terug.", "Answer.\n\nGina Xxxxx\nBel me morgen terug."),
+    ("Answer.\n\n- het pakket\n- de bon", "Answer.\n\n- het pakket\n- de bon"),
+])
+def test_rules_list_footers_and_name_sign_offs_go(mail, reply):
+    assert new_text(mail) == reply
 
 
 def test_a_prompt_left_as_it_was_is_not_the_senders_text():

@@ -19,7 +19,7 @@ from mailbot import cli, imports, wiring
 from mailbot.orders_by_mail import notices
 from mailbot.orders_by_mail.address import intake_address
 from mailbot.serve.socketmap import Lookup
-from mailbot.store import records
+from mailbot.store import admin, records, retention
 
 CORPUS = Path(__file__).parent / "corpus"
 EXPECTED = json.loads((CORPUS / "expected.json").read_text())
@@ -96,6 +96,9 @@ def test_a_confirmation_from_the_shop_starts_a_protection_once(shop):
     assert app.db().execute("SELECT count(*) FROM orders WHERE shop_id = 'shop-nl'"
                             ).fetchone()[0] == 2
     assert [r[0] for r in _mail_orders(app)] == ["taken", "known"]
+    # Taken confirmations are no work for the operators: ``mailbot inbox`` lists them on request.
+    assert admin.inbox(app.db()) == []
+    assert len(admin.inbox(app.db(), ("order_taken",))) == 2
     assert records.timeline(app.db(), o.id) == timeline
 
 
@@ -189,3 +192,25 @@ def test_the_address_rotates_and_the_socketmap_knows_only_the_current_one(shop, 
     assert box.last_disposition() == "order_held" and _order(app, "1001") is None
     box.send(confirmation(), "info@fietsen.example", [new])
     assert box.last_disposition() == "order_taken" and _order(app, "1001").order.plan == "plus"
+
+
+def test_purge_blanks_the_subjects_of_old_confirmations(shop):
+    app, box, address = shop
+    box.send(confirmation(), "info@fietsen.example", [address])
+    assert app.db().execute("SELECT subject FROM mail_orders").fetchone()[0]
+    retention.purge(app.db(), app.attachments, datetime.now(timezone.utc) + timedelta(days=1))
+    assert app.db().execute("SELECT subject, outcome FROM mail_orders").fetchall() == [
+        ("", "taken")]
+
+
+def test_at_a_public_mailbox_provider_only_the_registered_address_counts(shop):
+    app, box, address = shop
+    records.upsert_merchant(app.db(), "shop-nl", "Fietsen BV", ["fietsenbv@gmail.com"], "nl")
+    gmail = PASS.replace("fietsen.example", "gmail.com")
+    # Anyone can open an account at gmail.com and pass DMARC for it: that is not the shop.
+    box.send(confirmation(results=gmail, sender="someone@gmail.com"), "someone@gmail.com",
+             [address])
+    assert box.last_disposition() == "order_held" and _order(app, "1001") is None
+    box.send(confirmation(results=gmail, sender="fietsenbv@gmail.com"), "fietsenbv@gmail.com",
+             [address])
+    assert box.last_disposition() == "order_taken" and _order(app, "1001") is not None

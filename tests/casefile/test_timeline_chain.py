@@ -62,9 +62,11 @@ def test_purge_leaves_a_chain_that_verifies(app, box):
         os.utime(path, (0, 0))
     before = chain.entries(db, order_id)
     done = retention.purge(db, app.attachments, now)
-    assert done.texts >= 2
+    assert done.texts >= 1
     after = chain.entries(db, order_id)
-    assert not any(r["text"] or r["attachments"] for r in after)
+    # The parties' words and documents go; the bot's anonymous facts stay for the digest.
+    parties = [r for r in after if r["actor"] not in ("bot", "timer")]
+    assert parties and not any(r["text"] or r["attachments"] for r in parties)
     assert [r["content_sha256"] for r in after] == [r["content_sha256"] for r in before]
     assert chain.check(after) == []
     # A blanked entry still cannot be moved: its time is in the link.

@@ -1,0 +1,283 @@
+"""What the mails say and how they are built, point by point of the copy review (issue 20): one
+word per language, local typography, the outcome in closing subjects, amounts and the "if you do
+nothing" sentence in decisions, equal-weight choices in the seeds' order, the PLUS button only
+when configured, a preheader that is not hidden text, RFC 3834 headers by kind, folded headers,
+samples that are real cases, and templates that word what the core passes instead of deciding."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from email import message_from_bytes, policy
+
+import pytest
+from babel.messages.pofile import read_po
+from bs4 import BeautifulSoup
+
+from conftest import make_config
+from mailbot import config as config_mod
+from mailbot import resources, wiring
+from mailbot.core.model import BUYER_ACTIONS, OPERATOR_COMMAND_LINES, Outcome, Plan, Role
+from mailbot.outbound import compose, samples
+from mailbot.outbound.render import LOCALES
+from mailbot.store import records
+
+
+@pytest.fixture(scope="module")
+def mails(tmp_path_factory):
+    """{(name, label, locale): Rendered} for every sample, on an app with brand settings."""
+    app = wiring.build(make_config(tmp_path_factory.mktemp("copy"), bot={
+        "upgrade_url": "https://plus.example/upgrade", "brand": "Example Trust",
+        "help_url": "https://help.example/", "legal_footer": "Example Trust B.V., Damrak 1"}))
+    out = {}
+    for locale in LOCALES:
+        for s, ctx in samples.contexts(app, app.db(), locale):
+            out[s.name, s.label, locale] = (s, ctx, app.renderer.render(s.name, locale, ctx))
+    yield out
+    app.close()
+
+
+def catalog(locale):
+    return read_po((resources.locales() / locale / "LC_MESSAGES" / "mailbot.po").open("rb"))
+
+
+def strings(locale):
+    for m in catalog(locale):
+        if m.id:
+            yield from (m.string if isinstance(m.string, tuple) else (m.string,))
+
+
+# --- language -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("locale", ["fr", "it"])
+def test_french_and_italian_use_the_typographic_apostrophe(locale):
+    assert [s for s in strings(locale) if "'" in s] == []
+
+
+@pytest.mark.parametrize("locale, word, others", [
+    ("nl", "case", ("claim", "dossier")),
+    ("fr", "dossier", ("réclamation", "votre cas ", "un cas ", "le cas de la")),
+    ("it", "pratica", ("reclamo", "fascicolo")),
+])
+def test_one_word_for_the_buyers_case(locale, word, others):
+    text = " ".join(strings(locale)).lower()
+    assert word in text
+    assert [o for o in others if o in text] == []
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_no_double_full_stop_and_no_capital_after_a_label(mails, locale):
+    for (name, label, loc), (_, _, out) in mails.items():
+        if loc != locale:
+            continue
+        assert ".." not in out.text.replace("...", ""), (name, label)
+        for line in out.text.splitlines():
+            # "Reden: bestelling niet ontvangen", not "Reden: De bestelling ..."
+            m = re.match(r"^(Reden|Motif|Motivo)\s?\u202f?: (\S)", line)
+            assert m is None or m[2].islower(), line
+
+
+def test_a_shop_name_ending_in_a_full_stop_gets_no_second_one(tmp_path):
+    app = wiring.build(make_config(tmp_path))
+    s, ctx = next((s, c) for s, c in samples.contexts(app, app.db(), "nl")
+                  if s.name == "buyer.not_active")
+    ctx = {**ctx, "order": {**ctx["order"], "shop": "Fietsen B.V."}}
+    out = app.renderer.render(s.name, "nl", ctx)
+    assert "contact op met Fietsen B.V." in out.text and "B.V.." not in out.text + out.html
+    app.close()
+
+
+def test_french_times_are_written_the_french_way(mails):
+    _, _, out = mails["operator.case_escalated", "buyer_disputes", "fr"]
+    assert re.search(r"\d{4}, \d{1,2} h \d\d", out.text)
+    assert not re.search(r"\d{1,2}:\d\d", out.text)
+
+
+def test_digest_counts_agree_with_their_words(mails):
+    fr = mails["operator.digest", "", "fr"][2].text
+    it = mails["operator.digest", "", "it"][2].text
+    assert "120 actives" in fr and "88 expirées" in fr
+    assert "17 chiuse" in it and "120 attive" in it
+
+
+@pytest.mark.parametrize("locale, word", [("nl", "knop"), ("fr", "bouton"), ("it", "pulsant")])
+def test_text_parts_do_not_speak_of_buttons(mails, locale, word):
+    for (name, label, loc), (_, _, out) in mails.items():
+        if loc == locale:
+            assert word not in out.text.lower(), (name, label)
+
+
+def test_form_values_are_words_where_no_form_is_filled_in(mails):
+    nl = mails["merchant.decision_recorded", "A.after_return", "nl"][2].text
+    assert "terugbetaling van €\xa0249,95 na retour" in nl
+    assert "ja na retour" not in nl
+
+
+# --- what each mail says ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("role", ["buyer", "merchant"])
+def test_every_closing_outcome_has_its_own_subject_and_heading(mails, locale, role):
+    subjects, headings = set(), set()
+    for outcome in Outcome:
+        _, _, out = mails[f"{role}.case_closed", str(outcome), locale]
+        subjects.add(out.subject)
+        headings.add(BeautifulSoup(out.html, "html.parser").h1.get_text())
+    assert len(subjects) == len(headings) == len(Outcome)
+
+
+def test_escalations_name_what_happened_in_the_subject(mails):
+    subjects = {mails["buyer.case_escalated", str(r), "nl"][2].subject
+                for r in ("merchant_refused_refund", "merchant_no_response", "buyer_disputes",
+                          "merchant_insolvent")}
+    assert len(subjects) == 4
+
+
+@pytest.mark.parametrize("locale, offered, nothing", [
+    ("nl", "Aangeboden terugbetaling", "geen terugbetaling via de kopersbescherming"),
+    ("fr", "Remboursement proposé", "Aucun remboursement ne vous sera alors versé"),
+    ("it", "Rimborso offerto", "non riceverai alcun rimborso tramite la Protezione Acquirenti"),
+])
+def test_decisions_show_the_offer_and_what_silence_means(mails, locale, offered, nothing):
+    for label in ("A", "A.after_return", "B", "C"):
+        sample, _, out = mails["buyer.decision", label, locale]
+        card = BeautifulSoup(out.html, "html.parser").find(class_="mb-card").get_text(" ")
+        assert offered in card, label
+        if label != "C":
+            amount = f"{sample.state.case.refund_amount:.2f}".replace(".", ",")
+            assert amount in card and amount in out.subject, label
+        assert nothing in out.text, label
+
+
+def test_a_shop_past_its_deadline_is_told_what_it_can_still_do(mails):
+    out = mails["merchant.case_escalated", "merchant_no_response", "nl"][2]
+    assert "Wat je nog kunt doen" in out.html and "betaalbewijs" in out.text
+    assert "hoeft nu niets te doen" not in out.text
+
+
+@pytest.mark.parametrize("role", ["buyer", "merchant"])
+def test_documents_requested_states_a_date_and_the_consequence(mails, role):
+    out = mails[f"{role}.documents_requested", "", "nl"][2]
+    assert "zaterdag 28 november 2026" in out.subject  # NOW + five days, end of day
+    assert "op basis van de documenten die het al heeft" in out.text
+
+
+# --- design -------------------------------------------------------------------------------------
+
+def test_choices_keep_the_seeds_order(mails):
+    sample, ctx, out = mails["buyer.reminder", "", "nl"]
+    soup = BeautifulSoup(out.html, "html.parser")
+    order = [a["data-action"] for a in soup.find_all("a", attrs={"data-action": True})]
+    assert order == [str(a) for a in BUYER_ACTIONS]
+
+
+def test_plus_upgrade_is_a_button_and_extend_is_not_offered_again(mails):
+    sample, ctx, out = mails["buyer.extend_needs_plus", "", "fr"]
+    assert sample.state.order.plan is Plan.BASIC
+    soup = BeautifulSoup(out.html, "html.parser")
+    upgrade = soup.find("a", href="https://plus.example/upgrade")
+    assert upgrade is not None and upgrade.find_parent("td")["height"] == "44"
+    offered = [a["data-action"] for a in soup.find_all("a", attrs={"data-action": True})]
+    assert "extend" not in offered
+
+
+def test_without_an_upgrade_url_the_link_is_left_out(tmp_path):
+    assert config_mod.Config().bot.upgrade_url == ""
+    app = wiring.build(make_config(tmp_path))
+    s, ctx = next((s, c) for s, c in samples.contexts(app, app.db(), "nl")
+                  if s.name == "buyer.extend_needs_plus")
+    out = app.renderer.render(s.name, "nl", ctx)
+    assert "https://" not in out.text and "localhost" not in out.html
+    app.close()
+    with pytest.raises(config_mod.ConfigError, match="upgrade_url"):
+        make_config(tmp_path, bot={"upgrade_url": "http://plus.example"})
+
+
+def test_brand_help_link_and_legal_footer_come_from_config(mails):
+    out = mails["buyer.reminder", "", "it"][2]
+    for part in (out.text, out.html):
+        assert "Example Trust" in part and "https://help.example/" in part
+        assert "Damrak 1" in part
+
+
+def test_preheader_is_hidden_without_white_or_tiny_text(mails):
+    out = mails["buyer.reminder", "", "nl"][2]
+    div = BeautifulSoup(out.html, "html.parser").body.find("div")
+    assert "display:none" in div["style"]
+    assert "color" not in div["style"] and "font-size" not in div["style"]
+
+
+def test_e_mail_does_not_break_at_its_hyphen(mails):
+    out = mails["buyer.reminder", "", "fr"][2]
+    soup = BeautifulSoup(out.html, "html.parser")
+    assert "e\u2011mail" in soup.body.get_text() and "e-mail" not in soup.body.get_text()
+    assert all("\u2011" not in a["href"] for a in soup.find_all("a"))
+    assert "\u2011" not in out.text and soup.title.get_text() == out.subject
+
+
+def prepared(app, name, locale="nl"):
+    db = app.db()
+    sample = next(s for s in samples.samples(locale) if s.name == name)
+    state = records.load(db, records.order_id(db, f"shop-{locale}", f"{locale.upper()}-1"))
+    state = type(state)(state.order, sample.state.protection, sample.state.case)
+    out = compose.prepare(app, db, state, sample.mail, samples.NOW)
+    return out.raw
+
+
+@pytest.mark.parametrize("name, value", [
+    ("buyer.not_open", "auto-replied"), ("buyer.confirm_sender", "auto-replied"),
+    ("merchant.decision_recorded", "auto-replied"), ("operator.command_help", "auto-replied"),
+    ("buyer.reminder", "auto-generated"), ("buyer.decision", "auto-generated"),
+    ("merchant.nudge", "auto-generated"), ("buyer.case_closed", "auto-generated"),
+])
+def test_auto_submitted_tells_answers_from_notices(app, name, value):
+    msg = message_from_bytes(prepared(app, name), policy=policy.default)
+    assert msg["Auto-Submitted"] == value  # RFC 3834 §5
+
+
+def test_header_lines_stay_under_78_characters(app, mails):
+    _, _, rendered = mails["buyer.case_escalated", "merchant_refused_refund", "fr"]
+    assert len(rendered.subject) > 78
+    thread = [f"<{c * 32}@bot.example>" for c in "ab"]  # root and parent of the thread
+    raw = compose.build(app, rendered, compose.Recipients(("sam@example.org",), "fr"),
+                        "bot+x@bot.example", f"<{'c' * 32}@bot.example>", thread, samples.NOW,
+                        (), "buyer.case_escalated")
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert b"\r\nReferences: <" + b"a" * 32 + b"@bot.example>\r\n <" in head  # RFC 5322 §2.2.3
+    assert max(len(line) for line in head.split(b"\r\n")) <= 78
+    msg = message_from_bytes(raw, policy=policy.default)
+    assert msg["Subject"] == rendered.subject
+
+
+# --- samples, and the core deciding ---------------------------------------------------------------
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_samples_are_real_cases(locale):
+    by = {(s.name, s.label): s for s in samples.samples(locale)}
+    refusal = by["operator.case_escalated", "merchant_refused_refund"]
+    said = [e.text for e in refusal.timeline if e.kind == "merchant.decision"]
+    assert said == [samples.SHOP_TEXTS["refused_return"][locale]]
+    insolvent = [s for s in by.values() if s.label == "merchant_insolvent"]
+    assert Role.MERCHANT not in {s.role for s in insolvent}
+    assert not any(e.kind == "merchant.decision" for s in insolvent for e in s.timeline)
+    assert by["buyer.extend_needs_plus", ""].state.order.plan is Plan.BASIC
+    assert by["buyer.extend_used", ""].state.protection.extended
+
+
+def test_commands_are_the_cores():
+    assert [f"{verb} {arg}" for verb, arg in compose.COMMANDS] == list(OPERATOR_COMMAND_LINES)
+
+
+def test_templates_word_what_they_are_given_and_do_not_read_the_case_state():
+    for path in resources.templates().glob("*.j2"):
+        assert "case.state" not in path.read_text(encoding="utf-8"), path.name
+
+
+@pytest.mark.skipif(shutil.which("spamassassin") is None, reason="spamassassin not installed")
+def test_spamassassin_finds_nothing(app):
+    for name in ("buyer.reminder", "buyer.decision", "merchant.case_opened"):
+        run = subprocess.run(["spamassassin", "-L", "-t"], input=prepared(app, name),
+                             capture_output=True, timeout=120)
+        status = re.search(rb"X-Spam-Status: \w+, score=(-?[\d.]+)", run.stdout)
+        assert float(status[1]) <= 0.0, (name, run.stdout[-1500:])
