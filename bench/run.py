@@ -28,6 +28,7 @@ from mailbot import config as config_mod
 from mailbot import jobs, views, wiring
 from mailbot.core.model import Action
 from mailbot.store import records
+from mailbot.store.db import transaction
 from mailbot.tokens import Token
 
 MAILBOT = Path(sys.executable).parent / "mailbot"
@@ -113,9 +114,8 @@ def seed(db, orders: int, due: int, now: datetime, tz) -> None:
     today = now.astimezone(tz).date()
     due_date = (today - timedelta(days=23)).isoformat()
     later = (today - timedelta(days=5)).isoformat()
-    with db.conn:
-        db.conn.execute("BEGIN")
-        db.conn.execute(f"""
+    with transaction(db):
+        db.execute(f"""
             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {orders})
             INSERT INTO orders (shop_id, order_number, order_date, amount, currency, buyer_email,
                                 buyer_locale, plan, state, ends_at)
@@ -129,7 +129,7 @@ def seed(db, orders: int, due: int, now: datetime, tz) -> None:
     from mailbot.core.model import Order, Plan, Protection, ProtectionState, State
     from decimal import Decimal
     batch = []
-    rows = db.conn.execute("SELECT id, order_date FROM orders").fetchall()
+    rows = db.execute("SELECT id, order_date FROM orders").fetchall()
     ends = {}
     for order_id, order_date in rows:
         day = datetime.fromisoformat(order_date).date()
@@ -140,12 +140,11 @@ def seed(db, orders: int, due: int, now: datetime, tz) -> None:
             ends[day] = (records.iso(end), [(k, records.iso(d)) for k, d in timers(state, tz)])
         end, due_timers = ends[day]
         batch.append((order_id, end, due_timers))
-    with db.conn:
-        db.conn.execute("BEGIN")
-        db.conn.executemany("UPDATE orders SET ends_at = ? WHERE id = ?",
-                            [(end, oid) for oid, end, _ in batch])
-        db.conn.executemany("INSERT INTO timers (order_id, kind, due_at) VALUES (?, ?, ?)",
-                            [(oid, k, d) for oid, _, ts in batch for k, d in ts])
+    with transaction(db):
+        db.executemany("UPDATE orders SET ends_at = ? WHERE id = ?",
+                       [(end, oid) for oid, end, _ in batch])
+        db.executemany("INSERT INTO timers (order_id, kind, due_at) VALUES (?, ?, ?)",
+                       [(oid, k, d) for oid, _, ts in batch for k, d in ts])
 
 
 def median_of(runs: int, fn):

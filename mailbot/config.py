@@ -108,6 +108,8 @@ class Postfix:
 
 @dataclass(frozen=True)
 class Storage:
+    # Empty or "sqlite:": the embedded SQLite file below; "postgresql://…": a shared server.
+    url: str = ""
     root: str = "var"
     database: str = "mailbot.db"
     attachments: str = "attachments"
@@ -147,6 +149,17 @@ class Cover:
 
 
 @dataclass(frozen=True)
+class Processing:
+    # Intake worker processes of `serve`: one takes party mail, one strangers and robots; more
+    # go to the parties (serve/pool.py).
+    workers: int = 2
+    # Seconds one mail of each lane may take before its worker is killed (the try counts).
+    party_seconds: int = 60
+    stranger_seconds: int = 5
+    robot_seconds: int = 5
+
+
+@dataclass(frozen=True)
 class Log:
     level: str = "INFO"
     format: str = "text"
@@ -161,6 +174,7 @@ class Config:
     operators: Operators = field(default_factory=Operators)
     limits: Limits = field(default_factory=Limits)
     log: Log = field(default_factory=Log)
+    processing: Processing = field(default_factory=Processing)
     cover: Cover = field(default_factory=Cover)
     dkim: Dkim = field(default_factory=Dkim)
     inbound: Inbound = field(default_factory=Inbound)
@@ -308,6 +322,11 @@ def _validate(config: Config) -> None:
         raise ConfigError("[relay] retry_hours must be at least 1")
     if config.storage.retention_days < 1:
         raise ConfigError("[storage] retention_days must be at least 1")
+    for key in ("workers", "party_seconds", "stranger_seconds", "robot_seconds"):
+        if getattr(config.processing, key) < 1:
+            raise ConfigError(f"[processing] {key} must be at least 1")
+    if config.storage.url.split(":", 1)[0] not in ("", "sqlite", "postgresql", "postgres"):
+        raise ConfigError("[storage] url must be empty, sqlite: or postgresql://…")
     for key in ("root", "database", "attachments"):
         if not getattr(config.storage, key).strip():
             raise ConfigError(f"[storage] {key} must not be empty")

@@ -1,8 +1,9 @@
 """The periodic work, shared by the CLI (``tick``, ``deliver``, ``digest``) and the scheduler.
 
-Each job is safe to run twice and from several processes at once: timers go through the one door
-(a timer that no longer applies is ignored and rewritten away), outbox rows are claimed before
-they are sent, and intake skips a mail that is already processed.
+Each job is safe to run twice and from several processes and nodes at once: timers, outbox rows
+and inbox rows are claimed with a lease (by the database's clock) before they are worked on,
+timers go through the one door (a timer that no longer applies is ignored and rewritten away),
+and intake skips a mail that is already processed.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from datetime import datetime, timedelta
 from .core.effects import Mail
 from .core.events import TimerFired, TimerKind
 from .core.model import Role
-from .inbound import bounces, inbox, intake
+from .inbound import bounces, intake
+from .inbound import lanes as lanes_mod
 from .outbound import outbox
 from .outbound.compose import compose
 from .outbound.return_path import return_path as verp_address
 from .outbound.transport import PermanentError, TemporaryError
-from .store import records
-from .store.db import transaction
+from .store import inbox_rows, records
+from .store.db import holder, transaction
 from .logs import event_log
 from . import service
 
@@ -29,6 +31,7 @@ log = logging.getLogger("mailbot.jobs")
 
 
 TICK_BATCH = 100  # timers applied per commit: one disk sync for many events
+TIMER_LEASE_SECONDS = 300  # a batch of timers is held this long by the node that fires it
 TIMER_RETRY_SECONDS = 60  # a failing timer waits this long, doubled per failure, up to an hour
 
 
@@ -37,33 +40,31 @@ def tick(app, now: datetime) -> int:
     (its mail cannot be composed, say) records why on its own row and waits; the rest go on."""
     db = app.db()
     seen, written = set(), 0
-    while True:
-        due = [(o, k) for o, k, _ in records.due_timers(db, now) if (o, k) not in seen]
-        if not due:
-            return written
-        for start in range(0, len(due), TICK_BATCH):
-            chunk = due[start:start + TICK_BATCH]
-            seen.update(chunk)
-            done, failed = [], []
-            # Decided and rendered before the write lock; written together, one disk sync.
-            plans = []
-            for order_id, kind in chunk:
+    while claimed := records.claim_timers(db, now, TIMER_LEASE_SECONDS, TICK_BATCH):
+        # A timer rewritten as it was (still due) is fired once per run, not in a loop.
+        chunk = [timer for timer in claimed if timer not in seen]
+        seen.update(chunk)
+        done, failed = [], []
+        # Decided and rendered before the write lock; written together, one disk sync.
+        plans = []
+        for order_id, kind in chunk:
+            try:
+                plans.append(service.plan(app, order_id, TimerFired(TimerKind(kind)), now))
+            except Exception as exc:
+                failed.append((order_id, kind, exc))
+        with transaction(db):
+            for planned in plans:
                 try:
-                    plans.append(service.plan(app, order_id, TimerFired(TimerKind(kind)), now))
+                    with transaction(db):  # a savepoint: a failure undoes this timer only
+                        done.append(service.write(app, planned, now))
                 except Exception as exc:
-                    failed.append((order_id, kind, exc))
-            with transaction(db):
-                for planned in plans:
-                    try:
-                        with transaction(db):  # a savepoint: a failure undoes this timer only
-                            done.append(service.write(app, planned, now))
-                    except Exception as exc:
-                        failed.append((planned.before.order.id, planned.event.kind, exc))
-                for order_id, kind, exc in failed:
-                    _timer_failed(db, order_id, kind, exc, now)
-            for planned in done:
-                service.log(planned)
-            written += len(done)
+                    failed.append((planned.before.order.id, planned.event.kind, exc))
+            for order_id, kind, exc in failed:
+                _timer_failed(db, order_id, kind, exc, now)
+        for planned in done:
+            service.log(planned)
+        written += len(done)
+    return written
 
 
 def _timer_failed(db, order_id: int, kind: str, exc: Exception, now: datetime) -> None:
@@ -78,23 +79,37 @@ def _timer_backoff(failures: int) -> timedelta:
     return timedelta(seconds=min(TIMER_RETRY_SECONDS * 2 ** failures, 3600))
 
 
-def process_inbox(app, now_fn, skip=frozenset(), starting=None) -> tuple[int, list[int]]:
-    """Processes every stored mail not processed yet, but those in ``skip``; returns how many
-    were processed and the ids that failed (left unprocessed: never dropped, tried again).
-    ``starting(inbox_id)`` hears of each mail before its try (the worker's watchdog)."""
-    done, failed = 0, []
-    for inbox_id in inbox.pending(app.db()):
-        if inbox_id in skip:
-            continue
+def process_inbox(app, now_fn, skip=frozenset(), starting=None,
+                  lanes=None) -> tuple[int, list[int]]:
+    """Processes every stored mail not processed yet and not held by another worker, but those
+    in ``skip``; returns how many were processed and the ids that failed (left unprocessed:
+    never dropped, tried again). ``lanes`` (by default every lane, in arrival order) are taken
+    in their order, the first lane's mail first. ``starting(inbox_id, lane)`` hears of each mail
+    before its try (the budget's watchdog)."""
+    db, owner, done, failed = app.db(), holder(), 0, []
+    while (claimed := _claim(app, owner, lanes, {*skip, *failed})) is not None:
+        inbox_id, lane = claimed
         if starting is not None:
-            starting(inbox_id)
+            starting(inbox_id, lane)
         try:
             intake.process(app, inbox_id, now_fn())
             done += 1
         except Exception:
             log.exception("inbound.process_failed inbox_id=%s", inbox_id)
+            inbox_rows.release(db, inbox_id, owner)
             failed.append(inbox_id)
     return done, failed
+
+
+def _claim(app, owner: str, lanes, skip) -> tuple[int, str | None] | None:
+    for lane in lanes or (None,):
+        # A mail in hand is held a little past its lane's budget: only a worker that died, or
+        # was killed over budget, lets the lease run out; then another worker or node takes it.
+        lease = lanes_mod.budget(app.config, lane) * 1.5
+        inbox_id = inbox_rows.claim(app.db(), owner, lease, skip, lane)
+        if inbox_id is not None:
+            return inbox_id, lane
+    return None
 
 
 def deliver(app, now: datetime, report=None) -> dict:
@@ -105,7 +120,7 @@ def deliver(app, now: datetime, report=None) -> dict:
     with app.transport() as transport:
         while ids := outbox.due(db, now):
             for row_id in ids:
-                row = outbox.claim(db, row_id, now)
+                row = outbox.claim(db, row_id)
                 if row is not None:
                     result, detail = _send(app, db, transport, row, now)
                     counts[result] += 1

@@ -56,12 +56,11 @@ class App:
 
 
 def _open(config: config_mod.Config, readonly: bool):
-    if not readonly:
-        return dbmod.connect(config.storage.database)
-    db = datadir.open_readonly(config.storage.database)
-    if pending := dbmod.migrations.pending(db):
+    db = dbmod.open_store(config.storage, readonly)
+    if readonly and (pending := dbmod.migrations.pending(db)):
+        db.close()
         raise datadir.StorageError(
-            f"database {config.storage.database} needs migrating ({pending[0].name}): "
+            f"database {dbmod.where(config.storage)} needs migrating ({pending[0].name}): "
             "run `mailbot serve` or `mailbot deliver` once")
     return db
 
@@ -72,7 +71,7 @@ def build(config: config_mod.Config, readonly: bool = False) -> App:
     if readonly:
         secret = admin.setting(db, "secret")
         if secret is None:
-            raise datadir.StorageError(f"database {config.storage.database} has no secret yet")
+            raise datadir.StorageError(f"database {dbmod.where(config.storage)} has no secret yet")
     else:
         secret = records.setting(db, "secret", lambda: secrets.token_hex(32))
     app = App(

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real app on a temporary SQLite file, a real SMTP listener on loopback, the
+"""Shared fixtures: a real app on a temporary SQLite file (or, with ``--store postgresql``, a fresh
+database on a real PostgreSQL server the session starts), a real SMTP listener on loopback, the
 Maildir it delivers to, and helpers that click links and reply the way a mail client would. Also
 the one config writer, the shared corpus, and the marks that split the tests by speed."""
 
@@ -7,10 +8,13 @@ from __future__ import annotations
 import dataclasses
 import email
 import email.policy
+import itertools
 import json
+import shutil
 import smtplib
 import socket
 import sys
+import tempfile
 import threading
 import time
 from datetime import date, datetime, timedelta, timezone
@@ -57,15 +61,85 @@ def free_port() -> int:
 # a listener, files and processes all come through other fixtures (tmp_path, app, box, serve,
 # smtp_sink ...), so a new fixture makes its tests e2e until it is added here. A test that does
 # I/O with none of them says so with ``@pytest.mark.e2e``.
-UNIT_FIXTURES = {"request", "corpus", "capsys", "caplog", "monkeypatch", "recwarn"}
+# (``store`` is autouse and does its I/O, if any, before the test's body.)
+UNIT_FIXTURES = {"request", "corpus", "capsys", "caplog", "monkeypatch", "recwarn", "store"}
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
+    on_postgresql = config.getoption("--store") == "postgresql"
     for item in items:
         callspec = getattr(item, "callspec", None)  # a parametrized test's own arguments
         params = set(callspec.params) if callspec else set()
         pure = set(item.fixturenames) <= UNIT_FIXTURES | params
         item.add_marker("unit" if pure and not item.get_closest_marker("e2e") else "e2e")
+        if on_postgresql and item.get_closest_marker("sqlite_only"):
+            item.add_marker(pytest.mark.skip(reason="about the SQLite file itself"))
+
+
+# -- the store: SQLite by default, PostgreSQL with --store postgresql ----------------------------
+
+def pytest_addoption(parser):
+    parser.addoption("--store", default="sqlite", choices=("sqlite", "postgresql"),
+                     help="the store every app of the tests runs on (tests that are about the "
+                          "SQLite file itself are marked sqlite_only and skipped on postgresql)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: about the SQLite file itself")
+
+
+class PostgresServer:
+    """A real PostgreSQL server for the session (``pgserver``: no system installation, works as
+    root), one fresh database per SQLite file a test would have used: configs that name the same
+    file share one database, as they would share the file."""
+
+    def __init__(self):
+        import pgserver
+        # Not under pytest's basetemp: a second pytest session resets that folder's mode to
+        # 0700, and the server runs as pgserver's own user, not root.
+        self.folder = Path(tempfile.mkdtemp(prefix="mailbot-pg-"))
+        self.server = pgserver.get_server(str(self.folder), cleanup_mode="stop")
+        self.socket_dir = str(self.folder)
+        self._names = itertools.count(1)
+        self._databases: dict[str, str] = {}
+
+    def url(self, name: str) -> str:
+        return f"postgresql://postgres@/{name}?host={self.socket_dir}"
+
+    def database_for(self, sqlite_file: str) -> str:
+        if sqlite_file not in self._databases:
+            self._databases[sqlite_file] = self.fresh()
+        return self._databases[sqlite_file]
+
+    def fresh(self) -> str:
+        import psycopg
+        name = f"mailbot_{next(self._names)}"
+        with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name}")
+            conn.execute(f"CREATE DATABASE {name}")
+        return self.url(name)
+
+    def stop(self):
+        self.server.cleanup()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_STORE: dict = {"server": None}
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    server = PostgresServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def store(request):
+    """Which store ``config_data`` gives an app: ``--store`` (SQLite by default)."""
+    kind = request.config.getoption("--store")
+    _STORE["server"] = request.getfixturevalue("postgres") if kind == "postgresql" else None
+    yield kind
 
 
 class UnitTestDidIO(RuntimeError):
@@ -111,7 +185,10 @@ def config_data(tmp_path: Path, **sections) -> dict:
                     "attachments": str(tmp_path / "attachments")},
         "operators": {"addresses": [OPERATOR], "locale": "nl", "digest_time": "08:00"},
     }
-    return _over(data, sections)
+    data = _over(data, sections)
+    if _STORE["server"] is not None and "url" not in sections.get("storage", {}):
+        data["storage"]["url"] = _STORE["server"].database_for(data["storage"]["database"])
+    return data
 
 
 def _over(data: dict, sections: dict) -> dict:

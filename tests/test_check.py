@@ -26,6 +26,7 @@ def check(tmp_path, config):
                           env=dict(os.environ, MAILBOT_CONFIG=str(config)), timeout=60)
 
 
+@pytest.mark.sqlite_only
 def test_check_without_a_database_fails_and_creates_none(tmp_path):
     result = check(tmp_path, write_config(tmp_path))
     assert result.returncode == 1

@@ -189,7 +189,7 @@ def test_backup_under_load_restores_every_accepted_mail(app, box, tmp_path):
         "database": str(restored / "mailbot.db"), "attachments": str(restored / "attachments")}))
     db = again.db()
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    raws = [r[0] for r in db.execute("SELECT raw FROM inbox")]
+    raws = [r[0] for r in db.execute("SELECT raw FROM inbox_raw")]
     ids = {email.message_from_bytes(raw)["Message-ID"] for raw in raws}
     assert set(before) <= ids
     token = Token("buyer", 1)
@@ -254,7 +254,8 @@ def test_purge_keeps_figures_and_drops_personal_data(app, box, tmp_path):
     assert db.execute("SELECT count(*) FROM orders WHERE buyer_email LIKE 'jan@%'"
                       ).fetchone()[0] == 0
     raw = db.execute("SELECT count(*) FROM inbox i JOIN orders o ON o.id = i.order_id "
-                     "WHERE o.order_number = 'NL-1' AND length(i.raw) > 0").fetchone()[0]
+                     "JOIN inbox_raw r ON r.inbox_id = i.id "
+                     "WHERE o.order_number = 'NL-1' AND length(r.raw) > 0").fetchone()[0]
     assert raw == 0
     assert not any(p.is_file() for p in Path(app.config.storage.attachments).rglob("*"))
     # Open protections keep everything.

@@ -74,14 +74,15 @@ def test_answers_ok_for_our_addresses_and_notfound_for_the_rest(app, server):
 def test_a_bounce_address_is_ok_only_while_its_mail_exists(app, server):
     db = app.db()
     db.execute("INSERT INTO outbox (message_id, role, template, recipients, raw, created_at) "
-               "VALUES ('<m@x>', 'buyer', 't', '[\"a@x.example\", \"b@x.example\"]', x'00', "
-               "'2026-01-01T00:00:00+00:00')")
+               "VALUES ('<m@x>', 'buyer', 't', '[\"a@x.example\", \"b@x.example\"]', ?, "
+               "'2026-01-01T00:00:00+00:00')", [b"\0"])
     outbox_id = db.execute("SELECT max(id) FROM outbox").fetchone()[0]
     client = Client(server.port)
     assert client.ask(return_path(app.signer, outbox_id, 1)) == "OK mailbot"
     assert client.ask(return_path(app.signer, outbox_id + 1, 0)) == "NOTFOUND "
 
 
+@pytest.mark.sqlite_only
 def test_temp_when_the_database_cannot_be_read(app, tmp_path):
     storage = dataclasses.replace(app.config.storage, database=str(tmp_path / "gone" / "x.db"))
     broken = dataclasses.replace(app, config=dataclasses.replace(app.config, storage=storage))

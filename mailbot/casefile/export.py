@@ -54,8 +54,9 @@ def export(app, case_id: int, dest: str | Path, now: datetime | None = None) -> 
                 files[documents[d["sha256"]]] = data
     mails = []
     for inbox_id, received_at, disposition, raw in db.execute(
-            "SELECT id, received_at, disposition, raw FROM inbox WHERE order_id = ? "
-            "AND length(raw) > 0 ORDER BY id", [order_id]).fetchall():
+            "SELECT i.id, i.received_at, i.disposition, r.raw FROM inbox i JOIN inbox_raw r "
+            "ON r.inbox_id = i.id WHERE i.order_id = ? AND length(r.raw) > 0 ORDER BY i.id",
+            [order_id]).fetchall():
         mails.append({"file": f"mail/{inbox_id}.eml", "received_at": received_at,
                       "disposition": disposition})
         files[mails[-1]["file"]] = bytes(raw)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,7 +34,7 @@ from ..money import parse_amount
 from ..outbound import budget, outbox
 from ..outbound.compose import prepare
 from ..store import records
-from ..store.db import transaction
+from ..store.db import OPERATIONAL_ERRORS, transaction
 from . import authentication, bounces, forms, inbox, intent, screening
 from .disposition import REPLIES, Disposition, Ending
 from .documents import screen as screen_documents
@@ -119,7 +118,7 @@ def process(app, inbox_id: int, now: datetime, trusted_sender: bool = False) -> 
         return finish(m, run(m))
     except inbox.AlreadyProcessed:
         return _recorded(db, inbox_id)
-    except sqlite3.OperationalError as exc:  # the database's fault, not the mail's: not counted
+    except OPERATIONAL_ERRORS as exc:  # the database's fault, not the mail's: not counted
         inbox.failed(db, inbox_id, f"{type(exc).__name__}: {exc}", counted=False)
         raise
     except Exception as exc:

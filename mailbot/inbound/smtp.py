@@ -34,6 +34,7 @@ from .. import private_files
 from ..store.db import transaction
 from ..logs import event_log
 from . import inbox
+from .lanes import lane_of
 
 log = logging.getLogger("mailbot.smtp")
 
@@ -163,7 +164,8 @@ class Doorman:
     def _store(self, batch) -> list[int]:
         db, now = self.app.db(), datetime.now(timezone.utc)
         with transaction(db):
-            return [inbox.store(db, raw, mail_from, rcpt_tos, now)
+            return [inbox.store(db, raw, mail_from, rcpt_tos, now,
+                                lane_of(self.app.signer, mail_from, rcpt_tos))
                     for raw, mail_from, rcpt_tos, _ in batch]
 
 

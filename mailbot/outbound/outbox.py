@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ..store import outbox_rows
+from ..store.db import holder
 from ..store.outbox_rows import (  # noqa: F401  (used as outbox.*)
     find_message, mark_bounced, mark_dead, mark_sent, thread,
 )
@@ -38,11 +39,11 @@ def due(db, now: datetime) -> list[int]:
     return outbox_rows.due(db, now, DUE_BATCH)
 
 
-def claim(db, row_id: int, now: datetime) -> dict | None:
+def claim(db, row_id: int) -> dict | None:
     """Claims one row for this process right before sending it; None if another process has it.
     The claim outlives one SMTP exchange (smtplib's timeout is 30 s); a process that dies
-    holding it only delays that mail until the claim expires."""
-    return outbox_rows.claim(db, row_id, now, now + timedelta(seconds=CLAIM_SECONDS))
+    holding it only delays that mail until the claim expires (by the database's clock)."""
+    return outbox_rows.claim(db, row_id, holder(), CLAIM_SECONDS)
 
 
 def mark_retry(db, row_id: int, attempts: int, error: str, now: datetime) -> None:

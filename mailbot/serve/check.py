@@ -28,7 +28,7 @@ from .socketmap import netstring
 from .. import private_files
 from ..outbound.transport import TemporaryError, open_transport
 from ..store import datadir
-from ..store.db import migrations
+from ..store.db import migrations, open_store, where
 
 
 OK, FAIL, WARN, SKIPPED = "ok", "FAIL", "WARN", "skipped"
@@ -52,17 +52,17 @@ def run(config, out) -> int:
 
 def _database(config) -> tuple[bool, str]:
     try:
-        db = datadir.open_readonly(config.storage.database)
+        db = open_store(config.storage, readonly=True)
     except datadir.StorageError as exc:
         return False, str(exc)
     try:
         pending = [m.name for m in migrations.pending(db)]
     finally:
-        db.conn.close()
+        db.close()
     if pending:
-        return False, (f"{config.storage.database}: migrations not applied: "
+        return False, (f"{where(config.storage)}: migrations not applied: "
                        f"{', '.join(pending)} (start serve once)")
-    return True, f"{config.storage.database}, schema current"
+    return True, f"{where(config.storage)}, schema current"
 
 
 def _relay(config) -> tuple[bool, str]:

@@ -1,7 +1,7 @@
 """``serve.pid`` in the data directory (``[storage] root``): who is serving, and whether the processing side is alive.
 
 The supervisor writes its pid when the listener is up and removes the file when it stops; the
-processing child touches the file every ``HEARTBEAT_SECONDS`` while its intake worker and jobs
+processing child touches the file every ``HEARTBEAT_SECONDS`` while its jobs
 run, so the file's age tells ``mailbot check`` that mail is being processed, not only accepted.
 """
 

@@ -7,6 +7,8 @@ own that wait a fixed pause after each run ends, so a run never overlaps the nex
 takes (a catch-up tick after downtime, a slow relay) and nothing is "skipped". APScheduler only
 does what it is made for: the daily cron in the configured time zone, across DST changes. Timers
 are rows in the database, so no job store is needed and a restart catches up on whatever fell due.
+Time is the database's clock (``store.db.database_now``), never this node's: nodes that share a
+database fire each timer once and none early, and the digest goes out once a day (``digests``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from .. import digest, jobs
 from ..orders_by_mail import notices
-from .worker import utcnow
+from ..store import digest_rows
+from ..store.db import database_now, transaction
 
 log = logging.getLogger("mailbot.schedule")
 
@@ -53,21 +56,23 @@ class Periodic(threading.Thread):
 
 class Schedule:
     def __init__(self, app):
-        self.delivery = Periodic("deliver", lambda: jobs.deliver(app, utcnow()), DELIVERY_SECONDS)
-        self.timers = Periodic("tick", lambda: self._tick(app), TICK_SECONDS)
+        self.delivery = Periodic("deliver", lambda: jobs.deliver(app, database_now(app.db())),
+                                 DELIVERY_SECONDS)
+        self.timers = Periodic("tick", lambda: self.tick(app), TICK_SECONDS)
         self.cron = BackgroundScheduler(timezone=app.tz)
         hour, minute = app.config.operators.digest_time.split(":")
-        self.cron.add_job(lambda: digest.send(app, utcnow()), "cron", hour=int(hour),
+        self.cron.add_job(lambda: send_digest(app), "cron", hour=int(hour),
                           minute=int(minute), id="digest", max_instances=1, coalesce=True,
                           misfire_grace_time=None)
         # Orders by mail: each shop's unread confirmations daily, its report on Mondays.
         for job, extra in ((notices.daily, {}), (notices.weekly, {"day_of_week": "mon"})):
-            self.cron.add_job(lambda job=job: job(app, utcnow()), "cron", hour=int(hour),
+            self.cron.add_job(lambda job=job: once_a_day(app, f"orders_by_mail.{job.__name__}",
+                                                         job), "cron", hour=int(hour),
                               minute=int(minute), id=f"orders_by_mail.{job.__name__}",
                               max_instances=1, coalesce=True, misfire_grace_time=None, **extra)
 
-    def _tick(self, app):
-        if jobs.tick(app, utcnow()):
+    def tick(self, app):
+        if jobs.tick(app, database_now(app.db())):
             self.delivery.wake()  # timers wrote reminders: send them now
 
     def wake_delivery(self) -> None:
@@ -88,3 +93,19 @@ class Schedule:
         self.cron.shutdown(wait=False)
         for thread in (self.delivery, self.timers):
             thread.join(timeout=timeout / 2)
+
+
+def send_digest(app) -> bool:
+    return once_a_day(app, "digest", digest.send)
+
+
+def once_a_day(app, name: str, job) -> bool:
+    """``job(app, now)`` once per day in the operators' time zone however many nodes run the
+    cron: the day's row in ``digests`` goes in with the mail it queues, or neither does."""
+    db = app.db()
+    now = database_now(db)
+    with transaction(db):
+        if not digest_rows.claim(db, f"{name}:{now.astimezone(app.tz).date()}", now):
+            return False
+        job(app, now)
+    return True

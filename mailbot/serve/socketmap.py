@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import threading
-from pathlib import Path
 
 from ..outbound.return_path import outbox_and_index
 from ..store import bounce_rows, mail_intake
+from ..store.datadir import StorageError
+from ..store.db import open_store
+from ..store.dialect import DATABASE_ERRORS
 
 log = logging.getLogger("mailbot.socketmap")
 
@@ -46,7 +47,7 @@ class Lookup:
         self.app = app
         self.domain = app.config.bot.domain.lower()
         self.own = app.config.bot.sender.lower()
-        self._db: sqlite3.Connection | None = None
+        self._db = None
 
     def answer(self, key: str) -> str:
         address = key.strip().lower()
@@ -55,7 +56,7 @@ class Lookup:
             return "NOTFOUND "
         try:
             found = self._exists(address, local)
-        except sqlite3.Error as exc:
+        except (StorageError, *DATABASE_ERRORS) as exc:
             self.close()
             log.warning("socketmap.temp error=%s", exc)
             return "TEMP database unavailable"
@@ -75,10 +76,9 @@ class Lookup:
             return mail_intake.active(db, token.id)
         return bounce_rows.exists(db, "orders", token.id)
 
-    def _connection(self) -> sqlite3.Connection:
+    def _connection(self):
         if self._db is None:
-            uri = Path(self.app.config.storage.database).resolve().as_uri() + "?mode=ro"
-            self._db = sqlite3.connect(uri, uri=True, timeout=5, check_same_thread=False)
+            self._db = open_store(self.app.config.storage, readonly=True)
         return self._db
 
     def close(self):

@@ -1,14 +1,15 @@
-"""``mailbot serve``: the SMTP listener in this process, a supervised processing child beside it.
+"""``mailbot serve``: the SMTP listener in this process, supervised children beside it.
 
-The listener only stores mail and answers (``inbound.smtp``); the child (``processing``) does
-everything else. Start-up binds the listener first: a port that is taken or invalid is one line
-and exit code 1, before any child exists. The supervisor restarts a child that died (nothing is
-lost: the mail is stored) with a growing pause if it keeps dying, and stops on SIGTERM or SIGINT
-whatever state the child is in: the child gets SIGTERM, then SIGKILL after ``STOP_SECONDS``,
-while the listener gets as long to close (about 0.2 s in practice, 10 s at worst). Signal
-handlers only set a flag; no lock is shared with the child (a lock held by a killed child hung
-the old supervisor forever). The child is woken through a pipe when mail was stored, and sees
-the pipe close if the supervisor dies.
+The listener only stores mail and answers (``inbound.smtp``); intake worker processes by lane
+(``pool``, which also enforces each mail's budget from here) process it, and a jobs child
+(``processing``) runs timers, delivery and the digest. Start-up binds the listener first: a port
+that is taken or invalid is one line and exit code 1, before any child exists. The supervisor
+restarts a child that died (nothing is lost: the mail is stored) with a growing pause if it
+keeps dying, and stops on SIGTERM or SIGINT whatever state the children are in: they get
+SIGTERM, then SIGKILL after ``STOP_SECONDS``, while the listener gets as long to close (about
+0.2 s in practice, 10 s at worst). Signal handlers only set a flag; no lock is shared with a
+child (a lock held by a killed child hung the old supervisor forever). Workers are woken through
+a pipe each when mail was stored, and every child sees its pipe close if the supervisor dies.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import threading
 import time
 
 from . import pidfile, processing
+from .pool import Pool
 from ..inbound.smtp import listener
 
 log = logging.getLogger("mailbot.serve")
@@ -49,9 +51,9 @@ def serve(app) -> int:
         return 1
     try:
         _probe(cfg.host, cfg.port)
-        wakes, wake_w = multiprocessing.get_context("spawn").Pipe(duplex=False)
-        os.set_blocking(wake_w.fileno(), False)
-        smtp = listener(app, on_stored=lambda _id: _poke(wake_w))
+        pipe, pipe_w = multiprocessing.get_context("spawn").Pipe(duplex=False)
+        pool = Pool(app.config)
+        smtp = listener(app, on_stored=lambda _id: pool.wake())
         smtp.start()
     except (OSError, OverflowError, ValueError, TimeoutError) as exc:
         print(f"mailbot: cannot listen on {address}: {_reason(exc)}", file=sys.stderr)
@@ -63,7 +65,8 @@ def serve(app) -> int:
     _notify(b"READY=1")
     log.info("serve.started smtp=%s pid=%s root=%s database=%s", address, os.getpid(),
              app.config.storage.root, app.config.storage.database)
-    child, started, pause = _start_child(app.config, wakes), time.monotonic(), 0.0
+    pool.start()
+    child, started, pause = _start_child(app.config, pipe), time.monotonic(), 0.0
     code = 0
     while signals.received is None:
         time.sleep(0.2)
@@ -71,6 +74,8 @@ def serve(app) -> int:
             log.error("serve.listener_died")
             code = 1
             break
+        if signals.received is None:
+            pool.check()
         if child.is_alive() or signals.received is not None:
             continue
         ran = time.monotonic() - started
@@ -81,14 +86,18 @@ def serve(app) -> int:
         resume = time.monotonic() + pause
         while signals.received is None and time.monotonic() < resume:
             time.sleep(0.2)
+            pool.check()
         if signals.received is None:
-            child, started = _start_child(app.config, wakes), time.monotonic()
+            child, started = _start_child(app.config, pipe), time.monotonic()
     began = time.monotonic()
     _notify(b"STOPPING=1")
     log.info("serve.stopping signal=%s", signals.received and signal.Signals(signals.received).name)
-    _stop_child(child)  # first: it stops while the listener does
+    pool.stop()  # first: the children stop while the listener does
+    _stop_child(child)
     _bounded(smtp.stop, STOP_SECONDS)
+    pool.stop(wait=True, seconds=STOP_SECONDS)
     _stop_child(child, wait=True)
+    pipe_w.close()
     pidfile.remove(app.config)
     log.info("serve.stopped seconds=%.2f", time.monotonic() - began)
     logging.shutdown()
@@ -128,16 +137,9 @@ def _reason(exc: Exception) -> str:
     return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
 
 
-def _poke(wake_w) -> None:
-    try:
-        os.write(wake_w.fileno(), b"\0")
-    except BlockingIOError:
-        pass  # the pipe is full: the child has wakes enough pending
-
-
-def _start_child(config, wakes):
+def _start_child(config, pipe):
     child = multiprocessing.get_context("spawn").Process(
-        target=processing.main, args=(config, wakes), name="mailbot-processing", daemon=True)
+        target=processing.main, args=(config, pipe), name="mailbot-processing", daemon=True)
     # Started with SIGINT ignored, which the child inherits: a Ctrl-C to the terminal's process
     # group reaches it before it installs its own handlers (only the supervisor decides).
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -1,58 +1,58 @@
-"""The intake worker: a thread that processes stored mail in arrival order, after the 250 was given.
+"""The intake worker: processes stored mail of its lanes, after the 250 was given.
 
-It reads the inbox's index of unprocessed rows rather than taking mail from the SMTP side, so mail
-left over by a crash is found the same way as new mail. ``wake()`` (called when the listener has
-stored a mail) cuts the idle wait short; idle, it looks once a second. A database error never
-ends the thread: it is logged, the connection is reopened and the worker tries again after a
-growing pause, since a listener that keeps answering 250 to mail nobody processes loses it in
-all but name. ``overrun()`` tells how long the mail in hand has taken beyond the processing
-budget; the processing child ends itself when it is over (a Python thread cannot be stopped),
-and since every try is counted before it starts, a mail that overran twice is quarantined at
-its third start (``intake.process``).
+``IntakeWorker`` is the loop, on a thread: it claims unprocessed rows with a lease
+(``jobs.process_inbox``) rather than taking mail from the SMTP side, so mail left over by a
+crash, or by a node that died, is found the same way as new mail. ``wake()`` (called when the
+listener has stored a mail) cuts the idle wait short; idle, it looks once a second. A database
+error never ends the thread: it is logged, the connection is reopened and the worker tries again
+after a growing pause, since a listener that keeps answering 250 to mail nobody processes loses
+it in all but name. ``main`` runs one in a worker process of ``serve`` (``pool``): it writes the
+mail in hand to memory shared with the supervisor, which kills the process when that mail
+overruns its lane's budget (a thread inside a regex or a C call cannot be stopped from within),
+and it sends the answers itself right after a batch.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 
-from .. import jobs
+from .. import jobs, logs, wiring
+from ..inbound.lanes import LANES
+from ..store.db import database_now
 
 log = logging.getLogger("mailbot.intake")
 
 IDLE_SECONDS = 1.0  # a safety net only: new mail wakes the worker at once
 RETRY_SECONDS = 60  # a mail whose processing failed waits this long before the next try
 BACKOFF_SECONDS = (1, 60)  # after a database error: first pause, longest pause
-# One mail's processing budget. Every mail up to max_message_size takes about a second here
-# (bench/poison.py); a mail still in hand after this long hangs, it is not slow.
-BUDGET_SECONDS = 60
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class IntakeWorker(threading.Thread):
     def __init__(self, app, after_batch, idle_seconds: float = IDLE_SECONDS,
-                 backoff: tuple[float, float] = BACKOFF_SECONDS):
+                 backoff: tuple[float, float] = BACKOFF_SECONDS, lanes=None, in_hand=None):
         super().__init__(name="intake", daemon=True)
         self.app, self.after_batch, self.idle_seconds = app, after_batch, idle_seconds
-        self.backoff = backoff
+        self.backoff, self.lanes = backoff, lanes
+        # (inbox id, lane number, monotonic start) of the mail in hand, 0 when none: shared
+        # with the supervisor, which enforces the budget (CLOCK_MONOTONIC is one clock for
+        # every process of the machine).
+        self.in_hand = in_hand if in_hand is not None else [0.0, 0.0, 0.0]
         self._woken, self._stopping = threading.Event(), threading.Event()
-        self._in_hand: tuple[int, float] | None = None  # (inbox id, monotonic start)
 
-    def _starting(self, inbox_id: int) -> None:
-        self._in_hand = (inbox_id, time.monotonic())
+    def _starting(self, inbox_id: int, lane: str | None) -> None:
+        self.in_hand[0] = 0
+        self.in_hand[1] = LANES.index(lane) if lane else 0
+        self.in_hand[2] = time.monotonic()
+        self.in_hand[0] = inbox_id
 
-    def overrun(self, budget: float = BUDGET_SECONDS) -> tuple[int, float] | None:
-        """(inbox id, seconds past the budget) of the mail in hand, or None."""
-        in_hand = self._in_hand
-        if in_hand is None:
-            return None
-        over = time.monotonic() - in_hand[1] - budget
-        return (in_hand[0], over) if over > 0 else None
+    def _now(self) -> datetime:
+        # The database's clock, as every node of one database counts time (serve/schedule.py).
+        return database_now(self.app.db())
 
     def wake(self, *_):
         self._woken.set()
@@ -65,15 +65,16 @@ class IntakeWorker(threading.Thread):
             try:
                 now = time.monotonic()
                 skip = {i for i, at in failed.items() if at > now}
-                done, errors = jobs.process_inbox(self.app, utcnow, skip, self._starting)
-                self._in_hand = None
+                done, errors = jobs.process_inbox(self.app, self._now, skip, self._starting,
+                                                  self.lanes)
+                self.in_hand[0] = 0
                 failed = {i: at for i, at in failed.items() if at > now}
                 failed.update((i, now + RETRY_SECONDS) for i in errors)
                 if done:
                     self.after_batch()
                 pause = 0.0
             except Exception as exc:
-                self._in_hand = None
+                self.in_hand[0] = 0
                 pause = min(max(pause * 2, self.backoff[0]), self.backoff[1])
                 log.error("intake.error retry_in=%ss error=%r", pause, exc, exc_info=True)
                 self.app.close()  # the next round opens a fresh connection
@@ -86,3 +87,43 @@ class IntakeWorker(threading.Thread):
         self._stopping.set()
         self._woken.set()
         self.join(timeout=timeout)
+
+
+def main(config, lanes, in_hand, wakes) -> None:
+    """A worker process of ``serve`` (``multiprocessing`` spawn target) for ``lanes``; ``wakes``
+    is the read end of its wake pipe, closed when the supervisor is gone."""
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides, and sends SIGTERM
+    logs.setup(config)
+    os.nice(10)  # accepting mail goes first
+    app = wiring.build(config)
+    # Built before the first claim (the templates compile in about 2 s): that is no mail's
+    # budget, and a worker replaced after a kill starts as fast as the first.
+    app.renderer  # noqa: B018
+    worker = IntakeWorker(app, lambda: jobs.deliver(app, database_now(app.db())), lanes=lanes,
+                          in_hand=in_hand)
+    threading.Thread(target=relay_wakes, args=(wakes.fileno(), worker.wake, stopping),
+                     name="wakes", daemon=True).start()
+    worker.start()
+    log.info("intake.started pid=%s lanes=%s", os.getpid(), ",".join(lanes or LANES))
+    while not stopping.is_set() and worker.is_alive():
+        stopping.wait(0.2)
+    worker.stop(timeout=1)
+    logging.shutdown()
+    # Not a normal interpreter exit: a mail in hand is left to its lease (SPEC §8).
+    os._exit(0 if stopping.is_set() else 3)
+
+
+def relay_wakes(fd: int, wake, stopping: threading.Event) -> None:
+    """Each byte the listener writes after storing a mail wakes the worker; end of file means
+    the supervisor is gone, so this process stops too."""
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except InterruptedError:
+            continue
+        if not data:
+            stopping.set()
+            return
+        wake()

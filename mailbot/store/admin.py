@@ -15,10 +15,10 @@ import json
 import re
 from datetime import datetime
 
-from . import bounce_rows
+from . import bounce_rows, inbox_rows
 from .records import iso
 
-OUTBOX_STATES = ("queued", "retry", "held", "sent", "dead", "bounced")
+OUTBOX_STATES = ("queued", "retry", "sending", "held", "sent", "dead", "bounced")
 # `held`: mail kept until the registered party confirms it (the sender did not match).
 HELD = ("held", "sender_mismatch")
 LIMIT = 200
@@ -47,21 +47,22 @@ def setting(db, key: str) -> str | None:
 
 # A recipient a delivery report failed (RFC 3464 ``Action: failed``) while the mail stays `sent`
 # for the others; failures of addresses the row no longer holds (resent elsewhere) are over.
-_HAS_FAILED = ("EXISTS (SELECT 1 FROM bounces b, json_each(o.recipients) j WHERE b.outbox_id = "
-               "o.id AND b.action = 'failed' AND lower(b.recipient) = lower(j.value))")
+def _has_failed(db) -> str:
+    return (f"EXISTS (SELECT 1 FROM bounces b, {db.items('o.recipients')} j WHERE b.outbox_id "
+            "= o.id AND b.action = 'failed' AND lower(b.recipient) = lower(j.value))")
 
 
-def _outbox_where(state: str | None) -> tuple[str, list]:
+def _outbox_where(db, state: str | None) -> tuple[str, list]:
     if state is None:
-        return f"(o.status != 'sent' OR {_HAS_FAILED})", []
+        return f"(o.status != 'sent' OR {_has_failed(db)})", []
     if state == "bounced":
-        return f"(o.status = 'bounced' OR {_HAS_FAILED})", []
+        return f"(o.status = 'bounced' OR {_has_failed(db)})", []
     return f"{_OUTBOX_STATE} = ?", [state]
 
 
 def outbox_count(db, state: str | None = None) -> int:
     """How many mails ``outbox(db, state)`` lists without its limit."""
-    where, params = _outbox_where(state)
+    where, params = _outbox_where(db, state)
     return db.execute(f"SELECT count(*) FROM outbox o WHERE {where}", params).fetchone()[0]
 
 
@@ -69,7 +70,7 @@ def outbox(db, state: str | None = None, limit: int = LIMIT) -> list[dict]:
     """Newest first; without ``state`` every mail that is not sent. A sent mail with a failed
     recipient is listed too, also under ``bounced``; each row's ``failed`` names its failed
     recipients (``{address, status, diagnostic}``)."""
-    where, params = _outbox_where(state)
+    where, params = _outbox_where(db, state)
     rows = list(db.query(
         f"SELECT o.id, {_OUTBOX_STATE} AS state, o.recipients, r.shop_id, r.order_number, "
         "o.template, o.attempts, o.last_error, o.created_at, o.next_attempt_at, o.sent_at "
@@ -101,7 +102,7 @@ def resend(db, outbox_id: int, now: datetime, recipients: list[str] | None = Non
                    "AND status IN ('dead', 'bounced')",
                    [json.dumps(recipients), readdressed(raw, recipients), outbox_id])
     return bool(db.execute(
-        "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = NULL, "
+        "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = NULL, due_at = '', "
         "claimed_until = NULL, created_at = ? WHERE id = ? AND status IN ('dead', 'bounced')",
         [iso(now), outbox_id]).rowcount)
 
@@ -137,7 +138,8 @@ def inbox(db, dispositions: tuple[str, ...] | None = None, limit: int = LIMIT) -
     rows = list(db.query(
         "SELECT i.id, i.received_at, i.mail_from, i.rcpt_tos, coalesce(i.disposition, "
         "'pending') AS disposition, i.sender, i.detail, r.shop_id, r.order_number, "
-        "length(i.raw) AS size FROM inbox i LEFT JOIN orders r ON r.id = i.order_id "
+        "(SELECT length(x.raw) FROM inbox_raw x WHERE x.inbox_id = i.id) AS size "
+        "FROM inbox i LEFT JOIN orders r ON r.id = i.order_id "
         f"WHERE {where} ORDER BY i.id DESC LIMIT ?", params + [limit]))
     for row in rows:
         row["rcpt_tos"] = json.loads(row["rcpt_tos"])
@@ -148,11 +150,12 @@ def inbox_mail(db, inbox_id: int) -> dict | None:
     """One stored mail with its raw bytes."""
     rows = list(db.query(
         "SELECT i.id, i.received_at, i.mail_from, i.rcpt_tos, coalesce(i.disposition, "
-        "'pending') AS disposition, i.sender, i.detail, r.shop_id, r.order_number, i.raw "
+        "'pending') AS disposition, i.sender, i.detail, r.shop_id, r.order_number "
         "FROM inbox i LEFT JOIN orders r ON r.id = i.order_id WHERE i.id = ?", [inbox_id]))
     if not rows:
         return None
     rows[0]["rcpt_tos"] = json.loads(rows[0]["rcpt_tos"])
+    rows[0]["raw"] = inbox_rows.raw(db, inbox_id)
     return rows[0]
 
 
@@ -160,21 +163,21 @@ def inbox_mail(db, inbox_id: int) -> dict | None:
 
 def flush(db) -> int:
     """Every queued mail waiting out a back-off is due now; returns how many were waiting."""
-    return db.execute("UPDATE outbox SET next_attempt_at = NULL WHERE status = 'queued' "
-                      "AND next_attempt_at IS NOT NULL").rowcount
+    return db.execute("UPDATE outbox SET next_attempt_at = NULL, due_at = '' "
+                      "WHERE status = 'queued' AND next_attempt_at IS NOT NULL").rowcount
 
 
 def hold(db, outbox_id: int, now: datetime) -> bool:
     """A queued mail (not being sent right now) is kept back until ``release``."""
     return bool(db.execute(
-        "UPDATE outbox SET status = 'held' WHERE id = ? AND status = 'queued' "
-        "AND (claimed_until IS NULL OR claimed_until <= ?)", [outbox_id, iso(now)]).rowcount)
+        "UPDATE outbox SET status = 'held', due_at = NULL WHERE id = ? AND status = 'queued' "
+        f"AND (claimed_until IS NULL OR claimed_until <= {db.clock()})", [outbox_id]).rowcount)
 
 
 def release(db, outbox_id: int) -> bool:
     """A held mail is queued again and due at once."""
     return bool(db.execute(
-        "UPDATE outbox SET status = 'queued', next_attempt_at = NULL WHERE id = ? "
+        "UPDATE outbox SET status = 'queued', next_attempt_at = NULL, due_at = '' WHERE id = ? "
         "AND status = 'held'", [outbox_id]).rowcount)
 
 
@@ -183,7 +186,7 @@ def delete(db, outbox_id: int, now: datetime) -> bool:
     deleted, with its delivery reports."""
     deleted = db.execute(
         "DELETE FROM outbox WHERE id = ? AND status IN ('queued', 'held', 'dead', 'bounced') "
-        "AND (claimed_until IS NULL OR claimed_until <= ?)", [outbox_id, iso(now)]).rowcount
+        f"AND (claimed_until IS NULL OR claimed_until <= {db.clock()})", [outbox_id]).rowcount
     if deleted:
         db.execute("DELETE FROM bounces WHERE outbox_id = ?", [outbox_id])
     return bool(deleted)

@@ -6,7 +6,8 @@ in other processes go on; WAL readers never block them) into a plain, self-conta
 (journal mode DELETE). Attachments are copied after the snapshot: they are content-addressed and
 written before the row that names them commits, so every file the copy refers to already exists.
 The copy is checked (``integrity_check``, every referenced attachment present) before the command
-reports success; the result is owner-only, like the data directory.
+reports success; the result is owner-only, like the data directory. A PostgreSQL store is the
+server's to copy: ``pg_dump``, said so in one line.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ class Copy:
 
 
 def backup(db, attachments: AttachmentStore, dest: str | Path) -> Copy:
+    if db.dialect == "postgresql":
+        # The server's own tool takes a consistent snapshot; attachments are files beside it.
+        raise StorageError("a PostgreSQL store is backed up with pg_dump (e.g. pg_dump -Fc "
+                           "-f mailbot.dump URL), and the attachments folder copied after it")
     dest = Path(dest)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise StorageError(f"backup destination {dest} exists and is not an empty folder")

@@ -46,6 +46,8 @@ def failures(db, outbox_ids: list[int]) -> dict[int, list[dict]]:
     """Failed recipients per outbox row (rows without one are left out): ``{id: [{address,
     status, diagnostic}]}``, one entry per address with its latest report."""
     out: dict[int, dict[str, dict]] = {}
+    if not outbox_ids:
+        return {}  # and PostgreSQL refuses an empty IN ()
     for outbox_id, address, status, diagnostic in db.execute(
             "SELECT outbox_id, lower(recipient), status, diagnostic FROM bounces WHERE action = "
             f"'failed' AND outbox_id IN ({','.join('?' * len(outbox_ids))}) ORDER BY id",
@@ -56,8 +58,8 @@ def failures(db, outbox_ids: list[int]) -> dict[int, list[dict]]:
 
 
 def mark_bounced(db, outbox_id: int, error: str) -> None:
-    db.execute("UPDATE outbox SET status = 'bounced', last_error = ? WHERE id = ? "
-               "AND status IN ('sent', 'queued')", [error[:500], outbox_id])
+    db.execute("UPDATE outbox SET status = 'bounced', last_error = ?, due_at = NULL WHERE id = ? "
+               "AND status IN ('sent', 'queued', 'sending')", [error[:500], outbox_id])
 
 
 def readable(db) -> None:

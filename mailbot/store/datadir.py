@@ -13,7 +13,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-import sqlite_utils
+from .dialect import SQLite
 
 OWNER_ONLY_UMASK = 0o077
 
@@ -69,7 +69,7 @@ def owner_only(path: str | Path) -> None:
         pass  # not ours to change: reading and writing it still work
 
 
-def open_readonly(database: str | Path) -> sqlite_utils.Database:
+def open_readonly(database: str | Path) -> SQLite:
     """A read-only connection; ``StorageError`` (where it looked) when there is no database."""
     database = Path(database)
     if not database.is_file():
@@ -83,7 +83,7 @@ def open_readonly(database: str | Path) -> sqlite_utils.Database:
     try:
         conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False,
                                isolation_level=None)
-        db = sqlite_utils.Database(conn, execute_plugins=False)
+        db = SQLite(conn)
         db.execute("PRAGMA busy_timeout = 30000")
         db.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as exc:

@@ -1,25 +1,78 @@
-"""The SQLite database: opening a connection (WAL, busy timeout) and the schema's migrations.
+"""The database: opening a connection (either dialect, ``store/dialect.py``) and the schema's
+migrations, one set for SQLite and PostgreSQL.
 
-Each thread opens its own connection (aiosmtpd's loop, the intake worker and APScheduler run on
-different threads). Writes go through ``transaction``, which takes the write lock up front
-(``BEGIN IMMEDIATE``) so that two writers wait for each other instead of failing on a lock upgrade.
+``[storage] url`` picks the store: empty or ``sqlite:`` is the embedded SQLite file at ``[storage]
+database`` (WAL, busy timeout, synchronous FULL); ``postgresql://…`` a PostgreSQL server. Each
+thread opens its own connection (aiosmtpd's loop, the intake worker and the scheduler run on
+different threads). Writes go through ``transaction``: on SQLite it takes the write lock up front
+(``BEGIN IMMEDIATE``) so that two writers wait for each other instead of failing on a lock
+upgrade; on PostgreSQL rows are locked as they are written, and claims lock theirs with ``FOR
+UPDATE SKIP LOCKED``. Migrations are appended at the end of this file, as functions that call
+``db.executescript`` / ``db.execute`` with portable SQL.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
+import socket
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
-import sqlite_utils
-
 from . import chain, datadir
+from .dialect import OPERATIONAL_ERRORS, SQLite, connect_postgresql  # noqa: F401
+from .migrating import Migrations
 
-migrations = sqlite_utils.Migrations("mailbot")
+migrations = Migrations("mailbot")
 
 
-def connect(path: str | Path) -> sqlite_utils.Database:
+def holder() -> str:
+    """This process as the holder of a lease: its host and pid, as a log line names them."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def database_now(db) -> datetime:
+    """The database's clock: what ``serve`` counts time by, so that the nodes of one database
+    agree on it however far their own clocks drift (a timer never fires early on a fast one)."""
+    return datetime.fromisoformat(db.execute(f"SELECT {db.clock()}").fetchone()[0])
+
+
+def is_postgresql(url: str | None) -> bool:
+    return bool(url) and url.split(":", 1)[0] in ("postgresql", "postgres")
+
+
+def open_store(storage, readonly: bool = False):
+    """The connection ``[storage]`` names, migrated (read-only: never created nor migrated)."""
+    if is_postgresql(storage.url):
+        try:
+            db = connect_postgresql(storage.url, readonly)
+        except Exception as exc:  # psycopg's errors name the host, never the password
+            raise datadir.StorageError(f"cannot open database {_shown(storage.url)}: "
+                                       f"{str(exc).strip().splitlines()[0]}") from None
+        if not readonly:
+            migrations.apply(db)
+        return db
+    if readonly:
+        return datadir.open_readonly(storage.database)
+    return connect(storage.database)
+
+
+def where(storage) -> str:
+    """The database named for people: the file, or the URL without its password."""
+    return _shown(storage.url) if is_postgresql(storage.url) else str(storage.database)
+
+
+def _shown(url: str) -> str:
+    head, at, tail = url.rpartition("@")
+    if not at:
+        return url
+    scheme, _, user = head.partition("://")
+    return f"{scheme}://{user.split(':')[0]}@{tail}"
+
+
+def connect(path: str | Path) -> SQLite:
     datadir.check_writable(path)
     try:
         db = _connect(path)
@@ -29,14 +82,14 @@ def connect(path: str | Path) -> sqlite_utils.Database:
     return db
 
 
-def _connect(path: str | Path) -> sqlite_utils.Database:
+def _connect(path: str | Path) -> SQLite:
     # Autocommit outside ``transaction``: no write is left in an implicit, forgotten transaction.
     conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False, isolation_level=None)
-    db = sqlite_utils.Database(conn, execute_plugins=False)
+    db = SQLite(conn)
     db.execute("PRAGMA busy_timeout = 30000")
     db.execute("PRAGMA foreign_keys = ON")
-    if db.journal_mode != "wal":
-        db.enable_wal()
+    if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        db.execute("PRAGMA journal_mode = wal")
     # FULL: a commit is on disk before the SMTP 250 that depends on it (SPEC §8).
     db.execute("PRAGMA synchronous = FULL")
     migrations.apply(db)
@@ -44,26 +97,43 @@ def _connect(path: str | Path) -> sqlite_utils.Database:
 
 
 @contextlib.contextmanager
-def transaction(db: sqlite_utils.Database):
+def lease_transaction(db):
+    """A transaction that only takes or gives back leases. On SQLite its commit does not wait
+    for the disk (synchronous=NORMAL, WAL): a power cut may forget a lease, and then the row is
+    only taken again, which a lease has to survive anyway; the next FULL commit syncs it along."""
+    if db.dialect != "sqlite" or db.in_transaction:
+        with transaction(db):
+            yield db
+        return
+    db.execute("PRAGMA synchronous = NORMAL")
+    try:
+        with transaction(db):
+            yield db
+    finally:
+        db.execute("PRAGMA synchronous = FULL")  # connect's setting (SPEC §8)
+
+
+@contextlib.contextmanager
+def transaction(db):
     """One atomic write: everything inside commits together or not at all. Nested, it is a
     savepoint inside the outer transaction (``jobs.tick`` groups many events in one commit)."""
-    if db.conn.in_transaction:
-        db.conn.execute("SAVEPOINT nested")
+    if db.in_transaction:
+        db.execute("SAVEPOINT nested")
         try:
             yield db
         except BaseException:
-            db.conn.execute("ROLLBACK TO nested")
-            db.conn.execute("RELEASE nested")
+            db.execute("ROLLBACK TO SAVEPOINT nested")
+            db.execute("RELEASE SAVEPOINT nested")
             raise
-        db.conn.execute("RELEASE nested")
+        db.execute("RELEASE SAVEPOINT nested")
         return
-    db.conn.execute("BEGIN IMMEDIATE")
+    db.begin()
     try:
         yield db
     except BaseException:
-        db.conn.execute("ROLLBACK")
+        db.execute("ROLLBACK")
         raise
-    db.conn.execute("COMMIT")
+    db.execute("COMMIT")
 
 
 @migrations()
@@ -208,3 +278,46 @@ def m006_timeline_done_by(db):
 def m007_inbox_by_order(db):
     # The storage quota of an order (inbound/inbox.stored_bytes) sums its mails for each one.
     db.execute("CREATE INDEX inbox_order ON inbox(order_id)")
+
+
+@migrations()
+def m008_leases_and_raw_mail(db):
+    db.executescript(
+        """
+        -- Claims with a lease (inbox_rows, outbox_rows, records.claim_timers): who holds a
+        -- row, until when by the database's clock. A lease whose holder died expires, and
+        -- another worker takes the row.
+        ALTER TABLE inbox ADD COLUMN claimed_by TEXT;
+        ALTER TABLE inbox ADD COLUMN claimed_until TEXT;
+        -- The claim's query reads the unprocessed rows in id order, and nothing else.
+        CREATE INDEX inbox_unprocessed ON inbox(id) WHERE processed_at IS NULL;
+        ALTER TABLE timers ADD COLUMN claimed_until TEXT;
+        ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+        -- When a queued or sending row may next be taken ('' = at once, also for a row inserted
+        -- without it); NULL once it is done, so the due query reads an index of the rows in
+        -- flight only, never the whole table.
+        ALTER TABLE outbox ADD COLUMN due_at TEXT DEFAULT '';
+        CREATE INDEX outbox_due_at ON outbox(due_at) WHERE due_at IS NOT NULL;
+        -- The raw mail in a table of its own: status updates of an inbox row never rewrite it.
+        CREATE TABLE inbox_raw (inbox_id INTEGER PRIMARY KEY, raw BLOB NOT NULL);
+        INSERT INTO inbox_raw (inbox_id, raw) SELECT id, raw FROM inbox;
+        -- The daily digest goes out once per period, however many nodes run.
+        CREATE TABLE digests (period TEXT PRIMARY KEY, sent_at TEXT NOT NULL);
+        """
+    )
+    db.execute("UPDATE outbox SET due_at = CASE WHEN status = 'queued' "
+               "THEN coalesce(next_attempt_at, '') END")
+    db.execute("UPDATE inbox SET raw = ?", [b""])
+    db.execute("DROP INDEX outbox_due")
+
+
+@migrations()
+def m009_lanes(db):
+    db.executescript(
+        """
+        -- The lane a mail waits in (inbound/lanes.py), decided from its envelope when it is
+        -- stored; each lane's workers claim from their own lanes only.
+        ALTER TABLE inbox ADD COLUMN lane TEXT NOT NULL DEFAULT 'party';
+        CREATE INDEX inbox_lane_unprocessed ON inbox(lane, id) WHERE processed_at IS NULL;
+        """
+    )

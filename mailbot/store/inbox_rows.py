@@ -1,5 +1,7 @@
-"""The SQL of the ``inbox`` table: raw messages as stored before the SMTP 250, their processing
-attempts, and the disposition each one ends in. The rules around it live in ``inbound/inbox.py``.
+"""The SQL of the ``inbox`` and ``inbox_raw`` tables: messages as stored before the SMTP 250 (the
+raw bytes in a table of their own, never rewritten by a status update), the leases of the workers
+that process them, their attempts, and the disposition each one ends in. The rules around it
+live in ``inbound/inbox.py``.
 """
 
 from __future__ import annotations
@@ -7,14 +9,19 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from .db import lease_transaction, transaction
 from .records import iso
 
 
-def store(db, raw: bytes, mail_from: str, rcpt_tos: list[str], now: datetime) -> int:
-    cur = db.execute(
-        "INSERT INTO inbox (received_at, mail_from, rcpt_tos, raw) VALUES (?, ?, ?, ?)",
-        [iso(now), mail_from, json.dumps(rcpt_tos), raw])
-    return cur.lastrowid
+def store(db, raw: bytes, mail_from: str, rcpt_tos: list[str], now: datetime,
+          lane: str = "party") -> int:
+    with transaction(db):  # the row and its raw mail together (a savepoint inside a batch)
+        inbox_id = db.execute(
+            "INSERT INTO inbox (received_at, mail_from, rcpt_tos, raw, lane) "
+            "VALUES (?, ?, ?, ?, ?) RETURNING id",
+            [iso(now), mail_from, json.dumps(rcpt_tos), b"", lane]).fetchone()[0]
+        db.execute("INSERT INTO inbox_raw (inbox_id, raw) VALUES (?, ?)", [inbox_id, raw])
+    return inbox_id
 
 
 def load(db, inbox_id: int) -> dict | None:
@@ -23,12 +30,49 @@ def load(db, inbox_id: int) -> dict | None:
         return None
     row = rows[0]
     row["rcpt_tos"] = json.loads(row["rcpt_tos"])
+    row["raw"] = raw(db, inbox_id)
     return row
+
+
+def raw(db, inbox_id: int) -> bytes:
+    found = db.execute("SELECT raw FROM inbox_raw WHERE inbox_id = ?", [inbox_id]).fetchone()
+    return bytes(found[0]) if found else b""
 
 
 def pending(db) -> list[int]:
     return [r[0] for r in db.execute(
         "SELECT id FROM inbox WHERE processed_at IS NULL ORDER BY id").fetchall()]
+
+
+# The oldest unprocessed mail that nobody holds; SKIP LOCKED lets PostgreSQL's workers pass one
+# another's rows (on SQLite the write lock of BEGIN IMMEDIATE does the same).
+# With lanes, one lane at a time: the lane's index reads its unprocessed rows in id order.
+def _claimable(db, skip, lane: str | None) -> str:
+    return ("SELECT id FROM inbox WHERE processed_at IS NULL "
+            f"{'AND lane = ? ' if lane else ''}"
+            f"AND (claimed_until IS NULL OR claimed_until <= {db.clock()}) "
+            f"{'AND id NOT IN (%s) ' % ','.join('?' * len(skip)) if skip else ''}"
+            "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED")
+
+
+def claim(db, owner: str, seconds: float, skip=(), lane: str | None = None) -> int | None:
+    """Leases the oldest unprocessed mail (of ``lane``, if given) nobody holds to ``owner``
+    until ``seconds`` from now by the database's clock; its id, or None when there is none."""
+    params = ([lane] if lane else []) + list(skip)
+    with lease_transaction(db):
+        row = db.execute(_claimable(db, skip, lane), params).fetchone()
+        if row is None:
+            return None
+        db.execute(f"UPDATE inbox SET claimed_by = ?, claimed_until = {db.clock(seconds)} "
+                   "WHERE id = ?", [owner, row[0]])
+    return row[0]
+
+
+def release(db, inbox_id: int, owner: str) -> None:
+    """Gives back ``owner``'s lease of a mail whose try failed: the try is counted, and the
+    next one is up to the worker's pause (or any other worker's)."""
+    db.execute("UPDATE inbox SET claimed_by = NULL, claimed_until = NULL "
+               "WHERE id = ? AND claimed_by = ?", [inbox_id, owner])
 
 
 def seen(db, dedupe_key: str, inbox_id: int) -> bool:
@@ -46,7 +90,7 @@ def count_attempt(db, inbox_id: int, now: datetime) -> int | None:
     saves one sync per mail; the next FULL commit syncs it along."""
     count = ("UPDATE inbox SET attempts = attempts + 1, started_at = ? "
              "WHERE id = ? AND processed_at IS NULL", [iso(now), inbox_id])
-    if db.conn.in_transaction:  # an operator's replay: commits with the whole change
+    if db.in_transaction:  # an operator's replay: commits with the whole change
         db.execute(*count)
     else:
         db.execute("PRAGMA synchronous = NORMAL")
@@ -64,24 +108,26 @@ def record_failure(db, inbox_id: int, error: str, counted: bool = True) -> None:
                "attempts = attempts - ? WHERE id = ?", [error[:500], 0 if counted else 1, inbox_id])
 
 
+
 def set_processed(db, inbox_id: int, disposition: str, now: datetime, order_id, dedupe_key,
                   sender, detail) -> bool:
     """False if the row was processed already (by another worker or process)."""
     cur = db.execute(
         "UPDATE inbox SET processed_at = ?, disposition = ?, order_id = ?, dedupe_key = ?, "
-        "sender = ?, detail = ?, started_at = NULL WHERE id = ? AND processed_at IS NULL",
+        "sender = ?, detail = ?, started_at = NULL, claimed_until = NULL WHERE id = ? "
+        "AND processed_at IS NULL",
         [iso(now), str(disposition), order_id, dedupe_key, sender, detail, inbox_id])
     return bool(cur.rowcount)
-
 
 
 def stored_bytes(db, order_id: int, dispositions: tuple[str, ...]) -> int:
     """The bytes of the mails with these dispositions kept for one order."""
     marks = ",".join("?" * len(dispositions))
     return db.execute(
-        f"SELECT coalesce(sum(length(raw)), 0) FROM inbox WHERE order_id = ? "
-        f"AND disposition IN ({marks})", [order_id, *dispositions]).fetchone()[0]
+        "SELECT coalesce(sum(length(r.raw)), 0) FROM inbox i JOIN inbox_raw r "
+        f"ON r.inbox_id = i.id WHERE i.order_id = ? AND i.disposition IN ({marks})",
+        [order_id, *dispositions]).fetchone()[0]
 
 
 def replace_raw(db, inbox_id: int, raw: bytes) -> None:
-    db.execute("UPDATE inbox SET raw = ? WHERE id = ?", [raw, inbox_id])
+    db.execute("UPDATE inbox_raw SET raw = ? WHERE inbox_id = ?", [raw, inbox_id])

@@ -29,8 +29,8 @@ def create(db, shop_id: str, plan: str, now: datetime) -> int:
     """A new current address of the shop; the one before it (if any) is retired."""
     db.execute("UPDATE intake_addresses SET retired_at = ? WHERE shop_id = ? "
                "AND retired_at IS NULL", [iso(now), shop_id])
-    return db.execute("INSERT INTO intake_addresses (shop_id, plan, created_at) VALUES (?, ?, ?)",
-                      [shop_id, plan, iso(now)]).lastrowid
+    return db.execute("INSERT INTO intake_addresses (shop_id, plan, created_at) VALUES (?, ?, ?) "
+                      "RETURNING id", [shop_id, plan, iso(now)]).fetchone()[0]
 
 
 def mark_held_notice(db, intake_id: int, now: datetime) -> bool:
@@ -64,6 +64,8 @@ def last_told(db, shop_id: str, outcome: str) -> str | None:
 
 
 def mark_told(db, ids: list[int], now: datetime) -> None:
+    if not ids:
+        return  # and PostgreSQL refuses an empty IN ()
     db.execute(f"UPDATE mail_orders SET told_at = ? WHERE id IN ({','.join('?' * len(ids))})",
                [iso(now), *ids])
 

@@ -1,5 +1,9 @@
-"""The SQL of the ``outbox`` table: composed mails, their claims and delivery attempts, and the
+"""The SQL of the ``outbox`` table: composed mails, their leases and delivery attempts, and the
 answers counted by the answer budget. The rules around it live in ``outbound/outbox.py``.
+
+A row in flight has a ``due_at`` ('' = at once, else the time of its next attempt) and, while a
+process sends it, the state ``sending`` with a lease (``claimed_by``, ``claimed_until`` by the
+database's clock). Sent, dead and bounced rows have none, so the due query never reads them.
 """
 
 from __future__ import annotations
@@ -7,17 +11,18 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from .db import lease_transaction
 from .records import iso
 
 
 def insert(db, mail, now: datetime, answer_to: str | None = None,
            inbox_id: int | None = None) -> int:
-    cur = db.execute(
+    return db.execute(
         "INSERT INTO outbox (message_id, order_id, role, template, recipients, raw, created_at,"
-        " answer_to, inbox_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " answer_to, inbox_id, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '') RETURNING id",
         [mail.message_id, mail.order_id, mail.role, mail.template,
-         json.dumps(list(mail.recipients)), mail.raw, iso(now), answer_to, inbox_id])
-    return cur.lastrowid
+         json.dumps(list(mail.recipients)), mail.raw, iso(now), answer_to, inbox_id]
+    ).fetchone()[0]
 
 
 def thread(db, order_id: int, role: str) -> list[str]:
@@ -51,41 +56,48 @@ def find_message(db, message_ids: list[str]) -> tuple[int, str] | None:
     return (row[0], row[1]) if row else None
 
 
+# A row may be taken when its due time has come and no live lease holds it. The range on due_at
+# reads the outbox_due_at index, which holds the rows in flight only (NULL once done).
 def due(db, now: datetime, limit: int) -> list[int]:
     return [r[0] for r in db.execute(
-        "SELECT id FROM outbox WHERE status = 'queued' "
-        "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
-        "AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY id LIMIT ?",
-        [iso(now), iso(now), limit]).fetchall()]
+        "SELECT id FROM outbox WHERE due_at <= ? "
+        f"AND (claimed_until IS NULL OR claimed_until <= {db.clock()}) ORDER BY due_at LIMIT ?",
+        [iso(now), limit]).fetchall()]
 
 
-def claim(db, row_id: int, now: datetime, until: datetime) -> dict | None:
-    cur = db.execute(
-        "UPDATE outbox SET claimed_until = ? WHERE id = ? AND status = 'queued' "
-        "AND (claimed_until IS NULL OR claimed_until <= ?)", [iso(until), row_id, iso(now)])
-    if not cur.rowcount:
-        return None
+def claim(db, row_id: int, owner: str, seconds: float) -> dict | None:
+    """Leases one due row to ``owner`` for ``seconds`` of the database's clock and marks it
+    ``sending``; None if another process holds it."""
+    with lease_transaction(db):
+        found = db.execute(
+            "SELECT id FROM outbox WHERE id = ? AND due_at IS NOT NULL "
+            f"AND (claimed_until IS NULL OR claimed_until <= {db.clock()}) "
+            "FOR UPDATE SKIP LOCKED", [row_id]).fetchone()
+        if found is None:
+            return None
+        db.execute(f"UPDATE outbox SET status = 'sending', claimed_by = ?, "
+                   f"claimed_until = {db.clock(seconds)} WHERE id = ?", [owner, row_id])
     return next(iter(db.query("SELECT id, message_id, recipients, raw, attempts, template, "
                               "created_at FROM outbox WHERE id = ?", [row_id])))
 
 
 def mark_sent(db, row_id: int, now: datetime) -> None:
     db.execute("UPDATE outbox SET status = 'sent', sent_at = ?, claimed_until = NULL, "
-               "attempts = attempts + 1 WHERE id = ?", [iso(now), row_id])
+               "due_at = NULL, attempts = attempts + 1 WHERE id = ?", [iso(now), row_id])
 
 
 def mark_retry(db, row_id: int, attempts: int, error: str, next_attempt: datetime) -> None:
-    db.execute("UPDATE outbox SET attempts = ?, last_error = ?, claimed_until = NULL, "
-               "next_attempt_at = ? WHERE id = ?",
-               [attempts, error[:500], iso(next_attempt), row_id])
+    db.execute("UPDATE outbox SET status = 'queued', attempts = ?, last_error = ?, "
+               "claimed_until = NULL, next_attempt_at = ?, due_at = ? WHERE id = ?",
+               [attempts, error[:500], iso(next_attempt), iso(next_attempt), row_id])
 
 
 def mark_dead(db, row_id: int, error: str) -> None:
     db.execute("UPDATE outbox SET status = 'dead', last_error = ?, claimed_until = NULL, "
-               "attempts = attempts + 1 WHERE id = ?", [error[:500], row_id])
+               "due_at = NULL, attempts = attempts + 1 WHERE id = ?", [error[:500], row_id])
 
 
 def mark_bounced(db, row_id: int, detail: str) -> bool:
-    cur = db.execute("UPDATE outbox SET status = 'bounced', last_error = ? WHERE id = ? "
-                     "AND status IN ('sent', 'queued')", [detail[:500], row_id])
+    cur = db.execute("UPDATE outbox SET status = 'bounced', last_error = ?, due_at = NULL "
+                     "WHERE id = ? AND status IN ('sent', 'queued', 'sending')", [detail[:500], row_id])
     return bool(cur.rowcount)

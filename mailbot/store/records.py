@@ -1,8 +1,11 @@
-"""Reading and writing the domain's records: the only module that knows the tables' columns.
+"""The SQL of the domain's own tables: merchants, orders, cases, timers, timeline and settings.
 
-Times are stored as UTC ISO-8601 strings (they sort as text, so ``due_at <= ?`` works on an
-index); amounts as decimal strings. ``load`` builds a core ``State``; ``save`` writes a decision's
-state back, rewrites the order's timers from it and appends its timeline entries.
+Each other table has its module beside this one (``inbox_rows``, ``outbox_rows``,
+``bounce_rows``, ``digest_rows``, ``mail_intake``, ``corrections``), ``imported`` is the orders
+table as ``mailbot import`` sees it, and read-only views over several tables are in ``reports``
+and ``admin``. Times are stored as UTC ISO-8601 strings (they sort as text, so ``due_at <= ?``
+works on an index); amounts as decimal strings. ``load`` builds a core ``State``; ``save`` writes
+a decision's state back, rewrites the order's timers from it and appends its timeline entries.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from ..core.model import (
     ProtectionState, Reason, RefundChoice, State, Variant,
 )
 from . import chain
-from .db import transaction
+from .db import lease_transaction, transaction
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -69,15 +72,15 @@ def open_case_orders(db, shop_id: str) -> list[int]:
 
 def insert_order(db, order: Order, protection: Protection) -> int | None:
     """Inserts a new order; returns its id, or None if (shop_id, order_number) exists already."""
-    cur = db.execute(
+    row = db.execute(
         "INSERT INTO orders (shop_id, order_number, order_date, amount, currency, buyer_email, "
         "buyer_locale, plan, state, ends_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT(shop_id, order_number) DO NOTHING",
+        "ON CONFLICT(shop_id, order_number) DO NOTHING RETURNING id",
         [order.shop_id, order.order_number, order.order_date.isoformat(), str(order.amount),
          order.currency, order.buyer_email, order.buyer_locale, order.plan,
          protection.state, iso(protection.ends_at)],
-    )
-    return cur.lastrowid if cur.rowcount else None
+    ).fetchone()
+    return row[0] if row else None
 
 
 def open_orders_of_buyer(db, address: str, limit: int) -> list[int]:
@@ -99,9 +102,12 @@ def order_of_case(db, case_id: int) -> int | None:
 
 
 def load(db, order_id: int) -> State | None:
+    # Read inside a write, the order stays locked until the commit (PostgreSQL; SQLite's write
+    # lock covers it): ``service.apply`` compares it with the state it decided on.
+    lock = " FOR UPDATE OF o" if db.in_transaction else ""
     rows = list(db.query(
         "SELECT o.*, m.insolvent FROM orders o JOIN merchants m ON m.id = o.shop_id "
-        "WHERE o.id = ?", [order_id]))
+        "WHERE o.id = ?" + lock, [order_id]))
     if not rows:
         return None
     r = rows[0]
@@ -170,7 +176,7 @@ def save(db, state: State, tz: ZoneInfo) -> None:
 
 def write_timers(db, state: State, tz: ZoneInfo) -> None:
     db.execute("DELETE FROM timers WHERE order_id = ?", [state.order.id])
-    db.conn.executemany(
+    db.executemany(
         "INSERT INTO timers (order_id, kind, due_at) VALUES (?, ?, ?)",
         [(state.order.id, kind, iso(due)) for kind, due in timers(state, tz)])
 
@@ -181,13 +187,27 @@ def due_timers(db, now: datetime, limit: int = 1000) -> list[tuple[int, str, str
         [iso(now), limit]).fetchall()
 
 
+def claim_timers(db, now: datetime, seconds: float, limit: int) -> list[tuple[int, str]]:
+    """Leases up to ``limit`` timers due at ``now`` that nobody holds, for ``seconds`` of the
+    database's clock, so that two nodes never fire one timer together (a timer is rewritten,
+    its lease gone, when its order changes)."""
+    with lease_transaction(db):
+        due = db.execute(
+            "SELECT order_id, kind FROM timers WHERE due_at <= ? "
+            f"AND (claimed_until IS NULL OR claimed_until <= {db.clock()}) "
+            "ORDER BY due_at LIMIT ? FOR UPDATE SKIP LOCKED", [iso(now), limit]).fetchall()
+        db.executemany(f"UPDATE timers SET claimed_until = {db.clock(seconds)} "
+                       "WHERE order_id = ? AND kind = ?", [tuple(r) for r in due])
+    return [tuple(r) for r in due]
+
+
 def timer_failed(db, order_id: int, kind: str, error: str, now: datetime, backoff) -> int:
     """Records a failure on the timer's row and moves it to ``now + backoff(attempts)``; returns
     the failures so far. The row is rewritten (attempts reset) with the order's next change."""
     row = db.execute("SELECT attempts FROM timers WHERE order_id = ? AND kind = ?",
                      [order_id, str(kind)]).fetchone()
     attempts = (row[0] if row else 0) + 1
-    db.execute("UPDATE timers SET attempts = ?, last_error = ?, due_at = ? "
+    db.execute("UPDATE timers SET attempts = ?, last_error = ?, due_at = ?, claimed_until = NULL "
                "WHERE order_id = ? AND kind = ?",
                [attempts, error[:500], iso(now + backoff(attempts - 1)), order_id, str(kind)])
     return attempts
@@ -223,5 +243,5 @@ def setting(db, key: str, make) -> str:
     row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
     if row:
         return row[0]
-    db.execute("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)", [key, make()])
+    db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", [key, make()])
     return db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()[0]

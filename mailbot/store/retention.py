@@ -57,7 +57,7 @@ class Purged:
 def purge(db, attachments: AttachmentStore, cutoff: datetime,
           maildir: str | Path | None = None) -> Purged:
     done = Purged()
-    params = {"cut": iso(cutoff), "blank": PURGED_ADDRESS}
+    params = {"cut": iso(cutoff), "blank": PURGED_ADDRESS, "none": b""}
     db.execute("PRAGMA secure_delete = ON")
     with transaction(db):
         done.orders = db.execute(
@@ -69,17 +69,19 @@ def purge(db, attachments: AttachmentStore, cutoff: datetime,
             f"UPDATE timeline SET text = '', attachments = '[]' WHERE order_id IN ({_CLOSED}) "
             "AND actor NOT IN ('bot', 'timer') AND (text != '' OR attachments != '[]')",
             params).rowcount
+        old_mail = ("SELECT id FROM inbox WHERE processed_at IS NOT NULL AND (order_id IN "
+                    f"({_CLOSED}) OR (order_id IS NULL AND received_at < :cut))")
         done.inbound = db.execute(
-            "UPDATE inbox SET raw = x'', mail_from = '', rcpt_tos = '[]', sender = NULL, "
-            "detail = NULL, last_error = NULL WHERE processed_at IS NOT NULL AND length(raw) > 0 "
-            f"AND (order_id IN ({_CLOSED}) OR (order_id IS NULL AND received_at < :cut))",
-            params).rowcount
+            f"UPDATE inbox_raw SET raw = :none WHERE inbox_id IN ({old_mail}) "
+            "AND length(raw) > 0", params).rowcount
+        db.execute("UPDATE inbox SET mail_from = '', rcpt_tos = '[]', sender = NULL, "
+                   f"detail = NULL, last_error = NULL WHERE id IN ({old_mail})", params)
         # A confirmation's subject may name the buyer ("Jan, thank you for your order").
         done.inbound += db.execute(
             "UPDATE mail_orders SET subject = '' WHERE subject != '' AND received_at < :cut",
             params).rowcount
         done.outbound = db.execute(
-            "UPDATE outbox SET raw = x'', recipients = '[]', last_error = NULL, "
+            "UPDATE outbox SET raw = :none, recipients = '[]', last_error = NULL, "
             "answer_to = NULL WHERE status != 'queued' AND length(raw) > 0 "
             f"AND (order_id IN ({_CLOSED}) OR (order_id IS NULL AND created_at < :cut))",
             params).rowcount

@@ -92,7 +92,8 @@ def test_the_export_holds_everything_and_verifies(app, exported, buyer_key, caps
     assert set(manifest["files"]) == names - {"manifest.json"}
     db = app.db()
     raws = [bytes(r[0]) for r in db.execute(
-        "SELECT raw FROM inbox WHERE order_id = ? ORDER BY id", [case_id])]
+        "SELECT r.raw FROM inbox i JOIN inbox_raw r ON r.inbox_id = i.id WHERE i.order_id = ? "
+        "ORDER BY i.id", [case_id])]
     assert sorted(emls.values()) == sorted(raws) and len(raws) >= 1
     signed = [raw for raw in emls.values() if b"DKIM-Signature" in raw]
     assert len(signed) == 1 and dkim.verify(signed[0], dnsfunc=_dns(buyer_key))

@@ -1,0 +1,203 @@
+"""The shared store: both dialects, leases by the database's clock, claim queries on indexes, the
+digest once per period, and an existing SQLite file upgraded in place. Runs on whichever store
+``--store`` names (SQLite by default; CI runs it on PostgreSQL too)."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlite_utils
+
+from conftest import make_config
+from mailbot import wiring
+from mailbot.core.model import Role
+from mailbot.outbound import outbox
+from mailbot.serve import schedule
+from mailbot.store import db as dbmod
+from mailbot.store import dialect, inbox_rows, outbox_rows, records
+from mailbot.store.db import database_now, transaction
+
+
+def _plan(db, sql: str, params=()) -> str:
+    if db.dialect == "postgresql":
+        db.execute("SET enable_seqscan = off")  # on a near-empty table a scan is cheaper
+        try:
+            return "\n".join(r[0] for r in db.execute("EXPLAIN " + sql, params).fetchall())
+        finally:
+            db.execute("SET enable_seqscan = on")
+    return "\n".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+
+
+def test_the_app_runs_on_the_store_the_tests_name(app, store):
+    assert app.db().dialect == store
+
+
+def test_placeholders_become_psycopg_ones_outside_literals_only():
+    sql = "SELECT '?', 'a%b' FROM t WHERE x = ? AND y LIKE 'z%' AND w = :name AND v::json = 1"
+    assert dialect._for_postgresql(sql) == (
+        "SELECT '?', 'a%%b' FROM t WHERE x = %s AND y LIKE 'z%%' AND w = %(name)s "
+        "AND v::json = 1")
+    assert dialect._for_postgresql("PRAGMA synchronous = FULL") == ""
+    assert dialect._for_sqlite("SELECT id FROM t ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED") \
+        == "SELECT id FROM t ORDER BY id LIMIT 1"
+
+
+def test_a_literal_percent_reaches_the_database_as_one(app):
+    db = app.db()
+    assert db.execute("SELECT 7 % 3, 'a%b'").fetchone() == (1, "a%b")
+    assert db.execute("SELECT 7 % ?, 'a%b'", [4]).fetchone() == (3, "a%b")
+
+
+def test_every_claim_query_reads_an_index(app):
+    db = app.db()
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    plans = {
+        "outbox": _plan(db, "SELECT id FROM outbox WHERE due_at <= ? AND (claimed_until IS NULL "
+                            f"OR claimed_until <= {db.clock()}) ORDER BY due_at LIMIT 100",
+                        [now]),
+        "inbox": _plan(db, inbox_rows._claimable(db, [], None), []),
+        "inbox ": _plan(db, inbox_rows._claimable(db, [], "party"), ["party"]),
+        "timers": _plan(db, "SELECT order_id, kind FROM timers WHERE due_at <= ? AND "
+                            f"(claimed_until IS NULL OR claimed_until <= {db.clock()}) "
+                            "ORDER BY due_at LIMIT 100", [now]),
+    }
+    for table, plan in plans.items():
+        table = table.strip()
+        assert not re.search(rf"^SCAN {table}$", plan, re.M), plan  # SQLite: a full scan
+        assert "Seq Scan" not in plan, plan  # PostgreSQL: a full scan
+        assert "INDEX" in plan.upper(), (table, plan)
+    assert "outbox_due_at" in plans["outbox"]
+
+
+def _queue(app, n: int, now: datetime) -> list[int]:
+    from mailbot.outbound.compose import Outgoing
+    db = app.db()
+    ids = []
+    with transaction(db):
+        for i in range(n):
+            ids.append(outbox.enqueue(db, Outgoing(
+                message_id=f"<{i}.{now.timestamp()}@bot.example>", order_id=None,
+                role=Role.OPERATOR, template="t", recipients=("a@x.example",),
+                raw=b"Subject: x\r\n\r\nx\r\n"), now))
+    return ids
+
+
+def test_an_outbox_lease_is_exclusive_until_it_expires_by_the_database_clock(app):
+    db, now = app.db(), datetime.now(timezone.utc)
+    [row_id] = _queue(app, 1, now)
+    assert outbox_rows.claim(db, row_id, "node-a:1", 60)["id"] == row_id
+    assert db.execute("SELECT status, claimed_by FROM outbox WHERE id = ?",
+                      [row_id]).fetchone() == ("sending", "node-a:1")
+    # Another node, even one whose clock runs an hour ahead, cannot take a live lease.
+    assert outbox_rows.due(db, now + timedelta(hours=1), 10) == []
+    assert outbox_rows.claim(db, row_id, "node-b:1", 60) is None
+    # The holder died: its lease ran out (written as already expired by the database clock).
+    db.execute(f"UPDATE outbox SET claimed_until = {db.clock(-1)} WHERE id = ?", [row_id])
+    assert outbox_rows.due(db, now, 10) == [row_id]
+    assert outbox_rows.claim(db, row_id, "node-b:1", 60)["id"] == row_id
+    outbox_rows.mark_sent(db, row_id, now)
+    assert outbox_rows.due(db, now + timedelta(days=1), 10) == []
+
+
+def test_an_inbox_lease_passes_to_another_worker_only_when_it_expired(app):
+    db, now = app.db(), datetime.now(timezone.utc)
+    first = inbox_rows.store(db, b"Subject: a\r\n\r\na\r\n", "a@x.example", ["b@x.example"], now)
+    second = inbox_rows.store(db, b"Subject: b\r\n\r\nb\r\n", "a@x.example", ["b@x.example"], now)
+    assert inbox_rows.claim(db, "w1", 90) == first
+    assert inbox_rows.claim(db, "w2", 90) == second  # passes the held row, takes the next
+    assert inbox_rows.claim(db, "w3", 90) is None
+    db.execute(f"UPDATE inbox SET claimed_until = {db.clock(-1)} WHERE id = ?", [first])
+    assert inbox_rows.claim(db, "w3", 90) == first
+    inbox_rows.release(db, second, "someone else")  # only the holder gives a lease back
+    assert inbox_rows.claim(db, "w4", 90) is None
+    inbox_rows.release(db, second, "w2")
+    assert inbox_rows.claim(db, "w4", 90) == second
+
+
+def test_the_raw_mail_lives_apart_from_the_inbox_row(app):
+    db, now = app.db(), datetime.now(timezone.utc)
+    raw = b"Subject: big\r\n\r\n" + b"x" * 100_000 + b"\r\n"
+    inbox_id = inbox_rows.store(db, raw, "a@x.example", ["b@x.example"], now)
+    assert inbox_rows.load(db, inbox_id)["raw"] == raw
+    assert bytes(db.execute("SELECT raw FROM inbox WHERE id = ?", [inbox_id]).fetchone()[0]) \
+        == b""
+
+
+def test_a_node_whose_clock_runs_ten_minutes_ahead_fires_no_timer_early(app, monkeypatch):
+    db = app.db()
+    order_id = records.order_id(db, "shop-nl", "NL-1")
+    soon = database_now(db) + timedelta(minutes=5)
+    db.execute("DELETE FROM timers")
+    db.execute("INSERT INTO timers (order_id, kind, due_at) VALUES (?, 'reminder', ?)",
+               [order_id, records.iso(soon)])
+
+    # This node's clock, ten minutes fast (the name serve's schedule read its time from before
+    # it counted by the database's clock).
+    ahead = lambda: datetime.now(timezone.utc) + timedelta(minutes=10)  # noqa: E731
+    monkeypatch.setattr(schedule, "utcnow", ahead, raising=False)
+    schedule.Schedule(app).tick(app)
+    assert db.execute("SELECT count(*) FROM timers WHERE kind = 'reminder'").fetchone()[0] == 1
+    assert not records.load(db, order_id).protection.reminder_sent
+
+
+def test_two_nodes_claim_disjoint_timers(app):
+    db = app.db()
+    later = datetime.now(timezone.utc) + timedelta(days=400)
+    first = records.claim_timers(db, later, 300, 2)
+    second = records.claim_timers(db, later, 300, 100)
+    assert first and second and not set(first) & set(second)
+    assert records.claim_timers(db, later, 300, 100) == []
+
+
+def test_the_digest_goes_out_once_a_day_however_many_nodes_run_it(app, tmp_path):
+    other = wiring.build(app.config)  # a second node on the same database
+    try:
+        sent = [schedule.send_digest(app), schedule.send_digest(other),
+                schedule.send_digest(app)]
+    finally:
+        other.close()
+    assert sent == [True, False, False]
+    assert app.db().execute("SELECT count(*) FROM outbox WHERE template LIKE '%digest%'"
+                            ).fetchone()[0] == 1
+
+
+@pytest.mark.sqlite_only
+def test_a_database_made_by_the_previous_version_opens_and_migrates(tmp_path):
+    """The previous version applied m001-m003 through sqlite-utils' Migrations: that history is
+    read as it is and only the newer migrations run, the data kept."""
+    path = tmp_path / "old.db"
+    old = sqlite_utils.Migrations("mailbot")
+    for fn in (dbmod.m001_initial, dbmod.m002_bounces, dbmod.m003_attempts_and_answers):
+        old()(fn)
+    legacy = sqlite_utils.Database(sqlite3.connect(path))
+    old.apply(legacy)
+    legacy.execute("INSERT INTO inbox (received_at, mail_from, rcpt_tos, raw) VALUES "
+                   "('2026-01-01T00:00:00+00:00', 'a@x.example', '[]', ?)", [b"Subject: old"])
+    legacy.execute("INSERT INTO outbox (message_id, role, template, recipients, raw, created_at)"
+                   " VALUES ('<m@x>', 'operator', 't', '[]', x'00', '2026-01-01')")
+    legacy.conn.commit()
+    legacy.conn.close()
+    db = dbmod.connect(path)
+    assert [m.name for m in dbmod.migrations.pending(db)] == []
+    assert inbox_rows.load(db, 1)["raw"] == b"Subject: old"
+    assert outbox_rows.due(db, datetime(2026, 1, 2, tzinfo=timezone.utc), 10) == [1]
+    names = [r[0] for r in db.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
+    assert names[:3] == ["m001_initial", "m002_bounces", "m003_attempts_and_answers"]
+    db.close()
+    # Opened again: nothing left to apply, nothing applied twice.
+    again = dbmod.connect(path)
+    assert again.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == len(names)
+    again.close()
+
+
+def test_storage_url_picks_the_store(tmp_path, store):
+    config = make_config(tmp_path)
+    assert dbmod.is_postgresql(config.storage.url) == (store == "postgresql")
+    sqlite_config = make_config(tmp_path, storage={"url": "sqlite:"})
+    db = dbmod.open_store(sqlite_config.storage)
+    assert db.dialect == "sqlite" and (tmp_path / "mailbot.db").exists()
+    db.close()
+
