@@ -78,6 +78,8 @@ def test_refused_refund_on_no_refund_case_escalates_at_once(box):
           body="Terugbetaling: nee\nToelichting: Retour nooit ontvangen.")
     mails = box.deliver()
     assert only(mails, OPERATOR)
+    # One mail to the shop (its answer is recorded in the escalation mail), not two at once.
+    assert "Retour nooit ontvangen." in text(only(mails, MERCHANT_NL))
     c = case(box)
     assert (c["state"], c["escalation_reason"]) == ("escalated", "merchant_refused_refund")
 

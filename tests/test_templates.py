@@ -249,10 +249,10 @@ def test_case_text_shows_the_refund_and_escapes_control_characters():
             "timeline": [{"at": "2026-11-23T14:02:00+01:00", "actor": "buyer", "kind": "message",
                           "text": "hallo \x1b[2J\x1b[31mrood\x07", "attachments": []}]}
     out = views.case_text(case)
-    assert "refund: yes_after_return 12.50" in out
+    assert "merchant's answer: refund yes_after_return, 12.50" in out
     assert "\x1b" not in out and "\x07" not in out and "\\x1b[2J" in out
     refused = views.case_text({**case, "refund": {"choice": "no", "amount": "0.00"}})
-    assert "refund: no\n" in refused and "0.00" not in refused
+    assert "merchant's answer: refund no\n" in refused and "0.00" not in refused
 
 
 def test_digest_lists_cases_that_need_action_and_other_requests_in_words(box):

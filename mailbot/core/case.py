@@ -166,11 +166,11 @@ def _merchant_answered(state, event: MerchantDecision, variant: Variant, now, tz
 
 
 def _merchant_refused(state, event: MerchantDecision):
-    """Refused refund of a "no refund" case: escalated; everyone is told, and the merchant also
-    gets the acknowledgement of the answer they sent."""
+    """Refused refund of a "no refund" case: escalated, and everyone is told (SPEC §3). The
+    merchant's escalation mail records their answer and explanation: one mail, not an
+    acknowledgement beside it in the same second."""
     return _escalate(_answered(state, event), Escalation.MERCHANT_REFUSED_REFUND,
-                     _decision_entry(event), tell=EVERYONE,
-                     merchant_ack={"message": event.message, "attachments": event.attachments})
+                     _decision_entry(event), tell=EVERYONE)
 
 
 def _answered(state: State, event: MerchantDecision) -> State:
@@ -374,15 +374,11 @@ CASE_TABLE = (
 
 # --- shared steps ---------------------------------------------------------------------------------
 
-def _escalate(state: State, reason: Escalation, entry: Entry, *, tell: tuple[Role, ...],
-              merchant_ack: dict | None = None) -> Decision:
+def _escalate(state: State, reason: Escalation, entry: Entry, *,
+              tell: tuple[Role, ...]) -> Decision:
     case = replace(state.case, state=ESC, escalation_reason=reason)
-    mails = []
-    for role in tell:
-        if role is Role.MERCHANT and merchant_ack is not None:
-            mails.append(Mail(Role.MERCHANT, "decision_recorded", merchant_ack))
-        mails.append(Mail(role, "case_escalated", {"reason": reason}))
-    return Decision(replace(state, case=case), mails=tuple(mails),
+    mails = tuple(Mail(role, "case_escalated", {"reason": reason}) for role in tell)
+    return Decision(replace(state, case=case), mails=mails,
                     timeline=(entry, Entry("bot", "case.escalated", reason)))
 
 

@@ -37,14 +37,10 @@ def answer(choice, amount_text=None, message="Het pakket is onderweg.", docs=DOC
     return MerchantDecision(choice, message, amount, amount_text, docs)
 
 
-def escalated(before, reason, entry, tell=(BUYER, MERCHANT, OPERATOR), ack=None, **case):
-    mails = []
-    for role in tell:
-        if role is MERCHANT and ack is not None:
-            mails.append(Mail(MERCHANT, "decision_recorded", ack))
-        mails.append(Mail(role, "case_escalated", {"reason": reason}))
+def escalated(before, reason, entry, tell=(BUYER, MERCHANT, OPERATOR), **case):
+    mails = tuple(Mail(role, "case_escalated", {"reason": reason}) for role in tell)
     after = replace(before, case=replace(before.case, state=ESC, escalation_reason=reason, **case))
-    return Decision(after, mails=tuple(mails),
+    return Decision(after, mails=mails,
                     timeline=(entry, Entry("bot", "case.escalated", reason)))
 
 
@@ -108,7 +104,6 @@ SPEC_ROWS = [
     ("AM decision no, no refund: escalated", am_refund, answer(R.NO), ANSWERED, escalated(
         am_refund, Esc.MERCHANT_REFUSED_REFUND,
         Entry("merchant", "merchant.decision", "Het pakket is onderweg.", DOCS),
-        ack={"message": "Het pakket is onderweg.", "attachments": DOCS},
         refund_choice=R.NO, refund_amount=Decimal("0.00"))),
     ("AM merchant_due", am, TimerFired(T.MERCHANT_DUE), MERCHANT_DUE, escalated(
         am, Esc.MERCHANT_NO_RESPONSE, Entry("timer", "merchant.no_response"))),
