@@ -2,12 +2,13 @@
 
     python bench/mutation.py [--max-children N] [--keep] [--only PATTERN ...]
 
-Runs mutmut (``pip install -e ".[mutation]"``) on ``core/``, ``tokens.py``, ``inbound/forms.py``
-and ``inbound/reply.py`` with the fast tests only (core, forms, tokens, reply) as killers, in a
-temporary copy of the checkout so that the work tree gets no ``mutants/`` folder. Prints one line
-per module (killed / mutants, score) and, as its last line, one JSON object with the figures and
-the run time. A mutant that survives is a rule that no fast test pins; ``--keep`` leaves the copy
-in place so that ``mutmut show NAME`` can be run there.
+Runs mutmut (``pip install -e ".[mutation]"``) on ``core/``, ``tokens.py``, ``inbound/forms.py``,
+``money.py`` (the amounts ``forms`` read before this round) and ``inbound/reply.py`` with the
+fast tests only (core, forms, tokens, reply) as killers, in a temporary copy of the checkout so
+that the work tree gets no ``mutants/`` folder. Prints one line per module (killed / mutants,
+score) and, as its last line, one JSON object with the figures and the run time. A mutant that
+survives is a rule that no fast test pins; ``--keep`` leaves the copy in place so that
+``mutmut show NAME`` can be run there.
 """
 
 from __future__ import annotations
@@ -25,14 +26,14 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MUTATE = ["mailbot/core/*", "mailbot/tokens.py", "mailbot/inbound/forms.py",
+MUTATE = ["mailbot/core/*", "mailbot/tokens.py", "mailbot/inbound/forms.py", "mailbot/money.py",
           "mailbot/inbound/reply.py"]
 # The fast tests: pure, no SMTP, no database; together well under 10 s.
 FAST_TESTS = ["tests/core", "tests/test_forms.py", "tests/test_tokens.py", "tests/test_corpus.py",
               "tests/inbound/test_reply*.py", "tests/inbound/test_intent.py"]
 COPIED = ["mailbot", "tests", "bench", "templates", "locales", "pyproject.toml"]
 GOALS = {"mailbot/core": 85, "mailbot/tokens.py": 85, "mailbot/inbound/forms.py": 85,
-         "mailbot/inbound/reply.py": 80}
+         "mailbot/money.py": 85, "mailbot/inbound/reply.py": 80}
 _RESULT = re.compile(r"^\s*(mailbot\.[\w.]+?)\.x[_ǁ]\w*__mutmut_\d+: (\w[\w ]*)$", re.M)
 
 

@@ -276,7 +276,9 @@ def _operator_decided(state, event: OperatorDecide, now, tz):
                   for role, said in ((Role.BUYER, event.to_buyer or event.message),
                                      (Role.MERCHANT, event.to_merchant or event.message)))
     command = _command_done(f"decide {event.outcome}", event, text)
-    return replace(closed, mails=mails + (command,), timeline=entries + closed.timeline[1:])
+    # The amount goes right after the decision, before the closing the decision made.
+    return replace(closed, mails=mails + (command,),
+                   timeline=closed.timeline[:1] + entries[1:] + closed.timeline[1:])
 
 
 def _operator_corrected(state, event: OperatorCorrect, now, tz):

@@ -322,6 +322,28 @@ def test_an_operator_decision_states_amount_and_date(outcome):
     assert (capped is None) is (outcome is Outcome.REFUNDED_BY_MERCHANT)
     assert operator_amount_problem(esc, Outcome.CLAIM_REJECTED, Decimal("1"), None) == \
         "claim_rejected takes no amount"
+    assert operator_amount_problem(esc, Outcome.CLAIM_REJECTED, None, None) is None
+    # The bounds themselves are allowed: one cent above zero, one euro, the cover, the order.
+    for amount in (Decimal("0.01"), Decimal("1"), order_amount):
+        assert operator_amount_problem(esc, outcome, amount, None) is None
+    assert operator_amount_problem(esc, outcome, Decimal("5"), Decimal("5")) is None
+    assert operator_amount_problem(esc, outcome, Decimal("-1"), None) == \
+        "the amount must be more than zero, not -1"
+    assert operator_amount_problem(esc, outcome, order_amount + 1, None) == \
+        f"{order_amount + 1} is more than the order's amount of {order_amount}"
+    if outcome is Outcome.COMPENSATED:
+        plan = esc.order.plan
+        assert capped == (f"the order's amount {order_amount} is more than the {plan} plan's "
+                          "cover of 5: give an amount within it")
+        assert operator_amount_problem(esc, outcome, Decimal("6"), Decimal("5")) == (
+            f"6 is more than the {plan} plan's cover of 5: give an amount within it")
+    whole_decision = decide(esc, OperatorDecide(outcome, "Zo.", by="piet"), LATER, TZ)
+    assert whole_decision.timeline == (
+        Entry("operator", "operator.decision", "Zo.", by="piet"),
+        Entry("operator", "operator.amount", str(order_amount), by="piet"),
+        Entry("bot", "case.closed", outcome))
+    assert whole_decision.mails[-1] == Mail(OPERATOR, "command_done", {
+        "command": f"decide {outcome}", "message": "Zo.", "by": "piet"})
 
 
 def test_an_operator_decision_is_corrected_into_another_and_both_parties_are_told():
@@ -338,6 +360,19 @@ def test_an_operator_decision_is_corrected_into_another_and_both_parties_are_tol
                                   "compensated -> claim_rejected: Toch afgewezen.")
     same = OperatorCorrect(Outcome.COMPENSATED, "x")
     assert decide(before, same, LATER, TZ) == Decision(before, Result.NOT_OPEN)
+    by = decide(before, OperatorCorrect(Outcome.CLAIM_REJECTED, "Toch.", by="anna"), LATER, TZ)
+    assert by.timeline == (
+        Entry("operator", "operator.correction", "compensated -> claim_rejected: Toch.",
+              by="anna"),
+        Entry("bot", "case.closed", Outcome.CLAIM_REJECTED))
+    assert by.mails[2] == Mail(OPERATOR, "command_done", {
+        "command": "correct claim_rejected", "message": "Toch.", "by": "anna"})
+
+
+def test_an_operator_request_records_who_asked():
+    d = decide(esc, OperatorRequest(BUYER, "Stuur de factuur.", by="anna"), LATER, TZ)
+    assert d.timeline[0] == Entry("operator", "operator.request_documents",
+                                  "buyer: Stuur de factuur.", by="anna")
 
 
 # --- the table itself ------------------------------------------------------------------------------
