@@ -13,14 +13,10 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
-import threading
 import time
 
-from .. import logs, wiring
-from . import pidfile
+from . import child, pidfile
 from .schedule import Schedule
-from .worker import relay_wakes
 
 log = logging.getLogger("mailbot.processing")
 
@@ -31,16 +27,9 @@ THREAD_DIED = 3
 def main(config, pipe) -> None:
     """The child's entry point (``multiprocessing`` spawn target); ``pipe`` is the read end of
     a pipe the supervisor holds open while it lives."""
-    stopping = threading.Event()
-    # Only a flag is set in the handler: no lock is taken that the interrupted code may hold.
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides, and sends SIGTERM
-    logs.setup(config)
-    os.nice(10)  # accepting mail goes first
-    app = wiring.build(config)
+    app, stopping = child.begin(config)
     schedule = Schedule(app)
-    threading.Thread(target=relay_wakes, args=(pipe.fileno(), schedule.wake_delivery, stopping),
-                     name="supervisor", daemon=True).start()
+    child.listen(pipe, schedule.wake_delivery, stopping, "supervisor")
     schedule.start()
     log.info("processing.started pid=%s", os.getpid())
     code, beat_at = 0, 0.0

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import threading
 import time
 from datetime import datetime
 
-from .. import jobs, logs, wiring
+from .. import jobs
 from ..inbound.lanes import LANES
 from ..store.db import database_now
+from . import child
 
 log = logging.getLogger("mailbot.intake")
 
@@ -92,19 +92,13 @@ class IntakeWorker(threading.Thread):
 def main(config, lanes, in_hand, wakes) -> None:
     """A worker process of ``serve`` (``multiprocessing`` spawn target) for ``lanes``; ``wakes``
     is the read end of its wake pipe, closed when the supervisor is gone."""
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides, and sends SIGTERM
-    logs.setup(config)
-    os.nice(10)  # accepting mail goes first
-    app = wiring.build(config)
+    app, stopping = child.begin(config)
     # Built before the first claim (the templates compile in about 2 s): that is no mail's
     # budget, and a worker replaced after a kill starts as fast as the first.
     app.renderer  # noqa: B018
     worker = IntakeWorker(app, lambda: jobs.deliver(app, database_now(app.db())), lanes=lanes,
                           in_hand=in_hand)
-    threading.Thread(target=relay_wakes, args=(wakes.fileno(), worker.wake, stopping),
-                     name="wakes", daemon=True).start()
+    child.listen(wakes, worker.wake, stopping, "wakes")
     worker.start()
     log.info("intake.started pid=%s lanes=%s", os.getpid(), ",".join(lanes or LANES))
     while not stopping.is_set() and worker.is_alive():
@@ -113,17 +107,3 @@ def main(config, lanes, in_hand, wakes) -> None:
     logging.shutdown()
     # Not a normal interpreter exit: a mail in hand is left to its lease (SPEC §8).
     os._exit(0 if stopping.is_set() else 3)
-
-
-def relay_wakes(fd: int, wake, stopping: threading.Event) -> None:
-    """Each byte the listener writes after storing a mail wakes the worker; end of file means
-    the supervisor is gone, so this process stops too."""
-    while True:
-        try:
-            data = os.read(fd, 4096)
-        except InterruptedError:
-            continue
-        if not data:
-            stopping.set()
-            return
-        wake()
