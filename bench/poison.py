@@ -252,11 +252,10 @@ class Target:
     """The temporary app: its config file, and the addresses a poison mail is sent to."""
 
     def __init__(self, folder: Path):
-        self.config = bench.config_for(folder, bench.free_port())
         # Every case sends mail to one order: past its storage quota a mail's body is dropped,
         # which is cheap and would time nothing. The quota is measured by its own tests.
-        with self.config.open("a") as config:
-            config.write("[limits]\nstorage_per_order_mb = 1000000\n")
+        self.config = bench.config_for(folder, bench.free_port(),
+                                       extra="[limits]\nstorage_per_order_mb = 1000000\n")
         app = self.app()
         bench.seed(app.db(), 5, 0, datetime.now(timezone.utc), app.tz)
         # One mail we sent to the buyer, so that its VERP return path takes reports.

@@ -90,7 +90,10 @@ def blast(port: int, jobs_: list[tuple[str, str, bytes]]) -> float:
     return len(jobs_) / (time.perf_counter() - start)
 
 
-def config_for(folder: Path, port: int, relay_port: int | None = None) -> Path:
+def config_for(folder: Path, port: int, relay_port: int | None = None, url: str = "",
+               extra: str = "") -> Path:
+    """The bench's settings; ``url`` a store other than the SQLite file, ``extra`` more
+    sections."""
     path = folder / "bench.toml"
     relay = f'transport = "smtp"\nport = {relay_port}' if relay_port else \
         f'maildir = "{folder / "sent"}"'
@@ -102,9 +105,10 @@ port = {port}
 [relay]
 {relay}
 [storage]
+url = "{url}"
 database = "{folder / 'db.sqlite'}"
 attachments = "{folder / 'att'}"
-""")
+{extra}""")
     return path
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from run import Serve, blast, free_port, message, seed  # noqa: E402
+from run import config_for as bench_config  # noqa: E402
 
 from mailbot import config as config_mod  # noqa: E402
 from mailbot import wiring  # noqa: E402
@@ -36,22 +37,7 @@ SLOW_SECONDS = 10
 
 
 def config_for(folder: Path, port: int, workers: int, url: str = "") -> Path:
-    path = folder / "bench.toml"
-    path.write_text(f"""
-[bot]
-domain = "bot.example"
-[smtp]
-port = {port}
-[relay]
-maildir = "{folder / 'sent'}"
-[storage]
-url = "{url}"
-database = "{folder / 'db.sqlite'}"
-attachments = "{folder / 'att'}"
-[processing]
-workers = {workers}
-""")
-    return path
+    return bench_config(folder, port, url=url, extra=f"[processing]\nworkers = {workers}\n")
 
 
 def rss_mb(proc) -> float:
