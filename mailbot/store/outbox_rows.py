@@ -77,8 +77,8 @@ def claim(db, row_id: int, owner: str, seconds: float) -> dict | None:
             return None
         db.execute(f"UPDATE outbox SET status = 'sending', claimed_by = ?, "
                    f"claimed_until = {db.clock(seconds)} WHERE id = ?", [owner, row_id])
-    return next(iter(db.query("SELECT id, message_id, recipients, raw, attempts, template, "
-                              "created_at FROM outbox WHERE id = ?", [row_id])))
+    return next(iter(db.query("SELECT id, message_id, order_id, recipients, raw, attempts, "
+                              "template, created_at FROM outbox WHERE id = ?", [row_id])))
 
 
 def mark_sent(db, row_id: int, now: datetime) -> None:
