@@ -321,3 +321,10 @@ def m009_lanes(db):
         CREATE INDEX inbox_lane_unprocessed ON inbox(lane, id) WHERE processed_at IS NULL;
         """
     )
+
+
+@migrations()
+def m010_timeline_chain_version(db):
+    # The head each timeline entry's link hashes (store/chain.py): 1 for the entries written
+    # before, whose links stay as they are; new entries also hash who gave the command.
+    db.execute("ALTER TABLE timeline ADD COLUMN chain_version INTEGER NOT NULL DEFAULT 1")

@@ -219,12 +219,13 @@ def add_timeline(db, order_id: int, at: datetime, entry: Entry) -> None:
     documents = [asdict(d) for d in entry.attachments]
     with transaction(db):
         content, link = chain.hashes(db, order_id, iso(at), entry.actor, entry.kind, entry.text,
-                                     documents)
+                                     documents, entry.by)
         db.execute(
             "INSERT INTO timeline (order_id, at, actor, kind, text, attachments, "
-            "content_sha256, chain_sha256, done_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "content_sha256, chain_sha256, done_by, chain_version) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [order_id, iso(at), entry.actor, entry.kind, entry.text, json.dumps(documents),
-             content, link, entry.by])
+             content, link, entry.by, chain.VERSION])
 
 
 def timeline(db, order_id: int) -> list[dict]:
