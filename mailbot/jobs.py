@@ -141,7 +141,7 @@ def _send(app, db, transport, row, now) -> tuple[str, str]:
         if _retry_period_over(app, row, now):
             return _dead(app, db, row, f"gave up retrying: {exc}", now)
         outbox.mark_retry(db, row["id"], row["attempts"], str(exc), now)
-        event_log("delivery.retry", outbox_id=row["id"], attempts=row["attempts"] + 1,
+        event_log("delivery.retry", **_whom(db, row), attempts=row["attempts"] + 1,
                   error=repr(str(exc)[:200]))
         return "retry", str(exc)
     except PermanentError as exc:
@@ -152,13 +152,19 @@ def _send(app, db, transport, row, now) -> tuple[str, str]:
     outbox.mark_sent(db, row["id"], now)
     reply = getattr(transport, "last_reply", "")
     queue_id = _QUEUE_ID.search(reply)
-    event_log("delivery.sent", outbox_id=row["id"], template=row["template"],
+    event_log("delivery.sent", **_whom(db, row), template=row["template"],
               queue_id=queue_id and queue_id.group(1), reply=repr(reply[:200]))
     if refused:
-        event_log("delivery.partly_refused", outbox_id=row["id"], refused=",".join(refused))
+        event_log("delivery.partly_refused", **_whom(db, row), refused=",".join(refused))
         with transaction(db):
             bounces.record(db, bounces.refusals(row["id"], refused), None, now)
     return "sent", reply
+
+
+def _whom(db, row) -> dict:
+    """A delivery line's subject: the outbox row, the order as operators name it, the recipients."""
+    return {"outbox_id": row["id"], "order": records.order_label(db, row["order_id"]),
+            "to": ",".join(json.loads(row["recipients"]))}
 
 
 def _retry_period_over(app, row, now) -> bool:
@@ -175,5 +181,5 @@ def _dead(app, db, row, error, now) -> str:
                                         {"outbox_id": row["id"], "error": error,
                                          "recipients": json.loads(row["recipients"]),
                                          "template": row["template"]}), now)
-    event_log("delivery.dead", logging.WARNING, outbox_id=row["id"], error=repr(error[:120]))
+    event_log("delivery.dead", logging.WARNING, **_whom(db, row), error=repr(error[:120]))
     return "dead", error

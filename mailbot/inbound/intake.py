@@ -403,7 +403,9 @@ def finish(m: Inbound, end: End) -> Disposition:
             inbox.store(db, m.row["raw"], m.row["mail_from"], [address], now)
         inbox.finish(db, inbox_id, disposition, now, order_id=m.order_id, dedupe_key=m.key,
                      sender=m.sender, detail=detail)
-    event_log(f"inbound.{disposition}", inbox_id=inbox_id, order_id=m.order_id, detail=detail)
+    event_log(f"inbound.{disposition}", inbox_id=inbox_id, order_id=m.order_id,
+              order=m.state and f"{m.state.order.shop_id}/{m.state.order.order_number}",
+              sender=m.sender, detail=detail)
     if planned is not None:
         service.log(planned)  # after the commit: the log never tells of a change that did not happen
     return disposition

@@ -96,6 +96,13 @@ def order_id(db, shop_id: str, order_number: str) -> int | None:
     return row[0] if row else None
 
 
+def order_label(db, order_id: int | None) -> str | None:
+    """``shop/order number``, as the log and operators name an order; None without one."""
+    row = None if order_id is None else db.execute(
+        "SELECT shop_id, order_number FROM orders WHERE id = ?", [order_id]).fetchone()
+    return f"{row[0]}/{row[1]}" if row else None
+
+
 def order_of_case(db, case_id: int) -> int | None:
     row = db.execute("SELECT order_id FROM cases WHERE id = ?", [case_id]).fetchone()
     return row[0] if row else None
