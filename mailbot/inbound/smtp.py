@@ -167,24 +167,17 @@ class Doorman:
     def _counted(self, db, mail_from: str) -> bool:
         """Counts one mail to the bare address, unless it is over a quota (then it counts
         nowhere, so a sender who tries again later is not held back by the refusals)."""
-        try:
-            with transaction(db):  # a savepoint, rolled back for a refused mail
-                # All mail's counter first: every listener locks the rows in the same order, so
-                # two nodes never wait for each other's (PostgreSQL would abort one).
-                first, total = anonymous_counts.count(db, "*")
-                _, sender = anonymous_counts.count(db, "from:" + mail_from.lower())
-                if sender > self.limits.anonymous_per_hour \
-                        or total > self.limits.anonymous_total_per_hour:
-                    raise _OverQuota
-                if first == 1:  # a new bucket, once in ten minutes: the oldest is forgotten
-                    anonymous_counts.prune(db)
-        except _OverQuota:
+        # All mail's counter first: every listener locks the rows in the same order, so two
+        # nodes never wait for each other's (PostgreSQL would abort one).
+        counters = ["*", "from:" + mail_from.lower()]
+        counted = anonymous_counts.count(db, counters)
+        (bucket, first, total), (_, _, sender) = counted[counters[0]], counted[counters[1]]
+        if sender > self.limits.anonymous_per_hour or total > self.limits.anonymous_total_per_hour:
+            anonymous_counts.uncount(db, bucket, counters)
             return False
+        if first == 1:  # a new bucket, once in ten minutes: the oldest is forgotten
+            anonymous_counts.prune(db)
         return True
-
-
-class _OverQuota(Exception):
-    pass
 
 
 def _peer(session) -> str | None:
