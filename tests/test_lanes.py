@@ -181,3 +181,23 @@ def test_two_workers_serve_two_parties_at_once_while_strangers_are_idle(served):
         line.split() for line in pairs.read_text().splitlines())
     assert pid1 != pid2  # two processes
     assert max(float(began1), float(began2)) < min(float(ended1), float(ended2))  # at once
+
+
+@pytest.mark.sqlite_only
+def test_a_worker_with_nothing_to_take_never_asks_for_sqlite_s_write_lock(app):
+    from mailbot import jobs
+    from mailbot.store.db import connect
+    db = app.db()
+    held = inbox_rows.store(db, b"x", BUYER_NL, ["a@bot.example"], NOW, "party")
+    assert inbox_rows.claim(db, "w1", 90) == held
+    other = connect(app.config.storage.database)  # another process's connection, writing
+    other.execute("BEGIN IMMEDIATE")
+    db.execute("PRAGMA busy_timeout = 200")
+    try:
+        # Every worker looks when a mail is stored; all but one find nothing, and they do not
+        # queue for the one write lock to find it.
+        assert jobs._claim(app, "w2", ("stranger", "robot", "party"), set()) is None
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+        db.execute("PRAGMA busy_timeout = 30000")
