@@ -101,14 +101,10 @@ def process_inbox(app, now_fn, skip=frozenset(), starting=None,
 
 
 def _claim(app, owner: str, lanes, skip) -> tuple[int, str | None] | None:
-    for lane in lanes or (None,):
-        # A mail in hand is held a little past its lane's budget: only a worker that died, or
-        # was killed over budget, lets the lease run out; then another worker or node takes it.
-        lease = lanes_mod.budget(app.config, lane) * 1.5
-        inbox_id = inbox_rows.claim(app.db(), owner, lease, skip, lane)
-        if inbox_id is not None:
-            return inbox_id, lane
-    return None
+    # A mail in hand is held a little past its lane's budget: only a worker that died, or was
+    # killed over budget, lets the lease run out; then another worker or node takes it.
+    leases = [(lane, lanes_mod.budget(app.config, lane) * 1.5) for lane in lanes or (None,)]
+    return inbox_rows.claim_first(app.db(), owner, leases, skip)
 
 
 def deliver(app, now: datetime, report=None) -> dict:
