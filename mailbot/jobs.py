@@ -101,14 +101,10 @@ def process_inbox(app, now_fn, skip=frozenset(), starting=None,
 
 
 def _claim(app, owner: str, lanes, skip) -> tuple[int, str | None] | None:
-    for lane in lanes or (None,):
-        # A mail in hand is held a little past its lane's budget: only a worker that died, or
-        # was killed over budget, lets the lease run out; then another worker or node takes it.
-        lease = lanes_mod.budget(app.config, lane) * 1.5
-        inbox_id = inbox_rows.claim(app.db(), owner, lease, skip, lane)
-        if inbox_id is not None:
-            return inbox_id, lane
-    return None
+    # A mail in hand is held a little past its lane's budget: only a worker that died, or was
+    # killed over budget, lets the lease run out; then another worker or node takes it.
+    leases = [(lane, lanes_mod.budget(app.config, lane) * 1.5) for lane in lanes or (None,)]
+    return inbox_rows.claim_first(app.db(), owner, leases, skip)
 
 
 def deliver(app, now: datetime, report=None) -> dict:
@@ -159,17 +155,23 @@ def _send(app, db, transport, row, now) -> tuple[str, str]:
     reply = getattr(transport, "last_reply", "")
     if attempt.taken:
         queue_id = _QUEUE_ID.search(reply)
-        event_log("delivery.sent", outbox_id=row["id"], template=row["template"],
+        event_log("delivery.sent", **_whom(db, row), template=row["template"],
                   queue_id=queue_id and queue_id.group(1), reply=repr(reply[:200]))
     if dead:
-        event_log("delivery.dead", logging.WARNING, outbox_id=row["id"],
+        event_log("delivery.dead", logging.WARNING, **_whom(db, row),
                   recipients=",".join(dead), error=repr(outbox.reasons(attempt.dead)[:120]))
     if attempt.later:
-        event_log("delivery.retry", outbox_id=row["id"], attempts=row["attempts"] + 1,
+        event_log("delivery.retry", **_whom(db, row), attempts=row["attempts"] + 1,
                   recipients=",".join(recipients[i] for i in attempt.later),
                   error=repr(outbox.reasons(attempt.later)[:200]))
         return "retry", outbox.reasons(attempt.later)
     return "sent", reply
+
+
+def _whom(db, row) -> dict:
+    """A delivery line's subject: the outbox row, the order as operators name it, the recipients."""
+    return {"outbox_id": row["id"], "order": records.order_label(db, row["order_id"]),
+            "to": ",".join(json.loads(row["recipients"]))}
 
 
 def _retry_period_over(app, row, now) -> bool:
@@ -185,7 +187,7 @@ def _dead(app, db, row, error, now, recipients=None, statuses=None) -> tuple[str
             outbox.record_recipients(db, row["id"], statuses, now)
         outbox.mark_dead(db, row["id"], error)
         _tell_operators(app, db, row, error, recipients or json.loads(row["recipients"]), now)
-    event_log("delivery.dead", logging.WARNING, outbox_id=row["id"], error=repr(error[:120]))
+    event_log("delivery.dead", logging.WARNING, **_whom(db, row), error=repr(error[:120]))
     return "dead", error
 
 

@@ -324,7 +324,14 @@ def m009_lanes(db):
 
 
 @migrations()
-def m010_shared_counters_and_recipients(db):
+def m010_timeline_chain_version(db):
+    # The head each timeline entry's link hashes (store/chain.py): 1 for the entries written
+    # before, whose links stay as they are; new entries also hash who gave the command.
+    db.execute("ALTER TABLE timeline ADD COLUMN chain_version INTEGER NOT NULL DEFAULT 1")
+
+
+@migrations()
+def m011_shared_counters_and_recipients(db):
     db.executescript(
         """
         -- The listener's hourly counters for mail to the bare address (store/anonymous_counts):

@@ -80,7 +80,7 @@ def claim(db, row_id: int, owner: str, seconds: float) -> dict | None:
         db.execute(f"UPDATE outbox SET status = 'sending', claimed_by = ?, "
                    f"claimed_until = {db.clock(seconds)} WHERE id = ?", [owner, row_id])
     row = next(iter(db.query("SELECT id, message_id, recipients, raw, attempts, template, "
-                             "created_at FROM outbox WHERE id = ?", [row_id])))
+                             "created_at, order_id FROM outbox WHERE id = ?", [row_id])))
     row["done"] = {r[0]: r[1] for r in db.execute(
         "SELECT idx, status FROM outbox_recipients WHERE outbox_id = ?", [row_id])}
     return row
