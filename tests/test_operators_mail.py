@@ -232,3 +232,21 @@ def test_errors_in_words():
     assert failures.kind("550 b'no such user'") == "other"
     assert failures.plain("550 b'5.1.1 gone' and 451 b\"it's late\"") == \
         "550 5.1.1 gone and 451 it's late"
+
+
+def test_no_operators_mail_promises_to_keep_a_reply(app):
+    """Every mail to the team in every language: a reply is a command, goes to the buyer, or
+    the mail only says it was sent automatically -- never the parties' "we keep your reply"."""
+    from mailbot.outbound import samples
+    from mailbot.outbound.render import LOCALES
+
+    def footer(out):
+        return out.text.split("\n-- \n")[1].splitlines()[1]
+
+    for locale in LOCALES:
+        rendered = [(s, app.renderer.render(s.name, locale, ctx))
+                    for s, ctx in samples.contexts(app, app.db(), locale)]
+        parties = footer(next(out for s, out in rendered if s.name == "buyer.case_opened"))
+        for sample, out in rendered:
+            if sample.role.value == "operator":
+                assert footer(out) != parties, (sample.name, sample.label, locale)
