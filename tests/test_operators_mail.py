@@ -74,6 +74,17 @@ def test_a_decision_by_mail_carries_an_amount_and_a_message_per_party(box):
     assert amounts == ["30.00"]
 
 
+def test_a_message_relayed_to_the_team_carries_the_same_prefilled_commands(box):
+    escalation = escalated(box)
+    reply(box, escalation, OPERATOR, "request-documents buyer\nStuur de factuur.", quote=False)
+    request = only(box.deliver(), BUYER_NL)
+    reply(box, request, BUYER_NL, "Hierbij de factuur.")
+    relayed = only(box.deliver(), OPERATOR)
+    assert "Hierbij de factuur." in text(relayed)
+    assert command_links(relayed)["decide compensated"] == \
+        command_links(escalation)["decide compensated"]
+
+
 def test_one_message_to_both_parties_stays_as_spec_says(box):
     reply(box, escalated(box), OPERATOR, "decide refunded_by_merchant\nDe webshop betaalt terug.")
     assert case(box)["outcome"] == "refunded_by_merchant"
