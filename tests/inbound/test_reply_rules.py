@@ -174,6 +174,14 @@ def test_a_sentence_like_an_attribution_below_a_bottom_posted_quote():
         "Op 3 maart 2024 om 10:00 schreef de winkel:\nwe storten het terug. Niets gezien.")
 
 
+@pytest.mark.parametrize("header", [
+    "Le lun. 4 mars 2024 à 10:00, Shop <shop@x.example> a\n> écrit :",  # the verb broken
+    "On Monday, Shop Support\n> X@shop.example wrote:",  # the address is all the evidence
+])
+def test_the_quote_marks_of_a_broken_header_are_not_read(header):
+    assert new_text(f"Prima.\n\n{header}\n> oud") == "Prima."
+
+
 def test_an_answer_right_below_a_broken_header():
     mail = f"On Mon, 4 Mar 2024 at 10:00 Shop\n<shop@x.example> wrote:\n{REPLY}"
     assert new_text(mail) == REPLY
