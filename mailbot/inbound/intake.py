@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from ..core.case import operator_amount_problem
 from ..core.decide import actions_for
-from ..core.effects import Mail, Result
+from ..core.effects import Entry, Mail, Result
 from ..core.events import (
     BuyerAction, MerchantDecision, OperatorDecide, OperatorRequest, PartyMessage,
 )
@@ -36,7 +37,7 @@ from ..outbound.compose import prepare
 from ..store import records
 from ..store.db import OPERATIONAL_ERRORS, transaction
 from . import authentication, bounces, forms, inbox, intent, screening
-from .disposition import REPLIES, Disposition, Ending
+from .disposition import REPLIES, WORDS_ANSWERED, Disposition, Ending
 from .documents import screen as screen_documents
 from .parse import parse
 from .reply import new_text
@@ -298,9 +299,10 @@ def read(m: Inbound) -> None:
 
 def _filed_since_opening(m: Inbound) -> set[str]:
     """The documents of the case file, each of which went to the other party (with the case,
-    a decision or a message) when it was filed."""
+    a decision or a message) when it was filed; words the bot only answered went to nobody."""
     return {d.sha256 for entry in records.timeline(m.app.db(), m.order_id)
-            if entry["at"] >= m.state.case.opened_at for d in entry["attachments"]}
+            if entry["at"] >= m.state.case.opened_at and entry["kind"] != WORDS_ANSWERED
+            for d in entry["attachments"]}
 
 
 def _new_documents(m: Inbound) -> tuple:
@@ -338,6 +340,9 @@ def decided(m: Inbound) -> End:
         planned = service.plan(m.app, m.order_id, event, m.now)
         if planned.decision.result is Result.NOT_OPEN:
             return _command_help(m)
+        refused = _amount_refused(m, event)
+        if refused is not None:
+            return _command_help(m, refused)
         return End(planned.decision.result, planned=planned)
     notices = ()
     if m.refused:
@@ -347,8 +352,24 @@ def decided(m: Inbound) -> End:
     return End(planned.decision.result, planned=planned)
 
 
-def _command_help(m: Inbound) -> End:
-    data = {"closest": forms.closest_command(m.text), "asked": forms.asked_command(m.text)}
+def _amount_refused(m: Inbound, event) -> dict | None:
+    """A decision the core would take, whose amount ``decide --amount`` would refuse
+    (unreadable, beyond the order or the plan's cover): the amount as typed ("" for the
+    order's), the outcome and the cover, for the answer to state the bounds. None when the
+    amount may be decided."""
+    if not isinstance(event, OperatorDecide):
+        return None
+    typed = forms.read_command(m.text).amount_text
+    cover = m.app.config.cover.of(m.state.order.plan)
+    if (typed and event.amount is None) or operator_amount_problem(
+            m.state, event.outcome, event.amount, cover):
+        return {"amount": typed or "", "outcome": str(event.outcome), "cover": cover}
+    return None
+
+
+def _command_help(m: Inbound, refused: dict | None = None) -> End:
+    data = {"closest": forms.closest_command(m.text), "asked": forms.asked_command(m.text),
+            "refused": refused}
     return End(Ending.OPERATOR_HELP, (To(m.state, Role.OPERATOR, data=data),),
                answer_to=budget.key(m.sender))
 
@@ -375,6 +396,8 @@ def finish(m: Inbound, end: End) -> Disposition:
         if planned is not None:
             planned = service.settle(app, planned, now)
             disposition = planned.decision.result
+            if disposition is not Result.APPLIED:
+                _keep_answered_words(m)
             # An answer changes nothing and goes back to the sender: "not open", a receipt.
             # Every other mail carries an applied change to someone.
             changed = planned.decision.state != planned.before
@@ -400,10 +423,22 @@ def finish(m: Inbound, end: End) -> Disposition:
             inbox.store(db, m.row["raw"], m.row["mail_from"], [address], now)
         inbox.finish(db, inbox_id, disposition, now, order_id=m.order_id, dedupe_key=m.key,
                      sender=m.sender, detail=detail)
-    event_log(f"inbound.{disposition}", inbox_id=inbox_id, order_id=m.order_id, detail=detail)
+    event_log(f"inbound.{disposition}", inbox_id=inbox_id, order_id=m.order_id,
+              order=m.state and f"{m.state.order.shop_id}/{m.state.order.order_number}",
+              sender=m.sender, detail=detail)
     if planned is not None:
         service.log(planned)  # after the commit: the log never tells of a change that did not happen
     return disposition
+
+
+def _keep_answered_words(m: Inbound) -> None:
+    """A buyer's or shop's mail answered without a change: what they wrote goes on the order's
+    timeline (``WORDS_ANSWERED``), before the bot's answer; an operator's is answered only. A
+    mail to the bare address is not among them: its From is not vouched for by a token, so it is
+    never read in full (``_fresh_mail``) nor filed as the buyer's words."""
+    if m.role in (Role.BUYER, Role.MERCHANT) and (m.text or m.documents):
+        records.add_timeline(m.app.db(), m.order_id, m.now,
+                             Entry(str(m.role), WORDS_ANSWERED, m.text, m.documents))
 
 
 def _within_budget(m: Inbound, end: End, state, mails, answers):
@@ -452,10 +487,13 @@ def _event(m: Inbound):
             return MerchantDecision(choice, form.message, amount, form.amount_text, documents)
         return PartyMessage(Role.MERCHANT, text, _new_documents(m), m.known)
     command = forms.read_command(text)  # only the operators' commands: ``decide withdrawn`` is not
-    if command is None or not command.message:
+    if command is None or not command.complete:
         return None  # answered with the help; a command always carries its message to the parties
     if command.verb == "decide":
-        return OperatorDecide(Outcome(command.argument), command.message, by=m.sender)
+        amount = parse_amount(command.amount_text) if command.amount_text else None
+        return OperatorDecide(Outcome(command.argument), command.message, by=m.sender,
+                              amount=amount, to_buyer=command.to_buyer,
+                              to_merchant=command.to_merchant)
     return OperatorRequest(Role(command.argument), command.message, by=m.sender)
 
 
