@@ -1,8 +1,10 @@
 """mailbot's benchmarks: speed, scale and memory, as ratios against baselines of the same run.
 
-    python bench/run.py [--quick]
+    python bench/run.py [--quick] [--no-pg]
 
-Prints a table and, as its last line, one JSON object with the figures. Everything runs on
+Accept and end to end against a bare SMTP server (the "ceiling"); end to end with 1, 2 and 4
+intake workers, tick and delivery, on SQLite and on PostgreSQL (a server started for the run);
+the lanes (a party's click while the other lanes are stuck). Prints a table and, as its last line, one JSON object with the figures. Everything runs on
 loopback with bounded counts; every server started here is stopped here. The machines are shared
 and noisy, so each timed figure is the median of several runs.
 """
@@ -162,7 +164,8 @@ class Serve:
         wait_port(port)
 
     def rss_peak_mb(self) -> float:
-        """Peak resident memory of serve: the listener plus its processing child."""
+        """Peak resident memory of serve: the listener and every child (intake workers, jobs
+        child, multiprocessing's resource tracker)."""
         pids = [self.proc.pid]
         children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
         if children.exists():
@@ -236,9 +239,96 @@ def stage_costs(app, raw: bytes, order_id: int, now) -> dict:
     return out
 
 
+class Postgres:
+    """A PostgreSQL server for the run (``pgserver``: no system installation), one fresh
+    database per measurement."""
+
+    def __init__(self, folder: Path):
+        import pgserver
+        self.folder = folder
+        self.server = pgserver.get_server(str(folder), cleanup_mode="stop")
+        self.count = 0
+
+    def url(self, name: str = "postgres") -> str:
+        return f"postgresql://postgres@/{name}?host={self.folder}"
+
+    def fresh(self) -> str:
+        import psycopg
+        self.count += 1
+        name = f"bench_{self.count}"
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        return self.url(name)
+
+    def stop(self) -> None:
+        self.server.cleanup()
+
+
+def scale(folder: Path, url: str, n_orders: int, n_due: int, runs: int, now, rows) -> dict:
+    """Many protections on one store: a tick with ``n_due`` reminders due, an idle tick, the
+    status of one order."""
+    folder.mkdir()
+    app = wiring.build(config_mod.load(config_for(folder, free_port(), url=url)))
+    db = app.db()
+    t = time.perf_counter()
+    seed(db, n_orders, n_due, now, app.tz)
+    rows.append((f"seeded protections ({db.dialect})",
+                 f"{n_orders} in {time.perf_counter() - t:.1f} s"))
+    out = {}
+    if db.dialect == "sqlite":
+        pages = db.execute("PRAGMA page_count").fetchone()[0] * db.execute(
+            "PRAGMA page_size").fetchone()[0]
+        out["bytes_per_protection"] = round(pages / n_orders)
+    app.renderer  # noqa: B018  (built before the clock starts, as in serve)
+    t = time.perf_counter()
+    applied = jobs.tick(app, now)
+    tick_s = time.perf_counter() - t
+    mails = db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+    assert applied >= n_due and mails == n_due, (applied, mails)
+    out["tick_10k_mails_per_s"] = round(mails / tick_s)
+    out["tick_idle_ms"] = round(median_of(runs, lambda: _timed_ms(lambda: jobs.tick(app, now))),
+                                2)
+    probe = db.execute("SELECT shop_id, order_number FROM orders WHERE id = ?",
+                       [n_orders // 2]).fetchone()
+
+    def status():
+        oid = records.order_id(db, *probe)
+        views.status_json(db, records.load(db, oid), app.tz)
+    out["status_ms"] = round(median_of(runs * 5, lambda: _timed_ms(status)), 2)
+    out["sample"] = bytes(db.execute("SELECT raw FROM outbox LIMIT 1").fetchone()[0])
+    app.close()
+    return out
+
+
+def delivery(folder: Path, url: str, relay_port: int, n: int, sample: bytes, now) -> float:
+    """Mails per second from the outbox to an SMTP sink, one connection reused."""
+    folder.mkdir()
+    app = wiring.build(config_mod.load(config_for(folder, free_port(), relay_port, url=url)))
+    db = app.db()
+    with transaction(db):
+        db.executemany(
+            "INSERT INTO outbox (message_id, role, template, recipients, raw, created_at, due_at) "
+            "VALUES (?, 'buyer', 'buyer.reminder', '[\"b@buyer.example\"]', ?, ?, '')",
+            [(f"<d{i}@bot.example>", sample, records.iso(now)) for i in range(n)])
+    t = time.perf_counter()
+    counts = jobs.deliver(app, now)
+    elapsed = time.perf_counter() - t
+    assert counts["sent"] == n, counts
+    app.close()
+    return n / elapsed
+
+
+GOALS = {"accept_ratio": (">=", 0.6), "e2e_ratio": (">=", 0.10), "tick_ratio": (">=", 0.35),
+         "tick_idle_ms": ("<=", 50), "status_ms": ("<=", 50), "delivery_ratio": (">=", 0.2),
+         "peak_rss_mb": ("<=", 250), "e2e_sqlite_2w_over_1w": (">=", 1.4),
+         "e2e_pg_2w_over_1w": (">=", 1.4), "e2e_pg_over_sqlite_2w": (">=", 0.7),
+         "lane_click_answered_s": ("<=", 2)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small counts, under a minute")
+    parser.add_argument("--quick", action="store_true", help="small counts, a few minutes")
+    parser.add_argument("--no-pg", action="store_true", help="SQLite only (no pgserver)")
     args = parser.parse_args()
     quick = args.quick
     n_accept = 400 if quick else 2000
@@ -246,10 +336,12 @@ def main() -> None:
     n_orders = 100_000 if quick else 1_000_000
     n_due = 2_000 if quick else 10_000
     n_delivery = 300 if quick else 2000
+    n_clicks = 200 if quick else 400  # per run of the workers' e2e
     runs = 3 if quick else 5
     figures, rows = {}, []
     folder = Path(tempfile.mkdtemp(prefix="mailbot-bench-"))
     now = datetime.now(timezone.utc)
+    rows.append(("load average at start", " ".join(f"{x:.1f}" for x in os.getloadavg())))
 
     # --- inbound accept: bare aiosmtpd vs mailbot serve, same client --------------------------
     port = free_port()
@@ -272,10 +364,9 @@ def main() -> None:
         for _ in range(runs):
             ceilings.append(blast(sink_port, plain))
             accepts.append(blast(port, plain))
-        figures["ceiling_msgs_per_s"] = round(statistics.median(ceilings))
+        ceiling = figures["ceiling_msgs_per_s"] = round(statistics.median(ceilings))
         figures["accept_msgs_per_s"] = round(statistics.median(accepts))
-        figures["accept_ratio"] = round(figures["accept_msgs_per_s"]
-                                        / figures["ceiling_msgs_per_s"], 3)
+        figures["accept_ratio"] = round(figures["accept_msgs_per_s"] / ceiling, 3)
         wait_processed(db, n_accept * runs)
 
         # --- end to end: N clicks until every case is open and merchant mail queued ----------
@@ -293,7 +384,8 @@ def main() -> None:
                             "'merchant.case_opened'").fetchone()[0]
         assert opened == queued == len(clicks), (opened, queued)
         figures["e2e_replies_per_s"] = round(len(clicks) / elapsed)
-        rss = serve.rss_peak_mb()
+        figures["e2e_ratio"] = round(figures["e2e_replies_per_s"] / ceiling, 3)
+        figures["peak_rss_mb"] = round(serve.rss_peak_mb(), 1)
     finally:
         serve.stop()
         sink.stdin.close()
@@ -302,63 +394,55 @@ def main() -> None:
     rows.append(("cpu per reply (ms)", ", ".join(f"{k} {v:.2f}" for k, v in cpu.items())))
     app.close()
 
-    # --- scale: many protections, a tick with reminders due, an idle tick, status ------------
-    (folder / "scale").mkdir()
-    scale_app = wiring.build(config_mod.load(config_for(folder / "scale", free_port())))
-    sdb = scale_app.db()
-    t = time.perf_counter()
-    seed(sdb, n_orders, n_due, now, scale_app.tz)
-    rows.append(("seeded protections", f"{n_orders} in {time.perf_counter() - t:.1f} s"))
-    pages = sdb.execute("PRAGMA page_count").fetchone()[0] * sdb.execute(
-        "PRAGMA page_size").fetchone()[0]
-    figures["bytes_per_protection"] = round(pages / n_orders)
-    t = time.perf_counter()
-    applied = jobs.tick(scale_app, now)
-    tick_s = time.perf_counter() - t
-    mails = sdb.execute("SELECT count(*) FROM outbox").fetchone()[0]
-    assert applied >= n_due and mails == n_due, (applied, mails)
-    figures["tick_10k_mails_per_s"] = round(mails / tick_s)
-    figures["tick_idle_ms"] = round(median_of(runs, lambda: _timed_ms(
-        lambda: jobs.tick(scale_app, now))), 2)
-    probe = sdb.execute("SELECT shop_id, order_number FROM orders WHERE id = ?",
-                        [n_orders // 2]).fetchone()
-
-    def status():
-        oid = records.order_id(sdb, *probe)
-        views.status_json(sdb, records.load(sdb, oid), scale_app.tz)
-    figures["status_ms"] = round(median_of(runs * 5, lambda: _timed_ms(status)), 2)
-
-    # --- delivery: the outbox to an SMTP sink, connections reused ----------------------------
-    relay_port = free_port()
-    relay = subprocess.Popen([sys.executable, "-c", SINK, str(relay_port)],
-                             stdin=subprocess.PIPE)
-    wait_port(relay_port)
+    pg = None if args.no_pg else Postgres(folder / "pg")
+    stores = [("sqlite", lambda: "")] + ([("pg", pg.fresh)] if pg else [])
     try:
-        (folder / "deliver").mkdir()
-        dapp = wiring.build(config_mod.load(config_for(folder / "deliver", free_port(),
-                                                        relay_port)))
-        ddb = dapp.db()
-        sample = sdb.execute("SELECT raw FROM outbox LIMIT 1").fetchone()[0]
-        ddb.conn.executemany(
-            "INSERT INTO outbox (message_id, role, template, recipients, raw, created_at) "
-            "VALUES (?, 'buyer', 'buyer.reminder', '[\"b@buyer.example\"]', ?, ?)",
-            [(f"<d{i}@bot.example>", sample, records.iso(now)) for i in range(n_delivery)])
-        t = time.perf_counter()
-        counts = jobs.deliver(dapp, now)
-        assert counts["sent"] == n_delivery, counts
-        figures["delivery_mails_per_s"] = round(n_delivery / (time.perf_counter() - t))
-    finally:
-        relay.stdin.close()
-        relay.wait(timeout=20)
-    figures["peak_rss_mb"] = round(rss, 1)
+        # --- e2e with 1, 2 and 4 intake workers, per store: runs interleaved, medians -------
+        import workers as workers_bench
+        for store, url in stores:
+            rates: dict[int, list[float]] = {1: [], 2: [], 4: []}
+            for run in range(1 if quick else 3):
+                for n in rates:
+                    rate, _ = workers_bench.e2e(folder / f"e2e_{store}_{n}w_{run}", n, n_clicks,
+                                                url())
+                    rates[n].append(rate)
+            for n, values in rates.items():
+                figures[f"e2e_{store}_{n}w_per_s"] = round(statistics.median(values), 1)
+            for n in (2, 4):
+                figures[f"e2e_{store}_{n}w_over_1w"] = round(
+                    figures[f"e2e_{store}_{n}w_per_s"] / figures[f"e2e_{store}_1w_per_s"], 2)
+        if pg:
+            figures["e2e_pg_over_sqlite_2w"] = round(
+                figures["e2e_pg_2w_per_s"] / figures["e2e_sqlite_2w_per_s"], 2)
+        figures["lane_click_answered_s"] = round(workers_bench.lanes(folder / "lanes"), 2)
 
-    goals = {"accept_ratio": (">=", 0.6), "e2e_replies_per_s": (">=", 300),
-             "tick_10k_mails_per_s": (">=", 1000), "tick_idle_ms": ("<=", 50),
-             "status_ms": ("<=", 50), "delivery_mails_per_s": (">=", 500),
-             "peak_rss_mb": ("<=", 150)}
+        # --- scale and delivery, per store ---------------------------------------------------
+        relay_port = free_port()
+        relay = subprocess.Popen([sys.executable, "-c", SINK, str(relay_port)],
+                                 stdin=subprocess.PIPE)
+        wait_port(relay_port)
+        try:
+            for store, url in stores:
+                prefix = "" if store == "sqlite" else "pg_"
+                out = scale(folder / f"scale_{store}", url(), n_orders, n_due, runs, now, rows)
+                sample = out.pop("sample")
+                figures.update((prefix + k, v) for k, v in out.items())
+                figures[f"{prefix}tick_ratio"] = round(out["tick_10k_mails_per_s"] / ceiling, 3)
+                rate = delivery(folder / f"deliver_{store}", url(), relay_port, n_delivery,
+                                sample, now)
+                figures[f"{prefix}delivery_mails_per_s"] = round(rate)
+                figures[f"{prefix}delivery_ratio"] = round(rate / ceiling, 3)
+        finally:
+            relay.stdin.close()
+            relay.wait(timeout=20)
+    finally:
+        if pg:
+            pg.stop()
+    rows.append(("load average at end", " ".join(f"{x:.1f}" for x in os.getloadavg())))
+
     print(f"{'figure':28} {'value':>12}  goal")
     for key, value in figures.items():
-        goal = goals.get(key)
+        goal = GOALS.get(key) or GOALS.get(key.removeprefix("pg_"))
         mark = ""
         if goal:
             ok = value >= goal[1] if goal[0] == ">=" else value <= goal[1]

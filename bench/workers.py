@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from run import Serve, blast, free_port, message, seed  # noqa: E402
+from run import Postgres, Serve, blast, free_port, message, seed  # noqa: E402
 from run import config_for as bench_config  # noqa: E402
 
 from mailbot import config as config_mod  # noqa: E402
@@ -38,18 +38,6 @@ SLOW_SECONDS = 10
 
 def config_for(folder: Path, port: int, workers: int, url: str = "") -> Path:
     return bench_config(folder, port, url=url, extra=f"[processing]\nworkers = {workers}\n")
-
-
-def rss_mb(proc) -> float:
-    """Peak resident memory of serve and every child of it (listener, workers, jobs child)."""
-    pids = [proc.pid] + [int(p) for p in Path(
-        f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
-    total = 0
-    for pid in pids:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                total += int(line.split()[1])
-    return total / 1024
 
 
 def e2e(folder: Path, workers: int, clicks: int, url: str = "") -> tuple[float, float]:
@@ -76,7 +64,7 @@ def e2e(folder: Path, workers: int, clicks: int, url: str = "") -> tuple[float, 
                 raise RuntimeError("processing did not finish")
             time.sleep(0.02)
         elapsed = time.perf_counter() - start
-        memory = rss_mb(serve.proc)
+        memory = serve.rss_peak_mb()
     finally:
         serve.stop()
         app.close()
@@ -160,16 +148,14 @@ def main() -> None:
     figures["e2e_2w_over_1w"] = round(figures["e2e_sqlite_2w_per_s"]
                                       / figures["e2e_sqlite_1w_per_s"], 2)
     if args.pg:
-        import pgserver
-        server = pgserver.get_server(str(folder / "pg"), cleanup_mode="stop")
+        pg = Postgres(folder / "pg")
         try:
-            url = f"postgresql://postgres@/postgres?host={folder / 'pg'}"
-            rate, _ = e2e(folder / "pg2", 2, args.clicks, url)
+            rate, _ = e2e(folder / "pg2", 2, args.clicks, pg.fresh())
             figures["e2e_pg_2w_per_s"] = round(rate)
             figures["e2e_pg_over_sqlite"] = round(rate / figures["e2e_sqlite_2w_per_s"], 2)
             print(f"postgresql, 2 workers: {rate:.0f} replies/s", flush=True)
         finally:
-            server.cleanup()
+            pg.stop()
     figures["lane_click_answered_s"] = round(lanes(folder / "lanes"), 2)
     print(f"lanes: click answered {figures['lane_click_answered_s']} s after its 250", flush=True)
     print(json.dumps(figures))

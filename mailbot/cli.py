@@ -216,8 +216,10 @@ def _main(argv: list[str] | None) -> int:
     os.umask(datadir.OWNER_ONLY_UMASK)
     try:
         config = config_mod.load(args.config)
-        # Event lines are serve's log; other commands print their own result only.
-        logs.setup(config, None if args.command == "serve" or args.verbose else "WARNING")
+        # Event lines are the service's log; other commands print their own result only, and
+        # the event lines of their changes go to the service's log too.
+        logs.setup(config, None if args.command == "serve" or args.verbose else "WARNING",
+                   command=args.command != "serve")
         if args.command in ("serve", "deliver") and config.relay.transport == "maildir":
             datadir.check_maildir(config.relay.maildir)  # refused in one line, as a taken port
         if args.command == "check":  # before build: a check never creates a database
@@ -446,9 +448,13 @@ def _change(app, args, work, said, deletes: bool = False, contract: bool = False
                 raise UsageError("nothing done: this mails people or deletes data; add --yes "
                                  "to carry it out")
     done = rehearsal.carry_out(db, work, dry_run=False)
-    print(said(done))
+    summary = said(done)
+    print(summary)
     for line in rehearsal.mail_lines(done):
         print(line)
+    # The change itself, in the service's log as serve's are (``logs.setup``), with who gave it.
+    logs.event_log(f"cli.{args.command}.{args.action}", by=_operator(args), said=repr(summary),
+                   mailed=",".join(a for m in done.mails for a in m["recipients"]) or None)
 
 
 def _asked_yes() -> bool:
@@ -647,6 +653,7 @@ def _resend(app, db, outbox_id: int | None) -> None:
     moved = f" to {', '.join(now_to)} (was {', '.join(row['recipients'])})" \
         if now_to != row["recipients"] else ""
     print(f"outbox {outbox_id}: {row['status']} -> queued{moved}")
+    logs.event_log("cli.outbox.resend", outbox_id=outbox_id, to=",".join(now_to))
 
 
 def _print_rows(rows: list[dict], as_json: bool, line, total: int) -> None:

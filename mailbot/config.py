@@ -163,6 +163,7 @@ class Processing:
 class Log:
     level: str = "INFO"
     format: str = "text"
+    file: str = ""  # empty: serve to stderr, other commands' changes to syslog (mailbot/logs.py)
 
 
 @dataclass(frozen=True)
@@ -235,7 +236,9 @@ def _resolve(config: Config, base: Path) -> Config:
                                   database=str(root / config.storage.database),
                                   attachments=str(root / config.storage.attachments))
     relay = dataclasses.replace(config.relay, maildir=str(root / config.relay.maildir))
-    return dataclasses.replace(config, storage=storage, relay=relay)
+    log = dataclasses.replace(config.log, file=str(root / config.log.file)) \
+        if config.log.file else config.log
+    return dataclasses.replace(config, storage=storage, relay=relay, log=log)
 
 
 def _section(name: str, default, values: dict):

@@ -21,7 +21,6 @@ from .inbound import lanes as lanes_mod
 from .outbound import outbox
 from .outbound.compose import compose
 from .outbound.return_path import return_path as verp_address
-from .outbound.transport import PermanentError, TemporaryError
 from .store import inbox_rows, records
 from .store.db import holder, transaction
 from .logs import event_log
@@ -102,14 +101,10 @@ def process_inbox(app, now_fn, skip=frozenset(), starting=None,
 
 
 def _claim(app, owner: str, lanes, skip) -> tuple[int, str | None] | None:
-    for lane in lanes or (None,):
-        # A mail in hand is held a little past its lane's budget: only a worker that died, or
-        # was killed over budget, lets the lease run out; then another worker or node takes it.
-        lease = lanes_mod.budget(app.config, lane) * 1.5
-        inbox_id = inbox_rows.claim(app.db(), owner, lease, skip, lane)
-        if inbox_id is not None:
-            return inbox_id, lane
-    return None
+    # A mail in hand is held a little past its lane's budget: only a worker that died, or was
+    # killed over budget, lets the lease run out; then another worker or node takes it.
+    leases = [(lane, lanes_mod.budget(app.config, lane) * 1.5) for lane in lanes or (None,)]
+    return inbox_rows.claim_first(app.db(), owner, leases, skip)
 
 
 def deliver(app, now: datetime, report=None) -> dict:
@@ -135,30 +130,48 @@ _QUEUE_ID = re.compile(r"(?:queued|stored) as (\S+)", re.I)  # Postfix; our Mail
 def _send(app, db, transport, row, now) -> tuple[str, str]:
     def return_path(index):  # VERP per recipient, SPEC §6
         return verp_address(app.signer, row["id"], index)
+    recipients = json.loads(row["recipients"])
+    pending = [(i, a) for i, a in enumerate(recipients) if i not in row["done"]]
     try:
-        refused = transport.send_verp(return_path, json.loads(row["recipients"]), row["raw"])
-    except TemporaryError as exc:
-        if _retry_period_over(app, row, now):
-            return _dead(app, db, row, f"gave up retrying: {exc}", now)
-        outbox.mark_retry(db, row["id"], row["attempts"], str(exc), now)
-        event_log("delivery.retry", outbox_id=row["id"], attempts=row["attempts"] + 1,
-                  error=repr(str(exc)[:200]))
-        return "retry", str(exc)
-    except PermanentError as exc:
-        return _dead(app, db, row, str(exc), now)
+        results = transport.send_verp(return_path, pending, row["raw"])
     except Exception as exc:  # a fault of this one mail (e.g. an address the relay cannot take)
         log.exception("delivery.failed outbox_id=%s", row["id"])
         return _dead(app, db, row, f"{type(exc).__name__}: {exc}", now)
-    outbox.mark_sent(db, row["id"], now)
+    attempt = outbox.Attempt.of(row, results, _retry_period_over(app, row, now))
+    if not attempt.ever_taken and not attempt.later:  # nobody took it and nobody will
+        return _dead(app, db, row, outbox.reasons(attempt.dead), now,
+                     [recipients[i] for i in attempt.dead], attempt.statuses())
+    dead = {recipients[i]: error for i, error in attempt.dead.items()}
+    with transaction(db):
+        if not attempt.alike:
+            outbox.record_recipients(db, row["id"], attempt.statuses(), now)
+        if attempt.later:  # only those are tried again, with the same Message-ID
+            outbox.mark_retry(db, row["id"], row["attempts"], outbox.reasons(attempt.later), now)
+        else:
+            outbox.mark_sent(db, row["id"], now)
+        if dead:  # after the row's state: the last failure marks it bounced (bounces.record)
+            bounces.record(db, bounces.refusals(row["id"], dead), None, now)
+            _tell_operators(app, db, row, outbox.reasons(attempt.dead), list(dead), now)
     reply = getattr(transport, "last_reply", "")
-    queue_id = _QUEUE_ID.search(reply)
-    event_log("delivery.sent", outbox_id=row["id"], template=row["template"],
-              queue_id=queue_id and queue_id.group(1), reply=repr(reply[:200]))
-    if refused:
-        event_log("delivery.partly_refused", outbox_id=row["id"], refused=",".join(refused))
-        with transaction(db):
-            bounces.record(db, bounces.refusals(row["id"], refused), None, now)
+    if attempt.taken:
+        queue_id = _QUEUE_ID.search(reply)
+        event_log("delivery.sent", **_whom(db, row), template=row["template"],
+                  queue_id=queue_id and queue_id.group(1), reply=repr(reply[:200]))
+    if dead:
+        event_log("delivery.dead", logging.WARNING, **_whom(db, row),
+                  recipients=",".join(dead), error=repr(outbox.reasons(attempt.dead)[:120]))
+    if attempt.later:
+        event_log("delivery.retry", **_whom(db, row), attempts=row["attempts"] + 1,
+                  recipients=",".join(recipients[i] for i in attempt.later),
+                  error=repr(outbox.reasons(attempt.later)[:200]))
+        return "retry", outbox.reasons(attempt.later)
     return "sent", reply
+
+
+def _whom(db, row) -> dict:
+    """A delivery line's subject: the outbox row, the order as operators name it, the recipients."""
+    return {"outbox_id": row["id"], "order": records.order_label(db, row["order_id"]),
+            "to": ",".join(json.loads(row["recipients"]))}
 
 
 def _retry_period_over(app, row, now) -> bool:
@@ -166,14 +179,22 @@ def _retry_period_over(app, row, now) -> bool:
     return (now - created).total_seconds() > app.config.relay.retry_hours * 3600
 
 
-def _dead(app, db, row, error, now) -> str:
+def _dead(app, db, row, error, now, recipients=None, statuses=None) -> tuple[str, str]:
+    """The mail is dead as a whole: no recipient took it and none will. Operators are told of
+    ``recipients`` (by default all; those dead before were told then)."""
     with transaction(db):
+        if statuses and row["done"]:  # the per-recipient record, completed
+            outbox.record_recipients(db, row["id"], statuses, now)
         outbox.mark_dead(db, row["id"], error)
-        # Operators are told, unless the dead mail was itself such a notice (no loop).
-        if row["template"] != "operator.delivery_failed":
-            compose(app, db, None, Mail(Role.OPERATOR, "delivery_failed",
-                                        {"outbox_id": row["id"], "error": error,
-                                         "recipients": json.loads(row["recipients"]),
-                                         "template": row["template"]}), now)
-    event_log("delivery.dead", logging.WARNING, outbox_id=row["id"], error=repr(error[:120]))
+        _tell_operators(app, db, row, error, recipients or json.loads(row["recipients"]), now)
+    event_log("delivery.dead", logging.WARNING, **_whom(db, row), error=repr(error[:120]))
     return "dead", error
+
+
+def _tell_operators(app, db, row, error, recipients, now) -> None:
+    # Unless the dead mail was itself such a notice (no loop).
+    if row["template"] != "operator.delivery_failed":
+        compose(app, db, None, Mail(Role.OPERATOR, "delivery_failed",
+                                    {"outbox_id": row["id"], "error": error,
+                                     "recipients": recipients, "template": row["template"]}),
+                now)

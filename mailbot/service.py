@@ -132,13 +132,14 @@ def declare_insolvent(app, shop_id: str, now: datetime) -> int:
 def log(planned: Planned) -> None:
     """One structured line for an applied event."""
     before, after, result = planned.before, planned.decision.state, planned.decision.result
-    case = after.case
+    case, o = after.case, after.order
+    order = f"{o.shop_id}/{o.order_number}"  # as operators name it
     if case is not None and (before.case is None or before.case.state != case.state):
-        event_log(f"case.{case.state}", case_id=case.id, order_id=after.order.id,
+        event_log(f"case.{case.state}", case_id=case.id, order_id=o.id, order=order,
                   reason=case.escalation_reason if case.state == "escalated" else case.reason,
                   outcome=case.outcome)
     elif before.protection.state != after.protection.state:
-        event_log(f"protection.{after.protection.state}", order_id=after.order.id)
+        event_log(f"protection.{after.protection.state}", order_id=o.id, order=order)
     else:
-        event_log(f"event.{result}", order_id=after.order.id,
+        event_log(f"event.{result}", order_id=o.id, order=order,
                   case_id=case.id if case else None)

@@ -9,8 +9,11 @@ from __future__ import annotations
 import logging
 import smtplib
 import time
+from pathlib import Path
 
 import pytest
+
+from datetime import datetime, timedelta, timezone
 
 from conftest import make_config
 from test_intake import BUYER_NL, fresh_mail, token_address
@@ -18,15 +21,28 @@ from mailbot.inbound import lanes
 from mailbot.inbound.smtp import listener
 from mailbot.serve import pool as pool_mod
 from mailbot.serve import worker
+from mailbot.store import inbox_rows
+from mailbot.store.db import database_now
+
+NOW = datetime(2026, 12, 7, 8, 0, tzinfo=timezone.utc)
 
 def slow_worker(config, lanes_, in_hand, wakes):
-    """``worker.main`` with a parser that takes 30 s on a mail that says SLOW."""
+    """``worker.main`` with a parser that takes 30 s on a mail that says SLOW, and 2 s on one
+    that says PAIR, noting the worker's pid and when it began and ended in ``pairs.log``."""
+    import os
+    from pathlib import Path
     from mailbot.inbound import intake
     real = intake.parse
+    pairs = Path(config.storage.database).parent / "pairs.log"
 
     def parse(raw):
         if b"SLOW" in raw:
             time.sleep(30)
+        if b"PAIR" in raw:
+            began = time.monotonic()
+            time.sleep(2)
+            with pairs.open("a") as log:
+                log.write(f"{os.getpid()} {began} {time.monotonic()}\n")
         return real(raw)
     intake.parse = parse
     worker.main(config, lanes_, in_hand, wakes)
@@ -34,8 +50,25 @@ def slow_worker(config, lanes_, in_hand, wakes):
 
 def test_lanes_are_assigned_so_that_parties_never_share_a_worker():
     assert pool_mod.assign(1) == [None]
-    assert pool_mod.assign(2) == [("party",), ("stranger", "robot")]
-    assert pool_mod.assign(4) == [("party",), ("party",), ("stranger",), ("robot",)]
+    # One worker is the parties' alone; the others take their own lanes first, then parties.
+    assert pool_mod.assign(2) == [("party",), ("stranger", "robot", "party")]
+    assert pool_mod.assign(3) == [("party",), ("stranger", "party"), ("robot", "party")]
+    assert pool_mod.assign(4) == [("party",), ("party",), ("stranger", "party"),
+                                  ("robot", "party")]
+
+
+def test_a_worker_takes_its_own_lanes_first_then_the_parties(app):
+    from mailbot import jobs
+    db = app.db()
+    party = inbox_rows.store(db, b"x", BUYER_NL, ["a@bot.example"], NOW, "party")
+    stranger = inbox_rows.store(db, b"x", BUYER_NL, ["bot@bot.example"], NOW, "stranger")
+    order = ("stranger", "robot", "party")
+    assert jobs._claim(app, "w1", order, set()) == (stranger, "stranger")
+    assert jobs._claim(app, "w1", order, set()) == (party, "party")  # its own lanes are empty
+    assert jobs._claim(app, "w1", order, set()) is None
+    # The lease is the lane's: a party's mail taken by this worker gets the party's budget.
+    until = db.execute("SELECT claimed_until FROM inbox WHERE id = ?", [party]).fetchone()[0]
+    assert datetime.fromisoformat(until) > database_now(db) + timedelta(seconds=60)
 
 
 def test_the_envelope_decides_the_lane(app):
@@ -130,3 +163,41 @@ def test_a_mail_that_overruns_twice_is_quarantined_and_the_lane_goes_on(served, 
         time.sleep(0.05)
     assert _disposition(app, slow) == ("quarantined", 3)
     assert _disposition(app, plain)[0] != "quarantined"
+
+
+def test_two_workers_serve_two_parties_at_once_while_strangers_are_idle(served):
+    app, pool = served
+    buyer = token_address(app, "buyer", action="extend")
+    with smtplib.SMTP("127.0.0.1", app.config.smtp.port) as smtp:
+        for i in range(2):
+            smtp.sendmail(BUYER_NL, [buyer], fresh_mail(BUYER_NL, f"PAIR {i}", buyer))
+    pairs = Path(app.config.storage.database).parent / "pairs.log"
+    deadline = time.monotonic() + 60
+    while len(pairs.read_text().splitlines() if pairs.exists() else ()) < 2:
+        assert time.monotonic() < deadline, "the two mails were not both parsed"
+        pool.check()
+        time.sleep(0.05)
+    (pid1, began1, ended1), (pid2, began2, ended2) = (
+        line.split() for line in pairs.read_text().splitlines())
+    assert pid1 != pid2  # two processes
+    assert max(float(began1), float(began2)) < min(float(ended1), float(ended2))  # at once
+
+
+@pytest.mark.sqlite_only
+def test_a_worker_with_nothing_to_take_never_asks_for_sqlite_s_write_lock(app):
+    from mailbot import jobs
+    from mailbot.store.db import connect
+    db = app.db()
+    held = inbox_rows.store(db, b"x", BUYER_NL, ["a@bot.example"], NOW, "party")
+    assert inbox_rows.claim(db, "w1", 90) == held
+    other = connect(app.config.storage.database)  # another process's connection, writing
+    other.execute("BEGIN IMMEDIATE")
+    db.execute("PRAGMA busy_timeout = 200")
+    try:
+        # Every worker looks when a mail is stored; all but one find nothing, and they do not
+        # queue for the one write lock to find it.
+        assert jobs._claim(app, "w2", ("stranger", "robot", "party"), set()) is None
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+        db.execute("PRAGMA busy_timeout = 30000")

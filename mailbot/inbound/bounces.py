@@ -134,8 +134,8 @@ _STATUS = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
 
 
 def refusals(outbox_id: int, refused: dict[str, str]) -> list[Report]:
-    """Recipients the relay refused while others took the mail: not retried (the others would
-    get it twice), so they count as failed like a bounce, for operators to see."""
+    """Recipients the relay refused for good while others took the mail (or may yet): they
+    count as failed like a bounce, for operators to see."""
     reports = []
     for recipient, reason in refused.items():
         status = _STATUS.search(str(reason))

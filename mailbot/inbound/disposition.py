@@ -63,6 +63,12 @@ REPLIES: dict[Ending, str | None] = {
     Ending.ORDER_HELD: None,
 }
 
+# The timeline kind of a party's words that the bot answered without acting on them (a mail to
+# a closed case, a form with a mistake, free text with no request in it): kept, with its
+# documents, so that operators see what was said. Never an event, and never sent on to the
+# other party.
+WORDS_ANSWERED = "message.answered"
+
 # Shown to operators in the digest's "held or rejected" counts and by ``mailbot inbox``.
 SHOWN_TO_OPERATORS = (
     Ending.SENDER_MISMATCH, Ending.UNMATCHED, Ending.UNPARSEABLE, Ending.BAD_FROM,

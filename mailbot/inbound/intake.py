@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from ..core.decide import actions_for
-from ..core.effects import Mail, Result
+from ..core.effects import Entry, Mail, Result
 from ..core.events import (
     BuyerAction, MerchantDecision, OperatorDecide, OperatorRequest, PartyMessage,
 )
@@ -36,7 +36,7 @@ from ..outbound.compose import prepare
 from ..store import records
 from ..store.db import OPERATIONAL_ERRORS, transaction
 from . import authentication, bounces, forms, inbox, intent, screening
-from .disposition import REPLIES, Disposition, Ending
+from .disposition import REPLIES, WORDS_ANSWERED, Disposition, Ending
 from .documents import screen as screen_documents
 from .parse import parse
 from .reply import new_text
@@ -298,9 +298,10 @@ def read(m: Inbound) -> None:
 
 def _filed_since_opening(m: Inbound) -> set[str]:
     """The documents of the case file, each of which went to the other party (with the case,
-    a decision or a message) when it was filed."""
+    a decision or a message) when it was filed; words the bot only answered went to nobody."""
     return {d.sha256 for entry in records.timeline(m.app.db(), m.order_id)
-            if entry["at"] >= m.state.case.opened_at for d in entry["attachments"]}
+            if entry["at"] >= m.state.case.opened_at and entry["kind"] != WORDS_ANSWERED
+            for d in entry["attachments"]}
 
 
 def _new_documents(m: Inbound) -> tuple:
@@ -375,6 +376,8 @@ def finish(m: Inbound, end: End) -> Disposition:
         if planned is not None:
             planned = service.settle(app, planned, now)
             disposition = planned.decision.result
+            if disposition is not Result.APPLIED:
+                _keep_answered_words(m)
             # An answer changes nothing and goes back to the sender: "not open", a receipt.
             # Every other mail carries an applied change to someone.
             changed = planned.decision.state != planned.before
@@ -400,10 +403,22 @@ def finish(m: Inbound, end: End) -> Disposition:
             inbox.store(db, m.row["raw"], m.row["mail_from"], [address], now)
         inbox.finish(db, inbox_id, disposition, now, order_id=m.order_id, dedupe_key=m.key,
                      sender=m.sender, detail=detail)
-    event_log(f"inbound.{disposition}", inbox_id=inbox_id, order_id=m.order_id, detail=detail)
+    event_log(f"inbound.{disposition}", inbox_id=inbox_id, order_id=m.order_id,
+              order=m.state and f"{m.state.order.shop_id}/{m.state.order.order_number}",
+              sender=m.sender, detail=detail)
     if planned is not None:
         service.log(planned)  # after the commit: the log never tells of a change that did not happen
     return disposition
+
+
+def _keep_answered_words(m: Inbound) -> None:
+    """A buyer's or shop's mail answered without a change: what they wrote goes on the order's
+    timeline (``WORDS_ANSWERED``), before the bot's answer; an operator's is answered only. A
+    mail to the bare address is not among them: its From is not vouched for by a token, so it is
+    never read in full (``_fresh_mail``) nor filed as the buyer's words."""
+    if m.role in (Role.BUYER, Role.MERCHANT) and (m.text or m.documents):
+        records.add_timeline(m.app.db(), m.order_id, m.now,
+                             Entry(str(m.role), WORDS_ANSWERED, m.text, m.documents))
 
 
 def _within_budget(m: Inbound, end: End, state, mails, answers):

@@ -7,7 +7,10 @@ worker. Any internal error answers a transient 451 so that the sending MTA tries
 would answer a permanent 500). Strangers' cost is bounded: connections at once and per client
 address, recipients per message, junk commands per session, a session that delivers nothing for
 ``idle_timeout`` seconds is closed whatever it sends, and mail to the bare address only (no
-token) has its own smaller size limit and an hourly quota. In LMTP the MTA in front has already
+token) has its own smaller size limit and hourly quotas, per envelope sender and for all such mail
+together. Those quotas are counted in the store (``store/anonymous_counts.py``), in the same
+transaction that stores the mail, so they hold across every listener of every node and cost no
+commit of their own. In LMTP the MTA in front has already
 queued the mail, and anything it is refused now it bounces to the envelope sender, who is forged
 in the mail these limits stop (backscatter): so over those limits LMTP takes the mail and drops
 it with a log line (``smtp.dropped``); what the MTA can refuse itself, before its queue, is its
@@ -23,7 +26,6 @@ import logging
 import re
 import ssl
 import time
-from collections import deque
 from datetime import datetime, timezone
 
 from aiosmtpd.controller import Controller
@@ -31,6 +33,7 @@ from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP
 
 from .. import private_files
+from ..store import anonymous_counts
 from ..store.db import transaction
 from ..logs import event_log
 from . import inbox
@@ -62,13 +65,12 @@ class Doorman:
         self.on_stored = on_stored or (lambda inbox_id: None)
         self.own = app.config.bot.sender.lower()
         self.limits = app.config.smtp
+        # Connections open at once, in all and per client address: this listener's own sockets
+        # and tasks, so they stay in its memory (each node bounds what it holds itself).
         self.connections = 0
         self.per_client: dict[str | None, int] = {}
         self.clock = time.monotonic  # tests move time on instead of waiting
-        # When each anonymous mail of the last hour came: all of them, and by envelope sender.
-        self._anonymous: deque[float] = deque()
-        self._anonymous_from: dict[str, deque[float]] = {}
-        self._pending: list[tuple[bytes, str, list[str], asyncio.Future]] = []
+        self._pending: list[tuple[bytes, str, list[str], bool, asyncio.Future]] = []
         self._writer: asyncio.Task | None = None
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
@@ -101,39 +103,19 @@ class Doorman:
             return "\r\n".join(reply for _ in envelope.rcpt_tos)
         return reply
 
-    def _anonymous_refusal(self, envelope, size: int) -> str | None:
+    def _anonymous(self, envelope) -> bool:
         """Mail for the bare address only: no token vouches for it, so it gets less room."""
-        if any(a.lower() != self.own for a in envelope.rcpt_tos):
-            return None
-        if size > self.limits.anonymous_max_size:
-            return ANONYMOUS_TOO_BIG
-        now = time.monotonic()
-        _forget_before(self._anonymous, now - 3600)
-        if not self._anonymous:  # an hour without anonymous mail: forget every sender
-            self._anonymous_from.clear()
-        sender = self._anonymous_from.setdefault((envelope.mail_from or "").lower(), deque())
-        _forget_before(sender, now - 3600)
-        if (len(sender) >= self.limits.anonymous_per_hour
-                or len(self._anonymous) >= self.limits.anonymous_total_per_hour):
-            return ANONYMOUS_QUOTA
-        sender.append(now)
-        self._anonymous.append(now)
-        return None
+        return all(a.lower() == self.own for a in envelope.rcpt_tos)
 
     async def _data(self, session, envelope, after_queue: bool) -> str:
         raw = envelope.original_content or envelope.content
-        refusal = self._anonymous_refusal(envelope, len(raw))
-        if refusal is not None and after_queue:
-            # Refused now, the MTA would bounce it to a sender who is most likely forged.
-            event_log("smtp.dropped", peer=_peer(session), mail_from=repr(envelope.mail_from),
-                      reason=repr(refusal[4:]), size=len(raw))
-            return DROPPED
-        if refusal is not None:
-            event_log("smtp.refused", peer=_peer(session), reason=repr(refusal), size=len(raw))
-            return refusal
+        anonymous = self._anonymous(envelope)
+        if anonymous and len(raw) > self.limits.anonymous_max_size:
+            return self._refused(session, envelope, ANONYMOUS_TOO_BIG, len(raw), after_queue)
         loop = asyncio.get_running_loop()
         stored = loop.create_future()
-        self._pending.append((raw, envelope.mail_from or "", list(envelope.rcpt_tos), stored))
+        self._pending.append((raw, envelope.mail_from or "", list(envelope.rcpt_tos), anonymous,
+                              stored))
         if self._writer is None or self._writer.done():
             self._writer = loop.create_task(self._write())
         try:
@@ -141,10 +123,22 @@ class Doorman:
         except Exception:
             log.exception("smtp.store_failed")
             return LOCAL_ERROR
+        if inbox_id is None:
+            return self._refused(session, envelope, ANONYMOUS_QUOTA, len(raw), after_queue)
         event_log("smtp.accepted", inbox_id=inbox_id, peer=_peer(session),
                   mail_from=repr(envelope.mail_from), size=len(raw))
         self.on_stored(inbox_id)
         return OK
+
+    @staticmethod
+    def _refused(session, envelope, refusal: str, size: int, after_queue: bool) -> str:
+        if after_queue:
+            # Refused now, the MTA would bounce it to a sender who is most likely forged.
+            event_log("smtp.dropped", peer=_peer(session), mail_from=repr(envelope.mail_from),
+                      reason=repr(refusal[4:]), size=size)
+            return DROPPED
+        event_log("smtp.refused", peer=_peer(session), reason=repr(refusal), size=size)
+        return refusal
 
     async def _write(self):
         """Group commit: the messages that arrived while the disk was busy share one commit,
@@ -161,17 +155,29 @@ class Doorman:
             for inbox_id, (*_, stored) in zip(ids, batch):
                 stored.set_result(inbox_id)
 
-    def _store(self, batch) -> list[int]:
+    def _store(self, batch) -> list[int | None]:
+        """Stores each mail of the batch, or None for one over the hourly quotas."""
         db, now = self.app.db(), datetime.now(timezone.utc)
         with transaction(db):
             return [inbox.store(db, raw, mail_from, rcpt_tos, now,
                                 lane_of(self.app.signer, mail_from, rcpt_tos))
-                    for raw, mail_from, rcpt_tos, _ in batch]
+                    if not anonymous or self._counted(db, mail_from) else None
+                    for raw, mail_from, rcpt_tos, anonymous, _ in batch]
 
-
-def _forget_before(times: deque[float], since: float) -> None:
-    while times and times[0] < since:
-        times.popleft()
+    def _counted(self, db, mail_from: str) -> bool:
+        """Counts one mail to the bare address, unless it is over a quota (then it counts
+        nowhere, so a sender who tries again later is not held back by the refusals)."""
+        # All mail's counter first: every listener locks the rows in the same order, so two
+        # nodes never wait for each other's (PostgreSQL would abort one).
+        counters = ["*", "from:" + mail_from.lower()]
+        counted = anonymous_counts.count(db, counters)
+        (bucket, first, total), (_, _, sender) = counted[counters[0]], counted[counters[1]]
+        if sender > self.limits.anonymous_per_hour or total > self.limits.anonymous_total_per_hour:
+            anonymous_counts.uncount(db, bucket, counters)
+            return False
+        if first == 1:  # a new bucket, once in ten minutes: the oldest is forgotten
+            anonymous_counts.prune(db)
+        return True
 
 
 def _peer(session) -> str | None:

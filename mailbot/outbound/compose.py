@@ -1,8 +1,9 @@
 """Composing a mail effect into the exact bytes that the outbox will send.
 
 Resolves the recipients of a role (the buyer, every merchant address, every operator), renders
-the template in the recipient's language with the case's facts, attaches documents, and sets the
-headers of SPEC §6: a unique Message-ID on our domain, In-Reply-To/References to the previous mail
+the template in the recipient's language with the case's facts, attaches documents (as many as
+one mail may carry, ``ATTACHED_BYTES``; the mail names the others), and sets the headers of
+SPEC §6: a unique Message-ID on our domain, In-Reply-To/References to the previous mail
 of the same order and party (one thread per party in mail clients), ``Auto-Submitted`` (RFC 3834
 §5: ``auto-replied`` when the mail answers what the reader just sent, ``auto-generated`` for a
 notice), the party's signed Reply-To, Date and Content-Language. Header lines stay under 78
@@ -94,6 +95,7 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
     ctx = {"data": mail.data, "bot": app.config.bot, "role": str(to), "actions": (),
            "links": {}, "order": None, "case": None, "protection": None, "limits": LIMITS,
            "commands": COMMANDS, "reply_address": None, "shop_explanation": None,
+           "shop_documents": (), "left_out": (),
            "standing": {"next": None, "due": None, "other_due": None, "commands": False}}
     if state is None:
         return ctx
@@ -125,9 +127,11 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
         ctx["timeline"] = entries
         ctx["reply_address"] = app.signer.address(Token(str(to), order.id))
     else:
-        # A refusal that goes straight to the service team: the other party still reads why.
-        answers = [e["text"] for e in entries if e["kind"] == "merchant.decision"]
-        ctx["shop_explanation"] = answers[-1] if answers else None
+        # A refusal that goes straight to the service team: the other party still reads why,
+        # and the buyer gets the shop's documents with it (SPEC §4: passed on to the buyer).
+        answers = [e for e in entries if e["kind"] == "merchant.decision"]
+        ctx["shop_explanation"] = answers[-1]["text"] if answers else None
+        ctx["shop_documents"] = tuple(answers[-1]["attachments"]) if answers else ()
     return ctx
 
 
@@ -138,6 +142,25 @@ def _readable(entry: dict) -> dict:
         entry["to"] = entry["text"].partition(".")[0]
         entry["text"] = ""
     return entry
+
+
+# The documents one mail attaches at most, in bytes of the files: base64 makes them a third
+# larger (RFC 2045 §6.8), so with its text the mail stays under Postfix's default
+# message_size_limit of 10 240 000 bytes, the smallest limit relays commonly keep.
+ATTACHED_BYTES = 7 * 1024 * 1024
+
+
+def within_size(documents, limit: int) -> tuple[tuple, tuple]:
+    """(attached, left out): the documents in their order, each attached while the total stays
+    within ``limit``; the mail names the ones left out (``left_out`` in its context)."""
+    attached, left_out, total = [], [], 0
+    for doc in documents:
+        if total + doc.size <= limit:
+            attached.append(doc)
+            total += doc.size
+        else:
+            left_out.append(doc)
+    return tuple(attached), tuple(left_out)
 
 
 def case_documents(timeline) -> tuple:
@@ -177,6 +200,13 @@ def prepare(app, db, state: State | None, mail: Mail, now: datetime,
     if not rcpt.addresses:
         return None
     ctx = context(app, db, state, mail, mail.to, merchant, now, pending)
+    documents = mail.data.get("attachments", ()) if isinstance(mail.data, dict) else ()
+    if mail.template == "operator.case_escalated":
+        documents = case_documents(ctx["timeline"])
+    elif mail.template == "buyer.case_escalated":
+        documents = ctx["shop_documents"]
+    documents, left_out = within_size(documents, ATTACHED_BYTES)
+    ctx["left_out"] = tuple(d.name for d in left_out)
     rendered = app.renderer.render(mail.template, rcpt.locale, ctx)
     order_id = state.order.id if state else None
     reply_to = app.config.bot.sender if state is None else \
@@ -184,9 +214,6 @@ def prepare(app, db, state: State | None, mail: Mail, now: datetime,
     if mail.template == "operator.other_request":
         # Not a case: the operator answers the buyer in person, so Reply reaches the buyer.
         reply_to = state.order.buyer_email
-    documents = mail.data.get("attachments", ()) if isinstance(mail.data, dict) else ()
-    if mail.template == "operator.case_escalated":
-        documents = case_documents(ctx["timeline"])
     thread = outbox.thread(db, order_id, mail.to) if order_id else []
     # From the OS's random source: email.utils.make_msgid uses the random module, whose state
     # a seeded library can replay.

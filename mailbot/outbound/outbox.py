@@ -3,18 +3,22 @@
 A row is claimed atomically (an UPDATE that succeeds for one process only) right before it is
 sent, so two delivery loops never send one mail twice; a claim expires, so a mail claimed by a
 process that died is sent by the next one. Failed attempts back off exponentially until the
-retry period ends. The SQL is in ``store/outbox_rows.py``.
+retry period ends. Each recipient has its own fate (``Attempt``): one the relay refuses for now is
+tried again later, alone, with the same Message-ID, and never resent to one who took the mail;
+one refused for good is dead alone. The SQL is in ``store/outbox_rows.py``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..store import outbox_rows
 from ..store.db import holder
 from ..store.outbox_rows import (  # noqa: F401  (used as outbox.*)
-    find_message, mark_bounced, mark_dead, mark_sent, thread,
+    find_message, mark_bounced, mark_dead, mark_sent, record_recipients, thread,
 )
+from .transport import TemporaryError
 
 CLAIM_SECONDS = 60
 FIRST_RETRY_SECONDS = 30
@@ -49,3 +53,44 @@ def claim(db, row_id: int) -> dict | None:
 def mark_retry(db, row_id: int, attempts: int, error: str, now: datetime) -> None:
     delay = min(FIRST_RETRY_SECONDS * 2 ** attempts, MAX_RETRY_SECONDS)
     outbox_rows.mark_retry(db, row_id, attempts + 1, error, now + timedelta(seconds=delay))
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What one delivery attempt of a claimed row came to, by recipient index: ``taken`` by the
+    relay, refused for now and tried ``later``, or ``dead`` (refused for good, or for now once
+    the retry period is over); ``before`` is what became of the others in earlier attempts."""
+
+    taken: tuple[int, ...]
+    later: dict[int, str]
+    dead: dict[int, str]
+    before: dict[int, str]
+
+    @classmethod
+    def of(cls, row: dict, results: dict[int, Exception | None], give_up: bool) -> "Attempt":
+        """``results`` as ``Transport.send_verp`` gives them; ``give_up``: the retry period
+        is over, so a refusal for now is final too."""
+        taken = tuple(i for i, error in results.items() if error is None)
+        later = {i: str(e) for i, e in results.items() if isinstance(e, TemporaryError)}
+        dead = {i: str(e) for i, e in results.items() if e is not None and i not in later}
+        if give_up:
+            dead.update({i: f"gave up retrying: {e}" for i, e in later.items()})
+            later = {}
+        return cls(taken, later, dead, dict(row["done"]))
+
+    @property
+    def ever_taken(self) -> bool:
+        return bool(self.taken) or "sent" in self.before.values()
+
+    @property
+    def alike(self) -> bool:
+        """Every recipient fared alike, at once: the row's own state says it all."""
+        return not self.before and not self.later and not (self.taken and self.dead)
+
+    def statuses(self) -> dict[int, str]:
+        return {**{i: "sent" for i in self.taken}, **{i: "dead" for i in self.dead}}
+
+
+def reasons(errors: dict[int, str]) -> str:
+    """The distinct errors of some recipients, in one line (an unreachable relay is one)."""
+    return "; ".join(dict.fromkeys(errors.values()))

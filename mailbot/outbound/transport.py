@@ -7,7 +7,9 @@ connection open for a whole delivery run, speaks STARTTLS or implicit TLS and AU
 wants them, checking the relay's certificate against ``[relay] ca_file`` (or the system's CAs).
 A relay that sends no greeting within ``GREETING_SECONDS`` is named in one line (most often
 STARTTLS set against an implicit-TLS port) rather than waited for until the 30 s timeout. Errors
-are sorted into permanent (5xx: the mail is dead) and temporary (anything else: retried).
+are sorted into permanent (5xx: dead for that recipient) and temporary (anything else: retried);
+``send_verp`` says what became of each recipient, so that a recipient refused for now is tried
+again later without the mail going twice to one who took it.
 """
 
 from __future__ import annotations
@@ -35,30 +37,34 @@ class TemporaryError(Exception):
     """Worth another try later (4xx, connection refused or dropped)."""
 
 
+class RelayUnavailable(TemporaryError):
+    """The relay cannot be reached, refused our login or dropped the connection: no recipient
+    can be tried now."""
+
+
 class Transport:
     dkim: DkimSigner | None = None
     last_reply = ""  # after send: what the receiving side said (logged with delivery.sent)
 
-    def send_verp(self, return_path: Callable[[int], str], recipients: list[str],
-                  raw: bytes) -> dict:
-        """One SMTP transaction per recipient, each with its own return path. Refusals after
-        someone took the mail are returned (a retry would give it twice to the others); when
-        nobody took it the first error is raised."""
+    def send_verp(self, return_path: Callable[[int], str], recipients: list[tuple[int, str]],
+                  raw: bytes) -> dict[int, Exception | None]:
+        """One SMTP transaction per recipient (its index in the mail's recipients, and its
+        address), each with its own return path. Returns what became of each: None when the
+        relay took the mail, else the ``PermanentError`` or ``TemporaryError``. Once the relay
+        is unavailable the recipients not tried yet get that error too."""
         if self.dkim is not None:
             raw = self.dkim.sign(raw)
-        refused, delivered, first_error = {}, False, None
-        for index, recipient in enumerate(recipients):
+        results: dict[int, Exception | None] = {}
+        for index, recipient in recipients:
             try:
-                refused.update(self.send(return_path(index), [recipient], raw))
-                delivered = delivered or recipient not in refused
+                self.send(return_path(index), [recipient], raw)
+                results[index] = None
+            except RelayUnavailable as exc:
+                results.update({i: exc for i, _ in recipients if i not in results})
+                break
             except (PermanentError, TemporaryError) as exc:
-                if isinstance(exc, TemporaryError) and not delivered:
-                    raise  # nothing went out yet: the whole mail is tried again later
-                first_error = first_error or exc
-                refused[recipient] = str(exc)
-        if not delivered and first_error is not None:
-            raise first_error
-        return refused
+                results[index] = exc
+        return results
 
 
 class MaildirTransport(Transport):
@@ -76,20 +82,24 @@ class MaildirTransport(Transport):
     def __exit__(self, *exc):
         return False
 
-    def send(self, envelope_from: str, recipients: list[str], raw: bytes) -> dict:
+    def send(self, envelope_from: str, recipients: list[str], raw: bytes) -> None:
         # A delivery agent records the envelope sender as Return-Path (RFC 5322 §3.6.7).
         message = mailbox.MaildirMessage(b"Return-Path: <" + envelope_from.encode() + b">\r\n" + raw)
         try:
             self.last_reply = f"stored as {self._box.add(message)}"
         except OSError as exc:
             raise TemporaryError(str(exc)) from exc
-        return {}
 
-    def send_verp(self, return_path, recipients, raw) -> dict:
+    def send_verp(self, return_path, recipients, raw) -> dict[int, Exception | None]:
         # A Maildir is a sink, not a delivery: one copy of the mail, as the first recipient's.
         if self.dkim is not None:
             raw = self.dkim.sign(raw)
-        return self.send(return_path(0), recipients, raw)
+        try:
+            self.send(return_path(recipients[0][0]), [a for _, a in recipients], raw)
+        except TemporaryError as exc:
+            return {index: exc for index, _ in recipients}
+        return {index: None for index, _ in recipients}
+
 
 class _KeepsDataReply:
     """Keeps the relay's answer to DATA, which names its queue id (``250 2.0.0 Ok: queued as
@@ -146,18 +156,19 @@ class SmtpTransport(Transport):
                 try:
                     context = self.make_tls_context()
                 except OSError as exc:  # a [relay] ca_file that is missing or no certificate
-                    raise TemporaryError(f"relay {self.host}:{self.port}: no TLS context: "
+                    raise RelayUnavailable(f"relay {self.host}:{self.port}: no TLS context: "
                                          f"{exc}") from exc
             try:
                 self._smtp = self._open(context)
             except smtplib.SMTPAuthenticationError as exc:
                 # A wrong password stays wrong; but the mail is not at fault: retried until
                 # the retry period ends, while operators fix the configuration.
-                self._refused_auth = TemporaryError(f"relay {self.host}:{self.port} refused "
+                self._refused_auth = RelayUnavailable(f"relay {self.host}:{self.port} refused "
                                                     f"AUTH: {exc.smtp_code} {exc.smtp_error!r}")
                 raise self._refused_auth from exc
             except (OSError, smtplib.SMTPException) as exc:
-                raise TemporaryError(f"relay {self.host}:{self.port} unreachable: {exc}") from exc
+                raise RelayUnavailable(f"relay {self.host}:{self.port} unreachable: "
+                                       f"{exc}") from exc
         return self._smtp
 
     def noop(self) -> str:
@@ -181,7 +192,7 @@ class SmtpTransport(Transport):
                 raise
             hint = "; is it an implicit-TLS port? set tls = true, not starttls" \
                 if not self.tls else ""
-            raise TemporaryError(f"relay {self.host}:{self.port} sent no SMTP greeting in "
+            raise RelayUnavailable(f"relay {self.host}:{self.port} sent no SMTP greeting in "
                                  f"{self.greeting_timeout:g} s{hint}") from None
         smtp.timeout = self.timeout
         smtp.sock.settimeout(self.timeout)
@@ -197,7 +208,9 @@ class SmtpTransport(Transport):
             raise
         return smtp
 
-    def send(self, envelope_from: str, recipients: list[str], raw: bytes) -> dict:
+    def send(self, envelope_from: str, recipients: list[str], raw: bytes) -> None:
+        """Raises ``PermanentError`` or ``TemporaryError`` unless the relay took the mail
+        (``send_verp`` gives it one recipient at a time, so one answer is about one address)."""
         smtp = self._connection()
         # RFC 6531: an address beyond ASCII needs SMTPUTF8; without it the mail cannot go.
         utf8 = not all(a.isascii() for a in [envelope_from, *recipients])
@@ -208,8 +221,8 @@ class SmtpTransport(Transport):
                     wide = ", ".join(a for a in recipients if not a.isascii())
                     raise PermanentError(f"the relay does not offer SMTPUTF8 (RFC 6531), needed "
                                          f"for {wide}")
-            refused = smtp.sendmail(envelope_from, recipients, raw,
-                                    mail_options=["SMTPUTF8"] if utf8 else [])
+            smtp.sendmail(envelope_from, recipients, raw,
+                          mail_options=["SMTPUTF8"] if utf8 else [])
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             self._reset()
@@ -223,11 +236,8 @@ class SmtpTransport(Transport):
             raise TemporaryError(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
-            raise TemporaryError(str(exc)) from exc
+            raise RelayUnavailable(str(exc)) from exc
         self.last_reply = "250 " + smtp.data_reply.decode(errors="replace")
-        # Some recipients may have been refused while others took the mail: the mail counts as
-        # sent (a retry would give it twice to the others); the caller logs the refusals.
-        return refused
 
     def _reset(self):
         try:

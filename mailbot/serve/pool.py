@@ -1,14 +1,16 @@
 """The intake worker processes of ``serve``, by lane, and their budgets enforced from outside.
 
-``[processing] workers`` processes share the lanes (``inbound/lanes.py``): with one, it takes
-every lane; with two, one takes the parties' lane and one the strangers' and the robots'; every
-further worker goes to the parties. Each worker writes the mail in hand to shared memory; the
-supervisor calls ``check()`` five times a second and kills with SIGKILL a worker whose mail has
-run past its lane's budget, even inside a C call or a regex that holds the GIL. That try was
-counted before it began (``intake.process``): the mail's lease runs out a little after the
-budget, the next try is killed the same way, and at its third start the mail is quarantined. The
-killed worker is replaced at once and goes on with the next mail; a worker that dies by itself
-is replaced after a growing pause, like the jobs child.
+``[processing] workers`` processes share the lanes (``inbound/lanes.py``): with one, it takes every
+lane. With more, all but two take the parties' lane only (at least one), so a stranger's or a
+robot's mail never occupies the worker a party's mail waits for; the other two (one with two
+workers) take the strangers' and the robots' mail first and the parties' when their own lanes are
+empty, so that every worker serves the parties while no stranger or robot writes. Each worker
+writes the mail in hand to shared memory; the supervisor calls ``check()`` five times a second and
+kills with SIGKILL a worker whose mail has run past its lane's budget, even inside a C call or a
+regex that holds the GIL. That try was counted before it began (``intake.process``): the mail's
+lease runs out a little after the budget, the next try is killed the same way, and at its third
+start the mail is quarantined. The killed worker is replaced at once and goes on with the next
+mail; a worker that dies by itself is replaced after a growing pause, like the jobs child.
 """
 
 from __future__ import annotations
@@ -31,12 +33,13 @@ _SPAWN = multiprocessing.get_context("spawn")
 
 
 def assign(workers: int) -> list[tuple[str, ...] | None]:
-    """The lanes of each worker (None: every lane, in arrival order)."""
+    """The lanes of each worker in its order of preference (None: every lane, in arrival
+    order)."""
     if workers == 1:
         return [None]
     if workers == 2:
-        return [(PARTY,), (STRANGER, ROBOT)]
-    return [(PARTY,)] * (workers - 2) + [(STRANGER,), (ROBOT,)]
+        return [(PARTY,), (STRANGER, ROBOT, PARTY)]
+    return [(PARTY,)] * (workers - 2) + [(STRANGER, PARTY), (ROBOT, PARTY)]
 
 
 @dataclass

@@ -15,7 +15,7 @@ import json
 import re
 from datetime import datetime
 
-from . import bounce_rows, inbox_rows
+from . import bounce_rows, inbox_rows, outbox_rows
 from .records import iso
 
 OUTBOX_STATES = ("queued", "retry", "sending", "held", "sent", "dead", "bounced")
@@ -101,10 +101,13 @@ def resend(db, outbox_id: int, now: datetime, recipients: list[str] | None = Non
         db.execute("UPDATE outbox SET recipients = ?, raw = ? WHERE id = ? "
                    "AND status IN ('dead', 'bounced')",
                    [json.dumps(recipients), readdressed(raw, recipients), outbox_id])
-    return bool(db.execute(
+    queued = bool(db.execute(
         "UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_at = NULL, due_at = '', "
         "claimed_until = NULL, created_at = ? WHERE id = ? AND status IN ('dead', 'bounced')",
         [iso(now), outbox_id]).rowcount)
+    if queued:  # to every recipient again
+        outbox_rows.forget_recipients(db, outbox_id)
+    return queued
 
 
 _TO = re.compile(rb"^To:[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*", re.I | re.M)
@@ -189,4 +192,5 @@ def delete(db, outbox_id: int, now: datetime) -> bool:
         f"AND (claimed_until IS NULL OR claimed_until <= {db.clock()})", [outbox_id]).rowcount
     if deleted:
         db.execute("DELETE FROM bounces WHERE outbox_id = ?", [outbox_id])
+        outbox_rows.forget_recipients(db, outbox_id)
     return bool(deleted)

@@ -6,6 +6,10 @@ canonical JSON of the entry's order, time, actor, kind and content hash. So chan
 deleting an entry (other than the newest) breaks every later link, while purging personal data
 keeps the content hashes and the chain still verifies. Canonical JSON: sorted keys, no spaces,
 UTF-8 (the same bytes on every platform, and in the exported case file, ``casefile/verify``).
+The hashed head is versioned by the entry's ``chain_version``: version 1 (entries written before
+it existed) hashes the fields above; version 2 also the operator who gave the command
+(``done_by``) and the version itself, so that neither can be changed, nor an entry passed off
+as version 1, without breaking its link.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import hashlib
 import json
 
 GENESIS = "0" * 64  # the "previous hash" of an order's first entry
+VERSION = 2  # of the head new entries are linked with (see ``link``)
 
 
 def canonical(value) -> bytes:
@@ -25,8 +30,12 @@ def content_hash(text: str, attachments: list) -> str:
     return hashlib.sha256(canonical({"text": text, "attachments": attachments})).hexdigest()
 
 
-def link(previous: str, order_id: int, at: str, actor: str, kind: str, content: str) -> str:
+def link(previous: str, order_id: int, at: str, actor: str, kind: str, content: str,
+         done_by: str = "", version: int = 1) -> str:
+    """The chain hash of an entry; ``done_by`` is hashed from version 2 on."""
     head = {"order_id": order_id, "at": at, "actor": actor, "kind": kind, "content": content}
+    if version >= 2:
+        head.update(done_by=done_by, version=version)
     return hashlib.sha256(previous.encode() + canonical(head)).hexdigest()
 
 
@@ -38,16 +47,18 @@ def last_link(db, order_id: int) -> str:
     return row[0] if row else GENESIS
 
 
-def hashes(db, order_id: int, at: str, actor: str, kind: str, text: str,
-           attachments: list) -> tuple[str, str]:
-    """(content hash, chain hash) for a new entry of ``order_id``."""
+def hashes(db, order_id: int, at: str, actor: str, kind: str, text: str, attachments: list,
+           done_by: str) -> tuple[str, str]:
+    """(content hash, chain hash) for a new entry of ``order_id``, linked as ``VERSION``."""
     content = content_hash(text, attachments)
-    return content, link(last_link(db, order_id), order_id, at, actor, kind, content)
+    return content, link(last_link(db, order_id), order_id, at, actor, kind, content, done_by,
+                         VERSION)
 
 
 def check(entries: list[dict]) -> list[str]:
     """What is wrong with an order's entries (oldest first), each as stored: order_id, at, actor,
-    kind, text, attachments (a list), content_sha256, chain_sha256. Each link is checked against
+    kind, text, attachments (a list), content_sha256, chain_sha256, done_by and chain_version
+    (both missing in case files exported before version 2: version 1). Each link is checked against
     the stored hash before it, so a change is reported at the entry it touched: an edited entry
     fails its own link, a removed or inserted one fails the link of the entry after it. A blanked
     entry (no text, no documents) whose content hash differs was purged: not a finding."""
@@ -60,8 +71,8 @@ def check(entries: list[dict]) -> list[str]:
         blank = e["text"] == "" and e["attachments"] == []
         if content_hash(e["text"], e["attachments"]) != e["content_sha256"] and not blank:
             found.append(f"{name}: text or documents changed")
-        if link(previous, e["order_id"], e["at"], e["actor"], e["kind"],
-                e["content_sha256"]) != e["chain_sha256"]:
+        if link(previous, e["order_id"], e["at"], e["actor"], e["kind"], e["content_sha256"],
+                e.get("done_by", ""), e.get("chain_version", 1)) != e["chain_sha256"]:
             found.append(f"{name}: entry changed, or an entry before it was removed or inserted")
         previous = e["chain_sha256"]
     return found
@@ -70,7 +81,8 @@ def check(entries: list[dict]) -> list[str]:
 def entries(db, order_id: int) -> list[dict]:
     """The order's entries as ``check`` takes them, oldest first."""
     cur = db.execute("SELECT order_id, at, actor, kind, text, attachments, content_sha256, "
-                     "chain_sha256 FROM timeline WHERE order_id = ? ORDER BY id", [order_id])
+                     "chain_sha256, done_by, chain_version FROM timeline WHERE order_id = ? "
+                     "ORDER BY id", [order_id])
     names = [d[0] for d in cur.description]
     rows = [dict(zip(names, row)) for row in cur.fetchall()]
     for row in rows:

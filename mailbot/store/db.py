@@ -321,3 +321,32 @@ def m009_lanes(db):
         CREATE INDEX inbox_lane_unprocessed ON inbox(lane, id) WHERE processed_at IS NULL;
         """
     )
+
+
+@migrations()
+def m010_timeline_chain_version(db):
+    # The head each timeline entry's link hashes (store/chain.py): 1 for the entries written
+    # before, whose links stay as they are; new entries also hash who gave the command.
+    db.execute("ALTER TABLE timeline ADD COLUMN chain_version INTEGER NOT NULL DEFAULT 1")
+
+
+@migrations()
+def m011_shared_counters_and_recipients(db):
+    db.executescript(
+        """
+        -- The listener's hourly counters for mail to the bare address (store/anonymous_counts):
+        -- mails per counter ('*' for all of them, 'from:' and the envelope sender) per
+        -- 10-minute bucket of the database's clock, so every listener of every node counts in
+        -- the same rows. Buckets older than an hour are deleted.
+        CREATE TABLE anonymous_counts (
+            counter TEXT NOT NULL, bucket TEXT NOT NULL, mails INTEGER NOT NULL,
+            PRIMARY KEY (counter, bucket)) WITHOUT ROWID;
+        -- What became of each recipient of a mail whose recipients fared differently (one taken,
+        -- one refused for now or for good): 'sent' or 'dead', by the recipient's index in
+        -- outbox.recipients. A later attempt sends to the others only. No row: every recipient
+        -- fared as the outbox row says.
+        CREATE TABLE outbox_recipients (
+            outbox_id INTEGER NOT NULL, idx INTEGER NOT NULL, status TEXT NOT NULL,
+            at TEXT NOT NULL, PRIMARY KEY (outbox_id, idx)) WITHOUT ROWID;
+        """
+    )

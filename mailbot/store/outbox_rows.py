@@ -4,6 +4,8 @@ answers counted by the answer budget. The rules around it live in ``outbound/out
 A row in flight has a ``due_at`` ('' = at once, else the time of its next attempt) and, while a
 process sends it, the state ``sending`` with a lease (``claimed_by``, ``claimed_until`` by the
 database's clock). Sent, dead and bounced rows have none, so the due query never reads them.
+``outbox_recipients`` keeps what became of each recipient of a mail whose recipients fared
+differently ('sent' or 'dead' by index); a row with none there fared as one.
 """
 
 from __future__ import annotations
@@ -77,8 +79,23 @@ def claim(db, row_id: int, owner: str, seconds: float) -> dict | None:
             return None
         db.execute(f"UPDATE outbox SET status = 'sending', claimed_by = ?, "
                    f"claimed_until = {db.clock(seconds)} WHERE id = ?", [owner, row_id])
-    return next(iter(db.query("SELECT id, message_id, recipients, raw, attempts, template, "
-                              "created_at FROM outbox WHERE id = ?", [row_id])))
+    row = next(iter(db.query("SELECT id, message_id, recipients, raw, attempts, template, "
+                             "created_at, order_id FROM outbox WHERE id = ?", [row_id])))
+    row["done"] = {r[0]: r[1] for r in db.execute(
+        "SELECT idx, status FROM outbox_recipients WHERE outbox_id = ?", [row_id])}
+    return row
+
+
+def record_recipients(db, row_id: int, statuses: dict[int, str], now: datetime) -> None:
+    """What became of these recipients (by index): 'sent' or 'dead'."""
+    db.executemany("INSERT INTO outbox_recipients (outbox_id, idx, status, at) "
+                   "VALUES (?, ?, ?, ?)",
+                   [(row_id, index, status, iso(now)) for index, status in statuses.items()])
+
+
+def forget_recipients(db, row_id: int) -> None:
+    """A mail queued again from the start (``mailbot outbox resend``) or deleted."""
+    db.execute("DELETE FROM outbox_recipients WHERE outbox_id = ?", [row_id])
 
 
 def mark_sent(db, row_id: int, now: datetime) -> None:

@@ -96,6 +96,13 @@ def order_id(db, shop_id: str, order_number: str) -> int | None:
     return row[0] if row else None
 
 
+def order_label(db, order_id: int | None) -> str | None:
+    """``shop/order number``, as the log and operators name an order; None without one."""
+    row = None if order_id is None else db.execute(
+        "SELECT shop_id, order_number FROM orders WHERE id = ?", [order_id]).fetchone()
+    return f"{row[0]}/{row[1]}" if row else None
+
+
 def order_of_case(db, case_id: int) -> int | None:
     row = db.execute("SELECT order_id FROM cases WHERE id = ?", [case_id]).fetchone()
     return row[0] if row else None
@@ -219,12 +226,13 @@ def add_timeline(db, order_id: int, at: datetime, entry: Entry) -> None:
     documents = [asdict(d) for d in entry.attachments]
     with transaction(db):
         content, link = chain.hashes(db, order_id, iso(at), entry.actor, entry.kind, entry.text,
-                                     documents)
+                                     documents, entry.by)
         db.execute(
             "INSERT INTO timeline (order_id, at, actor, kind, text, attachments, "
-            "content_sha256, chain_sha256, done_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "content_sha256, chain_sha256, done_by, chain_version) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [order_id, iso(at), entry.actor, entry.kind, entry.text, json.dumps(documents),
-             content, link, entry.by])
+             content, link, entry.by, chain.VERSION])
 
 
 def timeline(db, order_id: int) -> list[dict]:

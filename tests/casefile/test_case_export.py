@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from conftest import SMTP_POLICY, actions, only, write_config
 from mailbot import cli, jobs
+from mailbot.core.effects import Entry
+from mailbot.store import records
 
 RECEIPT = b"%PDF-1.4 the receipt of the bike"
 
@@ -160,3 +162,31 @@ def test_export_refuses_to_overwrite_and_an_unknown_case(app, exported, tmp_path
     (tmp_path / "no.zip").write_bytes(b"no zip")
     code, out = _verify(tmp_path / "no.zip", capsys)
     assert code == 1 and "not a readable zip" in out
+
+
+def test_verify_finds_a_changed_done_by(app, exported, tmp_path, capsys):
+    _, case_id = exported
+    db = app.db()
+    order_id = records.order_of_case(db, case_id)
+    records.add_timeline(db, order_id, datetime.now(timezone.utc), Entry(
+        "operator", "operator.request_documents", "buyer: the receipt, please", by="alice"))
+    dest = tmp_path / "by.zip"
+    assert cli.main(["--config", str(write_config(tmp_path, app.config)), "case", str(case_id),
+                     "export", str(dest)]) == 0
+    with zipfile.ZipFile(dest) as zf:
+        case = json.loads(zf.read("case.json"))
+        manifest = json.loads(zf.read("manifest.json"))
+        page = zf.read("timeline.html").decode()
+    assert case["timeline"][-1]["done_by"] == "alice" and "operator (alice)" in page
+    assert _verify(dest, capsys)[0] == 0
+    # Who gave the command is rewritten, with the manifest line fixed too: the chain tells.
+    case["timeline"][-1]["done_by"] = "bob"
+    forged = json.dumps(case).encode()
+    manifest["files"]["case.json"] = hashlib.sha256(forged).hexdigest()
+    _rewrite(dest, tmp_path / "bob.zip", lambda n, d: forged if n == "case.json" else
+             json.dumps(manifest).encode() if n == "manifest.json" else d)
+    code, out = _verify(tmp_path / "bob.zip", capsys)
+    number = len(case["timeline"])
+    assert code == 1 and out.splitlines()[0].startswith(
+        f"CHANGED case.json: timeline entry {number} (operator.request_documents at ")
+    assert "entry changed" in out.splitlines()[0]

@@ -3,13 +3,15 @@ change or removal is found at the entry it touched, and a purge leaves a chain t
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from conftest import click, only
 from mailbot import jobs
-from mailbot.store import chain, retention
+from mailbot.core.effects import Entry
+from mailbot.store import chain, records, retention
 
 
 def _case_with_documents(app, box):
@@ -33,7 +35,8 @@ def test_every_entry_is_linked_to_the_one_before(app, box):
     other = db.execute("SELECT id FROM orders WHERE order_number = 'FR-1'").fetchone()[0]
     first = chain.entries(db, other)[0]
     assert first["chain_sha256"] == chain.link(chain.GENESIS, other, first["at"], first["actor"],
-                                               first["kind"], first["content_sha256"])
+                                               first["kind"], first["content_sha256"],
+                                               first["done_by"], chain.VERSION)
 
 
 def test_a_changed_or_removed_entry_is_found(app, box):
@@ -74,3 +77,29 @@ def test_purge_leaves_a_chain_that_verifies(app, box):
                "timeline WHERE order_id = ?)", [(now - timedelta(days=9)).isoformat(), order_id,
                                                 order_id])
     assert "entry changed" in chain.check(chain.entries(db, order_id))[0]
+
+
+# Made by the release before done_by joined the chain (e17d02b's ``records.add_timeline``):
+# version-1 links, an operator's decision with its done_by outside them.
+BEFORE_DONE_BY = Path(__file__).parent.parent / "fixtures" / "timeline_before_done_by.json"
+
+
+def test_entries_linked_before_done_by_joined_the_chain_still_verify():
+    old = json.loads(BEFORE_DONE_BY.read_text(encoding="utf-8"))
+    assert any(e["done_by"] for e in old) and not any("chain_version" in e for e in old)
+    assert chain.check(old) == []
+    assert chain.check([dict(e, chain_version=1) for e in old]) == []  # as the migration says
+
+
+def test_the_operator_who_gave_a_command_is_in_the_chain(app, box):
+    db, order_id, now = _case_with_documents(app, box)
+    records.add_timeline(db, order_id, now, Entry("operator", "operator.request_documents",
+                                                  "buyer: the receipt, please", by="alice"))
+    rows = chain.entries(db, order_id)
+    assert rows[-1]["done_by"] == "alice" and rows[-1]["chain_version"] == chain.VERSION == 2
+    assert chain.check(rows) == []
+    db.execute("UPDATE timeline SET done_by = 'bob' WHERE id = (SELECT max(id) FROM timeline)")
+    assert "entry changed" in chain.check(chain.entries(db, order_id))[-1]
+    # Nor can the entry be passed off as one linked before done_by was hashed.
+    db.execute("UPDATE timeline SET chain_version = 1 WHERE id = (SELECT max(id) FROM timeline)")
+    assert "entry changed" in chain.check(chain.entries(db, order_id))[-1]
