@@ -447,3 +447,12 @@ def test_spamassassin_finds_nothing(app):
                              capture_output=True, timeout=120)
         status = re.search(rb"X-Spam-Status: \w+, score=(-?[\d.]+)", run.stdout)
         assert float(status[1]) <= 0.0, (name, run.stdout[-1500:])
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_prefilled_subjects_go_on_in_lower_case_after_the_colon(mails, locale):
+    soup = BeautifulSoup(mails["buyer.reminder", "", locale][2].html, "html.parser")
+    for a in soup.find_all("a", attrs={"data-action": True}):
+        subject = parse_qs(urlsplit(a["href"]).query)["subject"][0]
+        after = subject.split(":", 1)[1].strip()
+        assert after[0].islower(), subject
