@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import replace
+from datetime import datetime, timezone
 from email import message_from_bytes, policy
 from urllib.parse import parse_qs, urlsplit
 
@@ -456,3 +457,11 @@ def test_prefilled_subjects_go_on_in_lower_case_after_the_colon(mails, locale):
         subject = parse_qs(urlsplit(a["href"]).query)["subject"][0]
         after = subject.split(":", 1)[1].strip()
         assert after[0].islower(), subject
+
+
+@pytest.mark.parametrize("locale, first", [("nl", "1 december"), ("fr", "1er décembre"),
+                                           ("it", "1° dicembre")])
+def test_the_first_of_the_month_is_written_the_local_way(app, locale, first):
+    env = app.renderer._envs[locale, "text"]
+    day = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+    assert first in env.filters["date"](day) and first in env.filters["date"](day, "d MMMM")

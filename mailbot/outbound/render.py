@@ -166,8 +166,9 @@ class Renderer:
 
         def day(d, pattern="EEEE d MMMM y"):
             d = d.astimezone(tz) if isinstance(d, datetime) else d
-            if locale == "fr" and d.day == 1:
-                pattern = pattern.replace("d ", "d'er' ", 1)  # French writes "1er décembre"
+            if d.day == 1 and locale in ("fr", "it"):
+                # French writes "1er décembre", Italian "1° dicembre" ("entro il 1° dicembre").
+                pattern = pattern.replace("d ", "d'er' " if locale == "fr" else "d'°' ", 1)
             return _formatted(d, pattern, tz, locale)
 
         env.filters.update(
