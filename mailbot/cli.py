@@ -332,8 +332,8 @@ def _status(app, args):
         _print_case(app, data["case"])
 
 
-def _print_case(app, c):
-    print(printable.text(views.case_text(c, app.config.bot.timezone)), end="")
+def _print_case(app, c, file=None):
+    print(printable.text(views.case_text(c, app.tz, file)), end="")
 
 
 def _cases(app, args):
@@ -361,11 +361,13 @@ def _case(app, args):
     if args.action == "export":
         return _export(app, args)
     if args.action is None:
-        data = views.case_file_json(db, records.load(db, order_id), app.tz)
+        state = records.load(db, order_id)
+        data = views.case_file_json(db, state, app.tz)
         if args.json:
             print(printable.dumps(data))
         else:
-            _print_case(app, data)
+            cover = app.config.cover.of(state.order.plan)
+            _print_case(app, data, views.operators_file(db, state, cover))
         return
     message = (args.message or "").strip()
     to_buyer, to_merchant = ((text or "").strip() for text in (args.message_buyer,

@@ -10,15 +10,24 @@ from datetime import datetime, timedelta
 
 from .core.effects import Mail
 from .core.model import Role
-from .inbound.disposition import SHOWN_TO_OPERATORS
+from .inbound.disposition import SHOWN_TO_OPERATORS, Ending
+from .outbound import failures
 from .outbound.compose import compose, context
 from .store import reports
 from .store.db import transaction
+from .tokens import Token
 
 
 # The timeline kind of each operator's command, as the command is spelled (mail and CLI).
 COMMANDS = {"operator.decision": "decide", "operator.request_documents": "request-documents",
             "operator.correction": "correct"}
+
+# How an operator lets a held mail through: a sender held for confirmation is vouched for
+# (``inbox release``); any other mail is run through intake again after a fix (``inbox replay``).
+RELEASE = {str(Ending.SENDER_MISMATCH): "release"}
+
+# Held mail listed one by one (with its inbox id); past this many the digest says how many more.
+HELD_SHOWN = 30
 
 
 def collect(db, now: datetime, since: timedelta) -> dict:
@@ -29,6 +38,7 @@ def collect(db, now: datetime, since: timedelta) -> dict:
     attention = reports.escalated_cases(db, now) + [
         {**d, "why": "overdue", "age_days": (now - d["merchant_due"]).days,
          "escalation_reason": None} for d in deadlines if d["overdue"]]
+    held_mail, held_total = reports.held_mail(db, start, SHOWN_TO_OPERATORS, HELD_SHOWN)
     return {"since": start, "now": now, "period_days": round(since / timedelta(days=1), 2),
             "opened": reports.opened_since(db, start),
             "escalated": reports.timeline_counts(db, "case.escalated", start),
@@ -37,15 +47,26 @@ def collect(db, now: datetime, since: timedelta) -> dict:
             "other": reports.other_requests(db, start),
             "commands": [dict(c, command=COMMANDS[c["kind"]])
                          for c in reports.operator_commands(db, start, tuple(COMMANDS))],
-            "failed": reports.failed_deliveries(db, start),
+            "failed": [dict(f, why=failures.kind(f["detail"] or ""))
+                       for f in reports.failed_deliveries(db, start)],
             "held": reports.held_inbound(db, start, SHOWN_TO_OPERATORS),
+            "held_mail": [dict(h, command=RELEASE.get(h["disposition"], "replay"))
+                          for h in held_mail],
+            "held_more": held_total - len(held_mail),
             "case_states": reports.state_counts(db, "cases"),
             "protection_states": reports.state_counts(db, "orders")}
 
 
+def _addressed(app, data: dict) -> dict:
+    """Each case line with the case's own command address (its commands by mail)."""
+    for row in data["attention"] + data["deadlines"]:
+        row["address"] = app.signer.address(Token(str(Role.OPERATOR), row["order_id"]))
+    return data
+
+
 def text(app, now: datetime, since: timedelta) -> str:
     db = app.db()
-    mail = Mail(Role.OPERATOR, "digest", collect(db, now, since))
+    mail = Mail(Role.OPERATOR, "digest", _addressed(app, collect(db, now, since)))
     text = app.renderer.render(mail.template, app.config.operators.locale,
                                context(app, db, None, mail, Role.OPERATOR)).text
     # In a terminal the mail's footer (below the RFC 3676 "-- " separator) has no place.
@@ -54,6 +75,6 @@ def text(app, now: datetime, since: timedelta) -> str:
 
 def send(app, now: datetime, since: timedelta = timedelta(days=1)) -> None:
     db = app.db()
-    data = collect(db, now, since)
+    data = _addressed(app, collect(db, now, since))
     with transaction(db):
         compose(app, db, None, Mail(Role.OPERATOR, "digest", data), now)

@@ -18,7 +18,7 @@ from .core.events import TimerFired, TimerKind
 from .core.model import Role
 from .inbound import bounces, intake
 from .inbound import lanes as lanes_mod
-from .outbound import outbox
+from .outbound import failures, outbox
 from .outbound.compose import compose
 from .outbound.return_path import return_path as verp_address
 from .store import inbox_rows, records
@@ -192,9 +192,11 @@ def _dead(app, db, row, error, now, recipients=None, statuses=None) -> tuple[str
 
 
 def _tell_operators(app, db, row, error, recipients, now) -> None:
-    # Unless the dead mail was itself such a notice (no loop).
+    # Unless the dead mail was itself such a notice (no loop). With the order's state, the
+    # notice names the order and case and joins their thread.
     if row["template"] != "operator.delivery_failed":
-        compose(app, db, None, Mail(Role.OPERATOR, "delivery_failed",
-                                    {"outbox_id": row["id"], "error": error,
-                                     "recipients": recipients, "template": row["template"]}),
-                now)
+        state = records.load(db, row["order_id"]) if row["order_id"] else None
+        compose(app, db, state, Mail(Role.OPERATOR, "delivery_failed",
+                                     {"outbox_id": row["id"], "error": error,
+                                      "why": failures.kind(error), "recipients": recipients,
+                                      "template": row["template"]}), now)

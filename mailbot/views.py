@@ -88,11 +88,19 @@ def _moment(iso_text: str | None) -> str:
     return "-" if iso_text is None else iso_text[:16].replace("T", " ")
 
 
-def case_text(c: dict, tz_name: str = "") -> str:
-    """``case CASE_ID`` for a terminal: the case's facts on labelled lines, then the timeline
-    with every text whole (continued lines indented) and the documents named. What a party wrote
+def operators_file(db, state: State, cover) -> dict:
+    """The operators' file of ``state``'s case (``store.reports.operators_file``) for ``case``."""
+    return reports.operators_file(db, state, records.merchant(db, state.order.shop_id), cover,
+                                  records.timeline(db, state.order.id))
+
+
+def case_text(c: dict, tz=None, file: dict | None = None) -> str:
+    """``case CASE_ID`` for a terminal: the case's facts on labelled lines (with ``file``, the
+    operators' file: languages, the shop's addresses, plan and cover, protection, dates, the
+    shop's other open cases), then the timeline with every text whole (continued lines
+    indented), the documents named and the mails a step sent on one line. What a party wrote
     is shown with control characters escaped, so a buyer's text cannot move the cursor or
-    recolour an operator's terminal. Times are in the configured zone (``tz_name``)."""
+    recolour an operator's terminal. Times are in the configured zone ``tz`` (a ZoneInfo)."""
     refund = c["refund"]
     why = c["escalation_reason"] or c["outcome"]
     lines = [f"case {c['id']}: {c['state']}" + (f" ({why})" if why else "")
@@ -100,18 +108,58 @@ def case_text(c: dict, tz_name: str = "") -> str:
     if c.get("order"):
         o = c["order"]
         lines.append(f"  order: {o['shop_id']}/{o['order_number']}, {_order_line(o)}")
-    lines.append(f"  merchant due: {_moment(c.get('merchant_due'))}; buyer due: "
-                 f"{_moment(c.get('buyer_due'))}" + (f" ({tz_name})" if tz_name else ""))
+    if file:
+        lines += _file_lines(file, c["order"]["currency"] if c.get("order") else "", tz)
+    lines.append("  " + (f"opened: {_shown(file['opened_at'], tz)}; " if file else "")
+                 + f"merchant due: {_moment(c.get('merchant_due'))}; buyer due: "
+                 + _moment(c.get("buyer_due"))
+                 + (f"; escalated: {_shown(file['escalated_at'], tz)}" if file else "")
+                 + (f" ({tz})" if tz else ""))
     if refund["choice"]:
         lines.append(f"  merchant's answer: refund {refund['choice']}"
                      + (f", {refund['amount']}" if refund["choice"] != "no" else ""))
-    for e in c["timeline"]:
+    for entries in _runs(c["timeline"]):
+        e = entries[0]
         actor = f"{e['actor']} ({e['by']})" if e.get("by") else e["actor"]
-        text = [_printable(line) for line in e["text"].splitlines()] or [""]
-        lines.append(f"  {_moment(e['at'])}  {actor:<8} {e['kind']:<28} {text[0]}".rstrip())
+        if e["kind"] == "mail":  # what a step sent, on one line: kind of mail and to whom
+            kind = "e-mail sent" if len(entries) == 1 else "e-mails sent"
+            text = [", ".join(_sent(m["text"]) for m in entries)]
+        else:
+            kind = e["kind"]
+            text = [_printable(line) for line in e["text"].splitlines()] or [""]
+        lines.append(f"  {_moment(e['at'])}  {actor:<8} {kind:<28} {text[0]}".rstrip())
         lines += [f"{'':>58}{line}".rstrip() for line in text[1:]]
         lines += [f"{'':>58}document: {_printable(name)}" for name in e["attachments"]]
     return "\n".join(lines) + "\n"
+
+
+def _file_lines(f: dict, currency: str, tz) -> list[str]:
+    cover = f"{f['cover']} {currency}" if f["cover"] else "the order's amount"
+    others = ", ".join(str(i) for i in f["other_cases"]) or "none"
+    return [
+        f"  languages: buyer {f['buyer_locale']}, merchant {f['merchant_locale']}; merchant's "
+        f"addresses: {', '.join(f['merchant_emails'])}",
+        f"  plan {f['plan']}, compensation up to {cover}; protection ends "
+        f"{_shown(f['protection_ends'], tz)}, {'' if f['extended'] else 'not '}extended",
+        f"  merchant's other open cases: {others}",
+    ]
+
+
+def _runs(timeline: list[dict]) -> list[list[dict]]:
+    """The timeline's entries one by one, but the mails sent in a row as one run."""
+    runs: list[list[dict]] = []
+    for e in timeline:
+        if e["kind"] == "mail" and runs and runs[-1][0]["kind"] == "mail":
+            runs[-1].append(e)
+        else:
+            runs.append([e])
+    return runs
+
+
+def _sent(template: str) -> str:
+    """``buyer.case_opened`` as "case opened to buyer"."""
+    role, _, kind = template.partition(".")
+    return f"{kind.replace('_', ' ')} to {role}"
 
 
 def _printable(text: str) -> str:

@@ -81,17 +81,48 @@ def _choice(value: str) -> RefundChoice | None:
 class Command:
     verb: str  # a key of OPERATOR_COMMANDS
     argument: str  # one of the arguments it takes: an outcome, or a party
-    message: str
+    message: str  # to both parties (SPEC §9's one message)
+    amount_text: str | None = None  # ``amount:``, as typed (a decision only)
+    to_buyer: str = ""  # ``buyer:``, in place of ``message`` for the buyer (a decision only)
+    to_merchant: str = ""  # ``merchant:``
+
+    @property
+    def complete(self) -> bool:
+        """A command always carries its message: to both parties, or one to each."""
+        return bool(self.message or (self.to_buyer and self.to_merchant))
+
+
+# The fields of an operator's decision by mail, the CLI's option names without their dashes
+# (``--amount``, ``--message-buyer``, ``--message-merchant``): a label at the start of a line,
+# optionally with the party's language in brackets as the mails pre-fill it ("buyer (nl):").
+_FIELD = re.compile(r"^\s*(amount|buyer|merchant)\s*(?:\([^)]*\))?\s*:\s?(.*)$", re.I)
 
 
 def read_command(text: str) -> Command | None:
     """An operator's reply: one of the commands of ``OPERATOR_COMMANDS`` (the CLI's words) on the
-    first line, the message to the parties on the lines after it; None for anything else."""
+    first line, the message to the parties on the lines after it; None for anything else. A
+    decision may carry the fields of ``_FIELD``: ``amount:`` on its line; the lines under
+    ``buyer:`` or ``merchant:`` (up to the next label) are that party's message, the lines
+    above any label the message to both."""
     first, _, rest = text.strip().partition("\n")
     words = first.lower().split()
     if len(words) != 2 or words[1] not in OPERATOR_COMMANDS.get(words[0], ()):
         return None
-    return Command(words[0], words[1], rest.strip())
+    if words[0] != "decide":
+        return Command(words[0], words[1], rest.strip())
+    fields: dict[str, list[str]] = {"": []}
+    current = ""
+    for line in rest.split("\n"):
+        match = _FIELD.match(line)
+        if match:
+            key = match.group(1).lower()
+            fields[key] = [match.group(2)]
+            current = "" if key == "amount" else key  # an amount is its one line
+        else:
+            fields[current].append(line)
+    said = {key: "\n".join(lines).strip() for key, lines in fields.items()}
+    return Command(words[0], words[1], said[""], said.get("amount") or None,
+                   said.get("buyer", ""), said.get("merchant", ""))
 
 
 def asked_command(text: str) -> str | None:

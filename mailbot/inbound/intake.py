@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from ..core.case import operator_amount_problem
 from ..core.decide import actions_for
 from ..core.effects import Entry, Mail, Result
 from ..core.events import (
@@ -339,6 +340,9 @@ def decided(m: Inbound) -> End:
         planned = service.plan(m.app, m.order_id, event, m.now)
         if planned.decision.result is Result.NOT_OPEN:
             return _command_help(m)
+        refused = _amount_refused(m, event)
+        if refused is not None:
+            return _command_help(m, refused)
         return End(planned.decision.result, planned=planned)
     notices = ()
     if m.refused:
@@ -348,8 +352,24 @@ def decided(m: Inbound) -> End:
     return End(planned.decision.result, planned=planned)
 
 
-def _command_help(m: Inbound) -> End:
-    data = {"closest": forms.closest_command(m.text), "asked": forms.asked_command(m.text)}
+def _amount_refused(m: Inbound, event) -> dict | None:
+    """A decision the core would take, whose amount ``decide --amount`` would refuse
+    (unreadable, beyond the order or the plan's cover): the amount as typed ("" for the
+    order's), the outcome and the cover, for the answer to state the bounds. None when the
+    amount may be decided."""
+    if not isinstance(event, OperatorDecide):
+        return None
+    typed = forms.read_command(m.text).amount_text
+    cover = m.app.config.cover.of(m.state.order.plan)
+    if (typed and event.amount is None) or operator_amount_problem(
+            m.state, event.outcome, event.amount, cover):
+        return {"amount": typed or "", "outcome": str(event.outcome), "cover": cover}
+    return None
+
+
+def _command_help(m: Inbound, refused: dict | None = None) -> End:
+    data = {"closest": forms.closest_command(m.text), "asked": forms.asked_command(m.text),
+            "refused": refused}
     return End(Ending.OPERATOR_HELP, (To(m.state, Role.OPERATOR, data=data),),
                answer_to=budget.key(m.sender))
 
@@ -467,10 +487,13 @@ def _event(m: Inbound):
             return MerchantDecision(choice, form.message, amount, form.amount_text, documents)
         return PartyMessage(Role.MERCHANT, text, _new_documents(m), m.known)
     command = forms.read_command(text)  # only the operators' commands: ``decide withdrawn`` is not
-    if command is None or not command.message:
+    if command is None or not command.complete:
         return None  # answered with the help; a command always carries its message to the parties
     if command.verb == "decide":
-        return OperatorDecide(Outcome(command.argument), command.message, by=m.sender)
+        amount = parse_amount(command.amount_text) if command.amount_text else None
+        return OperatorDecide(Outcome(command.argument), command.message, by=m.sender,
+                              amount=amount, to_buyer=command.to_buyer,
+                              to_merchant=command.to_merchant)
     return OperatorRequest(Role(command.argument), command.message, by=m.sender)
 
 

@@ -32,7 +32,7 @@ from ..core.effects import Mail
 from ..core.model import OPERATOR_COMMANDS, Escalation, Role, State
 from ..config import Bot
 from ..limits import MAX_DOCUMENT_BYTES, MAX_DOCUMENTS
-from ..store import records
+from ..store import records, reports
 from ..tokens import Token
 from . import outbox
 from .render import Rendered, one_line
@@ -95,7 +95,7 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
     ctx = {"data": mail.data, "bot": app.config.bot, "role": str(to), "actions": (),
            "links": {}, "order": None, "case": None, "protection": None, "limits": LIMITS,
            "commands": COMMANDS, "reply_address": None, "shop_explanation": None,
-           "shop_documents": (), "left_out": (),
+           "shop_documents": (), "left_out": (), "file": None,
            "standing": {"next": None, "due": None, "other_due": None, "commands": False}}
     if state is None:
         return ctx
@@ -126,6 +126,8 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
     if to is Role.OPERATOR:
         ctx["timeline"] = entries
         ctx["reply_address"] = app.signer.address(Token(str(to), order.id))
+        ctx["file"] = reports.operators_file(db, state, merchant,
+                                             app.config.cover.of(order.plan), entries)
     else:
         # A refusal that goes straight to the service team: the other party still reads why,
         # and the buyer gets the shop's documents with it (SPEC §4: passed on to the buyer).
@@ -136,10 +138,11 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
 
 
 def _readable(entry: dict) -> dict:
-    """A timeline entry as the case file shows it: a mail entry names its addressee's role."""
+    """A timeline entry as the case file shows it: a mail entry names its addressee's role and
+    its template (the kind of mail)."""
     entry = dict(entry)
     if entry["kind"] == "mail":
-        entry["to"] = entry["text"].partition(".")[0]
+        entry["to"], entry["template"] = entry["text"].partition(".")[0], entry["text"]
         entry["text"] = ""
     return entry
 

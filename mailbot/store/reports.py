@@ -31,7 +31,8 @@ def timeline_counts(db, kind: str, start: datetime) -> dict:
 def merchant_deadlines(db, until: datetime, now: datetime) -> list[dict]:
     rows = _rows(
         db,
-        "SELECT c.id AS case_id, o.shop_id, m.name AS shop, o.order_number, c.merchant_due "
+        "SELECT c.id AS case_id, o.id AS order_id, o.shop_id, m.name AS shop, o.order_number, "
+        "c.merchant_due "
         "FROM cases c JOIN orders o ON o.id = c.order_id JOIN merchants m ON m.id = o.shop_id "
         "WHERE c.state = 'awaiting_merchant' AND c.merchant_due <= ? ORDER BY c.merchant_due",
         [iso(until)])
@@ -45,7 +46,8 @@ def escalated_cases(db, now: datetime) -> list[dict]:
     """Cases with the service team, oldest first, with the day they were handed over."""
     rows = _rows(
         db,
-        "SELECT c.id AS case_id, o.order_number, m.name AS shop, c.escalation_reason, "
+        "SELECT c.id AS case_id, o.id AS order_id, o.order_number, m.name AS shop, "
+        "c.escalation_reason, "
         "(SELECT max(t.at) FROM timeline t WHERE t.order_id = c.order_id "
         " AND t.kind = 'case.escalated') AS since "
         "FROM cases c JOIN orders o ON o.id = c.order_id JOIN merchants m ON m.id = o.shop_id "
@@ -60,7 +62,7 @@ def escalated_cases(db, now: datetime) -> list[dict]:
 def other_requests(db, start: datetime) -> list[dict]:
     rows = _rows(
         db,
-        "SELECT t.at, t.text, o.order_number, m.name AS shop FROM timeline t "
+        "SELECT t.at, t.text, o.order_number, o.buyer_email, m.name AS shop FROM timeline t "
         "JOIN orders o ON o.id = t.order_id JOIN merchants m ON m.id = o.shop_id "
         "WHERE t.kind = 'request.other' AND t.at > ? ORDER BY t.id", [iso(start)])
     for row in rows:
@@ -87,14 +89,16 @@ def failed_deliveries(db, start: datetime) -> list[dict]:
     operators to fix. Bounced recipients one by one, and every recipient of a dead mail."""
     rows = list(db.query(
         "SELECT b.recipient AS address, x.template, b.status || ' ' || b.diagnostic AS detail, "
-        "o.shop_id, o.order_number, c.id AS case_id, x.id AS outbox_id "
+        "o.shop_id, m.name AS shop, o.order_number, c.id AS case_id, x.id AS outbox_id "
         "FROM bounces b JOIN outbox x ON x.id = b.outbox_id "
         "LEFT JOIN orders o ON o.id = x.order_id LEFT JOIN cases c ON c.order_id = x.order_id "
+        "LEFT JOIN merchants m ON m.id = o.shop_id "
         "WHERE b.action = 'failed' AND b.received_at > ? ORDER BY b.id", [iso(start)]))
     for dead in db.query(
             "SELECT x.id AS outbox_id, x.template, x.recipients, x.last_error AS detail, "
-            "o.shop_id, o.order_number, c.id AS case_id FROM outbox x "
+            "o.shop_id, m.name AS shop, o.order_number, c.id AS case_id FROM outbox x "
             "LEFT JOIN orders o ON o.id = x.order_id LEFT JOIN cases c ON c.order_id = x.order_id "
+            "LEFT JOIN merchants m ON m.id = o.shop_id "
             "WHERE x.status = 'dead' AND x.created_at > ? ORDER BY x.id", [iso(start)]):
         for address in json.loads(dead.pop("recipients")):
             rows.append({**dead, "address": address})
@@ -109,11 +113,43 @@ def held_inbound(db, start: datetime, dispositions) -> dict:
         % ",".join("?" * len(held)), [iso(start), *held])))
 
 
+def held_mail(db, start: datetime, dispositions, limit: int) -> tuple[list[dict], int]:
+    """The inbound mails of ``dispositions`` that ended since ``start``, oldest first, at most
+    ``limit`` of them (each with its inbox id, for ``inbox release`` or ``replay``), and how
+    many there are in all."""
+    held = [str(d) for d in dispositions]
+    where = ("FROM inbox WHERE processed_at > ? AND disposition IN (%s)"
+             % ",".join("?" * len(held)))
+    rows = _rows(db, f"SELECT id, received_at, coalesce(sender, mail_from) AS sender, "
+                 f"disposition {where} ORDER BY id LIMIT ?", [iso(start), *held, limit])
+    for row in rows:
+        row["received_at"] = parse_dt(row["received_at"])
+    return rows, _rows(db, f"SELECT count(*) AS n {where}", [iso(start), *held])[0]["n"]
+
+
 def state_counts(db, table: str) -> dict:
     if table not in ("cases", "orders"):
         raise ValueError(table)
     return {r["state"]: r["n"] for r in _rows(
         db, f"SELECT state, count(*) AS n FROM {table} GROUP BY state")}
+
+
+def operators_file(db, state, shop: dict, cover, timeline: list[dict]) -> dict:
+    """The facts operators decide with, beyond the order and its ``timeline`` (escalation mail
+    and ``case ID``): each party's language (the operators write to each in it), the contact
+    addresses of the ``shop`` (its merchants row), the plan and its ``cover`` (None: no cap), the
+    protection's end, the case's dates and the shop's other open cases."""
+    order, case = state.order, state.case
+    others = _rows(db, "SELECT c.id FROM cases c JOIN orders o ON o.id = c.order_id "
+                   "WHERE o.shop_id = ? AND c.state != 'closed' AND c.order_id != ? ORDER BY c.id",
+                   [order.shop_id, order.id])
+    escalated = [e["at"] for e in timeline if e["kind"] == "case.escalated"]
+    return {"buyer_locale": order.buyer_locale, "merchant_locale": shop["locale"],
+            "merchant_emails": shop["emails"], "plan": str(order.plan), "cover": cover,
+            "protection_ends": state.protection.ends_at, "extended": state.protection.extended,
+            "opened_at": case and case.opened_at, "merchant_due": case and case.merchant_due,
+            "escalated_at": escalated[-1] if escalated else None,
+            "other_cases": [r["id"] for r in others]}
 
 
 def cases(db, state_filter: str | None) -> list[dict]:

@@ -1,0 +1,231 @@
+"""The operators' side (issue 19 §3, issue 20's operators' mails): a decision by mail as complete
+as ``decide`` on the command line (amount, a message per party), the operators' file in the
+escalation mail and in ``mailbot case``, the digest's tables, the footer of mails whose replies
+are commands, and the "delivery failed" notice. Real SMTP into the listener, real Maildir out."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from email import message_from_bytes, policy
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from bs4 import BeautifulSoup
+
+from conftest import OPERATOR, click, html, make_config, only, reply, text, write_config
+from mailbot import cli, config as config_mod, digest, jobs, wiring
+from mailbot.inbound import forms
+from mailbot.outbound import failures
+from test_case_by_mail import case, open_case
+from test_protection_by_mail import BUYER_NL, MERCHANT_NL, now
+
+
+def escalated(box):
+    """NL-1 (49.95 EUR, plan plus) with the service team; the operators' escalation mail."""
+    _, merchant = open_case(box, "no_refund")
+    click(box, merchant, "refund_none", MERCHANT_NL, body="Terugbetaling: nee\nToelichting: Nee.")
+    return only(box.deliver(), OPERATOR)
+
+
+def command_links(mail) -> dict[str, dict]:
+    """The escalation mail's command links: "decide compensated" -> its mailto's parts."""
+    soup = BeautifulSoup(html(mail), "html.parser")
+    links = {}
+    for a in soup.find_all("a", href=re.compile("^mailto:")):
+        query = parse_qs(urlsplit(a["href"]).query)
+        body = query.get("body", [""])[0].replace("\r\n", "\n")
+        if body:
+            links[body.partition("\n")[0]] = {"to": unquote(urlsplit(a["href"]).path),
+                                              "body": body}
+    return links
+
+
+# --- 2. decisions by mail, as complete as the CLI ------------------------------------------------
+
+def test_the_escalation_mail_prefills_amount_and_a_field_per_party(box):
+    mail = escalated(box)
+    links = command_links(mail)
+    assert links["decide compensated"]["body"] == (
+        "decide compensated\namount: 49.95\nbuyer (nl): \nmerchant (nl):")
+    assert links["decide claim_rejected"]["body"] == (
+        "decide claim_rejected\nbuyer (nl): \nmerchant (nl):")
+    assert links["request-documents buyer"]["body"] == "request-documents buyer"
+    # The text part documents the fields and the CLI's equivalent.
+    assert "amount:" in text(mail) and "--message-buyer" in text(mail)
+
+
+def test_a_decision_by_mail_carries_an_amount_and_a_message_per_party(box):
+    mail = escalated(box)
+    body = (command_links(mail)["decide compensated"]["body"]
+            .replace("amount: 49.95", "amount: 30,00")
+            .replace("buyer (nl): ", "buyer (nl): Beste Jan,\nwe vergoeden € 30.")
+            .replace("merchant (nl):", "merchant (nl): De koper krijgt € 30 van ons."))
+    reply(box, mail, OPERATOR, body, quote=False)
+    assert (case(box)["state"], case(box)["outcome"]) == ("closed", "compensated")
+    mails = box.deliver()
+    to_buyer, to_merchant = text(only(mails, BUYER_NL)), text(only(mails, MERCHANT_NL))
+    assert "    Beste Jan,\n    we vergoeden € 30." in to_buyer  # quoted, two lines
+    assert "De koper krijgt" not in to_buyer
+    assert "De koper krijgt € 30 van ons." in to_merchant and "Beste Jan" not in to_merchant
+    assert "€\xa030,00" in to_buyer
+    amounts = [e["text"] for e in case(box)["timeline"] if e["kind"] == "operator.amount"]
+    assert amounts == ["30.00"]
+
+
+def test_one_message_to_both_parties_stays_as_spec_says(box):
+    reply(box, escalated(box), OPERATOR, "decide refunded_by_merchant\nDe webshop betaalt terug.")
+    assert case(box)["outcome"] == "refunded_by_merchant"
+    mails = box.deliver()
+    for party in (BUYER_NL, MERCHANT_NL):
+        assert "De webshop betaalt terug." in text(only(mails, party))
+
+
+def test_an_amount_the_cli_would_refuse_changes_nothing_and_says_why(box):
+    mail = escalated(box)
+    box.app.config = dataclasses.replace(box.app.config, limits=dataclasses.replace(
+        box.app.config.limits, answers_per_address_per_hour=10))
+    for amount in ("80,00", "veel", "0"):
+        reply(box, mail, OPERATOR, f"decide compensated\namount: {amount}\nWe vergoeden.",
+              quote=False)
+        assert case(box)["state"] == "escalated", amount
+        answer = text(only(box.deliver(), OPERATOR))
+        assert "niet uitgevoerd" in answer and "€ 49,95" in answer.replace("\xa0", " ")
+    # The plan's cover binds a compensation, also when no amount is named (the order's 49.95).
+    box.app.config = dataclasses.replace(box.app.config,
+                                         cover=config_mod.Cover(plus=40))
+    reply(box, mail, OPERATOR, "decide compensated\nWe vergoeden.", quote=False)
+    assert case(box)["state"] == "escalated"
+    assert "PLUS: €\xa040,00" in text(only(box.deliver(), OPERATOR))
+    reply(box, mail, OPERATOR, "decide compensated\namount: 40\nWe vergoeden.", quote=False)
+    assert case(box)["outcome"] == "compensated"
+
+
+def test_a_message_for_one_party_only_is_not_a_command():
+    half = forms.read_command("decide compensated\nbuyer: Beste Jan.\nmerchant:")
+    assert half is not None and not half.complete
+    both = forms.read_command("DECIDE compensated\nAmount: 12\nbuyer (nl): a\nb\nmerchant: c")
+    assert (both.amount_text, both.to_buyer, both.to_merchant, both.message) == (
+        "12", "a\nb", "c", "")
+
+
+# --- 1. the operators' file ----------------------------------------------------------------------
+
+def test_the_escalation_mail_is_the_operators_file(box):
+    mail = escalated(box)
+    out = text(mail)
+    for fact in ("Plan: PLUS, vergoeding tot het bestelbedrag",
+                 "Koper: jan@buyer.example (Nederlands)",
+                 "info@fietsen.example, sales@fietsen.example (Nederlands)",
+                 "Bescherming loopt tot", "niet verlengd", "Case geopend:",
+                 "Termijn van de webshop:", "Naar het serviceteam:",
+                 "Andere open cases van deze webshop: geen"):
+        assert fact in out, fact
+    # The mails a step sent are one line: which mails, to whom.
+    assert re.search(r"Systeem: e-mails verstuurd: case geopend \(koper\), case geopend "
+                     r"\(webshop\)", out)
+    assert "e-mail verstuurd (koper)" not in out
+
+
+def test_case_in_a_terminal_is_the_operators_file_with_whole_texts(box, tmp_path, capsys):
+    long_text = "Eerste regel.\n" + "lang " * 60 + "\nDerde regel."
+    _, merchant = open_case(box, "no_refund")
+    click(box, merchant, "refund_none", MERCHANT_NL,
+          body=f"Terugbetaling: nee\nToelichting: {long_text}")
+    config = str(write_config(tmp_path, box.app.config))
+    capsys.readouterr()
+    assert cli.main(["--config", config, "case", str(case(box)["id"])]) == 0
+    shown = capsys.readouterr().out
+    assert "languages: buyer nl, merchant nl" in shown
+    assert "merchant's addresses: info@fietsen.example, sales@fietsen.example" in shown
+    assert "plan plus, compensation up to the order's amount; protection ends" in shown
+    assert "opened: 20" in shown and "; escalated: 20" in shown
+    assert "merchant's other open cases: none" in shown
+    assert re.search(r"e-mails sent +case opened to buyer, case opened to merchant", shown)
+    lines = shown.splitlines()
+    said = next(i for i, line in enumerate(lines) if "Eerste regel." in line)
+    assert lines[said + 1].strip() == ("lang " * 60).strip()  # whole, not cut
+    assert lines[said + 2].startswith(" " * 58) and lines[said + 2].strip() == "Derde regel."
+    assert cli.main(["--config", config, "case", str(case(box)["id"]), "--json"]) == 0
+    assert "languages" not in json.loads(capsys.readouterr().out)  # SPEC §9's object as it was
+
+
+# --- 3. the digest -------------------------------------------------------------------------------
+
+def test_the_digest_lists_ids_commands_and_labelled_columns_and_no_empty_section(box):
+    escalation = escalated(box)
+    stranger = ("Subject: hallo\r\nFrom: wie@else.example\r\nMessage-ID: <x@else.example>\r\n"
+                "\r\nHoi")
+    box.send(stranger.encode(), "wie@else.example", ["bot@bot.example"])
+    inbox_id = box.app.db().execute("SELECT max(id) FROM inbox").fetchone()[0]
+    at = datetime.now(timezone.utc) + timedelta(minutes=1)
+    out = digest.text(box.app, at, timedelta(days=1))
+    case_id = case(box)["id"]
+    assert re.search(rf"- Case: {case_id} \(mailbot case {case_id}\) · Bestelling: NL-1, "
+                     r"Fietsen BV · Wacht: 0 dagen · Waarom: ", out)
+    assert f"Inbox-nummer: {inbox_id} · Ontvangen: " in out
+    assert f"Doorlaten: mailbot inbox replay {inbox_id}" in out
+    assert "Geen." not in out and "MISLUKTE BEZORGINGEN" not in out  # no empty section
+    assert "shop-nl" not in out  # the shop's name, not its id
+    digest.send(box.app, at)
+    sent = only(box.deliver(), OPERATOR)
+    assert re.search(r"^Overzicht \d+ \w+ \d{4}, \d\d:\d\d tot \d+ \w+ \d{4}, \d\d:\d\d: 1 case",
+                     sent["Subject"])
+    soup = BeautifulSoup(html(sent), "html.parser")
+    heads = [th.get_text() for th in soup.find_all("th")]
+    assert heads[:4] == ["Case", "Bestelling", "Wacht", "Waarom"]
+    link = soup.find("a", string="opdrachten per e\u2011mail")  # no break at the hyphen
+    assert unquote(urlsplit(link["href"]).path) == escalation["Reply-To"]  # the case's commands
+    # Order numbers never break at their hyphen on a phone.
+    assert 'white-space:nowrap">NL\u20111<' in html(sent) or \
+        'white-space:nowrap">NL-1<' in html(sent)
+
+
+# --- 4. the operators' mails ---------------------------------------------------------------------
+
+def test_the_footer_of_a_mail_with_commands_says_what_a_reply_without_one_gets(box):
+    mail = escalated(box)
+    footer = text(mail).split("\n-- \n")[1]
+    assert "bewaren je antwoord" not in footer
+    assert "zonder opdracht verandert niets" in footer
+    reply(box, mail, OPERATOR, "Wat vinden jullie?")
+    assert "zonder opdracht verandert niets" in text(only(box.deliver(), OPERATOR))
+
+
+def test_delivery_failed_names_order_case_kind_error_in_words_and_the_resend(box, tmp_path,
+                                                                             smtp_sink):
+    _, merchant = open_case(box)
+    click(box, merchant, "refund_full", MERCHANT_NL,
+          body="Terugbetaling: ja\nBedrag: 49,95\nToelichting: Het geld komt eraan.")
+    sink = smtp_sink("550 5.1.1 <jan@buyer.example>: mailbox unavailable")
+    # The same data, delivered through a relay that refuses every mail.
+    relayed = wiring.build(make_config(tmp_path, relay={
+        "transport": "smtp", "host": "127.0.0.1", "port": sink.port}))
+    try:
+        jobs.deliver(relayed, now())
+    finally:
+        relayed.close()
+    db = box.app.db()
+    dead = db.execute("SELECT id FROM outbox WHERE status = 'dead' AND template = "
+                      "'buyer.decision'").fetchone()[0]
+    notices = [message_from_bytes(raw, policy=policy.default) for (raw,) in db.execute(
+        "SELECT raw FROM outbox WHERE template = 'operator.delivery_failed'").fetchall()]
+    notice = next(n for n in notices if f"resend {dead}" in n.get_body(("plain",)).get_content())
+    out = notice.get_body(("plain",)).get_content()
+    assert f"Case {case(box)['id']}, bestelling NL-1" in notice["Subject"]
+    assert "Soort e-mail: het antwoord van de webshop" in out
+    assert "Wat er misging: het adres bestaat niet bij de ontvangende mailserver" in out
+    assert "5.1.1" in out and f"mailbot outbox resend {dead}" in out
+
+
+def test_errors_in_words():
+    assert failures.kind("550 b'5.1.1 <a@b.example>: Recipient address rejected'") == "no_mailbox"
+    assert failures.kind("recipients refused: {'a@b': (552, b'5.2.2 Mailbox full')}") \
+        == "mailbox_full"
+    assert failures.kind("554 b'5.7.1 Message rejected as spam'") == "refused"
+    assert failures.kind("gave up retrying: relay 127.0.0.1:1 unreachable: [Errno 111]") \
+        == "unreachable"
+    assert failures.kind("gave up retrying: 451 b'4.3.0 try later'") == "temporary"
+    assert failures.kind("the relay does not offer SMTPUTF8 (RFC 6531)") == "smtputf8"
+    assert failures.kind("550 b'no such user'") == "other"
