@@ -466,3 +466,9 @@ def test_the_first_of_the_month_is_written_the_local_way(app, locale, first):
     env = app.renderer._envs[locale, "text"]
     day = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
     assert first in env.filters["date"](day) and first in env.filters["date"](day, "d MMMM")
+
+
+def test_a_request_to_resend_is_one_filled_button(mails):
+    soup = BeautifulSoup(mails["merchant.confirm_sender", "", "nl"][2].html, "html.parser")
+    buttons = soup.find_all("a", href=re.compile("^mailto:"))
+    assert len(buttons) == 1 and buttons[0].find_parent("td")["class"] == ["mb-btn-primary"]
