@@ -472,3 +472,10 @@ def test_a_request_to_resend_is_one_filled_button(mails):
     soup = BeautifulSoup(mails["merchant.confirm_sender", "", "nl"][2].html, "html.parser")
     buttons = soup.find_all("a", href=re.compile("^mailto:"))
     assert len(buttons) == 1 and buttons[0].find_parent("td")["class"] == ["mb-btn-primary"]
+
+
+def test_italian_never_guesses_the_readers_gender():
+    """The reader is a person or a shop of either gender: "ti faremo sapere", not "ti terremo
+    aggiornato"; "compilando direttamente", not "tu stesso"."""
+    gendered = re.compile(r"\b(tu stess[oa]|aggiornat[oa]|sicur[oa]|soddisfatt[oa])\b")
+    assert [s for s in strings("it") if gendered.search(s)] == []
