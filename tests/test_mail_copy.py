@@ -276,6 +276,9 @@ def test_intake_markup_is_shown_as_code(mails, locale):
     assert '"orderNumber": "1001"' in cell.get_text() and cell.find("br")
     assert '      "orderNumber": "1001",' in out.text.splitlines()  # one field a line
     assert max(len(line) for line in cell.get_text("\n").splitlines()) <= 38  # 375 px
+    # The markup gives number and total; the buyer's address comes from To (extract.py).
+    nl = mails["merchant.intake_unread", "", "nl"][2].text
+    assert "uit het veld Aan" in nl and "Bcc" in nl
 
 
 def test_button_labels_fit_two_lines_on_a_phone():
