@@ -224,9 +224,7 @@ def _client_attribution(line: str) -> bool:
     wrote:". Clients put such a line above the quoted mail even without ``>``."""
     if not line.rstrip().endswith(":") or not _EVIDENCE.search(line):
         return False
-    verb = list(_VERB.finditer(line))
-    if not verb:
-        return False
+    verb = list(_VERB.finditer(line))  # one at least: the line is an attribution
     # The words around the verb, after the date or time: who wrote.
     evidence = list(_EVIDENCE.finditer(line))
     who = line[evidence[-1].end():] if evidence[-1].end() < verb[-1].start() else line

@@ -301,3 +301,15 @@ def test_only_the_start_of_a_long_text_is_read():
     # Further down, a request is answered with the links instead.
     assert detect("Goedemiddag,\n" + filler + "Mijn pakket is nooit aangekomen.", ACTIVE) is None
     assert detect("niet " * 200_000, ACTIVE) is None
+
+
+def test_a_request_on_a_line_of_its_own_is_read():
+    """The request as one line of a mail, without a full stop, between a greeting and a name."""
+    assert detect("Hallo,\nMijn pakket is nooit aangekomen\nGroet, Sanne", ACTIVE) is (
+        Action.NOT_RECEIVED)
+    assert detect("Hi,\nI disagree\nJohn", AFTER_NO_REFUND) is Action.DISAGREE
+
+
+def test_indented_quoted_lines_are_not_read():
+    quoted = "Bedankt!\n  > Klik hier als je pakket niet is aangekomen: niet ontvangen"
+    assert detect(quoted, ACTIVE) is None
