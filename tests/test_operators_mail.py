@@ -19,6 +19,7 @@ from mailbot import cli, config as config_mod, digest, jobs, wiring
 from mailbot.inbound import forms
 from mailbot.outbound import failures
 from test_case_by_mail import case, open_case
+from test_loops_and_answers import started  # noqa: F401 (a fixture)
 from test_protection_by_mail import BUYER_NL, MERCHANT_NL, now
 
 
@@ -83,6 +84,7 @@ def test_a_message_relayed_to_the_team_carries_the_same_prefilled_commands(box):
     assert "Hierbij de factuur." in text(relayed)
     assert command_links(relayed)["decide compensated"] == \
         command_links(escalation)["decide compensated"]
+    assert f"Case: {case(box)['id']}\n" in text(relayed)  # the case row in the card
 
 
 def test_one_message_to_both_parties_stays_as_spec_says(box):
@@ -350,3 +352,29 @@ def test_operators_samples_agree_with_themselves(app):
             if s.name == "operator.delivery_failed":
                 out = app.renderer.render(s.name, locale, ctx).text
                 assert "b'" not in out and "5.1.1" in out
+
+
+def test_held_relays_name_case_sender_inbox_id_and_the_commands(started):
+    limited = started(limits={"relays_per_order_per_hour": 1})
+    buyer_ack, _ = open_case(limited)
+    for i in range(2):
+        reply(limited, buyer_ack, BUYER_NL, f"Bericht {i}: waar blijft mijn fiets?")
+    held_id = limited.app.db().execute("SELECT max(id) FROM inbox").fetchone()[0]
+    told = only(limited.deliver(), OPERATOR)
+    case_id = case(limited)["id"]
+    out = text(told)
+    assert told["Subject"].startswith(f"Case {case_id}, bestelling NL-1")
+    assert f"Case: {case_id}\n" in out
+    assert f"{BUYER_NL} (koper)" in out
+    assert f"Inbox-nummer: {held_id}" in out
+    assert f"mailbot inbox show {held_id}" in out and f"mailbot case {case_id}" in out
+
+
+def test_a_buyers_other_request_shows_the_buyers_language_in_the_mail_and_the_digest(box):
+    from test_protection_by_mail import reminders
+    click(box, only(reminders(box), BUYER_NL), "other", BUYER_NL, body="Kan de bel anders?")
+    request = only(box.deliver(), OPERATOR)
+    assert f"Koper: {BUYER_NL} (Nederlands)" in text(request)
+    out = digest.text(box.app, datetime.now(timezone.utc) + timedelta(minutes=1),
+                      timedelta(days=1))
+    assert f"Koper: {BUYER_NL} (Nederlands)" in out

@@ -321,7 +321,9 @@ def samples(locale: str) -> list[Sample]:
         Sample("operator.digest", "", Role.OPERATOR, None,
                Mail(Role.OPERATOR, "digest", digest_sample())),
         Sample("operator.relays_held", "", Role.OPERATOR, am,
-               Mail(Role.OPERATOR, "relays_held", {"limit": 10})),
+               Mail(Role.OPERATOR, "relays_held",
+                    {"limit": 10, "inbox_id": 5030, "sender": "info@shop.example",
+                     "from_role": "merchant"})),
     ]
     for role, st in ((Role.BUYER, am), (Role.MERCHANT, am)):
         out.append(Sample(f"{role}.storage_full", "", role, st,
@@ -349,7 +351,7 @@ def digest_sample() -> dict:
                        "address": "bot+aiaaaaaaaaaaqcases@bot.example"}],
         "other": [{"order_number": "IT-2026-0077", "shop": "Negozio del Sole",
                    "at": NOW - timedelta(hours=5), "text": "Posso cambiare l’indirizzo?",
-                   "buyer_email": "giulia.rossi@example.org"}],
+                   "buyer_email": "giulia.rossi@example.org", "buyer_locale": "it"}],
         "failed": [{"address": "sam.jansen@example.org", "outbox_id": 311,
                     "template": "buyer.decision", "shop_id": "shop-nl",
                     "shop": "Fietsen de Wit", "why": "no_mailbox",

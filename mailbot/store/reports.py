@@ -62,7 +62,8 @@ def escalated_cases(db, now: datetime) -> list[dict]:
 def other_requests(db, start: datetime) -> list[dict]:
     rows = _rows(
         db,
-        "SELECT t.at, t.text, o.order_number, o.buyer_email, m.name AS shop FROM timeline t "
+        "SELECT t.at, t.text, o.order_number, o.buyer_email, o.buyer_locale, m.name AS shop "
+        "FROM timeline t "
         "JOIN orders o ON o.id = t.order_id JOIN merchants m ON m.id = o.shop_id "
         "WHERE t.kind = 'request.other' AND t.at > ? ORDER BY t.id", [iso(start)])
     for row in rows:
