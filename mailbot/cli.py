@@ -229,7 +229,7 @@ def _main(argv: list[str] | None) -> int:
         app = wiring.build(config, readonly=_reads_only(args))
         return COMMANDS[args.command](app, args) or 0
     except (UsageError, config_mod.ConfigError, imports.BadFile, datadir.StorageError,
-            private_files.UnprotectedFile) as exc:
+            private_files.UnprotectedFile, logs.LogFileError) as exc:
         print(f"mailbot: {exc}", file=sys.stderr)
         return 2
 

@@ -389,8 +389,15 @@ def finish(m: Inbound, end: End) -> Disposition:
         return end.disposition
     app, now, inbox_id = m.app, m.now, m.row["id"]
     db = app.db()
-    disposition, detail, planned = end.disposition, end.detail, end.planned
     with transaction(db):
+        if m.key is not None and end.disposition is not Ending.DUPLICATE:
+            # Two copies of one mail (an MTA's retry after a lost reply) may be in two workers'
+            # hands at once and both pass ``deduplicated``: asked again under a lock on the key,
+            # in the transaction that records the end, only the first copy to end acts.
+            db.lock(m.key)
+            if inbox.seen(db, m.key, inbox_id):
+                end, m.further = End(Ending.DUPLICATE), []
+        disposition, detail, planned = end.disposition, end.detail, end.planned
         if end.effect is not None:
             detail = end.effect(db) or detail
         if planned is not None:
