@@ -80,8 +80,9 @@ def parser() -> argparse.ArgumentParser:
     case.add_argument("--message", help="to both parties (and the team), verbatim")
     case.add_argument("--message-buyer", help="to the buyer only, in place of --message")
     case.add_argument("--message-merchant", help="to the merchant only, in place of --message")
-    case.add_argument("--amount", help="decide refunded_by_merchant or compensated: how much "
-                      "(default: the order's amount, within the plan's [cover])")
+    case.add_argument("--amount", help="decide or correct into refunded_by_merchant or "
+                      "compensated: how much (default: the order's amount, within the plan's "
+                      "[cover])")
     case.add_argument("--json", action="store_true")
     _change_options(case)
     merchant = sub.add_parser("merchant", help="declare a merchant insolvent or undo it; its "
@@ -379,23 +380,27 @@ def _case(app, args):
         raise UsageError(f"case {args.action} needs --message TEXT"
                          + (" (or both --message-buyer and --message-merchant)"
                             if args.action == "decide" else ""))
-    if args.action != "decide" and (to_buyer or to_merchant or args.amount):
-        raise UsageError("--message-buyer, --message-merchant and --amount go with decide")
+    if args.action != "decide" and (to_buyer or to_merchant):
+        raise UsageError("--message-buyer and --message-merchant go with decide")
+    if args.action not in ("decide", "correct") and args.amount:
+        raise UsageError("--amount goes with decide and correct")
     arguments = OPERATOR_OUTCOMES if args.action == "correct" else OPERATOR_COMMANDS[args.action]
     if args.argument not in arguments:
         raise UsageError(f"{args.action} needs one of: " + ", ".join(arguments))
     by = _operator(args)
-    if args.action == "decide":
+    if args.action in ("decide", "correct"):
         state = records.load(db, order_id)
         amount = _amount(args.amount) if args.amount else None
         problem = operator_amount_problem(state, Outcome(args.argument), amount,
                                           app.config.cover.of(state.order.plan))
-        if problem and state.case.state is CaseState.ESCALATED:
+        open_for_it = CaseState.ESCALATED if args.action == "decide" else CaseState.CLOSED
+        if problem and state.case.state is open_for_it:
             raise UsageError(f"case {args.case_id}: {problem}")
+    if args.action == "decide":
         event = OperatorDecide(Outcome(args.argument), message, by=by, amount=amount,
                                to_buyer=to_buyer, to_merchant=to_merchant)
     elif args.action == "correct":
-        event = OperatorCorrect(Outcome(args.argument), message, by=by)
+        event = OperatorCorrect(Outcome(args.argument), message, by=by, amount=amount)
     else:
         event = OperatorRequest(Role(args.argument), message, by=by)
 

@@ -259,23 +259,31 @@ def operator_amount_problem(state: State, outcome: Outcome, amount: Decimal | No
     return None
 
 
-def _operator_decided(state, event: OperatorDecide, now, tz):
-    """Both parties are told the outcome, each with their message; for a refund or compensation
-    also how much (the order's amount when the operator named none, and the mail says so) and
-    the day it is paid by."""
-    text = event.message or f"buyer: {event.to_buyer}\nmerchant: {event.to_merchant}"
-    entries = (Entry("operator", "operator.decision", text, by=event.by),)
+def _paid(state, event, now, tz) -> tuple[dict, tuple[Entry, ...]]:
+    """An operator's outcome as the mails state it: for a refund or compensation also how much
+    (the order's amount when the operator named none, and the mail says so) and the day it is
+    paid by, with the timeline's entry of the amount."""
     data = {"outcome": event.outcome}
-    if event.outcome in PAID_OUTCOMES:
-        amount = state.order.amount if event.amount is None else event.amount
-        data.update(amount=amount, whole_order=event.amount is None,
-                    paid_by=deadline(now, OPERATOR_PAYMENT_DAYS, tz))
-        entries += (Entry("operator", "operator.amount", str(amount), by=event.by),)
+    if event.outcome not in PAID_OUTCOMES:
+        return data, ()
+    amount = state.order.amount if event.amount is None else event.amount
+    data.update(amount=amount, whole_order=event.amount is None,
+                paid_by=deadline(now, OPERATOR_PAYMENT_DAYS, tz))
+    return data, (Entry("operator", "operator.amount", str(amount), by=event.by),)
+
+
+def _operator_decided(state, event: OperatorDecide, now, tz):
+    """Both parties are told the outcome, each with their message, and what is paid by when
+    (``_paid``); the team's confirmation repeats all of it."""
+    text = event.message or f"buyer: {event.to_buyer}\nmerchant: {event.to_merchant}"
+    data, paid = _paid(state, event, now, tz)
+    entries = (Entry("operator", "operator.decision", text, by=event.by),) + paid
     closed = _close(state, event.outcome, entries[0], now, tell=())
     mails = tuple(Mail(role, "case_closed", dict(data, message=said))
                   for role, said in ((Role.BUYER, event.to_buyer or event.message),
                                      (Role.MERCHANT, event.to_merchant or event.message)))
-    command = _command_done(f"decide {event.outcome}", event, text)
+    command = _command_done(f"decide {event.outcome}", event, text, **data,
+                            to_buyer=event.to_buyer, to_merchant=event.to_merchant)
     # The amount goes right after the decision, before the closing the decision made.
     return replace(closed, mails=mails + (command,),
                    timeline=closed.timeline[:1] + entries[1:] + closed.timeline[1:])
@@ -283,25 +291,28 @@ def _operator_decided(state, event: OperatorDecide, now, tz):
 
 def _operator_corrected(state, event: OperatorCorrect, now, tz):
     """The case stays closed with the corrected outcome; both parties get the closing mail again,
-    saying it corrects the earlier one, and the team is told it went out."""
+    saying it corrects the earlier one, with what is now paid by when (``_paid``), and the team
+    is told it went out."""
     case = replace(state.case, outcome=event.outcome)
-    data = {"outcome": event.outcome, "message": event.message, "corrected": True}
+    data, paid = _paid(state, event, now, tz)
+    data.update(message=event.message, corrected=True)
     return Decision(
         replace(state, case=case),
         mails=tuple(Mail(role, "case_closed", data) for role in BOTH_PARTIES)
-        + (_command_done(f"correct {event.outcome}", event),),
+        + (_command_done(f"correct {event.outcome}", event, **data),),
         timeline=(Entry("operator", "operator.correction",
                         f"{state.case.outcome} -> {event.outcome}: {event.message}",
-                        by=event.by),
-                  Entry("bot", "case.closed", event.outcome)),
+                        by=event.by),) + paid + (Entry("bot", "case.closed", event.outcome),),
     )
 
 
-def _command_done(command: str, event, message: str | None = None) -> Mail:
-    """To the whole team: which command went out, given by whom, with its message."""
+def _command_done(command: str, event, message: str | None = None, **decided) -> Mail:
+    """To the whole team: which command went out, given by whom, with its message; for a
+    decision or correction also what was ``decided`` (outcome, amount, pay-by date, each party's
+    message), as the parties read it."""
     return Mail(Role.OPERATOR, "command_done", {
         "command": command, "message": event.message if message is None else message,
-        "by": event.by})
+        "by": event.by, **decided})
 
 
 def _not_an_operator_outcome(state, event: OperatorDecide, now, tz):

@@ -67,11 +67,13 @@ class OperatorDecide:
 
 @dataclass(frozen=True)
 class OperatorCorrect:
-    """An operator's correction of the outcome an operator decided on a case now closed."""
+    """An operator's correction of the outcome an operator decided on a case now closed;
+    ``amount`` as for ``OperatorDecide``."""
 
     outcome: Outcome
     message: str
     by: str = ""
+    amount: Decimal | None = None
 
 
 @dataclass(frozen=True)
