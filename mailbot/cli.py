@@ -156,6 +156,9 @@ def _data_parsers(sub) -> None:
     purge.add_argument("--older-than", help="closed this long ago, e.g. 730d or 104w "
                        "(default: [storage] retention_days)")
     purge.add_argument("--now", help="ISO-8601 time the age is counted from (default: the clock)")
+    # No --yes: purging is the retention policy, run daily from a timer or cron.
+    purge.add_argument("--dry-run", action="store_true",
+                       help="count what would be removed; remove nothing")
 
 
 def _outbox_inbox_parsers(sub) -> None:
@@ -581,8 +584,13 @@ def _purge(app, args):
     else:
         age = timedelta(days=app.config.storage.retention_days)
     cutoff = _now(args.now, app.tz) - age
-    done = retention.purge(app.db(), app.attachments, cutoff, app.config.relay.maildir)
-    print(f"purged (closed before {cutoff.astimezone(app.tz).date()}): {done}")
+    done = retention.purge(app.db(), app.attachments, cutoff, app.config.relay.maildir,
+                           dry_run=args.dry_run)
+    closed_before = cutoff.astimezone(app.tz).date()
+    if args.dry_run:
+        print(f"dry run, nothing removed; would purge (closed before {closed_before}): {done}")
+        return
+    print(f"purged (closed before {closed_before}): {done}")
     print(retention.NOT_COVERED)
     logs.event_log("cli.purge", closed_before=records.iso(cutoff), purged=repr(str(done)))
 
