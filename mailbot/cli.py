@@ -347,7 +347,7 @@ def _print_case(app, c, file=None):
 def _cases(app, args):
     rows = views.cases(app.db(), args.state)
     for row in rows:
-        row["opened_at"] = records.parse_dt(row["opened_at"]).astimezone(app.tz).isoformat()
+        row["opened_at"] = _local(app, row["opened_at"])
     if args.json:
         print(printable.dumps(rows))
         return
@@ -700,11 +700,18 @@ def _inbox(app, args):
         row = admin.inbox_mail(db, args.id[0])
         if row is None:
             raise UsageError(f"no inbox mail {args.id[0]}")
-        return _inbox_show(row, args.json)
+        return _inbox_show(dict(row, received_at=_local(app, row["received_at"])), args.json)
     dispositions = _dispositions(args)
-    _print_rows(admin.inbox(db, dispositions, _limit(args)), args.json, lambda r, order: (
+    rows = [dict(r, received_at=_local(app, r["received_at"]))
+            for r in admin.inbox(db, dispositions, _limit(args))]
+    _print_rows(rows, args.json, lambda r, order: (
         f"{r['id']:>6}  {r['received_at']}  {r['disposition']:<15} from={r['mail_from']}  "
         f"{order}  {r['detail'] or ''}"), admin.inbox_count(db, dispositions))
+
+
+def _local(app, stored: str) -> str:
+    """A stored time (UTC) in the configured zone, as every view shows times."""
+    return records.parse_dt(stored).astimezone(app.tz).isoformat(timespec="seconds")
 
 
 def _dispositions(args) -> tuple[str, ...] | None:

@@ -64,11 +64,12 @@ def case_object(db, state: State, tz, documents: dict[str, str]) -> dict:
                            "end_reason": p.end_reason and str(p.end_reason)},
         }],
         "messages": [
-            {"posted_by": e["actor"], "kind": e["kind"], "time_posted": e["at"],
+            {"posted_by": e["actor"], "kind": e["kind"],
+             "time_posted": _time(records.parse_dt(e["at"]), tz),
              "content": e["text"], "documents": e["attachments"]}
             for e in entries if e["actor"] in ("buyer", "merchant") and e["text"]],
         "decisions": [{"by": e["actor"], "done_by": e["done_by"], "kind": e["kind"],
-                       "time": e["at"], "text": e["text"]}
+                       "time": _time(records.parse_dt(e["at"]), tz), "text": e["text"]}
                       for e in entries if e["kind"] in _DECISIONS],
         "documents": [{**d, "file": documents.get(d["sha256"])}
                       for e in entries for d in e["attachments"]],
