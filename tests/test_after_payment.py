@@ -10,8 +10,12 @@ import smtplib
 from datetime import timedelta
 from email.message import EmailMessage
 
-from conftest import OPERATOR, only, reply, text
-from mailbot import jobs
+import pytest
+
+from conftest import OPERATOR, make_config, only, reply, text
+from mailbot import jobs, wiring
+from mailbot.outbound import samples
+from mailbot.outbound.render import LOCALES
 from mailbot.core.deadlines import replies_until
 from mailbot.store import records
 from test_case_by_mail import case
@@ -19,6 +23,16 @@ from test_operators_mail import escalated
 from test_protection_by_mail import BUYER_NL, MERCHANT_NL
 
 IBAN = "NL91 ABNA 0417 1643 00, J. Jansen"
+# How we pay and what we ask for it, in the buyer's words: bank transfer, a reply with the IBAN
+# and the account holder, and never card data.
+HOW_WE_PAY = {
+    "nl": ("bankoverschrijving", "Antwoord daarom op deze e-mail met je IBAN", "rekeninghouder",
+           "Om je betaalkaartgegevens vragen we nooit"),
+    "fr": ("virement bancaire", "répondez simplement à cet e-mail en indiquant votre IBAN",
+           "titulaire du compte", "Nous ne vous demandons jamais vos données de carte"),
+    "it": ("bonifico bancario", "rispondi a questa e-mail indicando il tuo IBAN",
+           "intestatario del conto", "Non ti chiediamo mai i dati della tua carta"),
+}
 
 
 def post(box, msg, sender: str, body: str, now) -> list:
@@ -41,6 +55,7 @@ def test_a_reply_after_a_compensation_reaches_the_team_until_14_days_after_payme
     reply(box, escalated(box), OPERATOR, "decide compensated\nWe vergoeden.", quote=False)
     mails = box.deliver()
     to_buyer, to_merchant = only(mails, BUYER_NL), only(mails, MERCHANT_NL)
+    assert all(words in text(to_buyer) for words in HOW_WE_PAY["nl"])
     db = box.app.db()
     order_id = records.order_id(db, "shop-nl", "NL-1")
     until = replies_until(records.load(db, order_id).case.closed_at, box.app.tz)
@@ -73,3 +88,24 @@ def test_a_reply_after_a_compensation_reaches_the_team_until_14_days_after_payme
     assert box.last_disposition() == "not_open"
     assert mails == [only(mails, MERCHANT_NL)]
     assert dict(case(box), timeline=None) == closed
+
+
+@pytest.fixture(scope="module")
+def closings(tmp_path_factory):
+    """{(role, label, locale): rendered} of the closing mails' samples."""
+    app = wiring.build(make_config(tmp_path_factory.mktemp("closings")))
+    out = {(s.role, s.label, locale): app.renderer.render(s.name, locale, ctx)
+           for locale in LOCALES for s, ctx in samples.contexts(app, app.db(), locale)
+           if s.name.endswith(".case_closed")}
+    yield out
+    app.close()
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_compensation_mail_says_how_we_pay_and_asks_for_the_account(closings, locale):
+    mail = closings["buyer", "compensated", locale]
+    for part in (mail.text, mail.html.replace("\u2011", "-")):  # e‑mail: a non-breaking hyphen
+        assert all(words in part for words in HOW_WE_PAY[locale]), part
+    # Neither the shop nor a buyer refunded by the shop is asked.
+    assert "IBAN" not in closings["merchant", "compensated", locale].text
+    assert "IBAN" not in closings["buyer", "refunded_by_merchant", locale].text
