@@ -482,3 +482,21 @@ def test_italian_never_guesses_the_readers_gender():
     aggiornato"; "compilando direttamente", not "tu stesso"."""
     gendered = re.compile(r"\b(tu stess[oa]|aggiornat[oa]|sicur[oa]|soddisfatt[oa])\b")
     assert [s for s in strings("it") if gendered.search(s)] == []
+
+
+# --- blind review 2 (items 6-13) ----------------------------------------------------------------
+
+@pytest.mark.parametrize("locale, label, none", [
+    ("fr", "Autres dossiers ouverts de cette boutique", "aucun"),
+    ("fr", "Réponse de la boutique", "aucune"),
+    ("it", "Altre pratiche aperte di questo negozio", "nessuna"),
+    ("it", "Risposta del negozio", "nessuna"),
+    ("fr", "Remboursement proposé", "aucun"),
+    ("it", "Rimborso offerto", "nessuno"),
+])
+def test_none_agrees_with_the_noun_it_stands_for(mails, locale, label, none):
+    """One msgid "none" per context (pgettext): "aucun dossier" but "aucune réponse"."""
+    values = {line.partition(label)[2].strip(" :\u202f") for (_, _, loc), (_, _, r) in mails.items()
+              if loc == locale for line in r.text.splitlines() if line.startswith(label)}
+    assert none in values, (label, values)
+    assert not values & {"aucun", "aucune", "nessuno", "nessuna"} - {none}
