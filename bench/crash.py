@@ -114,6 +114,8 @@ def crash_run(messages: int, kills: int, seed: int, folder: Path | None = None) 
         "messages": len(clicks), "kills": killed, "smtp_attempts": sum(attempts.values()),
         "cases_not_exactly_once": opened_twice, "notices_not_exactly_once": notified_wrong,
         "outbox_mails": len(outbox_ids),
+        "outbox_by_template": dict(Counter(r[0] for r in db.execute(
+            "SELECT template FROM outbox").fetchall())),
         "not_delivered": len(outbox_ids - set(delivered)),
         "delivered_twice": sum(1 for n in delivered.values() if n > 1),
         "inbox_rows": db.execute("SELECT count(*) FROM inbox").fetchone()[0],

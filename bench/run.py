@@ -159,23 +159,37 @@ def median_of(runs: int, fn):
 
 class Serve:
     def __init__(self, config: Path, port: int):
-        self.proc = subprocess.Popen([str(MAILBOT), "--config", str(config), "serve"],
-                                     stderr=subprocess.DEVNULL)
+        # Its log beside the config: the workers say when they are ready (intake.started).
+        self.log = config.parent / "serve.log"
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen([str(MAILBOT), "--config", str(config), "serve"],
+                                         stderr=log)
         wait_port(port)
+
+    def wait_ready(self, workers: int, timeout: float = 300) -> None:
+        """Until every intake worker has built its renderer (seconds of CPU each, more on a
+        loaded machine): what is timed next is the work, not the start of the workers."""
+        deadline = time.monotonic() + timeout
+        while self.log.read_text(errors="replace").count("intake.started") < workers:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{workers} workers not started in {timeout} s")
+            time.sleep(0.1)
+
+    def _pids(self) -> list[int]:
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        return [self.proc.pid] + ([int(p) for p in children.read_text().split()]
+                                  if children.exists() else [])
 
     def rss_peak_mb(self) -> float:
         """Peak resident memory of serve: the listener and every child (intake workers, jobs
-        child, multiprocessing's resource tracker)."""
-        pids = [self.proc.pid]
-        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
-        if children.exists():
-            pids += [int(p) for p in children.read_text().split()]
-        total = 0
-        for pid in pids:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total += int(line.split()[1])
-        return total / 1024
+        child, multiprocessing's resource tracker), each counted whole (shared libraries once
+        per process)."""
+        return sum(_status_kb(pid, "VmHWM:") for pid in self._pids()) / 1024
+
+    def pss_mb(self) -> float:
+        """The same processes' memory now, pages shared between them divided among them
+        (proportional set size, Linux's smaps_rollup)."""
+        return sum(_status_kb(pid, "Pss:", "smaps_rollup") for pid in self._pids()) / 1024
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -183,6 +197,13 @@ class Serve:
             self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+
+
+def _status_kb(pid: int, field: str, name: str = "status") -> int:
+    for line in Path(f"/proc/{pid}/{name}").read_text().splitlines():
+        if line.startswith(field):
+            return int(line.split()[1])
+    return 0
 
 
 def wait_processed(db, count: int, timeout: float = 600) -> None:
@@ -360,6 +381,7 @@ def main() -> None:
     wait_port(sink_port)
     serve = Serve(config_path, port)
     try:
+        serve.wait_ready(2)  # the default workers
         ceilings, accepts = [], []
         for _ in range(runs):
             ceilings.append(blast(sink_port, plain))
@@ -386,6 +408,7 @@ def main() -> None:
         figures["e2e_replies_per_s"] = round(len(clicks) / elapsed)
         figures["e2e_ratio"] = round(figures["e2e_replies_per_s"] / ceiling, 3)
         figures["peak_rss_mb"] = round(serve.rss_peak_mb(), 1)
+        figures["pss_mb"] = round(serve.pss_mb(), 1)
     finally:
         serve.stop()
         sink.stdin.close()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import smtplib
 import sys
 import tempfile
@@ -54,7 +55,7 @@ def e2e(folder: Path, workers: int, clicks: int, url: str = "") -> tuple[float, 
               message(f"buyer{i}@buyer.example", "", i)) for i, oid in enumerate(order_ids, 1)]
     serve = Serve(path, port)
     try:
-        time.sleep(3)  # the workers build their renderers before their first claim
+        serve.wait_ready(workers)
         start = time.perf_counter()
         blast(port, mails)
         deadline = time.monotonic() + 600
@@ -104,10 +105,22 @@ def lanes(folder: Path) -> float:
     pool = Pool(app.config, target=slow_worker)
     smtp = listener(app, on_stored=lambda _id: pool.wake())
     smtp.start()
-    pool.start()
+    # The workers log to the stderr they are started with: a file, to see them ready.
+    log, saved = folder / "workers.log", os.dup(2)
+    with log.open("wb") as out:
+        os.dup2(out.fileno(), 2)
+        try:
+            pool.start()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
     sent = Path(app.config.relay.maildir) / "new"
     try:
-        time.sleep(5)  # both workers up, renderers built
+        deadline = time.monotonic() + 300
+        while log.read_text(errors="replace").count("intake.started") < len(pool.slots):
+            if time.monotonic() > deadline:  # both workers up, renderers built
+                raise RuntimeError("the workers did not start")
+            time.sleep(0.1)
         with smtplib.SMTP("127.0.0.1", app.config.smtp.port) as client:
             for i in range(20):
                 client.sendmail("x@stranger.example", ["bot@bot.example"],

@@ -283,6 +283,8 @@ def _import(app, args):
     print(f"{args.what}: {report.imported} imported, {report.unchanged} unchanged, "
           f"{report.updated} updated, {len(report.changed) - report.updated} changed "
           f"but not updated, {len(report.rejected)} rejected")
+    logs.event_log(f"cli.import.{args.what}", file=repr(args.file), imported=report.imported,
+                   updated=report.updated, rejected=len(report.rejected))
     return 1 if report.rejected else 0
 
 
@@ -575,6 +577,7 @@ def _purge(app, args):
     done = retention.purge(app.db(), app.attachments, cutoff, app.config.relay.maildir)
     print(f"purged (closed before {cutoff.astimezone(app.tz).date()}): {done}")
     print(retention.NOT_COVERED)
+    logs.event_log("cli.purge", closed_before=records.iso(cutoff), purged=repr(str(done)))
 
 
 def _print_json(data) -> None:

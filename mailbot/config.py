@@ -150,8 +150,8 @@ class Cover:
 
 @dataclass(frozen=True)
 class Processing:
-    # Intake worker processes of `serve`: one takes party mail, one strangers and robots; more
-    # go to the parties (serve/pool.py).
+    # Intake worker processes of `serve`: one takes party mail only, one strangers and robots
+    # first, then party mail; more take party mail only (serve/pool.py).
     workers: int = 2
     # Seconds one mail of each lane may take before its worker is killed (the try counts).
     party_seconds: int = 60

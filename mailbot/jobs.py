@@ -197,6 +197,6 @@ def _tell_operators(app, db, row, error, recipients, now) -> None:
     if row["template"] != "operator.delivery_failed":
         state = records.load(db, row["order_id"]) if row["order_id"] else None
         compose(app, db, state, Mail(Role.OPERATOR, "delivery_failed",
-                                     {"outbox_id": row["id"], "error": error,
+                                     {"outbox_id": row["id"], "error": failures.plain(error),
                                       "why": failures.kind(error), "recipients": recipients,
                                       "template": row["template"]}), now)

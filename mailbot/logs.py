@@ -8,7 +8,7 @@ to stderr or ``[log] file``. The other commands print their own result on stdout
 warnings on stderr (unless ``--verbose``); the event lines of what they change go to the
 service's log, so that one log holds every change: ``[log] file``, else the local syslog socket
 (journald reads it: ``journalctl -t mailbot`` shows serve's lines and theirs). A change that is
-only rehearsed (``--dry-run``) logs its lines at DEBUG, marked ``dry-run`` (``holding``). Under
+only rehearsed (``--dry-run``) logs its lines at DEBUG, marked ``dry_run=yes`` (``holding``). Under
 systemd (stderr is the journal's stream, ``JOURNAL_STREAM``) every line starts with its
 syslog priority, ``<3>`` for ERROR ... ``<7>`` for DEBUG (sd-daemon(3)), so that journald files an
 error as an error and ``journalctl -p warning`` finds it.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import smtplib
 import subprocess
 import sys
@@ -19,6 +20,8 @@ from mailbot.inbound.smtp import listener
 from mailbot.tokens import Token
 
 from conftest import free_port, make_config, write_config
+from mailbot.store import anonymous_counts
+from test_store import _plan
 
 MAILBOT = Path(sys.executable).parent / "mailbot"
 MAIL = b"From: a@x.example\r\nSubject: t\r\n\r\nhello\r\n"
@@ -156,3 +159,12 @@ def test_mail_with_a_token_address_is_not_counted(listeners):
         for _ in range(5):
             smtp.sendmail("a@x.example", [token, BARE], MAIL)
     assert stored(app) == 5 and counts(app.db()) == {}
+
+
+
+def test_counting_reads_the_primary_key_only(listeners):
+    """One indexed UPSERT a mail, however many senders the hour had."""
+    db = listeners().db()
+    plan = _plan(db, anonymous_counts.count_sql(db, 2), ["*", "from:a@x.example"])
+    assert "Seq Scan" not in plan and not re.search(r"^SCAN (c|anonymous_counts)$", plan, re.M)
+    assert ("anonymous_counts_pkey" if db.dialect == "postgresql" else "PRIMARY KEY") in plan

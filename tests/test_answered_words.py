@@ -105,3 +105,16 @@ def test_a_mail_to_an_ended_protection_is_kept(box):
     assert [(e["actor"], e["text"]) for e in words(box.app)] == [
         ("buyer", "Toch nog een vraag over de bel.")]
     assert status(box.app, "shop-nl", "NL-1")["protection"]["state"] == "ended"
+
+
+def test_a_message_to_a_closed_case_is_kept(box):
+    ack, merchant = open_case(box)
+    click(box, ack, "withdraw", BUYER_NL)
+    box.deliver()
+    closed = dict(case(box), timeline=None)
+    write(box, merchant, MERCHANT_NL, "Wij hebben het pakket opnieuw verstuurd.")
+    only(box.deliver(), MERCHANT_NL)
+    assert box.last_disposition() == "not_open"
+    assert [(e["actor"], e["text"]) for e in words(box.app)] == [
+        ("merchant", "Wij hebben het pakket opnieuw verstuurd.")]
+    assert dict(case(box), timeline=None) == closed

@@ -221,7 +221,7 @@ def test_a_decision_states_the_amount_and_the_day_each_party_with_its_message(
     buyer, merchant = text(only(mails, BUYER_NL)), text(only(mails, MERCHANT_NL))
     assert "We betalen je €\xa035,50 uiterlijk" in buyer and "Wij betalen u terug." in buyer
     assert "U hoeft niets te doen." not in buyer and "volledige bedrag" not in buyer
-    assert "Onze dienst betaalt de koper €\xa035,50" in merchant
+    assert "De kopersbescherming betaalt de koper €\xa035,50" in merchant
     assert "U hoeft niets te doen." in merchant and "Wij betalen u terug." not in merchant
 
 

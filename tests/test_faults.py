@@ -38,6 +38,9 @@ def test_sigkill_under_load_loses_nothing_and_applies_nothing_twice(tmp_path):
     assert result["cases_not_exactly_once"] == 0
     assert result["notices_not_exactly_once"] == 0
     assert result["not_delivered"] == 0
+    # One acknowledgement and one shop notice per click, nothing else (the dict says which kind
+    # of mail is off, if one is).
+    assert result["outbox_by_template"] == {"buyer.case_opened": 60, "merchant.case_opened": 60}
     assert result["outbox_mails"] == 2 * 60
 
 

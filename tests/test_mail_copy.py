@@ -9,16 +9,22 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from dataclasses import replace
+from datetime import datetime, timezone
 from email import message_from_bytes, policy
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from babel.messages.pofile import read_po
 from bs4 import BeautifulSoup
+from markupsafe import escape
 
 from conftest import make_config
 from mailbot import config as config_mod
 from mailbot import resources, wiring
 from mailbot.core.model import BUYER_ACTIONS, OPERATOR_COMMAND_LINES, Outcome, Plan, Role
+from mailbot.inbound import forms
+from mailbot.money import parse_amount
 from mailbot.outbound import compose, samples
 from mailbot.outbound.render import LOCALES
 from mailbot.store import records
@@ -36,6 +42,18 @@ def mails(tmp_path_factory):
             out[s.name, s.label, locale] = (s, ctx, app.renderer.render(s.name, locale, ctx))
     yield out
     app.close()
+
+
+# The msgids of every button label (_labels.j2 LABELS, the partial refund, PLUS).
+LABEL_IDS = {
+    "All is well: end my protection", "I have not received my order",
+    "I have not received a refund from the shop", "Extend my protection",
+    "I have another request", "The problem is solved: withdraw my case",
+    "Refund the full amount", "Refund part of the amount", "Refund after the return",
+    "Do not refund", "Yes, I have received the refund", "No, I have not received a refund",
+    "I do not accept a partial refund", "OK, end my buyer protection",
+    "I do not agree with the shop's solution", "Switch to PLUS",
+}
 
 
 def catalog(locale):
@@ -159,17 +177,167 @@ def test_a_shop_past_its_deadline_is_told_what_it_can_still_do(mails):
 @pytest.mark.parametrize("role", ["buyer", "merchant"])
 def test_documents_requested_states_a_date_and_the_consequence(mails, role):
     out = mails[f"{role}.documents_requested", "", "nl"][2]
-    assert "zaterdag 28 november 2026" in out.subject  # NOW + five days, end of day
+    assert "28 november" in out.subject  # NOW + five days, end of day
+    assert "zaterdag 28 november 2026" in out.text
     assert "op basis van de documenten die het al heeft" in out.text
 
 
 # --- design -------------------------------------------------------------------------------------
 
-def test_choices_keep_the_seeds_order(mails):
+def test_choices_keep_the_seeds_order_and_all_is_well_comes_last_and_quiet(mails):
     sample, ctx, out = mails["buyer.reminder", "", "nl"]
     soup = BeautifulSoup(out.html, "html.parser")
-    order = [a["data-action"] for a in soup.find_all("a", attrs={"data-action": True})]
-    assert order == [str(a) for a in BUYER_ACTIONS]
+    links = soup.find_all("a", attrs={"data-action": True})
+    order = [a["data-action"] for a in links]
+    assert order == [str(a) for a in BUYER_ACTIONS[1:]] + ["all_fine"]
+    cells = [a.find_parent("td")["class"] for a in links]
+    assert cells[:-1] == [["mb-btn-choice"]] * 4 and cells[-1] == ["mb-btn-quiet"]
+    assert "font-weight:normal" in links[-1]["style"]
+    text = out.text
+    assert text.index("Ik heb een ander verzoek") < text.index("Alles in orde")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_single_action_is_not_pushed(mails, locale):
+    """Withdrawing is quiet; the PLUS upsell is an outlined button, not the filled one."""
+    soup = BeautifulSoup(mails["buyer.case_opened", "", locale][2].html, "html.parser")
+    withdraw = soup.find("a", attrs={"data-action": "withdraw"})
+    assert withdraw.find_parent("td")["class"] == ["mb-btn-quiet"]
+    for name, label in (("buyer.case_opened", ""), ("buyer.extend_needs_plus", "")):
+        html = mails[name, label, locale][2].html
+        assert "mb-btn-primary" not in html and 'bgcolor="#0b5394"' not in html, name
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("label", ["A", "A.after_return", "B", "C"])
+def test_the_shops_explanation_sits_above_the_buttons(mails, locale, label):
+    sample, _, out = mails["buyer.decision", label, locale]
+    said = samples.SHOP_TEXTS[{"A": "full", "A.after_return": "after_return", "B": "partial",
+                               "C": "refused"}[label]][locale].split("\n")[0]
+    html = out.html.replace("&#39;", "'")
+    assert html.index(str(escape(said))) < html.index("data-action=")
+    assert out.text.index(said) < out.text.index("mailto:")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("name", ["merchant.case_opened", "merchant.nudge"])
+def test_shops_get_a_partial_refund_button(mails, locale, name):
+    """The refund_full address with an amount to fill in: left as it is, the amount is no
+    amount, so the shop is asked again rather than refunding the whole order."""
+    soup = BeautifulSoup(mails[name, "", locale][2].html, "html.parser")
+    full = soup.find("a", attrs={"data-action": "refund_full"})
+    rows = [a for a in soup.find_all("a", href=True) if a["href"].startswith("mailto:")]
+    partial = rows[rows.index(full) + 1]
+    assert "data-action" not in partial.attrs  # SPEC §9: one link per action name
+    assert partial["href"].split("?")[0] == full["href"].split("?")[0]
+    assert partial.find_parent("td")["class"] == full.find_parent("td")["class"]
+    body = parse_qs(urlsplit(partial["href"]).query)["body"][0].replace("\r\n", "\n")
+    form = forms.read_decision(body)
+    assert form.choice == "yes" and form.amount_text and parse_amount(form.amount_text) is None
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_only_the_readers_own_deadline_is_red(mails, locale):
+    def red(name, label=""):
+        card = BeautifulSoup(mails[name, label, locale][2].html, "html.parser").find(
+            class_="mb-card")
+        return card.find(class_="mb-due") is not None or "#9a3412" in str(card)
+    for neutral in ("buyer.reminder", "buyer.extended", "buyer.case_opened"):
+        assert not red(neutral), neutral
+    assert not red("merchant.decision_recorded", "A")
+    assert not red("buyer.case_closed", "compensated")
+    for own in ("merchant.case_opened", "merchant.nudge", "buyer.documents_requested"):
+        assert red(own), own
+    assert red("buyer.decision", "B") and red("merchant.case_closed", "refunded_by_merchant")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("role", ["buyer", "merchant"])
+def test_closing_mails_say_what_is_paid_by_whom_and_by_when(mails, locale, role):
+    for outcome, amount in (("compensated", "249,95"), ("refunded_by_merchant", "180,00"),
+                            ("refund_received", "249,95"), ("no_reaction", "120,00")):
+        sample, _, out = mails[f"{role}.case_closed", outcome, locale]
+        card = BeautifulSoup(out.html, "html.parser").find(class_="mb-card")
+        rows = [tr.get_text(" ", strip=True) for tr in card.find_all("tr")[1:]]
+        assert sum(amount in r for r in rows[3:]) == 1, (outcome, rows)  # after the order's
+        if outcome in ("compensated", "refunded_by_merchant"):
+            assert any("7" in r and "2026" in r for r in rows[3:]), rows  # paid by 7 December
+    shop = samples.SHOPS[locale][0]
+    card = BeautifulSoup(mails["buyer.case_closed", "refunded_by_merchant", locale][2].html,
+                         "html.parser").find(class_="mb-card").get_text(" ")
+    assert card.count(shop) == 2  # the shop, and who pays
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_intake_markup_is_shown_as_code(mails, locale):
+    out = mails["merchant.intake_unread", "", locale][2]
+    cell = BeautifulSoup(out.html, "html.parser").find(
+        "td", style=re.compile("monospace"))
+    assert '"orderNumber": "1001"' in cell.get_text() and cell.find("br")
+    assert '      "orderNumber": "1001",' in out.text.splitlines()  # one field a line
+    assert max(len(line) for line in cell.get_text("\n").splitlines()) <= 38  # 375 px
+    # The markup gives number and total; the buyer's address comes from To (extract.py).
+    nl = mails["merchant.intake_unread", "", "nl"][2].text
+    assert "uit het veld Aan" in nl and "Bcc" in nl
+
+
+def test_button_labels_fit_two_lines_on_a_phone():
+    """At 375 px a button holds about 34 characters a line (16 px bold Arial in 315 px)."""
+    for locale in LOCALES:
+        for m in catalog(locale):
+            if m.id in LABEL_IDS:
+                assert len(m.string) <= 60, (locale, m.string)
+
+
+# --- language rules of the second review --------------------------------------------------------
+
+def reader_mails(mails, locale):
+    return [(k, out) for k, (_, _, out) in mails.items()
+            if k[2] == locale and not k[0].startswith("operator.")]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_subjects_are_short(mails, locale):
+    long = [(k, len(out.subject)) for k, out in reader_mails(mails, locale)
+            if len(out.subject) > 80]
+    assert long == []
+
+
+def test_dutch_subjects_do_not_join_sentences_with_commas(mails):
+    joined = [out.subject for _, out in reader_mails(mails, "nl") if ", " in out.subject]
+    assert joined == []
+
+
+def test_dutch_says_e_mail(mails):
+    for key, out in reader_mails(mails, "nl"):
+        for part in (out.subject, out.text):
+            assert not re.search(r"(?<![-\w])(mail|mailen|mailt)(?![-\w])", part, re.I), key
+
+
+def test_french_card_labels_do_not_end_in_a_preposition(mails):
+    for key, out in reader_mails(mails, "fr"):
+        card = BeautifulSoup(out.html, "html.parser").find(class_="mb-card")
+        for cell in card.find_all(class_="mb-muted") if card else ():
+            label = cell.get_text().strip()
+            assert not re.search(r"(\ble|\bau|jusqu’au|d’ici)$", label), (key, label)
+
+
+def test_french_says_the_claim_is_not_retained(mails):
+    for key, out in reader_mails(mails, "fr"):
+        assert "rejet" not in out.subject + out.text, key
+    subject = mails["buyer.case_closed", "claim_rejected", "fr"][2].subject
+    assert "votre demande n\u2019a pas été retenue" in subject
+
+
+def test_italian_has_one_word_for_the_shops_explanation():
+    text = " ".join(strings("it")).lower()
+    assert "spiegazion" not in text and "motivazione del negozio" in text
+
+
+def test_italian_speaks_to_every_reader_as_tu():
+    formal = re.compile(r"\b(vostr[oaie]|potete|dovete|avete|siete|contattate|Lei|"
+                        r"La preghiamo|Suo|Sua)\b")
+    assert [s for s in strings("it") if formal.search(s)] == []
 
 
 def test_plus_upgrade_is_a_button_and_extend_is_not_offered_again(mails):
@@ -238,6 +406,9 @@ def test_auto_submitted_tells_answers_from_notices(app, name, value):
 
 def test_header_lines_stay_under_78_characters(app, mails):
     _, _, rendered = mails["buyer.case_escalated", "merchant_refused_refund", "fr"]
+    # A shop with a long name makes a subject longer than one header line.
+    rendered = replace(rendered, subject=rendered.subject.replace(
+        "Boutique Rive Gauche", "La Grande Boutique de la Rive Gauche et de l’Île Saint-Louis"))
     assert len(rendered.subject) > 78
     thread = [f"<{c * 32}@bot.example>" for c in "ab"]  # root and parent of the thread
     raw = compose.build(app, rendered, compose.Recipients(("sam@example.org",), "fr"),
@@ -281,3 +452,33 @@ def test_spamassassin_finds_nothing(app):
                              capture_output=True, timeout=120)
         status = re.search(rb"X-Spam-Status: \w+, score=(-?[\d.]+)", run.stdout)
         assert float(status[1]) <= 0.0, (name, run.stdout[-1500:])
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_prefilled_subjects_go_on_in_lower_case_after_the_colon(mails, locale):
+    soup = BeautifulSoup(mails["buyer.reminder", "", locale][2].html, "html.parser")
+    for a in soup.find_all("a", attrs={"data-action": True}):
+        subject = parse_qs(urlsplit(a["href"]).query)["subject"][0]
+        after = subject.split(":", 1)[1].strip()
+        assert after[0].islower(), subject
+
+
+@pytest.mark.parametrize("locale, first", [("nl", "1 december"), ("fr", "1er décembre"),
+                                           ("it", "1° dicembre")])
+def test_the_first_of_the_month_is_written_the_local_way(app, locale, first):
+    env = app.renderer._envs[locale, "text"]
+    day = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+    assert first in env.filters["date"](day) and first in env.filters["date"](day, "d MMMM")
+
+
+def test_a_request_to_resend_is_one_filled_button(mails):
+    soup = BeautifulSoup(mails["merchant.confirm_sender", "", "nl"][2].html, "html.parser")
+    buttons = soup.find_all("a", href=re.compile("^mailto:"))
+    assert len(buttons) == 1 and buttons[0].find_parent("td")["class"] == ["mb-btn-primary"]
+
+
+def test_italian_never_guesses_the_readers_gender():
+    """The reader is a person or a shop of either gender: "ti faremo sapere", not "ti terremo
+    aggiornato"; "compilando direttamente", not "tu stesso"."""
+    gendered = re.compile(r"\b(tu stess[oa]|aggiornat[oa]|sicur[oa]|soddisfatt[oa])\b")
+    assert [s for s in strings("it") if gendered.search(s)] == []

@@ -74,6 +74,17 @@ def test_a_decision_by_mail_carries_an_amount_and_a_message_per_party(box):
     assert amounts == ["30.00"]
 
 
+def test_a_message_relayed_to_the_team_carries_the_same_prefilled_commands(box):
+    escalation = escalated(box)
+    reply(box, escalation, OPERATOR, "request-documents buyer\nStuur de factuur.", quote=False)
+    request = only(box.deliver(), BUYER_NL)
+    reply(box, request, BUYER_NL, "Hierbij de factuur.")
+    relayed = only(box.deliver(), OPERATOR)
+    assert "Hierbij de factuur." in text(relayed)
+    assert command_links(relayed)["decide compensated"] == \
+        command_links(escalation)["decide compensated"]
+
+
 def test_one_message_to_both_parties_stays_as_spec_says(box):
     reply(box, escalated(box), OPERATOR, "decide refunded_by_merchant\nDe webshop betaalt terug.")
     assert case(box)["outcome"] == "refunded_by_merchant"
@@ -216,7 +227,8 @@ def test_delivery_failed_names_order_case_kind_error_in_words_and_the_resend(box
     assert f"Case {case(box)['id']}, bestelling NL-1" in notice["Subject"]
     assert "Soort e-mail: het antwoord van de webshop" in out
     assert "Wat er misging: het adres bestaat niet bij de ontvangende mailserver" in out
-    assert "5.1.1" in out and f"mailbot outbox resend {dead}" in out
+    assert "550 5.1.1 <jan@buyer.example>: mailbox unavailable" in out  # not a bytes repr
+    assert f"mailbot outbox resend {dead}" in out
 
 
 def test_errors_in_words():
@@ -229,3 +241,23 @@ def test_errors_in_words():
     assert failures.kind("gave up retrying: 451 b'4.3.0 try later'") == "temporary"
     assert failures.kind("the relay does not offer SMTPUTF8 (RFC 6531)") == "smtputf8"
     assert failures.kind("550 b'no such user'") == "other"
+    assert failures.plain("550 b'5.1.1 gone' and 451 b\"it's late\"") == \
+        "550 5.1.1 gone and 451 it's late"
+
+
+def test_no_operators_mail_promises_to_keep_a_reply(app):
+    """Every mail to the team in every language: a reply is a command, goes to the buyer, or
+    the mail only says it was sent automatically -- never the parties' "we keep your reply"."""
+    from mailbot.outbound import samples
+    from mailbot.outbound.render import LOCALES
+
+    def footer(out):
+        return out.text.split("\n-- \n")[1].splitlines()[1]
+
+    for locale in LOCALES:
+        rendered = [(s, app.renderer.render(s.name, locale, ctx))
+                    for s, ctx in samples.contexts(app, app.db(), locale)]
+        parties = footer(next(out for s, out in rendered if s.name == "buyer.case_opened"))
+        for sample, out in rendered:
+            if sample.role.value == "operator":
+                assert footer(out) != parties, (sample.name, sample.label, locale)

@@ -5,6 +5,8 @@ and the one who took it never gets it twice; a recipient refused for good (5xx) 
 from __future__ import annotations
 
 import email
+import socket
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -14,6 +16,7 @@ from conftest import MERCHANTS, ORDERS, OPERATOR, free_port, make_config
 from mailbot import imports, jobs, service, wiring
 from mailbot.core.events import BuyerAction
 from mailbot.core.model import Action
+from mailbot.outbound.transport import RelayUnavailable, SmtpTransport
 from mailbot.store import admin, records
 
 INFO, SALES = "info@fietsen.example", "sales@fietsen.example"  # the Dutch shop's two addresses
@@ -174,3 +177,32 @@ def test_a_mail_dead_for_each_recipient_in_turn_is_resent_to_all(shop_mail):
     jobs.deliver(app, now + timedelta(minutes=10))
     assert len(relay.got(INFO)) == len(relay.got(SALES)) == 1
     assert row(app, outbox_id) == ("sent", False)
+
+
+@pytest.mark.e2e
+def test_a_relay_that_hangs_up_is_not_asked_again_for_each_recipient():
+    """Once the relay is unavailable the recipients not tried yet wait too: one connection, not
+    one per recipient (a mail to many would knock on a dead relay many times per run)."""
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+
+    def hang_up():  # takes each connection and closes it before any greeting
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            conn.close()
+    thread = threading.Thread(target=hang_up, daemon=True)
+    thread.start()
+    try:
+        with SmtpTransport("127.0.0.1", server.getsockname()[1], "bot.example") as transport:
+            results = transport.send_verp(lambda i: f"bot+{i}@bot.example",
+                                          [(0, INFO), (1, SALES), (2, OPERATOR)], b"x\r\n")
+    finally:
+        server.close()
+        thread.join(timeout=5)
+    assert set(results) == {0, 1, 2}
+    assert all(isinstance(error, RelayUnavailable) for error in results.values())
+    assert len(accepted) == 1

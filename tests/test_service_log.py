@@ -9,7 +9,7 @@ import re
 import socket
 from datetime import datetime, timezone
 
-from conftest import OPERATOR, click, make_config, only, write_config
+from conftest import OPERATOR, ORDER_DATE, click, make_config, write_config
 from mailbot import cli, jobs, logs
 from test_case_by_mail import case, open_case
 from test_protection_by_mail import BUYER_NL, MERCHANT_NL
@@ -80,6 +80,13 @@ def test_changes_from_the_command_line_reach_the_service_log(box, tmp_path, caps
     [done] = [line for line in lines if " cli.case.decide " in line]
     assert "by=alice" in done and f"said='case {case_id}: decide compensated done by alice'" \
         in done and BUYER_NL in done and "info@fietsen.example" in done and OPERATOR in done
+
+    (tmp_path / "more.csv").write_text("shop_id,order_number,order_date,amount,currency,"
+                                      "buyer_email,buyer_locale,plan\n"
+                                      f"shop-nl,NL-9,{ORDER_DATE},10.00,EUR,p@x.example,nl,basic\n")
+    assert _run(box, config, capsys, "import", "orders", str(tmp_path / "more.csv"))[0] == 0
+    [imported] = [line for line in _lines(log) if " cli.import.orders " in line]
+    assert "imported=1 updated=0 rejected=0" in imported
 
     outbox_id = str(box.app.db().execute("SELECT max(id) FROM outbox").fetchone()[0])
     assert _run(box, config, capsys, "outbox", "hold", outbox_id, "--as", "bob")[0] == 0

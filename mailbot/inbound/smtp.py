@@ -10,13 +10,13 @@ address, recipients per message, junk commands per session, a session that deliv
 token) has its own smaller size limit and hourly quotas, per envelope sender and for all such mail
 together. Those quotas are counted in the store (``store/anonymous_counts.py``), in the same
 transaction that stores the mail, so they hold across every listener of every node and cost no
-commit of their own. In LMTP the MTA in front has already
-queued the mail, and anything it is refused now it bounces to the envelope sender, who is forged
-in the mail these limits stop (backscatter): so over those limits LMTP takes the mail and drops
-it with a log line (``smtp.dropped``); what the MTA can refuse itself, before its queue, is its
-job (RCPT: ``mailbot postfix-map``; size: Postfix's ``message_size_limit``). Both protocols
-advertise PIPELINING and ENHANCEDSTATUSCODES, which LMTP requires (RFC 2033 §5); STARTTLS is
-offered when ``[smtp] cert_file`` is set.
+commit of their own. In LMTP the MTA in front has already queued the mail, and anything it is
+refused now it bounces to the envelope sender, who is forged in the mail these limits stop
+(backscatter): so over those limits LMTP takes the mail and drops it with a log line
+(``smtp.dropped``); what the MTA can refuse itself, before its queue, is its job (RCPT:
+``mailbot postfix-map``; size: Postfix's ``message_size_limit``). Both protocols advertise
+PIPELINING and ENHANCEDSTATUSCODES, which LMTP requires (RFC 2033 §5); STARTTLS is offered when
+``[smtp] cert_file`` is set.
 """
 
 from __future__ import annotations

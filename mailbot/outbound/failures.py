@@ -40,3 +40,11 @@ def kind(error: str) -> str:
         return "unreachable"
     basic = _BASIC.search(error)
     return "temporary" if basic and basic.group(1) == "4" else "other"
+
+
+_BYTES = re.compile(r"""\bb(['"])(.*?)\1""")
+
+
+def plain(error: str) -> str:
+    """The error as a person reads it: smtplib's replies come as ``b'...'`` reprs of bytes."""
+    return _BYTES.sub(lambda m: m.group(2), error)

@@ -58,6 +58,9 @@ AT_TIME = {"nl": "EEEE d MMMM y 'om' HH:mm 'uur'", "fr": "EEEE d MMMM y 'à' H '
            "it": "EEEE d MMMM y 'alle' HH:mm"}
 
 
+# A date in a subject line, where the weekday and the year only make it long: "26 november".
+SHORT_DATE = "d MMMM"
+
 # A moment in a list (case file, digest): "23 nov 2026, 14:02", "23 nov. 2026, 14 h 02".
 DATETIME = {"nl": "d MMM y, HH:mm", "fr": "d MMM y, H 'h' mm", "it": "d MMM y, HH:mm"}
 
@@ -163,8 +166,9 @@ class Renderer:
 
         def day(d, pattern="EEEE d MMMM y"):
             d = d.astimezone(tz) if isinstance(d, datetime) else d
-            if locale == "fr" and d.day == 1:
-                pattern = pattern.replace("d ", "d'er' ", 1)  # French writes "1er décembre"
+            if d.day == 1 and locale in ("fr", "it"):
+                # French writes "1er décembre", Italian "1° dicembre" ("entro il 1° dicembre").
+                pattern = pattern.replace("d ", "d'er' " if locale == "fr" else "d'°' ", 1)
             return _formatted(d, pattern, tz, locale)
 
         env.filters.update(
@@ -172,7 +176,7 @@ class Renderer:
             date=day,
             # A deadline is the last whole day to act: core deadlines end at 23:59 local time,
             # and one that ends at midnight leaves the day before as the last day.
-            deadline=lambda d: day(d - timedelta(seconds=1)),
+            deadline=lambda d, pattern="EEEE d MMMM y": day(d - timedelta(seconds=1), pattern),
             deadline_at=lambda d: day(d, AT_TIME[locale]),
             datetime=lambda d: day(d, DATETIME[locale]),
             mailto=mailto,
@@ -182,7 +186,7 @@ class Renderer:
         )
         # French sets a narrow no-break space before a colon, so the colon never wraps alone,
         # and inside its guillemets; Italian quotes with guillemets too, Dutch with “ ”.
-        env.globals.update(layout=f"_layout.{fmt}.j2", fmt=fmt, locale=locale,
+        env.globals.update(layout=f"_layout.{fmt}.j2", fmt=fmt, locale=locale, SHORT_DATE=SHORT_DATE,
                            colon="\u202f:" if locale == "fr" else ":",
                            quotes=QUOTES.get(locale, ("\u201c", "\u201d")))
         env.globals["m"] = env.get_template(f"_{fmt}.j2").module

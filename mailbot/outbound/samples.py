@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 from decimal import Decimal
 
+from ..core.case import PAID_OUTCOMES
+from ..core.deadlines import OPERATOR_PAYMENT_DAYS, deadline
 from ..core.effects import Entry, Mail
 from ..core.model import (
     BUYER_ACTIONS, Action, Case, CaseState, Document, Escalation, Order, Outcome, Plan, Protection,
@@ -20,6 +23,7 @@ from ..core.model import (
 from . import compose
 
 NOW = datetime(2026, 11, 23, 13, 2, tzinfo=timezone.utc)
+TZ = ZoneInfo("Europe/Amsterdam")  # the time zone tools/render_mails.py configures
 SHOPS = {"nl": ("Fietsen de Wit", "NL-2026-10481"), "fr": ("Boutique Rive Gauche", "FR-10004"),
          "it": ("Negozio del Sole", "IT-2026-0077")}
 INVOICE = Document("factuur-10481.pdf", "0" * 64, "application/pdf", 48_213)
@@ -98,6 +102,16 @@ DECISION_TEXT = {
           "afgeleverd.",
     "fr": "Nous avons examiné le dossier : la boutique n’a pas pu prouver la livraison du colis.",
     "it": "Abbiamo esaminato la pratica: il negozio non ha potuto dimostrare la consegna del pacco.",
+}
+
+# A rejected claim gives its own reason, not the one that made a shop pay.
+REJECTION_TEXT = {
+    "nl": "We hebben de case bekeken: volgens de vervoerder is het pakket op 20 november op je "
+          "adres afgeleverd en voor ontvangst getekend.",
+    "fr": "Nous avons examiné le dossier : selon le transporteur, le colis a été livré à votre "
+          "adresse le 20 novembre, contre signature.",
+    "it": "Abbiamo esaminato la pratica: secondo il corriere il pacco è stato consegnato al tuo "
+          "indirizzo il 20 novembre, con firma alla consegna.",
 }
 
 
@@ -247,7 +261,16 @@ def samples(locale: str) -> list[Sample]:
                                                   escalation_reason=Escalation.BUYER_DISPUTES)
         st = State(order, ended, replace(before, state=CaseState.CLOSED, outcome=outcome,
                                          closed_at=NOW))
-        data = {"outcome": outcome, "message": DECISION_TEXT[locale] if operator else ""}
+        data = {"outcome": outcome, "message": "" if not operator else
+                REJECTION_TEXT[locale] if outcome is Outcome.CLAIM_REJECTED
+                else DECISION_TEXT[locale]}
+        if outcome in PAID_OUTCOMES:
+            # As core.case decides it: a named part for a refund, the whole order by default
+            # for a compensation, paid within OPERATOR_PAYMENT_DAYS.
+            named = outcome is Outcome.REFUNDED_BY_MERCHANT
+            data.update(amount=Decimal("180.00") if named else order.amount,
+                        whole_order=not named,
+                        paid_by=deadline(NOW, OPERATOR_PAYMENT_DAYS, TZ))
         for role in (Role.BUYER, Role.MERCHANT):
             out.append(Sample(f"{role}.case_closed", str(outcome), role, st,
                               Mail(role, "case_closed", data)))

@@ -21,15 +21,20 @@ HOUR_AGO = -3000  # seconds: the start of the oldest of the six buckets of the h
 def count(db, counters: list[str]) -> dict[str, tuple[str, int, int]]:
     """Counts one mail on each of ``counters`` (locked in this order); returns for each its
     bucket, the mails in that bucket and the mails in the last hour, this one included."""
+    return {r[0]: (r[1], r[2], r[3])
+            for r in db.execute(count_sql(db, len(counters)), counters).fetchall()}
+
+
+def count_sql(db, counters: int) -> str:
+    """The UPSERT of ``count``: the row by its primary key, the hour's sum by a range of it."""
     now, hour_ago = db.clock(), db.clock(HOUR_AGO)
-    rows = ", ".join(f"(?, substr({now}, 1, {BUCKET}), 1)" for _ in counters)
-    return {r[0]: (r[1], r[2], r[3]) for r in db.execute(
-        f"INSERT INTO anonymous_counts (counter, bucket, mails) VALUES {rows} "
-        "ON CONFLICT (counter, bucket) DO UPDATE SET mails = anonymous_counts.mails + 1 "
-        "RETURNING counter, bucket, mails, mails + (SELECT coalesce(sum(c.mails), 0) "
-        "FROM anonymous_counts c WHERE c.counter = anonymous_counts.counter "
-        f"AND c.bucket >= substr({hour_ago}, 1, {BUCKET}) AND c.bucket < anonymous_counts.bucket)",
-        counters).fetchall()}
+    rows = ", ".join(f"(?, substr({now}, 1, {BUCKET}), 1)" for _ in range(counters))
+    return (f"INSERT INTO anonymous_counts (counter, bucket, mails) VALUES {rows} "
+            "ON CONFLICT (counter, bucket) DO UPDATE SET mails = anonymous_counts.mails + 1 "
+            "RETURNING counter, bucket, mails, mails + (SELECT coalesce(sum(c.mails), 0) "
+            "FROM anonymous_counts c WHERE c.counter = anonymous_counts.counter "
+            f"AND c.bucket >= substr({hour_ago}, 1, {BUCKET}) "
+            "AND c.bucket < anonymous_counts.bucket)")
 
 
 def uncount(db, bucket: str, counters: list[str]) -> None:
