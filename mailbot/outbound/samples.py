@@ -85,7 +85,7 @@ RETURN_TEXT = {
 # The service team writes to each party what it needs from them.
 TEAM_TEXT = {
     "buyer": {
-        "nl": "Stuur ons je orderbevestiging en het betaalbewijs, dan kunnen we de zaak afronden.",
+        "nl": "Stuur ons je orderbevestiging en het betaalbewijs, dan kunnen we de case afronden.",
         "fr": "Envoyez-nous votre confirmation de commande et la preuve de paiement, afin que "
               "nous puissions conclure.",
         "it": "Inviaci la conferma d’ordine e la prova di pagamento, così possiamo chiudere la "

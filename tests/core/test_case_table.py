@@ -15,7 +15,7 @@ from builders import (
     OPENED, TZ, case,
 )
 from mailbot.core.case import CASE_TABLE
-from mailbot.core.deadlines import deadline
+from mailbot.core.deadlines import OPERATOR_PAYMENT_DAYS, deadline
 from mailbot.core.decide import decide
 from mailbot.core.effects import Decision, Entry, Mail, Result
 from mailbot.core.events import (
@@ -303,6 +303,7 @@ def test_the_merchant_writing_after_the_close_is_told_how_it_closed():
 @pytest.mark.parametrize("outcome", [Outcome.REFUNDED_BY_MERCHANT, Outcome.COMPENSATED])
 def test_an_operator_decision_states_amount_and_date(outcome):
     from mailbot.core.case import operator_amount_problem
+    from mailbot.core.deadlines import deadline
     order_amount = esc.order.amount
     d = decide(esc, OperatorDecide(outcome, "", by="anna", amount=Decimal("10.00"),
                                    to_buyer="Voor u.", to_merchant="Voor de winkel."), LATER, TZ)
@@ -367,6 +368,23 @@ def test_an_operator_decision_is_corrected_into_another_and_both_parties_are_tol
     assert d.mails[2].to is OPERATOR
     assert d.timeline[0] == Entry("operator", "operator.correction",
                                   "compensated -> claim_rejected: Toch afgewezen.")
+    # Into a refund: the amount (the order's unless named) and the day, each party its words.
+    paid = decide(before, OperatorCorrect(Outcome.REFUNDED_BY_MERCHANT, "", by="anna",
+                                          amount=Decimal("12.50"), to_buyer="Je krijgt het.",
+                                          to_merchant="Betaal terug."), LATER, TZ)
+    data = {"outcome": Outcome.REFUNDED_BY_MERCHANT, "amount": Decimal("12.50"),
+            "whole_order": False, "paid_by": deadline(LATER, OPERATOR_PAYMENT_DAYS, TZ),
+            "corrected": True}
+    assert paid.mails[:2] == (Mail(BUYER, "case_closed", dict(data, message="Je krijgt het.")),
+                              Mail(MERCHANT, "case_closed", dict(data, message="Betaal terug.")))
+    assert paid.mails[2].data["message"] == "buyer: Je krijgt het.\nmerchant: Betaal terug."
+    assert paid.mails[2].data == dict(data, command="correct refunded_by_merchant", by="anna",
+                                      message="buyer: Je krijgt het.\nmerchant: Betaal terug.",
+                                      to_buyer="Je krijgt het.", to_merchant="Betaal terug.")
+    assert paid.timeline[1] == Entry("operator", "operator.amount", "12.50", by="anna")
+    whole = decide(before, OperatorCorrect(Outcome.REFUNDED_BY_MERCHANT, "Toch."), LATER, TZ)
+    assert whole.mails[0].data["amount"] == before.order.amount
+    assert whole.mails[0].data["whole_order"] is True
     same = OperatorCorrect(Outcome.COMPENSATED, "x")
     assert decide(before, same, LATER, TZ) == Decision(before, Result.NOT_OPEN)
     by = decide(before, OperatorCorrect(Outcome.CLAIM_REJECTED, "Toch.", by="anna"), LATER, TZ)
@@ -376,16 +394,7 @@ def test_an_operator_decision_is_corrected_into_another_and_both_parties_are_tol
         Entry("bot", "case.closed", Outcome.CLAIM_REJECTED))
     assert by.mails[2] == Mail(OPERATOR, "command_done", {
         "command": "correct claim_rejected", "message": "Toch.", "by": "anna",
-        "outcome": Outcome.CLAIM_REJECTED, "corrected": True})
-    # Into a refund or compensation: how much and by when, as a first decision states it.
-    paid = decide(before, OperatorCorrect(Outcome.REFUNDED_BY_MERCHANT, "Toch.", by="anna",
-                                          amount=Decimal("20.00")), LATER, TZ)
-    assert paid.mails[0].data == {
-        "outcome": Outcome.REFUNDED_BY_MERCHANT, "amount": Decimal("20.00"),
-        "whole_order": False, "paid_by": deadline(LATER, 14, TZ), "message": "Toch.",
-        "corrected": True}
-    assert [e.kind for e in paid.timeline] == [
-        "operator.correction", "operator.amount", "case.closed"]
+        "outcome": Outcome.CLAIM_REJECTED, "corrected": True, "to_buyer": "", "to_merchant": ""})
 
 
 def test_an_operator_request_records_who_asked():
