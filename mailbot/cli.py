@@ -680,9 +680,12 @@ def _resend(app, db, outbox_id: int | None) -> None:
 
 def _print_rows(rows: list[dict], as_json: bool, line, total: int) -> None:
     """``--json``: the rows as one JSON list; else ``line(row, "shop/order")`` per row. When
-    ``total`` is more than the rows shown, a last line (on stderr with --json) says so."""
+    ``total`` is more than the rows shown, a last line (on stderr with --json) says so; none at
+    all is said on stderr."""
     if as_json:
         _print_json(rows)
+    elif not total:  # as postqueue says its queue is empty: an empty screen looks broken
+        print("nothing to show", file=sys.stderr)
     else:
         for r in rows:
             order = f"{r['shop_id']}/{r['order_number']}" if r["shop_id"] else "-"
