@@ -27,6 +27,10 @@ from datetime import datetime, timezone
 
 from . import printable
 
+class LogFileError(OSError):
+    """``[log] file`` cannot be written: refused in one line, as a taken port."""
+
+
 CHATTY = ("apscheduler", "mail.log", "asyncio")
 SYSLOG = "/dev/log"  # the local syslog socket (journald's, or a syslog daemon's)
 
@@ -114,8 +118,13 @@ def setup(config, level: str | None = None, stream=None, command: bool = False) 
 
 
 def _file(path: str, formatter: logging.Formatter) -> logging.Handler:
-    # Reopened when logrotate has moved it away (no copytruncate needed).
-    handler = logging.handlers.WatchedFileHandler(path, encoding="utf-8")
+    # Its folder is made as the database's is (a fresh install has no var/ yet); the file is
+    # reopened when logrotate has moved it away (no copytruncate needed).
+    try:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        handler = logging.handlers.WatchedFileHandler(path, encoding="utf-8")
+    except OSError as exc:
+        raise LogFileError(f"cannot write the log file {path}: {exc.strerror}") from None
     handler.setFormatter(formatter)
     return handler
 

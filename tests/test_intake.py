@@ -445,6 +445,34 @@ def test_merchant_insolvent_goes_through_the_one_door(box, caplog):
     assert service.declare_insolvent(box.app, "shop-nl", now()) == 0  # idempotent
 
 
+# --- issue 18: two workers, two copies of one mail ----------------------------------------------
+
+def test_two_copies_of_one_click_in_two_workers_hands_act_once(box):
+    """An MTA's retry after a lost reply stores a second copy; with two workers both copies may
+    pass the dedupe step before either ends. Only the first to end acts: one case, one
+    acknowledgement and one shop notice, and the second copy is recorded as a duplicate (it
+    used to answer the buyer a second time: 121 mails for 60 clicks in the kill test)."""
+    reminder = only(reminders(box), BUYER_NL)
+    address = actions(reminder)["not_received"].split("?")[0].removeprefix("mailto:")
+    raw = fresh_mail(BUYER_NL, "Nog steeds niets ontvangen.", address,
+                     message_id="<retried@client.example>")
+    box.worker.stop()  # the test plays both workers, step by step
+    db = box.app.db()
+    copies = [inbox.store(db, raw, BUYER_NL, [address], now()) for _ in range(2)]
+    started = []
+    for inbox_id in copies:  # both copies through every step before either ends
+        inbox.begin(db, inbox_id, now())
+        m = intake.Inbound(box.app, inbox.load(db, inbox_id), now())
+        started.append((m, intake.run(m)))
+    for m, end in started:
+        intake.finish(m, end)
+    assert dispositions(box.app)[-2:] == ["applied", "duplicate"]
+    assert case(box)["state"] == "awaiting_merchant"
+    mails = box.deliver()
+    assert len(mails) == 2
+    only(mails, BUYER_NL), only(mails, MERCHANT_NL)
+
+
 # --- issue 16 §6: one delivery to two token addresses -------------------------------------------
 
 def test_one_mail_to_two_token_addresses_is_applied_to_both(box):

@@ -111,3 +111,20 @@ def test_without_a_log_file_command_line_changes_go_to_syslog(tmp_path, monkeypa
     # RFC 3164: <facility * 8 + severity>TAG: the line; daemon (3), info (6).
     assert datagram.startswith("<30>mailbot: ")
     assert "INFO cli.merchant.solvent by=alice said='merchant shop-nl: solvent'" in datagram
+
+
+def test_a_log_file_in_a_folder_not_made_yet_is_made_and_an_unwritable_one_refused(
+        box, tmp_path, capsys):
+    """A fresh install with ``[log] file = "var/mailbot.log"`` before anything made var/: the
+    folder is made (it was a traceback on every command); a log file that cannot be written is
+    refused in one line."""
+    log = tmp_path / "not-yet" / "deeper" / "mailbot.log"
+    config = write_config(tmp_path, box.app.config, log={"file": str(log)})
+    assert _run(box, config, capsys, "order", "delete", "shop-nl", "NL-9", "--yes")[0] != 1
+    assert log.parent.is_dir()
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    config = write_config(tmp_path, box.app.config, log={"file": str(blocked / "mailbot.log")})
+    code, out, err = _run(box, config, capsys, "cases")
+    assert code == 2 and out == ""
+    assert err.startswith("mailbot: cannot write the log file ") and len(err.splitlines()) == 1

@@ -273,40 +273,51 @@ def operator_amount_problem(state: State, outcome: Outcome, amount: Decimal | No
 
 def _operator_decided(state, event: OperatorDecide, now, tz):
     """Both parties are told the outcome, each with their message; for a refund or compensation
-    also how much (the order's amount when the operator named none, and the mail says so) and
-    the day it is paid by."""
-    text = event.message or f"buyer: {event.to_buyer}\nmerchant: {event.to_merchant}"
-    entries = (Entry("operator", "operator.decision", text, by=event.by),)
-    data = {"outcome": event.outcome}
-    if event.outcome in PAID_OUTCOMES:
-        amount = state.order.amount if event.amount is None else event.amount
-        data.update(amount=amount, whole_order=event.amount is None,
-                    paid_by=deadline(now, OPERATOR_PAYMENT_DAYS, tz))
-        entries += (Entry("operator", "operator.amount", str(amount), by=event.by),)
+    also how much (``_paid``)."""
+    text, data, entries = _operator_said(state, event, now, tz)
+    entries = (Entry("operator", "operator.decision", text, by=event.by),) + entries
     closed = _close(state, event.outcome, entries[0], now, tell=())
-    mails = tuple(Mail(role, "case_closed", dict(data, message=said))
-                  for role, said in ((Role.BUYER, event.to_buyer or event.message),
-                                     (Role.MERCHANT, event.to_merchant or event.message)))
     command = _command_done(f"decide {event.outcome}", event, text)
     # The amount goes right after the decision, before the closing the decision made.
-    return replace(closed, mails=mails + (command,),
+    return replace(closed, mails=_to_both_parties(event, data) + (command,),
                    timeline=closed.timeline[:1] + entries[1:] + closed.timeline[1:])
 
 
 def _operator_corrected(state, event: OperatorCorrect, now, tz):
     """The case stays closed with the corrected outcome; both parties get the closing mail again,
-    saying it corrects the earlier one, and the team is told it went out."""
+    saying it corrects the earlier one (with the amount and day of a refund or compensation, as a
+    decision has), and the team is told it went out."""
+    text, data, amount = _operator_said(state, event, now, tz)
     case = replace(state.case, outcome=event.outcome)
-    data = {"outcome": event.outcome, "message": event.message, "corrected": True}
     return Decision(
         replace(state, case=case),
-        mails=tuple(Mail(role, "case_closed", data) for role in BOTH_PARTIES)
-        + (_command_done(f"correct {event.outcome}", event),),
+        mails=_to_both_parties(event, dict(data, corrected=True))
+        + (_command_done(f"correct {event.outcome}", event, text),),
         timeline=(Entry("operator", "operator.correction",
-                        f"{state.case.outcome} -> {event.outcome}: {event.message}",
-                        by=event.by),
-                  Entry("bot", "case.closed", event.outcome)),
+                        f"{state.case.outcome} -> {event.outcome}: {text}", by=event.by),)
+        + amount + (Entry("bot", "case.closed", event.outcome),),
     )
+
+
+def _operator_said(state, event, now, tz) -> tuple[str, dict, tuple]:
+    """An operator's outcome: its text for the timeline (one message, or one per party), the
+    mails' data, and the timeline's amount entry of a refund or compensation: how much (the
+    order's amount when the operator named none, and the mail says so) and the day it is paid
+    by."""
+    text = event.message or f"buyer: {event.to_buyer}\nmerchant: {event.to_merchant}"
+    data, amount = {"outcome": event.outcome}, ()
+    if event.outcome in PAID_OUTCOMES:
+        paid = state.order.amount if event.amount is None else event.amount
+        data.update(amount=paid, whole_order=event.amount is None,
+                    paid_by=deadline(now, OPERATOR_PAYMENT_DAYS, tz))
+        amount = (Entry("operator", "operator.amount", str(paid), by=event.by),)
+    return text, data, amount
+
+
+def _to_both_parties(event, data: dict) -> tuple[Mail, ...]:
+    return tuple(Mail(role, "case_closed", dict(data, message=said))
+                 for role, said in ((Role.BUYER, event.to_buyer or event.message),
+                                    (Role.MERCHANT, event.to_merchant or event.message)))
 
 
 def _command_done(command: str, event, message: str | None = None) -> Mail:

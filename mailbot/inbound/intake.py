@@ -389,8 +389,15 @@ def finish(m: Inbound, end: End) -> Disposition:
         return end.disposition
     app, now, inbox_id = m.app, m.now, m.row["id"]
     db = app.db()
-    disposition, detail, planned = end.disposition, end.detail, end.planned
     with transaction(db):
+        if m.key is not None and end.disposition is not Ending.DUPLICATE:
+            # Two copies of one mail (an MTA's retry after a lost reply) may be in two workers'
+            # hands at once and both pass ``deduplicated``: asked again under a lock on the key,
+            # in the transaction that records the end, only the first copy to end acts.
+            db.lock(m.key)
+            if inbox.seen(db, m.key, inbox_id):
+                end, m.further = End(Ending.DUPLICATE), []
+        disposition, detail, planned = end.disposition, end.detail, end.planned
         if end.effect is not None:
             detail = end.effect(db) or detail
         if planned is not None:
@@ -453,7 +460,8 @@ def _within_budget(m: Inbound, end: End, state, mails, answers):
             held.append(f"{mail.template} (relay cap of the order)")
             if not budget.operators_told(db, m.order_id, now):
                 notice = prepare(app, db, state, Mail(Role.OPERATOR, budget.CAPPED, {
-                    "limit": app.config.limits.relays_per_order_per_hour}), now)
+                    "limit": app.config.limits.relays_per_order_per_hour,
+                    "inbox_id": m.row["id"], "sender": m.sender, "from_role": str(m.role)}), now)
                 queued += [(notice, {})] if notice is not None else []
         else:
             queued.append((mail, {}))

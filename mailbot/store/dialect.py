@@ -81,6 +81,10 @@ class SQLite(Database):
         # lock upgrade, and a claim's SELECT and UPDATE see no other writer between them.
         self.conn.execute("BEGIN IMMEDIATE")
 
+    def lock(self, name: str) -> None:
+        """Until the transaction ends, no other transaction takes the lock ``name``: here every
+        write transaction already holds SQLite's one write lock (``begin``)."""
+
     def clock(self, seconds: float = 0) -> str:
         return f"strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', '{float(seconds):+f} seconds')"
 
@@ -114,6 +118,11 @@ class PostgreSQL(Database):
 
     def begin(self) -> None:
         self.conn.execute("BEGIN")
+
+    def lock(self, name: str) -> None:
+        # A transaction-scoped advisory lock on the name's hash: a collision only makes two
+        # unrelated transactions wait for each other.
+        self.execute("SELECT pg_advisory_xact_lock(hashtext(?))", [name])
 
     def clock(self, seconds: float = 0) -> str:
         return ("to_char((now() AT TIME ZONE 'UTC') + interval "
