@@ -60,9 +60,8 @@ def open_case(state: State, reason: Reason, text: str, attachments: tuple,
 
 def decide_case(state: State, event: Event, now: datetime, tz: ZoneInfo) -> Decision:
     case = state.case
-    if payment_awaited(state, event, now, tz):
-        return _relay(state, event, now, tz)
-    found = find(CASE_TABLE, case.state, case.variant, state, event, now)
+    rows = PAYMENT_AWAITED_TABLE if payment_awaited(state, event, now, tz) else CASE_TABLE
+    found = find(rows, case.state, case.variant, state, event, now)
     if found is None:
         return _not_open(state, event)
     return found.then(state, event, now, tz)
@@ -404,6 +403,11 @@ CASE_TABLE = (
     # Beyond SPEC: an operator's decision corrected after the close (``case ID correct``)
     Row(CaseState.CLOSED, ANY, OperatorCorrect,   _operator_corrected,
         _corrects_an_operator_decision),
+)
+
+# Beyond SPEC: a closed case while its payment is awaited (``payment_awaited``) takes only this.
+PAYMENT_AWAITED_TABLE = (
+    Row(CaseState.CLOSED, ANY, PartyMessage,      _relay),
 )
 
 
