@@ -330,8 +330,11 @@ def test_french_says_the_claim_is_not_retained(mails):
 
 
 def test_italian_has_one_word_for_the_shops_explanation():
+    """"Motivazione" justifies a refusal; the shop's words that come with any answer are its
+    "messaggio" (the form field, the prompt, the heading the buyer reads above them)."""
     text = " ".join(strings("it")).lower()
-    assert "spiegazion" not in text and "motivazione del negozio" in text
+    assert "spiegazion" not in text and "messaggio del negozio" in text
+    assert "la tua motivazione per" not in text
 
 
 def test_italian_speaks_to_every_reader_as_tu():
@@ -518,3 +521,28 @@ def test_dutch_wording_of_the_review(wrong):
     """Review item 8: inclusive "tot en met" goes with "uiterlijk op die dag", "het maximum per
     bestelling", "accepteren", "naar de koper", and one verb (overdragen) for the hand-over."""
     assert [s for s in strings("nl") if wrong in s] == []
+
+
+@pytest.mark.parametrize("wrong, right", [
+    ("prorog", "estes"),                       # one verb for extending, as the buyer reads it
+    ("pagamento del rimborso", "pagamento dell’indennizzo"),  # compensation is an indennizzo
+    ("doppioni", "duplicati"),
+    ("non sono state lette", "Non è stato possibile leggere"),
+    ("sua Protezione", "Protezione Acquirenti dell’ordine"),  # reads as the formal "Sua"
+    ("respinto la tua pratica", "respinto la tua richiesta"),
+])
+def test_italian_wording_of_the_review(wrong, right):
+    texts = list(strings("it"))
+    assert [t for t in texts if wrong in t] == [] and [t for t in texts if right in t]
+
+
+def test_italian_full_refund_comes_with_the_shops_message(mails):
+    _, _, r = mails["buyer.decision", "A", "it"]
+    assert "il messaggio del negozio" in r.text.lower() and "motivazione" not in r.text.lower()
+
+
+@pytest.mark.parametrize("name, label", [("buyer.decision", "C"),
+                                         ("buyer.case_escalated", "merchant_refused_refund")])
+def test_italian_refusal_comes_with_the_shops_motivazione(mails, name, label):
+    _, _, r = mails[name, label, "it"]
+    assert "la motivazione del negozio" in r.text.lower()
