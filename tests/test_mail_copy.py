@@ -546,3 +546,21 @@ def test_italian_full_refund_comes_with_the_shops_message(mails):
 def test_italian_refusal_comes_with_the_shops_motivazione(mails, name, label):
     _, _, r = mails[name, label, "it"]
     assert "la motivazione del negozio" in r.text.lower()
+
+
+@pytest.mark.parametrize("wrong, right", [
+    ("équipe d’assistance", "notre service client"),  # 40-odd times: heavy; a shop says this
+    ("ne l’a pas signé", "n’a pas signé l’e-mail"),     # "l’" had no antecedent in the list
+    ("Je refuse un remboursement partiel", "Je refuse ce remboursement partiel"),
+    ("Numéro inbox", "N° de réception"),
+    ("Ce qui n’a pas marché", "Cause"),
+])
+def test_french_wording_of_the_review(wrong, right):
+    texts = list(strings("fr"))
+    assert [t for t in texts if wrong in t] == [] and [t for t in texts if right in t]
+
+
+def test_french_timeline_says_what_the_shop_answered(mails):
+    text = "\n".join(r.text for (name, _, loc), (_, _, r) in mails.items() if loc == "fr")
+    assert "Boutique\u202f: a répondu au dossier\u202f:" in text
+    assert "a répondu\u202f: «" not in text
