@@ -78,10 +78,13 @@ def parser() -> argparse.ArgumentParser:
                       "closed by an operator's decision), or export")
     case.add_argument("argument", nargs="?", help="the outcome, or the party asked")
     case.add_argument("--message", help="to both parties (and the team), verbatim")
-    case.add_argument("--message-buyer", help="to the buyer only, in place of --message")
-    case.add_argument("--message-merchant", help="to the merchant only, in place of --message")
-    case.add_argument("--amount", help="decide refunded_by_merchant or compensated: how much "
-                      "(default: the order's amount, within the plan's [cover])")
+    case.add_argument("--message-buyer", help="decide, correct: to the buyer only, in place "
+                      "of --message")
+    case.add_argument("--message-merchant", help="decide, correct: to the merchant only, in "
+                      "place of --message")
+    case.add_argument("--amount", help="decide or correct into refunded_by_merchant or "
+                      "compensated: how much (default: the order's amount, within the plan's "
+                      "[cover])")
     case.add_argument("--json", action="store_true")
     _change_options(case)
     merchant = sub.add_parser("merchant", help="declare a merchant insolvent or undo it; its "
@@ -153,6 +156,9 @@ def _data_parsers(sub) -> None:
     purge.add_argument("--older-than", help="closed this long ago, e.g. 730d or 104w "
                        "(default: [storage] retention_days)")
     purge.add_argument("--now", help="ISO-8601 time the age is counted from (default: the clock)")
+    # No --yes: purging is the retention policy, run daily from a timer or cron.
+    purge.add_argument("--dry-run", action="store_true",
+                       help="count what would be removed; remove nothing")
 
 
 def _outbox_inbox_parsers(sub) -> None:
@@ -341,7 +347,7 @@ def _print_case(app, c, file=None):
 def _cases(app, args):
     rows = views.cases(app.db(), args.state)
     for row in rows:
-        row["opened_at"] = records.parse_dt(row["opened_at"]).astimezone(app.tz).isoformat()
+        row["opened_at"] = _local(app, row["opened_at"])
     if args.json:
         print(printable.dumps(rows))
         return
@@ -374,28 +380,29 @@ def _case(app, args):
     message = (args.message or "").strip()
     to_buyer, to_merchant = ((text or "").strip() for text in (args.message_buyer,
                                                                  args.message_merchant))
-    parties = args.action == "decide" and to_buyer and to_merchant
-    if not message and not parties:
+    outcome = args.action in ("decide", "correct")  # an amount and a message per party
+    if not message and not (outcome and to_buyer and to_merchant):
         raise UsageError(f"case {args.action} needs --message TEXT"
                          + (" (or both --message-buyer and --message-merchant)"
-                            if args.action == "decide" else ""))
-    if args.action != "decide" and (to_buyer or to_merchant or args.amount):
-        raise UsageError("--message-buyer, --message-merchant and --amount go with decide")
+                            if outcome else ""))
+    if not outcome and (to_buyer or to_merchant or args.amount):
+        raise UsageError("--message-buyer, --message-merchant and --amount go with decide "
+                         "and correct")
     arguments = OPERATOR_OUTCOMES if args.action == "correct" else OPERATOR_COMMANDS[args.action]
     if args.argument not in arguments:
         raise UsageError(f"{args.action} needs one of: " + ", ".join(arguments))
     by = _operator(args)
-    if args.action == "decide":
+    if outcome:
         state = records.load(db, order_id)
         amount = _amount(args.amount) if args.amount else None
         problem = operator_amount_problem(state, Outcome(args.argument), amount,
                                           app.config.cover.of(state.order.plan))
-        if problem and state.case.state is CaseState.ESCALATED:
+        acts_on = CaseState.ESCALATED if args.action == "decide" else CaseState.CLOSED
+        if problem and state.case.state is acts_on:
             raise UsageError(f"case {args.case_id}: {problem}")
-        event = OperatorDecide(Outcome(args.argument), message, by=by, amount=amount,
-                               to_buyer=to_buyer, to_merchant=to_merchant)
-    elif args.action == "correct":
-        event = OperatorCorrect(Outcome(args.argument), message, by=by)
+        kind = OperatorDecide if args.action == "decide" else OperatorCorrect
+        event = kind(Outcome(args.argument), message, by=by, amount=amount,
+                     to_buyer=to_buyer, to_merchant=to_merchant)
     else:
         event = OperatorRequest(Role(args.argument), message, by=by)
 
@@ -403,6 +410,9 @@ def _case(app, args):
         handled = service.handle(app, order_id, event, datetime.now(timezone.utc))
         if handled.result is not Result.APPLIED:
             state = records.load(db, order_id)
+            if args.action == "correct" and state.case.outcome == args.argument:
+                raise UsageError(f"case {args.case_id} was closed as {args.argument} already: "
+                                 "nothing to correct")
             if args.action == "correct":
                 raise UsageError(f"case {args.case_id} is {state.case.state} with outcome "
                                  f"{state.case.outcome}: only an operator's decision "
@@ -574,8 +584,13 @@ def _purge(app, args):
     else:
         age = timedelta(days=app.config.storage.retention_days)
     cutoff = _now(args.now, app.tz) - age
-    done = retention.purge(app.db(), app.attachments, cutoff, app.config.relay.maildir)
-    print(f"purged (closed before {cutoff.astimezone(app.tz).date()}): {done}")
+    done = retention.purge(app.db(), app.attachments, cutoff, app.config.relay.maildir,
+                           dry_run=args.dry_run)
+    closed_before = cutoff.astimezone(app.tz).date()
+    if args.dry_run:
+        print(f"dry run, nothing removed; would purge (closed before {closed_before}): {done}")
+        return
+    print(f"purged (closed before {closed_before}): {done}")
     print(retention.NOT_COVERED)
     logs.event_log("cli.purge", closed_before=records.iso(cutoff), purged=repr(str(done)))
 
@@ -685,11 +700,18 @@ def _inbox(app, args):
         row = admin.inbox_mail(db, args.id[0])
         if row is None:
             raise UsageError(f"no inbox mail {args.id[0]}")
-        return _inbox_show(row, args.json)
+        return _inbox_show(dict(row, received_at=_local(app, row["received_at"])), args.json)
     dispositions = _dispositions(args)
-    _print_rows(admin.inbox(db, dispositions, _limit(args)), args.json, lambda r, order: (
+    rows = [dict(r, received_at=_local(app, r["received_at"]))
+            for r in admin.inbox(db, dispositions, _limit(args))]
+    _print_rows(rows, args.json, lambda r, order: (
         f"{r['id']:>6}  {r['received_at']}  {r['disposition']:<15} from={r['mail_from']}  "
         f"{order}  {r['detail'] or ''}"), admin.inbox_count(db, dispositions))
+
+
+def _local(app, stored: str) -> str:
+    """A stored time (UTC) in the configured zone, as every view shows times."""
+    return records.parse_dt(stored).astimezone(app.tz).isoformat(timespec="seconds")
 
 
 def _dispositions(args) -> tuple[str, ...] | None:

@@ -57,7 +57,10 @@ def test_an_operator_decision_is_corrected_after_a_rehearsal_and_a_confirmation(
     assert "correct claim_rejected" in only(mails, OPERATOR)["Subject"]
     # Only into another operator outcome.
     code, _, err = run(box, tmp_path, capsys, *correct, "--yes")
-    assert code == 2 and "only an operator's decision" in err
+    assert code == 2 and "closed as claim_rejected already: nothing to correct" in err
+    code, _, err = run(box, tmp_path, capsys, "case", case_id, "correct", "withdrawn", "--yes",
+                       "--message", "x")
+    assert code == 2 and "correct needs one of: refunded_by_merchant" in err
 
 
 def test_an_order_imported_by_mistake_is_deleted_or_corrected(box, tmp_path, capsys):
@@ -199,6 +202,29 @@ def escalated_case(box) -> str:
     click(box, merchant, "refund_none", MERCHANT_NL, body="Terugbetaling: nee\nToelichting: Nee.")
     box.deliver()
     return str(case(box)["id"])
+
+
+def test_a_correction_into_a_payment_states_the_amount_and_the_day_each_party_with_its_message(
+        box, tmp_path, capsys):
+    """A correction that now makes someone pay takes an amount and a message per party, as a
+    decision does, and both mails say how much and by when (they said "as soon as possible")."""
+    case_id = str(decided(box, tmp_path, capsys))
+    correct = ("case", case_id, "correct", "refunded_by_merchant", "--yes")
+    code, _, err = run(box, tmp_path, capsys, *correct, "--amount", "60", "--message", "x")
+    assert code == 2 and "more than the order's amount of 49.95" in err
+    code, _, _ = run(box, tmp_path, capsys, *correct, "--amount", "30,00",
+                     "--message-buyer", "De winkel betaalt je terug.",
+                     "--message-merchant", "Betaal de koper terug.")
+    assert code == 0 and case(box)["outcome"] == "refunded_by_merchant"
+    mails = box.deliver()
+    buyer, merchant = text(only(mails, BUYER_NL)), text(only(mails, MERCHANT_NL))
+    for said in (buyer, merchant):
+        assert "Dit corrigeert ons eerdere besluit" in said and "€\xa030,00" in said
+        assert "uiterlijk" in said and "zo snel mogelijk" not in said
+    assert "De winkel betaalt je terug." in buyer and "Betaal de koper terug." not in buyer
+    assert "Betaal de koper terug." in merchant
+    code, _, err = run(box, tmp_path, capsys, *correct, "--message", "x")
+    assert code == 2 and "closed as refunded_by_merchant already" in err
 
 
 def test_a_decision_states_the_amount_and_the_day_each_party_with_its_message(

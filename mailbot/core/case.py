@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from .deadlines import OPERATOR_PAYMENT_DAYS, buyer_due, deadline, merchant_dates
+from .deadlines import OPERATOR_PAYMENT_DAYS, buyer_due, deadline, merchant_dates, replies_until
 from .effects import Decision, Entry, Mail, Result
 from .events import (
     BuyerAction, Event, MerchantDecision, MerchantInsolvent, OperatorCorrect, OperatorDecide,
@@ -60,10 +60,23 @@ def open_case(state: State, reason: Reason, text: str, attachments: tuple,
 
 def decide_case(state: State, event: Event, now: datetime, tz: ZoneInfo) -> Decision:
     case = state.case
+    if payment_awaited(state, event, now, tz):
+        return _relay(state, event, now, tz)
     found = find(CASE_TABLE, case.state, case.variant, state, event, now)
     if found is None:
         return _not_open(state, event)
     return found.then(state, event, now, tz)
+
+
+def payment_awaited(state: State, event: Event, now: datetime, tz: ZoneInfo) -> bool:
+    """Beyond SPEC: a closing that promises a payment (the shop's refund or our compensation,
+    decided by the operators) asks the buyer to reply if the money does not arrive, so until 14
+    days after its pay-by date a party's message on the closed case still goes to the service
+    team (``_relay``) instead of being refused; the case stays closed."""
+    case = state.case  # only a closed case has an outcome
+    return (case.outcome in PAID_OUTCOMES
+            and isinstance(event, PartyMessage) and event.role is not Role.OPERATOR
+            and now < replies_until(case.closed_at, tz))
 
 
 # --- SPEC §4: the merchant's answer -----------------------------------------------------------
@@ -261,40 +274,51 @@ def operator_amount_problem(state: State, outcome: Outcome, amount: Decimal | No
 
 def _operator_decided(state, event: OperatorDecide, now, tz):
     """Both parties are told the outcome, each with their message; for a refund or compensation
-    also how much (the order's amount when the operator named none, and the mail says so) and
-    the day it is paid by."""
-    text = event.message or f"buyer: {event.to_buyer}\nmerchant: {event.to_merchant}"
-    entries = (Entry("operator", "operator.decision", text, by=event.by),)
-    data = {"outcome": event.outcome}
-    if event.outcome in PAID_OUTCOMES:
-        amount = state.order.amount if event.amount is None else event.amount
-        data.update(amount=amount, whole_order=event.amount is None,
-                    paid_by=deadline(now, OPERATOR_PAYMENT_DAYS, tz))
-        entries += (Entry("operator", "operator.amount", str(amount), by=event.by),)
+    also how much (``_paid``)."""
+    text, data, entries = _operator_said(state, event, now, tz)
+    entries = (Entry("operator", "operator.decision", text, by=event.by),) + entries
     closed = _close(state, event.outcome, entries[0], now, tell=())
-    mails = tuple(Mail(role, "case_closed", dict(data, message=said))
-                  for role, said in ((Role.BUYER, event.to_buyer or event.message),
-                                     (Role.MERCHANT, event.to_merchant or event.message)))
     command = _command_done(f"decide {event.outcome}", event, text)
     # The amount goes right after the decision, before the closing the decision made.
-    return replace(closed, mails=mails + (command,),
+    return replace(closed, mails=_to_both_parties(event, data) + (command,),
                    timeline=closed.timeline[:1] + entries[1:] + closed.timeline[1:])
 
 
 def _operator_corrected(state, event: OperatorCorrect, now, tz):
     """The case stays closed with the corrected outcome; both parties get the closing mail again,
-    saying it corrects the earlier one, and the team is told it went out."""
+    saying it corrects the earlier one (with the amount and day of a refund or compensation, as a
+    decision has), and the team is told it went out."""
+    text, data, amount = _operator_said(state, event, now, tz)
     case = replace(state.case, outcome=event.outcome)
-    data = {"outcome": event.outcome, "message": event.message, "corrected": True}
     return Decision(
         replace(state, case=case),
-        mails=tuple(Mail(role, "case_closed", data) for role in BOTH_PARTIES)
-        + (_command_done(f"correct {event.outcome}", event),),
+        mails=_to_both_parties(event, dict(data, corrected=True))
+        + (_command_done(f"correct {event.outcome}", event, text),),
         timeline=(Entry("operator", "operator.correction",
-                        f"{state.case.outcome} -> {event.outcome}: {event.message}",
-                        by=event.by),
-                  Entry("bot", "case.closed", event.outcome)),
+                        f"{state.case.outcome} -> {event.outcome}: {text}", by=event.by),)
+        + amount + (Entry("bot", "case.closed", event.outcome),),
     )
+
+
+def _operator_said(state, event, now, tz) -> tuple[str, dict, tuple]:
+    """An operator's outcome: its text for the timeline (one message, or one per party), the
+    mails' data, and the timeline's amount entry of a refund or compensation: how much (the
+    order's amount when the operator named none, and the mail says so) and the day it is paid
+    by."""
+    text = event.message or f"buyer: {event.to_buyer}\nmerchant: {event.to_merchant}"
+    data, amount = {"outcome": event.outcome}, ()
+    if event.outcome in PAID_OUTCOMES:
+        paid = state.order.amount if event.amount is None else event.amount
+        data.update(amount=paid, whole_order=event.amount is None,
+                    paid_by=deadline(now, OPERATOR_PAYMENT_DAYS, tz))
+        amount = (Entry("operator", "operator.amount", str(paid), by=event.by),)
+    return text, data, amount
+
+
+def _to_both_parties(event, data: dict) -> tuple[Mail, ...]:
+    return tuple(Mail(role, "case_closed", dict(data, message=said))
+                 for role, said in ((Role.BUYER, event.to_buyer or event.message),
+                                    (Role.MERCHANT, event.to_merchant or event.message)))
 
 
 def _command_done(command: str, event, message: str | None = None) -> Mail:
@@ -317,10 +341,11 @@ def _merchant_insolvent(state, event, now, tz):
 
 def _relay(state, event, now, tz):
     """Text or documents without an action: kept on the case and relayed to whoever acts next —
-    the service team once escalated, else the other party; the sender gets an acknowledgement.
+    the service team once escalated or closed (``payment_awaited``), else the other party; the
+    sender gets an acknowledgement.
     Documents of the case file sent again are named, not attached again."""
     role, text, attachments = _said(event)
-    if state.case.state is ESC:
+    if state.case.state in (ESC, CaseState.CLOSED):
         to = Role.OPERATOR
     else:
         to = Role.MERCHANT if role is Role.BUYER else Role.BUYER

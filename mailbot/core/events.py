@@ -67,11 +67,15 @@ class OperatorDecide:
 
 @dataclass(frozen=True)
 class OperatorCorrect:
-    """An operator's correction of the outcome an operator decided on a case now closed."""
+    """An operator's correction of the outcome an operator decided on a case now closed; the
+    amount and the messages per party as for ``OperatorDecide``."""
 
     outcome: Outcome
     message: str
     by: str = ""
+    amount: Decimal | None = None
+    to_buyer: str = ""
+    to_merchant: str = ""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from builders import (
     OPENED, TZ, case,
 )
 from mailbot.core.case import CASE_TABLE
+from mailbot.core.deadlines import OPERATOR_PAYMENT_DAYS, deadline
 from mailbot.core.decide import decide
 from mailbot.core.effects import Decision, Entry, Mail, Result
 from mailbot.core.events import (
@@ -358,6 +359,20 @@ def test_an_operator_decision_is_corrected_into_another_and_both_parties_are_tol
     assert d.mails[2].to is OPERATOR
     assert d.timeline[0] == Entry("operator", "operator.correction",
                                   "compensated -> claim_rejected: Toch afgewezen.")
+    # Into a refund: the amount (the order's unless named) and the day, each party its words.
+    paid = decide(before, OperatorCorrect(Outcome.REFUNDED_BY_MERCHANT, "", by="anna",
+                                          amount=Decimal("12.50"), to_buyer="Je krijgt het.",
+                                          to_merchant="Betaal terug."), LATER, TZ)
+    data = {"outcome": Outcome.REFUNDED_BY_MERCHANT, "amount": Decimal("12.50"),
+            "whole_order": False, "paid_by": deadline(LATER, OPERATOR_PAYMENT_DAYS, TZ),
+            "corrected": True}
+    assert paid.mails[:2] == (Mail(BUYER, "case_closed", dict(data, message="Je krijgt het.")),
+                              Mail(MERCHANT, "case_closed", dict(data, message="Betaal terug.")))
+    assert paid.mails[2].data["message"] == "buyer: Je krijgt het.\nmerchant: Betaal terug."
+    assert paid.timeline[1] == Entry("operator", "operator.amount", "12.50", by="anna")
+    whole = decide(before, OperatorCorrect(Outcome.REFUNDED_BY_MERCHANT, "Toch."), LATER, TZ)
+    assert whole.mails[0].data["amount"] == before.order.amount
+    assert whole.mails[0].data["whole_order"] is True
     same = OperatorCorrect(Outcome.COMPENSATED, "x")
     assert decide(before, same, LATER, TZ) == Decision(before, Result.NOT_OPEN)
     by = decide(before, OperatorCorrect(Outcome.CLAIM_REJECTED, "Toch.", by="anna"), LATER, TZ)
