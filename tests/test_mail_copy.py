@@ -564,3 +564,54 @@ def test_french_timeline_says_what_the_shop_answered(mails):
     text = "\n".join(r.text for (name, _, loc), (_, _, r) in mails.items() if loc == "fr")
     assert "Boutique\u202f: a répondu au dossier\u202f:" in text
     assert "a répondu\u202f: «" not in text
+
+
+def _buyer_reply_reaches_the_team(sample) -> bool:
+    from zoneinfo import ZoneInfo
+
+    from mailbot.core.decide import decide
+    from mailbot.core.events import PartyMessage
+    d = decide(sample.state, PartyMessage(Role.BUYER, "Nog een foto."), samples.NOW,
+               ZoneInfo("Europe/Amsterdam"))
+    return any(mail.to is Role.OPERATOR for mail in d.mails)
+
+
+@pytest.mark.parametrize("locale, disagree, rights", [
+    ("nl", "Ben je het niet eens met dit besluit?", "je rechten als consument"),
+    ("fr", "Vous n’êtes pas d’accord avec cette décision", "vos droits de consommateur"),
+    ("it", "Non sei d’accordo con questa decisione?", "i tuoi diritti di consumatore"),
+])
+def test_a_rejected_claim_says_where_to_turn_and_that_consumer_rights_stay(
+        mails, locale, disagree, rights):
+    """A reply to a rejected claim reaches nobody (the case is closed), so the mail points to the
+    help centre, not to a reply; and the buyer's rights against the shop are untouched."""
+    sample, _, r = mails["buyer.case_closed", "claim_rejected", locale]
+    assert not _buyer_reply_reaches_the_team(sample)
+    assert disagree in r.text and rights in r.text
+    assert "https://help.example/" in r.text.split(disagree)[1].split("\n-- \n")[0]
+    assert 'href="https://help.example/"' in r.html.split(disagree)[1]
+
+
+def test_without_a_help_centre_a_rejected_claim_promises_no_path(tmp_path):
+    app = wiring.build(make_config(tmp_path))
+    try:
+        sample, ctx = next((s, c) for s, c in samples.contexts(app, app.db(), "nl")
+                           if (s.name, s.label) == ("buyer.case_closed", "claim_rejected"))
+        text = app.renderer.render(sample.name, "nl", ctx).text
+    finally:
+        app.close()
+    assert "niet eens met dit besluit" not in text and "je rechten als consument" in text
+
+
+@pytest.mark.parametrize("locale, add", [
+    ("nl", "Wil je nog iets toevoegen? Antwoord dan gewoon op deze e-mail"),
+    ("fr", "Répondez simplement à cet e-mail\u202f: votre message sera transmis"),
+    ("it", "Vuoi aggiungere qualcosa? Rispondi semplicemente a questa e-mail"),
+])
+@pytest.mark.parametrize("reason", ["buyer_disputes", "merchant_no_response",
+                                    "merchant_refused_refund", "merchant_insolvent"])
+def test_the_buyers_escalation_mail_invites_a_reply_that_reaches_the_team(
+        mails, locale, add, reason):
+    sample, _, r = mails["buyer.case_escalated", reason, locale]
+    assert _buyer_reply_reaches_the_team(sample)
+    assert add in r.text
