@@ -615,3 +615,12 @@ def test_the_buyers_escalation_mail_invites_a_reply_that_reaches_the_team(
     sample, _, r = mails["buyer.case_escalated", reason, locale]
     assert _buyer_reply_reaches_the_team(sample)
     assert add in r.text
+
+
+@pytest.mark.parametrize("locale, name", [("nl", "Example Trust Kopersbescherming"),
+                                          ("fr", "Example Trust Protection acheteur")])
+def test_the_from_name_carries_the_brand(app, mails, locale, name):
+    """An inbox shows the From name first: the configured brand makes the mail recognisable."""
+    _, _, r = mails["buyer.reminder", "", locale]
+    assert r.sender_name == name
+    assert compose.sender_name(app, r) == name

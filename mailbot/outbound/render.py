@@ -208,8 +208,17 @@ class Renderer:
             subject=block("subject"),
             text=_tidy(text_tmpl.render(context)),
             html=no_break_hyphens(html_tmpl.render(context)),
-            sender_name=block("sender"),
+            sender_name=sender_name(context, block("sender")),
         )
+
+
+def sender_name(context: dict, service: str) -> str:
+    """The From display name: the configured brand before the service's name ("Trustmark
+    Kopersbescherming"), as the mail's top bar shows them; a bare "Kopersbescherming" looks
+    generic in an inbox list."""
+    bot = context.get("bot")
+    brand = getattr(bot, "brand", "") if bot is not None else ""
+    return f"{brand} {service}" if brand else service
 
 
 def one_line(text: str) -> str:
