@@ -624,3 +624,30 @@ def test_the_from_name_carries_the_brand(app, mails, locale, name):
     _, _, r = mails["buyer.reminder", "", locale]
     assert r.sender_name == name
     assert compose.sender_name(app, r) == name
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_headings_fit_two_lines_on_a_phone(mails, locale):
+    """A 375 px phone shows about 36 characters a line of the 20 px heading: three-line headings
+    (the French and Italian escalations) push the facts below the fold."""
+    long = {(name, label): len(r.html.split("</h1>")[0].rsplit(">", 1)[1])
+            for (name, label, loc), (_, _, r) in mails.items()
+            if loc == locale and not name.startswith("operator.")}
+    assert {k: n for k, n in long.items() if n > 72} == {}
+
+
+def _luminance(hex_colour):
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_the_cards_rule_stays_visible_in_dark_mode(mails):
+    """WCAG 2.1 §1.4.11: a graphical mark needs a 3:1 contrast with what is next to it."""
+    html = mails["buyer.reminder", "", "nl"][2].html
+    dark = html.split("prefers-color-scheme: dark")[1].split("</style>")[0]
+    rule = re.search(r"\.mb-card \{([^}]*)\}", dark).group(1)
+    background = re.search(r"background: (#[0-9a-f]{6})", rule).group(1)
+    border = re.search(r"border-left-color: (#[0-9a-f]{6})", rule).group(1)
+    lighter, darker = sorted((_luminance(background), _luminance(border)), reverse=True)
+    assert (lighter + 0.05) / (darker + 0.05) >= 3
