@@ -183,7 +183,7 @@ def test_the_digest_lists_ids_commands_and_labelled_columns_and_no_empty_section
     assert "shop-nl" not in out  # the shop's name, not its id
     digest.send(box.app, at)
     sent = only(box.deliver(), OPERATOR)
-    assert re.search(r"^Overzicht \d+ \w+ \d{4}, \d\d:\d\d tot \d+ \w+ \d{4}, \d\d:\d\d: 1 case",
+    assert re.search(r"^Overzicht van \d+ \w+ \d{4}, \d\d:\d\d tot \d+ \w+ \d{4}, \d\d:\d\d: 1 case",
                      sent["Subject"])
     soup = BeautifulSoup(html(sent), "html.parser")
     heads = [th.get_text() for th in soup.find_all("th")]

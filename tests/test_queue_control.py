@@ -50,8 +50,9 @@ def test_after_an_outage_flush_delivers_now_and_one_mail_can_be_held(app, tmp_pa
 
 
 def test_listings_say_how_many_rows_they_leave_out(app, tmp_path, capsys):
-    jobs.tick(app, datetime.now(timezone.utc))  # three reminders queued
     config = write_config(tmp_path, app.config)
+    assert run(capsys, config, "outbox") == (0, "", "nothing to show\n")
+    jobs.tick(app, datetime.now(timezone.utc))  # three reminders queued
     code, out, _ = run(capsys, config, "outbox", "--limit", "2")
     assert code == 0 and out.splitlines()[-1] == "2 of 3 shown, newest first (--limit 3 shows all)"
     code, out, err = run(capsys, config, "outbox", "--limit", "2", "--json")
