@@ -651,3 +651,23 @@ def test_the_cards_rule_stays_visible_in_dark_mode(mails):
     border = re.search(r"border-left-color: (#[0-9a-f]{6})", rule).group(1)
     lighter, darker = sorted((_luminance(background), _luminance(border)), reverse=True)
     assert (lighter + 0.05) / (darker + 0.05) >= 3
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_text_part_numbers_its_long_links_and_lists_them_at_the_end(mails, locale):
+    """The choices read as a list ("* label [1]"); the prefilled mailto addresses (200 characters
+    and more) follow the last paragraph, each once, and they are the HTML part's links."""
+    for (name, label, loc), (_, _, r) in mails.items():
+        if loc != locale or name.startswith("operator.") or "mailto:" not in r.text:
+            continue
+        body, _, _ = r.text.partition("\n-- \n")
+        listed = re.findall(r"^\[(\d+)\] (mailto:\S+)$", body, re.M)
+        assert listed, (name, label)
+        assert [int(n) for n, _ in listed] == list(range(1, len(listed) + 1))
+        last = body.rstrip().splitlines()[-len(listed):]
+        assert last == [f"[{n}] {url}" for n, url in listed], (name, label)
+        assert body.count("mailto:") == len(listed)
+        for n, _ in listed:
+            assert re.search(rf"^\* .+ \[{n}\]$", body, re.M), (name, label, n)
+        hrefs = {a["href"] for a in BeautifulSoup(r.html, "html.parser").select("a[data-action]")}
+        assert hrefs <= {url for _, url in listed}, (name, label)
