@@ -127,6 +127,10 @@ def test_a_message_for_one_party_only_is_not_a_command():
 
 def test_the_escalation_mail_is_the_operators_file(box):
     mail = escalated(box)
+    # The subject sorts the team's inbox: which case, why, how much (one subject for every
+    # reason before).
+    assert mail["Subject"].endswith(": bestelling NL-1, €\xa049,95, de webshop weigert een "
+                                    "terugbetaling waar de koper op wacht")
     out = text(mail)
     for fact in ("Plan: PLUS, vergoeding tot het bestelbedrag",
                  "Koper: jan@buyer.example (Nederlands)",
