@@ -9,8 +9,10 @@ import email.utils
 import smtplib
 from datetime import timedelta
 from email.message import EmailMessage
+from urllib.parse import unquote
 
 import pytest
+from bs4 import BeautifulSoup
 
 from conftest import OPERATOR, make_config, only, reply, text
 from mailbot import jobs, wiring
@@ -109,3 +111,27 @@ def test_the_compensation_mail_says_how_we_pay_and_asks_for_the_account(closings
     # Neither the shop nor a buyer refunded by the shop is asked.
     assert "IBAN" not in closings["merchant", "compensated", locale].text
     assert "IBAN" not in closings["buyer", "refunded_by_merchant", locale].text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_closing_with_money_to_come_does_not_say_everything_ended(closings, locale):
+    """A blind review found the refunded-by-shop mail saying the protection has ended, then
+    "not paid yet? reply": now it says that replies reach the team until the money is paid;
+    and the bank details have their own heading and a prefilled reply, as the one thing a
+    compensated buyer has to do."""
+    ended = {"nl": "daarmee is ook de kopersbescherming", "fr": "prend donc fin",
+             "it": "e con essa"}[locale]
+    until = {"nl": "Zolang het geld niet betaald is", "fr": "Tant que le paiement n’a pas été",
+             "it": "Finché il pagamento non è stato"}[locale]
+    for role in ("buyer", "merchant"):
+        for outcome in ("refunded_by_merchant", "compensated"):
+            said = closings[role, outcome, locale].text
+            assert until in said and ended not in said, (role, outcome)
+    assert ended in closings["buyer", "claim_rejected", locale].text  # nothing to come
+    page = BeautifulSoup(closings["buyer", "compensated", locale].html, "html.parser")
+    button = next(a for a in page.find_all("a") if a["href"].startswith("mailto:")
+                  and "IBAN" in unquote(a["href"]))
+    assert button["href"].split("?")[0].removeprefix("mailto:").startswith("bot+")
+    assert [h.get_text() for h in page.find_all("h2")][-1] == {
+        "nl": "Je bankgegevens", "fr": "Vos coordonnées bancaires",
+        "it": "I tuoi dati bancari"}[locale]

@@ -395,7 +395,7 @@ def test_command_done_states_what_was_decided_and_each_partys_message(box):
     assert "Besluit: de kopersbescherming vergoedt de koper" in out
     assert "Vergoeding: €\xa030,00" in out
     assert "Betaald door: de kopersbescherming" in out
-    assert re.search(r"Uiterlijk betaald op: \w+dag \d+ \w+ \d{4}", out)
+    assert re.search(r"Uiterlijk uitbetaald op: \w+dag \d+ \w+ \d{4}", out)
     assert "JOUW BERICHT AAN DE KOPER\n\n    We vergoeden € 30." in out
     assert "JOUW BERICHT AAN DE WEBSHOP\n\n    Je hoeft niets te doen." in out
     assert "buyer: " not in out and "merchant: " not in out

@@ -110,6 +110,10 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
         case=state.case,
         actions=tuple(str(a) for a in actions),
         links={str(a): app.signer.address(Token(str(to), order.id, a)) for a in actions},
+        # The mail's Reply-To, for a party's prefilled reply; the operators' commands get it
+        # with the case file below.
+        reply_address=None if to is Role.OPERATOR else app.signer.address(Token(str(to),
+                                                                                 order.id)),
         standing=standing(state, to),
     )
     if mail.kind == "documents_requested" and now is not None:
