@@ -1,0 +1,54 @@
+"""compose.build writes the MIME bytes itself (quoted-printable by binascii): what a reader's
+client decodes is exactly the rendered text and HTML, whatever their lines hold, every line of the
+mail stays within RFC 5322's 78 characters and ends in CR LF, and attachments still parse (the
+same as email.mime's bytes did: a guard for the faster writer, not a change of behaviour)."""
+
+from __future__ import annotations
+
+import email
+from datetime import datetime, timezone
+from email.policy import default
+
+from mailbot import wiring
+from mailbot.core.model import Document
+from mailbot.outbound import compose
+from mailbot.outbound.render import Rendered
+
+from conftest import make_config
+
+# Lines a body may hold: one that starts with "From " (mbox-minded writers change it), a lone "."
+# (SMTP's end of data), trailing spaces, "=" signs, a CR LF and a lone CR
+# from a party's quoted text, and a long line of multibyte characters to wrap.
+TEXT = ("From the shop: “ça marche”\n.\nspaces at the end   \n2 = 1 + 1\nquoted\r\nreply\rend\n"
+        + "é€ " * 60 + "\n-- \nTrustmark\n")
+HTML = "<p>From here</p>\n<p>" + "l’été " * 40 + "</p>"
+
+
+def _decoded(part) -> str:
+    return part.get_payload(decode=True).decode("utf-8")
+
+
+def test_parts_decode_to_the_rendered_text_with_every_line_break_as_crlf(tmp_path):
+    app = wiring.build(make_config(tmp_path))
+    docs = [Document("facture été.pdf", app.attachments.save(b"%PDF-1.4 " * 500),
+                     "application/pdf", 0)]
+    rendered = Rendered("Commande FR-1 : réponse", TEXT, HTML, "Protection acheteur")
+    raw = compose.build(app, rendered, compose.Recipients(("a@example.org",), "fr"),
+                        "reply@bot.example", "<m@bot.example>", ["<t@bot.example>"],
+                        datetime(2026, 11, 23, 13, 2, tzinfo=timezone.utc), docs)
+    app.close()
+    lines = raw.split(b"\r\n")
+    assert b"\n" not in b"".join(lines) and b"\r" not in b"".join(lines)
+    assert max(map(len, lines)) <= 78
+    msg = email.message_from_bytes(raw, policy=default)
+    assert msg.get_content_type() == "multipart/mixed"
+    alternative, attachment = msg.get_payload()
+    text, html = alternative.get_payload()
+    crlf = TEXT.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
+    assert _decoded(text) == crlf
+    assert _decoded(html) == HTML.replace("\n", "\r\n")
+    assert text["Content-Type"] == 'text/plain; charset="utf-8"'
+    assert html["Content-Transfer-Encoding"] == "quoted-printable"
+    assert attachment.get_filename() == "facture été.pdf"
+    assert attachment.get_payload(decode=True) == b"%PDF-1.4 " * 500
+    assert str(msg["Subject"]) == "Commande FR-1 : réponse"
