@@ -52,3 +52,24 @@ def test_parts_decode_to_the_rendered_text_with_every_line_break_as_crlf(tmp_pat
     assert attachment.get_filename() == "facture été.pdf"
     assert attachment.get_payload(decode=True) == b"%PDF-1.4 " * 500
     assert str(msg["Subject"]) == "Commande FR-1 : réponse"
+
+
+def test_subjects_fold_as_email_header_folds_them():
+    """Encoded-words of whole characters, each as long as its line allows (the first line after
+    "Subject: "), the same words email.header writes, for ASCII and any UTF-8 (4-byte emoji)."""
+    import random
+    from email.charset import BASE64, Charset
+    from email.header import Header, decode_header, make_header
+
+    utf8 = Charset("utf-8")
+    utf8.header_encoding = BASE64
+    rng = random.Random(5322)
+    for length in list(range(0, 200)) * 3:
+        value = "".join(rng.choice("ab cdé€\u202f’😀xyzÀ-:,.«»\u00a0") for _ in range(length))
+        value = compose.one_line(value)  # as compose has it: no runs of white space
+        header = compose._encoded(value)
+        expected = Header(value, "us-ascii" if value.isascii() else utf8,
+                          header_name="Subject").encode(linesep="\r\n", maxlinelen=78)
+        assert header == expected
+        assert all(len(line) <= 78 for line in f"Subject: {header}".split("\r\n"))
+        assert str(make_header(decode_header(header))) == value
