@@ -51,8 +51,9 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("serve", help="SMTP listener and scheduler until SIGTERM/SIGINT")
     sub.add_parser("check", help="database, relay and serve are working (one line each)")
     imp = sub.add_parser("import", help="import merchants or orders")
-    imp.add_argument("what", choices=["merchants", "orders"])
-    imp.add_argument("file")
+    imp.add_argument("what", choices=["merchants", "orders"], help="what the file holds")
+    imp.add_argument("file", help="CSV (any delimiter, as Excel saves it), or JSON Lines "
+                     "for orders; save .xlsx files as CSV first")
     imp.add_argument("--update", action="store_true",
                      help="apply changed values of orders imported before (no case yet)")
     imp.add_argument("--date-order", choices=imports.DATE_ORDERS,
@@ -64,15 +65,15 @@ def parser() -> argparse.ArgumentParser:
                       help="allow --now more than 2 days ahead of the clock")
     sub.add_parser("deliver", help="deliver what is due in the outbox")
     status = sub.add_parser("status", help="an order's protection and case")
-    status.add_argument("shop_id")
-    status.add_argument("order_number")
-    status.add_argument("--json", action="store_true")
+    status.add_argument("shop_id", help="the shop's id, as imported")
+    status.add_argument("order_number", help="the shop's order number")
+    status.add_argument("--json", action="store_true", help="the same as JSON")
     cases = sub.add_parser("cases", help="list cases")
-    cases.add_argument("--state", choices=[str(s) for s in CaseState])
-    cases.add_argument("--json", action="store_true")
+    cases.add_argument("--state", choices=[str(s) for s in CaseState], help="only cases in it")
+    cases.add_argument("--json", action="store_true", help="the same as JSON")
     case = sub.add_parser("case", help="one case; or an operator's decision, request or "
                           "correction of a decision")
-    case.add_argument("case_id", type=int)
+    case.add_argument("case_id", type=int, help="the case's number (mailbot cases lists them)")
     case.add_argument("action", nargs="?", choices=[*OPERATOR_COMMANDS, "correct", "export"],
                       help="decide OUTCOME, request-documents PARTY, correct OUTCOME (a case "
                       "closed by an operator's decision), or export")
@@ -85,11 +86,11 @@ def parser() -> argparse.ArgumentParser:
     case.add_argument("--amount", help="decide or correct into refunded_by_merchant or "
                       "compensated: how much (default: the order's amount, within the plan's "
                       "[cover])")
-    case.add_argument("--json", action="store_true")
+    case.add_argument("--json", action="store_true", help="the same as JSON")
     _change_options(case)
     merchant = sub.add_parser("merchant", help="declare a merchant insolvent or undo it; its "
                               "intake address for orders by mail")
-    merchant.add_argument("merchant_id")
+    merchant.add_argument("merchant_id", help="the shop's id, as imported")
     merchant.add_argument("action", choices=["insolvent", "solvent", "intake-address"],
                           help="insolvent: escalate its open cases; solvent: new cases go to "
                           "the shop again; intake-address: the secret address for orders by mail")
@@ -140,9 +141,10 @@ def _change_options(p) -> None:
 
 def _order_parsers(sub) -> None:
     order = sub.add_parser("order", help="correct or delete an order imported by mistake")
-    order.add_argument("action", choices=["correct", "delete"])
-    order.add_argument("shop_id")
-    order.add_argument("order_number")
+    order.add_argument("action", choices=["correct", "delete"],
+                       help="correct: change the fields given; delete: an order without a case")
+    order.add_argument("shop_id", help="the shop's id, as imported")
+    order.add_argument("order_number", help="the shop's order number")
     for name in imports.ORDER_FIELDS[2:]:
         order.add_argument(f"--{name.replace('_', '-')}", dest=name,
                            help=f"the right {name.replace('_', ' ')} (correct)")
@@ -156,6 +158,9 @@ def _data_parsers(sub) -> None:
     purge.add_argument("--older-than", help="closed this long ago, e.g. 730d or 104w "
                        "(default: [storage] retention_days)")
     purge.add_argument("--now", help="ISO-8601 time the age is counted from (default: the clock)")
+    # No --yes: purging is the retention policy, run daily from a timer or cron.
+    purge.add_argument("--dry-run", action="store_true",
+                       help="count what would be removed; remove nothing")
 
 
 def _outbox_inbox_parsers(sub) -> None:
@@ -168,7 +173,7 @@ def _outbox_inbox_parsers(sub) -> None:
     out.add_argument("id", nargs="?", type=int, help="the outbox id")
     out.add_argument("--state", choices=admin.OUTBOX_STATES,
                      help="only mail in this state (default: all but sent)")
-    out.add_argument("--json", action="store_true")
+    out.add_argument("--json", action="store_true", help="the same as JSON")
     out.add_argument("--limit", type=int, default=admin.LIMIT, help="rows shown, newest first "
                      f"(default {admin.LIMIT})")
     _change_options(out)
@@ -180,7 +185,7 @@ def _outbox_inbox_parsers(sub) -> None:
     inb.add_argument("--disposition", choices=["held", "pending", *DISPOSITIONS],
                      metavar="DISPOSITION", help="only mail with this disposition, e.g. held, "
                      "unmatched, rate_limited, quarantined (default: all but applied)")
-    inb.add_argument("--json", action="store_true")
+    inb.add_argument("--json", action="store_true", help="the same as JSON")
     inb.add_argument("--limit", type=int, default=admin.LIMIT, help="rows shown, newest first "
                      f"(default {admin.LIMIT})")
     inb.add_argument("--since", help="replay without ids: the mail of --disposition received "
@@ -344,7 +349,7 @@ def _print_case(app, c, file=None):
 def _cases(app, args):
     rows = views.cases(app.db(), args.state)
     for row in rows:
-        row["opened_at"] = records.parse_dt(row["opened_at"]).astimezone(app.tz).isoformat()
+        row["opened_at"] = _local(app, row["opened_at"])
     if args.json:
         print(printable.dumps(rows))
         return
@@ -581,8 +586,13 @@ def _purge(app, args):
     else:
         age = timedelta(days=app.config.storage.retention_days)
     cutoff = _now(args.now, app.tz) - age
-    done = retention.purge(app.db(), app.attachments, cutoff, app.config.relay.maildir)
-    print(f"purged (closed before {cutoff.astimezone(app.tz).date()}): {done}")
+    done = retention.purge(app.db(), app.attachments, cutoff, app.config.relay.maildir,
+                           dry_run=args.dry_run)
+    closed_before = cutoff.astimezone(app.tz).date()
+    if args.dry_run:
+        print(f"dry run, nothing removed; would purge (closed before {closed_before}): {done}")
+        return
+    print(f"purged (closed before {closed_before}): {done}")
     print(retention.NOT_COVERED)
     logs.event_log("cli.purge", closed_before=records.iso(cutoff), purged=repr(str(done)))
 
@@ -670,9 +680,12 @@ def _resend(app, db, outbox_id: int | None) -> None:
 
 def _print_rows(rows: list[dict], as_json: bool, line, total: int) -> None:
     """``--json``: the rows as one JSON list; else ``line(row, "shop/order")`` per row. When
-    ``total`` is more than the rows shown, a last line (on stderr with --json) says so."""
+    ``total`` is more than the rows shown, a last line (on stderr with --json) says so; none at
+    all is said on stderr."""
     if as_json:
         _print_json(rows)
+    elif not total:  # as postqueue says its queue is empty: an empty screen looks broken
+        print("nothing to show", file=sys.stderr)
     else:
         for r in rows:
             order = f"{r['shop_id']}/{r['order_number']}" if r["shop_id"] else "-"
@@ -692,11 +705,18 @@ def _inbox(app, args):
         row = admin.inbox_mail(db, args.id[0])
         if row is None:
             raise UsageError(f"no inbox mail {args.id[0]}")
-        return _inbox_show(row, args.json)
+        return _inbox_show(dict(row, received_at=_local(app, row["received_at"])), args.json)
     dispositions = _dispositions(args)
-    _print_rows(admin.inbox(db, dispositions, _limit(args)), args.json, lambda r, order: (
+    rows = [dict(r, received_at=_local(app, r["received_at"]))
+            for r in admin.inbox(db, dispositions, _limit(args))]
+    _print_rows(rows, args.json, lambda r, order: (
         f"{r['id']:>6}  {r['received_at']}  {r['disposition']:<15} from={r['mail_from']}  "
         f"{order}  {r['detail'] or ''}"), admin.inbox_count(db, dispositions))
+
+
+def _local(app, stored: str) -> str:
+    """A stored time (UTC) in the configured zone, as every view shows times."""
+    return records.parse_dt(stored).astimezone(app.tz).isoformat(timespec="seconds")
 
 
 def _dispositions(args) -> tuple[str, ...] | None:

@@ -218,10 +218,21 @@ def import_merchants(db, path: str, progress=None) -> Report:
         if error:
             report.rejected.append((number, error))
             continue
+        shop_id, name, locale = row["id"].strip(), row["name"].strip(), row["locale"].strip().lower()
+        old = records.merchant(db, shop_id)
+        differences = [f"{key} {old[key]!r} -> {new!r}" for key, new in
+                       (("name", name), ("emails", emails), ("locale", locale))
+                       if old is not None and old[key] != new]
+        if old is not None and not differences:
+            report.unchanged += 1  # the same file imported again changes nothing
+            continue
         with transaction(db):
-            records.upsert_merchant(db, row["id"].strip(), row["name"].strip(), emails,
-                                    row["locale"].strip().lower())
-        report.imported += 1
+            records.upsert_merchant(db, shop_id, name, emails, locale)
+        if old is None:
+            report.imported += 1
+        else:  # a shop's details are the operators' to update: always applied, and said
+            report.updated += 1
+            report.changed.append((number, ", ".join(differences)))
     _progress(progress, 0, table.total, last=True)
     report.assumed = _assumed(path, table, set())
     return report

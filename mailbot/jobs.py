@@ -197,6 +197,7 @@ def _tell_operators(app, db, row, error, recipients, now) -> None:
     if row["template"] != "operator.delivery_failed":
         state = records.load(db, row["order_id"]) if row["order_id"] else None
         compose(app, db, state, Mail(Role.OPERATOR, "delivery_failed",
-                                     {"outbox_id": row["id"], "error": failures.plain(error),
+                                     {"outbox_id": row["id"], "attempts": row["attempts"] + 1,
+                                      "error": failures.plain(error),
                                       "why": failures.kind(error), "recipients": recipients,
                                       "template": row["template"]}), now)

@@ -24,3 +24,16 @@ def test_a_closed_pipe_ends_the_command_quietly(tmp_path):
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=60) == 141
     assert stderr == ""
+
+
+def test_every_argument_of_every_command_says_what_it_is():
+    """`mailbot help status` listed shop_id and order_number with no word on them (issue 19
+    §4): every positional argument and option has its help."""
+    import argparse
+    from mailbot import cli
+    commands = next(a for a in cli.parser()._actions
+                    if isinstance(a, argparse._SubParsersAction))
+    bare = [f"{name} {action.dest}" for name, sub in commands.choices.items()
+            for action in sub._actions
+            if not action.help and not isinstance(action, argparse._HelpAction)]
+    assert bare == []

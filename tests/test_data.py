@@ -240,7 +240,13 @@ def test_purge_keeps_figures_and_drops_personal_data(app, box, tmp_path):
     assert str(retention.purge(db, app.attachments, now)) == "0 orders, 0 texts, 0 inbound, " \
         "0 outbound, 0 bounces, 0 files, 0 maildir"  # closed just now: nothing is old enough
     # The case closed today; the other two protections expire in a week.
+    # A dry run counts what would go and keeps everything, files too.
+    rehearsed = retention.purge(db, app.attachments, now + timedelta(days=1), dry_run=True)
+    assert db.execute("SELECT count(*) FROM orders WHERE buyer_email LIKE 'jan@%'"
+                      ).fetchone()[0] == 1
+    assert any(p.is_file() for p in Path(app.config.storage.attachments).rglob("*"))
     done = retention.purge(db, app.attachments, now + timedelta(days=1))
+    assert str(rehearsed) == str(done)
     assert done.orders == 1 and done.texts >= 2 and done.inbound >= 1 and done.files == 1
     assert done.outbound >= 3 and done.bounces == 1
     assert db.execute("SELECT recipient, diagnostic FROM bounces").fetchall() == [("", "")]
@@ -268,7 +274,7 @@ def test_purge_keeps_figures_and_drops_personal_data(app, box, tmp_path):
     # The anonymous facts stay: the digest over the purged period still counts them.
     from mailbot import digest
     summary = digest.text(app, now + timedelta(days=31), timedelta(days=40))
-    assert "Cases doorgezet naar het serviceteam: 1" in summary, summary
+    assert "Cases overgedragen aan het serviceteam: 1" in summary, summary
 
 
 def test_purge_command_uses_the_retention_default(app, tmp_path):

@@ -66,6 +66,23 @@ def test_merchants_from_excel_with_bom_and_quoted_addresses(bare, tmp_path):
     assert merchant["emails"] == ["a@cafe.example", "b@cafe.example"]
 
 
+def test_merchants_imported_again_are_unchanged_and_a_change_is_said(bare, tmp_path):
+    """The same merchants file twice said "4 imported" twice; now the second run is unchanged,
+    and a changed address is applied and named."""
+    path = tmp_path / "shops.csv"
+    path.write_text("id;name;emails;locale\nshop-nl;Fietsen;a@fiets.example;nl\n"
+                    "shop-fr;Café;b@cafe.example;fr\n", encoding="utf-8")
+    assert imports.import_merchants(bare.db(), str(path)).imported == 2
+    again = imports.import_merchants(bare.db(), str(path))
+    assert (again.imported, again.unchanged, again.updated, again.changed) == (0, 2, 0, [])
+    path.write_text("id;name;emails;locale\nshop-nl;Fietsen;c@fiets.example;nl\n",
+                    encoding="utf-8")
+    moved = imports.import_merchants(bare.db(), str(path))
+    assert (moved.imported, moved.unchanged, moved.updated) == (0, 0, 1)
+    assert moved.changed == [(2, "emails ['a@fiets.example'] -> ['c@fiets.example']")]
+    assert records.merchant(bare.db(), "shop-nl")["emails"] == ["c@fiets.example"]
+
+
 def test_tab_delimited_utf16_from_excel_unicode_text(bare, tmp_path):
     content = (HEADER.replace(";", "\t") + "\r\ns1\t7\t2026-11-01\t10\tEUR\tx@buyer.example\t"
                "fr\tbasic\r\n").encode("utf-16")

@@ -482,3 +482,39 @@ def test_italian_never_guesses_the_readers_gender():
     aggiornato"; "compilando direttamente", not "tu stesso"."""
     gendered = re.compile(r"\b(tu stess[oa]|aggiornat[oa]|sicur[oa]|soddisfatt[oa])\b")
     assert [s for s in strings("it") if gendered.search(s)] == []
+
+
+# --- blind review 2 (items 6-13) ----------------------------------------------------------------
+
+@pytest.mark.parametrize("locale, label, none", [
+    ("fr", "Autres dossiers ouverts de cette boutique", "aucun"),
+    ("fr", "Réponse de la boutique", "aucune"),
+    ("it", "Altre pratiche aperte di questo negozio", "nessuna"),
+    ("it", "Risposta del negozio", "nessuna"),
+    ("fr", "Remboursement proposé", "aucun"),
+    ("it", "Rimborso offerto", "nessuno"),
+])
+def test_none_agrees_with_the_noun_it_stands_for(mails, locale, label, none):
+    """One msgid "none" per context (pgettext): "aucun dossier" but "aucune réponse"."""
+    values = {line.partition(label)[2].strip(" :\u202f") for (_, _, loc), (_, _, r) in mails.items()
+              if loc == locale for line in r.text.splitlines() if line.startswith(label)}
+    assert none in values, (label, values)
+    assert not values & {"aucun", "aucune", "nessuno", "nessuna"} - {none}
+
+
+def test_dutch_buyer_and_shop_mails_call_the_case_a_case_and_nothing_else(mails):
+    """The seeds' word is "case" (kopersbeschermingscase); "zaak", "melding", "claim" or "dossier"
+    for the same thing would make the reader wonder whether it is another one."""
+    words = re.compile(r"\b(zaak|zaken|melding|meldingen|claim|claims|dossier)\b", re.I)
+    found = {(name, label): words.findall(r.text) for (name, label, loc), (_, _, r) in mails.items()
+             if loc == "nl" and not name.startswith("operator.") and words.search(r.text)}
+    assert found == {}
+
+
+@pytest.mark.parametrize("wrong", [
+    "vóór die tijd", "het meeste dat", "Schrijf ons opnieuw", "niet aannemen",
+    "alleen aan de koper", "Opnieuw meegestuurd", "doorgezet", "Overzicht %(since)s"])
+def test_dutch_wording_of_the_review(wrong):
+    """Review item 8: inclusive "tot en met" goes with "uiterlijk op die dag", "het maximum per
+    bestelling", "accepteren", "naar de koper", and one verb (overdragen) for the hand-over."""
+    assert [s for s in strings("nl") if wrong in s] == []

@@ -19,6 +19,7 @@ from mailbot import cli, config as config_mod, digest, jobs, wiring
 from mailbot.inbound import forms
 from mailbot.outbound import failures
 from test_case_by_mail import case, open_case
+from test_loops_and_answers import started  # noqa: F401 (a fixture)
 from test_protection_by_mail import BUYER_NL, MERCHANT_NL, now
 
 
@@ -83,6 +84,7 @@ def test_a_message_relayed_to_the_team_carries_the_same_prefilled_commands(box):
     assert "Hierbij de factuur." in text(relayed)
     assert command_links(relayed)["decide compensated"] == \
         command_links(escalation)["decide compensated"]
+    assert f"Case: {case(box)['id']}\n" in text(relayed)  # the case row in the card
 
 
 def test_one_message_to_both_parties_stays_as_spec_says(box):
@@ -181,7 +183,7 @@ def test_the_digest_lists_ids_commands_and_labelled_columns_and_no_empty_section
     assert "shop-nl" not in out  # the shop's name, not its id
     digest.send(box.app, at)
     sent = only(box.deliver(), OPERATOR)
-    assert re.search(r"^Overzicht \d+ \w+ \d{4}, \d\d:\d\d tot \d+ \w+ \d{4}, \d\d:\d\d: 1 case",
+    assert re.search(r"^Overzicht van \d+ \w+ \d{4}, \d\d:\d\d tot \d+ \w+ \d{4}, \d\d:\d\d: 1 case",
                      sent["Subject"])
     soup = BeautifulSoup(html(sent), "html.parser")
     heads = [th.get_text() for th in soup.find_all("th")]
@@ -229,6 +231,8 @@ def test_delivery_failed_names_order_case_kind_error_in_words_and_the_resend(box
     assert "Wat er misging: het adres bestaat niet bij de ontvangende mailserver" in out
     assert "550 5.1.1 <jan@buyer.example>: mailbox unavailable" in out  # not a bytes repr
     assert f"mailbot outbox resend {dead}" in out
+    # Refused for good at once (RFC 5321 §4.2.1): not "after several attempts".
+    assert "bij de eerste poging niet worden bezorgd" in out and "pogingen" not in out
 
 
 def test_errors_in_words():
@@ -261,3 +265,116 @@ def test_no_operators_mail_promises_to_keep_a_reply(app):
         for sample, out in rendered:
             if sample.role.value == "operator":
                 assert footer(out) != parties, (sample.name, sample.label, locale)
+
+
+# --- 5. the reviewer's findings (session 4) ------------------------------------------------------
+
+def insolvent_escalation(box):
+    """NL-1's case taken from its shop, declared insolvent; the operators' escalation mail."""
+    from mailbot import service
+    from mailbot.core.events import MerchantInsolvent
+    from mailbot.store import records
+    open_case(box)
+    box.deliver()
+    db = box.app.db()
+    records.set_insolvent(db, "shop-nl")
+    for order_id in records.open_case_orders(db, "shop-nl"):
+        service.handle(box.app, order_id, MerchantInsolvent(), now())
+    return only(box.deliver(), OPERATOR)
+
+
+def test_an_insolvent_shop_is_offered_no_command_it_would_carry_out(box):
+    mail = insolvent_escalation(box)
+    assert set(command_links(mail)) == {
+        "decide compensated", "decide claim_rejected", "request-documents buyer"}
+    assert "refunded_by_merchant" not in text(mail) and "request-documents merchant" not in text(mail)
+    assert "De webshop is failliet verklaard: alleen deze opdrachten" in text(mail)
+    # A reply without a command gets the same short list back.
+    reply(box, mail, OPERATOR, "Wat nu?")
+    assert "decide refunded_by_merchant" not in text(only(box.deliver(), OPERATOR))
+
+
+def test_a_shop_that_pays_is_still_offered_every_command(box):
+    assert len(command_links(escalated(box))) == 5
+
+
+def test_every_timeline_kind_has_a_label_in_every_language(app):
+    from mailbot.outbound.render import LOCALES
+    for locale in LOCALES:
+        labels = app.renderer._envs[locale, "text"].get_template("_labels.j2").module
+        for kind in ("message.answered", "operator.amount", "operator.correction",
+                     "delivery.failed", "order.by_mail"):
+            assert str(labels.event(kind)) != kind.replace("_", " ").replace(".", " "), (
+                locale, kind)
+    nl = app.renderer._envs["nl", "text"].get_template("_labels.j2").module
+    assert str(nl.event("message.answered")) == "schreef (beantwoord, niets veranderd)"
+
+
+def test_a_mail_put_off_until_the_retry_period_ends_says_how_many_attempts(box, tmp_path,
+                                                                          smtp_sink):
+    _, merchant = open_case(box)
+    click(box, merchant, "refund_full", MERCHANT_NL,
+          body="Terugbetaling: ja\nBedrag: 49,95\nToelichting: Het geld komt eraan.")
+    sink = smtp_sink("451 4.3.0 try again later")
+    relayed = wiring.build(make_config(tmp_path, relay={
+        "transport": "smtp", "host": "127.0.0.1", "port": sink.port}))
+    try:
+        jobs.deliver(relayed, now())
+        jobs.deliver(relayed, now() + timedelta(hours=relayed.config.relay.retry_hours + 1))
+    finally:
+        relayed.close()
+    db = box.app.db()
+    dead = db.execute("SELECT id FROM outbox WHERE status = 'dead' AND template = "
+                      "'buyer.decision'").fetchone()[0]
+    out = next(t for t in (message_from_bytes(raw, policy=policy.default).get_body(("plain",))
+                           .get_content() for (raw,) in db.execute(
+        "SELECT raw FROM outbox WHERE template = 'operator.delivery_failed'").fetchall())
+        if f"resend {dead}" in t)
+    assert "Een e-mail kon na 2 pogingen niet worden bezorgd" in out
+    assert "eerste poging" not in out
+
+
+def test_operators_samples_agree_with_themselves(app):
+    """The render samples a reviewer reads: the escalation card's dates are the case file's, and
+    the failed-delivery notice shows the server's error in words, not a bytes repr."""
+    from mailbot.outbound import samples
+    from mailbot.outbound.render import LOCALES
+    for locale in LOCALES:
+        for s, ctx in samples.contexts(app, app.db(), locale):
+            if s.name == "operator.case_escalated":
+                at = {e["kind"]: e["at"] for e in ctx["timeline"]}
+                assert at["case.opened"] == ctx["case"].opened_at, s.label
+                assert at["case.escalated"] == ctx["file"]["escalated_at"], s.label
+                assert all(ctx["case"].opened_at <= e["at"] <= samples.NOW
+                           for e in ctx["timeline"]), s.label
+                if "merchant.no_response" in at:
+                    assert ctx["case"].merchant_due <= at["merchant.no_response"]
+            if s.name == "operator.delivery_failed":
+                out = app.renderer.render(s.name, locale, ctx).text
+                assert "b'" not in out and "5.1.1" in out
+
+
+def test_held_relays_name_case_sender_inbox_id_and_the_commands(started):
+    limited = started(limits={"relays_per_order_per_hour": 1})
+    buyer_ack, _ = open_case(limited)
+    for i in range(2):
+        reply(limited, buyer_ack, BUYER_NL, f"Bericht {i}: waar blijft mijn fiets?")
+    held_id = limited.app.db().execute("SELECT max(id) FROM inbox").fetchone()[0]
+    told = only(limited.deliver(), OPERATOR)
+    case_id = case(limited)["id"]
+    out = text(told)
+    assert told["Subject"].startswith(f"Case {case_id}, bestelling NL-1")
+    assert f"Case: {case_id}\n" in out
+    assert f"{BUYER_NL} (koper)" in out
+    assert f"Inbox-nummer: {held_id}" in out
+    assert f"mailbot inbox show {held_id}" in out and f"mailbot case {case_id}" in out
+
+
+def test_a_buyers_other_request_shows_the_buyers_language_in_the_mail_and_the_digest(box):
+    from test_protection_by_mail import reminders
+    click(box, only(reminders(box), BUYER_NL), "other", BUYER_NL, body="Kan de bel anders?")
+    request = only(box.deliver(), OPERATOR)
+    assert f"Koper: {BUYER_NL} (Nederlands)" in text(request)
+    out = digest.text(box.app, datetime.now(timezone.utc) + timedelta(minutes=1),
+                      timedelta(days=1))
+    assert f"Koper: {BUYER_NL} (Nederlands)" in out

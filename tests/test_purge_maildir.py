@@ -20,8 +20,12 @@ def test_purge_removes_maildir_files_written_before_the_cutoff(app, tmp_path, ca
     later = (now + timedelta(days=2)).timestamp()
     os.utime(files[0], (later, later))  # written after the cut-off: kept
     capsys.readouterr()
-    assert cli.main(["--config", str(write_config(tmp_path, app.config)), "purge",
-                     "--now", (now + timedelta(days=731)).isoformat()]) == 0
+    purge = ["--config", str(write_config(tmp_path, app.config)), "purge",
+             "--now", (now + timedelta(days=731)).isoformat()]
+    assert cli.main(purge + ["--dry-run"]) == 0
+    assert "dry run, nothing removed; would purge" in capsys.readouterr().out
+    assert all(f.exists() for f in files)
+    assert cli.main(purge) == 0
     out = capsys.readouterr().out
     assert [f for f in files if f.exists()] == [files[0]]
     assert "2 maildir" in out

@@ -50,11 +50,28 @@ def test_after_an_outage_flush_delivers_now_and_one_mail_can_be_held(app, tmp_pa
 
 
 def test_listings_say_how_many_rows_they_leave_out(app, tmp_path, capsys):
-    jobs.tick(app, datetime.now(timezone.utc))  # three reminders queued
     config = write_config(tmp_path, app.config)
+    assert run(capsys, config, "outbox") == (0, "", "nothing to show\n")
+    jobs.tick(app, datetime.now(timezone.utc))  # three reminders queued
     code, out, _ = run(capsys, config, "outbox", "--limit", "2")
     assert code == 0 and out.splitlines()[-1] == "2 of 3 shown, newest first (--limit 3 shows all)"
     code, out, err = run(capsys, config, "outbox", "--limit", "2", "--json")
     assert out.count('"id"') == 2 and "2 of 3 shown" in err
     code, out, _ = run(capsys, config, "outbox")
     assert len(out.splitlines()) == 3 and "shown" not in out
+
+
+def test_the_inbox_shows_times_in_the_configured_zone_as_every_view_does(app, tmp_path, capsys):
+    """`inbox` printed the stored UTC time beside `cases` in Amsterdam's: one zone in every
+    view (issue 19 §4)."""
+    from mailbot.inbound import inbox
+    received = datetime(2026, 12, 7, 7, 41, 40, tzinfo=timezone.utc)
+    inbox_id = inbox.store(app.db(), b"Subject: x\r\n\r\nx\r\n", "a@b.example", ["bot@x"],
+                           received)
+    config = write_config(tmp_path, app.config)
+    code, out, _ = run(capsys, config, "inbox", "--json")
+    assert code == 0 and '"received_at": "2026-12-07T08:41:40+01:00"' in out
+    code, out, _ = run(capsys, config, "inbox")
+    assert "2026-12-07T08:41:40+01:00" in out and "+00:00" not in out
+    code, out, _ = run(capsys, config, "inbox", "show", str(inbox_id))
+    assert out.splitlines()[0].endswith("received 2026-12-07T08:41:40+01:00")

@@ -150,14 +150,15 @@ def test_merchant_links_carry_a_form_with_a_prompt(rendered):
 
 
 def test_every_string_is_translated():
-    msgids = {m[2] for m in extract_from_dir(
+    msgids = {(m[2], m[4]) for m in extract_from_dir(
         str(resources.templates()), method_map=[("**.j2", "jinja2")],
         options_map={"**.j2": {"extensions": "jinja2.ext.i18n"}})}
     assert len(msgids) > 100
     for locale in LOCALES:
         path = resources.locales() / locale / "LC_MESSAGES" / "mailbot.po"
         catalog = read_po(path.open("rb"))
-        missing = [m for m in msgids if not (catalog.get(m) and catalog.get(m).string)]
+        missing = [m for m, ctx in msgids
+                   if not (catalog.get(m, ctx) and catalog.get(m, ctx).string)]
         assert missing == [], f"{locale}: untranslated {missing[:5]}"
 
 

@@ -51,6 +51,16 @@ def test_every_token_round_trips(kind, action):
     assert SIGNER.parse(f" <{address}> ") == token
 
 
+def test_an_address_in_capitals_whose_prefix_and_domain_start_and_end_with_x():
+    """Only spaces and angle brackets around an address are dropped, never a letter of it."""
+    signer = Signer(SECRET, "xpress", "shop.example.lux")
+    token = Token("buyer", 42, Action.EXTEND)
+    address = signer.address(token)
+    assert address.upper().startswith("XPRESS+") and address.upper().endswith(".LUX")
+    assert signer.parse(address.upper()) == token
+    assert signer.parse(f"<{address.upper()}>") == token
+
+
 def test_local_part_fits_for_a_34_character_prefix():
     signer = Signer(SECRET, "p" * 34, "bot.example")
     address = signer.address(Token("merchant", 2**48 - 1, Action.REFUND_AFTER_RETURN))

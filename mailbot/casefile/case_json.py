@@ -6,7 +6,7 @@ the entries exactly as stored, with their hashes, so ``casefile/verify`` can rec
 
 from __future__ import annotations
 
-from ..core.model import State
+from ..core.model import OPERATOR_OUTCOMES, Outcome, State
 from ..store import chain, records
 
 # Entry kinds where a party or an operator decides something.
@@ -22,6 +22,20 @@ def _money(amount, currency: str) -> dict | None:
     return None if amount is None else {"currency_code": currency, "value": str(amount)}
 
 
+def dispute_outcome(state: State, entries: list[dict]) -> dict:
+    """The outcome and what was paid back: the operators' amount when the operators decided
+    (the last ``operator.amount``, a correction's included; none for a rejected claim, or once
+    purged), else the shop's answer. ``refund_choice`` is the shop's answer either way."""
+    o, c = state.order, state.case
+    amount = c.refund_amount
+    if c.outcome in OPERATOR_OUTCOMES:
+        paid = [e["text"] for e in entries if e["kind"] == "operator.amount" and e["text"]]
+        amount = paid[-1] if paid and c.outcome is not Outcome.CLAIM_REJECTED else None
+    return {"outcome_code": c.outcome and str(c.outcome),
+            "refund_choice": c.refund_choice and str(c.refund_choice),
+            "amount_refunded": _money(amount, o.currency)}
+
+
 def case_object(db, state: State, tz, documents: dict[str, str]) -> dict:
     """``documents``: sha256 -> path of the file in the export."""
     o, p, c = state.order, state.protection, state.case
@@ -33,10 +47,7 @@ def case_object(db, state: State, tz, documents: dict[str, str]) -> dict:
         "reason": str(c.reason),
         "status": str(c.state),
         "dispute_life_cycle_stage": c.variant and str(c.variant),
-        "dispute_outcome": {
-            "outcome_code": c.outcome and str(c.outcome),
-            "refund_choice": c.refund_choice and str(c.refund_choice),
-            "amount_refunded": _money(c.refund_amount, o.currency)},
+        "dispute_outcome": dispute_outcome(state, entries),
         "escalation_reason": c.escalation_reason and str(c.escalation_reason),
         "closed_time": _time(c.closed_at, tz),
         "seller_response_due_date": _time(c.merchant_due, tz),
@@ -53,11 +64,12 @@ def case_object(db, state: State, tz, documents: dict[str, str]) -> dict:
                            "end_reason": p.end_reason and str(p.end_reason)},
         }],
         "messages": [
-            {"posted_by": e["actor"], "kind": e["kind"], "time_posted": e["at"],
+            {"posted_by": e["actor"], "kind": e["kind"],
+             "time_posted": _time(records.parse_dt(e["at"]), tz),
              "content": e["text"], "documents": e["attachments"]}
             for e in entries if e["actor"] in ("buyer", "merchant") and e["text"]],
         "decisions": [{"by": e["actor"], "done_by": e["done_by"], "kind": e["kind"],
-                       "time": e["at"], "text": e["text"]}
+                       "time": _time(records.parse_dt(e["at"]), tz), "text": e["text"]}
                       for e in entries if e["kind"] in _DECISIONS],
         "documents": [{**d, "file": documents.get(d["sha256"])}
                       for e in entries for d in e["attachments"]],

@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from .deadlines import OPERATOR_PAYMENT_DAYS, buyer_due, deadline, merchant_dates
+from .deadlines import OPERATOR_PAYMENT_DAYS, buyer_due, deadline, merchant_dates, replies_until
 from .effects import Decision, Entry, Mail, Result
 from .events import (
     BuyerAction, Event, MerchantDecision, MerchantInsolvent, OperatorCorrect, OperatorDecide,
@@ -60,10 +60,23 @@ def open_case(state: State, reason: Reason, text: str, attachments: tuple,
 
 def decide_case(state: State, event: Event, now: datetime, tz: ZoneInfo) -> Decision:
     case = state.case
+    if payment_awaited(state, event, now, tz):
+        return _relay(state, event, now, tz)
     found = find(CASE_TABLE, case.state, case.variant, state, event, now)
     if found is None:
         return _not_open(state, event)
     return found.then(state, event, now, tz)
+
+
+def payment_awaited(state: State, event: Event, now: datetime, tz: ZoneInfo) -> bool:
+    """Beyond SPEC: a closing that promises a payment (the shop's refund or our compensation,
+    decided by the operators) asks the buyer to reply if the money does not arrive, so until 14
+    days after its pay-by date a party's message on the closed case still goes to the service
+    team (``_relay``) instead of being refused; the case stays closed."""
+    case = state.case  # only a closed case has an outcome
+    return (case.outcome in PAID_OUTCOMES
+            and isinstance(event, PartyMessage) and event.role is not Role.OPERATOR
+            and now < replies_until(case.closed_at, tz))
 
 
 # --- SPEC §4: the merchant's answer -----------------------------------------------------------
@@ -328,10 +341,11 @@ def _merchant_insolvent(state, event, now, tz):
 
 def _relay(state, event, now, tz):
     """Text or documents without an action: kept on the case and relayed to whoever acts next —
-    the service team once escalated, else the other party; the sender gets an acknowledgement.
+    the service team once escalated or closed (``payment_awaited``), else the other party; the
+    sender gets an acknowledgement.
     Documents of the case file sent again are named, not attached again."""
     role, text, attachments = _said(event)
-    if state.case.state is ESC:
+    if state.case.state in (ESC, CaseState.CLOSED):
         to = Role.OPERATOR
     else:
         to = Role.MERCHANT if role is Role.BUYER else Role.BUYER

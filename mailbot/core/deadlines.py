@@ -22,6 +22,9 @@ MERCHANT_NUDGE_DAYS = 3
 MERCHANT_ANSWER_DAYS = 5
 BUYER_REACTION_DAYS = 20
 OPERATOR_PAYMENT_DAYS = 14  # an operator's decision: the refund or compensation is paid by then
+# The closing mail asks the buyer to reply if the money has not arrived by the pay-by date: such
+# replies reach the service team for this long after it.
+REPLIES_AFTER_PAYMENT_DAYS = 14
 END_OF_DAY = time(23, 59, 59)
 
 
@@ -72,6 +75,12 @@ def merchant_dates(opened_at: datetime, tz: ZoneInfo) -> MerchantDates:
     §3), of a case opened at ``opened_at``."""
     return MerchantDates(nudge=add_days(opened_at, MERCHANT_NUDGE_DAYS, tz),
                          due=deadline(opened_at, MERCHANT_ANSWER_DAYS, tz))
+
+
+def replies_until(closed_at: datetime, tz: ZoneInfo) -> datetime:
+    """The end of the day 14 days after the pay-by date of an operator's decision made at
+    ``closed_at``: until then a case closed with a payment still to come takes the parties' mail."""
+    return deadline(closed_at, OPERATOR_PAYMENT_DAYS + REPLIES_AFTER_PAYMENT_DAYS, tz)
 
 
 def buyer_due(answered_at: datetime, tz: ZoneInfo) -> datetime:

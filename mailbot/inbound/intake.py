@@ -460,7 +460,8 @@ def _within_budget(m: Inbound, end: End, state, mails, answers):
             held.append(f"{mail.template} (relay cap of the order)")
             if not budget.operators_told(db, m.order_id, now):
                 notice = prepare(app, db, state, Mail(Role.OPERATOR, budget.CAPPED, {
-                    "limit": app.config.limits.relays_per_order_per_hour}), now)
+                    "limit": app.config.limits.relays_per_order_per_hour,
+                    "inbox_id": m.row["id"], "sender": m.sender, "from_role": str(m.role)}), now)
                 queued += [(notice, {})] if notice is not None else []
         else:
             queued.append((mail, {}))

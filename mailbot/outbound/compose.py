@@ -103,7 +103,8 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
     ctx.update(
         order={"number": order.order_number, "date": order.order_date, "amount": order.amount,
                "currency": order.currency, "buyer_email": order.buyer_email,
-               "shop": merchant["name"], "plan": str(order.plan)},
+               "buyer_locale": order.buyer_locale, "shop": merchant["name"],
+               "plan": str(order.plan)},
         protection=state.protection,
         case=state.case,
         actions=tuple(str(a) for a in actions),

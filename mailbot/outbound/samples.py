@@ -85,7 +85,7 @@ RETURN_TEXT = {
 # The service team writes to each party what it needs from them.
 TEAM_TEXT = {
     "buyer": {
-        "nl": "Stuur ons je orderbevestiging en het betaalbewijs, dan kunnen we de zaak afronden.",
+        "nl": "Stuur ons je orderbevestiging en het betaalbewijs, dan kunnen we de case afronden.",
         "fr": "Envoyez-nous votre confirmation de commande et la preuve de paiement, afin que "
               "nous puissions conclure.",
         "it": "Inviaci la conferma d’ordine e la prova di pagamento, così possiamo chiudere la "
@@ -241,6 +241,8 @@ def samples(locale: str) -> list[Sample]:
         if reason is Escalation.BUYER_DISPUTES:
             st = replace(st, case=replace(b.case, state=CaseState.ESCALATED,
                                           escalation_reason=reason))
+        if reason is Escalation.MERCHANT_INSOLVENT:
+            st = replace(st, merchant_insolvent=True)
         timeline = files[reason] + (Entry("bot", "case.escalated", str(reason)),)
         # An insolvent shop is not told (core.case: ALL_BUT_THE_SHOP).
         told = (Role.BUYER, Role.OPERATOR) if reason is Escalation.MERCHANT_INSOLVENT else (
@@ -313,13 +315,15 @@ def samples(locale: str) -> list[Sample]:
                     {"command": "decide compensated", "message": DECISION_TEXT[locale]})),
         Sample("operator.delivery_failed", "", Role.OPERATOR, esc,
                Mail(Role.OPERATOR, "delivery_failed",
-                    {"outbox_id": 311, "template": "buyer.decision",
+                    {"outbox_id": 311, "template": "buyer.decision", "attempts": 1,
                      "recipients": ["sam.jansen@example.org"], "why": "no_mailbox",
-                     "error": "550 b'5.1.1 mailbox unavailable'"})),
+                     "error": "550 5.1.1 <sam.jansen@example.org>: mailbox unavailable"})),
         Sample("operator.digest", "", Role.OPERATOR, None,
                Mail(Role.OPERATOR, "digest", digest_sample())),
         Sample("operator.relays_held", "", Role.OPERATOR, am,
-               Mail(Role.OPERATOR, "relays_held", {"limit": 10})),
+               Mail(Role.OPERATOR, "relays_held",
+                    {"limit": 10, "inbox_id": 5030, "sender": "info@shop.example",
+                     "from_role": "merchant"})),
     ]
     for role, st in ((Role.BUYER, am), (Role.MERCHANT, am)):
         out.append(Sample(f"{role}.storage_full", "", role, st,
@@ -347,7 +351,7 @@ def digest_sample() -> dict:
                        "address": "bot+aiaaaaaaaaaaqcases@bot.example"}],
         "other": [{"order_number": "IT-2026-0077", "shop": "Negozio del Sole",
                    "at": NOW - timedelta(hours=5), "text": "Posso cambiare l’indirizzo?",
-                   "buyer_email": "giulia.rossi@example.org"}],
+                   "buyer_email": "giulia.rossi@example.org", "buyer_locale": "it"}],
         "failed": [{"address": "sam.jansen@example.org", "outbox_id": 311,
                     "template": "buyer.decision", "shop_id": "shop-nl",
                     "shop": "Fietsen de Wit", "why": "no_mailbox",
@@ -391,7 +395,21 @@ def contexts(app, db, locale: str):
             merchant = {"name": SHOPS[locale][0], "emails": ["service@shop.example"],
                         "locale": locale}
         ctx = compose.context(app, db, s.state, s.mail, s.role, merchant, NOW, s.timeline)
-        if "timeline" in ctx:  # a case file is written over days, not in one second
-            for i, entry in enumerate(ctx["timeline"]):
-                entry["at"] = NOW - timedelta(days=len(ctx["timeline"]) - 1 - i, hours=2 * (i % 3))
+        if "timeline" in ctx:
+            _dated(ctx)
         yield s, ctx
+
+
+def _dated(ctx: dict) -> None:
+    """A case file is written over days, not in one second: its entries from the case's opening
+    to now, evenly apart, and the operators' card shows the same dates as the file (handed to
+    the team, a shop's deadline that ran out)."""
+    entries, start = ctx["timeline"], ctx["case"].opened_at
+    for i, entry in enumerate(entries):
+        entry["at"] = start + (NOW - start) * i // max(len(entries) - 1, 1)
+    if ctx["file"] is not None:
+        escalated = [e["at"] for e in entries if e["kind"] == "case.escalated"]
+        ctx["file"]["escalated_at"] = escalated[-1] if escalated else None
+    ran_out = [e["at"] for e in entries if e["kind"] == "merchant.no_response"]
+    if ran_out:
+        ctx["case"] = replace(ctx["case"], merchant_due=ran_out[0])

@@ -53,14 +53,15 @@ class AttachmentStore:
             if len(path.name) == 64 and path.is_file():
                 yield path.name, path
 
-    def remove(self, sha256: str, untouched_since: float) -> bool:
+    def remove(self, sha256: str, untouched_since: float, dry_run: bool = False) -> bool:
         """Removes the file unless it was stored or touched at or after ``untouched_since``
-        (a POSIX time); True if it was removed."""
+        (a POSIX time); True if it was removed (or, ``dry_run``, would be)."""
         path = self._path(sha256)
         try:
             if path.stat().st_mtime >= untouched_since:
                 return False
-            path.unlink()
+            if not dry_run:
+                path.unlink()
         except FileNotFoundError:
             return False
         return True

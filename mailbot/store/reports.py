@@ -62,7 +62,8 @@ def escalated_cases(db, now: datetime) -> list[dict]:
 def other_requests(db, start: datetime) -> list[dict]:
     rows = _rows(
         db,
-        "SELECT t.at, t.text, o.order_number, o.buyer_email, m.name AS shop FROM timeline t "
+        "SELECT t.at, t.text, o.order_number, o.buyer_email, o.buyer_locale, m.name AS shop "
+        "FROM timeline t "
         "JOIN orders o ON o.id = t.order_id JOIN merchants m ON m.id = o.shop_id "
         "WHERE t.kind = 'request.other' AND t.at > ? ORDER BY t.id", [iso(start)])
     for row in rows:
@@ -138,7 +139,8 @@ def operators_file(db, state, shop: dict, cover, timeline: list[dict]) -> dict:
     """The facts operators decide with, beyond the order and its ``timeline`` (escalation mail
     and ``case ID``): each party's language (the operators write to each in it), the contact
     addresses of the ``shop`` (its merchants row), the plan and its ``cover`` (None: no cap), the
-    protection's end, the case's dates and the shop's other open cases."""
+    protection's end, the case's dates, the shop's other open cases and whether the shop is
+    insolvent (its mails then offer no command the shop would have to carry out)."""
     order, case = state.order, state.case
     others = _rows(db, "SELECT c.id FROM cases c JOIN orders o ON o.id = c.order_id "
                    "WHERE o.shop_id = ? AND c.state != 'closed' AND c.order_id != ? ORDER BY c.id",
@@ -149,7 +151,7 @@ def operators_file(db, state, shop: dict, cover, timeline: list[dict]) -> dict:
             "protection_ends": state.protection.ends_at, "extended": state.protection.extended,
             "opened_at": case and case.opened_at, "merchant_due": case and case.merchant_due,
             "escalated_at": escalated[-1] if escalated else None,
-            "other_cases": [r["id"] for r in others]}
+            "other_cases": [r["id"] for r in others], "insolvent": state.merchant_insolvent}
 
 
 def cases(db, state_filter: str | None) -> list[dict]:

@@ -54,9 +54,33 @@ class Purged:
         return ", ".join(f"{getattr(self, f.name)} {f.name}" for f in fields(self))
 
 
+class _Rehearsed(Exception):
+    """Ends a dry run's transaction: everything counted, nothing kept."""
+
+
 def purge(db, attachments: AttachmentStore, cutoff: datetime,
-          maildir: str | Path | None = None) -> Purged:
-    done = Purged()
+          maildir: str | Path | None = None, dry_run: bool = False) -> Purged:
+    """Blanks the personal data of protections closed before ``cutoff``; ``dry_run`` counts
+    what would go (the same statements, rolled back; files only looked at)."""
+    done, named = Purged(), set()
+    try:
+        _purge_rows(db, cutoff, done, named, dry_run)
+    except _Rehearsed:
+        pass
+    else:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the old page versions leave the WAL too
+    untouched_since = time.time() - GRACE_SECONDS
+    for sha256, _ in list(attachments.stored()):
+        if sha256 not in named and attachments.remove(sha256, untouched_since, dry_run):
+            done.files += 1
+    if maildir is not None:
+        done.maildir = _purge_maildir(Path(maildir), cutoff.timestamp(), dry_run)
+    return done
+
+
+def _purge_rows(db, cutoff: datetime, done: Purged, named: set, dry_run: bool) -> None:
+    """The rows, in one transaction; ``named``: the documents the timeline still refers to
+    after it (read inside it, so that a dry run sees them as the real run would)."""
     params = {"cut": iso(cutoff), "blank": PURGED_ADDRESS, "none": b""}
     db.execute("PRAGMA secure_delete = ON")
     with transaction(db):
@@ -90,27 +114,22 @@ def purge(db, attachments: AttachmentStore, cutoff: datetime,
             "UPDATE bounces SET recipient = '', diagnostic = '' WHERE recipient != '' "
             "AND (received_at < :cut OR outbox_id IN (SELECT id FROM outbox "
             f"WHERE order_id IN ({_CLOSED})))", params).rowcount
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the old page versions leave the WAL too
-    named = set()
-    for (documents,) in db.execute("SELECT attachments FROM timeline WHERE attachments != '[]'"):
-        named.update(d["sha256"] for d in json.loads(documents))
-    untouched_since = time.time() - GRACE_SECONDS
-    for sha256, _ in list(attachments.stored()):
-        if sha256 not in named and attachments.remove(sha256, untouched_since):
-            done.files += 1
-    if maildir is not None:
-        done.maildir = _purge_maildir(Path(maildir), cutoff.timestamp())
-    return done
+        for (documents,) in db.execute(
+                "SELECT attachments FROM timeline WHERE attachments != '[]'"):
+            named.update(d["sha256"] for d in json.loads(documents))
+        if dry_run:
+            raise _Rehearsed
 
 
-def _purge_maildir(folder: Path, before: float) -> int:
+def _purge_maildir(folder: Path, before: float, dry_run: bool) -> int:
     """Maildir files written before ``before``; a Maildir has no index to update."""
     removed = 0
     for sub in ("new", "cur", "tmp"):
         for path in (folder / sub).glob("*") if (folder / sub).is_dir() else ():
             try:
                 if path.is_file() and path.stat().st_mtime < before:
-                    path.unlink()
+                    if not dry_run:
+                        path.unlink()
                     removed += 1
             except FileNotFoundError:  # a mail reader moved it from new/ to cur/ meanwhile
                 continue

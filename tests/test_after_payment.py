@@ -1,0 +1,111 @@
+"""Review items 1-2: after an operator's compensation (or refund by the shop) the closing mail
+invites a reply if the money does not arrive and asks for the account to pay into; until 14 days
+after the pay-by date such a reply reaches the service team, later it is refused as before.
+Real SMTP into the listener, the intake run at an injected ``now``, real Maildir out."""
+
+from __future__ import annotations
+
+import email.utils
+import smtplib
+from datetime import timedelta
+from email.message import EmailMessage
+
+import pytest
+
+from conftest import OPERATOR, make_config, only, reply, text
+from mailbot import jobs, wiring
+from mailbot.outbound import samples
+from mailbot.outbound.render import LOCALES
+from mailbot.core.deadlines import replies_until
+from mailbot.store import records
+from test_case_by_mail import case
+from test_operators_mail import escalated
+from test_protection_by_mail import BUYER_NL, MERCHANT_NL
+
+IBAN = "NL91 ABNA 0417 1643 00, J. Jansen"
+# How we pay and what we ask for it, in the buyer's words: bank transfer, a reply with the IBAN
+# and the account holder, and never card data.
+HOW_WE_PAY = {
+    "nl": ("bankoverschrijving", "Antwoord daarom op deze e-mail met je IBAN", "rekeninghouder",
+           "Om je betaalkaartgegevens vragen we nooit"),
+    "fr": ("virement bancaire", "répondez simplement à cet e-mail en indiquant votre IBAN",
+           "titulaire du compte", "Nous ne vous demandons jamais vos données de carte"),
+    "it": ("bonifico bancario", "rispondi a questa e-mail indicando il tuo IBAN",
+           "intestatario del conto", "Non ti chiediamo mai i dati della tua carta"),
+}
+
+
+def post(box, msg, sender: str, body: str, now) -> list:
+    """A reply to ``msg`` over SMTP, processed at ``now`` (the intake worker is stopped, so the
+    listener only stores it); the mails it caused, delivered at ``now``."""
+    answer = EmailMessage()
+    answer["From"], answer["To"] = sender, msg["Reply-To"]
+    answer["Subject"] = "Re: " + msg["Subject"]
+    answer["In-Reply-To"] = msg["Message-ID"]
+    answer["Message-ID"] = email.utils.make_msgid(domain="client.example")
+    answer.set_content(body)
+    with smtplib.SMTP(box.app.config.smtp.host, box.app.config.smtp.port) as smtp:
+        smtp.sendmail(sender, [answer["To"]], answer.as_bytes())
+    assert jobs.process_inbox(box.app, lambda: now) == (1, [])
+    jobs.deliver(box.app, now)
+    return box.new_mail()
+
+
+def test_a_reply_after_a_compensation_reaches_the_team_until_14_days_after_payment(box):
+    reply(box, escalated(box), OPERATOR, "decide compensated\nWe vergoeden.", quote=False)
+    mails = box.deliver()
+    to_buyer, to_merchant = only(mails, BUYER_NL), only(mails, MERCHANT_NL)
+    assert all(words in text(to_buyer) for words in HOW_WE_PAY["nl"])
+    db = box.app.db()
+    order_id = records.order_id(db, "shop-nl", "NL-1")
+    until = replies_until(records.load(db, order_id).case.closed_at, box.app.tz)
+    closed = dict(case(box), timeline=None)
+    box.worker.stop()
+
+    # The last second of the window: the buyer's reply goes to the team, with the case's id.
+    mails = post(box, to_buyer, BUYER_NL, f"Nog niets ontvangen. Mijn rekening: {IBAN}",
+                 until - timedelta(seconds=1))
+    assert box.last_disposition() == "applied"
+    relayed = only(mails, OPERATOR)
+    assert f"Case {case(box)['id']}" in relayed["Subject"] and IBAN in text(relayed)
+    assert "serviceteam" in text(only(mails, BUYER_NL))
+    # So does the shop's, and both are on the timeline; the case stays as it was.
+    mails = post(box, to_merchant, MERCHANT_NL, "Wij hebben niets te betalen, toch?",
+                 until - timedelta(seconds=1))
+    assert "Wij hebben niets te betalen" in text(only(mails, OPERATOR))
+    assert "serviceteam" in text(only(mails, MERCHANT_NL))
+    messages = [(e["actor"], e["text"]) for e in records.timeline(db, order_id)
+                if e["kind"] == "message"]
+    assert messages[-2:] == [("buyer", f"Nog niets ontvangen. Mijn rekening: {IBAN}"),
+                             ("merchant", "Wij hebben niets te betalen, toch?")]
+    assert dict(case(box), timeline=None) == closed
+
+    # Once the window has passed: today's answers, and the team hears nothing.
+    mails = post(box, to_buyer, BUYER_NL, "Nog steeds niets.", until)
+    assert box.last_disposition() == "not_active"
+    assert mails == [only(mails, BUYER_NL)]
+    mails = post(box, to_merchant, MERCHANT_NL, "Nog een vraag.", until)
+    assert box.last_disposition() == "not_open"
+    assert mails == [only(mails, MERCHANT_NL)]
+    assert dict(case(box), timeline=None) == closed
+
+
+@pytest.fixture(scope="module")
+def closings(tmp_path_factory):
+    """{(role, label, locale): rendered} of the closing mails' samples."""
+    app = wiring.build(make_config(tmp_path_factory.mktemp("closings")))
+    out = {(s.role, s.label, locale): app.renderer.render(s.name, locale, ctx)
+           for locale in LOCALES for s, ctx in samples.contexts(app, app.db(), locale)
+           if s.name.endswith(".case_closed")}
+    yield out
+    app.close()
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_compensation_mail_says_how_we_pay_and_asks_for_the_account(closings, locale):
+    mail = closings["buyer", "compensated", locale]
+    for part in (mail.text, mail.html.replace("\u2011", "-")):  # e‑mail: a non-breaking hyphen
+        assert all(words in part for words in HOW_WE_PAY[locale]), part
+    # Neither the shop nor a buyer refunded by the shop is asked.
+    assert "IBAN" not in closings["merchant", "compensated", locale].text
+    assert "IBAN" not in closings["buyer", "refunded_by_merchant", locale].text
