@@ -42,3 +42,12 @@ def test_e_mail_gets_a_non_breaking_hyphen_outside_tags_only():
     assert no_break_hyphens(html) == ('<title>Uw e-mail</title><a href="https://x.example/e-mail">'
                                       "E\u2011mail ons</a><p>per e\u2011mail</p>")
     assert no_break_hyphens("<p>geen</p>") == "<p>geen</p>"
+
+
+def test_equal_decimals_that_print_differently_are_not_confused():
+    from decimal import Decimal
+
+    renderer = Renderer(ZoneInfo("Europe/Amsterdam"))
+    text = renderer._envs["nl", "text"].from_string('{{ _("Amount %(a)s", a=a) }}')
+    assert text.render(a=Decimal("1.0")) == "Amount 1.0"
+    assert text.render(a=Decimal("1.00")) == "Amount 1.00"

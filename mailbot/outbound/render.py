@@ -104,7 +104,7 @@ def _one_full_stop(env: jinja2.Environment) -> None:
             out = _translate(context, *args, **variables)
             out = type(out)(_DOUBLE_STOP.sub(".", out)) if ".." in out else out
             if key is not None:
-                if len(_cache) >= 4096:  # order numbers and names vary: a bounded cache
+                if len(_cache) >= 1024:  # order numbers and names vary: at most ~0.5 MB
                     _cache.clear()
                 _cache[key] = out
             return out
@@ -114,7 +114,8 @@ def _one_full_stop(env: jinja2.Environment) -> None:
 
 
 _DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
-_PLAIN = frozenset({str, Markup, int, Decimal})
+# Types whose equal values print alike (not Decimal: Decimal("1.0") == Decimal("1.00")).
+_PLAIN = frozenset({str, Markup, int})
 
 
 def template_file(name: str) -> str:
