@@ -73,3 +73,16 @@ def test_subjects_fold_as_email_header_folds_them():
         assert header == expected
         assert all(len(line) <= 78 for line in f"Subject: {header}".split("\r\n"))
         assert str(make_header(decode_header(header))) == value
+
+
+def test_a_part_of_one_long_line_breaks_with_crlf(tmp_path):
+    app = wiring.build(make_config(tmp_path))
+    rendered = Rendered("x", "é" * 300, "<p>" + "ü" * 300 + "</p>", "")
+    raw = compose.build(app, rendered, compose.Recipients(("a@example.org",), "nl"),
+                        "reply@bot.example", "<m@bot.example>", [],
+                        datetime(2026, 11, 23, 13, 2, tzinfo=timezone.utc))
+    app.close()
+    lines = raw.split(b"\r\n")
+    assert b"\n" not in b"".join(lines) and max(map(len, lines)) <= 78
+    text, html = email.message_from_bytes(raw, policy=default).get_payload()
+    assert (_decoded(text), _decoded(html)) == ("é" * 300, "<p>" + "ü" * 300 + "</p>")

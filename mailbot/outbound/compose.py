@@ -279,7 +279,10 @@ def _qp_part(subtype: str, text: str) -> bytes:
     of ``text`` (CR LF, CR or LF, as email.mime counted them) becomes CR LF."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    payload = binascii.b2a_qp(text.replace("\n", "\r\n").encode("utf-8"), istext=True)
+    data = text.replace("\n", "\r\n").encode("utf-8")
+    payload = binascii.b2a_qp(data, istext=True)
+    if b"\n" not in data:  # b2a_qp copies the text's line ends: with none, its soft breaks are LF
+        payload = payload.replace(b"\n", b"\r\n")
     return (f'Content-Type: text/{subtype}; charset="utf-8"\r\nMIME-Version: 1.0\r\n'
             "Content-Transfer-Encoding: quoted-printable\r\n\r\n").encode("ascii") + payload
 
