@@ -119,9 +119,11 @@ def test_two_nodes_share_the_work_and_one_killed_under_load_loses_nothing(app, t
     answers = [r[0] for r in db.execute(
         "SELECT message_id FROM outbox WHERE template LIKE '%extended%'")]
     assert len(answers) == CLICKS
-    # At least once toward the relay: each answer arrived, at most the one kill's double.
+    # At least once toward the relay: each answer arrived; a double only for a mail that a
+    # process of the killed node had sent and not yet marked sent: the jobs child and each of
+    # the 2 workers send (README, "More than one machine").
     sent = Counter(email.message_from_bytes(p.read_bytes())["Message-ID"]
                    for p in (Path(app.config.relay.maildir) / "new").iterdir())
     assert set(answers) <= set(sent)
     doubles = sum(n - 1 for m, n in sent.items() if m in answers)
-    assert doubles <= 1, sent
+    assert doubles <= 2 + 1, sent

@@ -378,3 +378,43 @@ def test_a_buyers_other_request_shows_the_buyers_language_in_the_mail_and_the_di
     out = digest.text(box.app, datetime.now(timezone.utc) + timedelta(minutes=1),
                       timedelta(days=1))
     assert f"Koper: {BUYER_NL} (Nederlands)" in out
+
+
+def test_command_done_states_what_was_decided_and_each_partys_message(box):
+    mail = escalated(box)
+    body = (command_links(mail)["decide compensated"]["body"]
+            .replace("amount: 49.95", "amount: 30,00")
+            .replace("buyer (nl): ", "buyer (nl): We vergoeden € 30.")
+            .replace("merchant (nl):", "merchant (nl): Je hoeft niets te doen."))
+    reply(box, mail, OPERATOR, body, quote=False)
+    out = text(only(box.deliver(), OPERATOR))
+    assert "Besluit: de kopersbescherming vergoedt de koper" in out
+    assert "Vergoeding: €\xa030,00" in out
+    assert "Betaald door: de kopersbescherming" in out
+    assert re.search(r"Uiterlijk betaald op: \w+dag \d+ \w+ \d{4}", out)
+    assert "JOUW BERICHT AAN DE KOPER\n\n    We vergoeden € 30." in out
+    assert "JOUW BERICHT AAN DE WEBSHOP\n\n    Je hoeft niets te doen." in out
+    assert "buyer: " not in out and "merchant: " not in out
+
+
+def test_a_correction_into_a_refund_states_amount_and_pay_by_date_and_says_it_corrects(
+        box, tmp_path, capsys):
+    from test_corrections import decided, run
+    case_id = str(decided(box, tmp_path, capsys))
+    assert run(box, tmp_path, capsys, "case", case_id, "correct", "refunded_by_merchant",
+               "--amount", "40", "--message", "De webshop betaalt terug.", "--yes")[0] == 0
+    mails = box.deliver()
+    for party in (BUYER_NL, MERCHANT_NL):
+        mail = only(mails, party)
+        assert mail["Subject"] == "Bestelling NL-1: ons besluit is gecorrigeerd"
+        assert "€\xa040,00" in text(mail), party
+        assert re.search(r"uiterlijk \w+dag \d+ \w+ \d{4}", text(mail)), party
+    done = text(only(mails, OPERATOR))
+    assert "Besluit: de webshop betaalt de koper terug" in done
+    assert "Betaald door: Fietsen BV" in done
+    amounts = [e["text"] for e in case(box)["timeline"] if e["kind"] == "operator.amount"]
+    assert amounts[-1] == "40.00"
+    # An amount the order does not allow is refused, as for decide.
+    code, _, err = run(box, tmp_path, capsys, "case", case_id, "correct", "compensated",
+                       "--amount", "500", "--message", "x", "--yes")
+    assert code == 2 and "more than the order's amount" in err

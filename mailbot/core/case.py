@@ -60,9 +60,8 @@ def open_case(state: State, reason: Reason, text: str, attachments: tuple,
 
 def decide_case(state: State, event: Event, now: datetime, tz: ZoneInfo) -> Decision:
     case = state.case
-    if payment_awaited(state, event, now, tz):
-        return _relay(state, event, now, tz)
-    found = find(CASE_TABLE, case.state, case.variant, state, event, now)
+    rows = PAYMENT_AWAITED_TABLE if payment_awaited(state, event, now, tz) else CASE_TABLE
+    found = find(rows, case.state, case.variant, state, event, now)
     if found is None:
         return _not_open(state, event)
     return found.then(state, event, now, tz)
@@ -278,7 +277,7 @@ def _operator_decided(state, event: OperatorDecide, now, tz):
     text, data, entries = _operator_said(state, event, now, tz)
     entries = (Entry("operator", "operator.decision", text, by=event.by),) + entries
     closed = _close(state, event.outcome, entries[0], now, tell=())
-    command = _command_done(f"decide {event.outcome}", event, text)
+    command = _command_done(f"decide {event.outcome}", event, text, **_as_decided(event, data))
     # The amount goes right after the decision, before the closing the decision made.
     return replace(closed, mails=_to_both_parties(event, data) + (command,),
                    timeline=closed.timeline[:1] + entries[1:] + closed.timeline[1:])
@@ -293,7 +292,8 @@ def _operator_corrected(state, event: OperatorCorrect, now, tz):
     return Decision(
         replace(state, case=case),
         mails=_to_both_parties(event, dict(data, corrected=True))
-        + (_command_done(f"correct {event.outcome}", event, text),),
+        + (_command_done(f"correct {event.outcome}", event, text,
+                         **_as_decided(event, data), corrected=True),),
         timeline=(Entry("operator", "operator.correction",
                         f"{state.case.outcome} -> {event.outcome}: {text}", by=event.by),)
         + amount + (Entry("bot", "case.closed", event.outcome),),
@@ -321,11 +321,18 @@ def _to_both_parties(event, data: dict) -> tuple[Mail, ...]:
                                     (Role.MERCHANT, event.to_merchant or event.message)))
 
 
-def _command_done(command: str, event, message: str | None = None) -> Mail:
-    """To the whole team: which command went out, given by whom, with its message."""
+def _as_decided(event, data: dict) -> dict:
+    """What the team's confirmation of an operator's outcome states: the parties' ``data``
+    (outcome, amount, pay-by date) and each party's own message, if the operator wrote two."""
+    return dict(data, to_buyer=event.to_buyer, to_merchant=event.to_merchant)
+
+
+def _command_done(command: str, event, message: str | None = None, **decided) -> Mail:
+    """To the whole team: which command went out, given by whom, with its message; for a
+    decision or correction also what was ``decided`` (``_as_decided``)."""
     return Mail(Role.OPERATOR, "command_done", {
         "command": command, "message": event.message if message is None else message,
-        "by": event.by})
+        "by": event.by, **decided})
 
 
 def _not_an_operator_outcome(state, event: OperatorDecide, now, tz):
@@ -396,6 +403,11 @@ CASE_TABLE = (
     # Beyond SPEC: an operator's decision corrected after the close (``case ID correct``)
     Row(CaseState.CLOSED, ANY, OperatorCorrect,   _operator_corrected,
         _corrects_an_operator_decision),
+)
+
+# Beyond SPEC: a closed case while its payment is awaited (``payment_awaited``) takes only this.
+PAYMENT_AWAITED_TABLE = (
+    Row(CaseState.CLOSED, ANY, PartyMessage,      _relay),
 )
 
 

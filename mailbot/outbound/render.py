@@ -236,10 +236,19 @@ class Renderer:
 
         return Rendered(
             subject=block("subject"),
-            text=_tidy(text_tmpl.render(context)),
+            text=numbered_links(_tidy(text_tmpl.render(context))),
             html=no_break_hyphens(html_tmpl.render(context)),
-            sender_name=block("sender"),
+            sender_name=sender_name(context, block("sender")),
         )
+
+
+def sender_name(context: dict, service: str) -> str:
+    """The From display name: the configured brand before the service's name ("Trustmark
+    Kopersbescherming"), as the mail's top bar shows them; a bare "Kopersbescherming" looks
+    generic in an inbox list."""
+    bot = context.get("bot")
+    brand = getattr(bot, "brand", "") if bot is not None else ""
+    return f"{brand} {service}" if brand else service
 
 
 def one_line(text: str) -> str:
@@ -248,6 +257,29 @@ def one_line(text: str) -> str:
 
 
 _SPACES = re.compile(r"[^\S\u00a0\u202f]+")
+
+
+_MAILTO = re.compile(r" ?<(mailto:[^>\s]+)>")
+
+
+def numbered_links(text: str) -> str:
+    """The text part's prefilled mailto links (200 characters and more, percent-encoded) as "[1]"
+    after each choice and listed, numbered, after the mail's last paragraph above the signature:
+    the choices read as a list, and every link is still there for a client that shows no HTML
+    (SPEC §9: "the text part lists the same links")."""
+    urls: list[str] = []
+
+    def number(match):
+        if match.group(1) not in urls:
+            urls.append(match.group(1))
+        return f" [{urls.index(match.group(1)) + 1}]"
+
+    text = _MAILTO.sub(number, text)
+    if not urls:
+        return text
+    body, sep, signature = text.partition("\n-- \n")
+    listed = "\n".join(f"[{i}] {url}" for i, url in enumerate(urls, 1))
+    return f"{body.rstrip()}\n\n{listed}\n{sep}{signature}"
 
 
 def _tidy(text: str) -> str:

@@ -104,6 +104,13 @@ DECISION_TEXT = {
     "it": "Abbiamo esaminato la pratica: il negozio non ha potuto dimostrare la consegna del pacco.",
 }
 
+# What the operators' per-party message says to the shop when the protection pays.
+TO_SHOP_TEXT = {
+    "nl": "De kopersbescherming vergoedt de koper; je hoeft niets te doen.",
+    "fr": "La protection acheteur indemnise l’acheteur\u202f: vous n’avez rien à faire.",
+    "it": "La Protezione Acquirenti indennizza l’acquirente: non devi fare nulla.",
+}
+
 # A rejected claim gives its own reason, not the one that made a shop pay.
 REJECTION_TEXT = {
     "nl": "We hebben de case bekeken: volgens de vervoerder is het pakket op 20 november op je "
@@ -143,6 +150,12 @@ def samples(locale: str) -> list[Sample]:
     the case file fits the escalation, a basic-plan order asks to extend."""
     order = _order(locale)
     ends = datetime(2026, 12, 2, 22, 59, tzinfo=timezone.utc)
+
+    def paid(outcome: Outcome) -> dict:
+        """An operator's outcome as core.case decides it when no amount is named."""
+        return {"outcome": outcome, "amount": order.amount, "whole_order": True,
+                "paid_by": deadline(NOW, OPERATOR_PAYMENT_DAYS, TZ)}
+
     active = State(order, Protection(ProtectionState.ACTIVE, ends))
     basic = State(_order(locale, Plan.BASIC), active.protection)
     extended = replace(active, protection=replace(active.protection, extended=True))
@@ -276,6 +289,15 @@ def samples(locale: str) -> list[Sample]:
         for role in (Role.BUYER, Role.MERCHANT):
             out.append(Sample(f"{role}.case_closed", str(outcome), role, st,
                               Mail(role, "case_closed", data)))
+    # ``case ID correct``: a rejected claim corrected into a refund by the shop, which now
+    # states the amount and the day it is paid by, as a first decision does (core.case: _paid).
+    corrected = State(order, ended, replace(c.case, state=CaseState.CLOSED,
+                                            outcome=Outcome.REFUNDED_BY_MERCHANT, closed_at=NOW))
+    for role in (Role.BUYER, Role.MERCHANT):
+        out.append(Sample(f"{role}.case_closed", "corrected", role, corrected,
+                          Mail(role, "case_closed", {
+                              "message": DECISION_TEXT[locale], "corrected": True,
+                              **paid(Outcome.REFUNDED_BY_MERCHANT)})))
     closed = State(order, ended, replace(a.case, state=CaseState.CLOSED,
                                          outcome=Outcome.REFUND_RECEIVED, closed_at=NOW))
     out.append(Sample("merchant.case_closed_already", "", Role.MERCHANT, closed,
@@ -312,7 +334,9 @@ def samples(locale: str) -> list[Sample]:
                     {"asked": "decide withdrawn", "closest": "decide compensated"})),
         Sample("operator.command_done", "", Role.OPERATOR, esc,
                Mail(Role.OPERATOR, "command_done",
-                    {"command": "decide compensated", "message": DECISION_TEXT[locale]})),
+                    {"command": "decide compensated", "message": DECISION_TEXT[locale],
+                     "by": "anna@trust.example"} | paid(Outcome.COMPENSATED)
+                    | {"to_buyer": DECISION_TEXT[locale], "to_merchant": TO_SHOP_TEXT[locale]})),
         Sample("operator.delivery_failed", "", Role.OPERATOR, esc,
                Mail(Role.OPERATOR, "delivery_failed",
                     {"outbox_id": 311, "template": "buyer.decision", "attempts": 1,

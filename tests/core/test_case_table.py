@@ -57,10 +57,12 @@ def closed(before, outcome, entry, now, message=""):
                     timeline=(entry, Entry("bot", "case.closed", outcome)))
 
 
-def done(decision, command, message):
-    """The team is told a command was carried out (a mail to every operator)."""
+def done(decision, command, message, **decided):
+    """The team is told a command was carried out (a mail to every operator), with what was
+    ``decided``."""
     return replace(decision, mails=decision.mails + (
-        Mail(OPERATOR, "command_done", {"command": command, "message": message, "by": ""}),))
+        Mail(OPERATOR, "command_done",
+             {"command": command, "message": message, "by": "", **decided}),))
 
 
 def to_buyer(before, variant, choice, amount, message="Het pakket is onderweg."):
@@ -141,7 +143,8 @@ SPEC_ROWS = [
     ("ESC decide claim_rejected", esc, OperatorDecide(Outcome.CLAIM_REJECTED, "Zo besloten."),
      LATER, done(closed(esc, Outcome.CLAIM_REJECTED,
                         Entry("operator", "operator.decision", "Zo besloten."), LATER,
-                        message="Zo besloten."), "decide claim_rejected", "Zo besloten.")),
+                        message="Zo besloten."), "decide claim_rejected", "Zo besloten.",
+          outcome=Outcome.CLAIM_REJECTED, to_buyer="", to_merchant="")),
     # Any open state, merchant insolvent: the shop itself is not told (see core.case).
     ("AM insolvent", am, MerchantInsolvent(), LATER, escalated(
         am, Esc.MERCHANT_INSOLVENT, Entry("operator", "merchant.insolvent"),
@@ -310,6 +313,10 @@ def test_an_operator_decision_states_amount_and_date(outcome):
     assert buyer_mail == Mail(BUYER, "case_closed", dict(paid, message="Voor u."))
     assert merchant_mail == Mail(MERCHANT, "case_closed", dict(paid, message="Voor de winkel."))
     assert team.data["message"] == "buyer: Voor u.\nmerchant: Voor de winkel."
+    # The team's confirmation states the same, and each party's message on its own.
+    assert team.data == dict(paid, command=f"decide {outcome}", by="anna",
+                             message="buyer: Voor u.\nmerchant: Voor de winkel.",
+                             to_buyer="Voor u.", to_merchant="Voor de winkel.")
     assert [e.kind for e in d.timeline] == ["operator.decision", "operator.amount", "case.closed"]
     assert d.timeline[1] == Entry("operator", "operator.amount", "10.00", by="anna")
     # SPEC §9's form, without an amount: the order's amount, and the mail says so.
@@ -344,7 +351,9 @@ def test_an_operator_decision_states_amount_and_date(outcome):
         Entry("operator", "operator.amount", str(order_amount), by="piet"),
         Entry("bot", "case.closed", outcome))
     assert whole_decision.mails[-1] == Mail(OPERATOR, "command_done", {
-        "command": f"decide {outcome}", "message": "Zo.", "by": "piet"})
+        "command": f"decide {outcome}", "message": "Zo.", "by": "piet", "outcome": outcome,
+        "amount": order_amount, "whole_order": True, "paid_by": deadline(LATER, 14, TZ),
+        "to_buyer": "", "to_merchant": ""})
 
 
 def test_an_operator_decision_is_corrected_into_another_and_both_parties_are_told():
@@ -369,6 +378,9 @@ def test_an_operator_decision_is_corrected_into_another_and_both_parties_are_tol
     assert paid.mails[:2] == (Mail(BUYER, "case_closed", dict(data, message="Je krijgt het.")),
                               Mail(MERCHANT, "case_closed", dict(data, message="Betaal terug.")))
     assert paid.mails[2].data["message"] == "buyer: Je krijgt het.\nmerchant: Betaal terug."
+    assert paid.mails[2].data == dict(data, command="correct refunded_by_merchant", by="anna",
+                                      message="buyer: Je krijgt het.\nmerchant: Betaal terug.",
+                                      to_buyer="Je krijgt het.", to_merchant="Betaal terug.")
     assert paid.timeline[1] == Entry("operator", "operator.amount", "12.50", by="anna")
     whole = decide(before, OperatorCorrect(Outcome.REFUNDED_BY_MERCHANT, "Toch."), LATER, TZ)
     assert whole.mails[0].data["amount"] == before.order.amount
@@ -381,7 +393,8 @@ def test_an_operator_decision_is_corrected_into_another_and_both_parties_are_tol
               by="anna"),
         Entry("bot", "case.closed", Outcome.CLAIM_REJECTED))
     assert by.mails[2] == Mail(OPERATOR, "command_done", {
-        "command": "correct claim_rejected", "message": "Toch.", "by": "anna"})
+        "command": "correct claim_rejected", "message": "Toch.", "by": "anna",
+        "outcome": Outcome.CLAIM_REJECTED, "corrected": True, "to_buyer": "", "to_merchant": ""})
 
 
 def test_an_operator_request_records_who_asked():
