@@ -7,10 +7,12 @@ The shared machine's load changes every figure in ms (the code of f45a547, recor
 of parse and trimming on a quiet machine, measures 0.5-0.7 ms under a load of 9), far less its
 ratio to a loop that does no I/O: compare ratios between runs, not ms. Each stage is timed in
 rounds that alternate with the baseline loop; medians are reported. ``--profile`` adds
-cProfile's top functions of one round of intakes. The reply is the one bench/run.py sends (36
-lines of French, no quote); every click goes to its own order (fresh ``buyer`` token,
-NOT_RECEIVED), so each intake opens a case, renders and queues the buyer's and the merchant's
-mail and commits, on a real SQLite file. The last line is JSON.
+cProfile's top functions by their own time (where the CPU goes) in one round of intakes. The
+reply is the one bench/run.py sends (36 lines of French, no quote); every click goes to its own
+order (fresh ``buyer`` token, NOT_RECEIVED), so each intake opens a case, renders and queues the
+buyer's and the merchant's mail and commits, on a real SQLite file. ``render`` and ``compose``
+repeat one mail, so the renderer's kept sentences and links all serve it; ``intake``, with an
+order and a signed link of its own per click, is the figure of a real mail. The last line is JSON.
 """
 
 from __future__ import annotations
@@ -158,7 +160,7 @@ def main() -> None:
         intakes()
         profile.disable()
         out = io.StringIO()
-        pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(40)
         print(out.getvalue())
     app.close()
     print(json.dumps(figures))
