@@ -360,7 +360,7 @@ def _cases(app, args):
         print(printable.text(f"{r['id']:>6}  {r['state']:<18} {r['reason']:<13} "
                              f"{r['opened_at'][:16].replace('T', ' ')}  "
                              f"{r['shop_id']}/{r['order_number']}  "
-                             f"{r['escalation_reason'] or r['outcome'] or ''}"))
+                             f"{r['outcome'] or r['escalation_reason'] or ''}"))
 
 
 def _case(app, args):

@@ -102,7 +102,7 @@ def case_text(c: dict, tz=None, file: dict | None = None) -> str:
     is shown with control characters escaped, so a buyer's text cannot move the cursor or
     recolour an operator's terminal. Times are in the configured zone ``tz`` (a ZoneInfo)."""
     refund = c["refund"]
-    why = c["escalation_reason"] or c["outcome"]
+    why = c["outcome"] or c["escalation_reason"]  # once closed, how it ended
     lines = [f"case {c['id']}: {c['state']}" + (f" ({why})" if why else "")
              + f", reason {c['reason']}" + (f", variant {c['variant']}" if c["variant"] else "")]
     if c.get("order"):

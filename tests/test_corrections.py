@@ -284,3 +284,13 @@ def test_replay_by_disposition_and_time(box, tmp_path, capsys):
     code, _, err = run(box, tmp_path, capsys, "inbox", "replay", "--disposition", "unmatched",
                        "--since", "1h", "--yes")
     assert code == 2 and "no unmatched mail received since" in err
+
+
+def test_a_decided_case_shows_its_outcome_not_why_it_was_escalated(box, tmp_path, capsys):
+    """`cases` and `case` showed "closed (merchant_refused_refund)" after the operators had
+    decided: the reason it reached them, not how it ended."""
+    case_id = decided(box, tmp_path, capsys)
+    _, listed, _ = run(box, tmp_path, capsys, "cases")
+    assert listed.splitlines()[1].endswith(" compensated")
+    _, shown, _ = run(box, tmp_path, capsys, "case", str(case_id))
+    assert shown.startswith(f"case {case_id}: closed (compensated)")
