@@ -287,7 +287,7 @@ def _operator_corrected(state, event: OperatorCorrect, now, tz):
     """The case stays closed with the corrected outcome; both parties get the closing mail again,
     saying it corrects the earlier one (with the amount and day of a refund or compensation, as a
     decision has), and the team is told it went out."""
-    text, data, amount = _operator_said(state, event, now, tz)
+    text, data, paid = _operator_said(state, event, now, tz)
     case = replace(state.case, outcome=event.outcome)
     return Decision(
         replace(state, case=case),
@@ -296,7 +296,7 @@ def _operator_corrected(state, event: OperatorCorrect, now, tz):
                          **_as_decided(event, data), corrected=True),),
         timeline=(Entry("operator", "operator.correction",
                         f"{state.case.outcome} -> {event.outcome}: {text}", by=event.by),)
-        + amount + (Entry("bot", "case.closed", event.outcome),),
+        + paid + (Entry("bot", "case.closed", event.outcome),),
     )
 
 
