@@ -136,7 +136,7 @@ def test_the_escalation_mail_is_the_operators_file(box):
                  "Koper: jan@buyer.example (Nederlands)",
                  "info@fietsen.example, sales@fietsen.example (Nederlands)",
                  "Bescherming loopt tot", "niet verlengd", "Case geopend:",
-                 "Termijn van de webshop:", "Naar het serviceteam:",
+                 "Termijn van de webshop:", "Overgenomen door het team:",
                  "Andere open cases van deze webshop: geen"):
         assert fact in out, fact
     # The mails a step sent are one line: which mails, to whom.
@@ -395,7 +395,7 @@ def test_command_done_states_what_was_decided_and_each_partys_message(box):
     assert "Besluit: de kopersbescherming vergoedt de koper" in out
     assert "Vergoeding: €\xa030,00" in out
     assert "Betaald door: de kopersbescherming" in out
-    assert re.search(r"Uiterlijk uitbetaald op: \w+dag \d+ \w+ \d{4}", out)
+    assert re.search(r"Uiterlijk betaald op: \w+dag \d+ \w+ \d{4}", out)
     assert "JOUW BERICHT AAN DE KOPER\n\n    We vergoeden € 30." in out
     assert "JOUW BERICHT AAN DE WEBSHOP\n\n    Je hoeft niets te doen." in out
     assert "buyer: " not in out and "merchant: " not in out
