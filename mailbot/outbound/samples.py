@@ -113,8 +113,8 @@ TO_SHOP_TEXT = {
 
 # A rejected claim gives its own reason, not the one that made a shop pay.
 REJECTION_TEXT = {
-    "nl": "We hebben alle gegevens bekeken: volgens de vervoerder is het pakket op 20 november op je "
-          "adres afgeleverd en voor ontvangst getekend.",
+    "nl": "We hebben alle gegevens bekeken: volgens de vervoerder is het pakket op 20 november "
+          "op je adres afgeleverd en voor ontvangst getekend.",
     "fr": "Nous avons examiné le dossier : selon le transporteur, le colis a été livré à votre "
           "adresse le 20 novembre, contre signature.",
     "it": "Abbiamo esaminato la pratica: secondo il corriere il pacco è stato consegnato al tuo "
