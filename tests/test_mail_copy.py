@@ -558,7 +558,11 @@ def test_dutch_wording_of_the_review(wrong):
     ("doppioni", "duplicati"),
     ("non sono state lette", "Non è stato possibile leggere"),
     ("sua Protezione", "Protezione Acquirenti dell’ordine"),  # reads as the formal "Sua"
-    ("respinto la tua pratica", "respinto la tua richiesta"),
+    ("respinto la tua pratica", "non ha accolto la tua richiesta"),
+    ("fallim", "insolvente"),                  # the shop's state, not a court's ruling
+    ("chiudi la mia protezione", "termina la mia protezione"),  # as "la protezione termina"
+    ("Numero inbox", "N. di ricezione"),
+    ("Cosa non ha funzionato", "Causa"),
 ])
 def test_italian_wording_of_the_review(wrong, right):
     texts = list(strings("it"))
@@ -583,10 +587,22 @@ def test_italian_refusal_comes_with_the_shops_motivazione(mails, name, label):
     ("Je refuse un remboursement partiel", "Je refuse ce remboursement partiel"),
     ("Numéro inbox", "N° de réception"),
     ("Ce qui n’a pas marché", "Cause"),
+    ("seules ces commandes", "seules ces instructions"),  # a "commande" is the order here
+    ("l’issue ci-dessus", "corrige et remplace"),
 ])
 def test_french_wording_of_the_review(wrong, right):
     texts = list(strings("fr"))
     assert [t for t in texts if wrong in t] == [] and [t for t in texts if right in t]
+
+
+@pytest.mark.parametrize("name, label", [("buyer.reminder", ""), ("buyer.decision", "B"),
+                                         ("buyer.decision", "C"), ("buyer.case_opened", "")])
+def test_french_choices_speak_in_the_first_person(mails, name, label):
+    """One mood for the buyer's choices: "Je conteste…" beside "J’accepte…", not beside an
+    infinitive ("D’accord, mettre fin à ma protection")."""
+    soup = BeautifulSoup(mails[name, label, "fr"][2].html, "html.parser")
+    labels = [a.get_text(" ", strip=True) for a in soup.find_all("a", attrs={"data-action": True})]
+    assert labels and [t for t in labels if not re.search(r"\b(je|j’)", t, re.I)] == []
 
 
 def test_french_timeline_says_what_the_shop_answered(mails):
