@@ -33,7 +33,7 @@ class Relay:
     ``pids()``)."""
 
     def __init__(self, pids):
-        self.pids, self.senders = pids, []
+        self.pids, self.senders, self.port = pids, [], 0
 
     async def handle_DATA(self, server, session, envelope):
         self.senders.append(_owner(session.peer[1], server_port=self.port, pids=self.pids()))
