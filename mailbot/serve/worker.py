@@ -20,7 +20,6 @@ import threading
 import time
 from datetime import datetime
 
-from .. import jobs
 from ..inbound.lanes import LANES
 from ..store.db import database_now
 from . import child
@@ -58,6 +57,10 @@ class IntakeWorker(threading.Thread):
         self._woken.set()
 
     def run(self):
+        # Imported here and in main(): the supervisor imports this module only to name main()
+        # to its children, and intake (Jinja, the parsers) is the workers' alone.
+        from .. import jobs
+
         failed: dict[int, float] = {}  # inbox id -> when to try again
         pause = 0.0
         while not self._stopping.is_set():
@@ -92,6 +95,8 @@ class IntakeWorker(threading.Thread):
 def main(config, lanes, in_hand, wakes) -> None:
     """A worker process of ``serve`` (``multiprocessing`` spawn target) for ``lanes``; ``wakes``
     is the read end of its wake pipe, closed when the supervisor is gone."""
+    from .. import jobs
+
     app, stopping = child.begin(config)
     # Built before the first claim (the templates compile in about 2 s): that is no mail's
     # budget, and a worker replaced after a kill starts as fast as the first.
