@@ -5,9 +5,10 @@ Each process of serve is a Python of its own (multiprocessing's "spawn"), so a l
 memory once per process that imports it: psycopg about 20 MB, cryptography 10, Jinja with Babel
 9, apscheduler 10, aiosmtpd with asyncio 12. A library belongs only in the processes whose job
 needs it: the listener stores mail (aiosmtpd), the intake workers process and answer it (Jinja,
-Babel, the parsers), the jobs child runs timers and delivery (apscheduler); psycopg only on
-PostgreSQL, cryptography only when DKIM signs. The modules are read from each running process
-through a ``sitecustomize`` on the path that writes ``sys.modules`` to a file on SIGUSR1.
+Babel, the parsers, lxml), the jobs child runs timers and delivery (apscheduler, Jinja for the
+reminders; it reads no mail); psycopg only on PostgreSQL, cryptography only when DKIM signs. The
+modules are read from each running process through a ``sitecustomize`` on the path that writes
+``sys.modules`` to a file on SIGUSR1.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ NOT_IN = {
     "listener": {"jinja2", "babel", "lxml", "flufl.bounce", "apscheduler", "mailbot.jobs",
                  "mailbot.outbound.render", "mailbot.inbound.intake"},
     "worker": {"apscheduler", "aiosmtpd", "asyncio"},
-    "jobs": {"aiosmtpd"},
+    "jobs": {"aiosmtpd", "lxml", "flufl.bounce", "mailbot.inbound.intake",
+             "mailbot.inbound.parse"},
 }
 WITH_PSYCOPG = {"asyncio"}  # psycopg imports it: on PostgreSQL every process has it
 RSS_LIMIT_MB = 250  # the issue's goal for serve with its default 2 workers
@@ -132,3 +134,16 @@ def test_psycopgs_errors_are_the_databases_once_it_is_imported():
     from mailbot.store.dialect import database_errors, operational_errors
     assert operational_errors() == (sqlite3.OperationalError, psycopg.OperationalError)
     assert database_errors() == (sqlite3.Error, psycopg.Error)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_children_of_serve_share_two_malloc_arenas(serve_probed):
+    """glibc reads MALLOC_ARENA_MAX when a process starts: the children get it in their
+    environment (the listener, started by the operator, keeps its own)."""
+    s, _ = serve_probed
+    s.wait_for(lambda: sorted(_roles(s).values()) == ["jobs", "listener", "worker", "worker"],
+               "the listener, 2 intake workers and the jobs child started")
+    for pid, role in _roles(s).items():
+        if role != "listener":
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            assert b"MALLOC_ARENA_MAX=2" in environ, role
