@@ -89,8 +89,10 @@ FOLLOW_UP = {
     "buyer": {
         "nl": "Is er al nieuws? Volgens de tracking ligt het pakket nog steeds bij het "
               "sorteercentrum.",
-        "fr": "Y a-t-il du nouveau\u202f? D’après le suivi, le colis est toujours au centre de tri.",
-        "it": "Ci sono novità? Secondo il tracciamento il pacco è ancora al centro di smistamento.",
+        "fr": "Y a-t-il du nouveau\u202f? D’après le suivi, le colis est toujours au centre de "
+              "tri.",
+        "it": "Ci sono novità? Secondo il tracciamento il pacco è ancora al centro di "
+              "smistamento.",
     },
     "merchant": {
         "nl": "We hebben het bedrag vandaag overgemaakt; het staat binnen twee werkdagen op je "
@@ -146,12 +148,12 @@ DECISION_TEXT = {
 
 # Why the team decides that the shop refunds a part (180.00 of 249.95): what was not delivered.
 PART_TEXT = {
-    "nl": "We hebben de case bekeken: volgens het afleverbewijs is alleen de fietsverlichting "
-          "bezorgd. De fietstas en het slot (samen €\u00a0180,00) zijn niet aangekomen; die betaalt "
-          "de webshop terug.",
-    "fr": "Nous avons examiné le dossier\u202f: d’après la preuve de livraison, seul l’éclairage a "
-          "été livré. La sacoche et l’antivol (180,00\u00a0€ au total) ne sont pas arrivés\u202f: "
-          "la boutique rembourse ces deux articles.",
+    "nl": "We hebben alle gegevens bekeken: volgens het afleverbewijs is alleen de "
+          "fietsverlichting bezorgd. De fietstas en het slot (samen €\u00a0180,00) zijn niet "
+          "aangekomen; die betaalt de webshop terug.",
+    "fr": "Nous avons examiné le dossier\u202f: d’après la preuve de livraison, seul l’éclairage "
+          "a été livré. La sacoche et l’antivol (180,00\u00a0€ au total) ne sont pas "
+          "arrivés\u202f: la boutique rembourse ces deux articles.",
     "it": "Abbiamo esaminato la pratica: secondo la prova di consegna sono arrivate solo le luci. "
           "La borsa e il lucchetto (180,00\u00a0€ in tutto) non sono arrivati: il negozio "
           "rimborsa questi due articoli.",
