@@ -157,3 +157,16 @@ def test_spamassassin_scores_every_mail_zero(rendered):
     high = [(key(s), locale, float(score)) for (s, locale, _), score in zip(out, scores)
             if float(score) > 0.0]
     assert high == []
+
+
+def test_every_text_part_lists_its_long_links_numbered_at_the_end(rendered):
+    """Operators' mails too: "* Decide: … (decide compensated) [2]", and the 200-character
+    prefilled addresses after the last paragraph, not inline under each command."""
+    _, out = rendered
+    for sample, locale, mail in out:
+        body = mail.text.partition("\n-- \n")[0]
+        if "mailto:" not in body:
+            continue
+        listed = re.findall(r"^\[(\d+)\] mailto:\S+$", body, re.M)
+        assert body.count("mailto:") == len(listed) > 0, (key(sample), locale)
+        assert body.rstrip().splitlines()[-1].startswith(f"[{len(listed)}] mailto:")
