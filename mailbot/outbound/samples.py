@@ -142,8 +142,10 @@ TEAM_TEXT = {
 DECISION_TEXT = {
     "nl": "We hebben alle gegevens bekeken: de webshop kon niet aantonen dat het pakket is "
           "afgeleverd.",
-    "fr": "Nous avons examiné le dossier : la boutique n’a pas pu prouver la livraison du colis.",
-    "it": "Abbiamo esaminato la pratica: il negozio non ha potuto dimostrare la consegna del pacco.",
+    "fr": "Nous avons examiné le dossier\u202f: la boutique n’a pas pu prouver la livraison du "
+          "colis.",
+    "it": "Abbiamo esaminato la pratica: il negozio non ha potuto dimostrare la consegna del "
+          "pacco.",
 }
 
 # Why the team decides that the shop refunds a part (180.00 of 249.95): what was not delivered.
@@ -170,8 +172,8 @@ TO_SHOP_TEXT = {
 REJECTION_TEXT = {
     "nl": "We hebben alle gegevens bekeken: volgens de vervoerder is het pakket op 20 november "
           "op je adres afgeleverd en voor ontvangst getekend.",
-    "fr": "Nous avons examiné le dossier : selon le transporteur, le colis a été livré à votre "
-          "adresse le 20 novembre, contre signature.",
+    "fr": "Nous avons examiné le dossier\u202f: selon le transporteur, le colis a été livré à "
+          "votre adresse le 20 novembre, contre signature.",
     "it": "Abbiamo esaminato la pratica: secondo il corriere il pacco è stato consegnato al tuo "
           "indirizzo il 20 novembre, con firma alla consegna.",
 }
