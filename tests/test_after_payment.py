@@ -121,8 +121,9 @@ def test_a_closing_with_money_to_come_does_not_say_everything_ended(closings, lo
     compensated buyer has to do."""
     ended = {"nl": "daarmee is ook de kopersbescherming", "fr": "prend donc fin",
              "it": "e con essa"}[locale]
-    until = {"nl": "Zolang het geld niet betaald is", "fr": "Tant que le paiement n’a pas été",
-             "it": "Finché il pagamento non è stato"}[locale]
+    until = {"nl": "Zolang het geld niet betaald is",
+             "fr": "Jusqu’au versement, vous pouvez répondre",
+             "it": "Fino al pagamento, se rispondi"}[locale]
     for role in ("buyer", "merchant"):
         for outcome in ("refunded_by_merchant", "compensated"):
             said = closings[role, outcome, locale].text

@@ -565,6 +565,15 @@ def test_dutch_wording_of_the_review(wrong):
     ("chiudi la mia protezione", "termino la mia protezione"),  # as "la protezione termina"
     ("Numero inbox", "N. di ricezione"),
     ("Cosa non ha funzionato", "Causa"),
+    # Second review.
+    ("Non accetto un rimborso", "Rifiuto il rimborso parziale"),  # the button
+    ("non accetti un rimborso", "se rifiuti il rimborso parziale"),  # and the sentence alike
+    ("Finché il pagamento", "Fino al pagamento, se rispondi"),
+    ("superato la fase", "non attende più una tua risposta"),
+    ("%(shop)s è insolvente", "non può più rimborsarti"),  # a buyer reads no legal status
+    ("pratica dell’ordine", "pratica per l’ordine"),
+    ("programmi, script e", "né programmi, né script, né pagine web"),
+    ("il tuo rifiuto passa", "il tuo rifiuto è stato inoltrato"),
 ])
 def test_italian_wording_of_the_review(wrong, right):
     texts = list(strings("it"))
@@ -591,6 +600,16 @@ def test_italian_refusal_comes_with_the_shops_motivazione(mails, name, label):
     ("Ce qui n’a pas marché", "Cause"),
     ("seules ces commandes", "seules ces instructions"),  # a "commande" is the order here
     ("l’issue ci-dessus", "corrige et remplace"),
+    # Second review: no legal status we cannot know, plain verbs, one word for the plan.
+    ("faillite", "ne peut plus vous rembourser"),
+    ("Tant que le paiement", "Jusqu’au versement, vous pouvez répondre"),
+    ("a dépassé l’étape", "n’attend plus de réponse de votre part"),
+    ("passe à notre service client", "votre refus est transmis"),
+    ("client tranche", "va trancher"),
+    ("offre PLUS", "formule PLUS"),
+    ("la boutique %(shop)s", "envers %(shop)s"),  # "la boutique Boutique Rive Gauche"
+    ("le remboursement est réglé", "vous avez bien reçu le remboursement"),
+    ("décidera sur la base", "statuera sur la base"),
 ])
 def test_french_wording_of_the_review(wrong, right):
     texts = list(strings("fr"))
@@ -599,7 +618,7 @@ def test_french_wording_of_the_review(wrong, right):
 
 @pytest.mark.parametrize("locale, person", [
     ("fr", r"\b(je|j’)"), ("nl", r"\bik\b"),
-    ("it", r"\b(ho|accetto|voglio|termino|ritiro)\b"),
+    ("it", r"\b(ho|accetto|voglio|termino|ritiro|rifiuto)\b"),
 ])
 @pytest.mark.parametrize("name, label", [("buyer.reminder", ""), ("buyer.decision", "B"),
                                          ("buyer.decision", "C"), ("buyer.case_opened", "")])
