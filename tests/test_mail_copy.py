@@ -616,6 +616,36 @@ def test_french_wording_of_the_review(wrong, right):
     assert [t for t in texts if wrong in t] == [] and [t for t in texts if right in t]
 
 
+@pytest.mark.parametrize("since, now, said", [
+    (datetime(2026, 11, 16, 12), datetime(2026, 11, 23, 12),
+     {"nl": "van 16 tot en met 23 november 2026", "fr": "du 16 au 23 novembre 2026",
+      "it": "dal 16 al 23 novembre 2026"}),
+    (datetime(2026, 12, 1, 12), datetime(2026, 12, 7, 12),
+     {"nl": "van 1 tot en met 7 december 2026", "fr": "du 1er au 7 décembre 2026",
+      "it": "dal 1° al 7 dicembre 2026"}),
+    (datetime(2026, 11, 26, 12), datetime(2026, 12, 3, 12),
+     {"nl": "van 26 november tot en met 3 december 2026",
+      "fr": "du 26 novembre au 3 décembre 2026", "it": "dal 26 novembre al 3 dicembre 2026"}),
+    # 23:30 UTC on 30 November is already 1 December in Amsterdam: one month there.
+    (datetime(2026, 11, 30, 23, 30), datetime(2026, 12, 7, 12),
+     {"nl": "van 1 tot en met 7 december 2026", "fr": "du 1er au 7 décembre 2026",
+      "it": "dal 1° al 7 dicembre 2026"}),
+])
+def test_a_week_within_one_month_names_the_month_once(mails, tmp_path, since, now, said):
+    """Second review: "du 16 novembre au 23 novembre 2026" said the month twice."""
+    app = wiring.build(make_config(tmp_path, bot={"timezone": "Europe/Amsterdam"}))
+    try:
+        for locale in LOCALES:
+            _, ctx, _ = mails["merchant.intake_report", "", locale]
+            dates = {"since": since.replace(tzinfo=timezone.utc),
+                     "now": now.replace(tzinfo=timezone.utc)}
+            ctx = {**ctx, "data": {**ctx["data"], **dates}}
+            subject = app.renderer.render("merchant.intake_report", locale, ctx).subject
+            assert subject.endswith(said[locale]), subject
+    finally:
+        app.close()
+
+
 @pytest.mark.parametrize("locale, person", [
     ("fr", r"\b(je|j’)"), ("nl", r"\bik\b"),
     ("it", r"\b(ho|accetto|voglio|termino|ritiro|rifiuto)\b"),

@@ -113,6 +113,7 @@ def _one_full_stop(env: jinja2.Environment) -> None:
     env.globals["_"] = env.globals["gettext"]
 
 
+_DAY = re.compile(r"\bd\b")  # the day of the month in a CLDR pattern ("dd" is not used)
 _DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
 # Types whose equal values print alike (not Decimal: Decimal("1.0") == Decimal("1.00")).
 _PLAIN = frozenset({str, Markup, int})
@@ -197,8 +198,9 @@ class Renderer:
         def day(d, pattern="EEEE d MMMM y"):
             d = d.astimezone(tz) if isinstance(d, datetime) else d
             if d.day == 1 and locale in ("fr", "it"):
-                # French writes "1er décembre", Italian "1° dicembre" ("entro il 1° dicembre").
-                pattern = pattern.replace("d ", "d'er' " if locale == "fr" else "d'°' ", 1)
+                # French writes "1er décembre", Italian "1° dicembre" ("entro il 1° dicembre"),
+                # also when the month follows later: "du 1er au 7 décembre".
+                pattern = _DAY.sub("d'er'" if locale == "fr" else "d'°'", pattern, count=1)
             return _formatted(d, pattern, tz, locale)
 
         env.filters.update(
