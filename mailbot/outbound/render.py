@@ -84,38 +84,117 @@ def no_break_hyphens(html: str) -> str:
 _E_MAIL = re.compile(r"\b([eE])-mail")
 
 
-def _one_full_stop(env: jinja2.Environment) -> None:
-    """A value that ends a sentence with its own full stop ("Fietsen B.V.") gets no second one:
-    the translated sentence's full stop after it is dropped."""
-    for name in ("gettext", "ngettext"):
-        translate, cache = env.globals[name], {}
+class _Translate:
+    """A catalog's ``gettext`` or ``ngettext`` as the templates call it (Jinja's "newstyle"):
+    the translation is a format string for the keyword arguments, escaped in the HTML part, and
+    ngettext's count is ``num`` as well. Two additions: a value that ends a sentence with its
+    own full stop ("Fietsen B.V.") gets no second one (the translation's full stop after it is
+    dropped), and the words of plain arguments are kept, since a mail repeats the same sentences
+    and every mail of a locale its footer. It reads nothing of the render but the escaping, so
+    it takes the eval context, not the context (Jinja derives a new context for a
+    ``pass_context`` callable in a loop)."""
 
-        @jinja2.pass_context
-        def once(context, *args, _translate=translate, _cache=cache, **variables):
-            # A translation depends only on its arguments and on escaping; a mail repeats the
-            # same sentences (and every mail of a locale its footer), so the words of plain
-            # arguments are kept: a type is part of the key (Markup("a") == "a").
-            key, types = None, tuple(map(type, (*args, *variables.values())))
-            if _PLAIN.issuperset(types):
-                key = (context.eval_ctx.autoescape, args, tuple(variables.items()), types)
-                out = _cache.get(key)
-                if out is not None:
-                    return out
-            out = _translate(context, *args, **variables)
-            out = type(out)(_DOUBLE_STOP.sub(".", out)) if ".." in out else out
-            if key is not None:
-                if len(_cache) >= 1024:  # order numbers and names vary: at most ~0.5 MB
-                    _cache.clear()
-                _cache[key] = out
-            return out
+    def __init__(self, lookup, plural: bool):
+        self._lookup, self._plural, self._kept = lookup, plural, {}
 
-        env.globals[name] = once
+    @jinja2.pass_eval_context
+    def __call__(self, eval_ctx, *args, **variables):
+        # A type is part of the key: Markup("a") == "a" but they format differently.
+        key, types = None, tuple(map(type, (*args, *variables.values())))
+        if _PLAIN.issuperset(types):
+            key = (eval_ctx.autoescape, args, tuple(variables.items()), types)
+            out = self._kept.get(key)
+            if out is not None:
+                return out
+        if self._plural:
+            variables.setdefault("num", args[2])
+        out = self._lookup(*args)
+        out = (Markup(out) if eval_ctx.autoescape else out) % variables
+        out = type(out)(_DOUBLE_STOP.sub(".", out)) if ".." in out else out
+        if key is not None:
+            if len(self._kept) >= 1024:  # order numbers and names vary: at most ~0.5 MB
+                self._kept.clear()
+            self._kept[key] = out
+        return out
+
+
+def _install_translations(env: jinja2.Environment, translations: Translations) -> None:
+    """``gettext``, ``ngettext`` and ``_`` as ``_Translate`` (pgettext and npgettext as Jinja
+    installs them: a few operators' words)."""
+    env.install_gettext_translations(translations, newstyle=True)
+    # The functions Jinja's i18n extension picks from a catalog.
+    env.globals["gettext"] = _Translate(translations.ugettext, plural=False)
+    env.globals["ngettext"] = _Translate(translations.ungettext, plural=True)
     env.globals["_"] = env.globals["gettext"]
 
 
 _DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
 # Types whose equal values print alike (not Decimal: Decimal("1.0") == Decimal("1.00")).
 _PLAIN = frozenset({str, Markup, int})
+
+
+class _Context(jinja2.runtime.Context):
+    """Jinja's context, with a short way into what the templates call most, a hundred times a
+    mail: macros and the translations. Both take the eval context (the escaping) and nothing
+    else; Jinja's ``Context.call`` finds that out again on every call, by attribute lookups
+    that cost a tenth of a render. Any other callable goes Jinja's way."""
+
+    def call(__self, __obj, *args, **kwargs):  # noqa: N805 (Jinja's names)
+        if type(__obj) not in _TAKE_EVAL_CONTEXT:
+            return super().call(__obj, *args, **kwargs)
+        # What Jinja does for a callable whose ``__call__`` is ``pass_eval_context``.
+        kwargs.pop("_block_vars", None)
+        kwargs.pop("_loop_vars", None)
+        try:
+            return __obj(__self.eval_ctx, *args, **kwargs)
+        except StopIteration:
+            return __self.environment.undefined(
+                "value was undefined because a callable raised a StopIteration exception")
+
+
+_TAKE_EVAL_CONTEXT = frozenset({jinja2.runtime.Macro, _Translate})
+
+
+class _Environment(jinja2.Environment):
+    context_class = _Context
+
+
+def _keep_constant_blocks(env: jinja2.Environment, template: jinja2.Template) -> None:
+    """Blocks of ``template`` that read nothing of the render (a mail's sender name and footer,
+    a heading without a value) are rendered once per escaping and kept: a block reads only
+    the names it names, and these name only the environment's globals (the translations,
+    macros, constants), which are the same for every mail. A block is not kept if it names
+    anything else (the mail's values, a local variable, ``self``, ``super``), holds another
+    block (a child may override it), includes or imports a template (which may read the
+    render's values), or uses ``random`` or ``lipsum``."""
+    tree = env.parse(env.loader.get_source(env, template.name)[0], template.name)
+    for node in tree.find_all(jinja2.nodes.Block):
+        # NSRef: ``{% set ns.attr = ... %}`` writes to the namespace ``ns``.
+        names = {name.name for name in node.find_all((jinja2.nodes.Name, jinja2.nodes.NSRef))}
+        if (node.name in template.blocks and names <= env.globals.keys() - {"lipsum"}
+                and next(node.find_all(_NOT_KEPT), None) is None
+                and all(f.name != "random" for f in node.find_all(jinja2.nodes.Filter))):
+            template.blocks[node.name] = _kept_block(template.blocks[node.name], names,
+                                                     env.globals)
+
+
+_NOT_KEPT = (jinja2.nodes.Block, jinja2.nodes.Include, jinja2.nodes.Import,
+             jinja2.nodes.FromImport, jinja2.nodes.ContextReference)
+
+
+def _kept_block(render_block, names: set[str], env_globals: dict):
+    kept: dict[bool, tuple[str, ...]] = {}
+
+    def block(context):
+        # Unless the render's own values shadow a global the block names.
+        if any(context.resolve_or_missing(name) is not env_globals[name] for name in names):
+            return render_block(context)
+        autoescape = context.eval_ctx.autoescape  # {% autoescape %} may change it
+        out = kept.get(autoescape)
+        if out is None:
+            out = kept[autoescape] = tuple(render_block(context))
+        return out
+    return block
 
 
 def template_file(name: str) -> str:
@@ -178,20 +257,21 @@ class Renderer:
     def __init__(self, tz: ZoneInfo):
         self.tz = tz
         self._envs: dict[tuple[str, str], jinja2.Environment] = {}
+        self._templates: dict[tuple[str, str, str], jinja2.Template] = {}
+        self._prepared: set[jinja2.Template] = set()
         for locale in LOCALES:
             translations = load_translations(locale)
             for fmt in ("text", "html"):
                 self._envs[locale, fmt] = self._environment(locale, fmt, translations)
 
     def _environment(self, locale: str, fmt: str, translations) -> jinja2.Environment:
-        env = jinja2.Environment(
+        env = _Environment(
             loader=jinja2.FileSystemLoader(str(resources.templates())),
             autoescape=(fmt == "html"), extensions=["jinja2.ext.i18n"],
             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
             auto_reload=False,  # templates are package data: no stat() per render
         )
-        env.install_gettext_translations(translations, newstyle=True)
-        _one_full_stop(env)
+        _install_translations(env, translations)
         tz = self.tz
 
         def day(d, pattern="EEEE d MMMM y"):
@@ -222,17 +302,30 @@ class Renderer:
         env.globals["m"] = env.get_template(f"_{fmt}.j2").module
         return env
 
+    def _template(self, locale: str, fmt: str, name: str) -> jinja2.Template:
+        """A mail's template, its layout's and its own constant blocks kept (first use)."""
+        template = self._templates.get((locale, fmt, name))
+        if template is None:
+            env = self._envs[locale, fmt]
+            template = env.get_template(name)
+            layout = env.get_template(env.globals["layout"])
+            for each in {template, layout} - self._prepared:
+                _keep_constant_blocks(env, each)
+                self._prepared.add(each)
+            self._templates[locale, fmt, name] = template
+        return template
+
     def render(self, template: str, locale: str, context: dict) -> Rendered:
         context = {**context, "role": template.partition(".")[0]}
-        text_tmpl = self._envs[locale, "text"].get_template(template_file(template))
-        html_tmpl = self._envs[locale, "html"].get_template(template_file(template))
-
+        text_tmpl = self._template(locale, "text", template_file(template))
+        html_tmpl = self._template(locale, "html", template_file(template))
         layout = self._envs[locale, "text"].get_template("_layout.text.j2")
+        # The subject and the sender's name as the text part words them; one context for both.
+        blocks = text_tmpl.new_context(context)
 
         def block(name):
-            tmpl = text_tmpl if name in text_tmpl.blocks else layout
-            text = "".join(tmpl.blocks[name](tmpl.new_context(context)))
-            return one_line(text)
+            render_block = (text_tmpl if name in text_tmpl.blocks else layout).blocks[name]
+            return one_line("".join(render_block(blocks)))
 
         return Rendered(
             subject=block("subject"),

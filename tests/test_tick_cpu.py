@@ -1,0 +1,116 @@
+"""The CPU a fired timer costs (issue 18 §5, bench/run.py's tick): what the renderer and the signer
+no longer do for every mail, and that a mail's words stay the same for it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import jinja2
+import pytest
+
+from mailbot import service
+from mailbot.core.events import TimerFired, TimerKind
+from mailbot.outbound import render
+from mailbot.outbound.render import Renderer
+
+NOW = datetime.now(timezone.utc)
+
+
+def reminder(app, number: str = "NL-1"):
+    """A buyer's reminder as ``jobs.tick`` plans it: rendered and composed."""
+    order_id = app.db().execute("SELECT id FROM orders WHERE order_number = ?",
+                                [number]).fetchone()[0]
+    return service.plan(app, order_id, TimerFired(TimerKind.REMINDER), NOW)
+
+
+def test_macros_and_translations_are_called_without_jinjas_lookups(app, monkeypatch):
+    """Jinja's ``Context.call`` asks every callable, each time, whether it wants the context
+    (``_PassArg.from_obj``, twice): a hundred times a mail. Macros and translations take the eval
+    context, known by their type."""
+    reminder(app)  # templates compiled, sentences kept
+    asked = []
+    from_obj = jinja2.utils._PassArg.from_obj
+    monkeypatch.setattr(jinja2.utils._PassArg, "from_obj",
+                        classmethod(lambda cls, obj: asked.append(obj) or from_obj(obj)))
+    planned = reminder(app)
+    assert planned.mails and b"NL-1" in planned.mails[0].raw
+    # What is left: ``self.subject()`` and the like, and ``select("in", ...)``'s test.
+    assert len(asked) <= 40, len(asked)  # 210 before
+
+
+def test_a_translation_in_a_loop_derives_no_context(monkeypatch):
+    """Jinja copies the whole context for a ``pass_context`` callable called in a loop that sets
+    a variable (to pass it on); a translation reads nothing of it but the escaping."""
+    env = Renderer(ZoneInfo("Europe/Amsterdam"))._envs["nl", "html"]
+    derived = []
+    original = jinja2.runtime.Context.derived
+    monkeypatch.setattr(jinja2.runtime.Context, "derived",
+                        lambda self, *a: derived.append(1) or original(self, *a))
+    template = env.from_string(
+        '{% for n in [1, 2] %}{% set k = n %}{{ _("Order") }} {{ k }} {% endfor %}')
+    assert template.render() == "Bestelling 1 Bestelling 2 "
+    assert derived == []
+
+
+def test_blocks_that_read_nothing_of_the_mail_are_rendered_once(app):
+    """The sender's name and the footer are the same for every mail of a language: the second
+    mail takes them as the first rendered them; the subject, which names the order, is
+    rendered again."""
+    reminder(app, "NL-1")
+    env = app.renderer._envs["nl", "text"]
+    asked = []
+    translate = env.globals["gettext"]
+
+    @jinja2.pass_eval_context
+    def counting(eval_ctx, *args, **variables):
+        asked.append(args[0])
+        return translate(eval_ctx, *args, **variables)
+    env.globals["gettext"] = env.globals["_"] = counting
+    try:
+        planned = reminder(app, "NL-1")
+    finally:
+        env.globals["gettext"] = env.globals["_"] = translate
+    assert b"Kopersbescherming" in planned.mails[0].raw  # the sender's name, kept
+    assert "Buyer protection" not in asked
+    assert not [m for m in asked if m.startswith("This e-mail was sent automatically")]
+    assert "Has your order %(number)s from %(shop)s arrived safely?" in asked
+
+
+def kept(blocks: dict[str, str], **context) -> tuple[str, set[str]]:
+    """``child.j2`` rendered twice with ``context`` (the second from what was kept), and the
+    names of its blocks that were kept."""
+    env = render._Environment(loader=jinja2.DictLoader(blocks))
+    env.globals.update(brand="Shop", _=lambda s: s.upper())
+    template = env.get_template("child.j2")
+    original = dict(template.blocks)
+    render._keep_constant_blocks(env, template)
+    template.render(context)
+    return template.render(context), {name for name, block in template.blocks.items()
+                                      if block is not original[name]}
+
+
+def test_only_blocks_of_globals_alone_are_kept():
+    out, names = kept({"child.j2": "{% block a %}{{ brand }} {{ _('x') }}{% endblock %}|"
+                                   "{% block b %}{{ order }}{% endblock %}|"
+                                   "{% block c %}{% for i in range(2) %}{{ i }}{% endfor %}"
+                                   "{% endblock %}|{% block d %}{{ [1, 2]|random }}{% endblock %}"
+                                   "|{% block e %}{% block f %}{{ brand }}{% endblock %}"
+                                   "{% endblock %}|{% block g %}{% include 'part.j2' %}"
+                                   "{% endblock %}",
+                       "part.j2": "{{ order }}"}, order="NL-1")
+    assert out.startswith("Shop X|NL-1|01|") and out.endswith("|Shop|NL-1")
+    assert names == {"a", "f"}
+
+
+@pytest.mark.parametrize("context, expected", [({}, "Shop"), ({"brand": "Own"}, "Own")])
+def test_a_value_of_the_mail_that_shadows_a_global_is_read(context, expected):
+    out, names = kept({"child.j2": "{% block a %}{{ brand }}{% endblock %}"}, **context)
+    assert out == expected and names == {"a"}
+    env = render._Environment(loader=jinja2.DictLoader({"child.j2": "{% block a %}{{ brand }}"
+                                                                    "{% endblock %}"}))
+    env.globals["brand"] = "Shop"
+    template = env.get_template("child.j2")
+    render._keep_constant_blocks(env, template)
+    assert [template.render(brand=b) for b in ("A", None, "B")] == ["A", "None", "B"]
+    assert template.render() == "Shop"
