@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import random
 import re
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
@@ -135,3 +136,16 @@ def test_each_address_of_a_mail_is_signed_once(app, monkeypatch):
     reminder(app)
     assert len(macs) == 6
     assert [app.signer.parse(a) is not None for a in addresses] == [True] * 6
+
+
+def test_e_mail_is_found_by_its_hyphen_as_the_word_boundary_found_it():
+    """``_E_MAIL`` searches for the hyphen and looks back for a word's first "e"; the pattern
+    it replaced, ``\\b([eE])-mail``, tried every position of a text run."""
+    old = re.compile(r"\b([eE])-mail")
+    pieces = ["e", "E", "-", "mail", "-mail", " ", "é", "_", "1", "x", "\u2011", "\n", "né-mail"]
+    rng = random.Random(18)
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 10)))
+        assert render._E_MAIL.sub("\u2011mail", text) == old.sub("\\1\u2011mail", text), text
+    assert render.no_break_hyphens("<p>E-mail, e-mails, re-mail</p>") == \
+        "<p>E\u2011mail, e\u2011mails, re-mail</p>"

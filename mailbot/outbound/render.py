@@ -77,11 +77,13 @@ def no_break_hyphens(html: str) -> str:
     for i in range(0, len(parts), 2):
         # Most of a mail's text runs have no "-mail": the test skips a regex call for each.
         if "-mail" in parts[i]:
-            parts[i] = _E_MAIL.sub("\\1\u2011mail", parts[i])
+            parts[i] = _E_MAIL.sub("\u2011mail", parts[i])
     return "".join(parts)
 
 
-_E_MAIL = re.compile(r"\b([eE])-mail")
+# "e-mail" or "E-mail" starting a word (\b before the "e"), found by its hyphen: a regex that
+# starts with \b tries every position of the text, this one only the hyphens (20x faster).
+_E_MAIL = re.compile(r"-(?<=(?<!\w)[eE]-)mail")
 
 
 class _Translate:
@@ -99,13 +101,16 @@ class _Translate:
 
     @jinja2.pass_eval_context
     def __call__(self, eval_ctx, *args, **variables):
-        # A type is part of the key: Markup("a") == "a" but they format differently.
-        key, types = None, tuple(map(type, (*args, *variables.values())))
-        if _PLAIN.issuperset(types):
-            key = (eval_ctx.autoescape, args, tuple(variables.items()), types)
-            out = self._kept.get(key)
-            if out is not None:
-                return out
+        if not variables and len(args) == 1 and type(args[0]) is str:
+            key = (eval_ctx.autoescape, args[0])  # a sentence without values, most of a mail's
+        else:
+            # A type is part of the key: Markup("a") == "a" but they format differently.
+            key, types = None, tuple(map(type, (*args, *variables.values())))
+            if _PLAIN.issuperset(types):
+                key = (eval_ctx.autoescape, args, tuple(variables.items()), types)
+        out = self._kept.get(key) if key is not None else None
+        if out is not None:
+            return out
         if self._plural:
             variables.setdefault("num", args[2])
         out = self._lookup(*args)
