@@ -15,7 +15,7 @@ import pytest
 
 from mailbot import service
 from mailbot.core.events import TimerFired, TimerKind
-from mailbot.outbound import render
+from mailbot.outbound import compose, render
 from mailbot.outbound.render import Renderer
 from mailbot.tokens import Signer
 
@@ -149,3 +149,14 @@ def test_e_mail_is_found_by_its_hyphen_as_the_word_boundary_found_it():
         assert render._E_MAIL.sub("\u2011mail", text) == old.sub("\\1\u2011mail", text), text
     assert render.no_break_hyphens("<p>E-mail, e-mails, re-mail</p>") == \
         "<p>E\u2011mail, e\u2011mails, re-mail</p>"
+
+
+def test_a_moments_date_is_kept_per_offset():
+    """A tick dates all its mails with one moment, written once; the same instant in another
+    zone is an equal datetime with another Date line."""
+    utc = datetime(2026, 12, 7, 10, 0, tzinfo=timezone.utc)
+    amsterdam = utc.astimezone(ZoneInfo("Europe/Amsterdam"))
+    assert utc == amsterdam
+    assert compose._date(utc, utc.utcoffset()) == "Mon, 07 Dec 2026 10:00:00 +0000"
+    assert compose._date(amsterdam, amsterdam.utcoffset()) == "Mon, 07 Dec 2026 11:00:00 +0100"
+    assert compose._date(utc, utc.utcoffset()) == "Mon, 07 Dec 2026 10:00:00 +0000"
