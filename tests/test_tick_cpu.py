@@ -160,3 +160,31 @@ def test_a_moments_date_is_kept_per_offset():
     assert compose._date(utc, utc.utcoffset()) == "Mon, 07 Dec 2026 10:00:00 +0000"
     assert compose._date(amsterdam, amsterdam.utcoffset()) == "Mon, 07 Dec 2026 11:00:00 +0100"
     assert compose._date(utc, utc.utcoffset()) == "Mon, 07 Dec 2026 10:00:00 +0000"
+
+
+def test_a_dicts_keys_are_read_as_attributes_without_jinjas_detour(monkeypatch):
+    """``order.number`` on a dict: the key, without Jinja's failed attribute lookup first; a name
+    a dict has as an attribute (``items``) stays the attribute, as in Jinja."""
+    env = Renderer(ZoneInfo("Europe/Amsterdam"))._envs["nl", "html"]
+    detours = []
+    getattr_ = jinja2.Environment.getattr
+    monkeypatch.setattr(jinja2.Environment, "getattr",
+                        lambda self, o, a: detours.append(a) or getattr_(self, o, a))
+    template = env.from_string("{{ order.number }} {{ order.items is callable }} "
+                               "{{ order.missing is defined }} {{ bot.brand }}")
+    order = {"number": "NL-1", "items": 3}
+    assert template.render(order=order, bot=jinja2.utils.Namespace(brand="B")) == \
+        "NL-1 True False B"
+    assert detours == ["items", "brand"]
+
+
+def test_templates_share_the_environments_globals_unless_given_their_own():
+    """A new context copies its template's globals: the environment's dict itself (copied in
+    C), not a ChainMap over it (copied key by key in Python); a template's own globals stay
+    its own."""
+    env = render._Environment(loader=jinja2.DictLoader({"a.j2": "{{ x }}", "b.j2": "{{ x }}"}))
+    env.globals["x"] = "env"
+    assert env.get_template("a.j2").globals is env.globals
+    own = env.get_template("b.j2", globals={"x": "own"})
+    assert own.render() == "own" and env.get_template("a.j2").render() == "env"
+    assert env.globals["x"] == "env"

@@ -161,7 +161,30 @@ _TAKE_EVAL_CONTEXT = frozenset({jinja2.runtime.Macro, _Translate})
 
 
 class _Environment(jinja2.Environment):
+    """Jinja's environment, three things faster and alike in what they give: the context above,
+    the mail's facts (dicts) read as attributes, and the globals a new context copies."""
+
     context_class = _Context
+
+    def getattr(self, obj, attribute):
+        # ``order.number``: Jinja tries the attribute first, and a dict's AttributeError costs
+        # a microsecond, thirty times a mail. A plain dict has no attributes but its class's,
+        # so for any other name the key is what Jinja would find.
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except (TypeError, LookupError, AttributeError):
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+    def make_globals(self, d):
+        # A template loaded without globals of its own (all of ours) has the environment's as
+        # they are: a new context copies a dict in C and a ChainMap key by key in Python (four
+        # contexts a mail). Jinja's ChainMap keeps a template's own globals off the others'.
+        return self.globals if not d else super().make_globals(d)
+
+
+_DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
 def _keep_constant_blocks(env: jinja2.Environment, template: jinja2.Template) -> None:
