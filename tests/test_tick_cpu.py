@@ -3,6 +3,7 @@ no longer do for every mail, and that a mail's words stay the same for it."""
 
 from __future__ import annotations
 
+import binascii
 import email
 import email.policy
 import random
@@ -188,3 +189,55 @@ def test_templates_share_the_environments_globals_unless_given_their_own():
     own = env.get_template("b.j2", globals={"x": "own"})
     assert own.render() == "own" and env.get_template("a.j2").render() == "env"
     assert env.globals["x"] == "env"
+
+
+def test_links_are_numbered_as_the_optional_space_pattern_numbered_them():
+    """``numbered_links`` finds links by "<mailto:" and takes a space before one by hand; the
+    pattern it replaced, `` ?<(mailto:...)>``, tried every space of the text."""
+    old = re.compile(r" ?<(mailto:[^>\s]+)>")
+
+    def numbered_before(text):
+        urls = []
+
+        def number(match):
+            if match.group(1) not in urls:
+                urls.append(match.group(1))
+            return f" [{urls.index(match.group(1)) + 1}]"
+        text = old.sub(number, text)
+        if not urls:
+            return text
+        body, sep, signature = text.partition("\n-- \n")
+        listed = "\n".join(f"[{i}] {url}" for i, url in enumerate(urls, 1))
+        return f"{body.rstrip()}\n\n{listed}\n{sep}{signature}"
+
+    pieces = [" ", "  ", "<mailto:a@b>", "<mailto:c?x=1>", "<mailto:>", "<mailto:a b>", "x",
+              "\n", "\n-- \n", "<", ">", "mailto:", "* Ja "]
+    rng = random.Random(6068)
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 9)))
+        assert render.numbered_links(text) == numbered_before(text), text
+
+
+def test_quoted_printable_line_by_line_is_binasciis_of_the_whole(monkeypatch):
+    """A part's lines are encoded one by one and kept: the same bytes as b2a_qp of the whole
+    text (line lengths, soft breaks, white space and a lone "." at a line's end, the text's
+    end with or without a line break), and a line seen before is not encoded again."""
+    def whole(text):
+        data = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n").encode()
+        payload = binascii.b2a_qp(data, istext=True)
+        return payload if b"\n" in data else payload.replace(b"\n", b"\r\n")
+
+    pieces = ["a", " ", "\t", ".", "=", "é", "\u2011", "\n", "\r\n", "\r", "x" * 80, "y" * 73,
+              " \n", ".\n", "\n.", "=" * 30, "😀"]
+    rng = random.Random(2045)
+    for _ in range(20_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        assert compose._qp_part("plain", text).partition(b"\r\n\r\n")[2] == whole(text), text
+    encoded = []
+    b2a_qp = binascii.b2a_qp
+    monkeypatch.setattr(binascii, "b2a_qp", lambda data, **kw: encoded.append(data) or
+                        b2a_qp(data, **kw))
+    compose._qp_part("html", "<p>Uw bestelling NL-1</p>\n<p>Met vriendelijke groet</p>\n")
+    encoded.clear()
+    compose._qp_part("html", "<p>Uw bestelling NL-2</p>\n<p>Met vriendelijke groet</p>\n")
+    assert encoded == [b"<p>Uw bestelling NL-2</p>\r\n"]

@@ -291,12 +291,34 @@ def _qp_part(subtype: str, text: str) -> bytes:
     of ``text`` (CR LF, CR or LF, as email.mime counted them) becomes CR LF."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    data = text.replace("\n", "\r\n").encode("utf-8")
-    payload = binascii.b2a_qp(data, istext=True)
-    if b"\n" not in data:  # b2a_qp copies the text's line ends: with none, its soft breaks are LF
-        payload = payload.replace(b"\n", b"\r\n")
+    lines = text.split("\n")
+    last = lines.pop()  # what follows the last line break: "" when the text ends with one
+    if not lines:  # b2a_qp copies the text's line ends: with none, its soft breaks are LF
+        payload = binascii.b2a_qp(last.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
+    else:
+        payload = [_qp_line(line) for line in lines]
+        if last:  # the text's end, encoded with the line before it: b2a_qp sees its end as such
+            payload[-1] = binascii.b2a_qp(f"{lines[-1]}\r\n{last}".encode("utf-8"), istext=True)
+        payload = b"".join(payload)
     return (f'Content-Type: text/{subtype}; charset="utf-8"\r\nMIME-Version: 1.0\r\n'
             "Content-Transfer-Encoding: quoted-printable\r\n\r\n").encode("ascii") + payload
+
+
+def _qp_line(line: str) -> bytes:
+    """One line and its CR LF, quoted-printable. b2a_qp starts every line afresh (its count of
+    characters, its rules for a line's end and for a lone "."), so a text's encoding is its
+    lines' encodings joined; and most lines of a mail (the layout, the footer, the sentences
+    without a value) are the same in every mail of a language, so the encodings are kept."""
+    encoded = _QP_LINES.get(line)
+    if encoded is None:
+        encoded = binascii.b2a_qp(line.encode("utf-8") + b"\r\n", istext=True)
+        if len(_QP_LINES) >= 4096:  # order numbers and links vary: a few MB at most
+            _QP_LINES.clear()
+        _QP_LINES[line] = encoded
+    return encoded
+
+
+_QP_LINES: dict[str, bytes] = {}
 
 
 def _multipart(subtype: str, parts: list[bytes]) -> bytes:

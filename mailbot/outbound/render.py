@@ -148,8 +148,9 @@ class _Context(jinja2.runtime.Context):
         if type(__obj) not in _TAKE_EVAL_CONTEXT:
             return super().call(__obj, *args, **kwargs)
         # What Jinja does for a callable whose ``__call__`` is ``pass_eval_context``.
-        kwargs.pop("_block_vars", None)
-        kwargs.pop("_loop_vars", None)
+        if kwargs:
+            kwargs.pop("_block_vars", None)
+            kwargs.pop("_loop_vars", None)
         try:
             return __obj(__self.eval_ctx, *args, **kwargs)
         except StopIteration:
@@ -269,16 +270,22 @@ def mailto(address: str, subject="", body="") -> str:
 
 
 # The text and the HTML part of a mail ask for the same queries, and a body is often the same
-# prompt in every mail of a locale: urllib's quote costs a Python call per character.
+# prompt in every mail of a locale (its subject names the order): urllib's quote costs a Python
+# call per character.
 @functools.lru_cache(maxsize=1024)
 def _mailto_query(subject: str, body: str) -> str:
     query = []
     if subject:
-        query.append("subject=" + quote(subject, safe=""))
+        query.append("subject=" + _quoted(subject))
     if body:
         # RFC 6068 §5: line breaks in a body are encoded as %0D%0A.
-        query.append("body=" + quote(body.replace("\n", "\r\n"), safe=""))
+        query.append("body=" + _quoted(body.replace("\n", "\r\n")))
     return "?" + "&".join(query) if query else ""
+
+
+@functools.lru_cache(maxsize=1024)
+def _quoted(value: str) -> str:
+    return quote(value, safe="")
 
 
 class Renderer:
@@ -380,7 +387,9 @@ def one_line(text: str) -> str:
 _SPACES = re.compile(r"[^\S\u00a0\u202f]+")
 
 
-_MAILTO = re.compile(r" ?<(mailto:[^>\s]+)>")
+# Found by "<mailto:", the space before it taken by hand: " ?<mailto:" (the space optional) made
+# the regex try every space of the text.
+_MAILTO = re.compile(r"<(mailto:[^>\s]+)>")
 
 
 def numbered_links(text: str) -> str:
@@ -389,16 +398,18 @@ def numbered_links(text: str) -> str:
     the choices read as a list, and every link is still there for a client that shows no HTML
     (SPEC §9: "the text part lists the same links")."""
     urls: list[str] = []
-
-    def number(match):
+    pieces, end = [], 0
+    for match in _MAILTO.finditer(text):
         if match.group(1) not in urls:
             urls.append(match.group(1))
-        return f" [{urls.index(match.group(1)) + 1}]"
-
-    text = _MAILTO.sub(number, text)
+        # " <mailto:...>" as a whole: a space before the link goes with it.
+        start = match.start() - (match.start() > end and text[match.start() - 1] == " ")
+        pieces += (text[end:start], f" [{urls.index(match.group(1)) + 1}]")
+        end = match.end()
     if not urls:
         return text
-    body, sep, signature = text.partition("\n-- \n")
+    pieces.append(text[end:])
+    body, sep, signature = "".join(pieces).partition("\n-- \n")
     listed = "\n".join(f"[{i}] {url}" for i, url in enumerate(urls, 1))
     return f"{body.rstrip()}\n\n{listed}\n{sep}{signature}"
 
