@@ -312,9 +312,10 @@ def _qp_line(line: str) -> bytes:
     encoded = _QP_LINES.get(line)
     if encoded is None:
         encoded = binascii.b2a_qp(line.encode("utf-8") + b"\r\n", istext=True)
-        if len(_QP_LINES) >= 4096:  # order numbers and links vary: a few MB at most
-            _QP_LINES.clear()
-        _QP_LINES[line] = encoded
+        if len(line) <= 500:  # a layout's lines; a long one is a link or someone's words
+            if len(_QP_LINES) >= 2048:  # order numbers vary: at most ~4 MB
+                _QP_LINES.clear()
+            _QP_LINES[line] = encoded
     return encoded
 
 
