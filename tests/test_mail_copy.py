@@ -574,6 +574,7 @@ def test_dutch_wording_of_the_review(wrong):
     ("pratica dell’ordine", "pratica per l’ordine"),
     ("programmi, script e", "né programmi, né script, né pagine web"),
     ("il tuo rifiuto passa", "il tuo rifiuto è stato inoltrato"),
+    ("Passa a PLUS", "Passa al piano PLUS"),  # "piano" as everywhere else
 ])
 def test_italian_wording_of_the_review(wrong, right):
     texts = list(strings("it"))
@@ -607,6 +608,7 @@ def test_italian_refusal_comes_with_the_shops_motivazione(mails, name, label):
     ("passe à notre service client", "votre refus est transmis"),
     ("client tranche", "va trancher"),
     ("offre PLUS", "formule PLUS"),
+    ("offre de base", "formule de base"),
     ("la boutique %(shop)s", "envers %(shop)s"),  # "la boutique Boutique Rive Gauche"
     ("le remboursement est réglé", "vous avez bien reçu le remboursement"),
     ("décidera sur la base", "statuera sur la base"),
