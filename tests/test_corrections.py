@@ -51,9 +51,9 @@ def test_an_operator_decision_is_corrected_after_a_rehearsal_and_a_confirmation(
     assert corrections[0]["text"].startswith("compensated -> claim_rejected: Correctie")
     mails = box.deliver()
     buyer = only(mails, BUYER_NL)
-    assert "Dit corrigeert ons eerdere besluit" in text(buyer)
+    assert "Dit besluit vervangt ons eerdere besluit." in text(buyer)
     assert "het pakket is bezorgd" in text(buyer)
-    assert "Dit corrigeert" in text(only(mails, MERCHANT_NL))
+    assert "Dit besluit vervangt" in text(only(mails, MERCHANT_NL))
     assert "correct claim_rejected" in only(mails, OPERATOR)["Subject"]
     # Only into another operator outcome.
     code, _, err = run(box, tmp_path, capsys, *correct, "--yes")
@@ -188,8 +188,8 @@ def test_who_gave_a_command_is_on_the_timeline_in_the_confirmation_and_the_diges
     decision = [e for e in case(box)["timeline"] if e["kind"] == "operator.decision"][0]
     assert (decision["actor"], decision["by"]) == ("operator", "anna")
     done = [m for m in box.deliver() if m["To"] and OPERATOR in m["To"]]
-    assert any("Gegeven door anna." in text(m) for m in done)
-    assert any(f"Gegeven door {OPERATOR}." in text(m) for m in done)
+    assert any("Opdracht gegeven door anna." in text(m) for m in done)
+    assert any(f"Opdracht gegeven door {OPERATOR}." in text(m) for m in done)
     code, out, _ = run(box, tmp_path, capsys, "case", str(case(box)["id"]))
     assert "operator (anna)" in out
     summary = digest.text(box.app, now() + timedelta(minutes=1), timedelta(days=1))
@@ -219,7 +219,7 @@ def test_a_correction_into_a_payment_states_the_amount_and_the_day_each_party_wi
     mails = box.deliver()
     buyer, merchant = text(only(mails, BUYER_NL)), text(only(mails, MERCHANT_NL))
     for said in (buyer, merchant):
-        assert "Dit corrigeert ons eerdere besluit" in said and "€\xa030,00" in said
+        assert "Dit besluit vervangt ons eerdere besluit." in said and "€\xa030,00" in said
         assert "uiterlijk" in said and "zo snel mogelijk" not in said
     assert "De winkel betaalt je terug." in buyer and "Betaal de koper terug." not in buyer
     assert "Betaal de koper terug." in merchant
@@ -259,9 +259,9 @@ def test_spec_decide_without_an_amount_is_the_order_amount_and_the_mails_say_so(
     assert code == 0
     mails = box.deliver()
     buyer, merchant = text(only(mails, BUYER_NL)), text(only(mails, MERCHANT_NL))
-    assert "Fietsen BV betaalt je uiterlijk" in buyer and "€\xa049,95 terug" in buyer
+    assert "Fietsen BV betaalt je €\xa049,95 terug, uiterlijk op " in buyer
     assert "Dit is het volledige bedrag van de bestelling." in buyer
-    assert "Betaal de koper uiterlijk" in merchant and "€\xa049,95 terug" in merchant
+    assert "Betaal de koper €\xa049,95 terug, uiterlijk op " in merchant
 
 
 def test_replay_by_disposition_and_time(box, tmp_path, capsys):

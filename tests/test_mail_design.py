@@ -128,7 +128,7 @@ def test_the_digest_tables_line_up_and_every_request_has_its_reply(rendered):
 
 def test_the_intake_report_says_what_happened_and_lists_the_held_confirmations(rendered):
     _, out = rendered
-    headings = {"nl": "41 beschermingen gestart, 3 orderbevestigingen tegengehouden",
+    headings = {"nl": "41 bestellingen beschermd, 3 orderbevestigingen tegengehouden",
                 "fr": "41 protections ouvertes, 3 confirmations de commande retenues",
                 "it": "41 protezioni avviate, 3 conferme d’ordine trattenute"}
     for sample, locale, mail in out:

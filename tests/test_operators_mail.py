@@ -308,7 +308,7 @@ def test_an_insolvent_shop_is_offered_no_command_it_would_carry_out(box):
     assert set(command_links(mail)) == {
         "decide compensated", "decide claim_rejected", "request-documents buyer"}
     assert "refunded_by_merchant" not in text(mail) and "request-documents merchant" not in text(mail)
-    assert "De webshop is failliet verklaard: alleen deze opdrachten" in text(mail)
+    assert "De webshop is als insolvent gemeld: alleen deze opdrachten" in text(mail)
     # A reply without a command gets the same short list back.
     reply(box, mail, OPERATOR, "Wat nu?")
     assert "decide refunded_by_merchant" not in text(only(box.deliver(), OPERATOR))
@@ -428,7 +428,7 @@ def test_a_correction_into_a_refund_states_amount_and_pay_by_date_and_says_it_co
         mail = only(mails, party)
         assert mail["Subject"] == "Bestelling NL-1: ons besluit is gecorrigeerd"
         assert "€\xa040,00" in text(mail), party
-        assert re.search(r"uiterlijk \w+dag \d+ \w+ \d{4}", text(mail)), party
+        assert re.search(r"uiterlijk op \w+dag \d+ \w+ \d{4}", text(mail)), party
     done = text(only(mails, OPERATOR))
     assert "Besluit: de webshop betaalt de koper terug" in done
     assert "Betaald door: Fietsen BV" in done
