@@ -97,13 +97,16 @@ def _connect(path: str | Path) -> SQLite:
 
 
 @contextlib.contextmanager
-def lease_transaction(db):
-    """A transaction that only takes or gives back leases. On SQLite its commit does not wait
-    for the disk (synchronous=NORMAL, WAL): a power cut may forget a lease, and then the row is
-    only taken again, which a lease has to survive anyway; the next FULL commit syncs it along."""
-    if db.dialect != "sqlite" or db.in_transaction:
-        with transaction(db):
-            yield db
+def lease_writes(db):
+    """Around writes that only take or give back leases, each of them one statement, atomic by
+    itself. On SQLite they share one transaction whose commit does not wait for the disk
+    (synchronous=NORMAL, WAL): a power cut may forget a lease, and then the row is only taken
+    again, which a lease has to survive anyway; the next FULL commit syncs it along. On
+    PostgreSQL each commits on its own (autocommit): a transaction around a single statement
+    would only cost a round trip more for its COMMIT. Inside a caller's transaction, they are
+    part of it."""
+    if db.in_transaction or db.dialect != "sqlite":
+        yield db
         return
     db.execute("PRAGMA synchronous = NORMAL")
     try:

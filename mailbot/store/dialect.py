@@ -37,11 +37,16 @@ class Database:
 
     dialect = ""
     conn = None
+    # Statements sent through this connection: on PostgreSQL each one is a round trip to the
+    # server (the tests hold a click, a timer and a delivered mail to a number of them).
+    statements = 0
 
     def execute(self, sql: str, params: Sequence | dict = ()):
+        self.statements += 1
         return self.conn.execute(self.translate(sql), params)
 
     def executemany(self, sql: str, rows) -> None:
+        self.statements += 1
         self.conn.cursor().executemany(self.translate(sql), list(rows))
 
     def query(self, sql: str, params: Sequence | dict = ()) -> Iterator[dict]:
@@ -79,7 +84,7 @@ class SQLite(Database):
     def begin(self) -> None:
         # The write lock up front: two writers wait for each other instead of failing on a
         # lock upgrade, and a claim's SELECT and UPDATE see no other writer between them.
-        self.conn.execute("BEGIN IMMEDIATE")
+        self.execute("BEGIN IMMEDIATE")
 
     def lock(self, name: str) -> None:
         """Until the transaction ends, no other transaction takes the lock ``name``: here every
@@ -97,6 +102,7 @@ class PostgreSQL(Database):
 
     def __init__(self, conn):
         self.conn = conn
+        self._begin = False  # BEGIN said, not sent yet: it goes out with the next statement
 
     def translate(self, sql: str) -> str:
         return _for_postgresql(sql)
@@ -104,20 +110,36 @@ class PostgreSQL(Database):
     def execute(self, sql: str, params: Sequence | dict = ()):
         text = self.translate(sql)
         if not text:
-            return self.conn.execute("SELECT 1 WHERE false")  # a PRAGMA: nothing to do
+            return self.conn.cursor()  # a PRAGMA: SQLite's tuning, nothing to send
         # Always with parameters, even none: psycopg then reads the text as a query with
         # placeholders, so the %% the translation wrote for a literal % is one % again.
-        return self.conn.execute(text, params)
+        return self._send(lambda: self.conn.execute(text, params))
+
+    def executemany(self, sql: str, rows) -> None:
+        text, rows = self.translate(sql), list(rows)
+        self._send(lambda: self.conn.cursor().executemany(text, rows))
+
+    def _send(self, statement):
+        self.statements += 1
+        if not self._begin:
+            return statement()
+        # A transaction's BEGIN and its first statement in one round trip (libpq's pipeline
+        # mode: both are sent, then one sync); a failing statement raises on leaving the
+        # pipeline, inside the transaction, which the caller rolls back.
+        self._begin = False
+        with self.conn.pipeline():
+            self.conn.execute("BEGIN")
+            return statement()
 
     def executescript(self, sql: str) -> None:
-        self.conn.execute(_for_postgresql(sql, script=True))
+        self._send(lambda: self.conn.execute(_for_postgresql(sql, script=True)))
 
     @property
     def in_transaction(self) -> bool:
-        return self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+        return self._begin or self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
 
     def begin(self) -> None:
-        self.conn.execute("BEGIN")
+        self._begin = True
 
     def lock(self, name: str) -> None:
         # A transaction-scoped advisory lock on the name's hash: a collision only makes two
