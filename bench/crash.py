@@ -1,18 +1,20 @@
 """Kills ``mailbot serve`` with SIGKILL at random moments under load and checks SPEC §8.
 
-    python bench/crash.py [--messages 400] [--kills 20] [--seed 1]
+    python bench/crash.py [--messages 400] [--kills 20] [--seed 1] [--pg]
 
 Buyers click "not received" on distinct orders over SMTP on loopback, retrying (with the same
 Message-ID, as an MTA does) until they get a 250. Meanwhile serve is killed and restarted. At the
 end: every order has exactly one case and one merchant notification, every queued mail reached
 the Maildir, and duplicate deliveries (possible only when a kill falls between the Maildir write
-and the outbox's own commit) are counted by Message-ID.
+and the outbox's own commit) are counted by Message-ID: one process of a node sends, so at most
+one per kill. ``--pg``: the store on PostgreSQL (a server started for the run, pgserver).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import signal
 import smtplib
@@ -35,11 +37,12 @@ from mailbot.core.model import Action  # noqa: E402
 from mailbot.tokens import Token  # noqa: E402
 
 
-def crash_run(messages: int, kills: int, seed: int, folder: Path | None = None) -> dict:
+def crash_run(messages: int, kills: int, seed: int, folder: Path | None = None,
+              url: str = "") -> dict:
     rng = random.Random(seed)
     folder = folder or Path(tempfile.mkdtemp(prefix="mailbot-crash-"))
     port = bench.free_port()
-    config = bench.config_for(folder, port)
+    config = bench.config_for(folder, port, url=url)
     app = wiring.build(config_mod.load(config))
     db = app.db()
     bench.seed(db, messages, 0, datetime.now(timezone.utc), app.tz)
@@ -83,7 +86,10 @@ def crash_run(messages: int, kills: int, seed: int, folder: Path | None = None) 
             children = _children(serve["proc"].pid)
             serve["proc"].send_signal(signal.SIGKILL)
             for pid in children:  # a machine crash takes the processing side down too
-                subprocess.run(["kill", "-9", str(pid)], check=False)
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             serve["proc"].wait()
             killed += 1
             start()
@@ -110,18 +116,23 @@ def crash_run(messages: int, kills: int, seed: int, folder: Path | None = None) 
     for path in (folder / "sent" / "new").iterdir():
         with path.open("rb") as fh:
             delivered[BytesHeaderParser().parse(fh)["Message-ID"]] += 1
-    return {
-        "messages": len(clicks), "kills": killed, "smtp_attempts": sum(attempts.values()),
+    doubles = sum(n - 1 for n in delivered.values())
+    result = {
+        "store": db.dialect, "messages": len(clicks), "kills": killed,
+        "smtp_attempts": sum(attempts.values()),
         "cases_not_exactly_once": opened_twice, "notices_not_exactly_once": notified_wrong,
         "outbox_mails": len(outbox_ids),
         "outbox_by_template": dict(Counter(r[0] for r in db.execute(
             "SELECT template FROM outbox").fetchall())),
         "not_delivered": len(outbox_ids - set(delivered)),
         "delivered_twice": sum(1 for n in delivered.values() if n > 1),
+        "doubles_per_kill": round(doubles / max(killed, 1), 3),
         "inbox_rows": db.execute("SELECT count(*) FROM inbox").fetchone()[0],
         "duplicates_dropped": db.execute(
             "SELECT count(*) FROM inbox WHERE disposition = 'duplicate'").fetchone()[0],
     }
+    app.close()
+    return result
 
 
 def _children(pid: int) -> list[int]:
@@ -134,8 +145,15 @@ def main():
     parser.add_argument("--messages", type=int, default=400)
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--pg", action="store_true", help="on PostgreSQL (pgserver)")
     args = parser.parse_args()
-    result = crash_run(args.messages, args.kills, args.seed)
+    folder = Path(tempfile.mkdtemp(prefix="mailbot-crash-"))
+    pg = bench.Postgres(folder / "pg") if args.pg else None
+    try:
+        result = crash_run(args.messages, args.kills, args.seed, folder, pg.fresh() if pg else "")
+    finally:
+        if pg:
+            pg.stop()
     print(json.dumps(result))
     ok = not (result["cases_not_exactly_once"] or result["notices_not_exactly_once"]
               or result["not_delivered"])

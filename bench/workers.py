@@ -72,7 +72,7 @@ def e2e(folder: Path, workers: int, clicks: int, url: str = "") -> tuple[float, 
     return clicks / elapsed, memory
 
 
-def slow_worker(config, lanes, in_hand, wakes):
+def slow_worker(config, *args):
     """``worker.main`` with a parser that takes 10 s on a mail that says SLOW (the slow parsers
     testers found took 10-90 s)."""
     from mailbot.inbound import intake
@@ -84,14 +84,16 @@ def slow_worker(config, lanes, in_hand, wakes):
             time.sleep(SLOW_SECONDS)
         return real(raw)
     intake.parse = parse
-    worker.main(config, lanes, in_hand, wakes)
+    worker.main(config, *args)
 
 
 def lanes(folder: Path) -> float:
     """Seconds from the 250 of a buyer's click to its answer in the Maildir, with 20 slow mails
     queued before it in each of the strangers' and the robots' lanes (default workers)."""
+    import multiprocessing
     from mailbot import imports
     from mailbot.inbound.smtp import listener
+    from mailbot.serve import processing
     from mailbot.serve.pool import Pool
     folder.mkdir()
     app = wiring.build(config_mod.load(config_for(folder, free_port(), 2)))
@@ -105,19 +107,25 @@ def lanes(folder: Path) -> float:
     pool = Pool(app.config, target=slow_worker)
     smtp = listener(app, on_stored=lambda _id: pool.wake())
     smtp.start()
-    # The workers log to the stderr they are started with: a file, to see them ready.
+    # serve's jobs child sends the answer, woken as serve's supervisor wakes it (Pool.wait).
+    spawn = multiprocessing.get_context("spawn")
+    pipe, pipe_w = spawn.Pipe(duplex=False)
+    jobs_child = spawn.Process(target=processing.main, args=(app.config, pipe), daemon=True)
+    # The children log to the stderr they are started with: a file, to see them ready.
     log, saved = folder / "workers.log", os.dup(2)
     with log.open("wb") as out:
         os.dup2(out.fileno(), 2)
         try:
             pool.start()
+            jobs_child.start()
         finally:
             os.dup2(saved, 2)
             os.close(saved)
     sent = Path(app.config.relay.maildir) / "new"
     try:
         deadline = time.monotonic() + 300
-        while log.read_text(errors="replace").count("intake.started") < len(pool.slots):
+        while (text := log.read_text(errors="replace")).count("intake.started") < len(
+                pool.slots) or "processing.started" not in text:
             if time.monotonic() > deadline:  # both workers up, renderers built
                 raise RuntimeError("the workers did not start")
             time.sleep(0.1)
@@ -136,10 +144,13 @@ def lanes(folder: Path) -> float:
         while not (sent.exists() and any(sent.iterdir())):
             if time.monotonic() > deadline:
                 raise RuntimeError("the click was not answered in 60 s")
+            if pool.wait(0.01):
+                os.write(pipe_w.fileno(), b"\0")
             pool.check()
-            time.sleep(0.01)
         return time.monotonic() - accepted
     finally:
+        pipe_w.close()  # the jobs child stops when its pipe closes
+        jobs_child.join(timeout=10)
         pool.stop(wait=True)
         smtp.stop()
         app.close()

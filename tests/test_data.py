@@ -274,7 +274,7 @@ def test_purge_keeps_figures_and_drops_personal_data(app, box, tmp_path):
     # The anonymous facts stay: the digest over the purged period still counts them.
     from mailbot import digest
     summary = digest.text(app, now + timedelta(days=31), timedelta(days=40))
-    assert "Cases overgedragen aan het serviceteam: 1" in summary, summary
+    assert "Cases overgenomen door het serviceteam: 1" in summary, summary
 
 
 def test_purge_command_uses_the_retention_default(app, tmp_path):

@@ -26,7 +26,7 @@ from mailbot.store.db import database_now
 
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=timezone.utc)
 
-def slow_worker(config, lanes_, in_hand, wakes):
+def slow_worker(config, *args):
     """``worker.main`` with a parser that takes 30 s on a mail that says SLOW, and 2 s on one
     that says PAIR, noting the worker's pid and when it began and ended in ``pairs.log``."""
     import os
@@ -45,7 +45,7 @@ def slow_worker(config, lanes_, in_hand, wakes):
                 log.write(f"{os.getpid()} {began} {time.monotonic()}\n")
         return real(raw)
     intake.parse = parse
-    worker.main(config, lanes_, in_hand, wakes)
+    worker.main(config, *args)
 
 
 def test_lanes_are_assigned_so_that_parties_never_share_a_worker():

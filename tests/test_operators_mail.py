@@ -136,7 +136,7 @@ def test_the_escalation_mail_is_the_operators_file(box):
                  "Koper: jan@buyer.example (Nederlands)",
                  "info@fietsen.example, sales@fietsen.example (Nederlands)",
                  "Bescherming loopt tot", "niet verlengd", "Case geopend:",
-                 "Termijn van de webshop:", "Naar het serviceteam:",
+                 "Termijn van de webshop:", "Overgenomen door het team:",
                  "Andere open cases van deze webshop: geen"):
         assert fact in out, fact
     # The mails a step sent are one line: which mails, to whom.
@@ -181,7 +181,7 @@ def test_the_digest_lists_ids_commands_and_labelled_columns_and_no_empty_section
     case_id = case(box)["id"]
     assert re.search(rf"- Case: {case_id} \(mailbot case {case_id}\) · Bestelling: NL-1, "
                      r"Fietsen BV · Wacht: 0 dagen · Waarom: ", out)
-    assert f"Inbox-nummer: {inbox_id} · Ontvangen: " in out
+    assert f"Ontvangstnummer: {inbox_id} · Ontvangen: " in out
     assert f"Doorlaten: mailbot inbox replay {inbox_id}" in out
     assert "Geen." not in out and "MISLUKTE BEZORGINGEN" not in out  # no empty section
     assert "shop-nl" not in out  # the shop's name, not its id
@@ -232,7 +232,7 @@ def test_delivery_failed_names_order_case_kind_error_in_words_and_the_resend(box
     out = notice.get_body(("plain",)).get_content()
     assert f"Case {case(box)['id']}, bestelling NL-1" in notice["Subject"]
     assert "Soort e-mail: het antwoord van de webshop" in out
-    assert "Wat er misging: het adres bestaat niet bij de ontvangende mailserver" in out
+    assert "Oorzaak: het adres bestaat niet bij de ontvangende mailserver" in out
     assert "550 5.1.1 <jan@buyer.example>: mailbox unavailable" in out  # not a bytes repr
     assert f"mailbot outbox resend {dead}" in out
     # Refused for good at once (RFC 5321 §4.2.1): not "after several attempts".
@@ -370,7 +370,7 @@ def test_held_relays_name_case_sender_inbox_id_and_the_commands(started):
     assert told["Subject"].startswith(f"Case {case_id}, bestelling NL-1")
     assert f"Case: {case_id}\n" in out
     assert f"{BUYER_NL} (koper)" in out
-    assert f"Inbox-nummer: {held_id}" in out
+    assert f"Ontvangstnummer: {held_id}" in out
     assert f"mailbot inbox show {held_id}" in out and f"mailbot case {case_id}" in out
 
 
@@ -395,7 +395,7 @@ def test_command_done_states_what_was_decided_and_each_partys_message(box):
     assert "Besluit: de kopersbescherming vergoedt de koper" in out
     assert "Vergoeding: €\xa030,00" in out
     assert "Betaald door: de kopersbescherming" in out
-    assert re.search(r"Uiterlijk uitbetaald op: \w+dag \d+ \w+ \d{4}", out)
+    assert re.search(r"Uiterlijk betaald op: \w+dag \d+ \w+ \d{4}", out)
     assert "JOUW BERICHT AAN DE KOPER\n\n    We vergoeden € 30." in out
     assert "JOUW BERICHT AAN DE WEBSHOP\n\n    Je hoeft niets te doen." in out
     assert "buyer: " not in out and "merchant: " not in out

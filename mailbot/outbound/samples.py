@@ -85,7 +85,7 @@ RETURN_TEXT = {
 # The service team writes to each party what it needs from them.
 TEAM_TEXT = {
     "buyer": {
-        "nl": "Stuur ons je orderbevestiging en het betaalbewijs, dan kunnen we de case afronden.",
+        "nl": "Stuur ons je orderbevestiging en het betaalbewijs, dan kunnen we een besluit nemen.",
         "fr": "Envoyez-nous votre confirmation de commande et la preuve de paiement, afin que "
               "nous puissions conclure.",
         "it": "Inviaci la conferma d’ordine e la prova di pagamento, così possiamo chiudere la "
@@ -98,7 +98,7 @@ TEAM_TEXT = {
     },
 }
 DECISION_TEXT = {
-    "nl": "We hebben de case bekeken: de webshop kon niet aantonen dat het pakket is "
+    "nl": "We hebben alle gegevens bekeken: de webshop kon niet aantonen dat het pakket is "
           "afgeleverd.",
     "fr": "Nous avons examiné le dossier : la boutique n’a pas pu prouver la livraison du colis.",
     "it": "Abbiamo esaminato la pratica: il negozio non ha potuto dimostrare la consegna del pacco.",
@@ -113,8 +113,8 @@ TO_SHOP_TEXT = {
 
 # A rejected claim gives its own reason, not the one that made a shop pay.
 REJECTION_TEXT = {
-    "nl": "We hebben de case bekeken: volgens de vervoerder is het pakket op 20 november op je "
-          "adres afgeleverd en voor ontvangst getekend.",
+    "nl": "We hebben alle gegevens bekeken: volgens de vervoerder is het pakket op 20 november "
+          "op je adres afgeleverd en voor ontvangst getekend.",
     "fr": "Nous avons examiné le dossier : selon le transporteur, le colis a été livré à votre "
           "adresse le 20 novembre, contre signature.",
     "it": "Abbiamo esaminato la pratica: secondo il corriere il pacco è stato consegnato al tuo "

@@ -11,6 +11,8 @@ regex that holds the GIL. That try was counted before it began (``intake.process
 lease runs out a little after the budget, the next try is killed the same way, and at its third
 start the mail is quarantined. The killed worker is replaced at once and goes on with the next
 mail; a worker that dies by itself is replaced after a growing pause, like the jobs child.
+Workers do not send: after a batch a worker writes a byte to a pipe that all of them share, and
+``wait`` passes that word on to the supervisor at once, which wakes the jobs child's delivery.
 """
 
 from __future__ import annotations
@@ -58,6 +60,9 @@ class Pool:
     def __init__(self, config, target=worker.main):
         self.config, self.target = config, target
         self.slots = [Slot(lanes) for lanes in assign(config.processing.workers)]
+        # "Answers stored", from every worker. Both ends live as long as the pool: a worker
+        # replaced after a kill gets the same pipe, and none of them ever sees it close.
+        self._stored, self._stored_w = _SPAWN.Pipe(duplex=False)
 
     def start(self) -> None:
         for slot in self.slots:
@@ -68,7 +73,8 @@ class Pool:
         os.set_blocking(slot.wake_w.fileno(), False)
         slot.in_hand = _SPAWN.Array("d", 3, lock=False)
         slot.process = _SPAWN.Process(target=self.target, name="mailbot-intake", daemon=True,
-                                      args=(self.config, slot.lanes, slot.in_hand, wakes))
+                                      args=(self.config, slot.lanes, slot.in_hand, wakes,
+                                            self._stored_w))
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides
         try:
             slot.process.start()
@@ -84,6 +90,14 @@ class Pool:
                 os.write(slot.wake_w.fileno(), b"\0")
             except (BlockingIOError, OSError, AttributeError):
                 pass  # full (wakes enough pending), or being replaced
+
+    def wait(self, seconds: float) -> bool:
+        """Waits at most ``seconds``; True as soon as a worker has stored answers (the words of
+        every worker since the last call count as one: one delivery run sends them all)."""
+        if not self._stored.poll(seconds):
+            return False
+        os.read(self._stored.fileno(), 4096)  # readable, so this does not block
+        return True
 
     def check(self) -> None:
         now = time.monotonic()

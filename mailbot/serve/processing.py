@@ -1,5 +1,6 @@
 """The jobs child of ``serve``: timers, delivery and the digest (intake has worker processes of
-its own, ``pool``).
+its own, ``pool``). Its delivery thread is the one sender of the node: a byte on the
+supervisor's pipe (a worker has stored answers) wakes it at once.
 
 It runs at a lower CPU priority in a process of its own, so rendering mail never slows the
 listener's 250s down. It stops on SIGTERM (from the supervisor, or from systemd signalling the

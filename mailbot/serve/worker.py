@@ -8,8 +8,10 @@ error never ends the thread: it is logged, the connection is reopened and the wo
 after a growing pause, since a listener that keeps answering 250 to mail nobody processes loses
 it in all but name. ``main`` runs one in a worker process of ``serve`` (``pool``): it writes the
 mail in hand to memory shared with the supervisor, which kills the process when that mail
-overruns its lane's budget (a thread inside a regex or a C call cannot be stopped from within),
-and it sends the answers itself right after a batch.
+overruns its lane's budget (a thread inside a regex or a C call cannot be stopped from within).
+It never sends: after a batch it tells the supervisor, which wakes the jobs child's delivery at
+once. One process of a node sends, one mail at a time, so a node killed between the relay's 250
+and the outbox's commit doubles at most one mail (README, "More than one machine").
 """
 
 from __future__ import annotations
@@ -89,15 +91,16 @@ class IntakeWorker(threading.Thread):
         self.join(timeout=timeout)
 
 
-def main(config, lanes, in_hand, wakes) -> None:
+def main(config, lanes, in_hand, wakes, stored) -> None:
     """A worker process of ``serve`` (``multiprocessing`` spawn target) for ``lanes``; ``wakes``
-    is the read end of its wake pipe, closed when the supervisor is gone."""
+    is the read end of its wake pipe, closed when the supervisor is gone; ``stored`` the write
+    end of the pipe on which it says that it stored answers (``Pool.wait``)."""
     app, stopping = child.begin(config)
     # Built before the first claim (the templates compile in about 2 s): that is no mail's
     # budget, and a worker replaced after a kill starts as fast as the first.
     app.renderer  # noqa: B018
-    worker = IntakeWorker(app, lambda: jobs.deliver(app, database_now(app.db())), lanes=lanes,
-                          in_hand=in_hand)
+    os.set_blocking(stored.fileno(), False)
+    worker = IntakeWorker(app, lambda: _answers_stored(stored), lanes=lanes, in_hand=in_hand)
     child.listen(wakes, worker.wake, stopping, "wakes")
     worker.start()
     log.info("intake.started pid=%s lanes=%s", os.getpid(), ",".join(lanes or LANES))
@@ -107,3 +110,10 @@ def main(config, lanes, in_hand, wakes) -> None:
     logging.shutdown()
     # Not a normal interpreter exit: a mail in hand is left to its lease (SPEC §8).
     os._exit(0 if stopping.is_set() else 3)
+
+
+def _answers_stored(stored) -> None:
+    try:
+        os.write(stored.fileno(), b"\0")
+    except BlockingIOError:
+        pass  # the pipe is full: the supervisor has words enough to read, the jobs child runs
