@@ -120,23 +120,25 @@ def lease_writes(db):
 def transaction(db):
     """One atomic write: everything inside commits together or not at all. Nested, it is a
     savepoint inside the outer transaction (``jobs.tick`` groups many events in one commit)."""
+    # RELEASE and COMMIT inside the try: on PostgreSQL they carry the writes not sent yet
+    # (``Database.write``), and one of those that fails must undo the rest as any failure does.
     if db.in_transaction:
         db.execute("SAVEPOINT nested")
         try:
             yield db
+            db.execute("RELEASE SAVEPOINT nested")
         except BaseException:
             db.execute("ROLLBACK TO SAVEPOINT nested")
             db.execute("RELEASE SAVEPOINT nested")
             raise
-        db.execute("RELEASE SAVEPOINT nested")
         return
     db.begin()
     try:
         yield db
+        db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
         raise
-    db.execute("COMMIT")
 
 
 @migrations()

@@ -20,7 +20,7 @@ def store(db, raw: bytes, mail_from: str, rcpt_tos: list[str], now: datetime,
             "INSERT INTO inbox (received_at, mail_from, rcpt_tos, raw, lane) "
             "VALUES (?, ?, ?, ?, ?) RETURNING id",
             [iso(now), mail_from, json.dumps(rcpt_tos), b"", lane]).fetchone()[0]
-        db.execute("INSERT INTO inbox_raw (inbox_id, raw) VALUES (?, ?)", [inbox_id, raw])
+        db.write("INSERT INTO inbox_raw (inbox_id, raw) VALUES (?, ?)", [inbox_id, raw])
     return inbox_id
 
 

@@ -18,13 +18,14 @@ from .records import iso
 
 
 def insert(db, mail, now: datetime, answer_to: str | None = None,
-           inbox_id: int | None = None) -> int:
-    return db.execute(
+           inbox_id: int | None = None) -> None:
+    # A write nobody reads back (its Message-ID names it): on PostgreSQL it goes out with the
+    # transaction's next statement (``Database.write``).
+    db.write(
         "INSERT INTO outbox (message_id, order_id, role, template, recipients, raw, created_at,"
-        " answer_to, inbox_id, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '') RETURNING id",
+        " answer_to, inbox_id, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '')",
         [mail.message_id, mail.order_id, mail.role, mail.template,
-         json.dumps(list(mail.recipients)), mail.raw, iso(now), answer_to, inbox_id]
-    ).fetchone()[0]
+         json.dumps(list(mail.recipients)), mail.raw, iso(now), answer_to, inbox_id])
 
 
 def thread(db, order_id: int, role: str) -> list[str]:

@@ -153,7 +153,7 @@ def _case(r: dict) -> Case | None:
 def save(db, state: State, tz: ZoneInfo) -> None:
     """Writes protection and case, and rewrites the order's timers from them."""
     p, order_id = state.protection, state.order.id
-    db.execute(
+    db.write(
         "UPDATE orders SET state = ?, ends_at = ?, extended = ?, reminder_sent = ?, "
         "ended_at = ?, end_reason = ? WHERE id = ?",
         [p.state, iso(p.ends_at), int(p.extended), int(p.reminder_sent), iso(p.ended_at),
@@ -167,7 +167,7 @@ def save(db, state: State, tz: ZoneInfo) -> None:
                   None if case.refund_amount is None else str(case.refund_amount),
                   iso(case.closed_at)]
         # One case per order, and it takes the order's id (service.plan).
-        db.execute(
+        db.write(
             "INSERT INTO cases (reason, state, variant, outcome, escalation_reason, "
             "opened_at, merchant_due, nudged, buyer_due, refund_choice, refund_amount, "
             "closed_at, order_id, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -182,10 +182,10 @@ def save(db, state: State, tz: ZoneInfo) -> None:
 
 
 def write_timers(db, state: State, tz: ZoneInfo) -> None:
-    db.execute("DELETE FROM timers WHERE order_id = ?", [state.order.id])
+    db.write("DELETE FROM timers WHERE order_id = ?", [state.order.id])
     rows = [(state.order.id, kind, iso(due)) for kind, due in timers(state, tz)]
     if rows:  # one INSERT of all of them: one round trip on PostgreSQL
-        db.execute("INSERT INTO timers (order_id, kind, due_at) VALUES "
+        db.write("INSERT INTO timers (order_id, kind, due_at) VALUES "
                    + ", ".join(["(?, ?, ?)"] * len(rows)), [v for row in rows for v in row])
 
 
@@ -243,7 +243,7 @@ def add_timeline(db, order_id: int, at: datetime, *entries: Entry) -> None:
                               entry.by, chain.VERSION)
         rows += [order_id, when, entry.actor, entry.kind, entry.text, json.dumps(documents),
                  content, previous, entry.by, chain.VERSION]
-    db.execute(
+    db.write(
         "INSERT INTO timeline (order_id, at, actor, kind, text, attachments, content_sha256, "
         "chain_sha256, done_by, chain_version) VALUES "
         + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(entries)), rows)
