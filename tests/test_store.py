@@ -253,7 +253,7 @@ def test_a_click_takes_few_round_trips_from_its_250_to_its_commit(app):
 def test_a_transaction_whose_first_statement_fails_leaves_the_connection_usable(app):
     # On PostgreSQL BEGIN goes out with the first statement (one round trip for both).
     db = app.db()
-    with pytest.raises(dialect.DATABASE_ERRORS):
+    with pytest.raises(dialect.database_errors()):
         with transaction(db):
             assert db.in_transaction
             db.execute("INSERT INTO settings (key, value) VALUES ('k', NULL)")  # NOT NULL
@@ -281,7 +281,7 @@ def test_a_write_said_inside_a_transaction_is_done_in_its_order_or_undone_with_i
             db.write("INSERT INTO settings (key, value) VALUES ('w2', 'c')")
         assert seen() == [("w0",), ("w1",), ("w2",)]
         # One that fails fails its transaction, whatever was said before it.
-        with pytest.raises(dialect.DATABASE_ERRORS):
+        with pytest.raises(dialect.database_errors()):
             with transaction(db):
                 db.write("INSERT INTO settings (key, value) VALUES ('w3', 'd')")
                 db.write("INSERT INTO settings (key, value) VALUES ('w4', NULL)")  # NOT NULL
@@ -289,7 +289,7 @@ def test_a_write_said_inside_a_transaction_is_done_in_its_order_or_undone_with_i
         # In a savepoint (a timer of ``jobs.tick``) it undoes that part only.
         with transaction(db):
             db.write("INSERT INTO settings (key, value) VALUES ('w5', 'e')")
-            with pytest.raises(dialect.DATABASE_ERRORS):
+            with pytest.raises(dialect.database_errors()):
                 with transaction(db):
                     db.write("INSERT INTO settings (key, value) VALUES ('w6', NULL)")
             with pytest.raises(RuntimeError):
