@@ -49,7 +49,7 @@ def test_the_escalation_mail_prefills_amount_and_a_field_per_party(box):
     mail = escalated(box)
     links = command_links(mail)
     assert links["decide compensated"]["body"] == (
-        "decide compensated\namount: 49.95\nbuyer (nl): \nmerchant (nl):")
+        "decide compensated\namount: €\xa049,95\nbuyer (nl): \nmerchant (nl):")
     assert links["decide claim_rejected"]["body"] == (
         "decide claim_rejected\nbuyer (nl): \nmerchant (nl):")
     assert links["request-documents buyer"]["body"] == "request-documents buyer"
@@ -57,10 +57,25 @@ def test_the_escalation_mail_prefills_amount_and_a_field_per_party(box):
     assert "amount:" in text(mail) and "--message-buyer" in text(mail)
 
 
+def test_the_prefilled_amount_reads_as_the_mail_shows_it_and_is_taken_as_sent(box):
+    """The amount is prefilled in the operators' locale, as the card shows it ("€ 49,95", not
+    "49.95"), and the command sent as it is, with a message per party, decides that amount."""
+    mail = escalated(box)
+    body = command_links(mail)["decide compensated"]["body"]
+    assert "amount: €\xa049,95\n" in body and "49.95" not in body
+    assert "Bestelbedrag: €\xa049,95" in text(mail)
+    reply(box, mail, OPERATOR, body.replace("buyer (nl): ", "buyer (nl): We vergoeden.")
+          .replace("merchant (nl):", "merchant (nl): Niets te doen."), quote=False)
+    assert case(box)["outcome"] == "compensated"
+    amounts = [e["text"] for e in case(box)["timeline"] if e["kind"] == "operator.amount"]
+    assert amounts in ([], ["49.95"])  # the order's whole amount
+    assert "€\xa049,95" in text(only(box.deliver(), BUYER_NL))
+
+
 def test_a_decision_by_mail_carries_an_amount_and_a_message_per_party(box):
     mail = escalated(box)
     body = (command_links(mail)["decide compensated"]["body"]
-            .replace("amount: 49.95", "amount: 30,00")
+            .replace("amount: €\xa049,95", "amount: 30,00")
             .replace("buyer (nl): ", "buyer (nl): Beste Jan,\nwe vergoeden € 30.")
             .replace("merchant (nl):", "merchant (nl): De koper krijgt € 30 van ons."))
     reply(box, mail, OPERATOR, body, quote=False)
@@ -84,7 +99,7 @@ def test_a_message_relayed_to_the_team_carries_the_same_prefilled_commands(box):
     assert "Hierbij de factuur." in text(relayed)
     assert command_links(relayed)["decide compensated"] == \
         command_links(escalation)["decide compensated"]
-    assert f"Case: {case(box)['id']}\n" in text(relayed)  # the case row in the card
+    assert text(relayed).startswith(f"Case {case(box)['id']} · Bestelling ")  # the case first
 
 
 def test_one_message_to_both_parties_stays_as_spec_says(box):
@@ -259,16 +274,17 @@ def test_no_operators_mail_promises_to_keep_a_reply(app):
     from mailbot.outbound import samples
     from mailbot.outbound.render import LOCALES
 
-    def footer(out):
-        return out.text.split("\n-- \n")[1].splitlines()[1]
+    def signature(out):
+        return out.text.split("\n-- \n")[1]
 
     for locale in LOCALES:
         rendered = [(s, app.renderer.render(s.name, locale, ctx))
                     for s, ctx in samples.contexts(app, app.db(), locale)]
-        parties = footer(next(out for s, out in rendered if s.name == "buyer.case_opened"))
+        parties = signature(next(out for s, out in rendered
+                                 if s.name == "buyer.case_opened")).splitlines()[1]
         for sample, out in rendered:
             if sample.role.value == "operator":
-                assert footer(out) != parties, (sample.name, sample.label, locale)
+                assert parties not in signature(out), (sample.name, sample.label, locale)
 
 
 # --- 5. the reviewer's findings (session 4) ------------------------------------------------------
@@ -368,7 +384,7 @@ def test_held_relays_name_case_sender_inbox_id_and_the_commands(started):
     case_id = case(limited)["id"]
     out = text(told)
     assert told["Subject"].startswith(f"Case {case_id}, bestelling NL-1")
-    assert f"Case: {case_id}\n" in out
+    assert out.startswith(f"Case {case_id} · Bestelling NL-1")
     assert f"{BUYER_NL} (koper)" in out
     assert f"Ontvangstnummer: {held_id}" in out
     assert f"mailbot inbox show {held_id}" in out and f"mailbot case {case_id}" in out
@@ -387,7 +403,7 @@ def test_a_buyers_other_request_shows_the_buyers_language_in_the_mail_and_the_di
 def test_command_done_states_what_was_decided_and_each_partys_message(box):
     mail = escalated(box)
     body = (command_links(mail)["decide compensated"]["body"]
-            .replace("amount: 49.95", "amount: 30,00")
+            .replace("amount: €\xa049,95", "amount: 30,00")
             .replace("buyer (nl): ", "buyer (nl): We vergoeden € 30.")
             .replace("merchant (nl):", "merchant (nl): Je hoeft niets te doen."))
     reply(box, mail, OPERATOR, body, quote=False)

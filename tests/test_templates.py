@@ -244,7 +244,7 @@ def test_buyer_reads_the_shops_refusal_when_it_goes_straight_to_the_team(rendere
 def test_stale_click_after_closing_says_how_the_case_ended(rendered):
     out = next(o for s, _, o in rendered["fr"]
                if s.name == "buyer.not_active" and s.label == "closed")
-    assert "la boutique doit vous rembourser" in out.text
+    assert "Vous avez confirmé avoir reçu le remboursement." in out.text
 
 
 def test_case_text_shows_the_refund_and_escapes_control_characters():

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from mailbot import config as config_mod
 from mailbot import wiring
-from mailbot.outbound import compose, samples
+from mailbot.outbound import samples
 from mailbot.outbound.render import LOCALES
 
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -73,14 +73,8 @@ def main(argv=None) -> int:
                     f"{out.subject}\n\n{out.text}", encoding="utf-8")
                 count += 1
                 if args.eml:
-                    # A reply in a thread of two earlier mails, as most case mails are.
-                    thread = [f"<{c * 32}@{config.bot.domain}>" for c in "01"]
-                    rcpt = compose.Recipients(("buyer@example.org",), locale)
-                    raw = compose.build(app, out, rcpt,
-                                        f"{config.bot.address_prefix}+reply@{config.bot.domain}",
-                                        f"<{'2' * 32}@{config.bot.domain}>", thread, samples.NOW,
-                                        (), sample.name)
-                    (args.out / f"{stem}.eml").write_bytes(raw)
+                    (args.out / f"{stem}.eml").write_bytes(
+                        samples.message(app, sample, out, locale))
                 for width in WIDTHS if chromium else ():
                     screenshot(chromium, html, args.out / f"{stem}.{width}.png", width)
                     shots += 1

@@ -21,6 +21,7 @@ from ..store.records import parse_dt
 
 DAY = timedelta(hours=23)  # "once a day", whatever minute the job runs at
 WEEK = timedelta(days=7)
+HELD_LISTED = 20  # held confirmations the weekly report names one by one; the rest are counted
 
 
 def queue(app, db, shop: dict, kind: str, data: dict, now: datetime) -> None:
@@ -65,10 +66,14 @@ def weekly(app, now: datetime) -> int:
             if shop is None:
                 continue
             outcomes = Counter(r["outcome"] for r in rows)
-            held = Counter(r["detail"].partition(":")[0] for r in rows if r["outcome"] == "held")
+            held = [r for r in rows if r["outcome"] == "held"]
             queue(app, db, shop, "intake_report", {
                 "since": now - WEEK, "now": now, "taken": outcomes["taken"],
                 "known": outcomes["known"], "unread": outcomes["unread"],
-                "held": sorted(held.items())}, now)
+                "held": sorted(Counter(r["detail"].partition(":")[0] for r in held).items()),
+                # The held confirmations themselves, so that the shop can find each one.
+                "held_mail": [{"at": parse_dt(r["received_at"]), "subject": r["subject"],
+                               "why": r["detail"].partition(":")[0]} for r in held[:HELD_LISTED]],
+                }, now)
             sent += 1
     return sent

@@ -27,6 +27,12 @@ TZ = ZoneInfo("Europe/Amsterdam")  # the time zone tools/render_mails.py configu
 SHOPS = {"nl": ("Fietsen de Wit", "NL-2026-10481"), "fr": ("Boutique Rive Gauche", "FR-10004"),
          "it": ("Negozio del Sole", "IT-2026-0077")}
 INVOICE = Document("factuur-10481.pdf", "0" * 64, "application/pdf", 48_213)
+# Each language's case has its own buyer and its invoice named in that language.
+INVOICES = {"nl": INVOICE,
+            "fr": Document("facture-FR-10004.pdf", "2" * 64, "application/pdf", 51_370),
+            "it": Document("fattura-IT-2026-0077.pdf", "3" * 64, "application/pdf", 46_902)}
+BUYERS = {"nl": "sam.jansen@example.org", "fr": "camille.martin@example.org",
+          "it": "giulia.rossi@example.org"}
 TRACKING = Document("track-and-trace.png", "1" * 64, "image/png", 120_400)
 BUYER_TEXT = {
     "nl": "Ik heb op 2 november besteld en betaald, maar het pakket is nooit aangekomen.\n"
@@ -77,6 +83,42 @@ SHOP_TEXTS = {
         "it": "Non abbiamo ricevuto il reso. Senza reso non possiamo rimborsare.",
     },
 }
+# Messages the parties send each other through the bot once the case is open: news, not the
+# case's opening or the shop's answer again.
+FOLLOW_UP = {
+    "buyer": {
+        "nl": "Is er al nieuws? Volgens de tracking ligt het pakket nog steeds bij het "
+              "sorteercentrum.",
+        "fr": "Y a-t-il du nouveau\u202f? D’après le suivi, le colis est toujours au centre de "
+              "tri.",
+        "it": "Ci sono novità? Secondo il tracciamento il pacco è ancora al centro di "
+              "smistamento.",
+    },
+    "merchant": {
+        "nl": "We hebben het bedrag vandaag overgemaakt; het staat binnen twee werkdagen op je "
+              "rekening. Het betaalbewijs zit in de bijlage.",
+        "fr": "Nous avons effectué le virement aujourd’hui\u202f; il sera sur votre compte sous "
+              "deux jours ouvrés. La preuve de paiement est jointe.",
+        "it": "Abbiamo fatto il bonifico oggi; sarà sul tuo conto entro due giorni lavorativi. "
+              "La ricevuta di pagamento è in allegato.",
+    },
+}
+
+
+def _pdf(names: dict, size: int) -> dict:
+    return {locale: Document(name, str(i + 4) * 64, "application/pdf", size)
+            for i, (locale, name) in enumerate(names.items())}
+
+
+# The documents each message speaks of: the shop's proof of payment and of delivery (with the
+# signature), the photo of the parcel left with the neighbours.
+RECEIPT = _pdf({"nl": "betaalbewijs-10481.pdf", "fr": "preuve-de-paiement-FR-10004.pdf",
+                "it": "ricevuta-bonifico-IT-2026-0077.pdf"}, 31_842)
+PROOF = _pdf({"nl": "afleverbewijs-10481.pdf", "fr": "preuve-de-livraison-FR-10004.pdf",
+              "it": "prova-di-consegna-IT-2026-0077.pdf"}, 88_410)
+PHOTO = {locale: Document(name, "9" * 64, "image/jpeg", 402_118) for locale, name in
+         {"nl": "foto-bij-de-buren.jpg", "fr": "photo-chez-le-voisin.jpg",
+          "it": "foto-dal-vicino.jpg"}.items()}
 RETURN_TEXT = {
     "nl": "Ik heb de fiets op 5 november teruggestuurd, maar nog geen geld teruggekregen.",
     "fr": "J’ai renvoyé le vélo le 5 novembre, mais je n’ai toujours pas été remboursé.",
@@ -100,8 +142,23 @@ TEAM_TEXT = {
 DECISION_TEXT = {
     "nl": "We hebben alle gegevens bekeken: de webshop kon niet aantonen dat het pakket is "
           "afgeleverd.",
-    "fr": "Nous avons examiné le dossier : la boutique n’a pas pu prouver la livraison du colis.",
-    "it": "Abbiamo esaminato la pratica: il negozio non ha potuto dimostrare la consegna del pacco.",
+    "fr": "Nous avons examiné le dossier\u202f: la boutique n’a pas pu prouver la livraison du "
+          "colis.",
+    "it": "Abbiamo esaminato la pratica: il negozio non ha potuto dimostrare la consegna del "
+          "pacco.",
+}
+
+# Why the team decides that the shop refunds a part (180.00 of 249.95): what was not delivered.
+PART_TEXT = {
+    "nl": "We hebben alle gegevens bekeken: volgens het afleverbewijs is alleen de "
+          "fietsverlichting bezorgd. De fietstas en het slot (samen €\u00a0180,00) zijn niet "
+          "aangekomen; die betaalt de webshop terug.",
+    "fr": "Nous avons examiné le dossier\u202f: d’après la preuve de livraison, seul l’éclairage "
+          "a été livré. La sacoche et l’antivol (180,00\u00a0€ au total) ne sont pas "
+          "arrivés\u202f: la boutique rembourse ces deux articles.",
+    "it": "Abbiamo esaminato la pratica: secondo la prova di consegna sono arrivate solo le luci. "
+          "La borsa e il lucchetto (180,00\u00a0€ in tutto) non sono arrivati: il negozio "
+          "rimborsa questi due articoli.",
 }
 
 # What the operators' per-party message says to the shop when the protection pays.
@@ -115,8 +172,8 @@ TO_SHOP_TEXT = {
 REJECTION_TEXT = {
     "nl": "We hebben alle gegevens bekeken: volgens de vervoerder is het pakket op 20 november "
           "op je adres afgeleverd en voor ontvangst getekend.",
-    "fr": "Nous avons examiné le dossier : selon le transporteur, le colis a été livré à votre "
-          "adresse le 20 novembre, contre signature.",
+    "fr": "Nous avons examiné le dossier\u202f: selon le transporteur, le colis a été livré à "
+          "votre adresse le 20 novembre, contre signature.",
     "it": "Abbiamo esaminato la pratica: secondo il corriere il pacco è stato consegnato al tuo "
           "indirizzo il 20 novembre, con firma alla consegna.",
 }
@@ -136,7 +193,7 @@ def _order(locale: str, plan: Plan = Plan.PLUS) -> Order:
     shop, number = SHOPS[locale]
     return Order(id=1, shop_id=f"shop-{locale}", order_number=number,
                  order_date=date(2026, 11, 2), amount=Decimal("249.95"), currency="EUR",
-                 buyer_email="sam.jansen@example.org", buyer_locale=locale, plan=plan)
+                 buyer_email=BUYERS[locale], buyer_locale=locale, plan=plan)
 
 
 def _case(**changes) -> Case:
@@ -166,8 +223,14 @@ def samples(locale: str) -> list[Sample]:
         closed = changes.get("state") is CaseState.CLOSED
         return State(order, ended if closed else in_case, _case(**changes))
 
-    def said(kind: str, attachments=(TRACKING,)) -> dict:
-        return {"message": SHOP_TEXTS[kind][locale], "attachments": attachments}
+    invoice = INVOICES[locale]
+    # The documents a shop's answer speaks of: none for "we refund today", the photo it
+    # mentions, the tracking of what was delivered, the signed proof of delivery.
+    shop_docs = {"full": (), "after_return": (PHOTO[locale],), "partial": (TRACKING,),
+                 "refused": (PROOF[locale],)}
+
+    def said(kind: str) -> dict:
+        return {"message": SHOP_TEXTS[kind][locale], "attachments": shop_docs[kind]}
 
     am = with_case()
     buyer_due = datetime(2026, 12, 13, 22, 59, tzinfo=timezone.utc)
@@ -180,7 +243,7 @@ def samples(locale: str) -> list[Sample]:
                   refund_amount=Decimal("120.00"), **answered)
     c = with_case(variant=Variant.C, refund_choice=RefundChoice.NO,
                   refund_amount=Decimal("0.00"), **answered)
-    opened = Entry("buyer", "case.opened", BUYER_TEXT[locale], (INVOICE,))
+    opened = Entry("buyer", "case.opened", BUYER_TEXT[locale], (invoice,))
     out = [
         Sample("buyer.reminder", "", Role.BUYER, active,
                Mail(Role.BUYER, "reminder", {"ends_at": ends})),
@@ -199,9 +262,14 @@ def samples(locale: str) -> list[Sample]:
                Mail(Role.BUYER, "choose_action")),
         Sample("buyer.not_active", "", Role.BUYER, State(order, ended),
                Mail(Role.BUYER, "not_active", {"since": NOW, "state": "ended"})),
+        # A buyer who confirmed the refund writes again days later. (A reply after a decision
+        # that still owes money goes to the team instead: core's payment_awaited.)
         Sample("buyer.not_active", "closed", Role.BUYER,
-               with_case(state=CaseState.CLOSED, outcome=Outcome.REFUNDED_BY_MERCHANT),
-               Mail(Role.BUYER, "not_active", {"since": NOW, "state": "ended"})),
+               State(order, replace(ended, ended_at=NOW - timedelta(days=3)),
+                     replace(a.case, state=CaseState.CLOSED, outcome=Outcome.REFUND_RECEIVED,
+                             closed_at=NOW - timedelta(days=3))),
+               Mail(Role.BUYER, "not_active",
+                    {"since": NOW - timedelta(days=3), "state": "ended"})),
         Sample("buyer.not_open", "", Role.BUYER, a,
                Mail(Role.BUYER, "not_open", {"asked": "withdraw", "state": "awaiting_buyer"})),
         Sample("buyer.confirm_sender", "", Role.BUYER, active,
@@ -209,7 +277,7 @@ def samples(locale: str) -> list[Sample]:
         Sample("buyer.case_opened", "", Role.BUYER, am, Mail(Role.BUYER, "case_opened")),
         Sample("merchant.case_opened", "", Role.MERCHANT, am,
                Mail(Role.MERCHANT, "case_opened",
-                    {"text": BUYER_TEXT[locale], "attachments": (INVOICE,)})),
+                    {"text": BUYER_TEXT[locale], "attachments": (invoice,)})),
         Sample("merchant.nudge", "", Role.MERCHANT, am, Mail(Role.MERCHANT, "nudge")),
         Sample("merchant.bad_decision", "", Role.MERCHANT, am,
                Mail(Role.MERCHANT, "bad_decision",
@@ -227,7 +295,7 @@ def samples(locale: str) -> list[Sample]:
     # The case file of each escalation, as the core writes it.
     files = {
         Escalation.MERCHANT_REFUSED_REFUND: (
-            Entry("buyer", "case.opened", RETURN_TEXT[locale], (INVOICE,)),
+            Entry("buyer", "case.opened", RETURN_TEXT[locale], (invoice,)),
             Entry("merchant", "merchant.decision", SHOP_TEXTS["refused_return"][locale]),
         ),
         Escalation.MERCHANT_NO_RESPONSE: (
@@ -278,6 +346,7 @@ def samples(locale: str) -> list[Sample]:
                                          closed_at=NOW))
         data = {"outcome": outcome, "message": "" if not operator else
                 REJECTION_TEXT[locale] if outcome is Outcome.CLAIM_REJECTED
+                else PART_TEXT[locale] if outcome is Outcome.REFUNDED_BY_MERCHANT
                 else DECISION_TEXT[locale]}
         if outcome in PAID_OUTCOMES:
             # As core.case decides it: a named part for a refund, the whole order by default
@@ -312,14 +381,17 @@ def samples(locale: str) -> list[Sample]:
                           Mail(role, "documents_refused",
                                {"refused": (("setup.exe", "type"), ("scan.tiff", "size"),
                                             ("foto-11.jpg", "count"))})))
-    relays = ((Role.BUYER, Role.MERCHANT, am, BUYER_TEXT[locale]),
-              (Role.MERCHANT, Role.BUYER, a, SHOP_TEXTS["full"][locale]),
-              (Role.BUYER, Role.OPERATOR, esc, BUYER_TEXT[locale]),
-              (Role.MERCHANT, Role.OPERATOR, esc, SHOP_TEXTS["refused"][locale]))
-    for sender, to, st, text in relays:
+    # News after the case's opening: the buyer asks for news, the shop that promised the refund
+    # sends its proof of payment; to the team, the buyer's news and the shop's late answer.
+    relays = ((Role.BUYER, Role.MERCHANT, am, FOLLOW_UP["buyer"][locale], (TRACKING,)),
+              (Role.MERCHANT, Role.BUYER, a, FOLLOW_UP["merchant"][locale], (RECEIPT[locale],)),
+              (Role.BUYER, Role.OPERATOR, esc, FOLLOW_UP["buyer"][locale], (TRACKING,)),
+              (Role.MERCHANT, Role.OPERATOR, esc, SHOP_TEXTS["refused"][locale],
+               (PROOF[locale],)))
+    for sender, to, st, text, docs in relays:
         out.append(Sample(f"{to}.message_relayed", f"from_{sender}", to, st,
                           Mail(to, "message_relayed",
-                               {"from_role": sender, "text": text, "attachments": (INVOICE,)})))
+                               {"from_role": sender, "text": text, "attachments": docs})))
         out.append(Sample(f"{sender}.message_received", f"to_{to}", sender, st,
                           Mail(sender, "message_received", {"to_role": to})))
     out += [
@@ -328,7 +400,7 @@ def samples(locale: str) -> list[Sample]:
                     {"text": {"nl": "Kan ik het afleveradres nog wijzigen?",
                               "fr": "Puis-je encore modifier l’adresse de livraison ?",
                               "it": "Posso ancora cambiare l’indirizzo di consegna?"}[locale],
-                     "attachments": (INVOICE,)})),
+                     "attachments": ()})),
         Sample("operator.command_help", "", Role.OPERATOR, esc,
                Mail(Role.OPERATOR, "command_help",
                     {"asked": "decide withdrawn", "closest": "decide compensated"})),
@@ -340,8 +412,8 @@ def samples(locale: str) -> list[Sample]:
         Sample("operator.delivery_failed", "", Role.OPERATOR, esc,
                Mail(Role.OPERATOR, "delivery_failed",
                     {"outbox_id": 311, "template": "buyer.decision", "attempts": 1,
-                     "recipients": ["sam.jansen@example.org"], "why": "no_mailbox",
-                     "error": "550 5.1.1 <sam.jansen@example.org>: mailbox unavailable"})),
+                     "recipients": [BUYERS[locale]], "why": "no_mailbox",
+                     "error": f"550 5.1.1 <{BUYERS[locale]}>: mailbox unavailable"})),
         Sample("operator.digest", "", Role.OPERATOR, None,
                Mail(Role.OPERATOR, "digest", digest_sample())),
         Sample("operator.relays_held", "", Role.OPERATOR, am,
@@ -354,8 +426,8 @@ def samples(locale: str) -> list[Sample]:
                           Mail(role, "storage_full", {"quota_mb": 50})))
     out.append(Sample("merchant.message_relayed", "earlier", Role.MERCHANT, am,
                       Mail(Role.MERCHANT, "message_relayed",
-                           {"from_role": Role.BUYER, "text": BUYER_TEXT[locale],
-                            "attachments": (TRACKING,), "earlier": (INVOICE,)})))
+                           {"from_role": Role.BUYER, "text": FOLLOW_UP["buyer"][locale],
+                            "attachments": (TRACKING,), "earlier": (invoice,)})))
     out += intake_samples(locale)
     return out
 
@@ -397,6 +469,7 @@ def digest_sample() -> dict:
 def intake_samples(locale: str) -> list[Sample]:
     """The shop's mails about orders by mail (orders_by_mail/notices.py)."""
     number = SHOPS[locale][1]
+    n2 = number[:-2] + "82"  # another order of the same shop
     mails = [("intake_held", "unauthenticated",
               {"why": "unauthenticated", "sender": "orders@shop.example",
                "subject": f"Order {number} confirmed"}),
@@ -406,7 +479,15 @@ def intake_samples(locale: str) -> list[Sample]:
                   "missing": ["order_number", "buyer"]}]}),
              ("intake_report", "", {"since": NOW - timedelta(days=7), "now": NOW, "taken": 41,
                                     "known": 2, "unread": 1,
-                                    "held": [("domain", 1), ("unauthenticated", 2)]})]
+                                    "held": [("domain", 1), ("unauthenticated", 2)],
+                                    "held_mail": [
+                                        {"at": NOW - timedelta(days=6, hours=3),
+                                         "subject": f"Order {number} confirmed", "why": "domain"},
+                                        {"at": NOW - timedelta(days=2, hours=5),
+                                         "subject": f"Order {n2} confirmed",
+                                         "why": "unauthenticated"},
+                                        {"at": NOW - timedelta(hours=20), "subject": "",
+                                         "why": "unauthenticated"}]})]
     return [Sample(f"merchant.{kind}", label, Role.MERCHANT, None, Mail(Role.MERCHANT, kind, data))
             for kind, label, data in mails]
 
@@ -437,3 +518,13 @@ def _dated(ctx: dict) -> None:
     ran_out = [e["at"] for e in entries if e["kind"] == "merchant.no_response"]
     if ran_out:
         ctx["case"] = replace(ctx["case"], merchant_due=ran_out[0])
+
+
+def message(app, sample: Sample, rendered, locale: str) -> bytes:
+    """The whole message of a rendered sample, headers included, as compose builds it: a reply
+    in a thread of two earlier mails, as most case mails are (to score with SpamAssassin)."""
+    domain = app.config.bot.domain
+    thread = [f"<{c * 32}@{domain}>" for c in "01"]
+    rcpt = compose.Recipients(("buyer@example.org",), locale)
+    return compose.build(app, rendered, rcpt, f"{app.config.bot.address_prefix}+reply@{domain}",
+                         f"<{'2' * 32}@{domain}>", thread, NOW, (), sample.name)

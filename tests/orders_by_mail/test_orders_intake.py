@@ -171,6 +171,11 @@ def test_the_weekly_report_counts_taken_and_refused(shop):
     assert len(report) == 1
     text = report[0].get_body(("plain",)).get_content()
     assert "Beschermingen gestart: 2" in text and "Tegengehouden: 1" in text
+    # The heading says what happened, and the held confirmation is named by its subject.
+    assert text.startswith("2 beschermingen gestart, 1 orderbevestiging tegengehouden\n")
+    subject = email.message_from_bytes(confirmation(results=""))["Subject"]
+    held = text.split("GEEN BESCHERMING GESTART\n")[1]
+    assert f"“{subject}” — niet ondertekend voor je domein (DMARC of DKIM)" in held
 
 
 def test_the_address_rotates_and_the_socketmap_knows_only_the_current_one(shop, tmp_path,
