@@ -622,6 +622,19 @@ def test_french_wording_of_the_review(wrong, right):
     assert [t for t in texts if wrong in t] == [] and [t for t in texts if right in t]
 
 
+@pytest.mark.parametrize("label, said", [
+    ("A", "Is het geld niet binnengekomen? Dan beoordeelt ons serviceteam je melding."),
+    ("B", "of ben je het niet eens? Dan beoordeelt ons serviceteam je melding."),
+    ("C", "Ben je het niet eens? Dan beoordeelt ons serviceteam je melding."),
+])
+def test_a_decision_says_which_answer_hands_the_claim_to_the_team(mails, label, said):
+    """Review A: "no" and "I disagree" hand the claim to the service team, which no decision
+    mail said; and a reply in one's own words is read too, for a webmail where a prefilled
+    mailto opens nothing."""
+    text = mails["buyer.decision", label, "nl"][2].text
+    assert said in text and "in je eigen woorden" in text
+
+
 @pytest.mark.parametrize("since, now, said", [
     (datetime(2026, 11, 16, 12), datetime(2026, 11, 23, 12),
      {"nl": "van 16 tot en met 23 november 2026", "fr": "du 16 au 23 novembre 2026",
