@@ -108,7 +108,7 @@ def test_a_shop_name_ending_in_a_full_stop_gets_no_second_one(tmp_path):
 
 def test_french_times_are_written_the_french_way(mails):
     _, _, out = mails["operator.case_escalated", "buyer_disputes", "fr"]
-    assert re.search(r"\d{4}, \d{1,2} h \d\d", out.text)
+    assert re.search(r"\d{4}, \d{1,2}\u00a0h\u00a0\d\d", out.text)  # no-break: one line on a phone
     assert not re.search(r"\d{1,2}:\d\d", out.text)
 
 
@@ -620,6 +620,15 @@ def test_italian_refusal_comes_with_the_shops_motivazione(mails, name, label):
 def test_french_wording_of_the_review(wrong, right):
     texts = list(strings("fr"))
     assert [t for t in texts if wrong in t] == [] and [t for t in texts if right in t]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_delivery_failure_preheader_is_a_sentence(mails, locale):
+    """Review A: the preheader, the cause alone, started lower case."""
+    html = mails["operator.delivery_failed", "", locale][2].html
+    preheader = BeautifulSoup(html, "html.parser").find(style=re.compile(r"display:\s*none"))
+    said = preheader.get_text(" ", strip=True)
+    assert said[0].isupper() and said.endswith("."), said
 
 
 @pytest.mark.parametrize("label, said", [

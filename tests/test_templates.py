@@ -186,8 +186,9 @@ def test_deadlines_show_the_last_whole_day():
     assert nl["deadline"](end_of_day) == "dinsdag 1 december 2026"
     assert nl["deadline"](midnight) == "woensdag 2 december 2026"
     assert fr["deadline"](end_of_day) == "mardi 1er décembre 2026"
-    assert nl["deadline_at"](end_of_day).endswith("om 23:59 uur")
-    assert fr["deadline_at"](end_of_day).endswith("à 23 h 59")
+    # A phone does not break "23:59 / uur" or "23 / h 59" (review A): no-break spaces.
+    assert nl["deadline_at"](end_of_day).endswith("om 23:59\u00a0uur")
+    assert fr["deadline_at"](end_of_day).endswith("à 23\u00a0h\u00a059")
 
 
 def test_money_follows_the_locale(rendered):

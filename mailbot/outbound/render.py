@@ -54,7 +54,9 @@ NAMES = (
 QUOTES = {"fr": ("\u00ab\u202f", "\u202f\u00bb"), "it": ("\u00ab", "\u00bb")}
 
 # A moment as people write it: "om 23:59 uur", "à 23 h 59", "alle 23:59".
-AT_TIME = {"nl": "EEEE d MMMM y 'om' HH:mm 'uur'", "fr": "EEEE d MMMM y 'à' H 'h' mm",
+# No-break spaces (U+00A0) keep "23:59 uur" and "23 h 59" on one line on a phone.
+AT_TIME = {"nl": "EEEE d MMMM y 'om' HH:mm'\u00a0uur'",
+           "fr": "EEEE d MMMM y 'à' H'\u00a0h\u00a0'mm",
            "it": "EEEE d MMMM y 'alle' HH:mm"}
 
 
@@ -62,7 +64,7 @@ AT_TIME = {"nl": "EEEE d MMMM y 'om' HH:mm 'uur'", "fr": "EEEE d MMMM y 'à' H '
 SHORT_DATE = "d MMMM"
 
 # A moment in a list (case file, digest): "23 nov 2026, 14:02", "23 nov. 2026, 14 h 02".
-DATETIME = {"nl": "d MMM y, HH:mm", "fr": "d MMM y, H 'h' mm", "it": "d MMM y, HH:mm"}
+DATETIME = {"nl": "d MMM y, HH:mm", "fr": "d MMM y, H'\u00a0h\u00a0'mm", "it": "d MMM y, HH:mm"}
 
 # What a reader sees of the HTML part, between its tags: "e-mail" there gets a non-breaking
 # hyphen (U+2011) so that it never wraps as "e-" / "mail". Tags, links and the <title> (the
