@@ -170,9 +170,9 @@ def test_the_weekly_report_counts_taken_and_refused(shop):
     report = [m for m in box.deliver() if "info@fietsen.example" in m["To"]]
     assert len(report) == 1
     text = report[0].get_body(("plain",)).get_content()
-    assert "Beschermingen gestart: 2" in text and "Tegengehouden: 1" in text
+    assert "Bestellingen beschermd: 2" in text and "Tegengehouden: 1" in text
     # The heading says what happened, and the held confirmation is named by its subject.
-    assert text.startswith("2 beschermingen gestart, 1 orderbevestiging tegengehouden\n")
+    assert text.startswith("2 bestellingen beschermd, 1 orderbevestiging tegengehouden\n")
     subject = email.message_from_bytes(confirmation(results=""))["Subject"]
     held = text.split("GEEN BESCHERMING GESTART\n")[1]
     assert f"“{subject}” — niet ondertekend voor je domein (DMARC of DKIM)" in held
