@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import smtplib
 import socket
@@ -190,6 +191,21 @@ class Serve:
         """The same processes' memory now, pages shared between them divided among them
         (proportional set size, Linux's smaps_rollup)."""
         return sum(_status_kb(pid, "Pss:", "smaps_rollup") for pid in self._pids()) / 1024
+
+    def per_process(self) -> str:
+        """Each process's peak RSS / PSS now (MB), named by its job: the two sums above, split."""
+        log = self.log.read_text(errors="replace")
+        roles = {int(pid): "worker" for pid in re.findall(r"intake\.started pid=(\d+)", log)}
+        roles.update((int(pid), "jobs") for pid in re.findall(r"processing\.started pid=(\d+)",
+                                                              log))
+        roles[self.proc.pid] = "listener"
+        parts = []
+        for pid in self._pids():
+            role = roles.get(pid) or ("resource tracker" if b"resource_tracker" in Path(
+                f"/proc/{pid}/cmdline").read_bytes() else "other")
+            parts.append(f"{role} {_status_kb(pid, 'VmHWM:') / 1024:.1f}/"
+                         f"{_status_kb(pid, 'Pss:', 'smaps_rollup') / 1024:.1f}")
+        return ", ".join(parts)
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -409,6 +425,7 @@ def main() -> None:
         figures["e2e_ratio"] = round(figures["e2e_replies_per_s"] / ceiling, 3)
         figures["peak_rss_mb"] = round(serve.rss_peak_mb(), 1)
         figures["pss_mb"] = round(serve.pss_mb(), 1)
+        rows.append(("peak RSS/PSS per process (MB)", serve.per_process()))
     finally:
         serve.stop()
         sink.stdin.close()

@@ -20,11 +20,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from . import config as config_mod
-from . import (corrections, digest, imports, jobs, logs, printable, private_files,
-               rehearsal, service, views, wiring)
-from .casefile import export as casefile_export
-from .casefile import verify as casefile_verify
-from .serve import check
+from . import imports, logs, printable, private_files, rehearsal, views, wiring
 from .core.case import operator_amount_problem
 from .core.effects import Result
 from .core.events import OperatorCorrect, OperatorDecide, OperatorRequest
@@ -32,9 +28,12 @@ from .core.model import CaseState, OPERATOR_COMMANDS, OPERATOR_OUTCOMES, Outcome
 from .inbound.disposition import DISPOSITIONS
 from .money import parse_amount
 from .orders_by_mail.address import intake_address
-from .outbound import compose
 from .store import admin, backup, datadir, records, retention
 from .store.db import transaction
+
+# Mailing, intake, the case file and `check` are imported by the commands that use them: this
+# module is what `serve`'s listener and each of its spawned children import first (the console
+# script is their __main__), and none of them needs Jinja, the parsers or asyncio from here.
 
 
 class UsageError(Exception):
@@ -231,9 +230,11 @@ def _main(argv: list[str] | None) -> int:
         if args.command in ("serve", "deliver") and config.relay.transport == "maildir":
             datadir.check_maildir(config.relay.maildir)  # refused in one line, as a taken port
         if args.command == "check":  # before build: a check never creates a database
+            from .serve import check
             return check.run(config, sys.stdout)
         if args.command == "verify-export":  # reads the zip only, never the database
-            return casefile_verify.run(args.file, sys.stdout)
+            from .casefile import verify
+            return verify.run(args.file, sys.stdout)
         app = wiring.build(config, readonly=_reads_only(args))
         return COMMANDS[args.command](app, args) or 0
     except (UsageError, config_mod.ConfigError, imports.BadFile, datadir.StorageError,
@@ -304,6 +305,7 @@ def _import_progress(done: int, total: int) -> None:
 
 
 def _tick(app, args):
+    from . import jobs
     now = _now(args.now, app.tz)
     # Timers applied ahead of time cannot be undone (protections expire, cases escalate).
     if now - datetime.now(timezone.utc) > TICK_AHEAD_LIMIT and not args.force:
@@ -313,6 +315,8 @@ def _tick(app, args):
 
 
 def _deliver(app, args):
+    from . import jobs
+
     def report(row, result, detail):
         if result != "sent":
             print(f"outbox {row['id']} to {', '.join(json.loads(row['recipients']))}: "
@@ -364,6 +368,7 @@ def _cases(app, args):
 
 
 def _case(app, args):
+    from . import service
     db = app.db()
     order_id = records.order_of_case(db, args.case_id)
     if order_id is None:
@@ -481,10 +486,11 @@ def _asked_yes() -> bool:
 
 
 def _export(app, args):
+    from .casefile import export
     if not args.argument:
         raise UsageError("case ID export needs DEST.zip")
     try:
-        done = casefile_export.export(app, args.case_id, args.argument)
+        done = export.export(app, args.case_id, args.argument)
     except FileExistsError:
         raise UsageError(f"{args.argument} exists already") from None
     print(f"case {args.case_id}: {done.files} files, {done.entries} timeline entries in "
@@ -492,6 +498,7 @@ def _export(app, args):
 
 
 def _merchant(app, args):
+    from . import corrections, service
     db = app.db()
     if records.merchant(db, args.merchant_id) is None:
         raise UsageError(f"no merchant {args.merchant_id!r}")
@@ -517,6 +524,7 @@ def _merchant(app, args):
 
 
 def _order(app, args):
+    from . import corrections
     db = app.db()
     state = _load_order(app, args.shop_id, args.order_number)
     label = f"order {args.shop_id}/{args.order_number}"
@@ -561,6 +569,7 @@ def _duration(text: str, option: str = "--since") -> timedelta:
 
 
 def _digest(app, args):
+    from . import digest
     since = _duration(args.since)
     now = datetime.now(timezone.utc)
     print(printable.text(digest.text(app, now, since)), end="")
@@ -656,6 +665,7 @@ def _queue_control(app, args) -> None:
 def _resend(app, db, outbox_id: int | None) -> None:
     """Re-queues a dead or bounced mail, to the party's address as it is now (an import with
     ``--update`` may have fixed it since)."""
+    from .outbound import compose
     if outbox_id is None:
         raise UsageError("outbox resend needs an outbox id")
     with transaction(db):
@@ -731,6 +741,7 @@ AGAIN = {"release": "released", "replay": "replayed"}
 def _again(app, args) -> None:
     """``inbox release ID`` and ``inbox replay ID...``: each mail once more through intake, all
     in one change (one rehearsal, one confirmation)."""
+    from . import corrections
     if not args.id and args.action == "replay" and args.disposition:
         # By disposition and time, as Mailman's unshunt: oldest first, as they arrived.
         since = datetime.now(timezone.utc) - _duration(args.since or "7d", "--since")

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from .core.effects import Mail
 from .core.events import TimerFired, TimerKind
 from .core.model import Role
-from .inbound import bounces, intake
+from .inbound import bounces
 from .inbound import lanes as lanes_mod
 from .outbound import failures, outbox
 from .outbound.compose import compose
@@ -85,6 +85,8 @@ def process_inbox(app, now_fn, skip=frozenset(), starting=None,
     never dropped, tried again). ``lanes`` (by default every lane, in arrival order) are taken
     in their order, the first lane's mail first. ``starting(inbox_id, lane)`` hears of each mail
     before its try (the budget's watchdog)."""
+    from .inbound import intake  # the workers' alone: the jobs child never reads mail
+
     db, owner, done, failed = app.db(), holder(), 0, []
     while (claimed := _claim(app, owner, lanes, {*skip, *failed})) is not None:
         inbox_id, lane = claimed

@@ -12,15 +12,18 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from . import config as config_mod
-from .outbound.render import Renderer
 from .outbound.transport import open_transport
 from .store import db as dbmod
 from .store import admin, datadir, records
 from .store.files import AttachmentStore
 from .tokens import Signer
+
+if TYPE_CHECKING:
+    from .outbound.render import Renderer
 
 
 @dataclass
@@ -36,8 +39,10 @@ class App:
 
     @property
     def renderer(self) -> Renderer:
-        # Built on first use: commands that send no mail (status, cases) start faster without it.
+        # Built, and Jinja and Babel imported, on first use: commands that send no mail (status,
+        # cases) start faster without it, and serve's listener never carries it.
         if self._renderer is None:
+            from .outbound.render import Renderer
             self._renderer = Renderer(self.tz)
         return self._renderer
 

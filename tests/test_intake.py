@@ -232,7 +232,7 @@ def test_answers_that_change_nothing_are_capped_and_shown_to_operators(tmp_path)
         box.send(fresh_mail(BUYER_NL, "intrekken", withdraw), BUYER_NL, [withdraw])
         assert dispositions(app)[3:] == ["applied", "not_open", "rate_limited"]
         assert len(to(box.deliver(), BUYER_NL)) == 2
-        assert "antwoord achtergehouden (limiet aan antwoorden per adres): 3" in \
+        assert "antwoord tegengehouden (limiet aan antwoorden per adres): 3" in \
             digest.text(app, now(), timedelta(hours=1))
         click(box, reminder, "not_received", BUYER_NL, body="Niets ontvangen.")
         assert box.last_disposition() == "applied"  # the budget never holds an action back
@@ -429,7 +429,7 @@ def test_the_digest_names_every_ending_shown_to_operators(app):
         inbox_id = inbox.store(db, b"Subject: x\r\n\r\nx", "a@x.example", [BARE], now())
         inbox.finish(db, inbox_id, d, now())
     out = digest.text(app, now(), timedelta(hours=1))
-    assert "apart gezet" in out and "antwoord achtergehouden" in out
+    assert "apart gezet" in out and "antwoord tegengehouden" in out
     assert not any(str(d) in out for d in disposition.SHOWN_TO_OPERATORS)  # words, not names
 
 

@@ -207,7 +207,7 @@ def test_choices_keep_the_seeds_order_and_all_is_well_comes_last_and_quiet(mails
     assert cells[:-1] == [["mb-btn-choice"]] * 4 and cells[-1] == ["mb-btn-quiet"]
     assert "font-weight:normal" in links[-1]["style"]
     text = out.text
-    assert text.index("Ik heb een ander verzoek") < text.index("Alles in orde")
+    assert text.index("Ik heb een ander verzoek") < text.index("Alles is in orde")
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -562,7 +562,7 @@ def test_dutch_wording_of_the_review(wrong):
     ("sua Protezione", "Protezione Acquirenti dell’ordine"),  # reads as the formal "Sua"
     ("respinto la tua pratica", "non ha accolto la tua richiesta"),
     ("fallim", "insolvente"),                  # the shop's state, not a court's ruling
-    ("chiudi la mia protezione", "termina la mia protezione"),  # as "la protezione termina"
+    ("chiudi la mia protezione", "termino la mia protezione"),  # as "la protezione termina"
     ("Numero inbox", "N. di ricezione"),
     ("Cosa non ha funzionato", "Causa"),
 ])
@@ -597,14 +597,18 @@ def test_french_wording_of_the_review(wrong, right):
     assert [t for t in texts if wrong in t] == [] and [t for t in texts if right in t]
 
 
+@pytest.mark.parametrize("locale, person", [
+    ("fr", r"\b(je|j’)"), ("nl", r"\bik\b"),
+    ("it", r"\b(ho|accetto|voglio|termino|ritiro)\b"),
+])
 @pytest.mark.parametrize("name, label", [("buyer.reminder", ""), ("buyer.decision", "B"),
                                          ("buyer.decision", "C"), ("buyer.case_opened", "")])
-def test_french_choices_speak_in_the_first_person(mails, name, label):
+def test_buyers_choices_speak_in_the_first_person(mails, locale, person, name, label):
     """One mood for the buyer's choices: "Je conteste…" beside "J’accepte…", not beside an
-    infinitive ("D’accord, mettre fin à ma protection")."""
-    soup = BeautifulSoup(mails[name, label, "fr"][2].html, "html.parser")
+    infinitive ("D’accord, mettre fin à ma protection") or an order to us ("Verleng…")."""
+    soup = BeautifulSoup(mails[name, label, locale][2].html, "html.parser")
     labels = [a.get_text(" ", strip=True) for a in soup.find_all("a", attrs={"data-action": True})]
-    assert labels and [t for t in labels if not re.search(r"\b(je|j’)", t, re.I)] == []
+    assert labels and [t for t in labels if not re.search(person, t, re.I)] == []
 
 
 def test_french_timeline_says_what_the_shop_answered(mails):

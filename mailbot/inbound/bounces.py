@@ -20,12 +20,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from flufl.bounce import all_failures
-
 from ..core.effects import Entry
 from ..store import bounce_rows, records
 from ..outbound.return_path import outbox_and_index
-from .parse import report_tree
 
 MAX_REPORT_BLOCKS = 100  # a report names few recipients; a stranger's may name thousands
 _MESSAGE_ID = re.compile(rb"^message-id:\s*(<[^>\s]{1,250}>)", re.I | re.M)
@@ -50,6 +47,10 @@ REPORT_BYTES = 256 * 1024
 
 def read(db, signer, rcpt_tos: list[str], raw: bytes) -> list[Report]:
     """The reports this mail makes about our deliveries (empty: none we can trust)."""
+    # The parsers are imported by intake's reading of a report only: the jobs child records
+    # refusals (``record``) and never reads mail, so it carries neither them nor lxml.
+    from .parse import report_tree
+
     raw = raw[:REPORT_BYTES]
     message = report_tree(raw)
     blocks = _dsn_blocks(message)
@@ -105,6 +106,8 @@ def _address(field) -> str:
 
 
 def _flufl(message) -> tuple[set[str], set[str]]:
+    from flufl.bounce import all_failures
+
     try:
         temporary, permanent = all_failures(message)
     except Exception:  # a report too broken for the detectors says nothing

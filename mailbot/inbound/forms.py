@@ -136,5 +136,14 @@ def closest_command(text: str) -> str | None:
     """The command line an operator probably meant by the first line of ``text`` (a typo, an
     outcome that is not an operator's), to name in the answer; None when none is close."""
     first = " ".join(text.strip().partition("\n")[0].lower().split())
-    matches = difflib.get_close_matches(first, OPERATOR_COMMAND_LINES)
+    verb, _, rest = first.partition(" ")
+    argument = rest.partition(" ")[0]
+    # A verb and the start of one of its arguments ("decide refunded", a command with words
+    # after it).
+    starting = [a for a in OPERATOR_COMMANDS.get(verb, ()) if argument and a.startswith(argument)]
+    if len(starting) == 1:
+        return f"{verb} {starting[0]}"
+    # Else a typo only: difflib's default 0.6 turned "decide buyer_accepted" into "decide
+    # compensated", a payout offered as the answer to a word that is no operator's outcome.
+    matches = difflib.get_close_matches(first, OPERATOR_COMMAND_LINES, cutoff=0.8)
     return matches[0] if matches else None

@@ -35,7 +35,7 @@ from ..money import parse_amount
 from ..outbound import budget, outbox
 from ..outbound.compose import prepare
 from ..store import records
-from ..store.db import OPERATIONAL_ERRORS, transaction
+from ..store.db import operational_errors, transaction
 from . import authentication, bounces, forms, inbox, intent, screening
 from .disposition import REPLIES, WORDS_ANSWERED, Disposition, Ending
 from .documents import screen as screen_documents
@@ -119,7 +119,7 @@ def process(app, inbox_id: int, now: datetime, trusted_sender: bool = False) -> 
         return finish(m, run(m))
     except inbox.AlreadyProcessed:
         return _recorded(db, inbox_id)
-    except OPERATIONAL_ERRORS as exc:  # the database's fault, not the mail's: not counted
+    except operational_errors() as exc:  # the database's fault, not the mail's: not counted
         inbox.failed(db, inbox_id, f"{type(exc).__name__}: {exc}", counted=False)
         raise
     except Exception as exc:

@@ -19,10 +19,12 @@ import smtplib
 import ssl
 from functools import partial
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .. import private_files
-from .dkim import Signer as DkimSigner
+
+if TYPE_CHECKING:
+    from .dkim import Signer as DkimSigner
 
 # RFC 5321 §4.5.3.2.1 lets a client wait 5 minutes for the greeting, but a relay that is up
 # greets at once; silence means it waits for us, as an implicit-TLS port waits for a ClientHello.
@@ -278,5 +280,8 @@ def open_transport(config):
     else:
         transport = MaildirTransport(relay.maildir)
     if config.dkim.selector:
+        # Imported only when signing: ``cryptography`` is about 10 MB of memory in each process
+        # of serve that sends mail.
+        from .dkim import Signer as DkimSigner
         transport.dkim = DkimSigner(config.bot.domain, config.dkim.selector, config.dkim.key_file)
     return transport

@@ -17,7 +17,6 @@ import os
 import time
 
 from . import child, pidfile
-from .schedule import Schedule
 
 log = logging.getLogger("mailbot.processing")
 
@@ -28,6 +27,8 @@ THREAD_DIED = 3
 def main(config, pipe) -> None:
     """The child's entry point (``multiprocessing`` spawn target); ``pipe`` is the read end of
     a pipe the supervisor holds open while it lives."""
+    from .schedule import Schedule  # here: apscheduler is this child's alone, not the supervisor's
+
     app, stopping = child.begin(config)
     schedule = Schedule(app)
     child.listen(pipe, schedule.wake_delivery, stopping, "supervisor")

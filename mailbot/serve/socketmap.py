@@ -24,7 +24,7 @@ from ..outbound.return_path import outbox_and_index
 from ..store import bounce_rows, mail_intake
 from ..store.datadir import StorageError
 from ..store.db import open_store
-from ..store.dialect import DATABASE_ERRORS
+from ..store.dialect import database_errors
 
 log = logging.getLogger("mailbot.socketmap")
 
@@ -56,7 +56,7 @@ class Lookup:
             return "NOTFOUND "
         try:
             found = self._exists(address, local)
-        except (StorageError, *DATABASE_ERRORS) as exc:
+        except (StorageError, *database_errors()) as exc:
             self.close()
             log.warning("socketmap.temp error=%s", exc)
             return "TEMP database unavailable"

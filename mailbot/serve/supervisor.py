@@ -68,6 +68,10 @@ def serve(app) -> int:
     _notify(b"READY=1")
     log.info("serve.started smtp=%s pid=%s root=%s database=%s", address, os.getpid(),
              app.config.storage.root, app.config.storage.database)
+    # For the children, which inherit it: glibc gives each thread that allocates an arena of its
+    # own, and a worker's few threads do well with two (3-4 MB less per intake worker,
+    # bench/RESULTS.md). An operator's own setting wins.
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     pool.start()
     child, started, pause = _start_child(app.config, pipe), time.monotonic(), 0.0
     code = 0

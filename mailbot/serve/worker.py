@@ -22,7 +22,6 @@ import threading
 import time
 from datetime import datetime
 
-from .. import jobs
 from ..inbound.lanes import LANES
 from ..store.db import database_now
 from . import child
@@ -60,6 +59,10 @@ class IntakeWorker(threading.Thread):
         self._woken.set()
 
     def run(self):
+        # Imported here: the supervisor imports this module only to name main() to its
+        # children, and intake (Jinja, the parsers) is the workers' alone.
+        from .. import jobs
+
         failed: dict[int, float] = {}  # inbox id -> when to try again
         pause = 0.0
         while not self._stopping.is_set():

@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from . import chain, datadir
-from .dialect import OPERATIONAL_ERRORS, SQLite, connect_postgresql  # noqa: F401
+from .dialect import SQLite, connect_postgresql, operational_errors  # noqa: F401
 from .migrating import Migrations
 
 migrations = Migrations("mailbot")

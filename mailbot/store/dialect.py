@@ -17,19 +17,23 @@ from __future__ import annotations
 import functools
 import re
 import sqlite3
+import sys
 from collections.abc import Iterator, Sequence
 
-try:  # PostgreSQL is an extra (``pip install mailbot[pg]``); SQLite needs nothing
-    import psycopg
-except ImportError:  # pragma: no cover - without the extra only sqlite: URLs open
-    psycopg = None
 
-# Errors of the database rather than of a mail: a lock, a lost connection (intake gives the try
-# back for these, inbound/intake.py).
-OPERATIONAL_ERRORS: tuple[type[Exception], ...] = (sqlite3.OperationalError,) + (
-    (psycopg.OperationalError,) if psycopg else ())
-DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error,) + (
-    (psycopg.Error,) if psycopg else ())
+# psycopg is imported by ``connect_postgresql`` only: on SQLite no process of serve carries its
+# modules (about 20 MB of resident memory each, bench/RESULTS.md). A psycopg error can only come
+# from a connection it made, so before the import there is none to catch.
+def operational_errors() -> tuple[type[Exception], ...]:
+    """Errors of the database rather than of a mail: a lock, a lost connection (intake gives the
+    try back for these, inbound/intake.py)."""
+    psycopg = sys.modules.get("psycopg")
+    return (sqlite3.OperationalError,) + ((psycopg.OperationalError,) if psycopg else ())
+
+
+def database_errors() -> tuple[type[Exception], ...]:
+    psycopg = sys.modules.get("psycopg")
+    return (sqlite3.Error,) + ((psycopg.Error,) if psycopg else ())
 
 
 class Database:
@@ -114,7 +118,7 @@ class PostgreSQL(Database):
 
     @property
     def in_transaction(self) -> bool:
-        return self.conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+        return self.conn.info.transaction_status != _psycopg().pq.TransactionStatus.IDLE
 
     def begin(self) -> None:
         self.conn.execute("BEGIN")
@@ -132,9 +136,17 @@ class PostgreSQL(Database):
         return f"json_array_elements_text({column}::json)"
 
 
+def _psycopg():
+    try:  # PostgreSQL is an extra (``pip install mailbot[pg]``); SQLite needs nothing
+        import psycopg
+    except ImportError:  # pragma: no cover - without the extra only sqlite: URLs open
+        raise ImportError("a postgresql:// [storage] url needs psycopg: "
+                          "pip install 'mailbot[pg]'") from None
+    return psycopg
+
+
 def connect_postgresql(url: str, readonly: bool = False) -> PostgreSQL:
-    if psycopg is None:
-        raise ImportError("a postgresql:// [storage] url needs psycopg: pip install 'mailbot[pg]'")
+    psycopg = _psycopg()
     # Autocommit outside ``store.db.transaction``, as with SQLite: no write is left in an
     # implicit, forgotten transaction; ``transaction`` says BEGIN itself.
     conn = psycopg.connect(url, autocommit=True)
