@@ -1,5 +1,5 @@
-"""CPU per reply: parse, reply trimming, render, compose and a buyer's whole intake, in ms of
-CPU per mail and as ratios to a fixed pure-Python loop timed in the same run.
+"""CPU per reply: parse, reply trimming, render, compose, a buyer's whole intake and a fired
+timer, in ms of CPU per mail and as ratios to a fixed pure-Python loop timed in the same run.
 
     python bench/cpu_per_mail.py [--mails N] [--profile]
 
@@ -12,7 +12,10 @@ reply is the one bench/run.py sends (36 lines of French, no quote); every click 
 order (fresh ``buyer`` token, NOT_RECEIVED), so each intake opens a case, renders and queues the
 buyer's and the merchant's mail and commits, on a real SQLite file. ``render`` and ``compose``
 repeat one mail, so the renderer's kept sentences and links all serve it; ``intake``, with an
-order and a signed link of its own per click, is the figure of a real mail. The last line is JSON.
+order and a signed link of its own per click, is the figure of a real mail. ``tick`` is
+``jobs.tick`` firing the reminders of a batch of orders of their own (nl, fr and it buyers), each
+batch due a day after the one before: CPU per fired timer, its mail rendered, composed, queued
+and committed, as bench/run.py's tick figure but without its wall clock. The last line is JSON.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from mailbot import config as config_mod
-from mailbot import imports, wiring
+from mailbot import imports, jobs, wiring
 from mailbot.core.decide import decide
 from mailbot.core.events import BuyerAction
 from mailbot.core.model import Action, ProtectionState
@@ -43,6 +46,7 @@ from mailbot.store import records
 from mailbot.tokens import Token
 
 ROUNDS = 7
+TICK_ROUNDS = 5  # + one to warm up: the first batch's protection ends a week after its reminder
 
 
 def baseline() -> None:
@@ -60,7 +64,7 @@ def message(sender: str, n: int) -> bytes:
             f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n").encode()
 
 
-def build_app(folder: Path, orders: int):
+def build_app(folder: Path, orders: int, tick_orders: int):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -78,8 +82,16 @@ def build_app(folder: Path, orders: int):
         "shop_id,order_number,order_date,amount,currency,buyer_email,buyer_locale,plan\n" +
         "".join(f"shop,O{i},{ordered},49.95,EUR,buyer{i}@buyer.example,fr,plus\n"
                 for i in range(orders)))
+    # The tick's orders: batch b's reminders are due ``TICK_ROUNDS - b`` days before now.
+    today = date.today()
+    (folder / "t.csv").write_text(
+        "shop_id,order_number,order_date,amount,currency,buyer_email,buyer_locale,plan\n" +
+        "".join(f"shop,T{b}-{i},{(today - timedelta(days=23 + TICK_ROUNDS - b)).isoformat()},"
+                f"49.95,EUR,t{b}-{i}@buyer.example,{('nl', 'fr', 'it')[i % 3]},plus\n"
+                for b in range(TICK_ROUNDS + 1) for i in range(tick_orders)))
     imports.import_merchants(app.db(), str(folder / "m.csv"))
     imports.import_orders(app.db(), str(folder / "o.csv"), app.tz)
+    imports.import_orders(app.db(), str(folder / "t.csv"), app.tz)
     return app
 
 
@@ -98,7 +110,7 @@ def main() -> None:
     args = parser.parse_args()
     per_round = min(args.mails, 500)
     folder = Path(tempfile.mkdtemp(prefix="mailbot-bench-cpu-"))
-    app = build_app(folder, per_round * (ROUNDS + 2))
+    app = build_app(folder, per_round * (ROUNDS + 2), per_round)
     db = app.db()
     now = datetime.now(timezone.utc)
     order_ids = [r[0] for r in db.execute("SELECT id FROM orders ORDER BY id").fetchall()]
@@ -129,6 +141,19 @@ def main() -> None:
             assert intake.process(app, inbox_id, now) == "applied"
         return (time.process_time_ns() - start) / 1e6 / per_round
 
+    ticks = iter(range(TICK_ROUNDS, -1, -1))
+
+    def tick():
+        """One batch of reminders fired (the next day's); CPU per timer."""
+        at = now - timedelta(days=next(ticks))
+        before = db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        start = time.process_time_ns()
+        fired = jobs.tick(app, at)
+        elapsed = time.process_time_ns() - start
+        assert fired == per_round == db.execute(
+            "SELECT count(*) FROM outbox").fetchone()[0] - before, fired
+        return elapsed / 1e6 / per_round
+
     rendered = app.renderer.render(mail.template, "fr", ctx)
     rcpt = compose.recipients(app, decision.state, mail.to, merchant)
     stages = {
@@ -141,12 +166,15 @@ def main() -> None:
     for fn in stages.values():  # templates compiled and caches warm before timing
         fn()
     intakes()
-    samples = {name: [] for name in ["baseline", *stages, "intake"]}
-    for _ in range(ROUNDS):
+    tick()
+    samples = {name: [] for name in ["baseline", *stages, "intake", "tick"]}
+    for round_ in range(ROUNDS):
         samples["baseline"].append(cpu_ms(baseline, 20))
         for name, fn in stages.items():
             samples[name].append(cpu_ms(fn, per_round))
         samples["intake"].append(intakes())
+        if round_ < TICK_ROUNDS:
+            samples["tick"].append(tick())
     figures = {name: round(statistics.median(v), 3) for name, v in samples.items()}
     figures["trim"] = round(figures["trim"] - figures["parse"], 3)  # trimming alone
     base = figures["baseline"]

@@ -75,8 +75,7 @@ def apply(app, planned: Planned, now: datetime) -> bool:
     if records.load(db, order_id) != planned.before:
         return False
     records.save(db, planned.decision.state, app.tz)
-    for entry in planned.decision.timeline:
-        records.add_timeline(db, order_id, now, entry)
+    records.add_timeline(db, order_id, now, *planned.decision.timeline)
     return True
 
 
@@ -94,9 +93,11 @@ def queue(app, order_id: int, mails: Iterable[tuple[Outgoing, dict]], now: datet
     """Inside a transaction: queues each mail with its outbox marks (see ``outbox.enqueue``) and
     notes it on the order's timeline."""
     db = app.db()
+    noted = []
     for mail, marks in mails:
         outbox.enqueue(db, mail, now, **marks)
-        records.add_timeline(db, order_id, now, Entry("bot", "mail", mail.template))
+        noted.append(Entry("bot", "mail", mail.template))
+    records.add_timeline(db, order_id, now, *noted)  # one write for all
 
 
 def write(app, planned: Planned, now: datetime) -> Planned:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import mimetypes
 import secrets
 from dataclasses import dataclass
@@ -256,7 +257,7 @@ def build(app, rendered: Rendered, rcpt: Recipients, reply_to: str, message_id: 
         ("From", formataddr((sender_name(app, rendered), app.config.bot.sender), "utf-8")),
         ("To", ", ".join(rcpt.addresses)),
         ("Subject", _encoded(rendered.subject)),
-        ("Date", format_datetime(now)),
+        ("Date", _date(now, now.utcoffset())),
         ("Message-ID", message_id),
     ]
     if thread:
@@ -277,18 +278,48 @@ def build(app, rendered: Rendered, rcpt: Recipients, reply_to: str, message_id: 
     return head + body
 
 
+# A tick dates each of its mails with the same moment. The offset is part of the key: the same
+# instant in another zone is an equal datetime that writes another Date.
+@functools.lru_cache(maxsize=64)
+def _date(now: datetime, offset) -> str:
+    return format_datetime(now)
+
+
 def _qp_part(subtype: str, text: str) -> bytes:
     """A text part in UTF-8, quoted-printable (RFC 2045 §6.7) by binascii, which is C: lines of
     at most 76 characters, trailing white space and a lone "." line encoded. Every line break
     of ``text`` (CR LF, CR or LF, as email.mime counted them) becomes CR LF."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    data = text.replace("\n", "\r\n").encode("utf-8")
-    payload = binascii.b2a_qp(data, istext=True)
-    if b"\n" not in data:  # b2a_qp copies the text's line ends: with none, its soft breaks are LF
-        payload = payload.replace(b"\n", b"\r\n")
+    lines = text.split("\n")
+    last = lines.pop()  # what follows the last line break: "" when the text ends with one
+    if not lines:  # b2a_qp copies the text's line ends: with none, its soft breaks are LF
+        payload = binascii.b2a_qp(last.encode("utf-8"), istext=True).replace(b"\n", b"\r\n")
+    else:
+        payload = [_qp_line(line) for line in lines]
+        if last:  # the text's end, encoded with the line before it: b2a_qp sees its end as such
+            payload[-1] = binascii.b2a_qp(f"{lines[-1]}\r\n{last}".encode("utf-8"), istext=True)
+        payload = b"".join(payload)
     return (f'Content-Type: text/{subtype}; charset="utf-8"\r\nMIME-Version: 1.0\r\n'
             "Content-Transfer-Encoding: quoted-printable\r\n\r\n").encode("ascii") + payload
+
+
+def _qp_line(line: str) -> bytes:
+    """One line and its CR LF, quoted-printable. b2a_qp starts every line afresh (its count of
+    characters, its rules for a line's end and for a lone "."), so a text's encoding is its
+    lines' encodings joined; and most lines of a mail (the layout, the footer, the sentences
+    without a value) are the same in every mail of a language, so the encodings are kept."""
+    encoded = _QP_LINES.get(line)
+    if encoded is None:
+        encoded = binascii.b2a_qp(line.encode("utf-8") + b"\r\n", istext=True)
+        if len(line) <= 500:  # a layout's lines; a long one is a link or someone's words
+            if len(_QP_LINES) >= 2048:  # order numbers vary: at most ~4 MB
+                _QP_LINES.clear()
+            _QP_LINES[line] = encoded
+    return encoded
+
+
+_QP_LINES: dict[str, bytes] = {}
 
 
 def _multipart(subtype: str, parts: list[bytes]) -> bytes:
@@ -318,21 +349,19 @@ def _encoded(value: str) -> str:
     if value.isascii():
         return Header(value, "us-ascii", header_name="Subject").encode(linesep="\r\n",
                                                                         maxlinelen=78)
-    # UTF-8 in base64 encoded-words, as email.header folds them (whole characters per word,
-    # each as long as its line allows) at a tenth of its CPU: it measures every word again
+    # UTF-8 in base64 encoded-words, as email.header folds them: whole characters per word,
+    # each word as long as its line allows, that is 3 bytes for every 4 characters of room
+    # (base64), cut back to where a character starts. email.header measures every word again
     # for each character it adds.
-    words, chars, size = [], [], 0
-    room = 78 - len("Subject: ") - len("=?utf-8?b??=")
-    for char in value:
-        length = len(char.encode("utf-8"))
-        if -(-(size + length) // 3) * 4 > room:  # base64: 4 characters per 3 bytes begun
-            words.append("".join(chars))
-            chars, size, room = [], 0, 78 - len(" ") - len("=?utf-8?b??=")
-        chars.append(char)
-        size += length
-    words.append("".join(chars))
-    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w.encode('utf-8')).decode('ascii')}?="
-                          for w in words)
+    data = value.encode("utf-8")
+    words, start, room = [], 0, 78 - len("Subject: ") - len("=?utf-8?b??=")
+    while start < len(data):
+        end = start + room // 4 * 3
+        while end < len(data) and data[end] & 0xC0 == 0x80:  # a UTF-8 continuation byte
+            end -= 1
+        words.append(data[start:end])
+        start, room = end, 78 - len(" ") - len("=?utf-8?b??=")
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words)
 
 
 _CRLF = compat32.clone(linesep="\r\n")

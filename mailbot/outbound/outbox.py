@@ -27,10 +27,10 @@ DUE_BATCH = 100
 
 
 def enqueue(db, mail, now: datetime, answer_to: str | None = None,
-            inbox_id: int | None = None) -> int:
+            inbox_id: int | None = None) -> None:
     """Queues a composed mail (``compose.Outgoing``); ``answer_to`` and ``inbox_id`` mark it as
     the answer to an inbound mail, counted by ``outbound/budget.py``."""
-    return outbox_rows.insert(db, mail, now, answer_to, inbox_id)
+    outbox_rows.insert(db, mail, now, answer_to, inbox_id)
 
 
 def recent(db, order_id: int, template: str, now: datetime, hours: int = 1) -> int:

@@ -47,14 +47,6 @@ def last_link(db, order_id: int) -> str:
     return row[0] if row else GENESIS
 
 
-def hashes(db, order_id: int, at: str, actor: str, kind: str, text: str, attachments: list,
-           done_by: str) -> tuple[str, str]:
-    """(content hash, chain hash) for a new entry of ``order_id``, linked as ``VERSION``."""
-    content = content_hash(text, attachments)
-    return content, link(last_link(db, order_id), order_id, at, actor, kind, content, done_by,
-                         VERSION)
-
-
 def check(entries: list[dict]) -> list[str]:
     """What is wrong with an order's entries (oldest first), each as stored: order_id, at, actor,
     kind, text, attachments (a list), content_sha256, chain_sha256, done_by and chain_version

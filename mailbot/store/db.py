@@ -97,13 +97,16 @@ def _connect(path: str | Path) -> SQLite:
 
 
 @contextlib.contextmanager
-def lease_transaction(db):
-    """A transaction that only takes or gives back leases. On SQLite its commit does not wait
-    for the disk (synchronous=NORMAL, WAL): a power cut may forget a lease, and then the row is
-    only taken again, which a lease has to survive anyway; the next FULL commit syncs it along."""
-    if db.dialect != "sqlite" or db.in_transaction:
-        with transaction(db):
-            yield db
+def lease_writes(db):
+    """Around writes that only take or give back leases, each of them one statement, atomic by
+    itself. On SQLite they share one transaction whose commit does not wait for the disk
+    (synchronous=NORMAL, WAL): a power cut may forget a lease, and then the row is only taken
+    again, which a lease has to survive anyway; the next FULL commit syncs it along. On
+    PostgreSQL each commits on its own (autocommit): a transaction around a single statement
+    would only cost a round trip more for its COMMIT. Inside a caller's transaction, they are
+    part of it."""
+    if db.in_transaction or db.dialect != "sqlite":
+        yield db
         return
     db.execute("PRAGMA synchronous = NORMAL")
     try:
@@ -117,23 +120,25 @@ def lease_transaction(db):
 def transaction(db):
     """One atomic write: everything inside commits together or not at all. Nested, it is a
     savepoint inside the outer transaction (``jobs.tick`` groups many events in one commit)."""
+    # RELEASE and COMMIT inside the try: on PostgreSQL they carry the writes not sent yet
+    # (``Database.write``), and one of those that fails must undo the rest as any failure does.
     if db.in_transaction:
         db.execute("SAVEPOINT nested")
         try:
             yield db
+            db.execute("RELEASE SAVEPOINT nested")
         except BaseException:
             db.execute("ROLLBACK TO SAVEPOINT nested")
             db.execute("RELEASE SAVEPOINT nested")
             raise
-        db.execute("RELEASE SAVEPOINT nested")
         return
     db.begin()
     try:
         yield db
+        db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
         raise
-    db.execute("COMMIT")
 
 
 @migrations()

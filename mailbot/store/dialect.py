@@ -1,11 +1,15 @@
 """The dialect seam: one ``Database`` interface over SQLite (embedded) and PostgreSQL (psycopg 3).
 
 The store writes portable SQL with ``?`` placeholders (``:name`` for named ones) and calls
-``db.execute(sql, params)``, ``db.query(sql, params)`` (rows as dicts), ``db.executemany`` and
-``db.executescript``. For PostgreSQL the text is translated once per statement: placeholders to
-psycopg's ``%s``, SQLite's DDL words to PostgreSQL's (``INTEGER PRIMARY KEY`` to an identity
-column, ``BLOB`` to ``BYTEA``), ``PRAGMA`` to nothing (SQLite's tuning only), and the row lock of
-a claim (``FOR UPDATE [SKIP LOCKED]``) kept; for SQLite that lock clause is dropped, since its
+``db.execute(sql, params)``, ``db.query(sql, params)`` (rows as dicts), ``db.executemany``,
+``db.executescript`` and ``db.write`` (a write whose result nobody reads). On PostgreSQL every
+statement is a round trip to the server, so a transaction's BEGIN and the writes said inside it
+go out with its next statement, in one (libpq's pipeline mode); ``db.statements`` counts the
+round trips (the tests hold a click, a timer and a delivered mail to a number). For
+PostgreSQL the text is translated once per statement: placeholders to psycopg's ``%s``,
+SQLite's DDL words to PostgreSQL's (``INTEGER PRIMARY KEY`` to an identity column, ``BLOB`` to
+``BYTEA``), ``PRAGMA`` to nothing (SQLite's tuning only, no round trip), and the row lock of a
+claim (``FOR UPDATE [SKIP LOCKED]``) kept; for SQLite that lock clause is dropped, since its
 ``BEGIN IMMEDIATE`` already serialises writers. Plain SQL through a seam this thin was chosen over
 SQLAlchemy Core: the store is ~90 short statements that read like the schema, and a query builder
 would have rewritten all of them for no gain on two dialects. ``clock(seconds)`` is the
@@ -41,12 +45,22 @@ class Database:
 
     dialect = ""
     conn = None
+    # Statements sent through this connection: on PostgreSQL each one is a round trip to the
+    # server (the tests hold a click, a timer and a delivered mail to a number of them).
+    statements = 0
 
     def execute(self, sql: str, params: Sequence | dict = ()):
+        self.statements += 1
         return self.conn.execute(self.translate(sql), params)
 
     def executemany(self, sql: str, rows) -> None:
+        self.statements += 1
         self.conn.cursor().executemany(self.translate(sql), list(rows))
+
+    def write(self, sql: str, params: Sequence | dict = ()) -> None:
+        """A write whose result nobody reads (neither rows nor a count). Here it is sent at
+        once; PostgreSQL sends it with the transaction's next statement."""
+        self.execute(sql, params)
 
     def query(self, sql: str, params: Sequence | dict = ()) -> Iterator[dict]:
         cur = self.execute(sql, params)
@@ -83,7 +97,7 @@ class SQLite(Database):
     def begin(self) -> None:
         # The write lock up front: two writers wait for each other instead of failing on a
         # lock upgrade, and a claim's SELECT and UPDATE see no other writer between them.
-        self.conn.execute("BEGIN IMMEDIATE")
+        self.execute("BEGIN IMMEDIATE")
 
     def lock(self, name: str) -> None:
         """Until the transaction ends, no other transaction takes the lock ``name``: here every
@@ -101,6 +115,10 @@ class PostgreSQL(Database):
 
     def __init__(self, conn):
         self.conn = conn
+        # Said but not sent yet: BEGIN, and writes whose results nobody reads. They go out with
+        # the transaction's next statement, in one round trip (``_send``).
+        self._begin = False
+        self._writes: list[tuple[str, Sequence | dict]] = []
 
     def translate(self, sql: str) -> str:
         return _for_postgresql(sql)
@@ -108,20 +126,52 @@ class PostgreSQL(Database):
     def execute(self, sql: str, params: Sequence | dict = ()):
         text = self.translate(sql)
         if not text:
-            return self.conn.execute("SELECT 1 WHERE false")  # a PRAGMA: nothing to do
+            return self.conn.cursor()  # a PRAGMA: SQLite's tuning, nothing to send
+        if text.startswith("ROLLBACK"):
+            # The writes not sent yet all came after the last statement sent, so after any
+            # savepoint: undone with it, never sent (one that failed would fail the ROLLBACK).
+            self._writes.clear()
         # Always with parameters, even none: psycopg then reads the text as a query with
         # placeholders, so the %% the translation wrote for a literal % is one % again.
-        return self.conn.execute(text, params)
+        return self._send(lambda: self.conn.execute(text, params))
+
+    def executemany(self, sql: str, rows) -> None:
+        text, rows = self.translate(sql), list(rows)
+        self._send(lambda: self.conn.cursor().executemany(text, rows))
+
+    def write(self, sql: str, params: Sequence | dict = ()) -> None:
+        if not self.in_transaction:  # autocommit: a write is done when this returns
+            self.execute(sql, params)
+            return
+        self._writes.append((self.translate(sql), params))
+
+    def _send(self, statement):
+        self.statements += 1
+        if not self._begin and not self._writes:
+            return statement()
+        # BEGIN and the writes said before this statement go out with it in one round trip
+        # (libpq's pipeline mode: all sent, then one sync). One that fails raises here, on
+        # leaving the pipeline, inside the transaction, which the caller rolls back
+        # (``store.db.transaction`` commits inside its try for that).
+        begin, writes = self._begin, self._writes
+        self._begin, self._writes = False, []
+        with self.conn.pipeline():
+            if begin:
+                self.conn.execute("BEGIN")
+            for text, params in writes:
+                self.conn.execute(text, params)
+            return statement()
 
     def executescript(self, sql: str) -> None:
-        self.conn.execute(_for_postgresql(sql, script=True))
+        self._send(lambda: self.conn.execute(_for_postgresql(sql, script=True)))
 
     @property
     def in_transaction(self) -> bool:
-        return self.conn.info.transaction_status != _psycopg().pq.TransactionStatus.IDLE
+        return (self._begin or bool(self._writes)
+                or self.conn.info.transaction_status != _psycopg().pq.TransactionStatus.IDLE)
 
     def begin(self) -> None:
-        self.conn.execute("BEGIN")
+        self._begin = True
 
     def lock(self, name: str) -> None:
         # A transaction-scoped advisory lock on the name's hash: a collision only makes two

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from .db import lease_transaction, transaction
+from .db import lease_writes, transaction
 from .records import iso
 
 
@@ -20,17 +20,20 @@ def store(db, raw: bytes, mail_from: str, rcpt_tos: list[str], now: datetime,
             "INSERT INTO inbox (received_at, mail_from, rcpt_tos, raw, lane) "
             "VALUES (?, ?, ?, ?, ?) RETURNING id",
             [iso(now), mail_from, json.dumps(rcpt_tos), b"", lane]).fetchone()[0]
-        db.execute("INSERT INTO inbox_raw (inbox_id, raw) VALUES (?, ?)", [inbox_id, raw])
+        db.write("INSERT INTO inbox_raw (inbox_id, raw) VALUES (?, ?)", [inbox_id, raw])
     return inbox_id
 
 
 def load(db, inbox_id: int) -> dict | None:
-    rows = list(db.query("SELECT * FROM inbox WHERE id = ?", [inbox_id]))
+    """The row with its raw mail, in one statement."""
+    rows = list(db.query("SELECT i.*, r.raw AS raw_mail FROM inbox i "
+                         "LEFT JOIN inbox_raw r ON r.inbox_id = i.id WHERE i.id = ?", [inbox_id]))
     if not rows:
         return None
     row = rows[0]
     row["rcpt_tos"] = json.loads(row["rcpt_tos"])
-    row["raw"] = raw(db, inbox_id)
+    mail = row.pop("raw_mail")
+    row["raw"] = b"" if mail is None else bytes(mail)
     return row
 
 
@@ -59,6 +62,15 @@ def _first(db, skip, lane: str | None):
     return db.execute(_claimable(db, skip, lane), ([lane] if lane else []) + list(skip)).fetchone()
 
 
+def _take(db, owner: str, skip, lane: str | None, seconds: float) -> int | None:
+    # The choice and the lease in one statement (one round trip, atomic without a transaction).
+    rows = db.execute(
+        f"UPDATE inbox SET claimed_by = ?, claimed_until = {db.clock(seconds)} "
+        f"WHERE id = ({_claimable(db, skip, lane)}) RETURNING id",
+        [owner] + ([lane] if lane else []) + list(skip)).fetchall()
+    return rows[0][0] if rows else None
+
+
 def claim(db, owner: str, seconds: float, skip=(), lane: str | None = None) -> int | None:
     """Leases the oldest unprocessed mail (of ``lane``, if given) nobody holds to ``owner``
     until ``seconds`` from now by the database's clock; its id, or None when there is none."""
@@ -69,22 +81,21 @@ def claim(db, owner: str, seconds: float, skip=(), lane: str | None = None) -> i
 def claim_first(db, owner: str, leases, skip=()) -> tuple[int, str | None] | None:
     """Leases to ``owner`` the oldest mail nobody holds of the first lane of ``leases`` that has
     one, for that lane's seconds (``leases``: (lane or None for any, seconds) in the worker's
-    order of preference); (its id, its lane), or None. One transaction for all the lanes: a
-    worker whose own lanes are idle takes the next lane's mail without a write lock per lane.
-    On SQLite the lanes are first read without it (a WAL reader never waits): every worker looks
-    each time a mail is stored, all but one find nothing, and SQLite has one write lock for all
-    the processes of the database, whose waiters sleep up to 100 ms each time they find it
-    taken."""
+    order of preference); (its id, its lane), or None. Each lane's lease is one statement; on
+    SQLite they share one transaction (``lease_writes``), so that a worker whose own lanes are
+    idle takes the next lane's mail without a write lock per lane; on PostgreSQL each is one
+    round trip. On SQLite the lanes are first read without the lock (a WAL reader never waits):
+    every worker looks each time a mail is stored, all but one find nothing, and SQLite has one
+    write lock for all the processes of the database, whose waiters sleep up to 100 ms each
+    time they find it taken."""
     if db.dialect == "sqlite" and not db.in_transaction and not any(
             _first(db, skip, lane) for lane, _ in leases):
         return None
-    with lease_transaction(db):
+    with lease_writes(db):
         for lane, seconds in leases:
-            row = _first(db, skip, lane)
-            if row is not None:
-                db.execute(f"UPDATE inbox SET claimed_by = ?, "
-                           f"claimed_until = {db.clock(seconds)} WHERE id = ?", [owner, row[0]])
-                return row[0], lane
+            taken = _take(db, owner, skip, lane, seconds)
+            if taken is not None:
+                return taken, lane
     return None
 
 
@@ -108,19 +119,19 @@ def count_attempt(db, inbox_id: int, now: datetime) -> int | None:
     The count must outlive a crashed or killed process, not a power cut (then the mail is tried
     once more): it is written without waiting for the disk (WAL, synchronous=NORMAL), which
     saves one sync per mail; the next FULL commit syncs it along."""
+    # RETURNING: the new count in the same round trip; no row when it was processed already
+    # (fetchall: the statement runs to its end, so SQLite's autocommit ends with it).
     count = ("UPDATE inbox SET attempts = attempts + 1, started_at = ? "
-             "WHERE id = ? AND processed_at IS NULL", [iso(now), inbox_id])
+             "WHERE id = ? AND processed_at IS NULL RETURNING attempts", [iso(now), inbox_id])
     if db.in_transaction:  # an operator's replay: commits with the whole change
-        db.execute(*count)
+        rows = db.execute(*count).fetchall()
     else:
         db.execute("PRAGMA synchronous = NORMAL")
         try:
-            db.execute(*count)
+            rows = db.execute(*count).fetchall()
         finally:
             db.execute("PRAGMA synchronous = FULL")  # store.db.connect's setting (SPEC §8)
-    row = db.execute("SELECT attempts, processed_at FROM inbox WHERE id = ?",
-                     [inbox_id]).fetchone()
-    return None if row is None or row[1] is not None else row[0]
+    return rows[0][0] if rows else None
 
 
 def record_failure(db, inbox_id: int, error: str, counted: bool = True) -> None:

@@ -23,7 +23,7 @@ from ..core.model import (
     ProtectionState, Reason, RefundChoice, State, Variant,
 )
 from . import chain
-from .db import lease_transaction, transaction
+from .db import lease_writes, transaction
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -96,25 +96,26 @@ def order_id(db, shop_id: str, order_number: str) -> int | None:
     return row[0] if row else None
 
 
-def order_label(db, order_id: int | None) -> str | None:
-    """``shop/order number``, as the log and operators name an order; None without one."""
-    row = None if order_id is None else db.execute(
-        "SELECT shop_id, order_number FROM orders WHERE id = ?", [order_id]).fetchone()
-    return f"{row[0]}/{row[1]}" if row else None
-
-
 def order_of_case(db, case_id: int) -> int | None:
     row = db.execute("SELECT order_id FROM cases WHERE id = ?", [case_id]).fetchone()
     return row[0] if row else None
 
 
+# The case's columns beside the order's, named apart (both tables have an id and a state).
+_CASE_COLUMNS = ("id", "reason", "opened_at", "state", "variant", "outcome", "escalation_reason",
+                 "merchant_due", "nudged", "buyer_due", "refund_choice", "refund_amount",
+                 "closed_at")
+_LOAD = ("SELECT o.*, m.insolvent, " + ", ".join(f"c.{n} AS case_{n}" for n in _CASE_COLUMNS)
+         + " FROM orders o JOIN merchants m ON m.id = o.shop_id "
+         "LEFT JOIN cases c ON c.order_id = o.id WHERE o.id = ?")
+
+
 def load(db, order_id: int) -> State | None:
-    # Read inside a write, the order stays locked until the commit (PostgreSQL; SQLite's write
-    # lock covers it): ``service.apply`` compares it with the state it decided on.
+    # One statement for the order and its case (each is a round trip on PostgreSQL). Read inside
+    # a write, the order stays locked until the commit (PostgreSQL; SQLite's write lock covers
+    # it): ``service.apply`` compares it with the state it decided on.
     lock = " FOR UPDATE OF o" if db.in_transaction else ""
-    rows = list(db.query(
-        "SELECT o.*, m.insolvent FROM orders o JOIN merchants m ON m.id = o.shop_id "
-        "WHERE o.id = ?" + lock, [order_id]))
+    rows = list(db.query(_LOAD + lock, [order_id]))
     if not rows:
         return None
     r = rows[0]
@@ -129,14 +130,13 @@ def load(db, order_id: int) -> State | None:
         extended=bool(r["extended"]), reminder_sent=bool(r["reminder_sent"]),
         ended_at=parse_dt(r["ended_at"]), end_reason=_enum(EndReason, r["end_reason"]),
     )
-    return State(order, protection, _load_case(db, order_id), bool(r["insolvent"]))
+    return State(order, protection, _case(r), bool(r["insolvent"]))
 
 
-def _load_case(db, order_id: int) -> Case | None:
-    rows = list(db.query("SELECT * FROM cases WHERE order_id = ?", [order_id]))
-    if not rows:
+def _case(r: dict) -> Case | None:
+    if r["case_id"] is None:
         return None
-    c = rows[0]
+    c = {n: r["case_" + n] for n in _CASE_COLUMNS}
     return Case(
         id=c["id"], reason=Reason(c["reason"]), opened_at=parse_dt(c["opened_at"]),
         state=CaseState(c["state"]), variant=_enum(Variant, c["variant"]),
@@ -153,7 +153,7 @@ def _load_case(db, order_id: int) -> Case | None:
 def save(db, state: State, tz: ZoneInfo) -> None:
     """Writes protection and case, and rewrites the order's timers from them."""
     p, order_id = state.protection, state.order.id
-    db.execute(
+    db.write(
         "UPDATE orders SET state = ?, ends_at = ?, extended = ?, reminder_sent = ?, "
         "ended_at = ?, end_reason = ? WHERE id = ?",
         [p.state, iso(p.ends_at), int(p.extended), int(p.reminder_sent), iso(p.ended_at),
@@ -167,7 +167,7 @@ def save(db, state: State, tz: ZoneInfo) -> None:
                   None if case.refund_amount is None else str(case.refund_amount),
                   iso(case.closed_at)]
         # One case per order, and it takes the order's id (service.plan).
-        db.execute(
+        db.write(
             "INSERT INTO cases (reason, state, variant, outcome, escalation_reason, "
             "opened_at, merchant_due, nudged, buyer_due, refund_choice, refund_amount, "
             "closed_at, order_id, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -182,10 +182,11 @@ def save(db, state: State, tz: ZoneInfo) -> None:
 
 
 def write_timers(db, state: State, tz: ZoneInfo) -> None:
-    db.execute("DELETE FROM timers WHERE order_id = ?", [state.order.id])
-    db.executemany(
-        "INSERT INTO timers (order_id, kind, due_at) VALUES (?, ?, ?)",
-        [(state.order.id, kind, iso(due)) for kind, due in timers(state, tz)])
+    db.write("DELETE FROM timers WHERE order_id = ?", [state.order.id])
+    rows = [(state.order.id, kind, iso(due)) for kind, due in timers(state, tz)]
+    if rows:  # one INSERT of all of them: one round trip on PostgreSQL
+        db.write("INSERT INTO timers (order_id, kind, due_at) VALUES "
+                   + ", ".join(["(?, ?, ?)"] * len(rows)), [v for row in rows for v in row])
 
 
 def due_timers(db, now: datetime, limit: int = 1000) -> list[tuple[int, str, str]]:
@@ -198,14 +199,16 @@ def claim_timers(db, now: datetime, seconds: float, limit: int) -> list[tuple[in
     """Leases up to ``limit`` timers due at ``now`` that nobody holds, for ``seconds`` of the
     database's clock, so that two nodes never fire one timer together (a timer is rewritten,
     its lease gone, when its order changes)."""
-    with lease_transaction(db):
+    # The choice and the leases in one statement (one round trip on PostgreSQL); RETURNING
+    # gives the rows in no particular order, so they are put back in the order they fell due.
+    with lease_writes(db):
         due = db.execute(
-            "SELECT order_id, kind FROM timers WHERE due_at <= ? "
+            f"UPDATE timers SET claimed_until = {db.clock(seconds)} "
+            "WHERE (order_id, kind) IN (SELECT order_id, kind FROM timers WHERE due_at <= ? "
             f"AND (claimed_until IS NULL OR claimed_until <= {db.clock()}) "
-            "ORDER BY due_at LIMIT ? FOR UPDATE SKIP LOCKED", [iso(now), limit]).fetchall()
-        db.executemany(f"UPDATE timers SET claimed_until = {db.clock(seconds)} "
-                       "WHERE order_id = ? AND kind = ?", [tuple(r) for r in due])
-    return [tuple(r) for r in due]
+            "ORDER BY due_at LIMIT ? FOR UPDATE SKIP LOCKED) RETURNING order_id, kind, due_at",
+            [iso(now), limit]).fetchall()
+    return [(r[0], r[1]) for r in sorted(due, key=lambda r: (r[2], r[0], r[1]))]
 
 
 def timer_failed(db, order_id: int, kind: str, error: str, now: datetime, backoff) -> int:
@@ -220,19 +223,30 @@ def timer_failed(db, order_id: int, kind: str, error: str, now: datetime, backof
     return attempts
 
 
-def add_timeline(db, order_id: int, at: datetime, entry: Entry) -> None:
-    """Appends an entry linked into the order's hash chain (store/chain.py), in one transaction
-    with the read of the previous link."""
-    documents = [asdict(d) for d in entry.attachments]
-    with transaction(db):
-        content, link = chain.hashes(db, order_id, iso(at), entry.actor, entry.kind, entry.text,
-                                     documents, entry.by)
-        db.execute(
-            "INSERT INTO timeline (order_id, at, actor, kind, text, attachments, "
-            "content_sha256, chain_sha256, done_by, chain_version) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [order_id, iso(at), entry.actor, entry.kind, entry.text, json.dumps(documents),
-             content, link, entry.by, chain.VERSION])
+def add_timeline(db, order_id: int, at: datetime, *entries: Entry) -> None:
+    """Appends ``entries`` in their order, each linked into the order's hash chain
+    (store/chain.py), in one transaction with the read of the previous link: one read and one
+    INSERT however many entries (each a round trip on PostgreSQL). Inside the caller's
+    transaction no savepoint of its own: that transaction already holds the read and the
+    insert together."""
+    if not entries:
+        return
+    if not db.in_transaction:
+        with transaction(db):
+            add_timeline(db, order_id, at, *entries)
+        return
+    previous, when, rows = chain.last_link(db, order_id), iso(at), []
+    for entry in entries:
+        documents = [asdict(d) for d in entry.attachments]
+        content = chain.content_hash(entry.text, documents)
+        previous = chain.link(previous, order_id, when, entry.actor, entry.kind, content,
+                              entry.by, chain.VERSION)
+        rows += [order_id, when, entry.actor, entry.kind, entry.text, json.dumps(documents),
+                 content, previous, entry.by, chain.VERSION]
+    db.write(
+        "INSERT INTO timeline (order_id, at, actor, kind, text, attachments, content_sha256, "
+        "chain_sha256, done_by, chain_version) VALUES "
+        + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(entries)), rows)
 
 
 def timeline(db, order_id: int) -> list[dict]:
