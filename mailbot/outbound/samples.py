@@ -403,7 +403,7 @@ def samples(locale: str) -> list[Sample]:
                      "attachments": ()})),
         Sample("operator.command_help", "", Role.OPERATOR, esc,
                Mail(Role.OPERATOR, "command_help",
-                    {"asked": "decide withdrawn", "closest": "decide compensated"})),
+                    {"asked": "decide compensted", "closest": "decide compensated"})),
         Sample("operator.command_done", "", Role.OPERATOR, esc,
                Mail(Role.OPERATOR, "command_done",
                     {"command": "decide compensated", "message": DECISION_TEXT[locale],
