@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import pytest
 from bs4 import BeautifulSoup
 
 from conftest import OPERATOR, click, html, make_config, only, reply, text, write_config
@@ -250,8 +251,36 @@ def test_delivery_failed_names_order_case_kind_error_in_words_and_the_resend(box
     assert "Oorzaak: het adres bestaat niet bij de ontvangende mailserver" in out
     assert "550 5.1.1 <jan@buyer.example>: mailbox unavailable" in out  # not a bytes repr
     assert f"mailbot outbox resend {dead}" in out
+    # A case's order is no longer corrected (store/imported.CHANGEABLE): no command that fails.
+    assert "kan niet meer worden verbeterd: de bestelling heeft een case" in out
+    assert "--buyer-email" not in out
     # Refused for good at once (RFC 5321 §4.2.1): not "after several attempts".
     assert "bij de eerste poging niet worden bezorgd" in out and "pogingen" not in out
+
+
+def test_delivery_failed_before_a_case_prints_the_whole_correction_and_it_works(box, tmp_path,
+                                                                               smtp_sink):
+    """A buyer's reminder refused for good: the notice prints the whole ``order correct``
+    command, shop and order filled in, only the right address to type; run, it corrects."""
+    jobs.tick(box.app, now())  # the reminders, delivered through a relay that refuses them
+    sink = smtp_sink("550 5.1.1 <jan@buyer.example>: mailbox unavailable")
+    relayed = wiring.build(make_config(tmp_path, relay={
+        "transport": "smtp", "host": "127.0.0.1", "port": sink.port}))
+    try:
+        jobs.deliver(relayed, now())
+    finally:
+        relayed.close()
+    db = box.app.db()
+    notices = [message_from_bytes(raw, policy=policy.default).get_body(("plain",)).get_content()
+               for (raw,) in db.execute("SELECT raw FROM outbox WHERE template = "
+                                        "'operator.delivery_failed'").fetchall()]
+    out = next(n for n in notices if "NL-1" in n)
+    correct = "mailbot order correct shop-nl NL-1 --buyer-email NIEUW_ADRES"
+    assert correct in out and "met het juiste adres in plaats van NIEUW_ADRES" in out
+    args = correct.replace("NIEUW_ADRES", "jan.new@buyer.example").split()[1:]
+    assert cli.main(["--config", str(write_config(tmp_path, box.app.config)), *args]) == 0
+    assert db.execute("SELECT buyer_email FROM orders WHERE order_number = 'NL-1'"
+                      ).fetchone()[0] == "jan.new@buyer.example"
 
 
 def test_errors_in_words():
@@ -415,6 +444,36 @@ def test_command_done_states_what_was_decided_and_each_partys_message(box):
     assert "JOUW BERICHT AAN DE KOPER\n\n    We vergoeden € 30." in out
     assert "JOUW BERICHT AAN DE WEBSHOP\n\n    Je hoeft niets te doen." in out
     assert "buyer: " not in out and "merchant: " not in out
+
+
+def test_command_done_names_the_payment_still_owed_after_a_compensation(box):
+    """A compensation leaves the team a payment to make once the buyer sent their bank details:
+    command_done says how much and by when, no longer "nothing else needs to be done"."""
+    mail = escalated(box)
+    reply(box, mail, OPERATOR, command_links(mail)["decide compensated"]["body"]
+          .replace("amount: €\xa049,95", "amount: 30,00").replace("buyer (nl): ", "buyer (nl): Ja.")
+          .replace("merchant (nl):", "merchant (nl): Ja."), quote=False)
+    done = text(only(box.deliver(), OPERATOR))
+    assert re.search(r"Te doen: betaal €\xa030,00 aan de koper uiterlijk \w+dag \d+ \w+ \d{4}, "
+                     r"zodra je de bankgegevens hebt", done)
+    assert "niets te doen" not in done
+
+
+@pytest.mark.parametrize("outcome, said", [
+    ("refunded_by_merchant", r"De winkel betaalt €\xa049,95 uiterlijk \w+dag \d+ \w+ \d{4}; "
+                             r"de koper kan het ons laten weten"),
+    ("claim_rejected", "voor deze opdracht hoef je verder niets te doen"),
+])
+def test_command_done_after_a_decision_on_the_cli_says_what_is_left(box, tmp_path, capsys,
+                                                                     outcome, said):
+    """A shop's refund leaves a payment to watch; a rejected claim leaves nothing to do."""
+    from test_corrections import run
+    escalated(box)
+    assert run(box, tmp_path, capsys, "case", str(case(box)["id"]), "decide", outcome,
+               "--message", "Besluit.")[0] == 0
+    done = text(only(box.deliver(), OPERATOR))
+    assert re.search(said, done)
+    assert "Te doen" not in done
 
 
 def test_a_correction_into_a_refund_states_amount_and_pay_by_date_and_says_it_corrects(
