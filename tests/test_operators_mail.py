@@ -111,6 +111,21 @@ def test_one_message_to_both_parties_stays_as_spec_says(box):
         assert "De webshop betaalt terug." in text(only(mails, party))
 
 
+def test_one_message_to_both_is_offered_only_when_both_read_the_same_language(box):
+    """With both reading Dutch the escalation mail also offers one message to both."""
+    same = text(escalated(box))
+    assert "Beide partijen lezen Nederlands: je kunt de velden ook wissen" in same
+
+
+def test_one_message_to_both_is_not_offered_across_languages(box):
+    """An Italian buyer and a Dutch shop cannot share one message: a message per party only."""
+    box.app.db().execute("UPDATE orders SET buyer_locale = 'it' WHERE order_number = 'NL-1'")
+    mail = escalated(box)
+    assert "buyer (it): " in command_links(mail)["decide compensated"]["body"]
+    assert "Beide partijen lezen" not in text(mail) and "één bericht aan beide" not in text(mail)
+    assert "een bericht per partij achter" in text(mail)
+
+
 def test_an_amount_the_cli_would_refuse_changes_nothing_and_says_why(box):
     mail = escalated(box)
     box.app.config = dataclasses.replace(box.app.config, limits=dataclasses.replace(
