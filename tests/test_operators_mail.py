@@ -101,6 +101,16 @@ def test_a_message_relayed_to_the_team_carries_the_same_prefilled_commands(box):
     assert command_links(relayed)["decide compensated"] == \
         command_links(escalation)["decide compensated"]
     assert text(relayed).startswith(f"Case {case(box)['id']} · Bestelling ")  # the case first
+    # The same explanation of the commands as the escalation mail's.
+    explained = "Elke opdracht hieronder opent een antwoord met de opdracht op de eerste regel."
+    assert explained in text(escalation) and explained in text(relayed)
+
+
+def test_command_help_starts_its_subject_with_the_case_as_every_operators_mail(box):
+    reply(box, escalated(box), OPERATOR, "decide compensted\nWe vergoeden.", quote=False)
+    helped = only(box.deliver(), OPERATOR)
+    assert helped["Subject"] == (f"Case {case(box)['id']}, bestelling NL-1: geen opdracht "
+                                 "gevonden in je e-mail")
 
 
 def test_one_message_to_both_parties_stays_as_spec_says(box):
@@ -213,7 +223,9 @@ def test_the_digest_lists_ids_commands_and_labelled_columns_and_no_empty_section
     assert re.search(rf"- Case: {case_id} \(mailbot case {case_id}\) · Bestelling: NL-1, "
                      r"Fietsen BV · Wacht: 0 dagen · Waarom: ", out)
     assert f"Ontvangstnummer: {inbox_id} · Ontvangen: " in out
-    assert f"Doorlaten: mailbot inbox replay {inbox_id}" in out
+    # A stranger's mail is run again only after a correction; "let through" is for a sender.
+    assert f"Wat je kunt doen: na een correctie opnieuw verwerken met mailbot inbox replay " \
+        f"{inbox_id}" in out and "Doorlaten" not in out
     assert "Geen." not in out and "MISLUKTE BEZORGINGEN" not in out  # no empty section
     assert "shop-nl" not in out  # the shop's name, not its id
     digest.send(box.app, at)
@@ -418,7 +430,7 @@ def test_operators_samples_agree_with_themselves(app):
                 assert "b'" not in out and "5.1.1" in out
 
 
-def test_held_relays_name_case_sender_inbox_id_and_the_commands(started):
+def test_held_relays_name_case_sender_inbox_id_and_the_commands(started, tmp_path, capsys):
     limited = started(limits={"relays_per_order_per_hour": 1})
     buyer_ack, _ = open_case(limited)
     for i in range(2):
@@ -432,6 +444,14 @@ def test_held_relays_name_case_sender_inbox_id_and_the_commands(started):
     assert f"{BUYER_NL} (koper)" in out
     assert f"Ontvangstnummer: {held_id}" in out
     assert f"mailbot inbox show {held_id}" in out and f"mailbot case {case_id}" in out
+    # The way to pass it on: the shop's addresses (inbox replay refuses an applied mail).
+    assert ("stuur de tekst vanuit je eigen mailbox naar info@fietsen.example, "
+            "sales@fietsen.example (webshop)") in out
+    assert "naar de andere partij" not in out
+    assert "inbox replay" not in out  # it would be refused: the message is applied
+    assert cli.main(["--config", str(write_config(tmp_path, limited.app.config)), "inbox",
+                     "replay", str(held_id), "--yes"]) != 0
+    assert "applied once already" in capsys.readouterr().err
 
 
 def test_a_buyers_other_request_shows_the_buyers_language_in_the_mail_and_the_digest(box):
