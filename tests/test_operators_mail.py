@@ -221,7 +221,8 @@ def test_the_digest_lists_ids_commands_and_labelled_columns_and_no_empty_section
     out = digest.text(box.app, at, timedelta(days=1))
     case_id = case(box)["id"]
     assert re.search(rf"- Case: {case_id} \(mailbot case {case_id}\) · Bestelling: NL-1, "
-                     r"Fietsen BV · Wacht: 0 dagen · Waarom: ", out)
+                     r"Fietsen BV · Bedrag: €\xa049,95 · Stand: bij het serviceteam sinds "
+                     r"\d+ \w+ \d{4}, \d\d:\d\d · Wacht: 0 dagen · Waarom: ", out)
     assert f"Ontvangstnummer: {inbox_id} · Ontvangen: " in out
     # A stranger's mail is run again only after a correction; "let through" is for a sender.
     assert f"Wat je kunt doen: na een correctie opnieuw verwerken met mailbot inbox replay " \
@@ -234,7 +235,7 @@ def test_the_digest_lists_ids_commands_and_labelled_columns_and_no_empty_section
                      sent["Subject"])
     soup = BeautifulSoup(html(sent), "html.parser")
     heads = [th.get_text() for th in soup.find_all("th")]
-    assert heads[:4] == ["Case", "Bestelling", "Wacht", "Waarom"]
+    assert heads[:6] == ["Case", "Bestelling", "Bedrag", "Stand", "Wacht", "Waarom"]
     link = soup.find("a", string="opdrachten per e\u2011mail")  # no break at the hyphen
     assert unquote(urlsplit(link["href"]).path) == escalation["Reply-To"]  # the case's commands
     # Order numbers never break at their hyphen on a phone.
@@ -425,6 +426,10 @@ def test_operators_samples_agree_with_themselves(app):
                            for e in ctx["timeline"]), s.label
                 if "merchant.no_response" in at:
                     assert ctx["case"].merchant_due <= at["merchant.no_response"]
+            if s.name == "operator.digest":  # every case with the team is listed
+                data = ctx["data"]
+                assert len([a for a in data["attention"] if a["why"] == "escalated"]) \
+                    == data["case_states"]["escalated"]
             if s.name == "operator.delivery_failed":
                 out = app.renderer.render(s.name, locale, ctx).text
                 assert "b'" not in out and "5.1.1" in out
