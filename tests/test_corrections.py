@@ -55,6 +55,12 @@ def test_an_operator_decision_is_corrected_after_a_rehearsal_and_a_confirmation(
     assert "het pakket is bezorgd" in text(buyer)
     assert "Dit corrigeert" in text(only(mails, MERCHANT_NL))
     assert "correct claim_rejected" in only(mails, OPERATOR)["Subject"]
+    # The digest counts the case once, with its corrected outcome.
+    from datetime import timedelta
+    from mailbot import digest
+    from test_protection_by_mail import now
+    closed = digest.collect(box.app.db(), now() + timedelta(minutes=1), timedelta(days=1))["closed"]
+    assert closed == {"claim_rejected": 1}
     # Only into another operator outcome.
     code, _, err = run(box, tmp_path, capsys, *correct, "--yes")
     assert code == 2 and "closed as claim_rejected already: nothing to correct" in err

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from conftest import free_port, write_config
+from mailbot import config as config_mod
+from mailbot.store.db import where
 
 MAILBOT = Path(sys.executable).parent / "mailbot"
 STOP_LIMIT = 10  # seconds; serve's own bound is 5 s per step
@@ -208,13 +210,15 @@ def test_json_log_format(serve):
     lines = [json.loads(line) for line in s.log().splitlines()]
     started = next(line for line in lines if line.get("message", "").startswith("serve.started"))
     assert started["level"] == "INFO" and started["time"].endswith("+00:00")
+    # The store in use: on PostgreSQL its URL (without a password), not the unused file's name.
+    storage = config_mod.load(s.config).storage
+    assert started["message"].endswith(f"database={where(storage)}")
     refused = next(line for line in lines if line.get("event") == "smtp.refused")
     assert refused["peer"] == "127.0.0.1" and refused["rcpt"] == "'stranger@bot.example'"
 
 
 @pytest.mark.parametrize("log", [{"format": "xml"}, {"level": "LOUD"}])
 def test_log_config_refuses_nonsense(log):
-    from mailbot import config as config_mod
     with pytest.raises(config_mod.ConfigError, match=r"\[log\]"):
         config_mod.from_dict({"log": log})
 

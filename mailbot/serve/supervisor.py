@@ -28,6 +28,7 @@ import time
 from . import pidfile, processing
 from .pool import Pool
 from ..inbound.smtp import listener
+from ..store.db import where
 
 log = logging.getLogger("mailbot.serve")
 
@@ -67,7 +68,7 @@ def serve(app) -> int:
     pidfile.write(app.config)
     _notify(b"READY=1")
     log.info("serve.started smtp=%s pid=%s root=%s database=%s", address, os.getpid(),
-             app.config.storage.root, app.config.storage.database)
+             app.config.storage.root, where(app.config.storage))
     # For the children, which inherit it: glibc gives each thread that allocates an arena of its
     # own, and a worker's few threads do well with two (3-4 MB less per intake worker,
     # bench/RESULTS.md). An operator's own setting wins.

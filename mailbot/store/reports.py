@@ -21,10 +21,13 @@ def opened_since(db, start: datetime) -> int:
 
 
 def timeline_counts(db, kind: str, start: datetime) -> dict:
-    """How often each text (escalation reason, outcome) was written under ``kind`` since start;
-    entries blanked by an earlier release's purge are left out."""
+    """How many cases had each text (escalation reason, outcome) as their last entry of
+    ``kind`` since start: a case closed and then corrected counts once, with its corrected
+    outcome. Entries blanked by an earlier release's purge are left out."""
     return dict(Counter(r["text"] for r in _rows(
-        db, "SELECT text FROM timeline WHERE kind = ? AND at > ? AND text != ''",
+        db, "SELECT t.text FROM timeline t WHERE t.kind = ? AND t.at > ? AND t.text != '' "
+            "AND NOT EXISTS (SELECT 1 FROM timeline later WHERE later.order_id = t.order_id "
+            "AND later.kind = t.kind AND later.id > t.id)",
         [kind, iso(start)])))
 
 
