@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import pytest
 from bs4 import BeautifulSoup
 
 from conftest import OPERATOR, click, html, make_config, only, reply, text, write_config
@@ -100,6 +101,16 @@ def test_a_message_relayed_to_the_team_carries_the_same_prefilled_commands(box):
     assert command_links(relayed)["decide compensated"] == \
         command_links(escalation)["decide compensated"]
     assert text(relayed).startswith(f"Case {case(box)['id']} · Bestelling ")  # the case first
+    # The same explanation of the commands as the escalation mail's.
+    explained = "Elke opdracht hieronder opent een antwoord met de opdracht op de eerste regel."
+    assert explained in text(escalation) and explained in text(relayed)
+
+
+def test_command_help_starts_its_subject_with_the_case_as_every_operators_mail(box):
+    reply(box, escalated(box), OPERATOR, "decide compensted\nWe vergoeden.", quote=False)
+    helped = only(box.deliver(), OPERATOR)
+    assert helped["Subject"] == (f"Case {case(box)['id']}, bestelling NL-1: geen opdracht "
+                                 "gevonden in je e-mail")
 
 
 def test_one_message_to_both_parties_stays_as_spec_says(box):
@@ -108,6 +119,21 @@ def test_one_message_to_both_parties_stays_as_spec_says(box):
     mails = box.deliver()
     for party in (BUYER_NL, MERCHANT_NL):
         assert "De webshop betaalt terug." in text(only(mails, party))
+
+
+def test_one_message_to_both_is_offered_only_when_both_read_the_same_language(box):
+    """With both reading Dutch the escalation mail also offers one message to both."""
+    same = text(escalated(box))
+    assert "Beide partijen lezen Nederlands: je kunt de velden ook wissen" in same
+
+
+def test_one_message_to_both_is_not_offered_across_languages(box):
+    """An Italian buyer and a Dutch shop cannot share one message: a message per party only."""
+    box.app.db().execute("UPDATE orders SET buyer_locale = 'it' WHERE order_number = 'NL-1'")
+    mail = escalated(box)
+    assert "buyer (it): " in command_links(mail)["decide compensated"]["body"]
+    assert "Beide partijen lezen" not in text(mail) and "één bericht aan beide" not in text(mail)
+    assert "een bericht per partij achter" in text(mail)
 
 
 def test_an_amount_the_cli_would_refuse_changes_nothing_and_says_why(box):
@@ -195,9 +221,12 @@ def test_the_digest_lists_ids_commands_and_labelled_columns_and_no_empty_section
     out = digest.text(box.app, at, timedelta(days=1))
     case_id = case(box)["id"]
     assert re.search(rf"- Case: {case_id} \(mailbot case {case_id}\) · Bestelling: NL-1, "
-                     r"Fietsen BV · Wacht: 0 dagen · Waarom: ", out)
+                     r"Fietsen BV · Bedrag: €\xa049,95 · Stand: bij het serviceteam sinds "
+                     r"\d+ \w+ \d{4}, \d\d:\d\d · Wacht: 0 dagen · Waarom: ", out)
     assert f"Ontvangstnummer: {inbox_id} · Ontvangen: " in out
-    assert f"Doorlaten: mailbot inbox replay {inbox_id}" in out
+    # A stranger's mail is run again only after a correction; "let through" is for a sender.
+    assert f"Wat je kunt doen: na een correctie opnieuw verwerken met mailbot inbox replay " \
+        f"{inbox_id}" in out and "Doorlaten" not in out
     assert "Geen." not in out and "MISLUKTE BEZORGINGEN" not in out  # no empty section
     assert "shop-nl" not in out  # the shop's name, not its id
     digest.send(box.app, at)
@@ -206,7 +235,7 @@ def test_the_digest_lists_ids_commands_and_labelled_columns_and_no_empty_section
                      sent["Subject"])
     soup = BeautifulSoup(html(sent), "html.parser")
     heads = [th.get_text() for th in soup.find_all("th")]
-    assert heads[:4] == ["Case", "Bestelling", "Wacht", "Waarom"]
+    assert heads[:6] == ["Case", "Bestelling", "Bedrag", "Stand", "Wacht", "Waarom"]
     link = soup.find("a", string="opdrachten per e\u2011mail")  # no break at the hyphen
     assert unquote(urlsplit(link["href"]).path) == escalation["Reply-To"]  # the case's commands
     # Order numbers never break at their hyphen on a phone.
@@ -250,8 +279,36 @@ def test_delivery_failed_names_order_case_kind_error_in_words_and_the_resend(box
     assert "Oorzaak: het adres bestaat niet bij de ontvangende mailserver" in out
     assert "550 5.1.1 <jan@buyer.example>: mailbox unavailable" in out  # not a bytes repr
     assert f"mailbot outbox resend {dead}" in out
+    # A case's order is no longer corrected (store/imported.CHANGEABLE): no command that fails.
+    assert "kan niet meer worden verbeterd: de bestelling heeft een case" in out
+    assert "--buyer-email" not in out
     # Refused for good at once (RFC 5321 §4.2.1): not "after several attempts".
     assert "bij de eerste poging niet worden bezorgd" in out and "pogingen" not in out
+
+
+def test_delivery_failed_before_a_case_prints_the_whole_correction_and_it_works(box, tmp_path,
+                                                                               smtp_sink):
+    """A buyer's reminder refused for good: the notice prints the whole ``order correct``
+    command, shop and order filled in, only the right address to type; run, it corrects."""
+    jobs.tick(box.app, now())  # the reminders, delivered through a relay that refuses them
+    sink = smtp_sink("550 5.1.1 <jan@buyer.example>: mailbox unavailable")
+    relayed = wiring.build(make_config(tmp_path, relay={
+        "transport": "smtp", "host": "127.0.0.1", "port": sink.port}))
+    try:
+        jobs.deliver(relayed, now())
+    finally:
+        relayed.close()
+    db = box.app.db()
+    notices = [message_from_bytes(raw, policy=policy.default).get_body(("plain",)).get_content()
+               for (raw,) in db.execute("SELECT raw FROM outbox WHERE template = "
+                                        "'operator.delivery_failed'").fetchall()]
+    out = next(n for n in notices if "NL-1" in n)
+    correct = "mailbot order correct shop-nl NL-1 --buyer-email NIEUW_ADRES"
+    assert correct in out and "met het juiste adres in plaats van NIEUW_ADRES" in out
+    args = correct.replace("NIEUW_ADRES", "jan.new@buyer.example").split()[1:]
+    assert cli.main(["--config", str(write_config(tmp_path, box.app.config)), *args]) == 0
+    assert db.execute("SELECT buyer_email FROM orders WHERE order_number = 'NL-1'"
+                      ).fetchone()[0] == "jan.new@buyer.example"
 
 
 def test_errors_in_words():
@@ -369,12 +426,16 @@ def test_operators_samples_agree_with_themselves(app):
                            for e in ctx["timeline"]), s.label
                 if "merchant.no_response" in at:
                     assert ctx["case"].merchant_due <= at["merchant.no_response"]
+            if s.name == "operator.digest":  # every case with the team is listed
+                data = ctx["data"]
+                assert len([a for a in data["attention"] if a["why"] == "escalated"]) \
+                    == data["case_states"]["escalated"]
             if s.name == "operator.delivery_failed":
                 out = app.renderer.render(s.name, locale, ctx).text
                 assert "b'" not in out and "5.1.1" in out
 
 
-def test_held_relays_name_case_sender_inbox_id_and_the_commands(started):
+def test_held_relays_name_case_sender_inbox_id_and_the_commands(started, tmp_path, capsys):
     limited = started(limits={"relays_per_order_per_hour": 1})
     buyer_ack, _ = open_case(limited)
     for i in range(2):
@@ -388,6 +449,14 @@ def test_held_relays_name_case_sender_inbox_id_and_the_commands(started):
     assert f"{BUYER_NL} (koper)" in out
     assert f"Ontvangstnummer: {held_id}" in out
     assert f"mailbot inbox show {held_id}" in out and f"mailbot case {case_id}" in out
+    # The way to pass it on: the shop's addresses (inbox replay refuses an applied mail).
+    assert ("stuur de tekst vanuit je eigen mailbox naar info@fietsen.example, "
+            "sales@fietsen.example (webshop)") in out
+    assert "naar de andere partij" not in out
+    assert "inbox replay" not in out  # it would be refused: the message is applied
+    assert cli.main(["--config", str(write_config(tmp_path, limited.app.config)), "inbox",
+                     "replay", str(held_id), "--yes"]) != 0
+    assert "applied once already" in capsys.readouterr().err
 
 
 def test_a_buyers_other_request_shows_the_buyers_language_in_the_mail_and_the_digest(box):
@@ -415,6 +484,36 @@ def test_command_done_states_what_was_decided_and_each_partys_message(box):
     assert "JOUW BERICHT AAN DE KOPER\n\n    We vergoeden € 30." in out
     assert "JOUW BERICHT AAN DE WEBSHOP\n\n    Je hoeft niets te doen." in out
     assert "buyer: " not in out and "merchant: " not in out
+
+
+def test_command_done_names_the_payment_still_owed_after_a_compensation(box):
+    """A compensation leaves the team a payment to make once the buyer sent their bank details:
+    command_done says how much and by when, no longer "nothing else needs to be done"."""
+    mail = escalated(box)
+    reply(box, mail, OPERATOR, command_links(mail)["decide compensated"]["body"]
+          .replace("amount: €\xa049,95", "amount: 30,00").replace("buyer (nl): ", "buyer (nl): Ja.")
+          .replace("merchant (nl):", "merchant (nl): Ja."), quote=False)
+    done = text(only(box.deliver(), OPERATOR))
+    assert re.search(r"Te doen: betaal €\xa030,00 aan de koper uiterlijk \w+dag \d+ \w+ \d{4}, "
+                     r"zodra je de bankgegevens hebt", done)
+    assert "niets te doen" not in done
+
+
+@pytest.mark.parametrize("outcome, said", [
+    ("refunded_by_merchant", r"De winkel betaalt €\xa049,95 uiterlijk \w+dag \d+ \w+ \d{4}; "
+                             r"de koper kan het ons laten weten"),
+    ("claim_rejected", "voor deze opdracht hoef je verder niets te doen"),
+])
+def test_command_done_after_a_decision_on_the_cli_says_what_is_left(box, tmp_path, capsys,
+                                                                     outcome, said):
+    """A shop's refund leaves a payment to watch; a rejected claim leaves nothing to do."""
+    from test_corrections import run
+    escalated(box)
+    assert run(box, tmp_path, capsys, "case", str(case(box)["id"]), "decide", outcome,
+               "--message", "Besluit.")[0] == 0
+    done = text(only(box.deliver(), OPERATOR))
+    assert re.search(said, done)
+    assert "Te doen" not in done
 
 
 def test_a_correction_into_a_refund_states_amount_and_pay_by_date_and_says_it_corrects(

@@ -102,7 +102,8 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
     order = state.order
     actions = mail.actions or actions_for(state, to)
     ctx.update(
-        order={"number": order.order_number, "date": order.order_date, "amount": order.amount,
+        order={"number": order.order_number, "shop_id": order.shop_id,
+               "date": order.order_date, "amount": order.amount,
                "currency": order.currency, "buyer_email": order.buyer_email,
                "buyer_locale": order.buyer_locale, "shop": merchant["name"],
                "plan": str(order.plan)},

@@ -35,7 +35,7 @@ def merchant_deadlines(db, until: datetime, now: datetime) -> list[dict]:
     rows = _rows(
         db,
         "SELECT c.id AS case_id, o.id AS order_id, o.shop_id, m.name AS shop, o.order_number, "
-        "c.merchant_due "
+        "o.amount, o.currency, c.merchant_due "
         "FROM cases c JOIN orders o ON o.id = c.order_id JOIN merchants m ON m.id = o.shop_id "
         "WHERE c.state = 'awaiting_merchant' AND c.merchant_due <= ? ORDER BY c.merchant_due",
         [iso(until)])
@@ -50,7 +50,7 @@ def escalated_cases(db, now: datetime) -> list[dict]:
     rows = _rows(
         db,
         "SELECT c.id AS case_id, o.id AS order_id, o.order_number, m.name AS shop, "
-        "c.escalation_reason, "
+        "o.amount, o.currency, c.escalation_reason, "
         "(SELECT max(t.at) FROM timeline t WHERE t.order_id = c.order_id "
         " AND t.kind = 'case.escalated') AS since "
         "FROM cases c JOIN orders o ON o.id = c.order_id JOIN merchants m ON m.id = o.shop_id "
