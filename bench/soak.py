@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import smtplib
-import statistics
 import sys
 import tempfile
 import threading
