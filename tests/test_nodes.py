@@ -79,6 +79,15 @@ party_seconds = 2
             self.proc.wait(timeout=15)
 
 
+def more_orders(app, tmp_path, count: int) -> None:
+    """Orders M-0 ... M-(count-1) of buyers b0 ... @buyer.example, each for a click of its own."""
+    (tmp_path / "more.csv").write_text(
+        "shop_id,order_number,order_date,amount,currency,buyer_email,buyer_locale,plan\n" +
+        "".join(f"shop-nl,M-{i},{ORDER_DATE},10.00,EUR,b{i}@buyer.example,nl,plus\n"
+                for i in range(count)))
+    imports.import_orders(app.db(), str(tmp_path / "more.csv"), app.tz)
+
+
 def _wait(what: str, predicate, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -87,11 +96,7 @@ def _wait(what: str, predicate, timeout: float = 90) -> None:
 
 
 def test_two_nodes_share_the_work_and_one_killed_under_load_loses_nothing(app, tmp_path):
-    (tmp_path / "more.csv").write_text(
-        "shop_id,order_number,order_date,amount,currency,buyer_email,buyer_locale,plan\n" +
-        "".join(f"shop-nl,M-{i},{ORDER_DATE},10.00,EUR,b{i}@buyer.example,nl,plus\n"
-                for i in range(CLICKS)))
-    imports.import_orders(app.db(), str(tmp_path / "more.csv"), app.tz)
+    more_orders(app, tmp_path, CLICKS)
     db = app.db()
     nodes = [Node(tmp_path, "a", app), Node(tmp_path, "b", app)]
     try:

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
-from conftest import ORDER_DATE, free_port, make_config
+from conftest import free_port, make_config
 from test_intake import BARE, BUYER_NL, fresh_mail, token_address
+from test_nodes import more_orders
 from test_serve import Serve
-from mailbot import imports
 from mailbot.serve import supervisor
 from mailbot.serve.pool import Pool
 from mailbot.store import inbox_rows
@@ -66,11 +66,7 @@ def _tree(pid: int) -> list[int]:
 
 
 def test_only_the_jobs_child_sends_while_two_workers_process(app, tmp_path):
-    (tmp_path / "more.csv").write_text(
-        "shop_id,order_number,order_date,amount,currency,buyer_email,buyer_locale,plan\n" +
-        "".join(f"shop-nl,M-{i},{ORDER_DATE},10.00,EUR,b{i}@buyer.example,nl,plus\n"
-                for i in range(CLICKS)))
-    imports.import_orders(app.db(), str(tmp_path / "more.csv"), app.tz)
+    more_orders(app, tmp_path, CLICKS)
     db = app.db()
     node = {}
     relay = Relay(lambda: _tree(node["serve"].proc.pid))
