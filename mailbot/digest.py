@@ -22,9 +22,13 @@ from .tokens import Token
 COMMANDS = {"operator.decision": "decide", "operator.request_documents": "request-documents",
             "operator.correction": "correct"}
 
-# How an operator lets a held mail through: a sender held for confirmation is vouched for
-# (``inbox release``); any other mail is run through intake again after a fix (``inbox replay``).
-RELEASE = {str(Ending.SENDER_MISMATCH): "release"}
+# What an operator can do with a held mail: a sender held for confirmation is vouched for
+# (``inbox release``); a mail about no known order, held by the answer limit or set aside after
+# failed tries is run through intake again after a fix (``inbox replay``). Any other would end
+# the same way again (unreadable, no single From, a form with errors, an operator's mail
+# without a command: each sender was told) or is refused by replay (over quota: not kept).
+ACTIONS = {str(Ending.SENDER_MISMATCH): "release", str(Ending.UNMATCHED): "replay",
+           str(Ending.RATE_LIMITED): "replay", str(Ending.QUARANTINED): "replay"}
 
 # Held mail listed one by one (with its inbox id); past this many the digest says how many more.
 HELD_SHOWN = 30
@@ -36,8 +40,7 @@ def collect(db, now: datetime, since: timedelta) -> dict:
     # What needs a person: every case with the service team, and every shop past its deadline
     # (the timer escalates it at the next tick, but the team should know now).
     attention = reports.escalated_cases(db, now) + [
-        {**d, "why": "overdue", "age_days": (now - d["merchant_due"]).days,
-         "escalation_reason": None} for d in deadlines if d["overdue"]]
+        {**d, "why": "overdue", "escalation_reason": None} for d in deadlines if d["overdue"]]
     held_mail, held_total = reports.held_mail(db, start, SHOWN_TO_OPERATORS, HELD_SHOWN)
     return {"since": start, "now": now, "period_days": round(since / timedelta(days=1), 2),
             "opened": reports.opened_since(db, start),
@@ -50,7 +53,7 @@ def collect(db, now: datetime, since: timedelta) -> dict:
             "failed": [dict(f, why=failures.kind(f["detail"] or ""))
                        for f in reports.failed_deliveries(db, start)],
             "held": reports.held_inbound(db, start, SHOWN_TO_OPERATORS),
-            "held_mail": [dict(h, command=RELEASE.get(h["disposition"], "replay"))
+            "held_mail": [dict(h, command=ACTIONS.get(h["disposition"]))
                           for h in held_mail],
             "held_more": held_total - len(held_mail),
             "case_states": reports.state_counts(db, "cases"),

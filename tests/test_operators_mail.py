@@ -133,7 +133,8 @@ def test_one_message_to_both_is_not_offered_across_languages(box):
     mail = escalated(box)
     assert "buyer (it): " in command_links(mail)["decide compensated"]["body"]
     assert "Beide partijen lezen" not in text(mail) and "één bericht aan beide" not in text(mail)
-    assert "een bericht per partij achter" in text(mail)
+    assert "- buyer (it): je bericht aan de koper, in het Italiaans\n" in text(mail)
+    assert "- merchant (nl): je bericht aan de webshop, in het Nederlands\n" in text(mail)
 
 
 def test_an_amount_the_cli_would_refuse_changes_nothing_and_says_why(box):
@@ -220,12 +221,16 @@ def test_the_digest_lists_ids_commands_and_labelled_columns_and_no_empty_section
     at = datetime.now(timezone.utc) + timedelta(minutes=1)
     out = digest.text(box.app, at, timedelta(days=1))
     case_id = case(box)["id"]
-    assert re.search(rf"- Case: {case_id} \(mailbot case {case_id}\) · Bestelling: NL-1, "
-                     r"Fietsen BV · Bedrag: €\xa049,95 · Stand: bij het serviceteam sinds "
-                     r"\d+ \w+ \d{4}, \d\d:\d\d · Wacht: 0 dagen · Waarom: ", out)
-    assert f"Ontvangstnummer: {inbox_id} · Ontvangen: " in out
-    # A stranger's mail is run again only after a correction; "let through" is for a sender.
-    assert f"Wat je kunt doen: na een correctie opnieuw verwerken met mailbot inbox replay " \
+    # Each case a block: its id and why first, then amount, order, state since when, commands.
+    assert re.search(rf"- Case: {case_id}\n  Waarom: de webshop weigert een terugbetaling[^\n]*\n"
+                     r"  Bedrag: €\xa049,95\n  Bestelling: NL-1, Fietsen BV\n"
+                     r"  Stand: bij het serviceteam sinds \d+ \w+ \d{4}, \d\d:\d\d\n"
+                     rf"  Opdrachten: mailbot case {case_id}\n", out)
+    assert "Wacht:" not in out  # no "0 days" beside a deadline passed hours ago
+    assert f"- Ontvangstnummer: {inbox_id}\n  Ontvangen: " in out
+    # A stranger's mail is run again only once its order is there; "let through" is for a sender.
+    assert "Wat je kunt doen: gaat het over een bestelling: importeer de bestelling of corrigeer " \
+        f"het adres van de koper en verwerk het daarna opnieuw met mailbot inbox replay " \
         f"{inbox_id}" in out and "Doorlaten" not in out
     assert "Geen." not in out and "MISLUKTE BEZORGINGEN" not in out  # no empty section
     assert "shop-nl" not in out  # the shop's name, not its id
@@ -235,7 +240,7 @@ def test_the_digest_lists_ids_commands_and_labelled_columns_and_no_empty_section
                      sent["Subject"])
     soup = BeautifulSoup(html(sent), "html.parser")
     heads = [th.get_text() for th in soup.find_all("th")]
-    assert heads[:6] == ["Case", "Bestelling", "Bedrag", "Stand", "Wacht", "Waarom"]
+    assert heads[:6] == ["Case", "Waarom", "Bedrag", "Bestelling", "Stand", "Opdrachten"]
     link = soup.find("a", string="opdrachten per e\u2011mail")  # no break at the hyphen
     assert unquote(urlsplit(link["href"]).path) == escalation["Reply-To"]  # the case's commands
     # Order numbers never break at their hyphen on a phone.
@@ -480,7 +485,7 @@ def test_command_done_states_what_was_decided_and_each_partys_message(box):
     assert "Besluit: de kopersbescherming vergoedt de koper" in out
     assert "Vergoeding: €\xa030,00" in out
     assert "Betaald door: de kopersbescherming" in out
-    assert re.search(r"Uiterlijk betaald op: \w+dag \d+ \w+ \d{4}", out)
+    assert re.search(r"Uiterlijk betaald op: \d+ \w+ \d{4}", out)
     assert "JOUW BERICHT AAN DE KOPER\n\n    We vergoeden € 30." in out
     assert "JOUW BERICHT AAN DE WEBSHOP\n\n    Je hoeft niets te doen." in out
     assert "buyer: " not in out and "merchant: " not in out
@@ -494,13 +499,13 @@ def test_command_done_names_the_payment_still_owed_after_a_compensation(box):
           .replace("amount: €\xa049,95", "amount: 30,00").replace("buyer (nl): ", "buyer (nl): Ja.")
           .replace("merchant (nl):", "merchant (nl): Ja."), quote=False)
     done = text(only(box.deliver(), OPERATOR))
-    assert re.search(r"Te doen: betaal €\xa030,00 aan de koper uiterlijk \w+dag \d+ \w+ \d{4}, "
+    assert re.search(r"Te doen: betaal €\xa030,00 aan de koper uiterlijk \d+ \w+ \d{4}, "
                      r"zodra je de bankgegevens hebt", done)
     assert "niets te doen" not in done
 
 
 @pytest.mark.parametrize("outcome, said", [
-    ("refunded_by_merchant", r"De winkel betaalt €\xa049,95 uiterlijk \w+dag \d+ \w+ \d{4}; "
+    ("refunded_by_merchant", r"De winkel betaalt €\xa049,95 uiterlijk \d+ \w+ \d{4}; "
                              r"de koper kan het ons laten weten"),
     ("claim_rejected", "voor deze opdracht hoef je verder niets te doen"),
 ])
@@ -537,3 +542,132 @@ def test_a_correction_into_a_refund_states_amount_and_pay_by_date_and_says_it_co
     code, _, err = run(box, tmp_path, capsys, "case", case_id, "correct", "compensated",
                        "--amount", "500", "--message", "x", "--yes")
     assert code == 2 and "more than the order's amount" in err
+
+
+# --- issue 20, ops6: an operator acts from the mail alone ------------------------------------------
+
+def operator_samples(app) -> dict[tuple[str, str, str], object]:
+    """Every operators' sample of tools/render_mails.py, rendered: (name, label, locale) -> mail."""
+    from mailbot.outbound import samples
+    from mailbot.outbound.render import LOCALES
+    return {(s.name, s.label, locale): app.renderer.render(s.name, locale, ctx)
+            for locale in LOCALES for s, ctx in samples.contexts(app, app.db(), locale)
+            if str(s.role) == "operator"}
+
+
+def test_the_escalation_mail_puts_the_evidence_before_the_decision(box):
+    """Facts card, then the case's history, then the commands (review: the history sat below)."""
+    out = text(escalated(box))
+    card, history = out.index("Bestelbedrag: "), out.index("VERLOOP VAN DE CASE")
+    commands = out.index("BESLUITEN OF DOCUMENTEN OPVRAGEN")
+    assert card < history < commands < out.index("(decide compensated)")
+
+
+def test_the_decision_fields_are_a_list_one_line_per_field(app):
+    """amount / buyer (nl) / merchant (nl), each with one plain explanation, in every mail that
+    offers the commands, in every language."""
+    lines = {"nl": ("- amount: het bestelbedrag; pas het aan",
+                    "- buyer (nl): je bericht aan de koper, in het Nederlands\n",
+                    "- merchant (nl): je bericht aan de webshop, in het Nederlands\n"),
+             "fr": ("- amount: le montant de la commande\u202f; modifiez-le",
+                    "- buyer (fr): votre message à l’acheteur, en français\n",
+                    "- merchant (fr): votre message à la boutique, en français\n"),
+             "it": ("- amount: l’importo dell’ordine; modificalo",
+                    "- buyer (it): il tuo messaggio all’acquirente, in italiano\n",
+                    "- merchant (it): il tuo messaggio al negozio, in italiano\n")}
+    shown = 0
+    for (name, label, locale), mail in operator_samples(app).items():
+        if name in ("operator.case_escalated", "operator.message_relayed",
+                    "operator.command_help") and "decide compensated" in mail.text:
+            shown += 1
+            for line in lines[locale]:
+                assert line in mail.text, (name, label, locale, line)
+            assert "in de taal tussen haakjes" not in mail.text
+    assert shown >= 3 * 6
+
+
+def test_every_moment_in_operators_mails_is_written_one_way_and_the_zone_named_once(app):
+    """One format for every timestamp (the month in full, no weekday, no CLDR abbreviation with
+    or without its full stop) and the configured time zone named once in the mail."""
+    from babel.dates import get_day_names, get_month_names
+    for (name, label, locale), mail in operator_samples(app).items():
+        wide = set(get_month_names("wide", locale=locale).values())
+        short = set(get_month_names("abbreviated", locale=locale).values()) - wide
+        for part in (mail.text, mail.html):
+            for month in short:
+                assert not re.search(rf"\d {re.escape(month)}\b", part), (name, locale, month)
+            for weekday in get_day_names("wide", locale=locale).values():
+                assert not re.search(rf"\b{weekday} \d", part), (name, label, locale, weekday)
+        assert mail.text.count("Europe/Amsterdam") == 1, (name, label, locale)
+    dates = operator_samples(app)
+    escalation = dates["operator.case_escalated", "merchant_no_response", "nl"].text
+    assert re.search(r"Besteldatum: \d+ \w+ 2026\n", escalation)
+    assert re.search(r"Termijn van de webshop: \d+ (november|december) 2026, \d\d:\d\d\n", escalation)
+    assert "Alle tijden staan in de tijdzone Europe/Amsterdam." in escalation
+    assert re.search(r"\d+ novembre 2026, \d+\xa0h\xa0\d\d", dates["operator.digest", "", "fr"].text)
+
+
+def test_the_digest_has_the_operators_frame_a_red_late_and_dark_dividers(app):
+    mails = operator_samples(app)
+    for locale, late in (("nl", "te laat"), ("fr", "en retard"), ("it", "in ritardo")):
+        soup = BeautifulSoup(mails["operator.digest", "", locale].html, "html.parser")
+        bar = soup.find(class_="mb-ident")
+        assert bar is not None and "2026" in bar.get_text()
+        red = soup.find("span", class_="mb-due", string=late)
+        assert red is not None and "color:#9a3412" in red["style"]
+        # Every divider between a table's blocks darkens in dark mode (.mb-op).
+        ruled = [c for c in soup.find_all(["th", "td"]) if "border-top" in c.get("style", "")]
+        assert ruled and all("mb-op" in c["class"] for c in ruled)
+    text_nl = mails["operator.digest", "", "nl"].text
+    assert "- Case: 1041\n  Waarom: de webshop heeft zijn termijn laten verstrijken\n" in text_nl
+    assert "0 dagen" not in text_nl and "Wacht" not in text_nl
+
+
+def test_the_digest_says_the_right_action_for_each_held_mail(box):
+    """release for a held sender, replay for a mail about no known order, nothing for a mail
+    that would end the same way (review: "replay" offered for everything)."""
+    from mailbot import digest as digest_mod
+    assert digest_mod.ACTIONS == {"sender_mismatch": "release", "unmatched": "replay",
+                                  "rate_limited": "replay", "quarantined": "replay"}
+    box.send(b"Subject: x\r\nMessage-ID: <a@b.example>\r\n\r\nno From", "x@b.example",
+             ["bot@bot.example"])
+    at = datetime.now(timezone.utc) + timedelta(minutes=1)
+    out = digest.text(box.app, at, timedelta(days=1))
+    assert "niets: opnieuw verwerken geeft hetzelfde resultaat" in out
+    assert "inbox replay" not in out and "inbox release" not in out
+
+
+def test_a_message_on_a_closed_case_says_closed_payment_awaited_and_how_to_correct(box):
+    mail = escalated(box)
+    reply(box, mail, OPERATOR, command_links(mail)["decide compensated"]["body"]
+          .replace("buyer (nl): ", "buyer (nl): We vergoeden.")
+          .replace("merchant (nl):", "merchant (nl): Niets te doen."), quote=False)
+    closing = only(box.deliver(), BUYER_NL)
+    reply(box, closing, BUYER_NL, "Het geld is er nog niet.")
+    relayed = text(only(box.deliver(), OPERATOR))
+    case_id = case(box)["id"]
+    assert "De case is gesloten, maar de betaling wordt nog verwacht" in relayed
+    assert "die bij het serviceteam ligt" not in relayed
+    assert re.search(r"Stand van de case: gesloten op \d+ \w+ \d{4}, \d\d:\d\d \(besluit: ", relayed)
+    assert f"mailbot case {case_id} correct OUTCOME --amount" in relayed
+    assert "refunded_by_merchant / claim_rejected" in relayed
+    assert "(decide compensated)" not in relayed  # no command by mail on a closed case
+    # A command sent to the closed case gets the help, which names correct, not decide.
+    reply(box, mail, OPERATOR, "decide claim_rejected\nAfgewezen.", quote=False)
+    helped = text(only(box.deliver(), OPERATOR))
+    assert f"Case {case_id} is gesloten (besluit: " in helped
+    assert f"mailbot case {case_id} correct OUTCOME" in helped
+    assert "Zodra een case bij het serviceteam ligt" not in helped
+
+
+def test_a_message_relayed_to_the_team_states_the_case_and_its_deadline(box):
+    _, merchant = open_case(box, "no_refund")
+    click(box, merchant, "refund_none", MERCHANT_NL, body="Terugbetaling: nee\nToelichting: Nee.")
+    buyer_mail = only(box.deliver(), BUYER_NL)
+    reply(box, buyer_mail, BUYER_NL, "Hier is nog een foto.")
+    relayed = text(only(box.deliver(), OPERATOR))
+    assert re.search(r"Stand van de case: bij het serviceteam sinds \d+ \w+ \d{4}, \d\d:\d\d\n",
+                     relayed)
+    assert "Termijn: geen (de partijen wachten op jouw besluit)\n" in relayed
+    assert "Elke opdracht hieronder opent een antwoord" in relayed
+    assert "Koper: jan@buyer.example (Nederlands)\n" in relayed

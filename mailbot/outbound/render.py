@@ -63,8 +63,10 @@ AT_TIME = {"nl": "EEEE d MMMM y 'om' HH:mm'\u00a0uur'",
 # A date in a subject line, where the weekday and the year only make it long: "26 november".
 SHORT_DATE = "d MMMM"
 
-# A moment in a list (case file, digest): "23 nov 2026, 14:02", "23 nov. 2026, 14 h 02".
-DATETIME = {"nl": "d MMM y, HH:mm", "fr": "d MMM y, H'\u00a0h\u00a0'mm", "it": "d MMM y, HH:mm"}
+# A moment in the operators' mails (case file, cards, digest), one way in each: "23 november
+# 2026, 14:02", "23 novembre 2026, 14 h 02". The month in full: CLDR's abbreviations differ in
+# their full stop from one locale and release to the next ("dec" / "déc.").
+DATETIME = {"nl": "d MMMM y, HH:mm", "fr": "d MMMM y, H'\u00a0h\u00a0'mm", "it": "d MMMM y, HH:mm"}
 
 # What a reader sees of the HTML part, between its tags: "e-mail" there gets a non-breaking
 # hyphen (U+2011) so that it never wraps as "e-" / "mail". Tags, links and the <title> (the

@@ -104,6 +104,13 @@ FOLLOW_UP = {
     },
 }
 
+# A buyer whose compensation has not arrived, writing on the closed case (payment awaited).
+UNPAID = {
+    "nl": "Ik heb de vergoeding nog steeds niet ontvangen. Kunnen jullie nagaan wat er misgaat?",
+    "fr": "Je n’ai toujours pas reçu l’indemnisation. Pouvez-vous vérifier ce qui se passe\u202f?",
+    "it": "Non ho ancora ricevuto l’indennizzo. Potete verificare cosa succede?",
+}
+
 
 def _pdf(names: dict, size: int) -> dict:
     return {locale: Document(name, str(i + 4) * 64, "application/pdf", size)
@@ -373,6 +380,9 @@ def samples(locale: str) -> list[Sample]:
                       Mail(Role.MERCHANT, "case_closed_already",
                            {"outcome": Outcome.REFUND_RECEIVED})))
     esc = with_case(state=CaseState.ESCALATED, escalation_reason=Escalation.MERCHANT_NO_RESPONSE)
+    compensated = State(order, ended, replace(esc.case, state=CaseState.CLOSED,
+                                              outcome=Outcome.COMPENSATED,
+                                              closed_at=NOW - timedelta(days=9)))
     for role in (Role.BUYER, Role.MERCHANT):
         out.append(Sample(f"{role}.documents_requested", "", role, esc,
                           Mail(role, "documents_requested",
@@ -388,10 +398,14 @@ def samples(locale: str) -> list[Sample]:
               (Role.BUYER, Role.OPERATOR, esc, FOLLOW_UP["buyer"][locale], (TRACKING,)),
               (Role.MERCHANT, Role.OPERATOR, esc, SHOP_TEXTS["refused"][locale],
                (PROOF[locale],)))
+    # The team's mails about the escalated case carry its file (the card's "since" date).
+    esc_file = files[Escalation.MERCHANT_NO_RESPONSE] + (
+        Entry("bot", "case.escalated", str(Escalation.MERCHANT_NO_RESPONSE)),)
     for sender, to, st, text, docs in relays:
         out.append(Sample(f"{to}.message_relayed", f"from_{sender}", to, st,
                           Mail(to, "message_relayed",
-                               {"from_role": sender, "text": text, "attachments": docs})))
+                               {"from_role": sender, "text": text, "attachments": docs}),
+                          esc_file if to is Role.OPERATOR else ()))
         out.append(Sample(f"{sender}.message_received", f"to_{to}", sender, st,
                           Mail(sender, "message_received", {"to_role": to})))
     out += [
@@ -403,7 +417,15 @@ def samples(locale: str) -> list[Sample]:
                      "attachments": ()})),
         Sample("operator.command_help", "", Role.OPERATOR, esc,
                Mail(Role.OPERATOR, "command_help",
-                    {"asked": "decide compensted", "closest": "decide compensated"})),
+                    {"asked": "decide compensted", "closest": "decide compensated"}), esc_file),
+        # A closed case takes no command by mail: the help names ``case ID correct``.
+        Sample("operator.command_help", "closed", Role.OPERATOR, compensated,
+               Mail(Role.OPERATOR, "command_help",
+                    {"asked": None, "closest": "decide claim_rejected", "refused": None})),
+        # The buyer writes while the compensation is awaited (core.case: payment_awaited).
+        Sample("operator.message_relayed", "closed_payment_awaited", Role.OPERATOR, compensated,
+               Mail(Role.OPERATOR, "message_relayed",
+                    {"from_role": Role.BUYER, "text": UNPAID[locale], "attachments": ()})),
         Sample("operator.command_done", "", Role.OPERATOR, esc,
                Mail(Role.OPERATOR, "command_done",
                     {"command": "decide compensated", "message": DECISION_TEXT[locale],
