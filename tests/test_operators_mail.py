@@ -655,7 +655,8 @@ def test_a_message_on_a_closed_case_says_closed_payment_awaited_and_how_to_corre
     # A command sent to the closed case gets the help, which names correct, not decide.
     reply(box, mail, OPERATOR, "decide claim_rejected\nAfgewezen.", quote=False)
     helped = text(only(box.deliver(), OPERATOR))
-    assert f"Case {case_id} is gesloten (besluit: " in helped
+    assert f"Case {case_id} is gesloten en neemt dus geen opdrachten" in helped
+    assert "Stand van de case: gesloten op " in helped and "Bedoelde je" not in helped
     assert f"mailbot case {case_id} correct OUTCOME" in helped
     assert "Zodra een case bij het serviceteam ligt" not in helped
 
