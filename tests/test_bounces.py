@@ -65,7 +65,8 @@ def test_delay_reports_change_nothing_and_a_failure_fails_only_its_recipient(box
     assert box.deliver() == []  # reports are never answered
 
     text = digest.text(box.app, now(), timedelta(days=1))
-    line = [l for l in text.splitlines() if "sales@fietsen.example" in l][0]
+    # The digest's block for the address (one line per field).
+    line = [b for b in text.split("\n\n") if "- Adres: sales@fietsen.example" in b][0]
     assert "NL-1" in line and "5.1.1" in line  # address, order, case, cause: no raw codes
     timeline = box.app.db().execute("SELECT text FROM timeline WHERE kind = 'delivery.failed'"
                                     ).fetchall()
