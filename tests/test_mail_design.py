@@ -170,3 +170,26 @@ def test_every_text_part_lists_its_long_links_numbered_at_the_end(rendered):
         listed = re.findall(r"^\[(\d+)\] mailto:\S+$", body, re.M)
         assert body.count("mailto:") == len(listed) > 0, (key(sample), locale)
         assert body.rstrip().splitlines()[-1].startswith(f"[{len(listed)}] mailto:")
+
+
+HOOKS = ('{% extends layout %}{% block ident %}Digest · 23 nov{% endblock %}'
+         '{% block heading %}H{% endblock %}{% block subject %}S{% endblock %}'
+         '{% block body %}{{ m.p("a " ~ m.overdue("late")) }}{{ m.rule() }}{% endblock %}')
+
+
+def test_the_operators_frame_has_hooks_for_a_mail_about_no_order(rendered):
+    """The digest's header bar (its own "ident" block), the red "overdue" label and a divider,
+    each with a dark-mode rule (design6 point 4)."""
+    app, _ = rendered
+    for locale in LOCALES:
+        ctx = {"role": "operator", "order": None, "case": None, "left_out": (), "bot": None}
+        html = app.renderer._envs[locale, "html"].from_string(HOOKS).render(ctx)
+        text = app.renderer._envs[locale, "text"].from_string(HOOKS).render(ctx)
+        soup = BeautifulSoup(html, "html.parser")
+        assert soup.select_one("td.mb-ident").get_text() == "Digest · 23 nov"
+        assert text.startswith("Digest · 23 nov\n\nH\n")
+        late = soup.select_one("span.mb-overdue")
+        assert late.get_text() == "late" and "#9a3412" in late["style"]
+        assert soup.select_one("td.mb-rule")
+        dark = soup.style.get_text().split("prefers-color-scheme: dark")[1]
+        assert ".mb-overdue {" in dark and ".mb-rule {" in dark
