@@ -193,3 +193,43 @@ def test_the_operators_frame_has_hooks_for_a_mail_about_no_order(rendered):
         assert soup.select_one("td.mb-rule")
         dark = soup.style.get_text().split("prefers-color-scheme: dark")[1]
         assert ".mb-overdue {" in dark and ".mb-rule {" in dark
+
+
+def test_a_filled_button_is_as_wide_as_the_text_column(rendered):
+    """"Mijn bankgegevens versturen", "Overstappen op PLUS": full width like the choices below
+    them, not a narrow block at the left edge of a phone (design6 point 1)."""
+    _, out = rendered
+    seen = 0
+    for sample, locale, mail in out:
+        soup = BeautifulSoup(mail.html, "html.parser")
+        for cell in soup.select("td.mb-btn-primary, td.mb-btn-choice, td.mb-btn-quiet"):
+            outer = [t.get("width") for t in cell.find_parents("table")][:2]
+            assert outer == ["100%", "100%"], (key(sample), locale)
+            seen += "mb-btn-primary" in cell["class"]
+    assert seen >= len(PRIMARY) * len(LOCALES)
+
+
+ORDER_LIKE = re.compile(r"[\w.@+]*\w-[\w.@+-]*\w")
+
+
+def test_order_numbers_and_file_names_never_break_at_a_hyphen(rendered):
+    """In the HTML part an order number (and a file name or address with a digit) sits in a
+    no-wrap span wherever it is ("NL-2026- / 10481" in the intake report), with its ASCII
+    hyphens for copy-paste; "e-mail" has U+2011; the text part keeps ASCII hyphens everywhere
+    (design6 point 2)."""
+    _, out = rendered
+    for sample, locale, mail in out:
+        where = (key(sample), locale)
+        soup = BeautifulSoup(mail.html, "html.parser")
+        for node in soup.body.find_all(string=ORDER_LIKE):
+            for word in ORDER_LIKE.findall(node):
+                if re.search(r"[\d@]", word) and len(word) <= 30:
+                    assert any("white-space:nowrap" in p.get("style", "")
+                               for p in node.parents), (where, word)
+        visible = soup.body.get_text()
+        assert not re.search(r"\b[eE]-mail", visible), where
+        assert "\u2011" not in mail.text, where
+        assert soup.style.get_text().count("white-space") == 0, where  # the CSS untouched
+    numbers = {s.mail.data["held_mail"][0]["subject"] for s, _, _ in out
+               if s.name == "merchant.intake_report"}
+    assert numbers and all(re.search(r"\w-\d", n) for n in numbers)
