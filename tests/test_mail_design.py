@@ -233,3 +233,45 @@ def test_order_numbers_and_file_names_never_break_at_a_hyphen(rendered):
     numbers = {s.mail.data["held_mail"][0]["subject"] for s, _, _ in out
                if s.name == "merchant.intake_report"}
     assert numbers and all(re.search(r"\w-\d", n) for n in numbers)
+
+
+def _rules(css: str):
+    """(selector, declarations) of a flat block of CSS rules, without its comments."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    return [(sel.strip(), body) for sel, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css)
+            if not sel.strip().startswith("@")]
+
+
+def _light(colour: str) -> bool:
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b > 150
+
+
+def test_no_light_rule_stays_bright_in_dark_mode(rendered):
+    """Every light grey border a mail draws (dividers, the digest's table rules, code boxes)
+    gets a dark border colour from the dark-mode rules (design6 point 3)."""
+    _, out = rendered
+    for sample, locale, mail in out:
+        soup = BeautifulSoup(mail.html, "html.parser")
+        dark = soup.style.get_text().split("(prefers-color-scheme: dark) {")[1]
+        darkened = set()
+        for selectors, body in _rules(dark):
+            if "border-color" in body or "border-left-color" in body:
+                for selector in selectors.split(","):
+                    darkened.update(map(id, soup.select(selector.strip())))
+        for el in soup.body.find_all(style=re.compile(r"border[\w-]*:[^;]*solid #")):
+            light = [c for c in re.findall(r"solid (#[0-9a-f]{6})", el["style"]) if _light(c)]
+            assert not light or id(el) in darkened, (key(sample), locale, el.name, el["style"])
+
+
+def test_the_first_screen_of_a_phone_is_tight_enough_for_the_decision(rendered):
+    """Below 480 px: a smaller lead, less air above and inside the summary box (design6
+    point 5: the first button on the first screen of a 375 px phone)."""
+    _, out = rendered
+    for sample, locale, mail in out[:1]:
+        soup = BeautifulSoup(mail.html, "html.parser")
+        css = soup.style.get_text()
+        narrow = dict(_rules(css[css.index("@media (max-width: 480px)"):
+                                 css.index("@media (prefers")].split("{", 1)[1]))
+        for selector in (".mb-body", ".mb-lead", ".mb-card-in"):
+            assert selector in narrow and soup.select(selector), selector
