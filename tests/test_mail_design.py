@@ -192,7 +192,7 @@ def test_the_operators_frame_has_hooks_for_a_mail_about_no_order(rendered):
         assert late.get_text() == "late" and "#9a3412" in late["style"]
         assert soup.select_one("td.mb-rule")
         dark = soup.style.get_text().split("prefers-color-scheme: dark")[1]
-        assert ".mb-overdue {" in dark and ".mb-rule {" in dark
+        assert ".mb-overdue {" in dark and ".mb-rule," in dark
 
 
 def test_a_filled_button_is_as_wide_as_the_text_column(rendered):
