@@ -582,7 +582,9 @@ def test_dutch_wording_of_the_review(wrong):
 ])
 def test_italian_wording_of_the_review(wrong, right):
     texts = list(strings("it"))
-    assert [t for t in texts if wrong in t] == [] and [t for t in texts if right in t]
+    # A subject opens with its news, capitalised: the right words may start it.
+    assert [t for t in texts if wrong in t] == []
+    assert [t for t in texts if right.lower() in t.lower()]
 
 
 def test_italian_full_refund_comes_with_the_shops_message(mails):
@@ -619,7 +621,9 @@ def test_italian_refusal_comes_with_the_shops_motivazione(mails, name, label):
 ])
 def test_french_wording_of_the_review(wrong, right):
     texts = list(strings("fr"))
-    assert [t for t in texts if wrong in t] == [] and [t for t in texts if right in t]
+    # A subject opens with its news, capitalised: the right words may start it.
+    assert [t for t in texts if wrong in t] == []
+    assert [t for t in texts if right.lower() in t.lower()]
 
 
 @pytest.mark.parametrize("locale", LOCALES)
