@@ -69,7 +69,7 @@ def test_a_reply_after_a_compensation_reaches_the_team_until_14_days_after_payme
                  until - timedelta(seconds=1))
     assert box.last_disposition() == "applied"
     relayed = only(mails, OPERATOR)
-    assert f"Case {case(box)['id']}" in relayed["Subject"] and IBAN in text(relayed)
+    assert relayed["Subject"].endswith(f" · case {case(box)['id']}") and IBAN in text(relayed)
     assert "serviceteam" in text(only(mails, BUYER_NL))
     # So does the shop's, and both are on the timeline; the case stays as it was.
     mails = post(box, to_merchant, MERCHANT_NL, "Wij hebben niets te betalen, toch?",
