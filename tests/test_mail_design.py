@@ -170,3 +170,108 @@ def test_every_text_part_lists_its_long_links_numbered_at_the_end(rendered):
         listed = re.findall(r"^\[(\d+)\] mailto:\S+$", body, re.M)
         assert body.count("mailto:") == len(listed) > 0, (key(sample), locale)
         assert body.rstrip().splitlines()[-1].startswith(f"[{len(listed)}] mailto:")
+
+
+HOOKS = ('{% extends layout %}{% block ident %}Digest · 23 nov{% endblock %}'
+         '{% block heading %}H{% endblock %}{% block subject %}S{% endblock %}'
+         '{% block body %}{{ m.p("a " ~ m.overdue("late")) }}{{ m.rule() }}{% endblock %}')
+
+
+def test_the_operators_frame_has_hooks_for_a_mail_about_no_order(rendered):
+    """The digest's header bar (its own "ident" block), the red "overdue" label and a divider,
+    each with a dark-mode rule (design6 point 4)."""
+    app, _ = rendered
+    for locale in LOCALES:
+        ctx = {"role": "operator", "order": None, "case": None, "left_out": (), "bot": None}
+        html = app.renderer._envs[locale, "html"].from_string(HOOKS).render(ctx)
+        text = app.renderer._envs[locale, "text"].from_string(HOOKS).render(ctx)
+        soup = BeautifulSoup(html, "html.parser")
+        assert soup.select_one("td.mb-ident").get_text() == "Digest · 23 nov"
+        assert text.startswith("Digest · 23 nov\n\nH\n")
+        late = soup.select_one("span.mb-overdue")
+        assert late.get_text() == "late" and "#9a3412" in late["style"]
+        assert soup.select_one("td.mb-rule")
+        dark = soup.style.get_text().split("prefers-color-scheme: dark")[1]
+        assert ".mb-overdue {" in dark and ".mb-rule," in dark
+
+
+def test_a_filled_button_is_as_wide_as_the_text_column(rendered):
+    """"Mijn bankgegevens versturen", "Overstappen op PLUS": full width like the choices below
+    them, not a narrow block at the left edge of a phone (design6 point 1)."""
+    _, out = rendered
+    seen = 0
+    for sample, locale, mail in out:
+        soup = BeautifulSoup(mail.html, "html.parser")
+        for cell in soup.select("td.mb-btn-primary, td.mb-btn-choice, td.mb-btn-quiet"):
+            outer = [t.get("width") for t in cell.find_parents("table")][:2]
+            assert outer == ["100%", "100%"], (key(sample), locale)
+            seen += "mb-btn-primary" in cell["class"]
+    assert seen >= len(PRIMARY) * len(LOCALES)
+
+
+ORDER_LIKE = re.compile(r"[\w.@+]*\w-[\w.@+-]*\w")
+
+
+def test_order_numbers_and_file_names_never_break_at_a_hyphen(rendered):
+    """In the HTML part an order number (and a file name or address with a digit) sits in a
+    no-wrap span wherever it is ("NL-2026- / 10481" in the intake report), with its ASCII
+    hyphens for copy-paste; "e-mail" has U+2011; the text part keeps ASCII hyphens everywhere
+    (design6 point 2)."""
+    _, out = rendered
+    for sample, locale, mail in out:
+        where = (key(sample), locale)
+        soup = BeautifulSoup(mail.html, "html.parser")
+        for node in soup.body.find_all(string=ORDER_LIKE):
+            for word in ORDER_LIKE.findall(node):
+                if re.search(r"[\d@]", word) and len(word) <= 30:
+                    assert any("white-space:nowrap" in p.get("style", "")
+                               for p in node.parents), (where, word)
+        visible = soup.body.get_text()
+        assert not re.search(r"\b[eE]-mail", visible), where
+        assert "\u2011" not in mail.text, where
+        assert soup.style.get_text().count("white-space") == 0, where  # the CSS untouched
+    numbers = {s.mail.data["held_mail"][0]["subject"] for s, _, _ in out
+               if s.name == "merchant.intake_report"}
+    assert numbers and all(re.search(r"\w-\d", n) for n in numbers)
+
+
+def _rules(css: str):
+    """(selector, declarations) of a flat block of CSS rules, without its comments."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    return [(sel.strip(), body) for sel, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css)
+            if not sel.strip().startswith("@")]
+
+
+def _light(colour: str) -> bool:
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b > 150
+
+
+def test_no_light_rule_stays_bright_in_dark_mode(rendered):
+    """Every light grey border a mail draws (dividers, the digest's table rules, code boxes)
+    gets a dark border colour from the dark-mode rules (design6 point 3)."""
+    _, out = rendered
+    for sample, locale, mail in out:
+        soup = BeautifulSoup(mail.html, "html.parser")
+        dark = soup.style.get_text().split("(prefers-color-scheme: dark) {")[1]
+        darkened = set()
+        for selectors, body in _rules(dark):
+            if "border-color" in body or "border-left-color" in body:
+                for selector in selectors.split(","):
+                    darkened.update(map(id, soup.select(selector.strip())))
+        for el in soup.body.find_all(style=re.compile(r"border[\w-]*:[^;]*solid #")):
+            light = [c for c in re.findall(r"solid (#[0-9a-f]{6})", el["style"]) if _light(c)]
+            assert not light or id(el) in darkened, (key(sample), locale, el.name, el["style"])
+
+
+def test_the_first_screen_of_a_phone_is_tight_enough_for_the_decision(rendered):
+    """Below 480 px: a smaller lead, less air above and inside the summary box (design6
+    point 5: the first button on the first screen of a 375 px phone)."""
+    _, out = rendered
+    for sample, locale, mail in out[:1]:
+        soup = BeautifulSoup(mail.html, "html.parser")
+        css = soup.style.get_text()
+        narrow = dict(_rules(css[css.index("@media (max-width: 480px)"):
+                                 css.index("@media (prefers")].split("{", 1)[1]))
+        for selector in (".mb-body", ".mb-lead", ".mb-card-in"):
+            assert selector in narrow and soup.select(selector), selector

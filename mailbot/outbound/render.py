@@ -66,26 +66,40 @@ SHORT_DATE = "d MMMM"
 # A moment in a list (case file, digest): "23 nov 2026, 14:02", "23 nov. 2026, 14 h 02".
 DATETIME = {"nl": "d MMM y, HH:mm", "fr": "d MMM y, H'\u00a0h\u00a0'mm", "it": "d MMM y, HH:mm"}
 
-# What a reader sees of the HTML part, between its tags: "e-mail" there gets a non-breaking
-# hyphen (U+2011) so that it never wraps as "e-" / "mail". Tags, links and the <title> (the
-# subject) keep the plain hyphen.
-_TAGS = re.compile(r"(<(?:title>.*?</title>|[^>]*>))", re.S)  # "<" first: a quarter faster
+# What a reader sees of the HTML part, between its tags, never breaks at a hyphen where a phone
+# would split a name: "e-mail" gets a non-breaking hyphen (U+2011), and an order number, a file
+# name or an address ("NL-2026-10481", "factuur-10481.pdf": a hyphenated word with a digit or an
+# "@") goes in a no-wrap span, so that a reader who copies it still gets its ASCII hyphens (the
+# text part keeps them all). Tags, links, the <title> (the subject) and the <style> are left as
+# they are, and so is a value the template already set in a no-wrap span (the ``nobreak`` filter).
+_TAGS = re.compile(r"(<(?:title>.*?</title>|style>.*?</style>|[^>]*>))", re.S)  # "<" first: faster
+NOWRAP = '<span style="white-space:nowrap">'
 
 
 def no_break_hyphens(html: str) -> str:
-    if "-mail" not in html:
-        return html
     parts = _TAGS.split(html)
     for i in range(0, len(parts), 2):
-        # Most of a mail's text runs have no "-mail": the test skips a regex call for each.
-        if "-mail" in parts[i]:
-            parts[i] = _E_MAIL.sub("\u2011mail", parts[i])
+        # Most of a mail's text runs have no hyphen: the test skips a regex call for each.
+        if "-" in parts[i]:
+            if "-mail" in parts[i]:
+                parts[i] = _E_MAIL.sub("\u2011mail", parts[i])
+            if i and parts[i - 1] != NOWRAP:
+                parts[i] = _JOINED.sub(_nowrap, parts[i])
     return "".join(parts)
 
 
 # "e-mail" or "E-mail" starting a word (\b before the "e"), found by its hyphen: a regex that
 # starts with \b tries every position of the text, this one only the hyphens (20x faster).
 _E_MAIL = re.compile(r"-(?<=(?<!\w)[eE]-)mail")
+# Words joined by hyphens: "NL-2026-10481", "Envoyez-le" (only the first kind is kept whole).
+_JOINED = re.compile(r"[\w.@+]*\w-[\w.@+-]*\w")
+_NAME = re.compile(r"[\d@]")
+
+
+def _nowrap(match: re.Match) -> str:
+    word = match.group()
+    # Longer than ~30 characters, a name must wrap somewhere on a 375 px screen: at its hyphens.
+    return NOWRAP + word + "</span>" if len(word) <= 30 and _NAME.search(word) else word
 
 
 class _Translate:
@@ -330,7 +344,7 @@ class Renderer:
             datetime=lambda d: day(d, DATETIME[locale]),
             mailto=mailto,
             # Order numbers such as NL-2026-10481 must not wrap at their hyphens.
-            nobreak=(lambda v: Markup('<span style="white-space:nowrap">%s</span>') % v)
+            nobreak=(lambda v: Markup(NOWRAP + "%s</span>") % v)
             if fmt == "html" else str,
         )
         # French sets a narrow no-break space before a colon, so the colon never wraps alone,
