@@ -278,7 +278,7 @@ def samples(locale: str) -> list[Sample]:
         Sample("merchant.case_opened", "", Role.MERCHANT, am,
                Mail(Role.MERCHANT, "case_opened",
                     {"text": BUYER_TEXT[locale], "attachments": (invoice,)})),
-        Sample("merchant.nudge", "", Role.MERCHANT, am, Mail(Role.MERCHANT, "nudge")),
+        Sample("merchant.nudge", "", Role.MERCHANT, am, Mail(Role.MERCHANT, "nudge"), (opened,)),
         Sample("merchant.bad_decision", "", Role.MERCHANT, am,
                Mail(Role.MERCHANT, "bad_decision",
                     {"problems": ("message_missing", "amount_too_high"), "amount_text": "300"})),
