@@ -604,7 +604,7 @@ def test_italian_refusal_comes_with_the_shops_motivazione(mails, name, label):
     ("Numéro inbox", "N° de réception"),
     ("Ce qui n’a pas marché", "Cause"),
     ("seules ces commandes", "seules ces instructions"),  # a "commande" is the order here
-    ("l’issue ci-dessus", "corrige et remplace"),
+    ("l’issue ci-dessus", "Cette décision remplace notre décision précédente"),
     # Second review: no legal status we cannot know, plain verbs, one word for the plan.
     ("faillite", "ne peut plus vous rembourser"),
     ("Tant que le paiement", "Jusqu’au versement, vous pouvez répondre"),
@@ -799,3 +799,38 @@ def test_text_part_numbers_its_long_links_and_lists_them_at_the_end(mails, local
             assert re.search(rf"^\* .+ \[{n}\]$", body, re.M), (name, label, n)
         hrefs = {a["href"] for a in BeautifulSoup(r.html, "html.parser").select("a[data-action]")}
         assert hrefs <= {url for _, url in listed}, (name, label)
+
+
+# --- words6: the bodies of the buyers' and shops' mails ------------------------------------------
+
+@pytest.mark.parametrize("locale, reason, wrote", [
+    ("nl", "Reden", "Wat de koper schreef"), ("fr", "Motif", "Ce que l’acheteur a écrit"),
+    ("it", "Motivo", "Che cosa ha scritto l’acquirente")])
+def test_the_shops_reminder_repeats_the_case(mails, locale, reason, wrote):
+    """The shop need not look for the first mail: the reason and the buyer's words are here."""
+    text = mails["merchant.nudge", "", locale][2].text
+    colon = "\u202f:" if locale == "fr" else ":"
+    assert reason + colon in text
+    assert wrote.upper() in text and samples.BUYER_TEXT[locale].splitlines()[0] in text
+
+
+@pytest.mark.parametrize("locale, said, repeated", [
+    ("nl", "als je bankgegevens dan bij ons binnen zijn", "volledige bedrag van de bestelling"),
+    ("fr", "si vos coordonnées bancaires nous sont parvenues", "montant total de la commande"),
+    ("it", "se per allora avremo ricevuto i tuoi dati bancari", "intero importo dell’ordine")])
+def test_a_compensation_is_paid_by_its_date_if_the_bank_details_are_in(mails, locale, said,
+                                                                        repeated):
+    """paid_by is the decision's day plus OPERATOR_PAYMENT_DAYS, whenever the IBAN comes: the
+    date holds only if the bank details are in by then. The card shows the order amount beside
+    the compensation: no sentence of its own repeats it."""
+    text = mails["buyer.case_closed", "compensated", locale][2].text
+    assert said in text and repeated not in text
+
+
+@pytest.mark.parametrize("locale, replaces", [
+    ("nl", "Dit besluit vervangt ons eerdere besluit."),
+    ("fr", "Cette décision remplace notre décision précédente."),
+    ("it", "Questa decisione sostituisce la nostra decisione precedente.")])
+@pytest.mark.parametrize("role", ["buyer", "merchant"])
+def test_a_correction_says_this_decision_replaces_the_earlier_one(mails, locale, replaces, role):
+    assert replaces in mails[f"{role}.case_closed", "corrected", locale][2].text
