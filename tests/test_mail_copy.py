@@ -834,3 +834,25 @@ def test_a_compensation_is_paid_by_its_date_if_the_bank_details_are_in(mails, lo
 @pytest.mark.parametrize("role", ["buyer", "merchant"])
 def test_a_correction_says_this_decision_replaces_the_earlier_one(mails, locale, replaces, role):
     assert replaces in mails[f"{role}.case_closed", "corrected", locale][2].text
+
+
+@pytest.mark.parametrize("day, due, runs, since", [
+    (1, "entro il 1° dicembre", "fino al 1° dicembre", "dal 1° al 4 dicembre"),
+    (8, "entro l’8 dicembre", "fino all’8 dicembre", "dall’8 all’11 dicembre"),
+    (11, "entro l’11 dicembre", "fino all’11 dicembre", "dall’11 al 14 dicembre"),
+    (20, "entro il 20 dicembre", "fino al 20 dicembre", "dal 20 al 23 dicembre")])
+def test_italian_elides_the_article_before_the_8th_and_the_11th(app, mails, day, due, runs,
+                                                                 since):
+    """"l’8 dicembre", "dall’8", "il 1° dicembre" (read "il primo"): the article the catalog
+    writes before a date fits the day it is given."""
+    env = app.renderer._envs["it", "text"]
+    start, end = (datetime(2026, 12, d, 12, 0, tzinfo=timezone.utc) for d in (day, day + 3))
+    said = env.from_string(
+        '{{ _("Your orders by mail from %(since)s to %(now)s", since=a|date("d"),'
+        ' now=b|date("d MMMM y")) }} {{ _("Order %(number)s: your buyer protection now runs'
+        ' until %(end)s", number="1", end=a|date("d MMMM")) }}').render(a=start, b=end)
+    assert since in said and runs in said
+    # A whole mail: the shop's deadline in the subject of the reminder.
+    s, ctx, _ = mails["merchant.nudge", "", "it"]
+    ctx = dict(ctx, case=replace(ctx["case"], merchant_due=start.replace(hour=22, minute=59)))
+    assert due in app.renderer.render(s.name, "it", ctx).subject
