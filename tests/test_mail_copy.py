@@ -856,3 +856,15 @@ def test_italian_elides_the_article_before_the_8th_and_the_11th(app, mails, day,
     s, ctx, _ = mails["merchant.nudge", "", "it"]
     ctx = dict(ctx, case=replace(ctx["case"], merchant_due=start.replace(hour=22, minute=59)))
     assert due in app.renderer.render(s.name, "it", ctx).subject
+
+
+@pytest.mark.parametrize("locale, buyers_words", [
+    ("nl", ("op je adres", "de webshop kon niet", "die betaalt de webshop")),
+    ("fr", ("votre adresse", "la boutique n’a pas pu", "la boutique rembourse")),
+    ("it", ("tuo indirizzo", "il negozio non ha potuto", "il negozio rimborsa"))])
+def test_the_team_writes_each_party_its_own_message(mails, locale, buyers_words):
+    """The operators' composer words the decision for each party: the shop's closing mail does
+    not quote what the team wrote to the buyer ("…delivered to your address")."""
+    for (name, label, loc), (_, _, r) in mails.items():
+        if loc == locale and name == "merchant.case_closed":
+            assert [w for w in buyers_words if w in r.text] == [], label
