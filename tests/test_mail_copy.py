@@ -550,7 +550,10 @@ def test_dutch_calls_the_claim_a_melding_for_buyers_and_shops(mails, role, word,
     # Review A: no legal status we cannot know, the claim named, plainer operator lines.
     "failliet", "neemt het over", "Gegeven door", "krijgt de lijst met opdrachten terug",
     "beschermingen gestart", "formulier van de e-mail", "uiterlijk %(date)s %(amount)s",
-    "van elk hoogstens", "We hebben er nog niets mee gedaan."])
+    "van elk hoogstens", "We hebben er nog niets mee gedaan.",
+    # words6: one limit for attachments, "beslist" after "neemt … over", "daarop antwoorden".
+    "hoogstens", "over en neemt een besluit", "gegevens en neemt een besluit",
+    "gereageerd; je kunt tot en met"])
 def test_dutch_wording_of_the_review(wrong):
     """Review item 8: inclusive "tot en met" goes with "uiterlijk op die dag", "het maximum per
     bestelling", "accepteren", "naar de koper", and one verb (overnemen) for the hand-over, as
@@ -868,3 +871,14 @@ def test_the_team_writes_each_party_its_own_message(mails, locale, buyers_words)
     for (name, label, loc), (_, _, r) in mails.items():
         if loc == locale and name == "merchant.case_closed":
             assert [w for w in buyers_words if w in r.text] == [], label
+
+
+@pytest.mark.parametrize("locale, limit, refused", [
+    ("nl", "maximaal 10 bestanden van elk maximaal 5\u00a0MB", "maximaal 10 bestanden"),
+    ("fr", "au plus 10 fichiers de 5\u00a0Mo maximum chacun", "au plus 10 fichiers"),
+    ("it", "al massimo 10 file da 5\u00a0MB ciascuno", "al massimo 10 file")])
+def test_one_wording_for_the_attachment_limit(mails, locale, limit, refused):
+    for name in ("merchant.case_opened", "buyer.documents_requested",
+                 "merchant.documents_requested"):
+        assert limit in mails[name, "", locale][2].text, name
+    assert refused in mails["buyer.documents_refused", "", locale][2].text
