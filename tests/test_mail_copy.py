@@ -882,3 +882,12 @@ def test_one_wording_for_the_attachment_limit(mails, locale, limit, refused):
                  "merchant.documents_requested"):
         assert limit in mails[name, "", locale][2].text, name
     assert refused in mails["buyer.documents_refused", "", locale][2].text
+
+
+@pytest.mark.parametrize("locale, lead_in", [("nl", "Wat je nu kunt doen:"),
+                                             ("fr", "Ce que vous pouvez faire maintenant\u202f:"),
+                                             ("it", "Che cosa puoi fare ora:")])
+def test_a_mail_not_kept_introduces_its_choices(mails, locale, lead_in):
+    """The choices follow a line that says what they are, not the request to write again."""
+    text = mails["buyer.storage_full", "", locale][2].text
+    assert f"{lead_in}\n\n* " in text
