@@ -553,7 +553,8 @@ def test_dutch_calls_the_claim_a_melding_for_buyers_and_shops(mails, role, word,
     "van elk hoogstens", "We hebben er nog niets mee gedaan.",
     # words6: one limit for attachments, "beslist" after "neemt … over", "daarop antwoorden".
     "hoogstens", "over en neemt een besluit", "gegevens en neemt een besluit",
-    "gereageerd; je kunt tot en met"])
+    "gereageerd; je kunt tot en met", "Zolang het geld niet betaald is",
+    "rechtstreeks contact met de koper op"])
 def test_dutch_wording_of_the_review(wrong):
     """Review item 8: inclusive "tot en met" goes with "uiterlijk op die dag", "het maximum per
     bestelling", "accepteren", "naar de koper", and one verb (overnemen) for the hand-over, as
@@ -891,3 +892,13 @@ def test_a_mail_not_kept_introduces_its_choices(mails, locale, lead_in):
     """The choices follow a line that says what they are, not the request to write again."""
     text = mails["buyer.storage_full", "", locale][2].text
     assert f"{lead_in}\n\n* " in text
+
+
+@pytest.mark.parametrize("locale, next_step", [
+    ("nl", "We sturen je een e-mail zodra er een besluit is."),
+    ("fr", "Nous vous écrirons dès qu’une décision sera prise."),
+    ("it", "Ti scriveremo appena sarà presa una decisione.")])
+def test_a_shop_handed_to_the_team_is_told_when_it_hears_again(mails, locale, next_step):
+    told = [label for (name, label, loc), (_, _, r) in mails.items()
+            if loc == locale and name == "merchant.case_escalated" and next_step in r.text]
+    assert sorted(told) == ["buyer_disputes", "merchant_no_response", "merchant_refused_refund"]
