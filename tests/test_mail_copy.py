@@ -583,6 +583,8 @@ def test_dutch_wording_of_the_review(wrong):
     ("programmi, script e", "né programmi, né script, né pagine web"),
     ("il tuo rifiuto passa", "il tuo rifiuto è stato inoltrato"),
     ("Passa a PLUS", "Passa al piano PLUS"),  # "piano" as everywhere else
+    # words6: a plain request beside a relayed message, not "è attesa".
+    ("è attesa entro", "Rispondi alla pratica entro"), ("proposta del negozio è", "che cosa decidi"),
 ])
 def test_italian_wording_of_the_review(wrong, right):
     texts = list(strings("it"))
@@ -620,6 +622,8 @@ def test_italian_refusal_comes_with_the_shops_motivazione(mails, name, label):
     ("la boutique %(shop)s", "envers %(shop)s"),  # "la boutique Boutique Rive Gauche"
     ("le remboursement est réglé", "vous avez bien reçu le remboursement"),
     ("décidera sur la base", "statuera sur la base"),
+    # words6: a plain request beside a relayed message (a refusal is no "proposition").
+    ("est attendue d’ici", "ce que vous décidez"),
 ])
 def test_french_wording_of_the_review(wrong, right):
     texts = list(strings("fr"))
@@ -816,6 +820,9 @@ def test_the_shops_reminder_repeats_the_case(mails, locale, reason, wrote):
     colon = "\u202f:" if locale == "fr" else ":"
     assert reason + colon in text
     assert wrote.upper() in text and samples.BUYER_TEXT[locale].splitlines()[0] in text
+    # The choices have their heading, as in the first mail: they are not part of the quote.
+    answer = {"nl": "JE ANTWOORD", "fr": "VOTRE RÉPONSE", "it": "LA TUA RISPOSTA"}[locale]
+    assert f"{answer}\n\n* " in text
 
 
 @pytest.mark.parametrize("locale, said, repeated", [
