@@ -69,7 +69,7 @@ def test_a_reply_after_a_compensation_reaches_the_team_until_14_days_after_payme
                  until - timedelta(seconds=1))
     assert box.last_disposition() == "applied"
     relayed = only(mails, OPERATOR)
-    assert f"Case {case(box)['id']}" in relayed["Subject"] and IBAN in text(relayed)
+    assert relayed["Subject"].endswith(f" · case {case(box)['id']}") and IBAN in text(relayed)
     assert "serviceteam" in text(only(mails, BUYER_NL))
     # So does the shop's, and both are on the timeline; the case stays as it was.
     mails = post(box, to_merchant, MERCHANT_NL, "Wij hebben niets te betalen, toch?",
@@ -121,7 +121,7 @@ def test_a_closing_with_money_to_come_does_not_say_everything_ended(closings, lo
     compensated buyer has to do."""
     ended = {"nl": "daarmee is ook de kopersbescherming", "fr": "prend donc fin",
              "it": "e con essa"}[locale]
-    until = {"nl": "Zolang het geld niet betaald is",
+    until = {"nl": "Tot het geld betaald is, kun je nog op deze e-mail antwoorden",
              "fr": "Jusqu’au versement, vous pouvez répondre",
              "it": "Fino al pagamento, se rispondi"}[locale]
     for role in ("buyer", "merchant"):

@@ -106,6 +106,9 @@ def test_merchant_silence_nudge_then_escalation(box):
     jobs.tick(box.app, now() + timedelta(days=3, minutes=1))
     nudge = only(box.deliver(), MERCHANT_NL)
     assert "track-and-trace" in text(nudge)
+    # The reminder repeats the case: the buyer's reason and words, as the first mail had them.
+    assert "Reden: bestelling niet ontvangen" in text(nudge)
+    assert "Nog steeds niets ontvangen." in text(nudge)
     jobs.tick(box.app, now() + timedelta(days=6))  # past the end of day 5
     mails = box.deliver()
     assert to(mails, OPERATOR) and to(mails, BUYER_NL) and to(mails, MERCHANT_NL)

@@ -266,7 +266,8 @@ def test_spec_decide_without_an_amount_is_the_order_amount_and_the_mails_say_so(
     mails = box.deliver()
     buyer, merchant = text(only(mails, BUYER_NL)), text(only(mails, MERCHANT_NL))
     assert "Fietsen BV betaalt je €\xa049,95 terug, uiterlijk op " in buyer
-    assert "Dit is het volledige bedrag van de bestelling." in buyer
+    # The card shows the refund beside the order amount: no sentence repeats it.
+    assert "Bestelbedrag: €\xa049,95\nTerugbetaling: €\xa049,95" in buyer
     assert "Betaal de koper €\xa049,95 terug, uiterlijk op " in merchant
 
 

@@ -550,7 +550,11 @@ def test_dutch_calls_the_claim_a_melding_for_buyers_and_shops(mails, role, word,
     # Review A: no legal status we cannot know, the claim named, plainer operator lines.
     "failliet", "neemt het over", "Gegeven door", "krijgt de lijst met opdrachten terug",
     "beschermingen gestart", "formulier van de e-mail", "uiterlijk %(date)s %(amount)s",
-    "van elk hoogstens", "We hebben er nog niets mee gedaan."])
+    "van elk hoogstens", "We hebben er nog niets mee gedaan.",
+    # words6: one limit for attachments, "beslist" after "neemt … over", "daarop antwoorden".
+    "hoogstens", "over en neemt een besluit", "gegevens en neemt een besluit",
+    "gereageerd; je kunt tot en met", "Zolang het geld niet betaald is",
+    "rechtstreeks contact met de koper op"])
 def test_dutch_wording_of_the_review(wrong):
     """Review item 8: inclusive "tot en met" goes with "uiterlijk op die dag", "het maximum per
     bestelling", "accepteren", "naar de koper", and one verb (overnemen) for the hand-over, as
@@ -579,10 +583,14 @@ def test_dutch_wording_of_the_review(wrong):
     ("programmi, script e", "né programmi, né script, né pagine web"),
     ("il tuo rifiuto passa", "il tuo rifiuto è stato inoltrato"),
     ("Passa a PLUS", "Passa al piano PLUS"),  # "piano" as everywhere else
+    # words6: a plain request beside a relayed message, not "è attesa".
+    ("è attesa entro", "Rispondi alla pratica entro"), ("proposta del negozio è", "che cosa decidi"),
 ])
 def test_italian_wording_of_the_review(wrong, right):
     texts = list(strings("it"))
-    assert [t for t in texts if wrong in t] == [] and [t for t in texts if right in t]
+    # A subject opens with its news, capitalised: the right words may start it.
+    assert [t for t in texts if wrong in t] == []
+    assert [t for t in texts if right.lower() in t.lower()]
 
 
 def test_italian_full_refund_comes_with_the_shops_message(mails):
@@ -604,7 +612,7 @@ def test_italian_refusal_comes_with_the_shops_motivazione(mails, name, label):
     ("Numéro inbox", "N° de réception"),
     ("Ce qui n’a pas marché", "Cause"),
     ("seules ces commandes", "seules ces instructions"),  # a "commande" is the order here
-    ("l’issue ci-dessus", "corrige et remplace"),
+    ("l’issue ci-dessus", "Cette décision remplace notre décision précédente"),
     # Second review: no legal status we cannot know, plain verbs, one word for the plan.
     ("faillite", "ne peut plus vous rembourser"),
     ("Tant que le paiement", "Jusqu’au versement, vous pouvez répondre"),
@@ -616,10 +624,14 @@ def test_italian_refusal_comes_with_the_shops_motivazione(mails, name, label):
     ("la boutique %(shop)s", "envers %(shop)s"),  # "la boutique Boutique Rive Gauche"
     ("le remboursement est réglé", "vous avez bien reçu le remboursement"),
     ("décidera sur la base", "statuera sur la base"),
+    # words6: a plain request beside a relayed message (a refusal is no "proposition").
+    ("est attendue d’ici", "ce que vous décidez"),
 ])
 def test_french_wording_of_the_review(wrong, right):
     texts = list(strings("fr"))
-    assert [t for t in texts if wrong in t] == [] and [t for t in texts if right in t]
+    # A subject opens with its news, capitalised: the right words may start it.
+    assert [t for t in texts if wrong in t] == []
+    assert [t for t in texts if right.lower() in t.lower()]
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -799,3 +811,105 @@ def test_text_part_numbers_its_long_links_and_lists_them_at_the_end(mails, local
             assert re.search(rf"^\* .+ \[{n}\]$", body, re.M), (name, label, n)
         hrefs = {a["href"] for a in BeautifulSoup(r.html, "html.parser").select("a[data-action]")}
         assert hrefs <= {url for _, url in listed}, (name, label)
+
+
+# --- words6: the bodies of the buyers' and shops' mails ------------------------------------------
+
+@pytest.mark.parametrize("locale, reason, wrote", [
+    ("nl", "Reden", "Wat de koper schreef"), ("fr", "Motif", "Ce que l’acheteur a écrit"),
+    ("it", "Motivo", "Che cosa ha scritto l’acquirente")])
+def test_the_shops_reminder_repeats_the_case(mails, locale, reason, wrote):
+    """The shop need not look for the first mail: the reason and the buyer's words are here."""
+    text = mails["merchant.nudge", "", locale][2].text
+    colon = "\u202f:" if locale == "fr" else ":"
+    assert reason + colon in text
+    assert wrote.upper() in text and samples.BUYER_TEXT[locale].splitlines()[0] in text
+    # The choices have their heading, as in the first mail: they are not part of the quote.
+    answer = {"nl": "JE ANTWOORD", "fr": "VOTRE RÉPONSE", "it": "LA TUA RISPOSTA"}[locale]
+    assert f"{answer}\n\n* " in text
+
+
+@pytest.mark.parametrize("locale, said, repeated", [
+    ("nl", "als je bankgegevens dan bij ons binnen zijn", "volledige bedrag van de bestelling"),
+    ("fr", "si vos coordonnées bancaires nous sont parvenues", "montant total de la commande"),
+    ("it", "se per allora avremo ricevuto i tuoi dati bancari", "intero importo dell’ordine")])
+def test_a_compensation_is_paid_by_its_date_if_the_bank_details_are_in(mails, locale, said,
+                                                                        repeated):
+    """paid_by is the decision's day plus OPERATOR_PAYMENT_DAYS, whenever the IBAN comes: the
+    date holds only if the bank details are in by then. The card shows the order amount beside
+    the compensation: no sentence of its own repeats it."""
+    text = mails["buyer.case_closed", "compensated", locale][2].text
+    assert said in text and repeated not in text
+
+
+@pytest.mark.parametrize("locale, replaces", [
+    ("nl", "Dit besluit vervangt ons eerdere besluit."),
+    ("fr", "Cette décision remplace notre décision précédente."),
+    ("it", "Questa decisione sostituisce la nostra decisione precedente.")])
+@pytest.mark.parametrize("role", ["buyer", "merchant"])
+def test_a_correction_says_this_decision_replaces_the_earlier_one(mails, locale, replaces, role):
+    assert replaces in mails[f"{role}.case_closed", "corrected", locale][2].text
+
+
+@pytest.mark.parametrize("day, due, runs, since", [
+    (1, "entro il 1° dicembre", "fino al 1° dicembre", "dal 1° al 4 dicembre"),
+    (8, "entro l’8 dicembre", "fino all’8 dicembre", "dall’8 all’11 dicembre"),
+    (11, "entro l’11 dicembre", "fino all’11 dicembre", "dall’11 al 14 dicembre"),
+    (20, "entro il 20 dicembre", "fino al 20 dicembre", "dal 20 al 23 dicembre")])
+def test_italian_elides_the_article_before_the_8th_and_the_11th(app, mails, day, due, runs,
+                                                                 since):
+    """"l’8 dicembre", "dall’8", "il 1° dicembre" (read "il primo"): the article the catalog
+    writes before a date fits the day it is given."""
+    env = app.renderer._envs["it", "text"]
+    start, end = (datetime(2026, 12, d, 12, 0, tzinfo=timezone.utc) for d in (day, day + 3))
+    said = env.from_string(
+        '{{ _("Your orders by mail from %(since)s to %(now)s", since=a|date("d"),'
+        ' now=b|date("d MMMM y")) }} {{ _("Your protection now runs until %(end)s",'
+        ' end=a|date("d MMMM")) }}').render(a=start, b=end)
+    assert since in said and runs in said
+    # A whole mail: the shop's deadline in the subject of the reminder.
+    s, ctx, _ = mails["merchant.nudge", "", "it"]
+    ctx = dict(ctx, case=replace(ctx["case"], merchant_due=start.replace(hour=22, minute=59)))
+    assert due in app.renderer.render(s.name, "it", ctx).subject
+
+
+@pytest.mark.parametrize("locale, buyers_words", [
+    ("nl", ("op je adres", "de webshop kon niet", "die betaalt de webshop")),
+    ("fr", ("votre adresse", "la boutique n’a pas pu", "la boutique rembourse")),
+    ("it", ("tuo indirizzo", "il negozio non ha potuto", "il negozio rimborsa"))])
+def test_the_team_writes_each_party_its_own_message(mails, locale, buyers_words):
+    """The operators' composer words the decision for each party: the shop's closing mail does
+    not quote what the team wrote to the buyer ("…delivered to your address")."""
+    for (name, label, loc), (_, _, r) in mails.items():
+        if loc == locale and name == "merchant.case_closed":
+            assert [w for w in buyers_words if w in r.text] == [], label
+
+
+@pytest.mark.parametrize("locale, limit, refused", [
+    ("nl", "maximaal 10 bestanden van elk maximaal 5\u00a0MB", "maximaal 10 bestanden"),
+    ("fr", "au plus 10 fichiers de 5\u00a0Mo maximum chacun", "au plus 10 fichiers"),
+    ("it", "al massimo 10 file da 5\u00a0MB ciascuno", "al massimo 10 file")])
+def test_one_wording_for_the_attachment_limit(mails, locale, limit, refused):
+    for name in ("merchant.case_opened", "buyer.documents_requested",
+                 "merchant.documents_requested"):
+        assert limit in mails[name, "", locale][2].text, name
+    assert refused in mails["buyer.documents_refused", "", locale][2].text
+
+
+@pytest.mark.parametrize("locale, lead_in", [("nl", "Wat je nu kunt doen:"),
+                                             ("fr", "Ce que vous pouvez faire maintenant\u202f:"),
+                                             ("it", "Che cosa puoi fare ora:")])
+def test_a_mail_not_kept_introduces_its_choices(mails, locale, lead_in):
+    """The choices follow a line that says what they are, not the request to write again."""
+    text = mails["buyer.storage_full", "", locale][2].text
+    assert f"{lead_in}\n\n* " in text
+
+
+@pytest.mark.parametrize("locale, next_step", [
+    ("nl", "We sturen je een e-mail zodra er een besluit is."),
+    ("fr", "Nous vous écrirons dès qu’une décision sera prise."),
+    ("it", "Ti scriveremo appena sarà presa una decisione.")])
+def test_a_shop_handed_to_the_team_is_told_when_it_hears_again(mails, locale, next_step):
+    told = [label for (name, label, loc), (_, _, r) in mails.items()
+            if loc == locale and name == "merchant.case_escalated" and next_step in r.text]
+    assert sorted(told) == ["buyer_disputes", "merchant_no_response", "merchant_refused_refund"]

@@ -80,7 +80,7 @@ def test_digest_shows_what_happened(box):
     assert digest.text(box.app, later, timedelta(days=7)) != out
     digest.send(box.app, later)
     sent = only(box.deliver(), OPERATOR)
-    assert sent["Subject"].startswith("Overzicht ")  # the period follows: see test_digest_*
+    assert sent["Subject"].startswith("Dagoverzicht ")  # the day follows: see test_digest_*
 
 
 def test_mails_to_one_party_form_one_thread(box):

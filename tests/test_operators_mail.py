@@ -106,11 +106,10 @@ def test_a_message_relayed_to_the_team_carries_the_same_prefilled_commands(box):
     assert explained in text(escalation) and explained in text(relayed)
 
 
-def test_command_help_starts_its_subject_with_the_case_as_every_operators_mail(box):
+def test_command_help_ends_its_subject_with_the_case_as_every_operators_mail(box):
     reply(box, escalated(box), OPERATOR, "decide compensted\nWe vergoeden.", quote=False)
     helped = only(box.deliver(), OPERATOR)
-    assert helped["Subject"] == (f"Case {case(box)['id']}, bestelling NL-1: geen opdracht "
-                                 "gevonden in je e-mail")
+    assert helped["Subject"] == f"Geen opdracht gevonden in je e-mail · case {case(box)['id']}"
 
 
 def test_one_message_to_both_parties_stays_as_spec_says(box):
@@ -169,10 +168,12 @@ def test_a_message_for_one_party_only_is_not_a_command():
 
 def test_the_escalation_mail_is_the_operators_file(box):
     mail = escalated(box)
-    # The subject sorts the team's inbox: which case, why, how much (one subject for every
-    # reason before).
-    assert mail["Subject"].endswith(": bestelling NL-1, €\xa049,95, de webshop weigert een "
-                                    "terugbetaling waar de koper op wacht")
+    # The subject sorts the team's inbox: why, then which case (issue 20: short, news first);
+    # the preview line gives the order and its amount.
+    assert mail["Subject"] == ("Besluit nodig: webshop weigert terugbetaling · "
+                               f"case {case(box)['id']}")
+    preview = BeautifulSoup(html(mail), "html.parser").find(style=re.compile("display:none"))
+    assert preview.get_text().startswith("Bestelling NL-1 (€\xa049,95)")
     out = text(mail)
     for fact in ("Plan: PLUS, vergoeding tot het bestelbedrag",
                  "Koper: jan@buyer.example (Nederlands)",
@@ -236,8 +237,7 @@ def test_the_digest_lists_ids_commands_and_labelled_columns_and_no_empty_section
     assert "shop-nl" not in out  # the shop's name, not its id
     digest.send(box.app, at)
     sent = only(box.deliver(), OPERATOR)
-    assert re.search(r"^Overzicht van \d+ \w+ \d{4}, \d\d:\d\d tot \d+ \w+ \d{4}, \d\d:\d\d: 1 case",
-                     sent["Subject"])
+    assert re.search(r"^Dagoverzicht \d+ \w+\.?: 1 case wacht op actie$", sent["Subject"])
     soup = BeautifulSoup(html(sent), "html.parser")
     heads = [th.get_text() for th in soup.find_all("th")]
     assert heads[:6] == ["Case", "Waarom", "Bedrag", "Bestelling", "Stand", "Opdrachten"]
@@ -279,7 +279,8 @@ def test_delivery_failed_names_order_case_kind_error_in_words_and_the_resend(box
         "SELECT raw FROM outbox WHERE template = 'operator.delivery_failed'").fetchall()]
     notice = next(n for n in notices if f"resend {dead}" in n.get_body(("plain",)).get_content())
     out = notice.get_body(("plain",)).get_content()
-    assert f"Case {case(box)['id']}, bestelling NL-1" in notice["Subject"]
+    assert notice["Subject"].endswith(f" · case {case(box)['id']}")
+    assert out.startswith(f"Case {case(box)['id']} · Bestelling NL-1")
     assert "Soort e-mail: het antwoord van de webshop" in out
     assert "Oorzaak: het adres bestaat niet bij de ontvangende mailserver" in out
     assert "550 5.1.1 <jan@buyer.example>: mailbox unavailable" in out  # not a bytes repr
@@ -449,7 +450,7 @@ def test_held_relays_name_case_sender_inbox_id_and_the_commands(started, tmp_pat
     told = only(limited.deliver(), OPERATOR)
     case_id = case(limited)["id"]
     out = text(told)
-    assert told["Subject"].startswith(f"Case {case_id}, bestelling NL-1")
+    assert told["Subject"] == f"Berichten tegengehouden · case {case_id}"
     assert out.startswith(f"Case {case_id} · Bestelling NL-1")
     assert f"{BUYER_NL} (koper)" in out
     assert f"Ontvangstnummer: {held_id}" in out
@@ -530,7 +531,7 @@ def test_a_correction_into_a_refund_states_amount_and_pay_by_date_and_says_it_co
     mails = box.deliver()
     for party in (BUYER_NL, MERCHANT_NL):
         mail = only(mails, party)
-        assert mail["Subject"] == "Bestelling NL-1: ons besluit is gecorrigeerd"
+        assert mail["Subject"] == "Ons besluit is gecorrigeerd · bestelling NL-1"
         assert "€\xa040,00" in text(mail), party
         assert re.search(r"uiterlijk op \w+dag \d+ \w+ \d{4}", text(mail)), party
     done = text(only(mails, OPERATOR))

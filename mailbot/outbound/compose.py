@@ -121,6 +121,12 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
         # Documents are asked for with the time a shop has to answer a case: a date to state,
         # after which the team decides on what it has (it may decide sooner or later).
         ctx["reply_by"] = deadline(now, MERCHANT_ANSWER_DAYS, ZoneInfo(app.config.bot.timezone))
+    if mail.kind == "nudge":
+        # A reminder repeats what the buyer wrote when opening the case, so that the shop need
+        # not look for our first mail (its documents were attached to that one, not again).
+        said = [e["text"] for e in records.timeline(db, order.id) if e["kind"] == "case.opened"]
+        said += [e.text for e in pending if e.kind == "case.opened"]
+        ctx["data"] = {**mail.data, "text": said[-1] if said else ""}
     case = state.case
     refused = case is not None and case.escalation_reason is Escalation.MERCHANT_REFUSED_REFUND
     if case is None or not (to is Role.OPERATOR or refused):

@@ -114,8 +114,8 @@ class _Translate:
     it takes the eval context, not the context (Jinja derives a new context for a
     ``pass_context`` callable in a loop)."""
 
-    def __init__(self, lookup, plural: bool):
-        self._lookup, self._plural, self._kept = lookup, plural, {}
+    def __init__(self, lookup, plural: bool, elide: bool = False):
+        self._lookup, self._plural, self._kept, self._elide = lookup, plural, {}, elide
 
     @jinja2.pass_eval_context
     def __call__(self, eval_ctx, *args, **variables):
@@ -134,6 +134,9 @@ class _Translate:
         out = self._lookup(*args)
         out = (Markup(out) if eval_ctx.autoescape else out) % variables
         out = type(out)(_DOUBLE_STOP.sub(".", out)) if ".." in out else out
+        if self._elide and any(isinstance(v, str) and _ELIDED_DAY.match(v)
+                               for v in variables.values()):
+            out = type(out)(_ARTICLE_BEFORE_DAY.sub(_elided, out))
         if key is not None:
             if len(self._kept) >= 1024:  # order numbers and names vary: at most ~0.5 MB
                 self._kept.clear()
@@ -141,13 +144,28 @@ class _Translate:
         return out
 
 
-def _install_translations(env: jinja2.Environment, translations: Translations) -> None:
+# Italian elides the article before a day said with a vowel: "l’8 dicembre", "entro l’11",
+# "dall’8 al 15" (Accademia della Crusca, "L’articolo con le date e le cifre"); the 1st is
+# "il 1°" (read "il primo"). The catalog writes the article ("entro il %(due)s"), which fits
+# every other day: where a value is such a day, its article is elided.
+_ELIDED_DAY = re.compile(r"(?:8|11)(?![\d,.])")
+_ARTICLE_BEFORE_DAY = re.compile(r"\b(il|al|dal|del|nel|sul) (?=(?:8|11)(?![\d,.]))")
+
+
+def _elided(match: re.Match) -> str:
+    article = match.group(1)
+    return "l\u2019" if article == "il" else article + "l\u2019"
+
+
+def _install_translations(env: jinja2.Environment, translations: Translations,
+                          locale: str = "") -> None:
     """``gettext``, ``ngettext`` and ``_`` as ``_Translate`` (pgettext and npgettext as Jinja
     installs them: a few operators' words)."""
     env.install_gettext_translations(translations, newstyle=True)
     # The functions Jinja's i18n extension picks from a catalog.
-    env.globals["gettext"] = _Translate(translations.ugettext, plural=False)
-    env.globals["ngettext"] = _Translate(translations.ungettext, plural=True)
+    elide = locale == "it"
+    env.globals["gettext"] = _Translate(translations.ugettext, plural=False, elide=elide)
+    env.globals["ngettext"] = _Translate(translations.ungettext, plural=True, elide=elide)
     env.globals["_"] = env.globals["gettext"]
 
 
@@ -325,7 +343,7 @@ class Renderer:
             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
             auto_reload=False,  # templates are package data: no stat() per render
         )
-        _install_translations(env, translations)
+        _install_translations(env, translations, locale)
         tz = self.tz
 
         def day(d, pattern="EEEE d MMMM y"):

@@ -146,26 +146,50 @@ TEAM_TEXT = {
         "it": "Inviaci il codice di tracciamento e la prova di consegna del corriere.",
     },
 }
+# The service team's decision, worded for each party as the operators' composer writes it
+# (``--message-buyer`` / ``--message-merchant``): each reads "you", the other is named.
 DECISION_TEXT = {
-    "nl": "We hebben alle gegevens bekeken: de webshop kon niet aantonen dat het pakket is "
-          "afgeleverd.",
-    "fr": "Nous avons examiné le dossier\u202f: la boutique n’a pas pu prouver la livraison du "
-          "colis.",
-    "it": "Abbiamo esaminato la pratica: il negozio non ha potuto dimostrare la consegna del "
-          "pacco.",
+    "buyer": {
+        "nl": "We hebben alle gegevens bekeken: de webshop kon niet aantonen dat het pakket is "
+              "afgeleverd.",
+        "fr": "Nous avons examiné le dossier\u202f: la boutique n’a pas pu prouver la livraison "
+              "du colis.",
+        "it": "Abbiamo esaminato la pratica: il negozio non ha potuto dimostrare la consegna del "
+              "pacco.",
+    },
+    "merchant": {
+        "nl": "We hebben alle gegevens bekeken: je kon niet aantonen dat het pakket is "
+              "afgeleverd.",
+        "fr": "Nous avons examiné le dossier\u202f: vous n’avez pas pu prouver la livraison du "
+              "colis.",
+        "it": "Abbiamo esaminato la pratica: non hai potuto dimostrare la consegna del pacco.",
+    },
 }
 
 # Why the team decides that the shop refunds a part (180.00 of 249.95): what was not delivered.
 PART_TEXT = {
-    "nl": "We hebben alle gegevens bekeken: volgens het afleverbewijs is alleen de "
-          "fietsverlichting bezorgd. De fietstas en het slot (samen €\u00a0180,00) zijn niet "
-          "aangekomen; die betaalt de webshop terug.",
-    "fr": "Nous avons examiné le dossier\u202f: d’après la preuve de livraison, seul l’éclairage "
-          "a été livré. La sacoche et l’antivol (180,00\u00a0€ au total) ne sont pas "
-          "arrivés\u202f: la boutique rembourse ces deux articles.",
-    "it": "Abbiamo esaminato la pratica: secondo la prova di consegna sono arrivate solo le luci. "
-          "La borsa e il lucchetto (180,00\u00a0€ in tutto) non sono arrivati: il negozio "
-          "rimborsa questi due articoli.",
+    "buyer": {
+        "nl": "We hebben alle gegevens bekeken: volgens het afleverbewijs is alleen de "
+              "fietsverlichting bezorgd. De fietstas en het slot (samen €\u00a0180,00) zijn niet "
+              "aangekomen; die betaalt de webshop terug.",
+        "fr": "Nous avons examiné le dossier\u202f: d’après la preuve de livraison, seul "
+              "l’éclairage a été livré. La sacoche et l’antivol (180,00\u00a0€ au total) ne sont "
+              "pas arrivés\u202f: la boutique rembourse ces deux articles.",
+        "it": "Abbiamo esaminato la pratica: secondo la prova di consegna sono arrivate solo le "
+              "luci. La borsa e il lucchetto (180,00\u00a0€ in tutto) non sono arrivati: il "
+              "negozio rimborsa questi due articoli.",
+    },
+    "merchant": {
+        "nl": "We hebben alle gegevens bekeken: volgens het afleverbewijs is alleen de "
+              "fietsverlichting bezorgd. De fietstas en het slot (samen €\u00a0180,00) zijn niet "
+              "aangekomen; die betaal je de koper terug.",
+        "fr": "Nous avons examiné le dossier\u202f: d’après la preuve de livraison, seul "
+              "l’éclairage a été livré. La sacoche et l’antivol (180,00\u00a0€ au total) ne sont "
+              "pas arrivés\u202f: vous remboursez ces deux articles à l’acheteur.",
+        "it": "Abbiamo esaminato la pratica: secondo la prova di consegna sono arrivate solo le "
+              "luci. La borsa e il lucchetto (180,00\u00a0€ in tutto) non sono arrivati: rimborsi "
+              "questi due articoli all’acquirente.",
+    },
 }
 
 # What the operators' per-party message says to the shop when the protection pays.
@@ -177,12 +201,22 @@ TO_SHOP_TEXT = {
 
 # A rejected claim gives its own reason, not the one that made a shop pay.
 REJECTION_TEXT = {
-    "nl": "We hebben alle gegevens bekeken: volgens de vervoerder is het pakket op 20 november "
-          "op je adres afgeleverd en voor ontvangst getekend.",
-    "fr": "Nous avons examiné le dossier\u202f: selon le transporteur, le colis a été livré à "
-          "votre adresse le 20 novembre, contre signature.",
-    "it": "Abbiamo esaminato la pratica: secondo il corriere il pacco è stato consegnato al tuo "
-          "indirizzo il 20 novembre, con firma alla consegna.",
+    "buyer": {
+        "nl": "We hebben alle gegevens bekeken: volgens de vervoerder is het pakket op 20 "
+              "november op je adres afgeleverd en voor ontvangst getekend.",
+        "fr": "Nous avons examiné le dossier\u202f: selon le transporteur, le colis a été livré "
+              "à votre adresse le 20 novembre, contre signature.",
+        "it": "Abbiamo esaminato la pratica: secondo il corriere il pacco è stato consegnato al "
+              "tuo indirizzo il 20 novembre, con firma alla consegna.",
+    },
+    "merchant": {
+        "nl": "We hebben alle gegevens bekeken: volgens de vervoerder is het pakket op 20 "
+              "november op het adres van de koper afgeleverd en voor ontvangst getekend.",
+        "fr": "Nous avons examiné le dossier\u202f: selon le transporteur, le colis a été livré "
+              "à l’adresse de l’acheteur le 20 novembre, contre signature.",
+        "it": "Abbiamo esaminato la pratica: secondo il corriere il pacco è stato consegnato "
+              "all’indirizzo dell’acquirente il 20 novembre, con firma alla consegna.",
+    },
 }
 
 
@@ -285,7 +319,7 @@ def samples(locale: str) -> list[Sample]:
         Sample("merchant.case_opened", "", Role.MERCHANT, am,
                Mail(Role.MERCHANT, "case_opened",
                     {"text": BUYER_TEXT[locale], "attachments": (invoice,)})),
-        Sample("merchant.nudge", "", Role.MERCHANT, am, Mail(Role.MERCHANT, "nudge")),
+        Sample("merchant.nudge", "", Role.MERCHANT, am, Mail(Role.MERCHANT, "nudge"), (opened,)),
         Sample("merchant.bad_decision", "", Role.MERCHANT, am,
                Mail(Role.MERCHANT, "bad_decision",
                     {"problems": ("message_missing", "amount_too_high"), "amount_text": "300"})),
@@ -351,10 +385,9 @@ def samples(locale: str) -> list[Sample]:
                                                   escalation_reason=Escalation.BUYER_DISPUTES)
         st = State(order, ended, replace(before, state=CaseState.CLOSED, outcome=outcome,
                                          closed_at=NOW))
-        data = {"outcome": outcome, "message": "" if not operator else
-                REJECTION_TEXT[locale] if outcome is Outcome.CLAIM_REJECTED
-                else PART_TEXT[locale] if outcome is Outcome.REFUNDED_BY_MERCHANT
-                else DECISION_TEXT[locale]}
+        told = (REJECTION_TEXT if outcome is Outcome.CLAIM_REJECTED
+                else PART_TEXT if outcome is Outcome.REFUNDED_BY_MERCHANT else DECISION_TEXT)
+        data = {"outcome": outcome}
         if outcome in PAID_OUTCOMES:
             # As core.case decides it: a named part for a refund, the whole order by default
             # for a compensation, paid within OPERATOR_PAYMENT_DAYS.
@@ -363,8 +396,9 @@ def samples(locale: str) -> list[Sample]:
                         whole_order=not named,
                         paid_by=deadline(NOW, OPERATOR_PAYMENT_DAYS, TZ))
         for role in (Role.BUYER, Role.MERCHANT):
+            said = told[str(role)][locale] if operator else ""
             out.append(Sample(f"{role}.case_closed", str(outcome), role, st,
-                              Mail(role, "case_closed", data)))
+                              Mail(role, "case_closed", dict(data, message=said))))
     # ``case ID correct``: a rejected claim corrected into a refund by the shop, which now
     # states the amount and the day it is paid by, as a first decision does (core.case: _paid).
     corrected = State(order, ended, replace(c.case, state=CaseState.CLOSED,
@@ -372,7 +406,7 @@ def samples(locale: str) -> list[Sample]:
     for role in (Role.BUYER, Role.MERCHANT):
         out.append(Sample(f"{role}.case_closed", "corrected", role, corrected,
                           Mail(role, "case_closed", {
-                              "message": DECISION_TEXT[locale], "corrected": True,
+                              "message": DECISION_TEXT[str(role)][locale], "corrected": True,
                               **paid(Outcome.REFUNDED_BY_MERCHANT)})))
     closed = State(order, ended, replace(a.case, state=CaseState.CLOSED,
                                          outcome=Outcome.REFUND_RECEIVED, closed_at=NOW))
@@ -428,9 +462,10 @@ def samples(locale: str) -> list[Sample]:
                     {"from_role": Role.BUYER, "text": UNPAID[locale], "attachments": ()})),
         Sample("operator.command_done", "", Role.OPERATOR, esc,
                Mail(Role.OPERATOR, "command_done",
-                    {"command": "decide compensated", "message": DECISION_TEXT[locale],
+                    {"command": "decide compensated", "message": DECISION_TEXT["buyer"][locale],
                      "by": "anna@trust.example"} | paid(Outcome.COMPENSATED)
-                    | {"to_buyer": DECISION_TEXT[locale], "to_merchant": TO_SHOP_TEXT[locale]})),
+                    | {"to_buyer": DECISION_TEXT["buyer"][locale],
+                       "to_merchant": TO_SHOP_TEXT[locale]})),
         Sample("operator.delivery_failed", "", Role.OPERATOR, esc,
                Mail(Role.OPERATOR, "delivery_failed",
                     {"outbox_id": 311, "template": "buyer.decision", "attempts": 1,
