@@ -594,7 +594,10 @@ def test_every_moment_in_operators_mails_is_written_one_way_and_the_zone_named_o
     for (name, label, locale), mail in operator_samples(app).items():
         wide = set(get_month_names("wide", locale=locale).values())
         short = set(get_month_names("abbreviated", locale=locale).values()) - wide
-        for part in (mail.text, mail.html):
+        # The body and footer: the subject and preheader are the subjects' (short dates).
+        body = re.sub(r"<title>.*?</title>|<div style=\"display:none.*?</div>", "", mail.html,
+                      flags=re.S)
+        for part in (mail.text, body):
             for month in short:
                 assert not re.search(rf"\d {re.escape(month)}\b", part), (name, locale, month)
             for weekday in get_day_names("wide", locale=locale).values():
