@@ -928,10 +928,11 @@ def test_a_shop_handed_to_the_team_is_told_when_it_hears_again(mails, locale, ne
     # Subjects: the shop as the subject of its own silence; the order, not "tutto".
     ("Nessuna risposta in tempo da", "%(shop)s non ha risposto in tempo"),
     ("È arrivato tutto da", "Il tuo ordine di %(shop)s è arrivato?"),
-    ("trattenuta al tuo indirizzo di ricezione", "Conferma d’ordine bloccata: nessuna protezione"),
+    ("trattenuta al tuo indirizzo di ricezione", "Conferma d’ordine bloccata: nessuna protezione avviata"),
+    ("conferma d’ordine trattenuta", "Una conferma d’ordine è stata bloccata"),
     # One term each: the shop's "messaggio", the buyer's "dati bancari", the case file's order.
     ("la tua motivazione ed eventuali", "il tuo messaggio ed eventuali"),
-    ("coordinate bancarie", "i suoi dati bancari"),
+    ("coordinate bancarie", "i suoi dati bancari (glieli abbiamo chiesti)"),
     ("dalla più vecchia", "Cronologia della pratica, dal primo evento all’ultimo"),
     ("non si può decidere", "questo importo non è valido"),
     ("L’e-mail parte allora", "L’e-mail verrà allora inviata"),
@@ -956,6 +957,9 @@ def test_italian_wording_of_the_third_review(wrong, right):
     ("L’e-mail part alors", "L’e-mail sera alors envoyé à l’adresse corrigée"),
     # The digest is a "Synthèse" in its subject as in its header.
     ("Point du", "Synthèse du %(day)s"),
+    ("Point sur la protection", "Synthèse de la protection acheteur du %(since)s"),
+    # A held order confirmation is "bloquée" in its subject, its heading and the weekly report.
+    ("confirmation de commande retenue", "Une confirmation de commande a été bloquée"),
     ("Décider\u202f: la protection indemnise", "Décider\u202f: la protection acheteur indemnise"),
     ("introuvable", "manquant\u202f:"),
     ("système de boutique", "votre logiciel e-commerce"),
