@@ -129,8 +129,8 @@ def test_the_digest_tables_line_up_and_every_request_has_its_reply(rendered):
 def test_the_intake_report_says_what_happened_and_lists_the_held_confirmations(rendered):
     _, out = rendered
     headings = {"nl": "41 bestellingen beschermd, 3 orderbevestigingen tegengehouden",
-                "fr": "41 protections ouvertes, 3 confirmations de commande retenues",
-                "it": "41 protezioni avviate, 3 conferme d’ordine trattenute"}
+                "fr": "41 protections ouvertes, 3 confirmations de commande bloquées",
+                "it": "41 protezioni avviate, 3 conferme d’ordine bloccate"}
     for sample, locale, mail in out:
         if sample.name == "merchant.intake_report":
             assert mail.text.startswith(headings[locale] + "\n"), locale
