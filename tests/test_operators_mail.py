@@ -623,7 +623,8 @@ def test_the_digest_has_the_operators_frame_a_red_late_and_dark_dividers(app):
         ruled = [c for c in soup.find_all(["th", "td"]) if "border-top" in c.get("style", "")]
         assert ruled and all("mb-op" in c["class"] for c in ruled)
     text_nl = mails["operator.digest", "", "nl"].text
-    assert "- Case: 1041\n  Waarom: de webshop heeft zijn termijn laten verstrijken\n" in text_nl
+    # The shop past its deadline is not with the team yet: only under the shops' deadlines.
+    assert "- Case: 1041\n  Waarom:" not in text_nl and "- Case: 1041\n  Bestelling:" in text_nl
     assert "0 dagen" not in text_nl and "Wacht" not in text_nl
 
 
@@ -676,3 +677,142 @@ def test_a_message_relayed_to_the_team_states_the_case_and_its_deadline(box):
     assert "Termijn: geen (de partijen wachten op jouw besluit)\n" in relayed
     assert "Elke opdracht hieronder opent een antwoord" in relayed
     assert "Koper: jan@buyer.example (Nederlands)\n" in relayed
+
+
+# --- issue 20, ops7b: what is owed and what is at risk ---------------------------------------------
+
+def decided_by_mail(box, outcome="compensated", amount="30,00"):
+    """NL-1 escalated, then decided by mail with ``amount``; returns the buyer's closing mail."""
+    mail = escalated(box)
+    reply(box, mail, OPERATOR, command_links(mail)["decide compensated"]["body"]
+          .replace("decide compensated", f"decide {outcome}")
+          .replace("amount: €\xa049,95", f"amount: {amount}")
+          .replace("buyer (nl): ", "buyer (nl): Ja.").replace("merchant (nl):", "merchant (nl): Ja."),
+          quote=False)
+    return only(box.deliver(), BUYER_NL)
+
+
+def backdate(box, days: int) -> None:
+    """As if NL-1's case had been decided ``days`` ago (the decision, its amount and the close)."""
+    db = box.app.db()
+    shift = timedelta(days=days)
+    for table, column, where in (("cases", "closed_at", "closed_at IS NOT NULL"),
+                                 ("timeline", "at", "kind IN ('operator.decision', "
+                                  "'operator.amount', 'case.closed')")):
+        for key, at in db.execute(f"SELECT id, {column} FROM {table} WHERE {where}").fetchall():
+            earlier = (datetime.fromisoformat(at) - shift).isoformat(timespec="seconds")
+            db.execute(f"UPDATE {table} SET {column} = ? WHERE id = ?", [earlier, key])
+
+
+def test_a_buyer_writing_about_an_unpaid_compensation_shows_what_is_owed_by_whom_and_late(box):
+    """The card of a message on a closed case owing a payment: the decided amount (not only the
+    order's), who pays, the pay-by date and "te laat" once it passed; no "no deadline" row."""
+    closing = decided_by_mail(box)
+    backdate(box, 16)  # the pay-by date (14 days) passed; the buyer may still write (28 days)
+    reply(box, closing, BUYER_NL, "Ik heb de vergoeding nog steeds niet ontvangen.")
+    relayed = text(only(box.deliver(), OPERATOR))
+    assert "Vergoeding: €\xa030,00\n" in relayed
+    assert "Betaald door: de kopersbescherming\n" in relayed
+    assert re.search(r"Uiterlijk betaald op: \d+ \w+ \d{4} · te laat\n", relayed)
+    assert "Termijn: geen (de case is gesloten)" not in relayed
+
+
+def test_a_shops_refund_not_yet_due_names_the_shop_and_no_late_mark(box):
+    closing = decided_by_mail(box, "refunded_by_merchant", "40,00")
+    reply(box, closing, BUYER_NL, "Wanneer komt het geld?")
+    relayed = text(only(box.deliver(), OPERATOR))
+    assert "Terugbetaling: €\xa040,00\n" in relayed and "Betaald door: Fietsen BV\n" in relayed
+    assert re.search(r"Uiterlijk betaald op: \d+ \w+ \d{4}\n", relayed)
+    assert "te laat" not in relayed
+
+
+def test_the_payment_awaited_sample_reads_the_same_in_every_language(app):
+    mails = operator_samples(app)
+    for locale, payer, late in (("nl", "de kopersbescherming", "te laat"),
+                                ("fr", "la protection acheteur", "en retard"),
+                                ("it", "Protezione Acquirenti", "in ritardo")):
+        out = mails["operator.message_relayed", "closed_payment_awaited", locale].text
+        assert payer in out and f" · {late}\n" in out, locale
+
+
+def test_the_digest_lists_payments_to_check_until_the_parties_can_no_longer_reply(box,
+                                                                                  monkeypatch):
+    decided_by_mail(box)
+    backdate(box, 16)
+    at = datetime.now(timezone.utc) + timedelta(minutes=1)
+    out = digest.text(box.app, at, timedelta(days=1))
+    case_id = case(box)["id"]
+    assert re.search(rf"BETALINGEN OM NA TE GAAN\n\n[^\n]+\n\n- Case: {case_id}\n"
+                     r"  Bestelling: NL-1, Fietsen BV\n  Bedrag: €\xa030,00\n"
+                     r"  Betaald door: de kopersbescherming\n"
+                     r"  Uiterlijk betaald op: \d+ \w+ \d{4} · te laat\n"
+                     rf"  Opdrachten: mailbot case {case_id}\n", out)
+    # Bounded: past PAYMENTS_SHOWN the digest says how many more.
+    monkeypatch.setattr(digest, "PAYMENTS_SHOWN", 0)
+    out = digest.text(box.app, at, timedelta(days=1))
+    assert "En nog 1: mailbot cases --state closed toont ze." in out
+    # Once the parties' window is over (core: replies_until), the payment leaves the digest.
+    backdate(box, 13)
+    assert "BETALINGEN OM NA TE GAAN" not in digest.text(box.app, at, timedelta(days=1))
+
+
+def test_a_case_waiting_for_documents_says_so_in_the_digest(box):
+    mail = escalated(box)
+    reply(box, mail, OPERATOR, "request-documents buyer\nStuur ons de foto van het pakket.",
+          quote=False)
+    box.deliver()
+    out = digest.text(box.app, datetime.now(timezone.utc) + timedelta(minutes=1),
+                      timedelta(days=1))
+    assert re.search(r"  Stand: bij het serviceteam sinds [^\n]+ · documenten gevraagd aan de "
+                     r"koper, uiterlijk \d+ \w+ \d{4}\n", out)
+
+
+def test_a_shop_past_its_deadline_is_not_a_case_needing_action_and_a_stalled_timer_shows(box):
+    """Not with the team until the next tick: listed with the shops' deadlines only (the count in
+    the subject counts what "needs action" lists); more than an hour late: ``mailbot check``."""
+    open_case(box)
+    due = datetime.fromisoformat(box.app.db().execute(
+        "SELECT merchant_due FROM cases").fetchone()[0])
+    soon = digest.text(box.app, due + timedelta(minutes=10), timedelta(days=1))
+    assert "CASES DIE ACTIE VRAGEN" not in soon and "Waarom:" not in soon
+    assert re.search(r"WEBSHOPS VLAK VOOR OF OVER HUN TERMIJN\n\n- Case: \d+\n  Bestelling: NL-1, "
+                     r"Fietsen BV\n  Termijn van de webshop: [^\n]+ · te laat\n", soon)
+    assert "bij de volgende ronde van de planner" in soon and "mailbot check" not in soon
+    late = digest.text(box.app, due + timedelta(hours=2), timedelta(days=1))
+    assert "de planner draait misschien niet. Controleer het met mailbot check." in late
+    digest.send(box.app, due + timedelta(hours=2))
+    sent = only(box.deliver(), OPERATOR)
+    assert sent["Subject"].endswith(": 0 cases wachten op actie")
+
+
+def test_delivery_failed_names_the_party_and_the_deadline_at_risk(box, tmp_path, smtp_sink):
+    _, merchant = open_case(box)
+    click(box, merchant, "refund_full", MERCHANT_NL,
+          body="Terugbetaling: ja\nBedrag: 49,95\nToelichting: Het geld komt eraan.")
+    sink = smtp_sink("550 5.1.1 <jan@buyer.example>: mailbox unavailable")
+    relayed = wiring.build(make_config(tmp_path, relay={
+        "transport": "smtp", "host": "127.0.0.1", "port": sink.port}))
+    try:
+        jobs.deliver(relayed, now())
+    finally:
+        relayed.close()
+    notice = next(n for (raw,) in box.app.db().execute(
+        "SELECT raw FROM outbox WHERE template = 'operator.delivery_failed'").fetchall()
+        if "het antwoord van de webshop" in (n := message_from_bytes(raw, policy=policy.default))
+        .get_body(("plain",)).get_content())
+    out = notice.get_body(("plain",)).get_content()
+    assert notice["Subject"] == f"Niet bezorgd aan de koper · case {case(box)['id']}"
+    assert "Een e-mail aan de koper kon niet worden bezorgd" in out
+    assert re.search(r"De koper moet uiterlijk \d+ \w+ \d{4} reageren op het antwoord van de "
+                     r"webshop; zonder reactie sluit de case dan", out)
+    assert "mailbot inbox release ID" in out
+
+
+def test_delivery_failed_samples_name_the_party_in_every_language(app):
+    mails = operator_samples(app)
+    for locale, subject, risk in (("nl", "Niet bezorgd aan de koper", "De koper moet uiterlijk"),
+                                  ("fr", "Non distribué à l’acheteur", "L’acheteur a jusqu’au"),
+                                  ("it", "Non recapitata all’acquirente",
+                                   "L’acquirente ha tempo fino al")):
+        mail = mails["operator.delivery_failed", "", locale]
+        assert mail.subject.startswith(subject) and risk in mail.text, locale
