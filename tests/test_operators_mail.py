@@ -730,12 +730,13 @@ def test_a_decision_after_a_colleagues_says_who_decided_when_and_how_to_change_i
     mail = escalated(box)
     links = command_links(mail)
     reply(box, mail, COLLEAGUE, links["decide compensated"]["body"]
-          .replace("amount: €\xa049,95", "amount: 30,00").replace("buyer (nl): ", "buyer (nl): Ja.")
+          .replace("amount: €\xa049,95", "amount: 30,00")
+          .replace("buyer (nl): ", "buyer (nl): Ja.")
           .replace("merchant (nl):", "merchant (nl): Ja."), quote=False)
     box.deliver()
     reply(box, mail, OPERATOR, links["decide claim_rejected"]["body"]
-          .replace("buyer (nl): ", "buyer (nl): Nee.").replace("merchant (nl):", "merchant (nl): Nee."),
-          quote=False)
+          .replace("buyer (nl): ", "buyer (nl): Nee.")
+          .replace("merchant (nl):", "merchant (nl): Nee."), quote=False)
     subject, out = helped(box)
     case_id = case(box)["id"]
     assert subject == f"Niet uitgevoerd: al besloten · case {case_id}"
@@ -818,3 +819,18 @@ def test_operators_strings_say_webshop_and_entro_il(app):
             assert "winkel" not in out.text.lower(), (name, label)
         if locale == "it":
             assert not re.search(r"entro \d", out.text), (name, label)
+
+
+def test_the_footer_says_a_reply_changes_nothing_where_no_command_can_act(app):
+    """A closed case's help and relayed message, a failed delivery before any case: a reply to
+    them carries out no command, and the footer no longer says it is read as one."""
+    mails = operator_samples(app)
+    acting = "Een antwoord erop lezen we als opdracht"
+    idle = "Voor deze bestelling kun je nu geen opdrachten per e-mail geven"
+    for key in (("operator.command_help", "closed", "nl"),
+                ("operator.message_relayed", "closed_payment_awaited", "nl"),
+                ("operator.delivery_failed", "before_case", "nl")):
+        footer = mails[key].text.split("\n-- \n")[1]
+        assert idle in footer and acting not in footer, key
+    for key in (("operator.command_help", "", "nl"), ("operator.delivery_failed", "", "nl")):
+        assert acting in mails[key].text.split("\n-- \n")[1], key
