@@ -44,6 +44,7 @@ PRIMARY = {
     "merchant.confirm_sender": "mailto:",
     "operator.other_request": "mailto:{buyer}",  # answer the buyer in person
     "operator.command_help": "mailto:",  # the command the operator meant, prefilled
+    "operator.command_help.missing": "mailto:",  # the command sent again, its fields prefilled
     "buyer.documents_requested": "mailto:",  # a new e-mail to attach the documents to
     "merchant.documents_requested": "mailto:",
 }

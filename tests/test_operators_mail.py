@@ -53,7 +53,7 @@ def test_the_escalation_mail_prefills_amount_and_a_field_per_party(box):
         "decide compensated\namount: €\xa049,95\nbuyer (nl): \nmerchant (nl):")
     assert links["decide claim_rejected"]["body"] == (
         "decide claim_rejected\nbuyer (nl): \nmerchant (nl):")
-    assert links["request-documents buyer"]["body"] == "request-documents buyer"
+    assert links["request-documents buyer"]["body"] == "request-documents buyer\nbuyer (nl):"
     # The text part documents the fields and the CLI's equivalent.
     assert "amount:" in text(mail) and "--message-buyer" in text(mail)
 
@@ -506,7 +506,7 @@ def test_command_done_names_the_payment_still_owed_after_a_compensation(box):
 
 
 @pytest.mark.parametrize("outcome, said", [
-    ("refunded_by_merchant", r"De winkel betaalt €\xa049,95 uiterlijk \d+ \w+ \d{4}; "
+    ("refunded_by_merchant", r"De webshop betaalt €\xa049,95 uiterlijk \d+ \w+ \d{4}; "
                              r"de koper kan het ons laten weten"),
     ("claim_rejected", "voor deze opdracht hoef je verder niets te doen"),
 ])
@@ -816,3 +816,161 @@ def test_delivery_failed_samples_name_the_party_in_every_language(app):
                                    "L’acquirente ha tempo fino al")):
         mail = mails["operator.delivery_failed", "", locale]
         assert mail.subject.startswith(subject) and risk in mail.text, locale
+
+
+# --- issue 20, ops7a: operators' commands answered right -----------------------------------------
+
+COLLEAGUE = "anna@service.example"
+
+
+def helped(box):
+    """The one answer to the team's last mail: (subject, text)."""
+    mail = only(box.deliver(), OPERATOR)
+    return mail["Subject"], text(mail)
+
+
+def test_a_request_sent_from_its_link_says_its_message_is_missing_then_goes_out(box):
+    """The link pre-fills the party's field; sent as it is, the answer names the empty field
+    (not "is not a command"); with the message the buyer gets it and the team the reply-by
+    date (review: "the parties have received" though one party did, and no date)."""
+    mail = escalated(box)
+    body = command_links(mail)["request-documents buyer"]["body"]
+    assert body == "request-documents buyer\nbuyer (nl):"
+    reply(box, mail, OPERATOR, body + " ", quote=False)
+    subject, out = helped(box)
+    assert subject == f"Niet uitgevoerd: bericht ontbreekt · case {case(box)['id']}"
+    assert "Het bericht aan de koper ontbreekt (buyer (nl):)." in out
+    assert "is geen opdracht" not in out and "Bedoelde je" not in out
+    assert case(box)["state"] == "escalated"
+    reply(box, mail, OPERATOR, body + " Stuur de factuur.", quote=False)
+    mails = box.deliver()
+    assert "Stuur de factuur." in text(only(mails, BUYER_NL))
+    done = text(only(mails, OPERATOR))
+    assert re.search(r"de koper heeft het bericht hieronder ontvangen en moet uiterlijk "
+                     r"\d+ \w+ antwoorden; daarna besluit je op wat er is", done)
+    assert "JOUW BERICHT AAN DE KOPER\n\n    Stuur de factuur." in done
+    assert "De partijen hebben" not in done and "AAN DE PARTIJEN" not in done
+    assert "buyer (nl):" not in done
+
+
+def test_a_decision_with_an_empty_field_names_the_field(box):
+    mail = escalated(box)
+    reply(box, mail, OPERATOR, command_links(mail)["decide compensated"]["body"]
+          .replace("buyer (nl): ", "buyer (nl): We vergoeden."), quote=False)
+    subject, out = helped(box)
+    assert subject.startswith("Niet uitgevoerd: bericht ontbreekt · ")
+    assert "Het bericht aan de webshop ontbreekt (merchant (nl):)." in out
+    assert "aan de koper ontbreekt" not in out and "is geen opdracht" not in out
+    assert case(box)["state"] == "escalated"
+
+
+def test_a_decision_after_a_colleagues_says_who_decided_when_and_how_to_change_it(box):
+    box.app.config = dataclasses.replace(box.app.config, operators=dataclasses.replace(
+        box.app.config.operators, addresses=(OPERATOR, COLLEAGUE)))
+    mail = escalated(box)
+    links = command_links(mail)
+    reply(box, mail, COLLEAGUE, links["decide compensated"]["body"]
+          .replace("amount: €\xa049,95", "amount: 30,00")
+          .replace("buyer (nl): ", "buyer (nl): Ja.")
+          .replace("merchant (nl):", "merchant (nl): Ja."), quote=False)
+    box.deliver()
+    reply(box, mail, OPERATOR, links["decide claim_rejected"]["body"]
+          .replace("buyer (nl): ", "buyer (nl): Nee.")
+          .replace("merchant (nl):", "merchant (nl): Nee."), quote=False)
+    subject, out = helped(box)
+    case_id = case(box)["id"]
+    assert subject == f"Niet uitgevoerd: al besloten · case {case_id}"
+    assert re.search(rf"Al besloten door {COLLEAGUE} op \d+ \w+ \d{{4}}, \d\d:\d\d \(besluit: "
+                     r"[^)]*, €\xa030,00\)\. Je besluit \(decide claim_rejected\) is niet "
+                     r"uitgevoerd\.", out)
+    assert "is geen opdracht" not in out and "Bedoelde je" not in out
+    assert f"mailbot case {case_id} correct OUTCOME" in out
+    assert case(box)["outcome"] == "compensated"
+    # No reply to it can act: its footer says so.
+    assert "een antwoord erop verandert dus niets" in out.split("\n-- \n")[1]
+    assert "lezen we als opdracht" not in out.split("\n-- \n")[1]
+
+
+def test_an_amount_above_the_cover_is_in_the_subject_and_heading(box):
+    box.app.config = dataclasses.replace(box.app.config, cover=config_mod.Cover(plus=40))
+    mail = escalated(box)
+    reply(box, mail, OPERATOR, "decide compensated\namount: 45\nWe vergoeden.", quote=False)
+    subject, out = helped(box)
+    assert subject == f"Niet uitgevoerd: bedrag boven de dekking · case {case(box)['id']}"
+    assert "Over dit bedrag kan niet worden besloten\n" in out
+    assert "Geen opdracht gevonden" not in subject
+    reply(box, mail, OPERATOR, "decide compensated\namount: veel\nWe vergoeden.", quote=False)
+    assert helped(box)[0].startswith("Niet uitgevoerd: bedrag niet mogelijk · ")
+
+
+def test_an_empty_mail_gets_the_commands_without_an_error(box):
+    """The digest's "commands by e-mail" link opens a mail with no body."""
+    mail = escalated(box)
+    reply(box, mail, OPERATOR, "", quote=False)
+    subject, out = helped(box)
+    assert subject == f"Opdrachten per e-mail · case {case(box)['id']}"
+    assert f"Opdrachten voor case {case(box)['id']}\n" in out
+    assert "niets veranderd" not in out and "Geen opdracht" not in out
+    assert "(decide compensated)" in out
+
+
+@pytest.mark.parametrize("locale, said", [
+    ("nl", {"": "Geen opdracht gevonden in je e-mail", "empty": "Opdrachten per e-mail",
+            "missing": "Niet uitgevoerd: bericht ontbreekt",
+            "amount": "Niet uitgevoerd: bedrag boven de dekking",
+            "decided": "Niet uitgevoerd: al besloten", "closed": "Niet uitgevoerd: case gesloten"}),
+    ("fr", {"": "Aucune instruction trouvée dans votre e-mail",
+            "empty": "Instructions par e-mail",
+            "missing": "Instruction non exécutée\u202f: message manquant",
+            "amount": "Instruction non exécutée\u202f: montant au-delà de la couverture",
+            "decided": "Instruction non exécutée\u202f: dossier déjà décidé",
+            "closed": "Instruction non exécutée\u202f: dossier clos"}),
+    ("it", {"": "Nessuna istruzione trovata nella tua e-mail", "empty": "Istruzioni via e-mail",
+            "missing": "Istruzione non eseguita: messaggio mancante",
+            "amount": "Istruzione non eseguita: importo oltre la copertura",
+            "decided": "Istruzione non eseguita: pratica già decisa",
+            "closed": "Istruzione non eseguita: pratica chiusa"}),
+])
+def test_every_command_help_says_what_happened_in_its_subject(app, locale, said):
+    rendered = {label: out for (name, label, loc), out in operator_samples(app).items()
+                if name == "operator.command_help" and loc == locale}
+    assert {label: out.subject.split(" · ")[0] for label, out in rendered.items()} == said
+    headings = {out.text.split("\n\n")[1] for out in rendered.values()}
+    assert len(headings) == len(said)  # a heading of its own for each
+
+
+@pytest.mark.parametrize("locale, said, absent", [
+    ("nl", "de koper heeft het bericht hieronder ontvangen en moet uiterlijk ", "partijen"),
+    ("fr", "l’acheteur a reçu le message ci-dessous et doit répondre au plus tard le ",
+     "aux parties"),
+    ("it", "l’acquirente ha ricevuto il messaggio qui sotto e deve rispondere entro il ",
+     "alle parti"),
+])
+def test_command_done_of_a_request_names_the_party_and_its_date(app, locale, said, absent):
+    out = operator_samples(app)[("operator.command_done", "request_documents", locale)]
+    assert said in " ".join(out.text.split())
+    assert absent not in out.text.lower()
+
+
+def test_operators_strings_say_webshop_and_entro_il(app):
+    """nl: the shop is "de webshop" in every operators' mail; it: "entro il 7 dicembre"."""
+    for (name, label, locale), out in operator_samples(app).items():
+        if locale == "nl":
+            assert "winkel" not in out.text.lower(), (name, label)
+        if locale == "it":
+            assert not re.search(r"entro \d", out.text), (name, label)
+
+
+def test_the_footer_says_a_reply_changes_nothing_where_no_command_can_act(app):
+    """A closed case's help and relayed message, a failed delivery before any case: a reply to
+    them carries out no command, and the footer no longer says it is read as one."""
+    mails = operator_samples(app)
+    acting = "Een antwoord erop lezen we als opdracht"
+    idle = "Voor deze bestelling kun je nu geen opdrachten per e-mail geven"
+    for key in (("operator.command_help", "closed", "nl"),
+                ("operator.message_relayed", "closed_payment_awaited", "nl"),
+                ("operator.delivery_failed", "before_case", "nl")):
+        footer = mails[key].text.split("\n-- \n")[1]
+        assert idle in footer and acting not in footer, key
+    for key in (("operator.command_help", "", "nl"), ("operator.delivery_failed", "", "nl")):
+        assert acting in mails[key].text.split("\n-- \n")[1], key

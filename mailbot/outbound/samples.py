@@ -455,7 +455,27 @@ def samples(locale: str) -> list[Sample]:
         # A closed case takes no command by mail: the help names ``case ID correct``.
         Sample("operator.command_help", "closed", Role.OPERATOR, compensated,
                Mail(Role.OPERATOR, "command_help",
-                    {"asked": None, "closest": "decide claim_rejected", "refused": None})),
+                    {"why": "not_open", "asked": "request-documents buyer", "closest": None})),
+        # The digest's "commands by e-mail" link opens an empty mail: the commands, no error.
+        Sample("operator.command_help", "empty", Role.OPERATOR, esc,
+               Mail(Role.OPERATOR, "command_help",
+                    {"why": "empty", "asked": None, "closest": None}), esc_file),
+        # A request sent straight from its link, its field left empty.
+        Sample("operator.command_help", "missing", Role.OPERATOR, esc,
+               Mail(Role.OPERATOR, "command_help",
+                    {"why": "missing", "asked": "decide compensated",
+                     "closest": "decide compensated", "missing": ["merchant"]}), esc_file),
+        Sample("operator.command_help", "amount", Role.OPERATOR, esc,
+               Mail(Role.OPERATOR, "command_help",
+                    {"why": "amount", "asked": "decide compensated", "closest": None,
+                     "refused": {"amount": "300", "outcome": "compensated",
+                                 "cover": Decimal("200"), "above_cover": True}}), esc_file),
+        # A colleague decided the case first (inbound.intake: _decided_before).
+        Sample("operator.command_help", "decided", Role.OPERATOR, compensated,
+               Mail(Role.OPERATOR, "command_help",
+                    {"why": "decided", "asked": "decide claim_rejected", "closest": None,
+                     "decided": {"by": "anna@trust.example", "at": NOW - timedelta(days=9),
+                                 "outcome": "compensated", "amount": order.amount}})),
         # The buyer writes while the compensation is awaited (core.case: payment_awaited).
         Sample("operator.message_relayed", "closed_payment_awaited", Role.OPERATOR, compensated,
                Mail(Role.OPERATOR, "message_relayed",
@@ -466,6 +486,11 @@ def samples(locale: str) -> list[Sample]:
                      "by": "anna@trust.example"} | paid(Outcome.COMPENSATED)
                     | {"to_buyer": DECISION_TEXT["buyer"][locale],
                        "to_merchant": TO_SHOP_TEXT[locale]})),
+        Sample("operator.command_done", "request_documents", Role.OPERATOR, esc,
+               Mail(Role.OPERATOR, "command_done",
+                    {"command": "request-documents buyer", "party": "buyer",
+                     "message": TEAM_TEXT["buyer"][locale], "by": "anna@trust.example",
+                     "reply_by": deadline(NOW, MERCHANT_ANSWER_DAYS, TZ)})),
         # The shop's answer did not reach the buyer, whose time to react runs meanwhile.
         Sample("operator.delivery_failed", "", Role.OPERATOR, a,
                Mail(Role.OPERATOR, "delivery_failed",
