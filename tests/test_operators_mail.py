@@ -178,7 +178,7 @@ def test_the_escalation_mail_is_the_operators_file(box):
     for fact in ("Plan: PLUS, vergoeding tot het bestelbedrag",
                  "Koper: jan@buyer.example (Nederlands)",
                  "info@fietsen.example, sales@fietsen.example (Nederlands)",
-                 "Bescherming loopt tot", "niet verlengd", "Case geopend:",
+                 "Beschermd tot en met", "niet verlengd", "Case geopend:",
                  "Termijn van de webshop:", "Overgenomen door het team:",
                  "Andere open cases van deze webshop: geen"):
         assert fact in out, fact
@@ -485,8 +485,8 @@ def test_command_done_states_what_was_decided_and_each_partys_message(box):
     out = text(only(box.deliver(), OPERATOR))
     assert "Besluit: de kopersbescherming vergoedt de koper" in out
     assert "Vergoeding: €\xa030,00" in out
-    assert "Betaald door: de kopersbescherming" in out
-    assert re.search(r"Uiterlijk betaald op: \d+ \w+ \d{4}", out)
+    assert "Betaling door: de kopersbescherming" in out
+    assert re.search(r"Betaling uiterlijk op: \d+ \w+ \d{4}", out)
     assert "JOUW BERICHT AAN DE KOPER\n\n    We vergoeden € 30." in out
     assert "JOUW BERICHT AAN DE WEBSHOP\n\n    Je hoeft niets te doen." in out
     assert "buyer: " not in out and "merchant: " not in out
@@ -536,7 +536,7 @@ def test_a_correction_into_a_refund_states_amount_and_pay_by_date_and_says_it_co
         assert re.search(r"uiterlijk op \w+dag \d+ \w+ \d{4}", text(mail)), party
     done = text(only(mails, OPERATOR))
     assert "Besluit: de webshop betaalt de koper terug" in done
-    assert "Betaald door: Fietsen BV" in done
+    assert "Betaling door: Fietsen BV" in done
     amounts = [e["text"] for e in case(box)["timeline"] if e["kind"] == "operator.amount"]
     assert amounts[-1] == "40.00"
     # An amount the order does not allow is refused, as for decide.
