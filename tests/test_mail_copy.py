@@ -584,7 +584,7 @@ def test_dutch_wording_of_the_review(wrong):
     ("il tuo rifiuto passa", "il tuo rifiuto è stato inoltrato"),
     ("Passa a PLUS", "Passa al piano PLUS"),  # "piano" as everywhere else
     # words6: a plain request beside a relayed message, not "è attesa".
-    ("è attesa entro", "Rispondi alla pratica entro"), ("proposta del negozio è", "che cosa decidi"),
+    ("è attesa entro", "Termine di risposta"), ("proposta del negozio è", "La tua risposta"),
 ])
 def test_italian_wording_of_the_review(wrong, right):
     texts = list(strings("it"))
@@ -606,7 +606,7 @@ def test_italian_refusal_comes_with_the_shops_motivazione(mails, name, label):
 
 
 @pytest.mark.parametrize("wrong, right", [
-    ("équipe d’assistance", "notre service client"),  # 40-odd times: heavy; a shop says this
+    ("équipe d’assistance", "notre équipe de service"),  # the seeds' word ("l’équipe de service")
     ("ne l’a pas signé", "n’a pas signé l’e-mail"),     # "l’" had no antecedent in the list
     ("Je refuse un remboursement partiel", "Je refuse ce remboursement partiel"),
     ("Numéro inbox", "N° de réception"),
@@ -625,7 +625,7 @@ def test_italian_refusal_comes_with_the_shops_motivazione(mails, name, label):
     ("le remboursement est réglé", "vous avez bien reçu le remboursement"),
     ("décidera sur la base", "statuera sur la base"),
     # words6: a plain request beside a relayed message (a refusal is no "proposition").
-    ("est attendue d’ici", "ce que vous décidez"),
+    ("est attendue d’ici", "Date limite de réponse"),
 ])
 def test_french_wording_of_the_review(wrong, right):
     texts = list(strings("fr"))
@@ -991,3 +991,80 @@ def test_a_refund_decided_says_how_much_in_the_preheader(mails, role, said):
 def test_the_weekly_report_is_not_read_as_orders_placed_by_mail(mails):
     assert mails["merchant.intake_report", "", "nl"][2].subject == \
         "Weekoverzicht orderbevestigingen van 16 tot en met 23 november 2026"
+
+
+# --- words7: a blind review scored fr 8, it 7.5 -------------------------------------------------
+
+@pytest.mark.parametrize("wrong, right", [
+    # An e-mail is feminine in Italian: "Prima di lasciarla passare" in the same digest.
+    ("lascialo passare", "lasciala passare"),
+    ("elaboralo di nuovo", "elaborala di nuovo"),
+    ("elaborarlo di nuovo", "elaborarla di nuovo"),
+    # No colon before "quindi".
+    (": quindi", ", quindi non è cambiato nulla"),
+    ("Hai terminato tu", "Hai terminato la Protezione Acquirenti"),
+    # Subjects: the shop as the subject of its own silence; the order, not "tutto".
+    ("Nessuna risposta in tempo da", "%(shop)s non ha risposto in tempo"),
+    ("È arrivato tutto da", "Il tuo ordine di %(shop)s è arrivato?"),
+    ("trattenuta al tuo indirizzo di ricezione", "Conferma d’ordine bloccata: nessuna protezione"),
+    # One term each: the shop's "messaggio", the buyer's "dati bancari", the case file's order.
+    ("la tua motivazione ed eventuali", "il tuo messaggio ed eventuali"),
+    ("coordinate bancarie", "i suoi dati bancari"),
+    ("dalla più vecchia", "Cronologia della pratica, dal primo evento all’ultimo"),
+    ("non si può decidere", "questo importo non è valido"),
+    ("L’e-mail parte allora", "L’e-mail verrà allora inviata"),
+    ("non trovato:", "mancante:"),
+])
+def test_italian_wording_of_the_third_review(wrong, right):
+    texts = list(strings("it"))
+    assert [t for t in texts if wrong in t] == []
+    assert [t for t in texts if right in t]
+
+
+@pytest.mark.parametrize("wrong, right", [
+    ("Tout est-il bien arrivé", "Votre commande %(shop)s est-elle bien arrivée\u202f?"),
+    ("Documents demandés d’ici", "Envoyez les documents demandés au plus tard le %(due)s"),
+    ("Votre contestation est bien reçue", "Votre contestation a bien été reçue"),
+    ("retenue à votre adresse de réception",
+     "Confirmation de commande bloquée\u202f: aucune protection ouverte"),
+    # One wording for a binding deadline ("d’ici là" stays: no date of its own).
+    ("d’ici le", "au plus tard le %(due)s"),
+    ("Un dossier rejeté ne prend pas", "Un rejet ne comporte pas de montant"),
+    ("ne peut pas être décidé", "ce montant n’est pas valable"),
+    ("L’e-mail part alors", "L’e-mail sera alors envoyé à l’adresse corrigée"),
+    # The digest is a "Synthèse" in its subject as in its header.
+    ("Point du", "Synthèse du %(day)s"),
+    ("Décider\u202f: la protection indemnise", "Décider\u202f: la protection acheteur indemnise"),
+    ("introuvable", "manquant\u202f:"),
+    ("système de boutique", "votre logiciel e-commerce"),
+    # The seeds' word for the team that decides: "l’équipe de service" (a "service client"
+    # is the shop's own customer service).
+    ("service client", "Notre équipe de service a décidé"),
+    ("dont il dispose", "dont elle dispose"),
+])
+def test_french_wording_of_the_third_review(wrong, right):
+    texts = list(strings("fr"))
+    assert [t for t in texts if wrong.lower() in t.lower()] == []
+    assert [t for t in texts if right in t]
+
+
+@pytest.mark.parametrize("locale, label", [("nl", "Reageer uiterlijk"),
+                                           ("fr", "Date limite de réponse"),
+                                           ("it", "Termine di risposta")])
+def test_a_relayed_message_states_the_deadline_once(mails, locale, label):
+    """The card gives the shop's deadline; the line above the choices no longer repeats it."""
+    text = mails["merchant.message_relayed", "from_buyer", locale][2].text
+    due = re.search(rf"{label}\s*:?\s*(.+)", text)
+    assert due, text
+    assert text.count(due.group(1).strip()) == 1
+
+
+@pytest.mark.parametrize("locale, day, month", [("nl", "13", "december"),
+                                                ("fr", "13", "décembre"),
+                                                ("it", "13", "dicembre")])
+def test_a_phone_does_not_split_a_day_from_its_month(mails, locale, day, month):
+    """At 375 px "dimanche 13 / décembre 2026" broke inside the date: in the HTML part a date
+    with a weekday joins its day and month with a no-break space; the text part keeps a space."""
+    _, _, r = mails["buyer.decision", "A", locale]
+    assert f"{day}\u00a0{month}" in r.html and f"{day} {month}" not in r.html
+    assert f"{day} {month}" in r.text and "\u00a0" + month not in r.text

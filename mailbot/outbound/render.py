@@ -348,6 +348,12 @@ class Renderer:
 
         def day(d, pattern="EEEE d MMMM y"):
             d = d.astimezone(tz) if isinstance(d, datetime) else d
+            if fmt == "html" and "EEEE" in pattern:
+                # A phone wraps "dimanche 13 décembre 2026" after the weekday or the month, never
+                # between the day and its month ("13 / décembre"): a no-break space joins them.
+                # The text part keeps plain spaces, and so does a short date (a subject's, which
+                # the HTML part's <title> repeats as the text part words it).
+                pattern = pattern.replace("d MMMM", "d\u00a0MMMM")
             if d.day == 1 and locale in ("fr", "it"):
                 # French writes "1er décembre", Italian "1° dicembre" ("entro il 1° dicembre"),
                 # also when the month follows later: "du 1er au 7 décembre".
