@@ -712,8 +712,8 @@ def test_a_buyer_writing_about_an_unpaid_compensation_shows_what_is_owed_by_whom
     reply(box, closing, BUYER_NL, "Ik heb de vergoeding nog steeds niet ontvangen.")
     relayed = text(only(box.deliver(), OPERATOR))
     assert "Vergoeding: €\xa030,00\n" in relayed
-    assert "Betaald door: de kopersbescherming\n" in relayed
-    assert re.search(r"Uiterlijk betaald op: \d+ \w+ \d{4} · te laat\n", relayed)
+    assert "Betaling door: de kopersbescherming\n" in relayed
+    assert re.search(r"Betaling uiterlijk op: \d+ \w+ \d{4} · te laat\n", relayed)
     assert "Termijn: geen (de case is gesloten)" not in relayed
 
 
@@ -721,8 +721,8 @@ def test_a_shops_refund_not_yet_due_names_the_shop_and_no_late_mark(box):
     closing = decided_by_mail(box, "refunded_by_merchant", "40,00")
     reply(box, closing, BUYER_NL, "Wanneer komt het geld?")
     relayed = text(only(box.deliver(), OPERATOR))
-    assert "Terugbetaling: €\xa040,00\n" in relayed and "Betaald door: Fietsen BV\n" in relayed
-    assert re.search(r"Uiterlijk betaald op: \d+ \w+ \d{4}\n", relayed)
+    assert "Terugbetaling: €\xa040,00\n" in relayed and "Betaling door: Fietsen BV\n" in relayed
+    assert re.search(r"Betaling uiterlijk op: \d+ \w+ \d{4}\n", relayed)
     assert "te laat" not in relayed
 
 
@@ -744,8 +744,8 @@ def test_the_digest_lists_payments_to_check_until_the_parties_can_no_longer_repl
     case_id = case(box)["id"]
     assert re.search(rf"BETALINGEN OM NA TE GAAN\n\n[^\n]+\n\n- Case: {case_id}\n"
                      r"  Bestelling: NL-1, Fietsen BV\n  Bedrag: €\xa030,00\n"
-                     r"  Betaald door: de kopersbescherming\n"
-                     r"  Uiterlijk betaald op: \d+ \w+ \d{4} · te laat\n"
+                     r"  Betaling door: de kopersbescherming\n"
+                     r"  Betaling uiterlijk op: \d+ \w+ \d{4} · te laat\n"
                      rf"  Opdrachten: mailbot case {case_id}\n", out)
     # Bounded: past PAYMENTS_SHOWN the digest says how many more.
     monkeypatch.setattr(digest, "PAYMENTS_SHOWN", 0)
@@ -969,8 +969,10 @@ def test_the_footer_says_a_reply_changes_nothing_where_no_command_can_act(app):
     idle = "Voor deze bestelling kun je nu geen opdrachten per e-mail geven"
     for key in (("operator.command_help", "closed", "nl"),
                 ("operator.message_relayed", "closed_payment_awaited", "nl"),
-                ("operator.delivery_failed", "before_case", "nl")):
+                ("operator.delivery_failed", "before_case", "nl"),
+                # ops7b: a case waiting for the buyer (not with the team) takes no command either.
+                ("operator.delivery_failed", "", "nl")):
         footer = mails[key].text.split("\n-- \n")[1]
         assert idle in footer and acting not in footer, key
-    for key in (("operator.command_help", "", "nl"), ("operator.delivery_failed", "", "nl")):
+    for key in (("operator.command_help", "", "nl"),):
         assert acting in mails[key].text.split("\n-- \n")[1], key
