@@ -952,13 +952,23 @@ def test_command_done_of_a_request_names_the_party_and_its_date(app, locale, sai
     assert absent not in out.text.lower()
 
 
-def test_operators_strings_say_webshop_and_entro_il(app):
-    """nl: the shop is "de webshop" in every operators' mail; it: "entro il 7 dicembre"."""
-    for (name, label, locale), out in operator_samples(app).items():
-        if locale == "nl":
-            assert "winkel" not in out.text.lower(), (name, label)
-        if locale == "it":
-            assert not re.search(r"entro \d", out.text), (name, label)
+@pytest.mark.parametrize("locale, outcome, said, wrong", [
+    ("nl", "refunded_by_merchant", r"De webshop betaalt €\xa0249,95 uiterlijk \d+ \w+ \d{4};",
+     "winkel"),
+    ("it", "refunded_by_merchant", r"Il negozio paga 249,95\xa0€ entro il \d+ \w+ \d{4};",
+     r"entro \d"),
+    ("it", "compensated", r"Da fare: paga 249,95\xa0€ all’acquirente entro il \d+ \w+ \d{4},",
+     r"entro \d"),
+])
+def test_command_done_says_webshop_and_entro_il(app, locale, outcome, said, wrong):
+    """nl: the shop is "de webshop" for the team too; it: "entro il 7 dicembre 2026"."""
+    from mailbot.outbound import samples
+    sample, ctx = next((s, c) for s, c in samples.contexts(app, app.db(), locale)
+                       if (s.name, s.label) == ("operator.command_done", ""))
+    ctx = dict(ctx, data=dict(ctx["data"], outcome=outcome, command=f"decide {outcome}"))
+    out = app.renderer.render(sample.name, locale, ctx).text
+    assert re.search(said, out), out
+    assert not re.search(wrong, out.lower())
 
 
 def test_the_footer_says_a_reply_changes_nothing_where_no_command_can_act(app):
