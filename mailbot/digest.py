@@ -7,6 +7,7 @@ so the same digest prints in a terminal (the text part) and reads in a mail clie
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from .core.effects import Mail
 from .core.model import Role
@@ -32,21 +33,31 @@ ACTIONS = {str(Ending.SENDER_MISMATCH): "release", str(Ending.UNMATCHED): "repla
 
 # Held mail listed one by one (with its inbox id); past this many the digest says how many more.
 HELD_SHOWN = 30
+# Payments to check listed one by one, the earliest pay-by date first; past this many, how many more.
+PAYMENTS_SHOWN = 30
+# The scheduler escalates a shop past its deadline at its next tick (every few minutes): one
+# still waiting this long after its deadline means the timer may not be running.
+TICK_LATE = timedelta(hours=1)
 
 
-def collect(db, now: datetime, since: timedelta) -> dict:
+def collect(db, now: datetime, since: timedelta, tz: ZoneInfo = ZoneInfo("UTC")) -> dict:
+    """The digest's figures at ``now`` for the period ``since`` long; ``tz`` is the zone the
+    pay-by and reply-by dates are counted in (the bot's)."""
     start = now - since
-    deadlines = reports.merchant_deadlines(db, now + timedelta(hours=24), now)
-    # What needs a person: every case with the service team, and every shop past its deadline
-    # (the timer escalates it at the next tick, but the team should know now).
-    attention = reports.escalated_cases(db, now) + [
-        {**d, "why": "overdue", "escalation_reason": None} for d in deadlines if d["overdue"]]
+    deadlines = [dict(d, stalled=now - d["merchant_due"] > TICK_LATE)
+                 for d in reports.merchant_deadlines(db, now + timedelta(hours=24), now)]
+    # What needs a person: every case with the service team. A shop past its deadline is not
+    # with the team yet (a command by mail is refused until the next tick escalates it): it is
+    # listed with the shops' deadlines only.
+    attention = reports.escalated_cases(db, now, tz)
     held_mail, held_total = reports.held_mail(db, start, SHOWN_TO_OPERATORS, HELD_SHOWN)
+    payments, payments_total = reports.payments_owed(db, now, tz, PAYMENTS_SHOWN)
     return {"since": start, "now": now, "period_days": round(since / timedelta(days=1), 2),
             "opened": reports.opened_since(db, start),
             "escalated": reports.timeline_counts(db, "case.escalated", start),
             "closed": reports.timeline_counts(db, "case.closed", start),
             "deadlines": deadlines, "attention": attention,
+            "payments": payments, "payments_more": payments_total - len(payments),
             "other": reports.other_requests(db, start),
             "commands": [dict(c, command=COMMANDS[c["kind"]])
                          for c in reports.operator_commands(db, start, tuple(COMMANDS))],
@@ -62,14 +73,14 @@ def collect(db, now: datetime, since: timedelta) -> dict:
 
 def _addressed(app, data: dict) -> dict:
     """Each case line with the case's own command address (its commands by mail)."""
-    for row in data["attention"] + data["deadlines"]:
+    for row in data["attention"] + data["deadlines"] + data["payments"]:
         row["address"] = app.signer.address(Token(str(Role.OPERATOR), row["order_id"]))
     return data
 
 
 def text(app, now: datetime, since: timedelta) -> str:
     db = app.db()
-    mail = Mail(Role.OPERATOR, "digest", _addressed(app, collect(db, now, since)))
+    mail = Mail(Role.OPERATOR, "digest", _addressed(app, collect(db, now, since, app.tz)))
     text = app.renderer.render(mail.template, app.config.operators.locale,
                                context(app, db, None, mail, Role.OPERATOR)).text
     # In a terminal the mail's footer (below the RFC 3676 "-- " separator) has no place.
@@ -78,6 +89,6 @@ def text(app, now: datetime, since: timedelta) -> str:
 
 def send(app, now: datetime, since: timedelta = timedelta(days=1)) -> None:
     db = app.db()
-    data = _addressed(app, collect(db, now, since))
+    data = _addressed(app, collect(db, now, since, app.tz))
     with transaction(db):
         compose(app, db, None, Mail(Role.OPERATOR, "digest", data), now)

@@ -830,14 +830,17 @@ def test_the_shops_reminder_repeats_the_case(mails, locale, reason, wrote):
 
 
 @pytest.mark.parametrize("locale, said, repeated", [
-    ("nl", "als je bankgegevens dan bij ons binnen zijn", "volledige bedrag van de bestelling"),
-    ("fr", "si vos coordonnées bancaires nous sont parvenues", "montant total de la commande"),
-    ("it", "se per allora avremo ricevuto i tuoi dati bancari", "intero importo dell’ordine")])
+    ("nl", "; stuur ons daarvoor zo snel mogelijk je bankgegevens.",
+     "volledige bedrag van de bestelling"),
+    ("fr", "\u202f; envoyez-nous pour cela vos coordonnées bancaires dès que possible.",
+     "montant total de la commande"),
+    ("it", ": per questo inviaci al più presto i tuoi dati bancari.", "intero importo dell’ordine")])
 def test_a_compensation_is_paid_by_its_date_if_the_bank_details_are_in(mails, locale, said,
                                                                         repeated):
     """paid_by is the decision's day plus OPERATOR_PAYMENT_DAYS, whenever the IBAN comes: the
-    date holds only if the bank details are in by then. The card shows the order amount beside
-    the compensation: no sentence of its own repeats it."""
+    mail names that date and asks for the bank details at once (a Dutch review found "if your
+    bank details are in by then" a promise that cannot hold when they come on the day). The card
+    shows the order amount beside the compensation: no sentence of its own repeats it."""
     text = mails["buyer.case_closed", "compensated", locale][2].text
     assert said in text and repeated not in text
 
@@ -913,6 +916,81 @@ def test_a_shop_handed_to_the_team_is_told_when_it_hears_again(mails, locale, ne
     told = [label for (name, label, loc), (_, _, r) in mails.items()
             if loc == locale and name == "merchant.case_escalated" and next_step in r.text]
     assert sorted(told) == ["buyer_disputes", "merchant_no_response", "merchant_refused_refund"]
+
+
+# --- words7nl: a blind Dutch review at 8 ----------------------------------------------------------
+
+@pytest.mark.parametrize("wrong", [
+    "Uiterlijk betaald op", "Betaald door",  # a payment to come, not one made
+    "Horen we", "Laat het ons uiterlijk op die dag weten en kies",  # stiff; two actions for one
+    "terug na retour",  # "na retour" before what is paid back
+    "melding van je klant", "Bescherming loopt tot", "Nummer in de outbox", "vragen actie",
+    "vraagt actie", "antwoord op de case", "wijs de case af", "hun mailserver"])
+def test_dutch_wording_of_the_review_at_8(wrong):
+    """One word for each thing (de koper, beschermd tot en met, wacht op actie, ontvangst- and
+    verzendnummer), statements where the operators read statements, and no tense that says a
+    payment to come is made."""
+    assert [s for s in strings("nl") if wrong in s] == []
+
+
+@pytest.mark.parametrize("name, label, said", [
+    ("merchant.intake_unread", "", "niet gevonden: bestelnummer, e-mailadres van de koper\n"),
+    ("buyer.reminder", "", "Is er iets mis? Kies dan uiterlijk op die dag hieronder een optie."),
+    ("buyer.decision", "C", "Als we tot en met zondag 13 december 2026 niets van je horen, "),
+    ("buyer.decision", "A.after_return", "betaalt je na retour het volledige bedrag terug\n"),
+    ("merchant.case_closed", "claim_rejected", "heeft de melding van de koper afgewezen."),
+    ("buyer.case_closed", "compensated", "Betaling door: de kopersbescherming\n"),
+    ("merchant.case_closed", "refunded_by_merchant", "Betaling uiterlijk op: maandag 7 december"),
+    ("operator.case_escalated", "buyer_disputes", "Besluit: de case wordt afgewezen ("),
+    ("operator.case_escalated", "buyer_disputes", "Beschermd tot en met: "),
+    ("operator.delivery_failed", "", "Had de mailserver van de koper alleen even een storing,"),
+    ("operator.delivery_failed", "", "Verzendnummer: "),
+    ("operator.digest", "", "2 cases wachten op actie\n"),
+])
+def test_dutch_review_at_8_reads_so_in_the_mail(mails, name, label, said):
+    assert said in mails[name, label, "nl"][2].text
+
+
+def test_a_shop_reads_no_operators_case(mails):
+    """"Je koos: een antwoord op de melding": the shop's words, never the operators' "case"."""
+    nl = {m.id: m.string for m in catalog("nl") if m.id}
+    assert nl["an answer to the case"] == "een antwoord op de melding"
+    for (name, label, loc), (_, _, out) in mails.items():
+        if loc == "nl" and not name.startswith("operator."):
+            assert not re.search(r"\bcases?\b", out.subject + out.text, re.I), (name, label)
+
+
+def test_dutch_keeps_every_placeholder_of_its_msgid():
+    """msgfmt -c: a msgstr without the msgid's %(shop)s is a fatal error (and a lost name)."""
+    lost = []
+    for m in catalog("nl"):
+        if m.id:
+            ids = m.id if isinstance(m.id, tuple) else (m.id,)
+            wanted = set(re.findall(r"%\((\w+)\)s", " ".join(ids)))
+            for s in m.string if isinstance(m.string, tuple) else (m.string,):
+                if set(re.findall(r"%\((\w+)\)s", s)) != wanted:
+                    lost.append(ids[0])
+    assert lost == []
+
+
+def test_the_shops_new_case_says_so_in_the_subject(mails):
+    assert mails["merchant.case_opened", "", "nl"][2].subject.startswith(
+        "Nieuwe melding: reageer uiterlijk 26 november · bestelling ")
+
+
+@pytest.mark.parametrize("role, said", [
+    ("buyer", "Je hoeft niets te doen: Fietsen de Wit betaalt je €\u00a0180,00 terug, uiterlijk 7 "
+              "december."),
+    ("merchant", "Ons serviceteam heeft besloten: je betaalt de koper €\u00a0180,00 terug.")])
+def test_a_refund_decided_says_how_much_in_the_preheader(mails, role, said):
+    html = mails[f"{role}.case_closed", "refunded_by_merchant", "nl"][2].html
+    hidden = BeautifulSoup(html, "html.parser").find(style=re.compile(r"display:\s*none"))
+    assert hidden.get_text(" ", strip=True).replace("\u2011", "-").startswith(said)
+
+
+def test_the_weekly_report_is_not_read_as_orders_placed_by_mail(mails):
+    assert mails["merchant.intake_report", "", "nl"][2].subject == \
+        "Weekoverzicht orderbevestigingen van 16 tot en met 23 november 2026"
 
 
 # --- words7: a blind review scored fr 8, it 7.5 -------------------------------------------------

@@ -44,6 +44,7 @@ PRIMARY = {
     "merchant.confirm_sender": "mailto:",
     "operator.other_request": "mailto:{buyer}",  # answer the buyer in person
     "operator.command_help": "mailto:",  # the command the operator meant, prefilled
+    "operator.command_help.missing": "mailto:",  # the command sent again, its fields prefilled
     "buyer.documents_requested": "mailto:",  # a new e-mail to attach the documents to
     "merchant.documents_requested": "mailto:",
 }
@@ -66,7 +67,9 @@ def test_one_filled_button_where_there_is_one_thing_to_do_and_none_for_a_choice(
         else:
             assert primary == [], where
         if key(sample) in CHOICES:
-            assert len(soup.select("td.mb-btn-choice a")) >= 2, where
+            # a choice may end in a quiet option ("OK, end my buyer protection")
+            assert soup.select("td.mb-btn-choice a"), where
+            assert len(soup.select("td.mb-btn-choice a, td.mb-btn-quiet a")) >= 2, where
     assert seen == set(PRIMARY)
 
 
@@ -274,3 +277,66 @@ def test_the_first_screen_of_a_phone_is_tight_enough_for_the_decision(rendered):
                                  css.index("@media (prefers")].split("{", 1)[1]))
         for selector in (".mb-body", ".mb-lead", ".mb-card-in"):
             assert selector in narrow and soup.select(selector), selector
+
+
+def _samples(out, *keys):
+    """(key, locale, soup) of the rendered samples named, each found in every locale."""
+    found = [(key(s), locale, BeautifulSoup(mail.html, "html.parser"))
+             for s, locale, mail in out if key(s) in keys]
+    assert {(k, locale) for k, locale, _ in found} == {(k, lc) for k in keys for lc in LOCALES}
+    return found
+
+
+def _buttons_table(soup):
+    return soup.select_one("td[class*=mb-btn-]").find_parents("table")[1]
+
+
+def test_a_decision_offers_ending_the_protection_last_and_quietly(rendered):
+    """decision.C: "I do not agree" first and outlined, "OK, end my buyer protection" last and
+    quiet, as "all is well" is in the reminder (the QUIET rule, design7 point 1)."""
+    _, out = rendered
+    for k, locale, soup in _samples(out, "buyer.decision.C"):
+        cells = soup.select("td[class*=mb-btn-]")
+        shown = [(c.a["data-action"], c["class"][0]) for c in cells]
+        assert shown == [("disagree", "mb-btn-choice"), ("accept", "mb-btn-quiet")], (locale, shown)
+
+
+def test_what_doing_nothing_means_follows_the_decision_buttons(rendered):
+    """decision A/B/C: the paragraph with the reply date that says what happens without an
+    answer comes right after the buttons and their hint, not a screen below (design7 point 2)."""
+    _, out = rendered
+    for k, locale, soup in _samples(out, "buyer.decision.A", "buyer.decision.B",
+                                    "buyer.decision.C"):
+        due = soup.select_one("td.mb-due").get_text()
+        after = [p for p in _buttons_table(soup).find_next_siblings("p")
+                 if "mb-muted" not in p.get("class", [])]
+        assert due in after[0].get_text(), (k, locale, after[0].get_text())
+
+
+def test_a_shop_reads_the_buyer_then_finds_its_answer_buttons(rendered):
+    """merchant case_opened and nudge: the buyer's words, then the heading "Your answer" and
+    straight away the buttons (the how-to and the file limits after them); the summary box has
+    no row for the shop's own name (design7 point 3)."""
+    _, out = rendered
+    for k, locale, soup in _samples(out, "merchant.case_opened", "merchant.nudge"):
+        table = _buttons_table(soup)
+        assert table.find_previous_sibling().name == "h2", (k, locale)
+        assert table.find_previous("td", class_="mb-quote"), (k, locale)
+        values = [r.find_all("td")[1].get_text() for r in soup.select("table.mb-card tr.mb-kv")]
+        assert len(values) == 6 and samples.SHOPS[locale][0] not in values, (k, locale, values)
+
+
+def test_problem_reports_stand_apart_and_every_side_note_is_a_hint(rendered):
+    """reminder, choose_action, other_received: a wider gap between the problem reports and
+    the other requests; "You can also simply reply…" after the buttons is in the muted 14 px
+    style of the buttons' hint, in the reminder and the decisions (design7 point 4)."""
+    _, out = rendered
+    for k, locale, soup in _samples(out, "buyer.reminder", "buyer.choose_action",
+                                    "buyer.other_received"):
+        gaps = [c.a["data-action"] for c in soup.select("td[class*=mb-btn-]")
+                if c.find_parents("td")[0]["style"].startswith("padding:14px")]
+        assert gaps == ["extend"], (k, locale, gaps)
+    for k, locale, soup in _samples(out, "buyer.reminder", "buyer.decision.A",
+                                    "buyer.decision.B", "buyer.decision.C"):
+        last = _buttons_table(soup).find_next_siblings("p")[-1]
+        assert "mb-muted" in last["class"] and "font-size:14px" in last["style"], (k, locale)

@@ -53,7 +53,7 @@ def test_the_escalation_mail_prefills_amount_and_a_field_per_party(box):
         "decide compensated\namount: €\xa049,95\nbuyer (nl): \nmerchant (nl):")
     assert links["decide claim_rejected"]["body"] == (
         "decide claim_rejected\nbuyer (nl): \nmerchant (nl):")
-    assert links["request-documents buyer"]["body"] == "request-documents buyer"
+    assert links["request-documents buyer"]["body"] == "request-documents buyer\nbuyer (nl):"
     # The text part documents the fields and the CLI's equivalent.
     assert "amount:" in text(mail) and "--message-buyer" in text(mail)
 
@@ -178,7 +178,7 @@ def test_the_escalation_mail_is_the_operators_file(box):
     for fact in ("Plan: PLUS, vergoeding tot het bestelbedrag",
                  "Koper: jan@buyer.example (Nederlands)",
                  "info@fietsen.example, sales@fietsen.example (Nederlands)",
-                 "Bescherming loopt tot", "niet verlengd", "Case geopend:",
+                 "Beschermd tot en met", "niet verlengd", "Case geopend:",
                  "Termijn van de webshop:", "Overgenomen door het team:",
                  "Andere open cases van deze webshop: geen"):
         assert fact in out, fact
@@ -485,8 +485,8 @@ def test_command_done_states_what_was_decided_and_each_partys_message(box):
     out = text(only(box.deliver(), OPERATOR))
     assert "Besluit: de kopersbescherming vergoedt de koper" in out
     assert "Vergoeding: €\xa030,00" in out
-    assert "Betaald door: de kopersbescherming" in out
-    assert re.search(r"Uiterlijk betaald op: \d+ \w+ \d{4}", out)
+    assert "Betaling door: de kopersbescherming" in out
+    assert re.search(r"Betaling uiterlijk op: \d+ \w+ \d{4}", out)
     assert "JOUW BERICHT AAN DE KOPER\n\n    We vergoeden € 30." in out
     assert "JOUW BERICHT AAN DE WEBSHOP\n\n    Je hoeft niets te doen." in out
     assert "buyer: " not in out and "merchant: " not in out
@@ -506,7 +506,7 @@ def test_command_done_names_the_payment_still_owed_after_a_compensation(box):
 
 
 @pytest.mark.parametrize("outcome, said", [
-    ("refunded_by_merchant", r"De winkel betaalt €\xa049,95 uiterlijk \d+ \w+ \d{4}; "
+    ("refunded_by_merchant", r"De webshop betaalt €\xa049,95 uiterlijk \d+ \w+ \d{4}; "
                              r"de koper kan het ons laten weten"),
     ("claim_rejected", "voor deze opdracht hoef je verder niets te doen"),
 ])
@@ -536,7 +536,7 @@ def test_a_correction_into_a_refund_states_amount_and_pay_by_date_and_says_it_co
         assert re.search(r"uiterlijk op \w+dag \d+ \w+ \d{4}", text(mail)), party
     done = text(only(mails, OPERATOR))
     assert "Besluit: de webshop betaalt de koper terug" in done
-    assert "Betaald door: Fietsen BV" in done
+    assert "Betaling door: Fietsen BV" in done
     amounts = [e["text"] for e in case(box)["timeline"] if e["kind"] == "operator.amount"]
     assert amounts[-1] == "40.00"
     # An amount the order does not allow is refused, as for decide.
@@ -623,7 +623,8 @@ def test_the_digest_has_the_operators_frame_a_red_late_and_dark_dividers(app):
         ruled = [c for c in soup.find_all(["th", "td"]) if "border-top" in c.get("style", "")]
         assert ruled and all("mb-op" in c["class"] for c in ruled)
     text_nl = mails["operator.digest", "", "nl"].text
-    assert "- Case: 1041\n  Waarom: de webshop heeft zijn termijn laten verstrijken\n" in text_nl
+    # The shop past its deadline is not with the team yet: only under the shops' deadlines.
+    assert "- Case: 1041\n  Waarom:" not in text_nl and "- Case: 1041\n  Bestelling:" in text_nl
     assert "0 dagen" not in text_nl and "Wacht" not in text_nl
 
 
@@ -676,3 +677,312 @@ def test_a_message_relayed_to_the_team_states_the_case_and_its_deadline(box):
     assert "Termijn: geen (de partijen wachten op jouw besluit)\n" in relayed
     assert "Elke opdracht hieronder opent een antwoord" in relayed
     assert "Koper: jan@buyer.example (Nederlands)\n" in relayed
+
+
+# --- issue 20, ops7b: what is owed and what is at risk ---------------------------------------------
+
+def decided_by_mail(box, outcome="compensated", amount="30,00"):
+    """NL-1 escalated, then decided by mail with ``amount``; returns the buyer's closing mail."""
+    mail = escalated(box)
+    reply(box, mail, OPERATOR, command_links(mail)["decide compensated"]["body"]
+          .replace("decide compensated", f"decide {outcome}")
+          .replace("amount: €\xa049,95", f"amount: {amount}")
+          .replace("buyer (nl): ", "buyer (nl): Ja.").replace("merchant (nl):", "merchant (nl): Ja."),
+          quote=False)
+    return only(box.deliver(), BUYER_NL)
+
+
+def backdate(box, days: int) -> None:
+    """As if NL-1's case had been decided ``days`` ago (the decision, its amount and the close)."""
+    db = box.app.db()
+    shift = timedelta(days=days)
+    for table, column, where in (("cases", "closed_at", "closed_at IS NOT NULL"),
+                                 ("timeline", "at", "kind IN ('operator.decision', "
+                                  "'operator.amount', 'case.closed')")):
+        for key, at in db.execute(f"SELECT id, {column} FROM {table} WHERE {where}").fetchall():
+            earlier = (datetime.fromisoformat(at) - shift).isoformat(timespec="seconds")
+            db.execute(f"UPDATE {table} SET {column} = ? WHERE id = ?", [earlier, key])
+
+
+def test_a_buyer_writing_about_an_unpaid_compensation_shows_what_is_owed_by_whom_and_late(box):
+    """The card of a message on a closed case owing a payment: the decided amount (not only the
+    order's), who pays, the pay-by date and "te laat" once it passed; no "no deadline" row."""
+    closing = decided_by_mail(box)
+    backdate(box, 16)  # the pay-by date (14 days) passed; the buyer may still write (28 days)
+    reply(box, closing, BUYER_NL, "Ik heb de vergoeding nog steeds niet ontvangen.")
+    relayed = text(only(box.deliver(), OPERATOR))
+    assert "Vergoeding: €\xa030,00\n" in relayed
+    assert "Betaling door: de kopersbescherming\n" in relayed
+    assert re.search(r"Betaling uiterlijk op: \d+ \w+ \d{4} · te laat\n", relayed)
+    assert "Termijn: geen (de case is gesloten)" not in relayed
+
+
+def test_a_shops_refund_not_yet_due_names_the_shop_and_no_late_mark(box):
+    closing = decided_by_mail(box, "refunded_by_merchant", "40,00")
+    reply(box, closing, BUYER_NL, "Wanneer komt het geld?")
+    relayed = text(only(box.deliver(), OPERATOR))
+    assert "Terugbetaling: €\xa040,00\n" in relayed and "Betaling door: Fietsen BV\n" in relayed
+    assert re.search(r"Betaling uiterlijk op: \d+ \w+ \d{4}\n", relayed)
+    assert "te laat" not in relayed
+
+
+def test_the_payment_awaited_sample_reads_the_same_in_every_language(app):
+    mails = operator_samples(app)
+    for locale, payer, late in (("nl", "de kopersbescherming", "te laat"),
+                                ("fr", "la protection acheteur", "en retard"),
+                                ("it", "Protezione Acquirenti", "in ritardo")):
+        out = mails["operator.message_relayed", "closed_payment_awaited", locale].text
+        assert payer in out and f" · {late}\n" in out, locale
+
+
+def test_the_digest_lists_payments_to_check_until_the_parties_can_no_longer_reply(box,
+                                                                                  monkeypatch):
+    decided_by_mail(box)
+    backdate(box, 16)
+    at = datetime.now(timezone.utc) + timedelta(minutes=1)
+    out = digest.text(box.app, at, timedelta(days=1))
+    case_id = case(box)["id"]
+    assert re.search(rf"BETALINGEN OM NA TE GAAN\n\n[^\n]+\n\n- Case: {case_id}\n"
+                     r"  Bestelling: NL-1, Fietsen BV\n  Bedrag: €\xa030,00\n"
+                     r"  Betaling door: de kopersbescherming\n"
+                     r"  Betaling uiterlijk op: \d+ \w+ \d{4} · te laat\n"
+                     rf"  Opdrachten: mailbot case {case_id}\n", out)
+    # Bounded: past PAYMENTS_SHOWN the digest says how many more.
+    monkeypatch.setattr(digest, "PAYMENTS_SHOWN", 0)
+    out = digest.text(box.app, at, timedelta(days=1))
+    assert "En nog 1: mailbot cases --state closed toont ze." in out
+    # Once the parties' window is over (core: replies_until), the payment leaves the digest.
+    backdate(box, 13)
+    assert "BETALINGEN OM NA TE GAAN" not in digest.text(box.app, at, timedelta(days=1))
+
+
+def test_a_case_waiting_for_documents_says_so_in_the_digest(box):
+    mail = escalated(box)
+    reply(box, mail, OPERATOR, "request-documents buyer\nStuur ons de foto van het pakket.",
+          quote=False)
+    box.deliver()
+    out = digest.text(box.app, datetime.now(timezone.utc) + timedelta(minutes=1),
+                      timedelta(days=1))
+    assert re.search(r"  Stand: bij het serviceteam sinds [^\n]+ · documenten gevraagd aan de "
+                     r"koper, uiterlijk \d+ \w+ \d{4}\n", out)
+
+
+def test_a_shop_past_its_deadline_is_not_a_case_needing_action_and_a_stalled_timer_shows(box):
+    """Not with the team until the next tick: listed with the shops' deadlines only (the count in
+    the subject counts what "needs action" lists); more than an hour late: ``mailbot check``."""
+    open_case(box)
+    due = datetime.fromisoformat(box.app.db().execute(
+        "SELECT merchant_due FROM cases").fetchone()[0])
+    soon = digest.text(box.app, due + timedelta(minutes=10), timedelta(days=1))
+    assert "CASES DIE ACTIE VRAGEN" not in soon and "Waarom:" not in soon
+    assert re.search(r"WEBSHOPS VLAK VOOR OF OVER HUN TERMIJN\n\n- Case: \d+\n  Bestelling: NL-1, "
+                     r"Fietsen BV\n  Termijn van de webshop: [^\n]+ · te laat\n", soon)
+    assert "bij de volgende ronde van de planner" in soon and "mailbot check" not in soon
+    late = digest.text(box.app, due + timedelta(hours=2), timedelta(days=1))
+    assert "de planner draait misschien niet. Controleer het met mailbot check." in late
+    digest.send(box.app, due + timedelta(hours=2))
+    sent = only(box.deliver(), OPERATOR)
+    assert sent["Subject"].endswith(": 0 cases wachten op actie")
+
+
+def test_delivery_failed_names_the_party_and_the_deadline_at_risk(box, tmp_path, smtp_sink):
+    _, merchant = open_case(box)
+    click(box, merchant, "refund_full", MERCHANT_NL,
+          body="Terugbetaling: ja\nBedrag: 49,95\nToelichting: Het geld komt eraan.")
+    sink = smtp_sink("550 5.1.1 <jan@buyer.example>: mailbox unavailable")
+    relayed = wiring.build(make_config(tmp_path, relay={
+        "transport": "smtp", "host": "127.0.0.1", "port": sink.port}))
+    try:
+        jobs.deliver(relayed, now())
+    finally:
+        relayed.close()
+    notice = next(n for (raw,) in box.app.db().execute(
+        "SELECT raw FROM outbox WHERE template = 'operator.delivery_failed'").fetchall()
+        if "het antwoord van de webshop" in (n := message_from_bytes(raw, policy=policy.default))
+        .get_body(("plain",)).get_content())
+    out = notice.get_body(("plain",)).get_content()
+    assert notice["Subject"] == f"Niet bezorgd aan de koper · case {case(box)['id']}"
+    assert "Een e-mail aan de koper kon niet worden bezorgd" in out
+    assert re.search(r"De koper moet uiterlijk \d+ \w+ \d{4} reageren op het antwoord van de "
+                     r"webshop; zonder reactie sluit de case dan", out)
+    assert "mailbot inbox release ID" in out
+
+
+def test_delivery_failed_samples_name_the_party_in_every_language(app):
+    mails = operator_samples(app)
+    for locale, subject, risk in (("nl", "Niet bezorgd aan de koper", "De koper moet uiterlijk"),
+                                  ("fr", "Non distribué à l’acheteur", "L’acheteur a jusqu’au"),
+                                  ("it", "Non recapitata all’acquirente",
+                                   "L’acquirente ha tempo fino al")):
+        mail = mails["operator.delivery_failed", "", locale]
+        assert mail.subject.startswith(subject) and risk in mail.text, locale
+
+
+# --- issue 20, ops7a: operators' commands answered right -----------------------------------------
+
+COLLEAGUE = "anna@service.example"
+
+
+def helped(box):
+    """The one answer to the team's last mail: (subject, text)."""
+    mail = only(box.deliver(), OPERATOR)
+    return mail["Subject"], text(mail)
+
+
+def test_a_request_sent_from_its_link_says_its_message_is_missing_then_goes_out(box):
+    """The link pre-fills the party's field; sent as it is, the answer names the empty field
+    (not "is not a command"); with the message the buyer gets it and the team the reply-by
+    date (review: "the parties have received" though one party did, and no date)."""
+    mail = escalated(box)
+    body = command_links(mail)["request-documents buyer"]["body"]
+    assert body == "request-documents buyer\nbuyer (nl):"
+    reply(box, mail, OPERATOR, body + " ", quote=False)
+    subject, out = helped(box)
+    assert subject == f"Niet uitgevoerd: bericht ontbreekt · case {case(box)['id']}"
+    assert "Het bericht aan de koper ontbreekt (buyer (nl):)." in out
+    assert "is geen opdracht" not in out and "Bedoelde je" not in out
+    assert case(box)["state"] == "escalated"
+    reply(box, mail, OPERATOR, body + " Stuur de factuur.", quote=False)
+    mails = box.deliver()
+    assert "Stuur de factuur." in text(only(mails, BUYER_NL))
+    done = text(only(mails, OPERATOR))
+    assert re.search(r"de koper heeft het bericht hieronder ontvangen en moet uiterlijk "
+                     r"\d+ \w+ antwoorden; daarna besluit je op wat er is", done)
+    assert "JOUW BERICHT AAN DE KOPER\n\n    Stuur de factuur." in done
+    assert "De partijen hebben" not in done and "AAN DE PARTIJEN" not in done
+    assert "buyer (nl):" not in done
+
+
+def test_a_decision_with_an_empty_field_names_the_field(box):
+    mail = escalated(box)
+    reply(box, mail, OPERATOR, command_links(mail)["decide compensated"]["body"]
+          .replace("buyer (nl): ", "buyer (nl): We vergoeden."), quote=False)
+    subject, out = helped(box)
+    assert subject.startswith("Niet uitgevoerd: bericht ontbreekt · ")
+    assert "Het bericht aan de webshop ontbreekt (merchant (nl):)." in out
+    assert "aan de koper ontbreekt" not in out and "is geen opdracht" not in out
+    assert case(box)["state"] == "escalated"
+
+
+def test_a_decision_after_a_colleagues_says_who_decided_when_and_how_to_change_it(box):
+    box.app.config = dataclasses.replace(box.app.config, operators=dataclasses.replace(
+        box.app.config.operators, addresses=(OPERATOR, COLLEAGUE)))
+    mail = escalated(box)
+    links = command_links(mail)
+    reply(box, mail, COLLEAGUE, links["decide compensated"]["body"]
+          .replace("amount: €\xa049,95", "amount: 30,00")
+          .replace("buyer (nl): ", "buyer (nl): Ja.")
+          .replace("merchant (nl):", "merchant (nl): Ja."), quote=False)
+    box.deliver()
+    reply(box, mail, OPERATOR, links["decide claim_rejected"]["body"]
+          .replace("buyer (nl): ", "buyer (nl): Nee.")
+          .replace("merchant (nl):", "merchant (nl): Nee."), quote=False)
+    subject, out = helped(box)
+    case_id = case(box)["id"]
+    assert subject == f"Niet uitgevoerd: al besloten · case {case_id}"
+    assert re.search(rf"Al besloten door {COLLEAGUE} op \d+ \w+ \d{{4}}, \d\d:\d\d \(besluit: "
+                     r"[^)]*, €\xa030,00\)\. Je besluit \(decide claim_rejected\) is niet "
+                     r"uitgevoerd\.", out)
+    assert "is geen opdracht" not in out and "Bedoelde je" not in out
+    assert f"mailbot case {case_id} correct OUTCOME" in out
+    assert case(box)["outcome"] == "compensated"
+    # No reply to it can act: its footer says so.
+    assert "een antwoord erop verandert dus niets" in out.split("\n-- \n")[1]
+    assert "lezen we als opdracht" not in out.split("\n-- \n")[1]
+
+
+def test_an_amount_above_the_cover_is_in_the_subject_and_heading(box):
+    box.app.config = dataclasses.replace(box.app.config, cover=config_mod.Cover(plus=40))
+    mail = escalated(box)
+    reply(box, mail, OPERATOR, "decide compensated\namount: 45\nWe vergoeden.", quote=False)
+    subject, out = helped(box)
+    assert subject == f"Niet uitgevoerd: bedrag boven de dekking · case {case(box)['id']}"
+    assert "Over dit bedrag kan niet worden besloten\n" in out
+    assert "Geen opdracht gevonden" not in subject
+    reply(box, mail, OPERATOR, "decide compensated\namount: veel\nWe vergoeden.", quote=False)
+    assert helped(box)[0].startswith("Niet uitgevoerd: bedrag niet mogelijk · ")
+
+
+def test_an_empty_mail_gets_the_commands_without_an_error(box):
+    """The digest's "commands by e-mail" link opens a mail with no body."""
+    mail = escalated(box)
+    reply(box, mail, OPERATOR, "", quote=False)
+    subject, out = helped(box)
+    assert subject == f"Opdrachten per e-mail · case {case(box)['id']}"
+    assert f"Opdrachten voor case {case(box)['id']}\n" in out
+    assert "niets veranderd" not in out and "Geen opdracht" not in out
+    assert "(decide compensated)" in out
+
+
+@pytest.mark.parametrize("locale, said", [
+    ("nl", {"": "Geen opdracht gevonden in je e-mail", "empty": "Opdrachten per e-mail",
+            "missing": "Niet uitgevoerd: bericht ontbreekt",
+            "amount": "Niet uitgevoerd: bedrag boven de dekking",
+            "decided": "Niet uitgevoerd: al besloten", "closed": "Niet uitgevoerd: case gesloten"}),
+    ("fr", {"": "Aucune instruction trouvée dans votre e-mail",
+            "empty": "Instructions par e-mail",
+            "missing": "Instruction non exécutée\u202f: message manquant",
+            "amount": "Instruction non exécutée\u202f: montant au-delà de la couverture",
+            "decided": "Instruction non exécutée\u202f: dossier déjà décidé",
+            "closed": "Instruction non exécutée\u202f: dossier clos"}),
+    ("it", {"": "Nessuna istruzione trovata nella tua e-mail", "empty": "Istruzioni via e-mail",
+            "missing": "Istruzione non eseguita: messaggio mancante",
+            "amount": "Istruzione non eseguita: importo oltre la copertura",
+            "decided": "Istruzione non eseguita: pratica già decisa",
+            "closed": "Istruzione non eseguita: pratica chiusa"}),
+])
+def test_every_command_help_says_what_happened_in_its_subject(app, locale, said):
+    rendered = {label: out for (name, label, loc), out in operator_samples(app).items()
+                if name == "operator.command_help" and loc == locale}
+    assert {label: out.subject.split(" · ")[0] for label, out in rendered.items()} == said
+    headings = {out.text.split("\n\n")[1] for out in rendered.values()}
+    assert len(headings) == len(said)  # a heading of its own for each
+
+
+@pytest.mark.parametrize("locale, said, absent", [
+    ("nl", "de koper heeft het bericht hieronder ontvangen en moet uiterlijk ", "partijen"),
+    ("fr", "l’acheteur a reçu le message ci-dessous et doit répondre au plus tard le ",
+     "aux parties"),
+    ("it", "l’acquirente ha ricevuto il messaggio qui sotto e deve rispondere entro il ",
+     "alle parti"),
+])
+def test_command_done_of_a_request_names_the_party_and_its_date(app, locale, said, absent):
+    out = operator_samples(app)[("operator.command_done", "request_documents", locale)]
+    assert said in " ".join(out.text.split())
+    assert absent not in out.text.lower()
+
+
+@pytest.mark.parametrize("locale, outcome, said, wrong", [
+    ("nl", "refunded_by_merchant", r"De webshop betaalt €\xa0249,95 uiterlijk \d+ \w+ \d{4};",
+     "winkel"),
+    ("it", "refunded_by_merchant", r"Il negozio paga 249,95\xa0€ entro il \d+ \w+ \d{4};",
+     r"entro \d"),
+    ("it", "compensated", r"Da fare: paga 249,95\xa0€ all’acquirente entro il \d+ \w+ \d{4},",
+     r"entro \d"),
+])
+def test_command_done_says_webshop_and_entro_il(app, locale, outcome, said, wrong):
+    """nl: the shop is "de webshop" for the team too; it: "entro il 7 dicembre 2026"."""
+    from mailbot.outbound import samples
+    sample, ctx = next((s, c) for s, c in samples.contexts(app, app.db(), locale)
+                       if (s.name, s.label) == ("operator.command_done", ""))
+    ctx = dict(ctx, data=dict(ctx["data"], outcome=outcome, command=f"decide {outcome}"))
+    out = app.renderer.render(sample.name, locale, ctx).text
+    assert re.search(said, out), out
+    assert not re.search(wrong, out.lower())
+
+
+def test_the_footer_says_a_reply_changes_nothing_where_no_command_can_act(app):
+    """A closed case's help and relayed message, a failed delivery before any case: a reply to
+    them carries out no command, and the footer no longer says it is read as one."""
+    mails = operator_samples(app)
+    acting = "Een antwoord erop lezen we als opdracht"
+    idle = "Voor deze bestelling kun je nu geen opdrachten per e-mail geven"
+    for key in (("operator.command_help", "closed", "nl"),
+                ("operator.message_relayed", "closed_payment_awaited", "nl"),
+                ("operator.delivery_failed", "before_case", "nl"),
+                # ops7b: a case waiting for the buyer (not with the team) takes no command either.
+                ("operator.delivery_failed", "", "nl")):
+        footer = mails[key].text.split("\n-- \n")[1]
+        assert idle in footer and acting not in footer, key
+    for key in (("operator.command_help", "", "nl"),):
+        assert acting in mails[key].text.split("\n-- \n")[1], key

@@ -85,7 +85,7 @@ def test_layout_for_mail_clients(rendered, locale):
         assert out.sender_name and out.sender_name != "Buyer protection"
         buttons = soup.find_all("a", attrs={"data-action": True})
         # The core's order, except that what ends the protection or case comes last.
-        quiet = ("all_fine", "withdraw")
+        quiet = ("all_fine", "withdraw", "accept")
         presented = ([a for a in ctx["actions"] if a not in quiet]
                      + [a for a in ctx["actions"] if a in quiet])
         assert [b["data-action"] for b in buttons] in ([], presented)
@@ -274,7 +274,7 @@ def test_digest_lists_cases_that_need_action_and_other_requests_in_words(box):
     out = digest.text(box.app, now() + timedelta(days=2, hours=1), timedelta(days=7))
     # The operators' frame's bar (the period), then the heading.
     assert re.match(r"Overzicht · \d+ \w+ 2026, \d\d:\d\d – \d+ \w+ 2026, \d\d:\d\d\n\n"
-                    r"1 case vraagt actie\n", out)
+                    r"1 case wacht op actie\n", out)
     # Each case a block of lines, why it needs action under its id (issue 20, ops6).
     assert re.search(r"\n  Waarom: de webshop weigert een terugbetaling[^\n]*\n  Bedrag: €\xa049,95\n"
                      r"  Bestelling: NL-1, Fietsen BV\n  Stand: bij het serviceteam sinds ", out)

@@ -15,7 +15,9 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from .deadlines import OPERATOR_PAYMENT_DAYS, buyer_due, deadline, merchant_dates, replies_until
+from .deadlines import (
+    MERCHANT_ANSWER_DAYS, OPERATOR_PAYMENT_DAYS, buyer_due, deadline, merchant_dates, replies_until,
+)
 from .effects import Decision, Entry, Mail, Result
 from .events import (
     BuyerAction, Event, MerchantDecision, MerchantInsolvent, OperatorCorrect, OperatorDecide,
@@ -239,11 +241,13 @@ def _buyer_silent(state, event, now, tz):
 
 def _documents_requested(state, event: OperatorRequest, now, tz):
     """The request goes to the party named; their reply is a message, relayed to operators. The
-    team is told it went out, so that whoever sent the command knows and nobody sends it twice."""
+    team is told it went out, so that whoever sent the command knows and nobody sends it twice,
+    with the date the party's mail asks a reply by (compose: a shop's time to answer a case)."""
     return Decision(
         state,
         mails=(Mail(event.party, "documents_requested", {"message": event.message}),
-               _command_done(f"request-documents {event.party}", event)),
+               _command_done(f"request-documents {event.party}", event, party=event.party,
+                             reply_by=deadline(now, MERCHANT_ANSWER_DAYS, tz))),
         timeline=(Entry("operator", "operator.request_documents",
                         f"{event.party}: {event.message}", by=event.by),),
     )

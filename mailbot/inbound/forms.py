@@ -89,7 +89,18 @@ class Command:
     @property
     def complete(self) -> bool:
         """A command always carries its message: to both parties, or one to each."""
-        return bool(self.message or (self.to_buyer and self.to_merchant))
+        return not self.missing
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The parties whose message the command lacks (to name the empty field in the
+        answer): a request's one party, or the fields a decision left empty."""
+        if self.message:
+            return ()
+        if self.verb != "decide":
+            return (self.argument,)
+        return tuple(party for party, said in (("buyer", self.to_buyer),
+                                               ("merchant", self.to_merchant)) if not said)
 
 
 # The fields of an operator's decision by mail, the CLI's option names without their dashes
@@ -109,6 +120,12 @@ def read_command(text: str) -> Command | None:
     if len(words) != 2 or words[1] not in OPERATOR_COMMANDS.get(words[0], ()):
         return None
     if words[0] != "decide":
+        # The link of a request pre-fills its party's field ("buyer (nl): "), the only label
+        # read here: any other line is the message as written.
+        head, newline, tail = rest.lstrip("\n").partition("\n")
+        match = _FIELD.match(head)
+        if match and match.group(1).lower() == words[1]:
+            rest = match.group(2) + newline + tail
         return Command(words[0], words[1], rest.strip())
     fields: dict[str, list[str]] = {"": []}
     current = ""

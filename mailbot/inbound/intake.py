@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import NamedTuple
 
 from ..core.case import operator_amount_problem
@@ -29,7 +30,7 @@ from ..core.effects import Entry, Mail, Result
 from ..core.events import (
     BuyerAction, MerchantDecision, OperatorDecide, OperatorRequest, PartyMessage,
 )
-from ..core.model import ACTION_CHOICE, MERCHANT_ACTIONS, Outcome, Role, State
+from ..core.model import ACTION_CHOICE, MERCHANT_ACTIONS, OPERATOR_OUTCOMES, Outcome, Role, State
 from ..logs import event_log
 from ..money import parse_amount
 from ..outbound import budget, outbox
@@ -332,17 +333,21 @@ def _words(text: str) -> str:
 
 def decided(m: Inbound) -> End:
     """The mail's event, planned by the core outside the write lock. An operator's mail that is
-    no command, or a command the core does not take now, gets the commands back."""
+    no command, or a command the core does not take now, gets the commands back, saying why."""
     event = _event(m)
     if m.role is Role.OPERATOR:
         if event is None:
-            return _command_help(m)
+            return _command_help(m, "unknown" if m.text.strip() else "empty")
         planned = service.plan(m.app, m.order_id, event, m.now)
         if planned.decision.result is Result.NOT_OPEN:
-            return _command_help(m)
+            earlier = _decided_before(m) if isinstance(event, OperatorDecide) else None
+            return _command_help(m, "decided" if earlier else "not_open", decided=earlier)
+        missing = forms.read_command(m.text).missing
+        if missing:
+            return _command_help(m, "missing", missing=list(missing))
         refused = _amount_refused(m, event)
         if refused is not None:
-            return _command_help(m, refused)
+            return _command_help(m, "amount", refused=refused)
         return End(planned.decision.result, planned=planned)
     notices = ()
     if m.refused:
@@ -361,15 +366,40 @@ def _amount_refused(m: Inbound, event) -> dict | None:
         return None
     typed = forms.read_command(m.text).amount_text
     cover = m.app.config.cover.of(m.state.order.plan)
-    if (typed and event.amount is None) or operator_amount_problem(
-            m.state, event.outcome, event.amount, cover):
-        return {"amount": typed or "", "outcome": str(event.outcome), "cover": cover}
+    unreadable = bool(typed) and event.amount is None
+    if unreadable or operator_amount_problem(m.state, event.outcome, event.amount, cover):
+        # Beyond the cover only (a readable amount within the order's): the subject names it.
+        paid = m.state.order.amount if event.amount is None else event.amount
+        above_cover = (not unreadable and event.outcome is Outcome.COMPENSATED
+                       and cover is not None and cover < paid <= m.state.order.amount)
+        return {"amount": typed or "", "outcome": str(event.outcome), "cover": cover,
+                "above_cover": above_cover}
     return None
 
 
-def _command_help(m: Inbound, refused: dict | None = None) -> End:
-    data = {"closest": forms.closest_command(m.text), "asked": forms.asked_command(m.text),
-            "refused": refused}
+def _decided_before(m: Inbound) -> dict | None:
+    """A case a colleague decided (or corrected) already: by whom, when, the outcome and the
+    amount, for the second decision's answer; None when no operator decided it."""
+    case = m.state.case
+    if case is None or case.outcome not in OPERATOR_OUTCOMES:
+        return None
+    entries = records.timeline(m.app.db(), m.order_id)
+    decisions = [e for e in entries if e["kind"] in ("operator.decision", "operator.correction")]
+    if not decisions:
+        return None
+    last = decisions[-1]
+    amounts = [e["text"] for e in entries
+               if e["kind"] == "operator.amount" and e["at"] >= last["at"]]
+    return {"by": last["done_by"], "at": last["at"], "outcome": str(case.outcome),
+            "amount": Decimal(amounts[-1]) if amounts else None}
+
+
+def _command_help(m: Inbound, why: str, **data) -> End:
+    """The commands back, with ``why`` the mail was no command that could be carried out:
+    "unknown", "empty", "missing" (a message), "amount", "decided" (by a colleague) or
+    "not_open" (the case is not with the team)."""
+    data = {"why": why, "closest": forms.closest_command(m.text),
+            "asked": forms.asked_command(m.text), **data}
     return End(Ending.OPERATOR_HELP, (To(m.state, Role.OPERATOR, data=data),),
                answer_to=budget.key(m.sender))
 
@@ -495,8 +525,9 @@ def _event(m: Inbound):
             return MerchantDecision(choice, form.message, amount, form.amount_text, documents)
         return PartyMessage(Role.MERCHANT, text, _new_documents(m), m.known)
     command = forms.read_command(text)  # only the operators' commands: ``decide withdrawn`` is not
-    if command is None or not command.complete:
-        return None  # answered with the help; a command always carries its message to the parties
+    if command is None:
+        return None  # answered with the help
+    # An incomplete command is still planned: a closed case is said before a missing message.
     if command.verb == "decide":
         amount = parse_amount(command.amount_text) if command.amount_text else None
         return OperatorDecide(Outcome(command.argument), command.message, by=m.sender,

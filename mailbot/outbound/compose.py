@@ -95,7 +95,7 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
     ctx = {"data": mail.data, "bot": app.config.bot, "role": str(to), "actions": (),
            "links": {}, "order": None, "case": None, "protection": None, "limits": LIMITS,
            "commands": COMMANDS, "reply_address": None, "shop_explanation": None,
-           "shop_documents": (), "left_out": (), "file": None,
+           "shop_documents": (), "left_out": (), "file": None, "payment": None,
            "standing": {"next": None, "due": None, "other_due": None, "commands": False}}
     if state is None:
         return ctx
@@ -140,6 +140,15 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
         ctx["reply_address"] = app.signer.address(Token(str(to), order.id))
         ctx["file"] = reports.operators_file(db, state, merchant,
                                              app.config.cover.of(order.plan), entries)
+        if mail.kind == "message_relayed" and not case.open and str(case.outcome) in \
+                reports.PAYERS and now is not None:
+            # A party writes while a decided payment is awaited (core.case.payment_awaited):
+            # the team sees what is owed, by whom and by when, from the last amount entry.
+            paid = [e for e in entries if e["kind"] == "operator.amount"]
+            ctx["payment"] = reports.owed(
+                str(case.outcome), order.amount, paid[-1]["text"] if paid else None,
+                paid[-1]["at"] if paid else None, case.closed_at,
+                ZoneInfo(app.config.bot.timezone), now)
     else:
         # A refusal that goes straight to the service team: the other party still reads why,
         # and the buyer gets the shop's documents with it (SPEC §4: passed on to the buyer).

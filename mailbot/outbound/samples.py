@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from decimal import Decimal
 
 from ..core.case import PAID_OUTCOMES
-from ..core.deadlines import OPERATOR_PAYMENT_DAYS, deadline
+from ..core.deadlines import MERCHANT_ANSWER_DAYS, OPERATOR_PAYMENT_DAYS, deadline
 from ..core.effects import Entry, Mail
 from ..core.model import (
     BUYER_ACTIONS, Action, Case, CaseState, Document, Escalation, Order, Outcome, Plan, Protection,
@@ -416,7 +416,7 @@ def samples(locale: str) -> list[Sample]:
     esc = with_case(state=CaseState.ESCALATED, escalation_reason=Escalation.MERCHANT_NO_RESPONSE)
     compensated = State(order, ended, replace(esc.case, state=CaseState.CLOSED,
                                               outcome=Outcome.COMPENSATED,
-                                              closed_at=NOW - timedelta(days=9)))
+                                              closed_at=NOW - timedelta(days=16)))
     for role in (Role.BUYER, Role.MERCHANT):
         out.append(Sample(f"{role}.documents_requested", "", role, esc,
                           Mail(role, "documents_requested",
@@ -455,7 +455,27 @@ def samples(locale: str) -> list[Sample]:
         # A closed case takes no command by mail: the help names ``case ID correct``.
         Sample("operator.command_help", "closed", Role.OPERATOR, compensated,
                Mail(Role.OPERATOR, "command_help",
-                    {"asked": None, "closest": "decide claim_rejected", "refused": None})),
+                    {"why": "not_open", "asked": "request-documents buyer", "closest": None})),
+        # The digest's "commands by e-mail" link opens an empty mail: the commands, no error.
+        Sample("operator.command_help", "empty", Role.OPERATOR, esc,
+               Mail(Role.OPERATOR, "command_help",
+                    {"why": "empty", "asked": None, "closest": None}), esc_file),
+        # A request sent straight from its link, its field left empty.
+        Sample("operator.command_help", "missing", Role.OPERATOR, esc,
+               Mail(Role.OPERATOR, "command_help",
+                    {"why": "missing", "asked": "decide compensated",
+                     "closest": "decide compensated", "missing": ["merchant"]}), esc_file),
+        Sample("operator.command_help", "amount", Role.OPERATOR, esc,
+               Mail(Role.OPERATOR, "command_help",
+                    {"why": "amount", "asked": "decide compensated", "closest": None,
+                     "refused": {"amount": "300", "outcome": "compensated",
+                                 "cover": Decimal("200"), "above_cover": True}}), esc_file),
+        # A colleague decided the case first (inbound.intake: _decided_before).
+        Sample("operator.command_help", "decided", Role.OPERATOR, compensated,
+               Mail(Role.OPERATOR, "command_help",
+                    {"why": "decided", "asked": "decide claim_rejected", "closest": None,
+                     "decided": {"by": "anna@trust.example", "at": NOW - timedelta(days=9),
+                                 "outcome": "compensated", "amount": order.amount}})),
         # The buyer writes while the compensation is awaited (core.case: payment_awaited).
         Sample("operator.message_relayed", "closed_payment_awaited", Role.OPERATOR, compensated,
                Mail(Role.OPERATOR, "message_relayed",
@@ -466,7 +486,13 @@ def samples(locale: str) -> list[Sample]:
                      "by": "anna@trust.example"} | paid(Outcome.COMPENSATED)
                     | {"to_buyer": DECISION_TEXT["buyer"][locale],
                        "to_merchant": TO_SHOP_TEXT[locale]})),
-        Sample("operator.delivery_failed", "", Role.OPERATOR, esc,
+        Sample("operator.command_done", "request_documents", Role.OPERATOR, esc,
+               Mail(Role.OPERATOR, "command_done",
+                    {"command": "request-documents buyer", "party": "buyer",
+                     "message": TEAM_TEXT["buyer"][locale], "by": "anna@trust.example",
+                     "reply_by": deadline(NOW, MERCHANT_ANSWER_DAYS, TZ)})),
+        # The shop's answer did not reach the buyer, whose time to react runs meanwhile.
+        Sample("operator.delivery_failed", "", Role.OPERATOR, a,
                Mail(Role.OPERATOR, "delivery_failed",
                     {"outbox_id": 311, "template": "buyer.decision", "attempts": 1,
                      "recipients": [BUYERS[locale]], "why": "no_mailbox",
@@ -502,23 +528,31 @@ def digest_sample() -> dict:
         "closed": {"refund_received": 2, "compensated": 1},
         "deadlines": [{"shop": "Fietsen de Wit", "case_id": 1041, "order_number": "NL-2026-10481",
                        "merchant_due": NOW - timedelta(hours=3), "overdue": True,
-                       "address": "bot+aiaaaaaaaaaaqdecide@bot.example"}],
-        # Both cases "with the service team" of case_states, then the shop past its deadline.
+                       "stalled": True, "address": "bot+aiaaaaaaaaaaqdecide@bot.example"}],
+        # Both cases "with the service team" of case_states (the shop past its deadline is not
+        # with the team yet); the team asked the buyer of the first one for documents.
         "attention": [{"case_id": 1040, "order_number": "FR-10004", "shop": "Boutique Rive Gauche",
                        "amount": Decimal("249.95"), "currency": "EUR",
                        "since": NOW - 3 * day, "age_days": 3, "why": "escalated",
                        "escalation_reason": "buyer_disputes",
+                       "asked": {"party": "buyer",
+                                 "by": deadline(NOW - 2 * day, MERCHANT_ANSWER_DAYS, TZ)},
                        "address": "bot+aiaaaaaaaaaaqcases@bot.example"},
                       {"case_id": 1043, "order_number": "IT-2026-0081", "shop": "Negozio del Sole",
                        "amount": Decimal("89.00"), "currency": "EUR",
                        "since": NOW - day, "age_days": 1, "why": "escalated",
-                       "escalation_reason": "merchant_no_response",
-                       "address": "bot+aiaaaaaaaaaaqcasei@bot.example"},
-                      {"case_id": 1041, "order_number": "NL-2026-10481", "shop": "Fietsen de Wit",
-                       "amount": Decimal("249.95"), "currency": "EUR",
-                       "merchant_due": NOW - timedelta(hours=3), "age_days": 0, "why": "overdue",
-                       "escalation_reason": None,
-                       "address": "bot+aiaaaaaaaaaaqdecide@bot.example"}],
+                       "escalation_reason": "merchant_no_response", "asked": None,
+                       "address": "bot+aiaaaaaaaaaaqcasei@bot.example"}],
+        # A compensation whose pay-by date has passed, and a shop's refund still to come.
+        "payments": [{"case_id": 1032, "order_number": "NL-2026-10399", "shop": "Fietsen de Wit",
+                      "amount": Decimal("120.00"), "currency": "EUR", "payer": "protection",
+                      "paid_by": deadline(NOW - 16 * day, OPERATOR_PAYMENT_DAYS, TZ),
+                      "overdue": True, "address": "bot+aiaaaaaaaaaaqpaid@bot.example"},
+                     {"case_id": 1038, "order_number": "FR-10001", "shop": "Boutique Rive Gauche",
+                      "amount": Decimal("59.90"), "currency": "EUR", "payer": "merchant",
+                      "paid_by": deadline(NOW - 4 * day, OPERATOR_PAYMENT_DAYS, TZ),
+                      "overdue": False, "address": "bot+aiaaaaaaaaaaqpaie@bot.example"}],
+        "payments_more": 0,
         "other": [{"order_number": "IT-2026-0077", "shop": "Negozio del Sole",
                    "at": NOW - timedelta(hours=5), "text": "Posso cambiare l’indirizzo?",
                    "buyer_email": "giulia.rossi@example.org", "buyer_locale": "it"}],

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from ..core.deadlines import (MERCHANT_ANSWER_DAYS, OPERATOR_PAYMENT_DAYS,
+                              REPLIES_AFTER_PAYMENT_DAYS, deadline, replies_until)
 from .records import iso, parse_dt
+
+# The outcomes that promise the buyer a payment (core.case.PAID_OUTCOMES), and who pays it.
+PAYERS = {"refunded_by_merchant": "merchant", "compensated": "protection"}
 
 def _rows(db, sql, args=()):
     return list(db.query(sql, list(args)))
@@ -45,21 +52,71 @@ def merchant_deadlines(db, until: datetime, now: datetime) -> list[dict]:
     return rows
 
 
-def escalated_cases(db, now: datetime) -> list[dict]:
-    """Cases with the service team, oldest first, with the day they were handed over."""
+def escalated_cases(db, now: datetime, tz: ZoneInfo) -> list[dict]:
+    """Cases with the service team, oldest first, with the day they were handed over and, when
+    the team asked a party for documents since, which party and by when (``asked``, None if
+    not): such a case waits for that party, it is not ready to decide."""
+    last = ("(SELECT t.{col} FROM timeline t WHERE t.order_id = c.order_id AND t.kind = '{kind}' "
+            "ORDER BY t.id DESC LIMIT 1)")
     rows = _rows(
         db,
         "SELECT c.id AS case_id, o.id AS order_id, o.order_number, m.name AS shop, "
         "o.amount, o.currency, c.escalation_reason, "
-        "(SELECT max(t.at) FROM timeline t WHERE t.order_id = c.order_id "
-        " AND t.kind = 'case.escalated') AS since "
+        f"{last.format(col='at', kind='case.escalated')} AS since, "
+        f"{last.format(col='at', kind='operator.request_documents')} AS asked_at, "
+        f"{last.format(col='text', kind='operator.request_documents')} AS asked_text "
         "FROM cases c JOIN orders o ON o.id = c.order_id JOIN merchants m ON m.id = o.shop_id "
         "WHERE c.state = 'escalated' ORDER BY since, c.id")
     for row in rows:
         row["since"] = parse_dt(row["since"]) or now
         row["age_days"] = (now - row["since"]).days
         row["why"] = "escalated"
+        asked_at, text = parse_dt(row.pop("asked_at")), row.pop("asked_text")
+        # The party asked, as the entry starts ("buyer: ..."), and the date the request states
+        # (compose: the time a shop has to answer a case).
+        row["asked"] = None if asked_at is None or asked_at < row["since"] else {
+            "party": text.partition(":")[0],
+            "by": deadline(asked_at, MERCHANT_ANSWER_DAYS, tz)}
     return rows
+
+
+def owed(outcome: str, order_amount: Decimal, amount_text: str | None,
+         decided_at: datetime | None, closed_at: datetime, tz: ZoneInfo, now: datetime) -> dict:
+    """What a case closed with a payment still owes (core.case: ``_operator_said``): the amount
+    (the last ``operator.amount`` entry's, else the order's), who pays it (``PAYERS``), the
+    pay-by date (``OPERATOR_PAYMENT_DAYS`` after the decision or correction that set the
+    amount) and whether it has passed."""
+    paid_by = deadline(decided_at or closed_at, OPERATOR_PAYMENT_DAYS, tz)
+    return {"amount": Decimal(amount_text) if amount_text else order_amount,
+            "payer": PAYERS[outcome], "paid_by": paid_by, "overdue": paid_by < now}
+
+
+def payments_owed(db, now: datetime, tz: ZoneInfo, limit: int) -> tuple[list[dict], int]:
+    """Cases closed with a payment whose window for the parties' replies is still open (core:
+    ``replies_until``), the earliest pay-by date first, at most ``limit`` of them, and how many
+    there are in all. Nothing records the payment itself: these are the ones to check."""
+    # A day more than the window, in SQL; each case's own window is then read in its zone.
+    after = now - timedelta(days=OPERATOR_PAYMENT_DAYS + REPLIES_AFTER_PAYMENT_DAYS + 1)
+    rows = _rows(
+        db,
+        "SELECT c.id AS case_id, o.id AS order_id, o.order_number, m.name AS shop, o.amount, "
+        "o.currency, c.outcome, c.closed_at, t.text AS amount_text, t.at AS decided_at "
+        "FROM cases c JOIN orders o ON o.id = c.order_id JOIN merchants m ON m.id = o.shop_id "
+        "LEFT JOIN timeline t ON t.id = (SELECT max(a.id) FROM timeline a "
+        " WHERE a.order_id = c.order_id AND a.kind = 'operator.amount') "
+        "WHERE c.state = 'closed' AND c.outcome IN (?, ?) AND c.closed_at > ? ORDER BY c.id",
+        [*PAYERS, iso(after)])
+    open_ = []
+    for row in rows:
+        closed_at = parse_dt(row["closed_at"])
+        if now < replies_until(closed_at, tz):
+            due = owed(row["outcome"], Decimal(str(row["amount"])), row["amount_text"],
+                       parse_dt(row["decided_at"]), closed_at, tz, now)
+            open_.append({"case_id": row["case_id"], "order_id": row["order_id"],
+                          "order_number": row["order_number"], "shop": row["shop"],
+                          "currency": row["currency"], **due})
+    open_.sort(key=lambda r: (r["paid_by"], r["case_id"]))
+    return open_[:limit], len(open_)
 
 
 def other_requests(db, start: datetime) -> list[dict]:

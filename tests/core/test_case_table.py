@@ -15,7 +15,7 @@ from builders import (
     OPENED, TZ, case,
 )
 from mailbot.core.case import CASE_TABLE
-from mailbot.core.deadlines import OPERATOR_PAYMENT_DAYS, deadline
+from mailbot.core.deadlines import MERCHANT_ANSWER_DAYS, OPERATOR_PAYMENT_DAYS, deadline
 from mailbot.core.decide import decide
 from mailbot.core.effects import Decision, Entry, Mail, Result
 from mailbot.core.events import (
@@ -135,7 +135,8 @@ SPEC_ROWS = [
        Decision(esc, mails=(Mail(party, "documents_requested", {"message": "Stuur de bon."}),
                             Mail(OPERATOR, "command_done",
                                  {"command": f"request-documents {party}",
-                                  "message": "Stuur de bon.", "by": ""})),
+                                  "message": "Stuur de bon.", "by": "", "party": party,
+                                  "reply_by": deadline(LATER, MERCHANT_ANSWER_DAYS, TZ)})),
                 timeline=(Entry("operator", "operator.request_documents",
                                 f"{party}: Stuur de bon."),)))
       for party in (BUYER, MERCHANT)],
