@@ -606,7 +606,7 @@ def test_italian_refusal_comes_with_the_shops_motivazione(mails, name, label):
 
 
 @pytest.mark.parametrize("wrong, right", [
-    ("équipe d’assistance", "notre équipe de service"),  # the seeds' word ("l’équipe de service")
+    ("équipe d’assistance", "notre équipe"),  # not "assistance": the team decides
     ("ne l’a pas signé", "n’a pas signé l’e-mail"),     # "l’" had no antecedent in the list
     ("Je refuse un remboursement partiel", "Je refuse ce remboursement partiel"),
     ("Numéro inbox", "N° de réception"),
@@ -832,9 +832,9 @@ def test_the_shops_reminder_repeats_the_case(mails, locale, reason, wrote):
 @pytest.mark.parametrize("locale, said, repeated", [
     ("nl", "; stuur ons daarvoor zo snel mogelijk je bankgegevens.",
      "volledige bedrag van de bestelling"),
-    ("fr", "\u202f; envoyez-nous pour cela vos coordonnées bancaires dès que possible.",
+    ("fr", "\u202f; pour le recevoir, envoyez-nous dès que possible vos coordonnées bancaires.",
      "montant total de la commande"),
-    ("it", ": per questo inviaci al più presto i tuoi dati bancari.", "intero importo dell’ordine")])
+    ("it", ": per riceverlo, inviaci al più presto i tuoi dati bancari.", "intero importo dell’ordine")])
 def test_a_compensation_is_paid_by_its_date_if_the_bank_details_are_in(mails, locale, said,
                                                                         repeated):
     """paid_by is the decision's day plus OPERATOR_PAYMENT_DAYS, whenever the IBAN comes: the
@@ -1028,8 +1028,10 @@ def test_italian_wording_of_the_third_review(wrong, right):
     ("Votre contestation est bien reçue", "Votre contestation a bien été reçue"),
     ("retenue à votre adresse de réception",
      "Confirmation de commande bloquée\u202f: aucune protection ouverte"),
-    # One wording for a binding deadline ("d’ici là" stays: no date of its own).
-    ("d’ici le", "au plus tard le %(due)s"),
+    # One wording for a binding deadline ("d’ici là" stays: no date of its own); what silence
+    # leads to reads "sans réponse de votre part d’ici le" (fourth review).
+    ("répondre d’ici le", "au plus tard le %(due)s"),
+    ("Sans réponse de votre part au plus tard", "Sans réponse de votre part d’ici le %(due)s"),
     ("Un dossier rejeté ne prend pas", "Un rejet ne comporte pas de montant"),
     ("ne peut pas être décidé", "ce montant n’est pas valable"),
     ("L’e-mail part alors", "L’e-mail sera alors envoyé à l’adresse corrigée"),
@@ -1043,7 +1045,12 @@ def test_italian_wording_of_the_third_review(wrong, right):
     ("système de boutique", "votre logiciel e-commerce"),
     # The seeds' word for the team that decides: "l’équipe de service" (a "service client"
     # is the shop's own customer service).
-    ("service client", "Notre équipe de service a décidé"),
+    ("service client", "Notre équipe a décidé"),
+    # Fourth review: "équipe de service" calques the Dutch "serviceteam" where a buyer or a shop
+    # reads it; operators keep "l’équipe de service" as the name of their team.
+    ("notre équipe de service", "Délai dépassé\u202f: notre équipe va trancher"),
+    ("faites partir", "envoyez vos confirmations depuis une adresse"),
+    ("Non distribué à", "E-mail non remis à l’acheteur"),
     ("dont il dispose", "dont elle dispose"),
 ])
 def test_french_wording_of_the_third_review(wrong, right):

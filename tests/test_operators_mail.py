@@ -794,7 +794,7 @@ def test_a_shop_past_its_deadline_is_not_a_case_needing_action_and_a_stalled_tim
 def test_delivery_failed_samples_name_the_party_in_every_language(app):
     mails = operator_samples(app)
     for locale, subject, risk in (("nl", "Niet bezorgd aan de koper", "De koper moet uiterlijk"),
-                                  ("fr", "Non distribué à l’acheteur", "L’acheteur a jusqu’au"),
+                                  ("fr", "E-mail non remis à l’acheteur", "L’acheteur a jusqu’au"),
                                   ("it", "Non recapitata all’acquirente",
                                    "L’acquirente ha tempo fino al")):
         mail = mails["operator.delivery_failed", "", locale]
@@ -969,3 +969,21 @@ def test_the_footer_says_a_reply_changes_nothing_where_no_command_can_act(app):
         assert idle in footer and acting not in footer, key
     for key in (("operator.command_help", "", "nl"),):
         assert acting in mails[key].text.split("\n-- \n")[1], key
+
+
+def test_a_compensation_link_starts_at_the_plans_cover_when_it_is_below_the_order(app):
+    """Fourth review: with a cover of € 200,00 for an order of € 249,95, a link that opened
+    "decide compensated" at the order's amount was refused by the bot it went to."""
+    from decimal import Decimal
+    from urllib.parse import unquote
+
+    from mailbot.outbound import samples
+    sample, ctx = next((s, c) for s, c in samples.contexts(app, app.db(), "nl")
+                       if s.name == "operator.case_escalated")
+    for cover, expected in ((Decimal("200"), "€\u00a0200,00"), (None, "€\u00a0249,95")):
+        mail = app.renderer.render(sample.name, "nl", {**ctx, "file": {**ctx["file"],
+                                                                      "cover": cover}})
+        bodies = {unquote(b).split("\r\n")[0]: unquote(b)
+                  for b in re.findall(r"body=([^\s>\]]+)", mail.text)}
+        assert f"amount: {expected}" in bodies["decide compensated"]
+        assert "amount: €\u00a0249,95" in bodies["decide refunded_by_merchant"]
