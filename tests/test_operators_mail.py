@@ -259,20 +259,25 @@ def test_the_footer_of_a_mail_with_commands_says_what_a_reply_without_one_gets(b
     assert "zonder opdracht verandert niets" in text(only(box.deliver(), OPERATOR))
 
 
-def test_delivery_failed_names_order_case_kind_error_in_words_and_the_resend(box, tmp_path,
-                                                                             smtp_sink):
-    _, merchant = open_case(box)
-    click(box, merchant, "refund_full", MERCHANT_NL,
-          body="Terugbetaling: ja\nBedrag: 49,95\nToelichting: Het geld komt eraan.")
+def refused_for_good(box, tmp_path, smtp_sink):
+    """Delivers the box's outbox through a relay that refuses every mail for good (5.1.1), on
+    the same data; the box's database, with the failures recorded."""
     sink = smtp_sink("550 5.1.1 <jan@buyer.example>: mailbox unavailable")
-    # The same data, delivered through a relay that refuses every mail.
     relayed = wiring.build(make_config(tmp_path, relay={
         "transport": "smtp", "host": "127.0.0.1", "port": sink.port}))
     try:
         jobs.deliver(relayed, now())
     finally:
         relayed.close()
-    db = box.app.db()
+    return box.app.db()
+
+
+def test_delivery_failed_names_order_case_kind_error_in_words_and_the_resend(box, tmp_path,
+                                                                             smtp_sink):
+    _, merchant = open_case(box)
+    click(box, merchant, "refund_full", MERCHANT_NL,
+          body="Terugbetaling: ja\nBedrag: 49,95\nToelichting: Het geld komt eraan.")
+    db = refused_for_good(box, tmp_path, smtp_sink)
     dead = db.execute("SELECT id FROM outbox WHERE status = 'dead' AND template = "
                       "'buyer.decision'").fetchone()[0]
     notices = [message_from_bytes(raw, policy=policy.default) for (raw,) in db.execute(
@@ -303,14 +308,7 @@ def test_delivery_failed_before_a_case_prints_the_whole_correction_and_it_works(
     """A buyer's reminder refused for good: the notice prints the whole ``order correct``
     command, shop and order filled in, only the right address to type; run, it corrects."""
     jobs.tick(box.app, now())  # the reminders, delivered through a relay that refuses them
-    sink = smtp_sink("550 5.1.1 <jan@buyer.example>: mailbox unavailable")
-    relayed = wiring.build(make_config(tmp_path, relay={
-        "transport": "smtp", "host": "127.0.0.1", "port": sink.port}))
-    try:
-        jobs.deliver(relayed, now())
-    finally:
-        relayed.close()
-    db = box.app.db()
+    db = refused_for_good(box, tmp_path, smtp_sink)
     notices = [message_from_bytes(raw, policy=policy.default).get_body(("plain",)).get_content()
                for (raw,) in db.execute("SELECT raw FROM outbox WHERE template = "
                                         "'operator.delivery_failed'").fetchall()]
