@@ -644,9 +644,13 @@ def test_the_delivery_failure_preheader_is_a_sentence(mails, locale):
 
 
 @pytest.mark.parametrize("label, said", [
-    ("A", "Is het geld niet binnengekomen? Dan beoordeelt ons serviceteam je melding."),
-    ("B", "of ben je het niet eens? Dan beoordeelt ons serviceteam je melding."),
-    ("C", "Ben je het niet eens? Dan beoordeelt ons serviceteam je melding."),
+    ("A", "Is het geld niet binnengekomen? Antwoord met “Nee, ik heb geen terugbetaling"
+          " ontvangen”: dan beoordeelt ons serviceteam je melding."),
+    ("B", "of ga je niet akkoord met het aanbod? Antwoord met “Nee, ik heb geen terugbetaling"
+          " ontvangen” of “Ik ga niet akkoord met een gedeeltelijke terugbetaling”: dan"
+          " beoordeelt ons serviceteam je melding."),
+    ("C", "Antwoord met “Ik ben het niet eens met het antwoord van de webshop”: dan beoordeelt"
+          " ons serviceteam je melding."),
 ])
 def test_a_decision_says_which_answer_hands_the_claim_to_the_team(mails, label, said):
     """Review A: "no" and "I disagree" hand the claim to the service team, which no decision
