@@ -1128,6 +1128,10 @@ def test_a_partial_offer_says_terug_and_hebt_betaald(mails):
     ("wij nemen je melding over", "%(shop)s kan niet betalen: ons serviceteam neemt je melding"),
     ("Jouw reactie", "Je reactie"),
     ("met kopersbescherming hebt besteld", "met de kopersbescherming van %(brand)s hebt besteld"),
+    # The copy edit after it: the shop's answer is "over" an order like the claim; the buyer
+    # "reageert" (the shop "antwoordt").
+    ("antwoord voor bestelling", "We hebben je antwoord over bestelling %(number)s ontvangen"),
+    ("de tijd om daarop te antwoorden", "de tijd om daarop te reageren"),
 ])
 def test_dutch_wording_of_the_fifth_review(wrong, right):
     texts = list(strings("nl"))
@@ -1228,3 +1232,11 @@ def test_french_keeps_the_shop_in_every_message_that_names_it():
         done = subprocess.run(["msgfmt", "-c", "-o", "/dev/null", str(po)],
                               capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
+
+
+def test_french_sends_confirmations_depuis_an_address_in_the_weekly_report_too():
+    """Review 8B item 4 ("faites partir vos confirmations d’une adresse"), fixed in the held
+    confirmation's mail, was left in the weekly report's "faites-les partir d’une adresse"."""
+    texts = list(strings("fr"))
+    assert [t for t in texts if "partir d’une adresse" in t] == []
+    assert [t for t in texts if "envoyez-les depuis une adresse enregistrée chez nous" in t]
