@@ -1240,3 +1240,18 @@ def test_french_sends_confirmations_depuis_an_address_in_the_weekly_report_too()
     texts = list(strings("fr"))
     assert [t for t in texts if "partir d’une adresse" in t] == []
     assert [t for t in texts if "envoyez-les depuis une adresse enregistrée chez nous" in t]
+
+
+@pytest.mark.parametrize("name, label, locale, said", [
+    # A date without its weekday takes the article in Italian ("entro il 7 dicembre").
+    ("buyer.case_closed", "refunded_by_merchant", "it", "ti rimborsa 180,00\u00a0€ entro il 7 "
+                                                        "dicembre."),
+    # "paga la Protezione Acquirenti" read as an order to pay it.
+    ("merchant.case_closed", "compensated", "it", "a pagare l’acquirente è la Protezione "
+                                                  "Acquirenti."),
+    ("buyer.case_escalated", "buyer_disputes", "nl", "je hoeft niets te doen tot je van ons hoort."),
+])
+def test_preheaders_of_the_copy_edit(mails, name, label, locale, said):
+    html = mails[name, label, locale][2].html
+    preheader = BeautifulSoup(html, "html.parser").find(style=re.compile(r"display:\s*none"))
+    assert said in preheader.get_text(), preheader.get_text()
