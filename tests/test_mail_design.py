@@ -11,6 +11,7 @@ import subprocess
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from babel.dates import get_month_names
 from bs4 import BeautifulSoup
 
 from conftest import make_config
@@ -340,3 +341,27 @@ def test_problem_reports_stand_apart_and_every_side_note_is_a_hint(rendered):
                                     "buyer.decision.B", "buyer.decision.C"):
         last = _buttons_table(soup).find_next_siblings("p")[-1]
         assert "mb-muted" in last["class"] and "font-size:14px" in last["style"], (k, locale)
+
+
+def test_no_date_breaks_between_its_day_month_and_year(rendered):
+    """At 375 px "7 / december" (command_done) and "22 / november" (the digest's bar) broke
+    inside a date: in every HTML part each date joins day, month and year with no-break spaces,
+    as amounts are joined; the text part and the subject (the <title>) keep plain spaces
+    (design8 point 1)."""
+    _, out = rendered
+    for locale in LOCALES:
+        months = "|".join(get_month_names("wide", locale=locale).values())
+        broken = re.compile(rf"\d(?:er|°)? (?:{months})\b|\b(?:{months}) \d{{4}}")
+        joined = re.compile(rf"\d(?:er|°)?\u00a0(?:{months})\b")
+        mails = [(s.name, mail) for s, lc, mail in out if lc == locale]
+        for name, mail in mails:
+            soup = BeautifulSoup(mail.html, "html.parser")
+            # A party's own words, as written: quotes, and a message's start as preview line.
+            for quoted in soup.select(".mb-quote, div[style*='display:none']"):
+                quoted.decompose()
+            words = re.sub(r"[“«][^”»]*[”»]", "", soup.body.get_text())
+            assert not broken.findall(words), (name, locale)
+            assert soup.title.get_text() == mail.subject and not joined.search(mail.text)
+        for name in ("operator.command_done", "operator.digest"):
+            html = next(BeautifulSoup(m.html, "html.parser") for n, m in mails if n == name)
+            assert joined.search(html.body.get_text()), (name, locale)
