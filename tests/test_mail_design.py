@@ -365,3 +365,21 @@ def test_no_date_breaks_between_its_day_month_and_year(rendered):
         for name in ("operator.command_done", "operator.digest"):
             html = next(BeautifulSoup(m.html, "html.parser") for n, m in mails if n == name)
             assert joined.search(html.body.get_text()), (name, locale)
+
+
+def test_the_quiet_option_is_a_muted_button_not_a_link_in_a_box(rendered):
+    """"Alles is in orde…", "Ik ga akkoord en beëindig…" were underlined link text in a grey box,
+    which looked like a broken button: a quiet button has the shape of the other buttons (the
+    same border width, height and radius), grey text and no underline, and keeps its SPEC §9
+    data-action (design8 point 2)."""
+    _, out = rendered
+    for k, locale, soup in _samples(out, "buyer.reminder", "buyer.decision.C"):
+        quiet = soup.select_one("td.mb-btn-quiet")
+        choice = soup.select_one("td.mb-btn-choice")
+        width = re.compile(r"border:(\dpx) solid")
+        assert width.search(quiet["style"])[1] == width.search(choice["style"])[1], (k, locale)
+        assert quiet["height"] == choice["height"] and "border-radius:6px" in quiet["style"]
+        text = quiet.a["style"]
+        assert "text-decoration:none" in text and "color:#0b5394" not in text, (k, locale)
+        assert quiet.a["data-action"] in ("all_fine", "accept")
+    assert re.search(r"\.mb-btn-quiet a \{ color: #c3c8cf", out[0][2].html)
