@@ -383,3 +383,17 @@ def test_the_quiet_option_is_a_muted_button_not_a_link_in_a_box(rendered):
         assert "text-decoration:none" in text and "color:#0b5394" not in text, (k, locale)
         assert quiet.a["data-action"] in ("all_fine", "accept")
     assert re.search(r"\.mb-btn-quiet a \{ color: #c3c8cf", out[0][2].html)
+
+
+def test_an_operators_payment_to_make_stands_in_a_box_above_the_facts(rendered):
+    """command_done after "decide compensated": "To do: pay € 249,95 …" was plain text between
+    two paragraphs: it is an emphasised box above the summary box, and the command in the lead
+    is set in monospace, as the digest and delivery_failed set commands (design8 point 3)."""
+    _, out = rendered
+    for k, locale, soup in _samples(out, "operator.command_done"):
+        todo = soup.select_one("td.mb-todo")
+        assert todo and "249,95" in todo.get_text() and "font-weight:bold" in todo["style"]
+        assert todo.find_next("table", class_="mb-card"), (k, locale)
+        lead = soup.select_one("p.mb-lead")
+        code = lead.find("span", style=re.compile("monospace"))
+        assert code and code.get_text() == "decide compensated", (k, locale)
