@@ -397,3 +397,18 @@ def test_an_operators_payment_to_make_stands_in_a_box_above_the_facts(rendered):
         lead = soup.select_one("p.mb-lead")
         code = lead.find("span", style=re.compile("monospace"))
         assert code and code.get_text() == "decide compensated", (k, locale)
+
+
+def test_a_buyer_whose_mail_was_refused_is_asked_to_write_shorter_not_to_withdraw(rendered):
+    """buyer.storage_full: the only button was "The problem is solved: withdraw my case". The
+    one filled button now replies to the mail (a shorter message, no files sent before);
+    withdrawing stays available, quiet and last (design8 point 5)."""
+    _, out = rendered
+    for k, locale, soup in _samples(out, "buyer.storage_full"):
+        cells = soup.select("td[class*=mb-btn-]")
+        first, last = cells[0], cells[-1]
+        assert first["class"] == ["mb-btn-primary"] and len(cells) == 2, (k, locale)
+        assert first.a["href"].startswith("mailto:") and not first.a.get("data-action")
+        assert {"Stuur een korter bericht", "Envoyer un message plus court",
+                "Invia un messaggio più breve"} & {first.a.get_text()}, (k, locale)
+        assert last["class"] == ["mb-btn-quiet"] and last.a["data-action"] == "withdraw"
