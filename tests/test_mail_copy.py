@@ -903,11 +903,13 @@ def test_one_wording_for_the_attachment_limit(mails, locale, limit, refused):
     assert refused in mails["buyer.documents_refused", "", locale][2].text
 
 
-@pytest.mark.parametrize("locale, lead_in", [("nl", "Wat je nu kunt doen:"),
-                                             ("fr", "Ce que vous pouvez faire maintenant\u202f:"),
-                                             ("it", "Che cosa puoi fare ora:")])
+@pytest.mark.parametrize("locale, lead_in", [
+    ("nl", "Dan kun je je melding intrekken:"),
+    ("fr", "Vous pouvez alors retirer votre dossier\u202f:"),
+    ("it", "Allora puoi ritirare la tua pratica:")])
 def test_a_mail_not_kept_introduces_its_choices(mails, locale, lead_in):
-    """The choices follow a line that says what they are, not the request to write again."""
+    """The choices follow a line that says what they are, not the request to write again (the
+    reply comes first since design8: withdrawing follows its own line)."""
     text = mails["buyer.storage_full", "", locale][2].text
     assert f"{lead_in}\n\n* " in text
 
@@ -983,8 +985,8 @@ def test_the_shops_new_case_says_so_in_the_subject(mails):
 
 
 @pytest.mark.parametrize("role, said", [
-    ("buyer", "Je hoeft niets te doen: Fietsen de Wit betaalt je €\u00a0180,00 terug, uiterlijk 7 "
-              "december."),
+    ("buyer", "Je hoeft niets te doen: Fietsen de Wit betaalt je €\u00a0180,00 terug, uiterlijk 7\u00a0"
+              "december."),  # the HTML part's dates keep day and month together (design8)
     ("merchant", "Ons serviceteam heeft besloten: je betaalt de koper €\u00a0180,00 terug.")])
 def test_a_refund_decided_says_how_much_in_the_preheader(mails, role, said):
     html = mails[f"{role}.case_closed", "refunded_by_merchant", "nl"][2].html

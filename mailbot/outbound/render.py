@@ -192,6 +192,8 @@ def _install_translations(env: jinja2.Environment, translations: Translations,
 
 
 _DAY = re.compile(r"\bd\b")  # the day of the month in a CLDR pattern ("dd" is not used)
+# A space between the day, month and year fields of a CLDR pattern ("d MMMM y", "MMMM y").
+_DATE_SPACE = re.compile(r"(?<=[dMy]) (?=[dMy])")
 _DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
 # Types whose equal values print alike (not Decimal: Decimal("1.0") == Decimal("1.00")).
 _PLAIN = frozenset({str, Markup, int})
@@ -370,12 +372,12 @@ class Renderer:
 
         def day(d, pattern="EEEE d MMMM y"):
             d = d.astimezone(tz) if isinstance(d, datetime) else d
-            if fmt == "html" and "EEEE" in pattern:
-                # A phone wraps "dimanche 13 décembre 2026" after the weekday or the month, never
-                # between the day and its month ("13 / décembre"): a no-break space joins them.
-                # The text part keeps plain spaces, and so does a short date (a subject's, which
-                # the HTML part's <title> repeats as the text part words it).
-                pattern = pattern.replace("d MMMM", "d\u00a0MMMM")
+            if fmt == "html":
+                # A phone wraps "dimanche 13 décembre 2026" after the weekday, never inside the
+                # date ("13 / décembre", "22 / novembre 2026"): no-break spaces join its day,
+                # month and year, as they join "€ 249,95". The text part keeps plain spaces,
+                # and so does the <title>: it is the subject as sent (``subject_line``).
+                pattern = _DATE_SPACE.sub("\u00a0", pattern)
             if d.day == 1 and locale in ("fr", "it"):
                 # French writes "1er décembre", Italian "1° dicembre" ("entro il 1° dicembre"),
                 # also when the month follows later: "du 1er au 7 décembre".
@@ -428,10 +430,12 @@ class Renderer:
             render_block = (text_tmpl if name in text_tmpl.blocks else layout).blocks[name]
             return one_line("".join(render_block(blocks)))
 
+        subject = block("subject")
         return Rendered(
-            subject=block("subject"),
+            subject=subject,
             text=numbered_links(_tidy(text_tmpl.render(context))),
-            html=no_break_hyphens(html_tmpl.render(context)),
+            # The <title> is the subject as sent: the HTML part's dates join with no-break spaces.
+            html=no_break_hyphens(html_tmpl.render({**context, "subject_line": subject})),
             sender_name=sender_name(context, block("sender")),
         )
 
