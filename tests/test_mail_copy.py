@@ -1246,8 +1246,8 @@ def test_french_sends_confirmations_depuis_an_address_in_the_weekly_report_too()
 
 @pytest.mark.parametrize("name, label, locale, said", [
     # A date without its weekday takes the article in Italian ("entro il 7 dicembre").
-    ("buyer.case_closed", "refunded_by_merchant", "it", "ti rimborsa 180,00\u00a0€ entro il 7 "
-                                                        "dicembre."),
+    ("buyer.case_closed", "refunded_by_merchant", "it", "ti rimborsa 180,00\u00a0€ entro il "
+                                                        "7\u00a0dicembre."),
     # "paga la Protezione Acquirenti" read as an order to pay it.
     ("merchant.case_closed", "compensated", "it", "a pagare l’acquirente è la Protezione "
                                                   "Acquirenti."),
