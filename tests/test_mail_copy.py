@@ -1257,3 +1257,18 @@ def test_preheaders_of_the_copy_edit(mails, name, label, locale, said):
     html = mails[name, label, locale][2].html
     preheader = BeautifulSoup(html, "html.parser").find(style=re.compile(r"display:\s*none"))
     assert said in preheader.get_text(), preheader.get_text()
+
+
+def test_no_lead_opens_by_repeating_its_heading(mails):
+    """The copy edit: "L’acheteur a accepté votre réponse" as the heading and again as the lead's
+    first sentence (and so in Dutch and Italian): the lead says it in other words."""
+    same = []
+    for (name, label, loc), (_, _, out) in mails.items():
+        if name.startswith("operator."):
+            continue
+        lines = out.text.split("\n\n")
+        heading, lead = lines[0].strip(), lines[1].strip()
+        first = re.split(r"(?<=[.?!])\s", lead, maxsplit=1)[0].rstrip(".")
+        if first.casefold() == heading.casefold():
+            same.append((name, label, loc))
+    assert same == []
