@@ -412,3 +412,28 @@ def test_a_buyer_whose_mail_was_refused_is_asked_to_write_shorter_not_to_withdra
         assert {"Stuur een korter bericht", "Envoyer un message plus court",
                 "Invia un messaggio più breve"} & {first.a.get_text()}, (k, locale)
         assert last["class"] == ["mb-btn-quiet"] and last.a["data-action"] == "withdraw"
+
+
+@pytest.mark.parametrize("locale, click, button, asked", [
+    ("nl", "Klik op de knop of antwoord op deze e-mail met je IBAN", "knop", "bankgegevens"),
+    ("fr", "cliquez sur le bouton ou répondez simplement à cet e-mail en indiquant votre IBAN",
+     "bouton", "coordonnées bancaires"),
+    ("it", "clicca sul pulsante o rispondi a questa e-mail indicando il tuo IBAN", "pulsante",
+     "dati bancari")])
+def test_a_compensated_buyer_is_asked_for_the_bank_details_once(rendered, locale, click, button,
+                                                                 asked):
+    """buyer.case_closed.compensated asked twice ("send us your bank details as soon as
+    possible", then the section) and said "reply with your IBAN" beside a button: one
+    paragraph asks, and names the button in the HTML part only (design8 point 6)."""
+    _, out = rendered
+    mail = next(m for s, lc, m in out
+                if lc == locale and s.name == "buyer.case_closed" and s.label == "compensated")
+    soup = BeautifulSoup(mail.html.replace("\u2011", "-"), "html.parser")
+    asking = [p.get_text() for p in soup.find_all("p") if "IBAN" in p.get_text()
+              or asked in p.get_text()]
+    assert len(asking) == 1 and click in asking[0], asking
+    text = mail.text.split("\n-- \n")[0]
+    assert button not in text and "IBAN" in text
+    # Lines of running text (not the links, listed as "* label [1]" and "[1] mailto:...").
+    said = [line for line in text.splitlines() if not line.startswith(("*", "["))]
+    assert sum(asked in line or "IBAN" in line for line in said) == 1, said
