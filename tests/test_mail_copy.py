@@ -830,16 +830,17 @@ def test_the_shops_reminder_repeats_the_case(mails, locale, reason, wrote):
 
 
 @pytest.mark.parametrize("locale, said, repeated", [
-    ("nl", "; stuur ons daarvoor zo snel mogelijk je bankgegevens.",
+    ("nl", "We betalen je €\u00a0249,95 uiterlijk op maandag 7 december 2026.\n",
      "volledige bedrag van de bestelling"),
-    ("fr", "\u202f; pour le recevoir, envoyez-nous dès que possible vos coordonnées bancaires.",
+    ("fr", "Nous vous versons 249,95\u00a0€ au plus tard le lundi 7 décembre 2026.\n",
      "montant total de la commande"),
-    ("it", ": per riceverlo, inviaci al più presto i tuoi dati bancari.", "intero importo dell’ordine")])
+    ("it", "Ti versiamo 249,95\u00a0€ entro lunedì 7 dicembre 2026.\n", "intero importo dell’ordine")])
 def test_a_compensation_is_paid_by_its_date_if_the_bank_details_are_in(mails, locale, said,
                                                                         repeated):
     """paid_by is the decision's day plus OPERATOR_PAYMENT_DAYS, whenever the IBAN comes: the
     mail names that date and asks for the bank details at once (a Dutch review found "if your
-    bank details are in by then" a promise that cannot hold when they come on the day). The card
+    bank details are in by then" a promise that cannot hold when they come on the day; since
+    design8 the bank details are asked for once, in their own section). The card
     shows the order amount beside the compensation: no sentence of its own repeats it."""
     text = mails["buyer.case_closed", "compensated", locale][2].text
     assert said in text and repeated not in text
