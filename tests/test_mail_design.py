@@ -48,6 +48,7 @@ PRIMARY = {
     "operator.command_help.missing": "mailto:",  # the command sent again, its fields prefilled
     "buyer.documents_requested": "mailto:",  # a new e-mail to attach the documents to
     "merchant.documents_requested": "mailto:",
+    "buyer.storage_full": "mailto:",  # a shorter message (design8: withdrawing is quiet)
 }
 # Mails that offer a choice: equal outlined buttons, none filled.
 CHOICES = ("buyer.reminder", "buyer.decision.A", "buyer.decision.A.after_return",
@@ -437,3 +438,25 @@ def test_a_compensated_buyer_is_asked_for_the_bank_details_once(rendered, locale
     # Lines of running text (not the links, listed as "* label [1]" and "[1] mailto:...").
     said = [line for line in text.splitlines() if not line.startswith(("*", "["))]
     assert sum(asked in line or "IBAN" in line for line in said) == 1, said
+
+
+def test_a_shop_is_not_told_its_own_name_and_every_box_has_a_38_percent_label(rendered):
+    """A shop's own mails listed "Webshop: Fietsen de Wit" to Fietsen de Wit: no such row in
+    either part. The operators' boxes gave the label half the width, so values wrapped: the
+    label column is 38 % (it stacks below 480 px, _layout.html.j2 .mb-kv). The weekly intake
+    report's figures are in the shaded box like every other key/value block (design8 point 4)."""
+    _, out = rendered
+    for s, locale, mail in out:
+        if s.name.startswith("merchant.") and s.name.partition(".")[2] in (
+                "case_closed", "case_escalated", "decision_recorded", "bad_decision",
+                "documents_requested", "storage_full"):
+            soup = BeautifulSoup(mail.html, "html.parser")
+            values = [r.find_all("td")[1].get_text() for r in soup.select("tr.mb-kv")]
+            shop = samples.SHOPS[locale][0]
+            assert values and shop not in values, (s.name, s.label, locale)
+            assert not re.search(rf"^\S+ ?: {re.escape(shop)}$", mail.text, re.M), s.name
+    for k, locale, soup in _samples(out, "operator.case_escalated.merchant_no_response",
+                                    "merchant.intake_report"):
+        labels = soup.select("table.mb-card td.mb-k")
+        assert len(labels) >= 4 and all("width:38%" in td["style"] for td in labels), k
+        assert labels[0].find_parent("table")["width"] == "100%"
