@@ -37,7 +37,7 @@ from ..outbound import budget, outbox
 from ..outbound.compose import prepare
 from ..store import records
 from ..store.db import operational_errors, transaction
-from . import authentication, bounces, forms, inbox, intent, screening
+from . import authentication, bounces, forms, inbox, intent, retry, screening
 from .disposition import REPLIES, WORDS_ANSWERED, Disposition, Ending
 from .documents import screen as screen_documents
 from .parse import parse
@@ -398,8 +398,10 @@ def _command_help(m: Inbound, why: str, **data) -> End:
     """The commands back, with ``why`` the mail was no command that could be carried out:
     "unknown", "empty", "missing" (a message), "amount", "decided" (by a colleague) or
     "not_open" (the case is not with the team)."""
-    data = {"why": why, "closest": forms.closest_command(m.text),
-            "asked": forms.asked_command(m.text), **data}
+    closest = forms.closest_command(m.text)
+    typed = retry.typed(m.text, closest, m.state, m.app.config.cover.of(m.state.order.plan))
+    data = {"why": why, "closest": closest, "asked": forms.asked_command(m.text),
+            "typed": typed, **data}
     return End(Ending.OPERATOR_HELP, (To(m.state, Role.OPERATOR, data=data),),
                answer_to=budget.key(m.sender))
 

@@ -220,6 +220,19 @@ REJECTION_TEXT = {
 }
 
 
+def _typed(command: str, argument: str, amount: Decimal | None, locale: str,
+           parties: tuple[str, ...], typed_amount: str = "", fix: str | None = None) -> dict:
+    """What an operator typed in a command that was not carried out (inbound/retry.py): the
+    command's first line with ``argument`` as typed, an amount, the messages to ``parties``."""
+    said = {"buyer": DECISION_TEXT["buyer"][locale] if "buyer" in parties else "",
+            "merchant": TO_SHOP_TEXT[locale] if "merchant" in parties else ""}
+    lines = [f"{command.partition(' ')[0]} {argument}"]
+    lines += [f"amount: {typed_amount}"] if typed_amount else []
+    lines += [f"{party} ({locale}): {said[party]}".rstrip() for party in ("buyer", "merchant")]
+    return {"command": command, "message": "", "amount": amount, "amount_fix": fix,
+            "text": "\n".join(lines), **said}
+
+
 @dataclass(frozen=True)
 class Sample:
     name: str  # the template name as the core emits it
@@ -451,7 +464,9 @@ def samples(locale: str) -> list[Sample]:
                      "attachments": ()})),
         Sample("operator.command_help", "", Role.OPERATOR, esc,
                Mail(Role.OPERATOR, "command_help",
-                    {"asked": "decide compensted", "closest": "decide compensated"}), esc_file),
+                    {"asked": "decide compensted", "closest": "decide compensated",
+                     "typed": _typed("decide compensated", "compensted", order.amount, locale,
+                                     ("buyer", "merchant"))}), esc_file),
         # A closed case takes no command by mail: the help names ``case ID correct``.
         Sample("operator.command_help", "closed", Role.OPERATOR, compensated,
                Mail(Role.OPERATOR, "command_help",
@@ -464,12 +479,17 @@ def samples(locale: str) -> list[Sample]:
         Sample("operator.command_help", "missing", Role.OPERATOR, esc,
                Mail(Role.OPERATOR, "command_help",
                     {"why": "missing", "asked": "decide compensated",
-                     "closest": "decide compensated", "missing": ["merchant"]}), esc_file),
+                     "closest": "decide compensated", "missing": ["merchant"],
+                     "typed": _typed("decide compensated", "compensated", Decimal("200"),
+                                     locale, ("buyer",))}), esc_file),
         Sample("operator.command_help", "amount", Role.OPERATOR, esc,
                Mail(Role.OPERATOR, "command_help",
                     {"why": "amount", "asked": "decide compensated", "closest": None,
                      "refused": {"amount": "300", "outcome": "compensated",
-                                 "cover": Decimal("200"), "above_cover": True}}), esc_file),
+                                 "cover": Decimal("200"), "above_cover": True},
+                     "typed": _typed("decide compensated", "compensated", Decimal("200"),
+                                     locale, ("buyer", "merchant"), typed_amount="300",
+                                     fix="bound")}), esc_file),
         # A colleague decided the case first (inbound.intake: _decided_before).
         Sample("operator.command_help", "decided", Role.OPERATOR, compensated,
                Mail(Role.OPERATOR, "command_help",
