@@ -1,21 +1,28 @@
 """An operator can act from the mail alone (issue 20, review C): a command not carried out comes
 back quoted, with a link to send it again that keeps what was typed, only the missing or refused
-field left to fix; driven through the real flow (SMTP in, the intake worker, the relay's Maildir).
+field left to fix; ``resend N`` and ``release N`` by mail, from operators only; a held relay
+quoted. Driven through the real flow (SMTP in, the intake worker, the relay's Maildir).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import email.utils
 import re
-from urllib.parse import parse_qs, urlsplit
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import OPERATOR, html, only, reply, text
-from test_case_by_mail import case
-from test_operators_mail import escalated
-from test_protection_by_mail import BUYER_NL, MERCHANT_NL
+from conftest import OPERATOR, click, html, only, reply, text, to
+from mailbot.store import records
+from mailbot.tokens import Token
+from test_case_by_mail import case, open_case
+from test_loops_and_answers import started  # noqa: F401 (a fixture)
+from test_operators_mail import escalated, refused_for_good
+from test_protection_by_mail import BUYER_NL, MERCHANT_NL, reminders
 
 # What the answer says, per operators' language: quoted back, the retry's amount.
 SAID = {
@@ -109,3 +116,112 @@ def test_a_typo_in_the_command_keeps_the_message_in_the_did_you_mean_link(box):
     helped = only(box.deliver(), OPERATOR)
     assert retry_body(helped, "decide compensated", "We vergoeden het bedrag.") == (
         "decide compensated\namount: €\xa049,95\nWe vergoeden het bedrag.")
+
+
+# --- 2. resend N and release N by mail; a held relay quoted ---------------------------------------
+
+def order_id(box) -> int:
+    return records.order_id(box.app.db(), "shop-nl", "NL-1")
+
+
+def command(box, sender: str, body: str, order: int | None = None) -> None:
+    """A mail to the operators' address of an order (the Reply-To of every operators' mail
+    about it, and the digest's per-case links), as a mail client sends it."""
+    mail = EmailMessage()
+    mail["From"], mail["Subject"] = sender, "Case"
+    mail["To"] = box.app.signer.address(Token("operator", order or order_id(box)))
+    mail["Message-ID"] = email.utils.make_msgid(domain="client.example")
+    mail.set_content(body)
+    box.send(mail, sender, [mail["To"]])
+
+
+def outbox_status(box, outbox_id: int) -> str:
+    return box.app.db().execute("SELECT status FROM outbox WHERE id = ?",
+                                [outbox_id]).fetchone()[0]
+
+
+def failed_decision(box, tmp_path, smtp_sink):
+    """The shop's answer to the buyer refused for good; (its outbox id, the operators' notice)."""
+    _, merchant = open_case(box)
+    click(box, merchant, "refund_full", MERCHANT_NL,
+          body="Terugbetaling: ja\nBedrag: 49,95\nToelichting: Het geld komt eraan.")
+    db = refused_for_good(box, tmp_path, smtp_sink)
+    dead = db.execute("SELECT id FROM outbox WHERE status = 'dead' AND template = "
+                      "'buyer.decision'").fetchone()[0]
+    notices = [message_from_bytes(raw, policy=policy.default) for (raw,) in db.execute(
+        "SELECT raw FROM outbox WHERE template = 'operator.delivery_failed'").fetchall()]
+    return dead, next(n for n in notices if f"resend {dead}" in text(n))
+
+
+@pytest.mark.parametrize("locale, done", [("nl", "Uitgevoerd: resend"),
+                                          ("fr", "Exécuté\u202f: resend"),
+                                          ("it", "Eseguito: resend")])
+def test_delivery_failed_links_a_resend_by_mail_that_an_operator_carries_out(
+        box, tmp_path, smtp_sink, locale, done):
+    in_locale(box, locale)
+    dead, notice = failed_decision(box, tmp_path, smtp_sink)
+    soup = BeautifulSoup(html(notice), "html.parser")
+    links = [a["href"] for a in soup.find_all("a", href=re.compile("^mailto:"))]
+    resend = [h for h in links if parse_qs(urlsplit(h).query).get("body") == [f"resend {dead}"]]
+    assert len(resend) == 1 and unquote(urlsplit(resend[0]).path) == notice["Reply-To"]
+    assert f"mailbot outbox resend {dead}" in text(notice)  # the command line stays
+    # Sent as the link opens it, from an operator: queued again, and said so.
+    reply(box, notice, OPERATOR, f"resend {dead}", quote=False)
+    assert outbox_status(box, dead) == "queued"
+    answer = only(box.deliver(), OPERATOR)
+    assert answer["Subject"].startswith(f"{done} {dead} · ")
+    assert "jan@buyer.example" in text(answer)
+    assert box.last_disposition() == "operator_done"
+    # Once queued it is not resent again: the answer says why, nothing changes.
+    reply(box, notice, OPERATOR, f"resend {dead}", quote=False)
+    assert box.last_disposition() == "operator_help"
+
+
+def test_only_an_operator_may_resend_by_mail(box, tmp_path, smtp_sink):
+    dead, notice = failed_decision(box, tmp_path, smtp_sink)
+    reply(box, notice, BUYER_NL, f"resend {dead}", quote=False)
+    assert box.last_disposition() == "sender_mismatch"
+    assert outbox_status(box, dead) == "dead"
+    assert not to(box.deliver(), BUYER_NL)  # not answered: the operators' address is no party's
+
+
+def test_a_mail_held_for_its_sender_is_released_by_mail_once_and_only_for_its_order(box):
+    reminder = only(reminders(box), BUYER_NL)
+    click(box, reminder, "not_received", "jan.prive@other.example", body="Niets ontvangen.")
+    assert box.last_disposition() == "sender_mismatch"
+    box.deliver()
+    held = box.app.db().execute("SELECT max(id) FROM inbox").fetchone()[0]
+    other = records.order_id(box.app.db(), "shop-fr", "FR-1")
+    # A reply about another order does not reach it; a stranger's is held, unanswered.
+    command(box, OPERATOR, f"release {held}", order=other)
+    assert box.last_disposition() == "operator_help"
+    assert "Er is geen ontvangen e-mail met ontvangstnummer" in text(only(box.deliver(),
+                                                                        OPERATOR))
+    command(box, "jan.prive@other.example", f"release {held}")
+    assert box.last_disposition() == "sender_mismatch"
+    assert case(box) is None
+    # The operator's release: the held mail opens the case, the answer says so.
+    command(box, OPERATOR, f"release {held}")
+    assert case(box)["state"] == "awaiting_merchant"
+    mails = box.deliver()
+    assert to(mails, MERCHANT_NL)
+    done = only(mails, OPERATOR)
+    assert done["Subject"].startswith(f"Uitgevoerd: release {held} · ")
+    assert "jan.prive@other.example" in text(done) and "applied" in text(done)
+    command(box, OPERATOR, f"release {held}")
+    assert box.last_disposition() == "operator_help"
+    assert case(box)["state"] == "awaiting_merchant"
+
+
+@pytest.mark.parametrize("locale, heading", [("nl", "HET TEGENGEHOUDEN BERICHT"),
+                                             ("fr", "LE MESSAGE RETENU"),
+                                             ("it", "IL MESSAGGIO TRATTENUTO")])
+def test_held_relays_quote_the_held_message(started, locale, heading):
+    limited = started(limits={"relays_per_order_per_hour": 1})
+    in_locale(limited, locale)
+    buyer_ack, _ = open_case(limited)
+    for i in range(2):
+        reply(limited, buyer_ack, BUYER_NL, f"Bericht {i}: waar blijft mijn fiets?")
+    out = text(only(limited.deliver(), OPERATOR))
+    assert heading in out
+    assert "    Bericht 1: waar blijft mijn fiets?" in out  # the held one, quoted

@@ -146,6 +146,15 @@ TEAM_TEXT = {
         "it": "Inviaci il codice di tracciamento e la prova di consegna del corriere.",
     },
 }
+# A shop's out-of-office answering the buyer's messages: the relay the cap holds back.
+AUTO_REPLY = {
+    "nl": "Bedankt voor je bericht. We zijn tot en met 30 november gesloten en beantwoorden je "
+          "e-mail daarna zo snel mogelijk.",
+    "fr": "Merci pour votre message. Nous sommes fermés jusqu’au 30 novembre inclus et vous "
+          "répondrons dès que possible ensuite.",
+    "it": "Grazie per il tuo messaggio. Siamo chiusi fino al 30 novembre compreso e ti "
+          "risponderemo al più presto.",
+}
 # The service team's decision, worded for each party as the operators' composer writes it
 # (``--message-buyer`` / ``--message-merchant``): each reads "you", the other is named.
 DECISION_TEXT = {
@@ -527,7 +536,24 @@ def samples(locale: str) -> list[Sample]:
         Sample("operator.relays_held", "", Role.OPERATOR, am,
                Mail(Role.OPERATOR, "relays_held",
                     {"limit": 10, "inbox_id": 5030, "sender": "info@shop.example",
-                     "from_role": "merchant"})),
+                     "from_role": "merchant", "text": AUTO_REPLY[locale], "shortened": False,
+                     "attachments": ()})),
+        # ``resend N`` and ``release N`` by mail (inbound/mail_commands.py), and one refused.
+        Sample("operator.command_done", "resend", Role.OPERATOR, a,
+               Mail(Role.OPERATOR, "command_done",
+                    {"command": "resend 311", "action": "resend", "number": 311,
+                     "by": "anna@trust.example", "status": "dead", "template": "buyer.decision",
+                     "was": [BUYERS[locale]], "to": [BUYERS[locale]]})),
+        Sample("operator.command_done", "release", Role.OPERATOR, a,
+               Mail(Role.OPERATOR, "command_done",
+                    {"command": "release 5021", "action": "release", "number": 5021,
+                     "by": "anna@trust.example", "sender": "sam.j@work.example",
+                     "disposition": "applied"})),
+        Sample("operator.command_help", "mail_command", Role.OPERATOR, esc,
+               Mail(Role.OPERATOR, "command_help",
+                    {"why": "mail_command", "asked": None, "closest": None, "typed": None,
+                     "mail_command": {"verb": "resend", "number": 311, "why": "state",
+                                      "status": "sent"}}), esc_file),
     ]
     for role, st in ((Role.BUYER, am), (Role.MERCHANT, am)):
         out.append(Sample(f"{role}.storage_full", "", role, st,
