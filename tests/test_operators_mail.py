@@ -899,18 +899,21 @@ def test_an_empty_mail_gets_the_commands_without_an_error(box):
     ("nl", {"": "Geen opdracht gevonden in je e-mail", "empty": "Opdrachten per e-mail",
             "missing": "Niet uitgevoerd: bericht ontbreekt",
             "amount": "Niet uitgevoerd: bedrag boven de dekking",
-            "decided": "Niet uitgevoerd: al besloten", "closed": "Niet uitgevoerd: case gesloten"}),
+            "decided": "Niet uitgevoerd: al besloten", "closed": "Niet uitgevoerd: case gesloten",
+            "mail_command": "Niet uitgevoerd: resend 311"}),
     ("fr", {"": "Aucune instruction trouvée dans votre e-mail",
             "empty": "Instructions par e-mail",
             "missing": "Instruction non exécutée\u202f: message manquant",
             "amount": "Instruction non exécutée\u202f: montant au-delà de la couverture",
             "decided": "Instruction non exécutée\u202f: dossier déjà décidé",
-            "closed": "Instruction non exécutée\u202f: dossier clos"}),
+            "closed": "Instruction non exécutée\u202f: dossier clos",
+            "mail_command": "Instruction non exécutée\u202f: resend 311"}),
     ("it", {"": "Nessuna istruzione trovata nella tua e-mail", "empty": "Istruzioni via e-mail",
             "missing": "Istruzione non eseguita: messaggio mancante",
             "amount": "Istruzione non eseguita: importo oltre la copertura",
             "decided": "Istruzione non eseguita: pratica già decisa",
-            "closed": "Istruzione non eseguita: pratica chiusa"}),
+            "closed": "Istruzione non eseguita: pratica chiusa",
+            "mail_command": "Istruzione non eseguita: resend 311"}),
 ])
 def test_every_command_help_says_what_happened_in_its_subject(app, locale, said):
     rendered = {label: out for (name, label, loc), out in operator_samples(app).items()
@@ -953,19 +956,17 @@ def test_command_done_says_webshop_and_entro_il(app, locale, outcome, said, wron
 
 
 def test_the_footer_says_a_reply_changes_nothing_where_no_command_can_act(app):
-    """A closed case's help and relayed message, a failed delivery before any case: a reply to
-    them carries out no command, and the footer no longer says it is read as one."""
+    """A closed case's help and relayed message: a reply to them carries out no command, and the
+    footer no longer says it is read as one. A failed delivery's reply does (``resend N``)."""
     mails = operator_samples(app)
     acting = "Een antwoord erop lezen we als opdracht"
     idle = "Voor deze bestelling kun je nu geen opdrachten per e-mail geven"
     for key in (("operator.command_help", "closed", "nl"),
-                ("operator.message_relayed", "closed_payment_awaited", "nl"),
-                ("operator.delivery_failed", "before_case", "nl"),
-                # ops7b: a case waiting for the buyer (not with the team) takes no command either.
-                ("operator.delivery_failed", "", "nl")):
+                ("operator.message_relayed", "closed_payment_awaited", "nl")):
         footer = mails[key].text.split("\n-- \n")[1]
         assert idle in footer and acting not in footer, key
-    for key in (("operator.command_help", "", "nl"),):
+    for key in (("operator.command_help", "", "nl"), ("operator.delivery_failed", "", "nl"),
+                ("operator.delivery_failed", "before_case", "nl")):
         assert acting in mails[key].text.split("\n-- \n")[1], key
 
 
