@@ -568,7 +568,7 @@ def samples(locale: str) -> list[Sample]:
 
 def digest_sample() -> dict:
     day = timedelta(days=1)
-    return {
+    data = {
         "since": NOW - day, "now": NOW, "period_days": 1, "opened": 3,
         "escalated": {"buyer_disputes": 1, "merchant_no_response": 1},
         "closed": {"refund_received": 2, "compensated": 1},
@@ -618,6 +618,10 @@ def digest_sample() -> dict:
         "case_states": {"awaiting_merchant": 4, "escalated": 2, "closed": 17},
         "protection_states": {"active": 120, "in_case": 6, "ended": 40, "expired": 88},
     }
+    # As digest.collect derives them: the stalled deadline's case, the payments past their date.
+    stalled = [d["case_id"] for d in data["deadlines"] if d["stalled"]]
+    return data | {"alerts": {"scheduler": stalled} if stalled else {},
+                   "late": [p for p in data["payments"] if p["overdue"]]}
 
 
 def intake_samples(locale: str) -> list[Sample]:
