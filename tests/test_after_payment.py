@@ -120,7 +120,7 @@ def test_a_closing_with_money_to_come_does_not_say_everything_ended(closings, lo
     and the bank details have their own heading and a prefilled reply, as the one thing a
     compensated buyer has to do."""
     ended = {"nl": "daarmee is ook de kopersbescherming", "fr": "prend donc fin",
-             "it": "e con essa"}[locale]
+             "it": "per questo ordine è terminata"}[locale]
     until = {"nl": "Tot het geld betaald is, kun je nog op deze e-mail antwoorden",
              "fr": "Jusqu’au versement, vous pouvez répondre",
              "it": "Fino al pagamento, se rispondi"}[locale]

@@ -11,6 +11,7 @@ import subprocess
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from babel.dates import get_month_names
 from bs4 import BeautifulSoup
 
 from conftest import make_config
@@ -340,3 +341,74 @@ def test_problem_reports_stand_apart_and_every_side_note_is_a_hint(rendered):
                                     "buyer.decision.B", "buyer.decision.C"):
         last = _buttons_table(soup).find_next_siblings("p")[-1]
         assert "mb-muted" in last["class"] and "font-size:14px" in last["style"], (k, locale)
+
+
+def test_no_date_breaks_between_its_day_month_and_year(rendered):
+    """At 375 px "7 / december" (command_done) and "22 / november" (the digest's bar) broke
+    inside a date: in every HTML part each date joins day, month and year with no-break spaces,
+    as amounts are joined; the text part and the subject (the <title>) keep plain spaces
+    (design8 point 1)."""
+    _, out = rendered
+    for locale in LOCALES:
+        months = "|".join(get_month_names("wide", locale=locale).values())
+        broken = re.compile(rf"\d(?:er|°)? (?:{months})\b|\b(?:{months}) \d{{4}}")
+        joined = re.compile(rf"\d(?:er|°)?\u00a0(?:{months})\b")
+        mails = [(s.name, mail) for s, lc, mail in out if lc == locale]
+        for name, mail in mails:
+            soup = BeautifulSoup(mail.html, "html.parser")
+            # A party's own words, as written: quotes, and a message's start as preview line.
+            for quoted in soup.select(".mb-quote, div[style*='display:none']"):
+                quoted.decompose()
+            words = re.sub(r"[“«][^”»]*[”»]", "", soup.body.get_text())
+            assert not broken.findall(words), (name, locale)
+            assert soup.title.get_text() == mail.subject and not joined.search(mail.text)
+        for name in ("operator.command_done", "operator.digest"):
+            html = next(BeautifulSoup(m.html, "html.parser") for n, m in mails if n == name)
+            assert joined.search(html.body.get_text()), (name, locale)
+
+
+def test_the_quiet_option_is_a_muted_button_not_a_link_in_a_box(rendered):
+    """"Alles is in orde…", "Ik ga akkoord en beëindig…" were underlined link text in a grey box,
+    which looked like a broken button: a quiet button has the shape of the other buttons (the
+    same border width, height and radius), grey text and no underline, and keeps its SPEC §9
+    data-action (design8 point 2)."""
+    _, out = rendered
+    for k, locale, soup in _samples(out, "buyer.reminder", "buyer.decision.C"):
+        quiet = soup.select_one("td.mb-btn-quiet")
+        choice = soup.select_one("td.mb-btn-choice")
+        width = re.compile(r"border:(\dpx) solid")
+        assert width.search(quiet["style"])[1] == width.search(choice["style"])[1], (k, locale)
+        assert quiet["height"] == choice["height"] and "border-radius:6px" in quiet["style"]
+        text = quiet.a["style"]
+        assert "text-decoration:none" in text and "color:#0b5394" not in text, (k, locale)
+        assert quiet.a["data-action"] in ("all_fine", "accept")
+    assert re.search(r"\.mb-btn-quiet a \{ color: #c3c8cf", out[0][2].html)
+
+
+def test_an_operators_payment_to_make_stands_in_a_box_above_the_facts(rendered):
+    """command_done after "decide compensated": "To do: pay € 249,95 …" was plain text between
+    two paragraphs: it is an emphasised box above the summary box, and the command in the lead
+    is set in monospace, as the digest and delivery_failed set commands (design8 point 3)."""
+    _, out = rendered
+    for k, locale, soup in _samples(out, "operator.command_done"):
+        todo = soup.select_one("td.mb-todo")
+        assert todo and "249,95" in todo.get_text() and "font-weight:bold" in todo["style"]
+        assert todo.find_next("table", class_="mb-card"), (k, locale)
+        lead = soup.select_one("p.mb-lead")
+        code = lead.find("span", style=re.compile("monospace"))
+        assert code and code.get_text() == "decide compensated", (k, locale)
+
+
+def test_a_buyer_whose_mail_was_refused_is_asked_to_write_shorter_not_to_withdraw(rendered):
+    """buyer.storage_full: the only button was "The problem is solved: withdraw my case". The
+    one filled button now replies to the mail (a shorter message, no files sent before);
+    withdrawing stays available, quiet and last (design8 point 5)."""
+    _, out = rendered
+    for k, locale, soup in _samples(out, "buyer.storage_full"):
+        cells = soup.select("td[class*=mb-btn-]")
+        first, last = cells[0], cells[-1]
+        assert first["class"] == ["mb-btn-primary"] and len(cells) == 2, (k, locale)
+        assert first.a["href"].startswith("mailto:") and not first.a.get("data-action")
+        assert {"Stuur een korter bericht", "Envoyer un message plus court",
+                "Invia un messaggio più breve"} & {first.a.get_text()}, (k, locale)
+        assert last["class"] == ["mb-btn-quiet"] and last.a["data-action"] == "withdraw"
