@@ -106,6 +106,7 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
                "date": order.order_date, "amount": order.amount,
                "currency": order.currency, "buyer_email": order.buyer_email,
                "buyer_locale": order.buyer_locale, "shop": merchant["name"],
+               "shop_locale": merchant["locale"],
                "plan": str(order.plan)},
         protection=state.protection,
         case=state.case,
