@@ -20,22 +20,23 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from ..core.case import operator_amount_problem
+from ..core.case import PAID_OUTCOMES, operator_amount_problem
 from ..core.decide import actions_for
 from ..core.effects import Entry, Mail, Result
 from ..core.events import (
-    BuyerAction, MerchantDecision, OperatorDecide, OperatorRequest, PartyMessage,
+    BuyerAction, MerchantDecision, OperatorDecide, OperatorPaid, OperatorRequest, PartyMessage,
 )
-from ..core.model import ACTION_CHOICE, MERCHANT_ACTIONS, OPERATOR_OUTCOMES, Outcome, Role, State
+from ..core.model import (ACTION_CHOICE, MERCHANT_ACTIONS, OPERATOR_OUTCOMES, PAID_COMMAND, Outcome,
+                          Role, State)
 from ..logs import event_log
 from ..money import parse_amount
 from ..outbound import budget, outbox
 from ..outbound.compose import prepare
-from ..store import records
+from ..store import records, reports
 from ..store.db import operational_errors, transaction
 from . import authentication, bounces, forms, inbox, intent, mail_commands, retry, screening
 from .disposition import REPLIES, WORDS_ANSWERED, Disposition, Ending
@@ -342,6 +343,13 @@ def decided(m: Inbound) -> End:
         if event is None:
             return _command_help(m, "unknown" if m.text.strip() else "empty")
         planned = service.plan(m.app, m.order_id, event, m.now)
+        if planned.decision.result is Result.NOT_OPEN and isinstance(event, OperatorPaid):
+            if not (m.state.case.payment_recorded and m.state.case.outcome in PAID_OUTCOMES):
+                return _command_help(m, "not_owed")
+            last = [e for e in records.timeline(m.app.db(), m.order_id)
+                    if e["kind"] == "operator.paid"][-1]
+            return _command_help(m, "paid_already",
+                                 recorded={"by": last["done_by"], "at": last["at"]})
         if planned.decision.result is Result.NOT_OPEN:
             earlier = _decided_before(m) if isinstance(event, OperatorDecide) else None
             return _command_help(m, "decided" if earlier else "not_open", decided=earlier)
@@ -555,6 +563,8 @@ def _event(m: Inbound):
     command = forms.read_command(text)  # only the operators' commands: ``decide withdrawn`` is not
     if command is None:
         return None  # answered with the help
+    if command.verb == PAID_COMMAND:
+        return _paid(m, command.argument)
     # An incomplete command is still planned: a closed case is said before a missing message.
     if command.verb == "decide":
         amount = parse_amount(command.amount_text) if command.amount_text else None
@@ -562,6 +572,19 @@ def _event(m: Inbound):
                               amount=amount, to_buyer=command.to_buyer,
                               to_merchant=command.to_merchant)
     return OperatorRequest(Role(command.argument), command.message, by=m.sender)
+
+
+def _paid(m: Inbound, day: str) -> OperatorPaid | None:
+    """``paid [YYYY-MM-DD]``: paid on that day (not after today), else today, in the bot's zone;
+    None (answered with the help) for another day or an order without a case."""
+    today = m.now.astimezone(m.app.tz).date()
+    try:
+        on = date.fromisoformat(day) if day else today
+    except ValueError:
+        return None
+    if on > today or m.state.case is None:
+        return None
+    return OperatorPaid(on, reports.amount_owed(m.app.db(), m.state), by=m.sender)
 
 
 PARTIES = {str(role) for role in Role}  # token kinds that name a party (not bounce, intake)

@@ -505,6 +505,22 @@ def samples(locale: str) -> list[Sample]:
                     {"why": "decided", "asked": "decide claim_rejected", "closest": None,
                      "decided": {"by": "anna@trust.example", "at": NOW - timedelta(days=9),
                                  "outcome": "compensated", "amount": order.amount}})),
+        # The compensation paid and recorded (``paid``, core.case: _payment_recorded), and the
+        # same command again, or on a case that owes nothing.
+        Sample("operator.command_done", "paid", Role.OPERATOR,
+               replace(compensated, case=replace(compensated.case, payment_recorded=True)),
+               Mail(Role.OPERATOR, "command_done",
+                    {"command": "paid", "message": "", "by": "anna@trust.example",
+                     "paid": {"amount": order.amount, "payer": "protection",
+                              "on": (NOW - timedelta(days=1)).date()}})),
+        Sample("operator.command_help", "paid_already", Role.OPERATOR,
+               replace(compensated, case=replace(compensated.case, payment_recorded=True)),
+               Mail(Role.OPERATOR, "command_help",
+                    {"why": "paid_already", "asked": "paid", "closest": None,
+                     "recorded": {"by": "anna@trust.example", "at": NOW - timedelta(days=1)}})),
+        Sample("operator.command_help", "not_owed", Role.OPERATOR, closed,
+               Mail(Role.OPERATOR, "command_help",
+                    {"why": "not_owed", "asked": "paid", "closest": None})),
         # The buyer writes while the compensation is awaited (core.case: payment_awaited).
         Sample("operator.message_relayed", "closed_payment_awaited", Role.OPERATOR, compensated,
                Mail(Role.OPERATOR, "message_relayed",
@@ -568,7 +584,7 @@ def samples(locale: str) -> list[Sample]:
 
 def digest_sample() -> dict:
     day = timedelta(days=1)
-    return {
+    data = {
         "since": NOW - day, "now": NOW, "period_days": 1, "opened": 3,
         "escalated": {"buyer_disputes": 1, "merchant_no_response": 1},
         "closed": {"refund_received": 2, "compensated": 1},
@@ -618,6 +634,10 @@ def digest_sample() -> dict:
         "case_states": {"awaiting_merchant": 4, "escalated": 2, "closed": 17},
         "protection_states": {"active": 120, "in_case": 6, "ended": 40, "expired": 88},
     }
+    # As digest.collect derives them: the stalled deadline's case, the payments past their date.
+    stalled = [d["case_id"] for d in data["deadlines"] if d["stalled"]]
+    return data | {"alerts": {"scheduler": stalled} if stalled else {},
+                   "late": [p for p in data["payments"] if p["overdue"]]}
 
 
 def intake_samples(locale: str) -> list[Sample]:
