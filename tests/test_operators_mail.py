@@ -291,14 +291,14 @@ def test_delivery_failed_names_order_case_kind_error_in_words_and_the_resend(box
     # address gets through.
     assert re.search(r"De koper moet uiterlijk \d+ \w+ \d{4} reageren op het antwoord van de "
                      r"webshop; zonder reactie sluit de case dan", out)
-    assert "mailbot inbox release ID" in out
+    assert "mailbot inbox release ID" in out and "met release ID" in out
     assert "Soort e-mail: het antwoord van de webshop" in out
     assert "Oorzaak: het adres bestaat niet bij de ontvangende mailserver" in out
     assert "550 5.1.1 <jan@buyer.example>: mailbox unavailable" in out  # not a bytes repr
     assert f"mailbot outbox resend {dead}" in out
-    # A case's order is no longer corrected (store/imported.CHANGEABLE): no command that fails.
-    assert "kan niet meer worden verbeterd: de bestelling heeft een case" in out
-    assert "--buyer-email" not in out
+    # On an open case the buyer's address is corrected by its own command (ops8b), by mail too.
+    assert "mailbot order correct shop-nl NL-1 --buyer-email NIEUW_ADRES" in out
+    assert "kan niet meer worden verbeterd" not in out
     # Refused for good at once (RFC 5321 §4.2.1): not "after several attempts".
     assert "bij de eerste poging niet worden bezorgd" in out and "pogingen" not in out
 
