@@ -16,19 +16,20 @@ import os
 import re
 import sys
 import unicodedata
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from . import config as config_mod
 from . import imports, logs, printable, private_files, rehearsal, views, wiring
-from .core.case import operator_amount_problem
+from .core.case import PAID_OUTCOMES, operator_amount_problem
 from .core.effects import Result
-from .core.events import OperatorCorrect, OperatorDecide, OperatorRequest
-from .core.model import CaseState, OPERATOR_COMMANDS, OPERATOR_OUTCOMES, Outcome, Plan, Role
+from .core.events import OperatorCorrect, OperatorDecide, OperatorPaid, OperatorRequest
+from .core.model import (CaseState, OPERATOR_COMMANDS, OPERATOR_OUTCOMES, Outcome, PAID_COMMAND,
+                         Plan, Role)
 from .inbound.disposition import DISPOSITIONS
 from .money import parse_amount
 from .orders_by_mail.address import intake_address
-from .store import admin, backup, datadir, records, retention
+from .store import admin, backup, datadir, records, reports, retention
 from .store.db import transaction
 
 # Mailing, intake, the case file and `check` are imported by the commands that use them: this
@@ -73,9 +74,11 @@ def parser() -> argparse.ArgumentParser:
     case = sub.add_parser("case", help="one case; or an operator's decision, request or "
                           "correction of a decision")
     case.add_argument("case_id", type=int, help="the case's number (mailbot cases lists them)")
-    case.add_argument("action", nargs="?", choices=[*OPERATOR_COMMANDS, "correct", "export"],
+    case.add_argument("action", nargs="?",
+                      choices=[*OPERATOR_COMMANDS, "correct", PAID_COMMAND, "export"],
                       help="decide OUTCOME, request-documents PARTY, correct OUTCOME (a case "
-                      "closed by an operator's decision), or export")
+                      "closed by an operator's decision), paid (the refund or compensation a "
+                      "decision owes was paid), or export")
     case.add_argument("argument", nargs="?", help="the outcome, or the party asked")
     case.add_argument("--message", help="to both parties (and the team), verbatim")
     case.add_argument("--message-buyer", help="decide, correct: to the buyer only, in place "
@@ -85,6 +88,7 @@ def parser() -> argparse.ArgumentParser:
     case.add_argument("--amount", help="decide or correct into refunded_by_merchant or "
                       "compensated: how much (default: the order's amount, within the plan's "
                       "[cover])")
+    case.add_argument("--date", help="paid: the day it was paid, YYYY-MM-DD (default: today)")
     case.add_argument("--json", action="store_true", help="the same as JSON")
     _change_options(case)
     merchant = sub.add_parser("merchant", help="declare a merchant insolvent or undo it; its "
@@ -384,6 +388,10 @@ def _case(app, args):
             cover = app.config.cover.of(state.order.plan)
             _print_case(app, data, views.operators_file(db, state, cover))
         return
+    if args.action == PAID_COMMAND:
+        return _paid(app, args, order_id)
+    if args.date:
+        raise UsageError("--date goes with paid")
     message = (args.message or "").strip()
     to_buyer, to_merchant = ((text or "").strip() for text in (args.message_buyer,
                                                                  args.message_merchant))
@@ -429,6 +437,39 @@ def _case(app, args):
 
     _change(app, args, work, lambda done: f"case {args.case_id}: {args.action} "
             f"{args.argument} done by {by}", contract=args.action != "correct")
+
+
+def _paid(app, args, order_id: int) -> None:
+    """``case ID paid [--date YYYY-MM-DD]``: records that the refund or compensation the case's
+    decision owes was paid (core.case: ``_payment_recorded``); the team is told by mail."""
+    from . import service
+    db = app.db()
+    if args.argument or args.message or args.message_buyer or args.message_merchant \
+            or args.amount:
+        raise UsageError("case paid takes only --date and --as: the amount is the one decided")
+    now = datetime.now(timezone.utc)
+    today = now.astimezone(app.tz).date()
+    try:
+        on = date.fromisoformat(args.date) if args.date else today
+    except ValueError:
+        raise UsageError(f"--date: not a day like 2026-12-03: {args.date!r}") from None
+    if on > today:
+        raise UsageError(f"--date: {on} is after today: record a payment once it is made")
+    by = _operator(args)
+
+    def work():
+        state = records.load(db, order_id)
+        event = OperatorPaid(on, reports.amount_owed(db, state), by=by)
+        if service.handle(app, order_id, event, now).result is Result.APPLIED:
+            return
+        if state.case.payment_recorded and state.case.outcome in PAID_OUTCOMES:
+            raise UsageError(f"case {args.case_id}: its payment was recorded already")
+        raise UsageError(f"case {args.case_id} is {state.case.state}"
+                         + (f" with outcome {state.case.outcome}" if state.case.outcome else "")
+                         + ": it owes no payment to record")
+
+    _change(app, args, work, lambda done: f"case {args.case_id}: payment recorded, paid {on}, "
+            f"by {by}")
 
 
 def _amount(text: str) -> Decimal:
@@ -614,7 +655,7 @@ def _print_json(data) -> None:
 def _outbox(app, args):
     db = app.db()
     if args.action == "resend":
-        return _resend(app, db, args.id)
+        return _resend(app, args.id)
     if args.action is not None:
         return _queue_control(app, args)
     _print_rows(admin.outbox(db, args.state, _limit(args)), args.json, lambda r, order: (
@@ -662,30 +703,20 @@ def _queue_control(app, args) -> None:
             f"{', '.join(done.value['recipients'])}: {now_is}", deletes=args.action == "delete")
 
 
-def _resend(app, db, outbox_id: int | None) -> None:
+def _resend(app, outbox_id: int | None) -> None:
     """Re-queues a dead or bounced mail, to the party's address as it is now (an import with
-    ``--update`` may have fixed it since)."""
-    from .outbound import compose
+    ``--update`` may have fixed it since); by mail, ``resend N`` (inbound/mail_commands.py)."""
+    from .inbound import mail_commands
     if outbox_id is None:
         raise UsageError("outbox resend needs an outbox id")
-    with transaction(db):
-        row = admin.outbox_mail(db, outbox_id)
-        if row is None:
-            raise UsageError(f"no outbox mail {outbox_id}")
-        if row["status"] not in ("dead", "bounced"):
-            raise UsageError(f"outbox mail {outbox_id} is {row['status']}: only dead or "
-                             "bounced mail is resent")
-        state = merchant = None
-        if row["order_id"] is not None:
-            state = records.load(db, row["order_id"])
-            merchant = records.merchant(db, state.order.shop_id)
-        now_to = list(compose.recipients(app, state, Role(row["role"]), merchant).addresses)
-        admin.resend(db, outbox_id, datetime.now(timezone.utc),
-                     now_to if now_to != row["recipients"] else None)
-    moved = f" to {', '.join(now_to)} (was {', '.join(row['recipients'])})" \
-        if now_to != row["recipients"] else ""
-    print(f"outbox {outbox_id}: {row['status']} -> queued{moved}")
-    logs.event_log("cli.outbox.resend", outbox_id=outbox_id, to=",".join(now_to))
+    try:
+        done = mail_commands.resend(app, outbox_id, datetime.now(timezone.utc))
+    except mail_commands.Refused as exc:
+        raise UsageError(str(exc)) from None
+    moved = f" to {', '.join(done['to'])} (was {', '.join(done['was'])})" \
+        if done["to"] != done["was"] else ""
+    print(f"outbox {outbox_id}: {done['status']} -> queued{moved}")
+    logs.event_log("cli.outbox.resend", outbox_id=outbox_id, to=",".join(done["to"]))
 
 
 def _print_rows(rows: list[dict], as_json: bool, line, total: int) -> None:

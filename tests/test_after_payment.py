@@ -28,7 +28,7 @@ IBAN = "NL91 ABNA 0417 1643 00, J. Jansen"
 # How we pay and what we ask for it, in the buyer's words: bank transfer, a reply with the IBAN
 # and the account holder, and never card data.
 HOW_WE_PAY = {
-    "nl": ("bankoverschrijving", "Antwoord daarom op deze e-mail met je IBAN", "rekeninghouder",
+    "nl": ("bankoverschrijving", "op deze e-mail met je IBAN", "rekeninghouder",
            "Om je betaalkaartgegevens vragen we nooit"),
     "fr": ("virement bancaire", "répondez simplement à cet e-mail en indiquant votre IBAN",
            "titulaire du compte", "Nous ne vous demandons jamais vos données de carte"),
@@ -120,7 +120,7 @@ def test_a_closing_with_money_to_come_does_not_say_everything_ended(closings, lo
     and the bank details have their own heading and a prefilled reply, as the one thing a
     compensated buyer has to do."""
     ended = {"nl": "daarmee is ook de kopersbescherming", "fr": "prend donc fin",
-             "it": "e con essa"}[locale]
+             "it": "per questo ordine è terminata"}[locale]
     until = {"nl": "Tot het geld betaald is, kun je nog op deze e-mail antwoorden",
              "fr": "Jusqu’au versement, vous pouvez répondre",
              "it": "Fino al pagamento, se rispondi"}[locale]

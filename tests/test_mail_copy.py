@@ -273,10 +273,12 @@ def test_closing_mails_say_what_is_paid_by_whom_and_by_when(mails, locale, role)
                             ("refund_received", "249,95"), ("no_reaction", "120,00")):
         sample, _, out = mails[f"{role}.case_closed", outcome, locale]
         card = BeautifulSoup(out.html, "html.parser").find(class_="mb-card")
+        # After the order's rows (a shop is not shown its own name since design8).
         rows = [tr.get_text(" ", strip=True) for tr in card.find_all("tr")[1:]]
-        assert sum(amount in r for r in rows[3:]) == 1, (outcome, rows)  # after the order's
+        rows = rows[3 if role == "buyer" else 2:]
+        assert sum(amount in r for r in rows) == 1, (outcome, rows)
         if outcome in ("compensated", "refunded_by_merchant"):
-            assert any("7" in r and "2026" in r for r in rows[3:]), rows  # paid by 7 December
+            assert any("7" in r and "2026" in r for r in rows), rows  # paid by 7 December
     shop = samples.SHOPS[locale][0]
     card = BeautifulSoup(mails["buyer.case_closed", "refunded_by_merchant", locale][2].html,
                          "html.parser").find(class_="mb-card").get_text(" ")
@@ -644,9 +646,13 @@ def test_the_delivery_failure_preheader_is_a_sentence(mails, locale):
 
 
 @pytest.mark.parametrize("label, said", [
-    ("A", "Is het geld niet binnengekomen? Dan beoordeelt ons serviceteam je melding."),
-    ("B", "of ben je het niet eens? Dan beoordeelt ons serviceteam je melding."),
-    ("C", "Ben je het niet eens? Dan beoordeelt ons serviceteam je melding."),
+    ("A", "Is het geld niet binnengekomen? Antwoord met “Nee, ik heb geen terugbetaling"
+          " ontvangen”: dan beoordeelt ons serviceteam je melding."),
+    ("B", "of ga je niet akkoord met het aanbod? Antwoord met “Nee, ik heb geen terugbetaling"
+          " ontvangen” of “Ik ga niet akkoord met een gedeeltelijke terugbetaling”: dan"
+          " beoordeelt ons serviceteam je melding."),
+    ("C", "Antwoord met “Ik ben het niet eens met het antwoord van de webshop”: dan beoordeelt"
+          " ons serviceteam je melding."),
 ])
 def test_a_decision_says_which_answer_hands_the_claim_to_the_team(mails, label, said):
     """Review A: "no" and "I disagree" hand the claim to the service team, which no decision
@@ -830,16 +836,17 @@ def test_the_shops_reminder_repeats_the_case(mails, locale, reason, wrote):
 
 
 @pytest.mark.parametrize("locale, said, repeated", [
-    ("nl", "; stuur ons daarvoor zo snel mogelijk je bankgegevens.",
+    ("nl", "We betalen je €\u00a0249,95 uiterlijk op maandag 7 december 2026.\n",
      "volledige bedrag van de bestelling"),
-    ("fr", "\u202f; pour le recevoir, envoyez-nous dès que possible vos coordonnées bancaires.",
+    ("fr", "Nous vous versons 249,95\u00a0€ au plus tard le lundi 7 décembre 2026.\n",
      "montant total de la commande"),
-    ("it", ": per riceverlo, inviaci al più presto i tuoi dati bancari.", "intero importo dell’ordine")])
+    ("it", "Ti versiamo 249,95\u00a0€ entro lunedì 7 dicembre 2026.\n", "intero importo dell’ordine")])
 def test_a_compensation_is_paid_by_its_date_if_the_bank_details_are_in(mails, locale, said,
                                                                         repeated):
     """paid_by is the decision's day plus OPERATOR_PAYMENT_DAYS, whenever the IBAN comes: the
     mail names that date and asks for the bank details at once (a Dutch review found "if your
-    bank details are in by then" a promise that cannot hold when they come on the day). The card
+    bank details are in by then" a promise that cannot hold when they come on the day; since
+    design8 the bank details are asked for once, in their own section). The card
     shows the order amount beside the compensation: no sentence of its own repeats it."""
     text = mails["buyer.case_closed", "compensated", locale][2].text
     assert said in text and repeated not in text
@@ -899,11 +906,13 @@ def test_one_wording_for_the_attachment_limit(mails, locale, limit, refused):
     assert refused in mails["buyer.documents_refused", "", locale][2].text
 
 
-@pytest.mark.parametrize("locale, lead_in", [("nl", "Wat je nu kunt doen:"),
-                                             ("fr", "Ce que vous pouvez faire maintenant\u202f:"),
-                                             ("it", "Che cosa puoi fare ora:")])
+@pytest.mark.parametrize("locale, lead_in", [
+    ("nl", "Dan kun je je melding intrekken:"),
+    ("fr", "Vous pouvez alors retirer votre dossier\u202f:"),
+    ("it", "Allora puoi ritirare la tua pratica:")])
 def test_a_mail_not_kept_introduces_its_choices(mails, locale, lead_in):
-    """The choices follow a line that says what they are, not the request to write again."""
+    """The choices follow a line that says what they are, not the request to write again (the
+    reply comes first since design8: withdrawing follows its own line)."""
     text = mails["buyer.storage_full", "", locale][2].text
     assert f"{lead_in}\n\n* " in text
 
@@ -979,8 +988,8 @@ def test_the_shops_new_case_says_so_in_the_subject(mails):
 
 
 @pytest.mark.parametrize("role, said", [
-    ("buyer", "Je hoeft niets te doen: Fietsen de Wit betaalt je €\u00a0180,00 terug, uiterlijk 7 "
-              "december."),
+    ("buyer", "Je hoeft niets te doen: Fietsen de Wit betaalt je €\u00a0180,00 terug, uiterlijk 7\u00a0"
+              "december."),  # the HTML part's dates keep day and month together (design8)
     ("merchant", "Ons serviceteam heeft besloten: je betaalt de koper €\u00a0180,00 terug.")])
 def test_a_refund_decided_says_how_much_in_the_preheader(mails, role, said):
     html = mails[f"{role}.case_closed", "refunded_by_merchant", "nl"][2].html
@@ -1079,3 +1088,190 @@ def test_a_phone_does_not_split_a_day_from_its_month(mails, locale, day, month):
     _, _, r = mails["buyer.decision", "A", locale]
     assert f"{day}\u00a0{month}" in r.html and f"{day} {month}" not in r.html
     assert f"{day} {month}" in r.text and "\u00a0" + month not in r.text
+
+
+# --- words8: the fifth review (nl 8.5, fr 8, it 9) ------------------------------------------------
+
+def test_a_refusal_asks_whether_the_buyer_disagrees(mails):
+    """Review 8A item 2: silence already accepts the shop's refusal, so decision C asks the
+    opposite question ("Ben je het niet eens?"), in the lead and in the preheader, which said
+    "Laat het ons … weten" with nothing for "het" to point to."""
+    out = mails["buyer.decision", "C", "nl"][2]
+    preheader = BeautifulSoup(out.html, "html.parser").find(style=re.compile(r"display:\s*none"))
+    assert preheader.get_text(strip=True).startswith("Ben je het niet eens? Laat het ons uiterlijk")
+    assert "Ben je het niet eens? Laat het ons uiterlijk zondag 13 december 2026 weten." in out.text
+    assert "Ga je akkoord met dit antwoord" not in out.text
+    for label in ("A", "B", "A.after_return"):  # a refund: whether the money has arrived
+        html = mails["buyer.decision", label, "nl"][2].html
+        said = BeautifulSoup(html, "html.parser").find(style=re.compile(r"display:\s*none"))
+        assert said.get_text(strip=True).startswith("Laat ons uiterlijk"), label
+        assert "weten of het geld binnen is" in said.get_text(), label
+
+
+def test_dutch_says_melding_over_bestelling(mails):
+    """Review 8A item 3: one form, "melding over bestelling", never "voor" or "bij"."""
+    texts = list(strings("nl"))
+    assert [t for t in texts if re.search(r"melding (voor|bij)( de kopersbescherming voor)? "
+                                          r"bestelling", t)] == []
+    said = [out.text for (name, _, loc), (_, _, out) in mails.items()
+            if loc == "nl" and not name.startswith("operator.")]
+    assert sum("melding over bestelling" in t for t in said) >= 5
+    assert not [t for t in said if re.search(r"melding (voor|bij) bestelling", t)]
+
+
+def test_a_partial_offer_says_terug_and_hebt_betaald(mails):
+    """Review 8A item 4 (the offer after a return has the same words: test_mail_copy's strings)."""
+    assert [s for s in strings("nl") if "die je betaalde" in s] == []
+    text = mails["buyer.decision", "B", "nl"][2].text
+    assert "biedt je € 120,00 terug van de € 249,95 die je hebt betaald" in text.replace(
+        "\u00a0", " ")
+
+
+@pytest.mark.parametrize("wrong, right", [
+    ("de koper leest die als eerste", "dat is het eerste wat de koper leest"),   # 8A item 6
+    ("loopt dus af op", "loopt dus tot en met %(end)s"),                            # 8A item 11
+    ("wij nemen je melding over", "%(shop)s kan niet betalen: ons serviceteam neemt je melding"),
+    ("Jouw reactie", "Je reactie"),
+    ("met kopersbescherming hebt besteld", "met de kopersbescherming van %(brand)s hebt besteld"),
+    # The copy edit after it: the shop's answer is "over" an order like the claim; the buyer
+    # "reageert" (the shop "antwoordt").
+    ("antwoord voor bestelling", "We hebben je antwoord over bestelling %(number)s ontvangen"),
+    ("de tijd om daarop te antwoorden", "de tijd om daarop te reageren"),
+])
+def test_dutch_wording_of_the_fifth_review(wrong, right):
+    texts = list(strings("nl"))
+    assert [t for t in texts if wrong in t] == []
+    assert [t for t in texts if right in t]
+
+
+def test_a_partys_answer_has_one_heading_word_in_dutch(mails):
+    """Review 8A item 11: "Je antwoord" (the shop) beside "Jouw reactie" (the buyer): the same
+    "je" for both, and each role keeps its own word."""
+    headings = {(name, label): re.findall(r"^([A-Z][A-Z ]+)$", out.text, re.M)
+                for (name, label, loc), (_, _, out) in mails.items()
+                if loc == "nl" and not name.startswith("operator.")}
+    words = {h for hs in headings.values() for h in hs if h.startswith(("JE ", "JOUW "))}
+    assert "JOUW REACTIE" not in words and {"JE REACTIE", "JE ANTWOORD"} <= words, words
+    assert "JE REACTIE" in headings["buyer.decision", "C"]
+    assert "JE ANTWOORD" in headings["merchant.case_opened", ""]
+
+
+def test_the_end_of_a_protection_thanks_with_the_brand(mails):
+    """Review 8A item 11: "met kopersbescherming" lacked its article; with a brand configured
+    the mail names it."""
+    said = {loc: mails["buyer.protection_ended", "", loc][2].text for loc in LOCALES}
+    assert "Bedankt dat je met de kopersbescherming van Example Trust hebt besteld." in said["nl"]
+    # French elides "de" before the brand's vowel.
+    assert "avec la protection acheteur d’Example Trust." in said["fr"]
+    assert "con la Protezione Acquirenti di Example Trust." in said["it"]
+
+
+@pytest.mark.parametrize("locale, label, html_said, text_said", [
+    ("fr", "A", "Cliquez sur «\u202fNon, je n’ai pas reçu de remboursement\u202f»\u202f: notre "
+                "équipe examinera alors votre dossier.",
+     "Répondez «\u202fNon, je n’ai pas reçu de remboursement\u202f»\u202f: notre équipe"),
+    ("fr", "B", "Cliquez sur «\u202fNon, je n’ai pas reçu de remboursement\u202f» ou "
+                "«\u202fJe refuse ce remboursement partiel\u202f»",
+     "Répondez «\u202fNon, je n’ai pas reçu de remboursement\u202f» ou «\u202fJe refuse"),
+    ("fr", "C", "Cliquez sur «\u202fJe conteste la réponse de la boutique\u202f»\u202f:",
+     "Répondez «\u202fJe conteste la réponse de la boutique\u202f»\u202f:"),
+    ("it", "A", "Il rimborso non è arrivato? Clicca su «No, non ho ricevuto alcun rimborso»: la "
+                "tua pratica passerà al nostro team di assistenza.",
+     "Il rimborso non è arrivato? Rispondi «No, non ho ricevuto alcun rimborso»:"),
+    ("it", "B", "Clicca su «No, non ho ricevuto alcun rimborso» o su «Rifiuto il rimborso "
+                "parziale»", "Rispondi «No, non ho ricevuto alcun rimborso» o «Rifiuto il"),
+    ("it", "C", "Clicca su «", "Rispondi «"),
+    ("nl", "A", "Is het geld niet binnengekomen? Klik op “Nee, ik heb geen terugbetaling "
+                "ontvangen”: dan beoordeelt ons serviceteam je melding.",
+     "Is het geld niet binnengekomen? Antwoord met “Nee, ik heb geen terugbetaling ontvangen”"),
+])
+def test_a_decision_says_what_to_click_to_hand_it_to_the_team(mails, locale, label, html_said,
+                                                              text_said):
+    """Review 8B item 7: "L’argent n’est pas arrivé ? Notre équipe examinera…" did not say what
+    to do: the answer's own label, clicked in the HTML part, answered with in the text part
+    (whose links are no buttons)."""
+    out = mails["buyer.decision", label, locale][2]
+    html = BeautifulSoup(out.html, "html.parser").get_text()
+    assert html_said in html and text_said in out.text
+    assert "Cliquez" not in out.text and "Clicca" not in out.text and "Klik" not in out.text
+
+
+def test_italian_closings_say_the_protection_has_ended(mails):
+    """Review 8B item 9: "…è chiusa e con essa termina anche la Protezione Acquirenti
+    dell’ordine" was heavy and repeated itself, in every closing mail that says it."""
+    said = [out.text for (name, _, loc), (_, _, out) in mails.items()
+            if loc == "it" and name.endswith("case_closed")]
+    assert not [t for t in said if "con essa" in t]
+    ended = [t for t in said if "è chiusa: la Protezione Acquirenti per questo ordine è terminata."
+             in t]
+    assert len(ended) >= 8, len(ended)
+
+
+@pytest.mark.parametrize("shop, said", [
+    ("Amazon", "la réponse d’Amazon"), ("Ikea", "la réponse d’Ikea"),
+    ("Yves Rocher", "la réponse d’Yves Rocher"), ("Yoox", "la réponse de Yoox"),
+    ("Hema", "la réponse de Hema"), ("Boutique Rive Gauche", "la réponse de Boutique Rive")])
+def test_french_elides_de_before_a_shop_name_with_a_vowel(app, mails, shop, said):
+    """The French catalog had dropped %(shop)s ("la réponse de la boutique") to avoid "de
+    Amazon" (two msgfmt -c errors): it names the shop again, and "de" becomes "d’" before a
+    vowel (not before an h, which the name decides, nor a y sounded as a consonant)."""
+    for name, label in (("buyer.case_closed", "buyer_accepted"),
+                        ("buyer.case_escalated", "buyer_disputes")):
+        s, ctx, _ = mails[name, label, "fr"]
+        ctx = {**ctx, "order": {**ctx["order"], "shop": shop}}
+        out = app.renderer.render(s.name, "fr", ctx)
+        assert said in out.text + out.subject, (name, shop)
+        assert said in BeautifulSoup(out.html, "html.parser").get_text(), (name, shop)
+        if said.startswith("la réponse d’"):
+            assert f"de {shop}" not in out.text + out.subject + out.html, (name, shop)
+
+
+@pytest.mark.e2e
+def test_french_keeps_the_shop_in_every_message_that_names_it():
+    """msgfmt -c: a msgstr without the msgid's %(shop)s is a fatal error; French has none now."""
+    lost = [m.id for m in catalog("fr") if m.id and isinstance(m.id, str)
+            and "%(shop)s" in m.id and "%(shop)s" not in m.string]
+    assert lost == []
+    if shutil.which("msgfmt"):
+        po = resources.locales() / "fr" / "LC_MESSAGES" / "mailbot.po"
+        done = subprocess.run(["msgfmt", "-c", "-o", "/dev/null", str(po)],
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+
+
+def test_french_sends_confirmations_depuis_an_address_in_the_weekly_report_too():
+    """Review 8B item 4 ("faites partir vos confirmations d’une adresse"), fixed in the held
+    confirmation's mail, was left in the weekly report's "faites-les partir d’une adresse"."""
+    texts = list(strings("fr"))
+    assert [t for t in texts if "partir d’une adresse" in t] == []
+    assert [t for t in texts if "envoyez-les depuis une adresse enregistrée chez nous" in t]
+
+
+@pytest.mark.parametrize("name, label, locale, said", [
+    # A date without its weekday takes the article in Italian ("entro il 7 dicembre").
+    ("buyer.case_closed", "refunded_by_merchant", "it", "ti rimborsa 180,00\u00a0€ entro il "
+                                                        "7\u00a0dicembre."),
+    # "paga la Protezione Acquirenti" read as an order to pay it.
+    ("merchant.case_closed", "compensated", "it", "a pagare l’acquirente è la Protezione "
+                                                  "Acquirenti."),
+    ("buyer.case_escalated", "buyer_disputes", "nl", "je hoeft niets te doen tot je van ons hoort."),
+])
+def test_preheaders_of_the_copy_edit(mails, name, label, locale, said):
+    html = mails[name, label, locale][2].html
+    preheader = BeautifulSoup(html, "html.parser").find(style=re.compile(r"display:\s*none"))
+    assert said in preheader.get_text(), preheader.get_text()
+
+
+def test_no_lead_opens_by_repeating_its_heading(mails):
+    """The copy edit: "L’acheteur a accepté votre réponse" as the heading and again as the lead's
+    first sentence (and so in Dutch and Italian): the lead says it in other words."""
+    same = []
+    for (name, label, loc), (_, _, out) in mails.items():
+        if name.startswith("operator."):
+            continue
+        lines = out.text.split("\n\n")
+        heading, lead = lines[0].strip(), lines[1].strip()
+        first = re.split(r"(?<=[.?!])\s", lead, maxsplit=1)[0].rstrip(".")
+        if first.casefold() == heading.casefold():
+            same.append((name, label, loc))
+    assert same == []

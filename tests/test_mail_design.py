@@ -11,6 +11,7 @@ import subprocess
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from babel.dates import get_month_names
 from bs4 import BeautifulSoup
 
 from conftest import make_config
@@ -47,6 +48,7 @@ PRIMARY = {
     "operator.command_help.missing": "mailto:",  # the command sent again, its fields prefilled
     "buyer.documents_requested": "mailto:",  # a new e-mail to attach the documents to
     "merchant.documents_requested": "mailto:",
+    "buyer.storage_full": "mailto:",  # a shorter message (design8: withdrawing is quiet)
 }
 # Mails that offer a choice: equal outlined buttons, none filled.
 CHOICES = ("buyer.reminder", "buyer.decision.A", "buyer.decision.A.after_return",
@@ -340,3 +342,121 @@ def test_problem_reports_stand_apart_and_every_side_note_is_a_hint(rendered):
                                     "buyer.decision.B", "buyer.decision.C"):
         last = _buttons_table(soup).find_next_siblings("p")[-1]
         assert "mb-muted" in last["class"] and "font-size:14px" in last["style"], (k, locale)
+
+
+def test_no_date_breaks_between_its_day_month_and_year(rendered):
+    """At 375 px "7 / december" (command_done) and "22 / november" (the digest's bar) broke
+    inside a date: in every HTML part each date joins day, month and year with no-break spaces,
+    as amounts are joined; the text part and the subject (the <title>) keep plain spaces
+    (design8 point 1)."""
+    _, out = rendered
+    for locale in LOCALES:
+        months = "|".join(get_month_names("wide", locale=locale).values())
+        broken = re.compile(rf"\d(?:er|°)? (?:{months})\b|\b(?:{months}) \d{{4}}")
+        joined = re.compile(rf"\d(?:er|°)?\u00a0(?:{months})\b")
+        mails = [(s.name, mail) for s, lc, mail in out if lc == locale]
+        for name, mail in mails:
+            soup = BeautifulSoup(mail.html, "html.parser")
+            # A party's own words, as written: quotes, and a message's start as preview line.
+            for quoted in soup.select(".mb-quote, div[style*='display:none']"):
+                quoted.decompose()
+            words = re.sub(r"[“«][^”»]*[”»]", "", soup.body.get_text())
+            assert not broken.findall(words), (name, locale)
+            assert soup.title.get_text() == mail.subject and not joined.search(mail.text)
+        for name in ("operator.command_done", "operator.digest"):
+            html = next(BeautifulSoup(m.html, "html.parser") for n, m in mails if n == name)
+            assert joined.search(html.body.get_text()), (name, locale)
+
+
+def test_the_quiet_option_is_a_muted_button_not_a_link_in_a_box(rendered):
+    """"Alles is in orde…", "Ik ga akkoord en beëindig…" were underlined link text in a grey box,
+    which looked like a broken button: a quiet button has the shape of the other buttons (the
+    same border width, height and radius), grey text and no underline, and keeps its SPEC §9
+    data-action (design8 point 2)."""
+    _, out = rendered
+    for k, locale, soup in _samples(out, "buyer.reminder", "buyer.decision.C"):
+        quiet = soup.select_one("td.mb-btn-quiet")
+        choice = soup.select_one("td.mb-btn-choice")
+        width = re.compile(r"border:(\dpx) solid")
+        assert width.search(quiet["style"])[1] == width.search(choice["style"])[1], (k, locale)
+        assert quiet["height"] == choice["height"] and "border-radius:6px" in quiet["style"]
+        text = quiet.a["style"]
+        assert "text-decoration:none" in text and "color:#0b5394" not in text, (k, locale)
+        assert quiet.a["data-action"] in ("all_fine", "accept")
+    assert re.search(r"\.mb-btn-quiet a \{ color: #c3c8cf", out[0][2].html)
+
+
+def test_an_operators_payment_to_make_stands_in_a_box_above_the_facts(rendered):
+    """command_done after "decide compensated": "To do: pay € 249,95 …" was plain text between
+    two paragraphs: it is an emphasised box above the summary box, and the command in the lead
+    is set in monospace, as the digest and delivery_failed set commands (design8 point 3)."""
+    _, out = rendered
+    for k, locale, soup in _samples(out, "operator.command_done"):
+        todo = soup.select_one("td.mb-todo")
+        assert todo and "249,95" in todo.get_text() and "font-weight:bold" in todo["style"]
+        assert todo.find_next("table", class_="mb-card"), (k, locale)
+        lead = soup.select_one("p.mb-lead")
+        code = lead.find("span", style=re.compile("monospace"))
+        assert code and code.get_text() == "decide compensated", (k, locale)
+
+
+def test_a_buyer_whose_mail_was_refused_is_asked_to_write_shorter_not_to_withdraw(rendered):
+    """buyer.storage_full: the only button was "The problem is solved: withdraw my case". The
+    one filled button now replies to the mail (a shorter message, no files sent before);
+    withdrawing stays available, quiet and last (design8 point 5)."""
+    _, out = rendered
+    for k, locale, soup in _samples(out, "buyer.storage_full"):
+        cells = soup.select("td[class*=mb-btn-]")
+        first, last = cells[0], cells[-1]
+        assert first["class"] == ["mb-btn-primary"] and len(cells) == 2, (k, locale)
+        assert first.a["href"].startswith("mailto:") and not first.a.get("data-action")
+        assert {"Stuur een korter bericht", "Envoyer un message plus court",
+                "Invia un messaggio più breve"} & {first.a.get_text()}, (k, locale)
+        assert last["class"] == ["mb-btn-quiet"] and last.a["data-action"] == "withdraw"
+
+
+@pytest.mark.parametrize("locale, click, button, asked", [
+    ("nl", "Klik op de knop of antwoord op deze e-mail met je IBAN", "knop", "bankgegevens"),
+    ("fr", "cliquez sur le bouton ou répondez simplement à cet e-mail en indiquant votre IBAN",
+     "bouton", "coordonnées bancaires"),
+    ("it", "clicca sul pulsante o rispondi a questa e-mail indicando il tuo IBAN", "pulsante",
+     "dati bancari")])
+def test_a_compensated_buyer_is_asked_for_the_bank_details_once(rendered, locale, click, button,
+                                                                 asked):
+    """buyer.case_closed.compensated asked twice ("send us your bank details as soon as
+    possible", then the section) and said "reply with your IBAN" beside a button: one
+    paragraph asks, and names the button in the HTML part only (design8 point 6)."""
+    _, out = rendered
+    mail = next(m for s, lc, m in out
+                if lc == locale and s.name == "buyer.case_closed" and s.label == "compensated")
+    soup = BeautifulSoup(mail.html.replace("\u2011", "-"), "html.parser")
+    asking = [p.get_text() for p in soup.find_all("p") if "IBAN" in p.get_text()
+              or asked in p.get_text()]
+    assert len(asking) == 1 and click in asking[0], asking
+    text = mail.text.split("\n-- \n")[0]
+    assert button not in text and "IBAN" in text
+    # Lines of running text (not the links, listed as "* label [1]" and "[1] mailto:...").
+    said = [line for line in text.splitlines() if not line.startswith(("*", "["))]
+    assert sum(asked in line or "IBAN" in line for line in said) == 1, said
+
+
+def test_a_shop_is_not_told_its_own_name_and_every_box_has_a_38_percent_label(rendered):
+    """A shop's own mails listed "Webshop: Fietsen de Wit" to Fietsen de Wit: no such row in
+    either part. The operators' boxes gave the label half the width, so values wrapped: the
+    label column is 38 % (it stacks below 480 px, _layout.html.j2 .mb-kv). The weekly intake
+    report's figures are in the shaded box like every other key/value block (design8 point 4)."""
+    _, out = rendered
+    for s, locale, mail in out:
+        if s.name.startswith("merchant.") and s.name.partition(".")[2] in (
+                "case_closed", "case_escalated", "decision_recorded", "bad_decision",
+                "documents_requested", "storage_full"):
+            soup = BeautifulSoup(mail.html, "html.parser")
+            values = [r.find_all("td")[1].get_text() for r in soup.select("tr.mb-kv")]
+            shop = samples.SHOPS[locale][0]
+            assert values and shop not in values, (s.name, s.label, locale)
+            assert not re.search(rf"^\S+ ?: {re.escape(shop)}$", mail.text, re.M), s.name
+    for k, locale, soup in _samples(out, "operator.case_escalated.merchant_no_response",
+                                    "merchant.intake_report"):
+        labels = soup.select("table.mb-card td.mb-k")
+        assert len(labels) >= 4 and all("width:38%" in td["style"] for td in labels), k
+        assert labels[0].find_parent("table")["width"] == "100%"

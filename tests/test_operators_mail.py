@@ -740,8 +740,7 @@ def test_the_payment_awaited_sample_reads_the_same_in_every_language(app):
         assert payer in out and f" · {late}\n" in out, locale
 
 
-def test_the_digest_lists_payments_to_check_until_the_parties_can_no_longer_reply(box,
-                                                                                  monkeypatch):
+def test_the_digest_lists_unpaid_payments_late_or_not(box, monkeypatch):
     decided_by_mail(box)
     backdate(box, 16)
     at = datetime.now(timezone.utc) + timedelta(minutes=1)
@@ -751,14 +750,16 @@ def test_the_digest_lists_payments_to_check_until_the_parties_can_no_longer_repl
                      r"  Bestelling: NL-1, Fietsen BV\n  Bedrag: €\xa030,00\n"
                      r"  Betaling door: de kopersbescherming\n"
                      r"  Betaling uiterlijk op: \d+ \w+ \d{4} · te laat\n"
-                     rf"  Opdrachten: mailbot case {case_id}\n", out)
+                     rf"  Opdrachten: mailbot case {case_id}\n"
+                     rf"  Na betaling: mailbot case {case_id} paid · ", out)
     # Bounded: past PAYMENTS_SHOWN the digest says how many more.
     monkeypatch.setattr(digest, "PAYMENTS_SHOWN", 0)
     out = digest.text(box.app, at, timedelta(days=1))
     assert "En nog 1: mailbot cases --state closed toont ze." in out
-    # Once the parties' window is over (core: replies_until), the payment leaves the digest.
+    # Once the parties' window is over (core: replies_until), an unpaid payment stays listed
+    # (tests/test_payments_recorded.py: until its payment is recorded).
     backdate(box, 13)
-    assert "BETALINGEN OM NA TE GAAN" not in digest.text(box.app, at, timedelta(days=1))
+    assert "BETALINGEN OM NA TE GAAN" in digest.text(box.app, at, timedelta(days=1))
 
 
 def test_a_case_waiting_for_documents_says_so_in_the_digest(box):
@@ -900,18 +901,27 @@ def test_an_empty_mail_gets_the_commands_without_an_error(box):
     ("nl", {"": "Geen opdracht gevonden in je e-mail", "empty": "Opdrachten per e-mail",
             "missing": "Niet uitgevoerd: bericht ontbreekt",
             "amount": "Niet uitgevoerd: bedrag niet mogelijk",
-            "decided": "Niet uitgevoerd: al besloten", "closed": "Niet uitgevoerd: case gesloten"}),
+            "decided": "Niet uitgevoerd: al besloten", "closed": "Niet uitgevoerd: case gesloten",
+            "mail_command": "Niet uitgevoerd: resend 311",
+            "paid_already": "Niet uitgevoerd: betaling al vastgelegd",
+            "not_owed": "Niet uitgevoerd: geen betaling verschuldigd"}),
     ("fr", {"": "Aucune instruction trouvée dans votre e-mail",
             "empty": "Instructions par e-mail",
             "missing": "Instruction non exécutée\u202f: message manquant",
             "amount": "Instruction non exécutée\u202f: montant non valable",
             "decided": "Instruction non exécutée\u202f: dossier déjà décidé",
-            "closed": "Instruction non exécutée\u202f: dossier clos"}),
+            "closed": "Instruction non exécutée\u202f: dossier clos",
+            "mail_command": "Instruction non exécutée\u202f: resend 311",
+            "paid_already": "Instruction non exécutée\u202f: paiement déjà enregistré",
+            "not_owed": "Instruction non exécutée\u202f: aucun paiement dû"}),
     ("it", {"": "Nessuna istruzione trovata nella tua e-mail", "empty": "Istruzioni via e-mail",
             "missing": "Istruzione non eseguita: messaggio mancante",
             "amount": "Istruzione non eseguita: importo non valido",
             "decided": "Istruzione non eseguita: pratica già decisa",
-            "closed": "Istruzione non eseguita: pratica chiusa"}),
+            "closed": "Istruzione non eseguita: pratica chiusa",
+            "mail_command": "Istruzione non eseguita: resend 311",
+            "paid_already": "Istruzione non eseguita: pagamento già registrato",
+            "not_owed": "Istruzione non eseguita: nessun pagamento dovuto"}),
 ])
 def test_every_command_help_says_what_happened_in_its_subject(app, locale, said):
     rendered = {label: out for (name, label, loc), out in operator_samples(app).items()
@@ -954,19 +964,17 @@ def test_command_done_says_webshop_and_entro_il(app, locale, outcome, said, wron
 
 
 def test_the_footer_says_a_reply_changes_nothing_where_no_command_can_act(app):
-    """A closed case's help and relayed message, a failed delivery before any case: a reply to
-    them carries out no command, and the footer no longer says it is read as one."""
+    """A closed case's help and relayed message: a reply to them carries out no command, and the
+    footer no longer says it is read as one. A failed delivery's reply does (``resend N``)."""
     mails = operator_samples(app)
     acting = "Een antwoord erop lezen we als opdracht"
     idle = "Voor deze bestelling kun je nu geen opdrachten per e-mail geven"
     for key in (("operator.command_help", "closed", "nl"),
-                ("operator.message_relayed", "closed_payment_awaited", "nl"),
-                ("operator.delivery_failed", "before_case", "nl"),
-                # ops7b: a case waiting for the buyer (not with the team) takes no command either.
-                ("operator.delivery_failed", "", "nl")):
+                ("operator.message_relayed", "closed_payment_awaited", "nl")):
         footer = mails[key].text.split("\n-- \n")[1]
         assert idle in footer and acting not in footer, key
-    for key in (("operator.command_help", "", "nl"),):
+    for key in (("operator.command_help", "", "nl"), ("operator.delivery_failed", "", "nl"),
+                ("operator.delivery_failed", "before_case", "nl")):
         assert acting in mails[key].text.split("\n-- \n")[1], key
 
 

@@ -21,7 +21,7 @@ from .deadlines import (
 from .effects import Decision, Entry, Mail, Result
 from .events import (
     BuyerAction, Event, MerchantDecision, MerchantInsolvent, OperatorCorrect, OperatorDecide,
-    OperatorRequest, PartyMessage, TimerFired, TimerKind,
+    OperatorPaid, OperatorRequest, PartyMessage, TimerFired, TimerKind,
 )
 from .model import (
     Action, Case, CaseState, EndReason, Escalation, OPERATOR_OUTCOMES, Outcome,
@@ -142,6 +142,12 @@ def _corrects_an_operator_decision(state, event, now):
     """Only an outcome the operators decided is theirs to correct, and only into another one."""
     return (state.case.outcome in OPERATOR_OUTCOMES and event.outcome in OPERATOR_OUTCOMES
             and event.outcome != state.case.outcome)
+
+
+def payment_owed(state, event, now):
+    """A closed case whose outcome promises a payment that nobody has recorded as made since the
+    amount was last decided; a correction decides a new amount, owed anew."""
+    return state.case.outcome in PAID_OUTCOMES and not state.case.payment_recorded
 
 
 def _not_escalated_yet(state, event, now):
@@ -339,6 +345,20 @@ def _command_done(command: str, event, message: str | None = None, **decided) ->
         "by": event.by, **decided})
 
 
+def _payment_recorded(state, event: OperatorPaid, now, tz):
+    """Beyond SPEC: the team records that the refund or compensation was paid (on the day the
+    operator names); the parties are not told, the team is, so that nobody pays it twice. The
+    digest then no longer lists the case among the payments to check."""
+    payer = "merchant" if state.case.outcome is Outcome.REFUNDED_BY_MERCHANT else "protection"
+    return Decision(
+        replace(state, case=replace(state.case, payment_recorded=True)),
+        mails=(_command_done("paid", event, "", paid={"amount": event.amount, "payer": payer,
+                                                       "on": event.on}),),
+        timeline=(Entry("operator", "operator.paid", f"{event.amount} {payer} {event.on}",
+                        by=event.by),),
+    )
+
+
 def _not_an_operator_outcome(state, event: OperatorDecide, now, tz):
     """``decide withdrawn``: changes nothing, and the operators get the command list back."""
     return Decision(state, Result.BAD_FORM, mails=(
@@ -407,6 +427,8 @@ CASE_TABLE = (
     # Beyond SPEC: an operator's decision corrected after the close (``case ID correct``)
     Row(CaseState.CLOSED, ANY, OperatorCorrect,   _operator_corrected,
         _corrects_an_operator_decision),
+    # Beyond SPEC: the payment a decision promised, recorded as made (``case ID paid``)
+    Row(CaseState.CLOSED, ANY, OperatorPaid,      _payment_recorded,    payment_owed),
 )
 
 # Beyond SPEC: a closed case while its payment is awaited (``payment_awaited``) takes only this.
@@ -443,7 +465,7 @@ def _not_open(state: State, event: Event) -> Decision:
     case = state.case
     if isinstance(event, (TimerFired, MerchantInsolvent)):
         return Decision(state, Result.IGNORED)
-    if isinstance(event, (OperatorDecide, OperatorCorrect, OperatorRequest)):
+    if isinstance(event, (OperatorDecide, OperatorCorrect, OperatorRequest, OperatorPaid)):
         return Decision(state, Result.NOT_OPEN)  # the CLI and intake answer operators
     if isinstance(event, PartyMessage):  # only a closed case takes no message
         mails = ()

@@ -7,6 +7,7 @@ mail, a command line, a timer row).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
@@ -86,6 +87,17 @@ class OperatorRequest:
 
 
 @dataclass(frozen=True)
+class OperatorPaid:
+    """An operator's record that the payment a closed case owes was made, on the day ``on``:
+    ``amount``, the last amount decided (the shell reads it from the timeline), and who paid it
+    follow from the case."""
+
+    on: date
+    amount: Decimal
+    by: str = ""
+
+
+@dataclass(frozen=True)
 class MerchantInsolvent:
     pass
 
@@ -97,5 +109,5 @@ class TimerFired:
 
 Event = (
     BuyerAction | MerchantDecision | PartyMessage | OperatorDecide | OperatorCorrect
-    | OperatorRequest | MerchantInsolvent | TimerFired
+    | OperatorRequest | OperatorPaid | MerchantInsolvent | TimerFired
 )

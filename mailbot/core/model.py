@@ -85,6 +85,10 @@ OPERATOR_COMMANDS = {
 }
 OPERATOR_COMMAND_LINES = tuple(f"{verb} {argument}" for verb, arguments in OPERATOR_COMMANDS.items()
                                for argument in arguments)
+# Beyond SPEC: the team records that the refund or compensation a closed case owes was paid, by
+# mail (a reply whose first line is "paid", or "paid YYYY-MM-DD") and on the command line
+# (``case ID paid``). Apart from OPERATOR_COMMANDS: it acts on a closed case, not an escalated one.
+PAID_COMMAND = "paid"
 
 
 class EndReason(StrEnum):
@@ -173,6 +177,9 @@ class Case:
     refund_choice: RefundChoice | None = None
     refund_amount: Decimal | None = None
     closed_at: datetime | None = None
+    # The payment the last decided amount owes has been recorded (``paid``): loaded from the
+    # timeline, whose ``operator.paid`` entry is the record.
+    payment_recorded: bool = False
 
     @property
     def open(self) -> bool:

@@ -12,7 +12,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from ..core.model import OPERATOR_COMMAND_LINES, OPERATOR_COMMANDS, RefundChoice
+from ..core.model import OPERATOR_COMMAND_LINES, OPERATOR_COMMANDS, PAID_COMMAND, RefundChoice
 from .reply import PROMPT
 
 LABELS = {
@@ -79,8 +79,8 @@ def _choice(value: str) -> RefundChoice | None:
 
 @dataclass(frozen=True)
 class Command:
-    verb: str  # a key of OPERATOR_COMMANDS
-    argument: str  # one of the arguments it takes: an outcome, or a party
+    verb: str  # a key of OPERATOR_COMMANDS, or PAID_COMMAND
+    argument: str  # one of the arguments it takes: an outcome, or a party; paid: its day or ""
     message: str  # to both parties (SPEC §9's one message)
     amount_text: str | None = None  # ``amount:``, as typed (a decision only)
     to_buyer: str = ""  # ``buyer:``, in place of ``message`` for the buyer (a decision only)
@@ -95,7 +95,7 @@ class Command:
     def missing(self) -> tuple[str, ...]:
         """The parties whose message the command lacks (to name the empty field in the
         answer): a request's one party, or the fields a decision left empty."""
-        if self.message:
+        if self.message or self.verb == PAID_COMMAND:  # a payment record tells no party
             return ()
         if self.verb != "decide":
             return (self.argument,)
@@ -117,6 +117,9 @@ def read_command(text: str) -> Command | None:
     above any label the message to both."""
     first, _, rest = text.strip().partition("\n")
     words = first.lower().split()
+    if words[:1] == [PAID_COMMAND] and len(words) <= 2:
+        # "paid", or "paid 2026-12-03": the day it was paid (intake reads it; default today).
+        return Command(PAID_COMMAND, words[1] if len(words) == 2 else "", "")
     if len(words) != 2 or words[1] not in OPERATOR_COMMANDS.get(words[0], ()):
         return None
     if words[0] != "decide":
@@ -142,11 +145,24 @@ def read_command(text: str) -> Command | None:
                    said.get("buyer", ""), said.get("merchant", ""))
 
 
+# The operators' commands on one stored mail by its number, as the mails print it: ``resend N``
+# (a dead or bounced outbox mail) and ``release N`` (an inbox mail held for its sender), the
+# CLI's ``outbox resend N`` and ``inbox release N`` (inbound/mail_commands.py).
+_MAIL_COMMAND = re.compile(r"^(resend|release)\s+(\d{1,12})$", re.I)
+
+
+def read_mail_command(text: str) -> tuple[str, int] | None:
+    """The verb and number of a ``resend N`` or ``release N`` on the first line, else None."""
+    match = _MAIL_COMMAND.match(" ".join(text.strip().partition("\n")[0].split()))
+    return (match.group(1).lower(), int(match.group(2))) if match else None
+
+
 def asked_command(text: str) -> str | None:
     """The first line of ``text`` when it names an operator command's verb (to quote it back
     when it is not a valid command), else None."""
     first = " ".join(text.strip().partition("\n")[0].split())[:80]
-    return first if first.partition(" ")[0].lower() in OPERATOR_COMMANDS else None
+    verb = first.partition(" ")[0].lower()
+    return first if verb in OPERATOR_COMMANDS or verb == PAID_COMMAND else None
 
 
 def closest_command(text: str) -> str | None:

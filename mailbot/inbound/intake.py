@@ -20,24 +20,25 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from ..core.case import operator_amount_problem
+from ..core.case import PAID_OUTCOMES, operator_amount_problem
 from ..core.decide import actions_for
 from ..core.effects import Entry, Mail, Result
 from ..core.events import (
-    BuyerAction, MerchantDecision, OperatorDecide, OperatorRequest, PartyMessage,
+    BuyerAction, MerchantDecision, OperatorDecide, OperatorPaid, OperatorRequest, PartyMessage,
 )
-from ..core.model import ACTION_CHOICE, MERCHANT_ACTIONS, OPERATOR_OUTCOMES, Outcome, Role, State
+from ..core.model import (ACTION_CHOICE, MERCHANT_ACTIONS, OPERATOR_OUTCOMES, PAID_COMMAND, Outcome,
+                          Role, State)
 from ..logs import event_log
 from ..money import parse_amount
 from ..outbound import budget, outbox
 from ..outbound.compose import prepare
-from ..store import records
+from ..store import records, reports
 from ..store.db import operational_errors, transaction
-from . import authentication, bounces, forms, inbox, intent, screening
+from . import authentication, bounces, forms, inbox, intent, mail_commands, retry, screening
 from .disposition import REPLIES, WORDS_ANSWERED, Disposition, Ending
 from .documents import screen as screen_documents
 from .parse import parse
@@ -52,6 +53,7 @@ LOOP_WINDOW = timedelta(days=1)  # the same words from the same party again: a r
 # Endings that already say the mail was held: an answer held back does not make them
 # rate_limited (nor does it a mail that had another effect: a relay held by the cap is applied).
 HELD_ALREADY = (Ending.SENDER_MISMATCH, Ending.OVER_QUOTA)
+HELD_QUOTED = 3000  # characters of a relay held by the cap quoted to the operators: its gist
 
 
 class To(NamedTuple):
@@ -334,11 +336,20 @@ def _words(text: str) -> str:
 def decided(m: Inbound) -> End:
     """The mail's event, planned by the core outside the write lock. An operator's mail that is
     no command, or a command the core does not take now, gets the commands back, saying why."""
+    if m.role is Role.OPERATOR and (on_mail := forms.read_mail_command(m.text)):
+        return _mail_command(m, *on_mail)
     event = _event(m)
     if m.role is Role.OPERATOR:
         if event is None:
             return _command_help(m, "unknown" if m.text.strip() else "empty")
         planned = service.plan(m.app, m.order_id, event, m.now)
+        if planned.decision.result is Result.NOT_OPEN and isinstance(event, OperatorPaid):
+            if not (m.state.case.payment_recorded and m.state.case.outcome in PAID_OUTCOMES):
+                return _command_help(m, "not_owed")
+            last = [e for e in records.timeline(m.app.db(), m.order_id)
+                    if e["kind"] == "operator.paid"][-1]
+            return _command_help(m, "paid_already",
+                                 recorded={"by": last["done_by"], "at": last["at"]})
         if planned.decision.result is Result.NOT_OPEN:
             earlier = _decided_before(m) if isinstance(event, OperatorDecide) else None
             return _command_help(m, "decided" if earlier else "not_open", decided=earlier)
@@ -398,10 +409,29 @@ def _command_help(m: Inbound, why: str, **data) -> End:
     """The commands back, with ``why`` the mail was no command that could be carried out:
     "unknown", "empty", "missing" (a message), "amount", "decided" (by a colleague) or
     "not_open" (the case is not with the team)."""
-    data = {"why": why, "closest": forms.closest_command(m.text),
-            "asked": forms.asked_command(m.text), **data}
+    closest = forms.closest_command(m.text)
+    typed = retry.typed(m.text, closest, m.state, m.app.config.cover.of(m.state.order.plan))
+    data = {"why": why, "closest": closest, "asked": forms.asked_command(m.text),
+            "typed": typed, **data}
     return End(Ending.OPERATOR_HELP, (To(m.state, Role.OPERATOR, data=data),),
                answer_to=budget.key(m.sender))
+
+
+def _mail_command(m: Inbound, verb: str, number: int) -> End:
+    """``resend N`` or ``release N`` on a mail of this order, carried out at once in its own
+    transaction (a release runs the held mail through intake as a mail of its own, which cannot
+    nest in this one's); the operator is answered with what was done, or why nothing was."""
+    act = mail_commands.resend if verb == "resend" else mail_commands.release
+    try:
+        done = act(m.app, number, m.now, order_id=m.order_id)
+    except mail_commands.Refused as refused:
+        return _command_help(m, "mail_command", mail_command={
+            "verb": verb, "number": number, "why": refused.why, "status": refused.status})
+    m.state = records.load(m.app.db(), m.order_id)  # as the command left it
+    data = {"command": f"{verb} {number}", "action": verb, "number": number, "by": m.sender,
+            **done}
+    return End(Ending.OPERATOR_DONE, (To(m.state, Role.OPERATOR, data=data),),
+               answer_to=budget.key(m.sender), detail=f"{verb} {number}")
 
 
 STEPS: tuple[Callable[[Inbound], End | None], ...] = (
@@ -489,9 +519,12 @@ def _within_budget(m: Inbound, end: End, state, mails, answers):
         if budget.is_relay(mail.template) and not budget.relays_allowed(app, db, m.order_id, now):
             held.append(f"{mail.template} (relay cap of the order)")
             if not budget.operators_told(db, m.order_id, now):
+                # The held message itself, quoted (bounded): read from the mail alone.
                 notice = prepare(app, db, state, Mail(Role.OPERATOR, budget.CAPPED, {
                     "limit": app.config.limits.relays_per_order_per_hour,
-                    "inbox_id": m.row["id"], "sender": m.sender, "from_role": str(m.role)}), now)
+                    "inbox_id": m.row["id"], "sender": m.sender, "from_role": str(m.role),
+                    "text": m.text[:HELD_QUOTED], "shortened": len(m.text) > HELD_QUOTED,
+                    "attachments": tuple(d.name for d in m.documents)}), now)
                 queued += [(notice, {})] if notice is not None else []
         else:
             queued.append((mail, {}))
@@ -527,6 +560,8 @@ def _event(m: Inbound):
     command = forms.read_command(text)  # only the operators' commands: ``decide withdrawn`` is not
     if command is None:
         return None  # answered with the help
+    if command.verb == PAID_COMMAND:
+        return _paid(m, command.argument)
     # An incomplete command is still planned: a closed case is said before a missing message.
     if command.verb == "decide":
         amount = parse_amount(command.amount_text) if command.amount_text else None
@@ -534,6 +569,19 @@ def _event(m: Inbound):
                               amount=amount, to_buyer=command.to_buyer,
                               to_merchant=command.to_merchant)
     return OperatorRequest(Role(command.argument), command.message, by=m.sender)
+
+
+def _paid(m: Inbound, day: str) -> OperatorPaid | None:
+    """``paid [YYYY-MM-DD]``: paid on that day (not after today), else today, in the bot's zone;
+    None (answered with the help) for another day or an order without a case."""
+    today = m.now.astimezone(m.app.tz).date()
+    try:
+        on = date.fromisoformat(day) if day else today
+    except ValueError:
+        return None
+    if on > today or m.state.case is None:
+        return None
+    return OperatorPaid(on, reports.amount_owed(m.app.db(), m.state), by=m.sender)
 
 
 PARTIES = {str(role) for role in Role}  # token kinds that name a party (not bounce, intake)

@@ -109,13 +109,16 @@ class _Translate:
     the translation is a format string for the keyword arguments, escaped in the HTML part, and
     ngettext's count is ``num`` as well. Two additions: a value that ends a sentence with its
     own full stop ("Fietsen B.V.") gets no second one (the translation's full stop after it is
-    dropped), and the words of plain arguments are kept, since a mail repeats the same sentences
+    dropped), a word the locale elides before a vowel is elided before a value that starts with
+    one (fr "de %(shop)s" with Amazon: "d’Amazon"; it "entro il %(due)s" on the 8th: "entro
+    l’8"), and the words of plain arguments are kept, since a mail repeats the same sentences
     and every mail of a locale its footer. It reads nothing of the render but the escaping, so
     it takes the eval context, not the context (Jinja derives a new context for a
     ``pass_context`` callable in a loop)."""
 
-    def __init__(self, lookup, plural: bool, elide: bool = False):
-        self._lookup, self._plural, self._kept, self._elide = lookup, plural, {}, elide
+    def __init__(self, lookup, plural: bool, locale: str = ""):
+        self._lookup, self._plural, self._kept = lookup, plural, {}
+        self._elide_day, self._elide_word = locale == "it", locale == "fr"
 
     @jinja2.pass_eval_context
     def __call__(self, eval_ctx, *args, **variables):
@@ -132,9 +135,11 @@ class _Translate:
         if self._plural:
             variables.setdefault("num", args[2])
         out = self._lookup(*args)
+        if self._elide_word and variables and "%(" in out:
+            out = _elided_words(out, variables)
         out = (Markup(out) if eval_ctx.autoescape else out) % variables
         out = type(out)(_DOUBLE_STOP.sub(".", out)) if ".." in out else out
-        if self._elide and any(isinstance(v, str) and _ELIDED_DAY.match(v)
+        if self._elide_day and any(isinstance(v, str) and _ELIDED_DAY.match(v)
                                for v in variables.values()):
             out = type(out)(_ARTICLE_BEFORE_DAY.sub(_elided, out))
         if key is not None:
@@ -157,19 +162,38 @@ def _elided(match: re.Match) -> str:
     return "l\u2019" if article == "il" else article + "l\u2019"
 
 
+# French elides de, que (and its compounds) and the article le/la before a vowel: "la réponse
+# d’Amazon", "jusqu’à" (Grevisse, Le Bon Usage § 44-45); so before a name, "d’Ikea", "d’Yves
+# Rocher", but "de Yahoo" (y before a vowel is a consonant). Before an h the name decides (mute
+# "d’Hermès", aspirated "de Hema"), which no rule can tell: a name with an h keeps "de". The
+# catalog writes the full word ("la réponse de %(shop)s"), which fits every other value.
+_ELIDABLE_WORD = re.compile(r"\b(de|que|lorsque|puisque|jusque|le|la|De|Que|Le|La) %\((\w+)\)s")
+_VOWEL_START = re.compile(r"[aeiouàâäéèêëîïôöûüœæ]|y(?![aeiouy])", re.IGNORECASE)
+
+
+def _elided_words(msg: str, variables: dict) -> str:
+    def elide(match: re.Match) -> str:
+        value = variables.get(match.group(2))
+        if isinstance(value, str) and _VOWEL_START.match(value):
+            return match.group(1)[:-1] + "\u2019" + match.group(0)[len(match.group(1)) + 1:]
+        return match.group(0)
+    return _ELIDABLE_WORD.sub(elide, msg)
+
+
 def _install_translations(env: jinja2.Environment, translations: Translations,
                           locale: str = "") -> None:
     """``gettext``, ``ngettext`` and ``_`` as ``_Translate`` (pgettext and npgettext as Jinja
     installs them: a few operators' words)."""
     env.install_gettext_translations(translations, newstyle=True)
     # The functions Jinja's i18n extension picks from a catalog.
-    elide = locale == "it"
-    env.globals["gettext"] = _Translate(translations.ugettext, plural=False, elide=elide)
-    env.globals["ngettext"] = _Translate(translations.ungettext, plural=True, elide=elide)
+    env.globals["gettext"] = _Translate(translations.ugettext, plural=False, locale=locale)
+    env.globals["ngettext"] = _Translate(translations.ungettext, plural=True, locale=locale)
     env.globals["_"] = env.globals["gettext"]
 
 
 _DAY = re.compile(r"\bd\b")  # the day of the month in a CLDR pattern ("dd" is not used)
+# A space between the day, month and year fields of a CLDR pattern ("d MMMM y", "MMMM y").
+_DATE_SPACE = re.compile(r"(?<=[dMy]) (?=[dMy])")
 _DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
 # Types whose equal values print alike (not Decimal: Decimal("1.0") == Decimal("1.00")).
 _PLAIN = frozenset({str, Markup, int})
@@ -348,12 +372,12 @@ class Renderer:
 
         def day(d, pattern="EEEE d MMMM y"):
             d = d.astimezone(tz) if isinstance(d, datetime) else d
-            if fmt == "html" and "EEEE" in pattern:
-                # A phone wraps "dimanche 13 décembre 2026" after the weekday or the month, never
-                # between the day and its month ("13 / décembre"): a no-break space joins them.
-                # The text part keeps plain spaces, and so does a short date (a subject's, which
-                # the HTML part's <title> repeats as the text part words it).
-                pattern = pattern.replace("d MMMM", "d\u00a0MMMM")
+            if fmt == "html":
+                # A phone wraps "dimanche 13 décembre 2026" after the weekday, never inside the
+                # date ("13 / décembre", "22 / novembre 2026"): no-break spaces join its day,
+                # month and year, as they join "€ 249,95". The text part keeps plain spaces,
+                # and so does the <title>: it is the subject as sent (``subject_line``).
+                pattern = _DATE_SPACE.sub("\u00a0", pattern)
             if d.day == 1 and locale in ("fr", "it"):
                 # French writes "1er décembre", Italian "1° dicembre" ("entro il 1° dicembre"),
                 # also when the month follows later: "du 1er au 7 décembre".
@@ -409,10 +433,12 @@ class Renderer:
             render_block = (text_tmpl if name in text_tmpl.blocks else layout).blocks[name]
             return one_line("".join(render_block(blocks)))
 
+        subject = block("subject")
         return Rendered(
-            subject=block("subject"),
+            subject=subject,
             text=numbered_links(_tidy(text_tmpl.render(context))),
-            html=no_break_hyphens(html_tmpl.render(context)),
+            # The <title> is the subject as sent: the HTML part's dates join with no-break spaces.
+            html=no_break_hyphens(html_tmpl.render({**context, "subject_line": subject})),
             sender_name=sender_name(context, block("sender")),
         )
 

@@ -105,7 +105,13 @@ def order_of_case(db, case_id: int) -> int | None:
 _CASE_COLUMNS = ("id", "reason", "opened_at", "state", "variant", "outcome", "escalation_reason",
                  "merchant_due", "nudged", "buyer_due", "refund_choice", "refund_amount",
                  "closed_at")
+# A payment recorded (``operator.paid``) after the last amount decided: the case owes nothing.
+PAYMENT_RECORDED = (
+    "EXISTS (SELECT 1 FROM timeline p WHERE p.order_id = o.id AND p.kind = 'operator.paid' "
+    "AND p.id > coalesce((SELECT max(a.id) FROM timeline a WHERE a.order_id = o.id "
+    "AND a.kind = 'operator.amount'), 0))")
 _LOAD = ("SELECT o.*, m.insolvent, " + ", ".join(f"c.{n} AS case_{n}" for n in _CASE_COLUMNS)
+         + f", {PAYMENT_RECORDED} AS case_payment_recorded"
          + " FROM orders o JOIN merchants m ON m.id = o.shop_id "
          "LEFT JOIN cases c ON c.order_id = o.id WHERE o.id = ?")
 
@@ -146,7 +152,7 @@ def _case(r: dict) -> Case | None:
         buyer_due=parse_dt(c["buyer_due"]),
         refund_choice=_enum(RefundChoice, c["refund_choice"]),
         refund_amount=None if c["refund_amount"] is None else Decimal(c["refund_amount"]),
-        closed_at=parse_dt(c["closed_at"]),
+        closed_at=parse_dt(c["closed_at"]), payment_recorded=bool(r["case_payment_recorded"]),
     )
 
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from ..core.deadlines import (MERCHANT_ANSWER_DAYS, OPERATOR_PAYMENT_DAYS,
-                              REPLIES_AFTER_PAYMENT_DAYS, deadline, replies_until)
-from .records import iso, parse_dt
+from ..core.deadlines import MERCHANT_ANSWER_DAYS, OPERATOR_PAYMENT_DAYS, deadline
+from .records import PAYMENT_RECORDED, iso, parse_dt
 
 # The outcomes that promise the buyer a payment (core.case.PAID_OUTCOMES), and who pays it.
 PAYERS = {"refunded_by_merchant": "merchant", "compensated": "protection"}
@@ -91,12 +90,18 @@ def owed(outcome: str, order_amount: Decimal, amount_text: str | None,
             "payer": PAYERS[outcome], "paid_by": paid_by, "overdue": paid_by < now}
 
 
+def amount_owed(db, state) -> Decimal:
+    """What a case closed with a payment owes: the last amount decided (``operator.amount``, a
+    correction's included), else the order's."""
+    rows = _rows(db, "SELECT text FROM timeline WHERE order_id = ? AND kind = 'operator.amount' "
+                 "AND text != '' ORDER BY id DESC LIMIT 1", [state.order.id])
+    return Decimal(rows[0]["text"]) if rows else state.order.amount
+
+
 def payments_owed(db, now: datetime, tz: ZoneInfo, limit: int) -> tuple[list[dict], int]:
-    """Cases closed with a payment whose window for the parties' replies is still open (core:
-    ``replies_until``), the earliest pay-by date first, at most ``limit`` of them, and how many
-    there are in all. Nothing records the payment itself: these are the ones to check."""
-    # A day more than the window, in SQL; each case's own window is then read in its zone.
-    after = now - timedelta(days=OPERATOR_PAYMENT_DAYS + REPLIES_AFTER_PAYMENT_DAYS + 1)
+    """Cases closed with a payment that no operator has recorded as made (``case ID paid``,
+    ``records.PAYMENT_RECORDED``), the earliest pay-by date first, at most ``limit`` of them, and
+    how many there are in all. A late one stays listed until its payment is recorded."""
     rows = _rows(
         db,
         "SELECT c.id AS case_id, o.id AS order_id, o.order_number, m.name AS shop, o.amount, "
@@ -104,19 +109,16 @@ def payments_owed(db, now: datetime, tz: ZoneInfo, limit: int) -> tuple[list[dic
         "FROM cases c JOIN orders o ON o.id = c.order_id JOIN merchants m ON m.id = o.shop_id "
         "LEFT JOIN timeline t ON t.id = (SELECT max(a.id) FROM timeline a "
         " WHERE a.order_id = c.order_id AND a.kind = 'operator.amount') "
-        "WHERE c.state = 'closed' AND c.outcome IN (?, ?) AND c.closed_at > ? ORDER BY c.id",
-        [*PAYERS, iso(after)])
-    open_ = []
-    for row in rows:
-        closed_at = parse_dt(row["closed_at"])
-        if now < replies_until(closed_at, tz):
-            due = owed(row["outcome"], Decimal(str(row["amount"])), row["amount_text"],
-                       parse_dt(row["decided_at"]), closed_at, tz, now)
-            open_.append({"case_id": row["case_id"], "order_id": row["order_id"],
-                          "order_number": row["order_number"], "shop": row["shop"],
-                          "currency": row["currency"], **due})
-    open_.sort(key=lambda r: (r["paid_by"], r["case_id"]))
-    return open_[:limit], len(open_)
+        f"WHERE c.state = 'closed' AND c.outcome IN (?, ?) AND NOT {PAYMENT_RECORDED} "
+        "ORDER BY c.id", [*PAYERS])
+    owing = [{"case_id": row["case_id"], "order_id": row["order_id"],
+              "order_number": row["order_number"], "shop": row["shop"],
+              "currency": row["currency"],
+              **owed(row["outcome"], Decimal(str(row["amount"])), row["amount_text"],
+                     parse_dt(row["decided_at"]), parse_dt(row["closed_at"]), tz, now)}
+             for row in rows]
+    owing.sort(key=lambda r: (r["paid_by"], r["case_id"]))
+    return owing[:limit], len(owing)
 
 
 def other_requests(db, start: datetime) -> list[dict]:

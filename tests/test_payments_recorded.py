@@ -1,0 +1,134 @@
+"""Issue 20, third review (operators): a payment a decision owes is recorded as made, by mail
+(a reply whose first line is "paid") and on the command line (``case ID paid``); the digest keeps
+an unpaid payment listed, late or not, until it is recorded, and drops it then. Real SMTP into
+the listener, the real intake and CLI, real SQLite and Maildir."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from bs4 import BeautifulSoup
+
+from conftest import OPERATOR, html, only, reply, text
+from mailbot import digest
+from mailbot.outbound import samples
+from mailbot.outbound.render import LOCALES
+from test_case_by_mail import case
+from test_corrections import run
+from test_operators_mail import command_links, escalated
+
+# How each language says the payment was recorded, and that it was recorded already.
+RECORDED = {"nl": "Betaling vastgelegd", "fr": "Paiement enregistré", "it": "Pagamento registrato"}
+
+
+def paid_link(mail) -> str | None:
+    """The mailto of a mail's link that opens a reply with "paid" as its body: its address."""
+    for a in BeautifulSoup(html(mail), "html.parser").find_all("a", href=re.compile("^mailto:")):
+        parts = urlsplit(a["href"])
+        if parse_qs(parts.query).get("body", [""])[0].strip() == "paid":
+            return unquote(parts.path)
+    return None
+
+
+def compensated_by_mail(box):
+    """NL-1 (49.95 EUR) decided by mail: compensated with its whole amount; the team's
+    command_done."""
+    mail = escalated(box)
+    body = (command_links(mail)["decide compensated"]["body"]
+            .replace("buyer (nl): ", "buyer (nl): We vergoeden.")
+            .replace("merchant (nl):", "merchant (nl): Wij vergoeden."))
+    reply(box, mail, OPERATOR, body, quote=False)
+    return only(box.deliver(), OPERATOR)
+
+
+def payments(box, at) -> list[int]:
+    data = digest.collect(box.app.db(), at, timedelta(days=1), box.app.tz)
+    return [p["case_id"] for p in data["payments"]]
+
+
+def test_a_payment_is_recorded_by_a_reply_once_and_the_case_file_shows_it(box):
+    done = compensated_by_mail(box)
+    case_id = case(box)["id"]
+    # command_done after the decision says how to record the payment: CLI and a prefilled reply.
+    assert f"mailbot case {case_id} paid" in text(done)
+    assert paid_link(done) == done["Reply-To"]
+    reply(box, done, OPERATOR, "paid", quote=False)
+    assert box.last_disposition() == "applied"
+    recorded = only(box.deliver(), OPERATOR)
+    today = datetime.now(box.app.tz).day
+    assert re.search(rf"Betaling vastgelegd: €\xa049,95 aan de koper, betaald {today} \w+\.",
+                     text(recorded)), text(recorded)
+    entries = [e for e in case(box)["timeline"] if e["kind"] == "operator.paid"]
+    assert len(entries) == 1 and entries[0]["by"] == OPERATOR
+    assert entries[0]["text"].startswith("49.95 protection ")
+    # Once is enough: the second "paid" changes nothing and says who recorded it.
+    reply(box, recorded, OPERATOR, "paid", quote=False)
+    again = only(box.deliver(), OPERATOR)
+    assert "al vastgelegd door " + OPERATOR in text(again)
+    assert len([e for e in case(box)["timeline"] if e["kind"] == "operator.paid"]) == 1
+
+
+def test_the_cli_records_a_payment_with_its_day_and_refuses_what_is_not_owed(
+        box, tmp_path, capsys):
+    escalated(box)
+    case_id = str(case(box)["id"])
+    assert run(box, tmp_path, capsys, "case", case_id, "decide", "refunded_by_merchant",
+               "--amount", "30", "--message", "De webshop betaalt terug.")[0] == 0
+    box.deliver()
+    future = (datetime.now(box.app.tz) + timedelta(days=2)).date().isoformat()
+    code, _, err = run(box, tmp_path, capsys, "case", case_id, "paid", "--date", future, "--yes")
+    assert code == 2 and "after today" in err
+    day = (datetime.now(box.app.tz) - timedelta(days=1)).date()
+    code, out, _ = run(box, tmp_path, capsys, "case", case_id, "paid", "--date", day.isoformat(),
+                       "--as", "Anna", "--yes")
+    assert code == 0 and f"paid {day.isoformat()}, by Anna" in out
+    done = text(only(box.deliver(), OPERATOR))
+    assert f"€\xa030,00 van de webshop aan de koper, betaald {day.day} " in done
+    entry = [e for e in case(box)["timeline"] if e["kind"] == "operator.paid"][-1]
+    assert entry["text"] == f"30.00 merchant {day.isoformat()}" and entry["by"] == "Anna"
+    code, _, err = run(box, tmp_path, capsys, "case", case_id, "paid", "--yes")
+    assert code == 2 and "recorded already" in err
+    # A correction into a rejected claim owes nothing.
+    assert run(box, tmp_path, capsys, "case", case_id, "correct", "claim_rejected", "--message",
+               "Afgewezen.", "--yes")[0] == 0
+    code, _, err = run(box, tmp_path, capsys, "case", case_id, "paid", "--yes")
+    assert code == 2 and "owes no payment" in err
+
+
+def test_a_paid_command_on_a_case_that_owes_nothing_is_answered_with_why(box):
+    mail = escalated(box)
+    reply(box, mail, OPERATOR, "decide claim_rejected\nAfgewezen.", quote=False)
+    done = only(box.deliver(), OPERATOR)
+    assert paid_link(done) is None and " paid" not in text(done)
+    reply(box, done, OPERATOR, "paid", quote=False)
+    answer = only(box.deliver(), OPERATOR)
+    assert "geen betaling" in text(answer).lower()
+    assert not [e for e in case(box)["timeline"] if e["kind"] == "operator.paid"]
+
+
+def test_the_digest_keeps_a_late_unpaid_payment_until_it_is_recorded(box):
+    done = compensated_by_mail(box)
+    case_id = case(box)["id"]
+    # Long after the window for the parties' replies: still owed, still listed, with the way
+    # to record it in the text and the HTML part.
+    later = datetime.now(timezone.utc) + timedelta(days=60)
+    assert payments(box, later) == [case_id]
+    out = digest.text(box.app, later, timedelta(days=1))
+    assert f"mailbot case {case_id} paid" in out
+    reply(box, done, OPERATOR, "paid", quote=False)
+    assert box.last_disposition() == "applied"
+    assert payments(box, later) == []
+
+
+def test_payment_mails_speak_each_language(app):
+    """The samples of a recorded payment and of the refusals, in nl, fr and it."""
+    seen = {}
+    for locale in LOCALES:
+        for sample, ctx in samples.contexts(app, app.db(), locale):
+            if sample.name == "operator.command_done" and sample.label == "paid":
+                seen[locale] = app.renderer.render(sample.name, locale, ctx).text
+    assert set(seen) == set(LOCALES)
+    for locale, said in seen.items():
+        assert RECORDED[locale] in said, locale
