@@ -612,7 +612,7 @@ def test_every_moment_in_operators_mails_is_written_one_way_and_the_zone_named_o
     escalation = dates["operator.case_escalated", "merchant_no_response", "nl"].text
     assert re.search(r"Besteldatum: \d+ \w+ 2026\n", escalation)
     assert re.search(r"Termijn van de webshop: \d+ (november|december) 2026, \d\d:\d\d\n", escalation)
-    assert "Alle tijden staan in de tijdzone Europe/Amsterdam." in escalation
+    assert "Alle tijden zijn in Midden-Europese tijd (Europe/Amsterdam)." in escalation
     assert re.search(r"\d+ novembre 2026, \d+\xa0h\xa0\d\d", dates["operator.digest", "", "fr"].text)
 
 

@@ -22,7 +22,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import jinja2
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_timezone_name
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
@@ -303,6 +303,16 @@ def _formatted(value, pattern: str, tz: ZoneInfo, locale: str) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
+def _zone_name(tz: ZoneInfo, locale: str) -> str:
+    """The zone as a reader says it (CLDR's generic name: "Midden-Europese tijd", "heure
+    d’Europe centrale", "ora dell’Europa centrale"), or its IANA id where CLDR has no name for
+    it (UTC comes out as "unknown region"). French and Italian write it lowercase mid-sentence."""
+    name = get_timezone_name(tz, width="long", locale=locale)
+    if "(" in name:
+        return tz.key
+    return name[:1].lower() + name[1:] if locale in ("fr", "it") else name
+
+
 def _money(amount: Decimal, currency: str, locale: str) -> str:
     return format_currency(amount, currency, locale=locale)
 
@@ -396,6 +406,7 @@ class Renderer:
             deadline_at=lambda d: day(d, AT_TIME[locale]),
             datetime=lambda d: day(d, DATETIME[locale]),
             mailto=mailto,
+            zone_name=lambda key: _zone_name(ZoneInfo(key), locale),
             # Order numbers such as NL-2026-10481 must not wrap at their hyphens.
             nobreak=(lambda v: Markup(NOWRAP + "%s</span>") % v)
             if fmt == "html" else str,
