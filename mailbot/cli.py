@@ -656,7 +656,7 @@ def _print_json(data) -> None:
 def _outbox(app, args):
     db = app.db()
     if args.action == "resend":
-        return _resend(app, db, args.id)
+        return _resend(app, args.id)
     if args.action is not None:
         return _queue_control(app, args)
     _print_rows(admin.outbox(db, args.state, _limit(args)), args.json, lambda r, order: (
@@ -704,30 +704,20 @@ def _queue_control(app, args) -> None:
             f"{', '.join(done.value['recipients'])}: {now_is}", deletes=args.action == "delete")
 
 
-def _resend(app, db, outbox_id: int | None) -> None:
+def _resend(app, outbox_id: int | None) -> None:
     """Re-queues a dead or bounced mail, to the party's address as it is now (an import with
-    ``--update`` may have fixed it since)."""
-    from .outbound import compose
+    ``--update`` may have fixed it since); by mail, ``resend N`` (inbound/mail_commands.py)."""
+    from .inbound import mail_commands
     if outbox_id is None:
         raise UsageError("outbox resend needs an outbox id")
-    with transaction(db):
-        row = admin.outbox_mail(db, outbox_id)
-        if row is None:
-            raise UsageError(f"no outbox mail {outbox_id}")
-        if row["status"] not in ("dead", "bounced"):
-            raise UsageError(f"outbox mail {outbox_id} is {row['status']}: only dead or "
-                             "bounced mail is resent")
-        state = merchant = None
-        if row["order_id"] is not None:
-            state = records.load(db, row["order_id"])
-            merchant = records.merchant(db, state.order.shop_id)
-        now_to = list(compose.recipients(app, state, Role(row["role"]), merchant).addresses)
-        admin.resend(db, outbox_id, datetime.now(timezone.utc),
-                     now_to if now_to != row["recipients"] else None)
-    moved = f" to {', '.join(now_to)} (was {', '.join(row['recipients'])})" \
-        if now_to != row["recipients"] else ""
-    print(f"outbox {outbox_id}: {row['status']} -> queued{moved}")
-    logs.event_log("cli.outbox.resend", outbox_id=outbox_id, to=",".join(now_to))
+    try:
+        done = mail_commands.resend(app, outbox_id, datetime.now(timezone.utc))
+    except mail_commands.Refused as exc:
+        raise UsageError(str(exc)) from None
+    moved = f" to {', '.join(done['to'])} (was {', '.join(done['was'])})" \
+        if done["to"] != done["was"] else ""
+    print(f"outbox {outbox_id}: {done['status']} -> queued{moved}")
+    logs.event_log("cli.outbox.resend", outbox_id=outbox_id, to=",".join(done["to"]))
 
 
 def _print_rows(rows: list[dict], as_json: bool, line, total: int) -> None:

@@ -6,7 +6,8 @@
   again. Cases escalated meanwhile stay with the service team (their buyers were told so), where
   ``request-documents merchant`` and ``decide`` reach the shop again. Nobody is mailed.
 - ``release``: a mail held because its From was not the party's address, processed as if it were
-  (an operator checked it); the event applies once and its mails go out as for any mail.
+  (an operator checked it); the event applies once and its mails go out as for any mail. It is
+  ``inbound/mail_commands.py``'s, which operators also give by mail.
 - ``replay``: a stored mail that applied nothing (held, unmatched, refused, quarantined...) runs
   through intake again after a fix. Applied mail, orders taken by mail and duplicates are never
   replayed: their event has been applied once already.
@@ -17,14 +18,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .inbound import intake
 from .core.effects import Result
+from .inbound import mail_commands
 from .inbound.disposition import Disposition, Ending
-from .store import corrections, inbox_rows
-
-
-class Refused(Exception):
-    """The correction does not apply; the message says why in one line."""
+from .inbound.mail_commands import Refused
+from .store import corrections
 
 
 # Their event applied (an order taken by mail is one too), or their body is gone (over the
@@ -45,31 +43,12 @@ def declare_solvent(db, shop_id: str) -> None:
 
 
 def release(app, inbox_id: int, now: datetime) -> Disposition:
-    row = _processed(app.db(), inbox_id)
-    if row["disposition"] != Ending.SENDER_MISMATCH:
-        raise Refused(f"inbox {inbox_id} is {row['disposition']}: only mail held for its sender "
-                      "(sender_mismatch) is released; `inbox replay` runs other mail again")
-    return _again(app, row, now, trusted_sender=True)
+    return mail_commands.release(app, inbox_id, now)["disposition"]
 
 
 def replay(app, inbox_id: int, now: datetime) -> Disposition:
-    row = _processed(app.db(), inbox_id)
+    row = mail_commands.processed(app.db(), inbox_id)
     if row["disposition"] in NEVER_REPLAYED:
         raise Refused(f"inbox {inbox_id} is {row['disposition']}: its event was applied once "
                       "already and is never applied again")
-    return _again(app, row, now, trusted_sender=False)
-
-
-def _processed(db, inbox_id: int) -> dict:
-    row = inbox_rows.load(db, inbox_id)
-    if row is None:
-        raise Refused(f"no inbox mail {inbox_id}")
-    if row["processed_at"] is None:
-        raise Refused(f"inbox {inbox_id} is not processed yet")
-    return row
-
-
-def _again(app, row: dict, now: datetime, trusted_sender: bool) -> Disposition:
-    if not corrections.reopen_inbox(app.db(), row["id"], row["disposition"]):
-        raise Refused(f"inbox {row['id']} changed meanwhile; look again")
-    return intake.process(app, row["id"], now, trusted_sender=trusted_sender)
+    return mail_commands.again(app, row, now, trusted_sender=False)

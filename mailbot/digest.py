@@ -52,11 +52,17 @@ def collect(db, now: datetime, since: timedelta, tz: ZoneInfo = ZoneInfo("UTC"))
     attention = reports.escalated_cases(db, now, tz)
     held_mail, held_total = reports.held_mail(db, start, SHOWN_TO_OPERATORS, HELD_SHOWN)
     payments, payments_total = reports.payments_owed(db, now, tz, PAYMENTS_SHOWN)
+    # What the team must see before anything else, first in the mail and counted in its
+    # subject: the system's own alerts (a shop's deadline passed an hour ago and no tick has
+    # escalated it: the scheduler may be down) and payments past their pay-by date.
+    stalled = [d["case_id"] for d in deadlines if d["stalled"]]
     return {"since": start, "now": now, "period_days": round(since / timedelta(days=1), 2),
             "opened": reports.opened_since(db, start),
             "escalated": reports.timeline_counts(db, "case.escalated", start),
             "closed": reports.timeline_counts(db, "case.closed", start),
             "deadlines": deadlines, "attention": attention,
+            "alerts": {"scheduler": stalled} if stalled else {},
+            "late": [p for p in payments if p["overdue"]],
             "payments": payments, "payments_more": payments_total - len(payments),
             "other": reports.other_requests(db, start),
             "commands": [dict(c, command=COMMANDS[c["kind"]])

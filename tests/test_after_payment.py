@@ -28,7 +28,7 @@ IBAN = "NL91 ABNA 0417 1643 00, J. Jansen"
 # How we pay and what we ask for it, in the buyer's words: bank transfer, a reply with the IBAN
 # and the account holder, and never card data.
 HOW_WE_PAY = {
-    "nl": ("bankoverschrijving", "Antwoord daarom op deze e-mail met je IBAN", "rekeninghouder",
+    "nl": ("bankoverschrijving", "op deze e-mail met je IBAN", "rekeninghouder",
            "Om je betaalkaartgegevens vragen we nooit"),
     "fr": ("virement bancaire", "répondez simplement à cet e-mail en indiquant votre IBAN",
            "titulaire du compte", "Nous ne vous demandons jamais vos données de carte"),

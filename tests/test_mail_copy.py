@@ -273,10 +273,12 @@ def test_closing_mails_say_what_is_paid_by_whom_and_by_when(mails, locale, role)
                             ("refund_received", "249,95"), ("no_reaction", "120,00")):
         sample, _, out = mails[f"{role}.case_closed", outcome, locale]
         card = BeautifulSoup(out.html, "html.parser").find(class_="mb-card")
+        # After the order's rows (a shop is not shown its own name since design8).
         rows = [tr.get_text(" ", strip=True) for tr in card.find_all("tr")[1:]]
-        assert sum(amount in r for r in rows[3:]) == 1, (outcome, rows)  # after the order's
+        rows = rows[3 if role == "buyer" else 2:]
+        assert sum(amount in r for r in rows) == 1, (outcome, rows)
         if outcome in ("compensated", "refunded_by_merchant"):
-            assert any("7" in r and "2026" in r for r in rows[3:]), rows  # paid by 7 December
+            assert any("7" in r and "2026" in r for r in rows), rows  # paid by 7 December
     shop = samples.SHOPS[locale][0]
     card = BeautifulSoup(mails["buyer.case_closed", "refunded_by_merchant", locale][2].html,
                          "html.parser").find(class_="mb-card").get_text(" ")
@@ -834,16 +836,17 @@ def test_the_shops_reminder_repeats_the_case(mails, locale, reason, wrote):
 
 
 @pytest.mark.parametrize("locale, said, repeated", [
-    ("nl", "; stuur ons daarvoor zo snel mogelijk je bankgegevens.",
+    ("nl", "We betalen je €\u00a0249,95 uiterlijk op maandag 7 december 2026.\n",
      "volledige bedrag van de bestelling"),
-    ("fr", "\u202f; pour le recevoir, envoyez-nous dès que possible vos coordonnées bancaires.",
+    ("fr", "Nous vous versons 249,95\u00a0€ au plus tard le lundi 7 décembre 2026.\n",
      "montant total de la commande"),
-    ("it", ": per riceverlo, inviaci al più presto i tuoi dati bancari.", "intero importo dell’ordine")])
+    ("it", "Ti versiamo 249,95\u00a0€ entro lunedì 7 dicembre 2026.\n", "intero importo dell’ordine")])
 def test_a_compensation_is_paid_by_its_date_if_the_bank_details_are_in(mails, locale, said,
                                                                         repeated):
     """paid_by is the decision's day plus OPERATOR_PAYMENT_DAYS, whenever the IBAN comes: the
     mail names that date and asks for the bank details at once (a Dutch review found "if your
-    bank details are in by then" a promise that cannot hold when they come on the day). The card
+    bank details are in by then" a promise that cannot hold when they come on the day; since
+    design8 the bank details are asked for once, in their own section). The card
     shows the order amount beside the compensation: no sentence of its own repeats it."""
     text = mails["buyer.case_closed", "compensated", locale][2].text
     assert said in text and repeated not in text
@@ -1246,8 +1249,8 @@ def test_french_sends_confirmations_depuis_an_address_in_the_weekly_report_too()
 
 @pytest.mark.parametrize("name, label, locale, said", [
     # A date without its weekday takes the article in Italian ("entro il 7 dicembre").
-    ("buyer.case_closed", "refunded_by_merchant", "it", "ti rimborsa 180,00\u00a0€ entro il 7 "
-                                                        "dicembre."),
+    ("buyer.case_closed", "refunded_by_merchant", "it", "ti rimborsa 180,00\u00a0€ entro il "
+                                                        "7\u00a0dicembre."),
     # "paga la Protezione Acquirenti" read as an order to pay it.
     ("merchant.case_closed", "compensated", "it", "a pagare l’acquirente è la Protezione "
                                                   "Acquirenti."),
@@ -1257,3 +1260,18 @@ def test_preheaders_of_the_copy_edit(mails, name, label, locale, said):
     html = mails[name, label, locale][2].html
     preheader = BeautifulSoup(html, "html.parser").find(style=re.compile(r"display:\s*none"))
     assert said in preheader.get_text(), preheader.get_text()
+
+
+def test_no_lead_opens_by_repeating_its_heading(mails):
+    """The copy edit: "L’acheteur a accepté votre réponse" as the heading and again as the lead's
+    first sentence (and so in Dutch and Italian): the lead says it in other words."""
+    same = []
+    for (name, label, loc), (_, _, out) in mails.items():
+        if name.startswith("operator."):
+            continue
+        lines = out.text.split("\n\n")
+        heading, lead = lines[0].strip(), lines[1].strip()
+        first = re.split(r"(?<=[.?!])\s", lead, maxsplit=1)[0].rstrip(".")
+        if first.casefold() == heading.casefold():
+            same.append((name, label, loc))
+    assert same == []

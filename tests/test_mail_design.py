@@ -48,6 +48,7 @@ PRIMARY = {
     "operator.command_help.missing": "mailto:",  # the command sent again, its fields prefilled
     "buyer.documents_requested": "mailto:",  # a new e-mail to attach the documents to
     "merchant.documents_requested": "mailto:",
+    "buyer.storage_full": "mailto:",  # a shorter message (design8: withdrawing is quiet)
 }
 # Mails that offer a choice: equal outlined buttons, none filled.
 CHOICES = ("buyer.reminder", "buyer.decision.A", "buyer.decision.A.after_return",
@@ -412,3 +413,50 @@ def test_a_buyer_whose_mail_was_refused_is_asked_to_write_shorter_not_to_withdra
         assert {"Stuur een korter bericht", "Envoyer un message plus court",
                 "Invia un messaggio più breve"} & {first.a.get_text()}, (k, locale)
         assert last["class"] == ["mb-btn-quiet"] and last.a["data-action"] == "withdraw"
+
+
+@pytest.mark.parametrize("locale, click, button, asked", [
+    ("nl", "Klik op de knop of antwoord op deze e-mail met je IBAN", "knop", "bankgegevens"),
+    ("fr", "cliquez sur le bouton ou répondez simplement à cet e-mail en indiquant votre IBAN",
+     "bouton", "coordonnées bancaires"),
+    ("it", "clicca sul pulsante o rispondi a questa e-mail indicando il tuo IBAN", "pulsante",
+     "dati bancari")])
+def test_a_compensated_buyer_is_asked_for_the_bank_details_once(rendered, locale, click, button,
+                                                                 asked):
+    """buyer.case_closed.compensated asked twice ("send us your bank details as soon as
+    possible", then the section) and said "reply with your IBAN" beside a button: one
+    paragraph asks, and names the button in the HTML part only (design8 point 6)."""
+    _, out = rendered
+    mail = next(m for s, lc, m in out
+                if lc == locale and s.name == "buyer.case_closed" and s.label == "compensated")
+    soup = BeautifulSoup(mail.html.replace("\u2011", "-"), "html.parser")
+    asking = [p.get_text() for p in soup.find_all("p") if "IBAN" in p.get_text()
+              or asked in p.get_text()]
+    assert len(asking) == 1 and click in asking[0], asking
+    text = mail.text.split("\n-- \n")[0]
+    assert button not in text and "IBAN" in text
+    # Lines of running text (not the links, listed as "* label [1]" and "[1] mailto:...").
+    said = [line for line in text.splitlines() if not line.startswith(("*", "["))]
+    assert sum(asked in line or "IBAN" in line for line in said) == 1, said
+
+
+def test_a_shop_is_not_told_its_own_name_and_every_box_has_a_38_percent_label(rendered):
+    """A shop's own mails listed "Webshop: Fietsen de Wit" to Fietsen de Wit: no such row in
+    either part. The operators' boxes gave the label half the width, so values wrapped: the
+    label column is 38 % (it stacks below 480 px, _layout.html.j2 .mb-kv). The weekly intake
+    report's figures are in the shaded box like every other key/value block (design8 point 4)."""
+    _, out = rendered
+    for s, locale, mail in out:
+        if s.name.startswith("merchant.") and s.name.partition(".")[2] in (
+                "case_closed", "case_escalated", "decision_recorded", "bad_decision",
+                "documents_requested", "storage_full"):
+            soup = BeautifulSoup(mail.html, "html.parser")
+            values = [r.find_all("td")[1].get_text() for r in soup.select("tr.mb-kv")]
+            shop = samples.SHOPS[locale][0]
+            assert values and shop not in values, (s.name, s.label, locale)
+            assert not re.search(rf"^\S+ ?: {re.escape(shop)}$", mail.text, re.M), s.name
+    for k, locale, soup in _samples(out, "operator.case_escalated.merchant_no_response",
+                                    "merchant.intake_report"):
+        labels = soup.select("table.mb-card td.mb-k")
+        assert len(labels) >= 4 and all("width:38%" in td["style"] for td in labels), k
+        assert labels[0].find_parent("table")["width"] == "100%"

@@ -168,9 +168,9 @@ def test_a_message_for_one_party_only_is_not_a_command():
 
 def test_the_escalation_mail_is_the_operators_file(box):
     mail = escalated(box)
-    # The subject sorts the team's inbox: why, then which case (issue 20: short, news first);
+    # The subject sorts the team's inbox: why, the shop, the amount, then which case (issue 20);
     # the preview line gives the order and its amount.
-    assert mail["Subject"] == ("Besluit nodig: webshop weigert terugbetaling · "
+    assert mail["Subject"] == ("Besluit nodig: terugbetaling geweigerd · Fietsen BV · €\xa049,95 · "
                                f"case {case(box)['id']}")
     preview = BeautifulSoup(html(mail), "html.parser").find(style=re.compile("display:none"))
     assert preview.get_text().startswith("Bestelling NL-1 (€\xa049,95)")
@@ -226,13 +226,13 @@ def test_the_digest_lists_ids_commands_and_labelled_columns_and_no_empty_section
     assert re.search(rf"- Case: {case_id}\n  Waarom: de webshop weigert een terugbetaling[^\n]*\n"
                      r"  Bedrag: €\xa049,95\n  Bestelling: NL-1, Fietsen BV\n"
                      r"  Stand: bij het serviceteam sinds \d+ \w+ \d{4}, \d\d:\d\d\n"
-                     rf"  Opdrachten: mailbot case {case_id}\n", out)
+                     rf"  Opdrachten: mailbot case {case_id} · opdrachten per e-mail \[1\]\n", out)
     assert "Wacht:" not in out  # no "0 days" beside a deadline passed hours ago
     assert f"- Ontvangstnummer: {inbox_id}\n  Ontvangen: " in out
     # A stranger's mail is run again only once its order is there; "let through" is for a sender.
-    assert "Wat je kunt doen: gaat het over een bestelling: importeer de bestelling of corrigeer " \
-        f"het adres van de koper en verwerk het daarna opnieuw met mailbot inbox replay " \
-        f"{inbox_id}" in out and "Doorlaten" not in out
+    assert "Wat je kunt doen: Gaat het over een bestelling? Importeer dan de bestelling of " \
+        f"corrigeer het adres van de koper en verwerk het daarna opnieuw met mailbot inbox " \
+        f"replay {inbox_id}." in out and "Doorlaten" not in out
     assert "Geen." not in out and "MISLUKTE BEZORGINGEN" not in out  # no empty section
     assert "shop-nl" not in out  # the shop's name, not its id
     digest.send(box.app, at)
@@ -787,7 +787,7 @@ def test_a_shop_past_its_deadline_is_not_a_case_needing_action_and_a_stalled_tim
     assert "de planner draait misschien niet. Controleer het met mailbot check." in late
     digest.send(box.app, due + timedelta(hours=2))
     sent = only(box.deliver(), OPERATOR)
-    assert sent["Subject"].endswith(": 0 cases wachten op actie")
+    assert sent["Subject"].endswith(": 1 alarm, 0 cases wachten op actie")
 
 
 def test_delivery_failed_samples_name_the_party_in_every_language(app):
@@ -901,6 +901,7 @@ def test_an_empty_mail_gets_the_commands_without_an_error(box):
             "missing": "Niet uitgevoerd: bericht ontbreekt",
             "amount": "Niet uitgevoerd: bedrag boven de dekking",
             "decided": "Niet uitgevoerd: al besloten", "closed": "Niet uitgevoerd: case gesloten",
+            "mail_command": "Niet uitgevoerd: resend 311",
             "paid_already": "Niet uitgevoerd: betaling al vastgelegd",
             "not_owed": "Niet uitgevoerd: geen betaling verschuldigd"}),
     ("fr", {"": "Aucune instruction trouvée dans votre e-mail",
@@ -909,6 +910,7 @@ def test_an_empty_mail_gets_the_commands_without_an_error(box):
             "amount": "Instruction non exécutée\u202f: montant au-delà de la couverture",
             "decided": "Instruction non exécutée\u202f: dossier déjà décidé",
             "closed": "Instruction non exécutée\u202f: dossier clos",
+            "mail_command": "Instruction non exécutée\u202f: resend 311",
             "paid_already": "Instruction non exécutée\u202f: paiement déjà enregistré",
             "not_owed": "Instruction non exécutée\u202f: aucun paiement dû"}),
     ("it", {"": "Nessuna istruzione trovata nella tua e-mail", "empty": "Istruzioni via e-mail",
@@ -916,6 +918,7 @@ def test_an_empty_mail_gets_the_commands_without_an_error(box):
             "amount": "Istruzione non eseguita: importo oltre la copertura",
             "decided": "Istruzione non eseguita: pratica già decisa",
             "closed": "Istruzione non eseguita: pratica chiusa",
+            "mail_command": "Istruzione non eseguita: resend 311",
             "paid_already": "Istruzione non eseguita: pagamento già registrato",
             "not_owed": "Istruzione non eseguita: nessun pagamento dovuto"}),
 ])
@@ -960,19 +963,17 @@ def test_command_done_says_webshop_and_entro_il(app, locale, outcome, said, wron
 
 
 def test_the_footer_says_a_reply_changes_nothing_where_no_command_can_act(app):
-    """A closed case's help and relayed message, a failed delivery before any case: a reply to
-    them carries out no command, and the footer no longer says it is read as one."""
+    """A closed case's help and relayed message: a reply to them carries out no command, and the
+    footer no longer says it is read as one. A failed delivery's reply does (``resend N``)."""
     mails = operator_samples(app)
     acting = "Een antwoord erop lezen we als opdracht"
     idle = "Voor deze bestelling kun je nu geen opdrachten per e-mail geven"
     for key in (("operator.command_help", "closed", "nl"),
-                ("operator.message_relayed", "closed_payment_awaited", "nl"),
-                ("operator.delivery_failed", "before_case", "nl"),
-                # ops7b: a case waiting for the buyer (not with the team) takes no command either.
-                ("operator.delivery_failed", "", "nl")):
+                ("operator.message_relayed", "closed_payment_awaited", "nl")):
         footer = mails[key].text.split("\n-- \n")[1]
         assert idle in footer and acting not in footer, key
-    for key in (("operator.command_help", "", "nl"),):
+    for key in (("operator.command_help", "", "nl"), ("operator.delivery_failed", "", "nl"),
+                ("operator.delivery_failed", "before_case", "nl")):
         assert acting in mails[key].text.split("\n-- \n")[1], key
 
 

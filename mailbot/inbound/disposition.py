@@ -31,6 +31,7 @@ class Ending(StrEnum):
     SENDER_MISMATCH = "sender_mismatch"  # valid token from another address: held
     RATE_LIMITED = "rate_limited"  # the answer was over the answer budget: recorded, held
     OPERATOR_HELP = "operator_help"  # an operator's mail without a valid, open command
+    OPERATOR_DONE = "operator_done"  # an operator's ``resend N`` / ``release N`` carried out
     OVER_QUOTA = "over_quota"  # the order's storage quota is used up: not kept, sender told
     QUARANTINED = "quarantined"  # processing failed or never finished twice: set aside
     # A shop's confirmation to its intake address (orders_by_mail/): the shop is told itself.
@@ -56,6 +57,7 @@ REPLIES: dict[Ending, str | None] = {
     Ending.SENDER_MISMATCH: "confirm_sender",  # to the registered address only
     Ending.RATE_LIMITED: None,
     Ending.OPERATOR_HELP: "command_help",
+    Ending.OPERATOR_DONE: "command_done",
     Ending.OVER_QUOTA: "storage_full",  # SPEC §8: a clear answer why the mail was not kept
     Ending.QUARANTINED: None,
     Ending.ORDER_TAKEN: None,

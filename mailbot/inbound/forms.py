@@ -145,6 +145,18 @@ def read_command(text: str) -> Command | None:
                    said.get("buyer", ""), said.get("merchant", ""))
 
 
+# The operators' commands on one stored mail by its number, as the mails print it: ``resend N``
+# (a dead or bounced outbox mail) and ``release N`` (an inbox mail held for its sender), the
+# CLI's ``outbox resend N`` and ``inbox release N`` (inbound/mail_commands.py).
+_MAIL_COMMAND = re.compile(r"^(resend|release)\s+(\d{1,12})$", re.I)
+
+
+def read_mail_command(text: str) -> tuple[str, int] | None:
+    """The verb and number of a ``resend N`` or ``release N`` on the first line, else None."""
+    match = _MAIL_COMMAND.match(" ".join(text.strip().partition("\n")[0].split()))
+    return (match.group(1).lower(), int(match.group(2))) if match else None
+
+
 def asked_command(text: str) -> str | None:
     """The first line of ``text`` when it names an operator command's verb (to quote it back
     when it is not a valid command), else None."""

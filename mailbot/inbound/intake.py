@@ -38,7 +38,7 @@ from ..outbound import budget, outbox
 from ..outbound.compose import prepare
 from ..store import records, reports
 from ..store.db import operational_errors, transaction
-from . import authentication, bounces, forms, inbox, intent, screening
+from . import authentication, bounces, forms, inbox, intent, mail_commands, retry, screening
 from .disposition import REPLIES, WORDS_ANSWERED, Disposition, Ending
 from .documents import screen as screen_documents
 from .parse import parse
@@ -53,6 +53,7 @@ LOOP_WINDOW = timedelta(days=1)  # the same words from the same party again: a r
 # Endings that already say the mail was held: an answer held back does not make them
 # rate_limited (nor does it a mail that had another effect: a relay held by the cap is applied).
 HELD_ALREADY = (Ending.SENDER_MISMATCH, Ending.OVER_QUOTA)
+HELD_QUOTED = 3000  # characters of a relay held by the cap quoted to the operators: its gist
 
 
 class To(NamedTuple):
@@ -335,6 +336,8 @@ def _words(text: str) -> str:
 def decided(m: Inbound) -> End:
     """The mail's event, planned by the core outside the write lock. An operator's mail that is
     no command, or a command the core does not take now, gets the commands back, saying why."""
+    if m.role is Role.OPERATOR and (on_mail := forms.read_mail_command(m.text)):
+        return _mail_command(m, *on_mail)
     event = _event(m)
     if m.role is Role.OPERATOR:
         if event is None:
@@ -406,10 +409,29 @@ def _command_help(m: Inbound, why: str, **data) -> End:
     """The commands back, with ``why`` the mail was no command that could be carried out:
     "unknown", "empty", "missing" (a message), "amount", "decided" (by a colleague) or
     "not_open" (the case is not with the team)."""
-    data = {"why": why, "closest": forms.closest_command(m.text),
-            "asked": forms.asked_command(m.text), **data}
+    closest = forms.closest_command(m.text)
+    typed = retry.typed(m.text, closest, m.state, m.app.config.cover.of(m.state.order.plan))
+    data = {"why": why, "closest": closest, "asked": forms.asked_command(m.text),
+            "typed": typed, **data}
     return End(Ending.OPERATOR_HELP, (To(m.state, Role.OPERATOR, data=data),),
                answer_to=budget.key(m.sender))
+
+
+def _mail_command(m: Inbound, verb: str, number: int) -> End:
+    """``resend N`` or ``release N`` on a mail of this order, carried out at once in its own
+    transaction (a release runs the held mail through intake as a mail of its own, which cannot
+    nest in this one's); the operator is answered with what was done, or why nothing was."""
+    act = mail_commands.resend if verb == "resend" else mail_commands.release
+    try:
+        done = act(m.app, number, m.now, order_id=m.order_id)
+    except mail_commands.Refused as refused:
+        return _command_help(m, "mail_command", mail_command={
+            "verb": verb, "number": number, "why": refused.why, "status": refused.status})
+    m.state = records.load(m.app.db(), m.order_id)  # as the command left it
+    data = {"command": f"{verb} {number}", "action": verb, "number": number, "by": m.sender,
+            **done}
+    return End(Ending.OPERATOR_DONE, (To(m.state, Role.OPERATOR, data=data),),
+               answer_to=budget.key(m.sender), detail=f"{verb} {number}")
 
 
 STEPS: tuple[Callable[[Inbound], End | None], ...] = (
@@ -497,9 +519,12 @@ def _within_budget(m: Inbound, end: End, state, mails, answers):
         if budget.is_relay(mail.template) and not budget.relays_allowed(app, db, m.order_id, now):
             held.append(f"{mail.template} (relay cap of the order)")
             if not budget.operators_told(db, m.order_id, now):
+                # The held message itself, quoted (bounded): read from the mail alone.
                 notice = prepare(app, db, state, Mail(Role.OPERATOR, budget.CAPPED, {
                     "limit": app.config.limits.relays_per_order_per_hour,
-                    "inbox_id": m.row["id"], "sender": m.sender, "from_role": str(m.role)}), now)
+                    "inbox_id": m.row["id"], "sender": m.sender, "from_role": str(m.role),
+                    "text": m.text[:HELD_QUOTED], "shortened": len(m.text) > HELD_QUOTED,
+                    "attachments": tuple(d.name for d in m.documents)}), now)
                 queued += [(notice, {})] if notice is not None else []
         else:
             queued.append((mail, {}))

@@ -106,15 +106,14 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
                "date": order.order_date, "amount": order.amount,
                "currency": order.currency, "buyer_email": order.buyer_email,
                "buyer_locale": order.buyer_locale, "shop": merchant["name"],
+               "shop_locale": merchant["locale"],
                "plan": str(order.plan)},
         protection=state.protection,
         case=state.case,
         actions=tuple(str(a) for a in actions),
         links={str(a): app.signer.address(Token(str(to), order.id, a)) for a in actions},
-        # The mail's Reply-To, for a party's prefilled reply; the operators' commands get it
-        # with the case file below.
-        reply_address=None if to is Role.OPERATOR else app.signer.address(Token(str(to),
-                                                                                 order.id)),
+        # The mail's Reply-To, for a party's prefilled reply and the operators' commands.
+        reply_address=app.signer.address(Token(str(to), order.id)),
         standing=standing(state, to),
     )
     if mail.kind == "documents_requested" and now is not None:
@@ -137,7 +136,6 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
          "attachments": list(e.attachments), "done_by": e.by} for e in pending]]
     if to is Role.OPERATOR:
         ctx["timeline"] = entries
-        ctx["reply_address"] = app.signer.address(Token(str(to), order.id))
         ctx["file"] = reports.operators_file(db, state, merchant,
                                              app.config.cover.of(order.plan), entries)
         if mail.kind == "message_relayed" and not case.open and str(case.outcome) in \

@@ -146,6 +146,15 @@ TEAM_TEXT = {
         "it": "Inviaci il codice di tracciamento e la prova di consegna del corriere.",
     },
 }
+# A shop's out-of-office answering the buyer's messages: the relay the cap holds back.
+AUTO_REPLY = {
+    "nl": "Bedankt voor je bericht. We zijn tot en met 30 november gesloten en beantwoorden je "
+          "e-mail daarna zo snel mogelijk.",
+    "fr": "Merci pour votre message. Nous sommes fermés jusqu’au 30 novembre inclus et vous "
+          "répondrons dès que possible ensuite.",
+    "it": "Grazie per il tuo messaggio. Siamo chiusi fino al 30 novembre compreso e ti "
+          "risponderemo al più presto.",
+}
 # The service team's decision, worded for each party as the operators' composer writes it
 # (``--message-buyer`` / ``--message-merchant``): each reads "you", the other is named.
 DECISION_TEXT = {
@@ -218,6 +227,19 @@ REJECTION_TEXT = {
               "all’indirizzo dell’acquirente il 20 novembre, con firma alla consegna.",
     },
 }
+
+
+def _typed(command: str, argument: str, amount: Decimal | None, locale: str,
+           parties: tuple[str, ...], typed_amount: str = "", fix: str | None = None) -> dict:
+    """What an operator typed in a command that was not carried out (inbound/retry.py): the
+    command's first line with ``argument`` as typed, an amount, the messages to ``parties``."""
+    said = {"buyer": DECISION_TEXT["buyer"][locale] if "buyer" in parties else "",
+            "merchant": TO_SHOP_TEXT[locale] if "merchant" in parties else ""}
+    lines = [f"{command.partition(' ')[0]} {argument}"]
+    lines += [f"amount: {typed_amount}"] if typed_amount else []
+    lines += [f"{party} ({locale}): {said[party]}".rstrip() for party in ("buyer", "merchant")]
+    return {"command": command, "message": "", "amount": amount, "amount_fix": fix,
+            "text": "\n".join(lines), **said}
 
 
 @dataclass(frozen=True)
@@ -451,7 +473,9 @@ def samples(locale: str) -> list[Sample]:
                      "attachments": ()})),
         Sample("operator.command_help", "", Role.OPERATOR, esc,
                Mail(Role.OPERATOR, "command_help",
-                    {"asked": "decide compensted", "closest": "decide compensated"}), esc_file),
+                    {"asked": "decide compensted", "closest": "decide compensated",
+                     "typed": _typed("decide compensated", "compensted", order.amount, locale,
+                                     ("buyer", "merchant"))}), esc_file),
         # A closed case takes no command by mail: the help names ``case ID correct``.
         Sample("operator.command_help", "closed", Role.OPERATOR, compensated,
                Mail(Role.OPERATOR, "command_help",
@@ -464,12 +488,17 @@ def samples(locale: str) -> list[Sample]:
         Sample("operator.command_help", "missing", Role.OPERATOR, esc,
                Mail(Role.OPERATOR, "command_help",
                     {"why": "missing", "asked": "decide compensated",
-                     "closest": "decide compensated", "missing": ["merchant"]}), esc_file),
+                     "closest": "decide compensated", "missing": ["merchant"],
+                     "typed": _typed("decide compensated", "compensated", Decimal("200"),
+                                     locale, ("buyer",))}), esc_file),
         Sample("operator.command_help", "amount", Role.OPERATOR, esc,
                Mail(Role.OPERATOR, "command_help",
                     {"why": "amount", "asked": "decide compensated", "closest": None,
                      "refused": {"amount": "300", "outcome": "compensated",
-                                 "cover": Decimal("200"), "above_cover": True}}), esc_file),
+                                 "cover": Decimal("200"), "above_cover": True},
+                     "typed": _typed("decide compensated", "compensated", Decimal("200"),
+                                     locale, ("buyer", "merchant"), typed_amount="300",
+                                     fix="bound")}), esc_file),
         # A colleague decided the case first (inbound.intake: _decided_before).
         Sample("operator.command_help", "decided", Role.OPERATOR, compensated,
                Mail(Role.OPERATOR, "command_help",
@@ -523,7 +552,24 @@ def samples(locale: str) -> list[Sample]:
         Sample("operator.relays_held", "", Role.OPERATOR, am,
                Mail(Role.OPERATOR, "relays_held",
                     {"limit": 10, "inbox_id": 5030, "sender": "info@shop.example",
-                     "from_role": "merchant"})),
+                     "from_role": "merchant", "text": AUTO_REPLY[locale], "shortened": False,
+                     "attachments": ()})),
+        # ``resend N`` and ``release N`` by mail (inbound/mail_commands.py), and one refused.
+        Sample("operator.command_done", "resend", Role.OPERATOR, a,
+               Mail(Role.OPERATOR, "command_done",
+                    {"command": "resend 311", "action": "resend", "number": 311,
+                     "by": "anna@trust.example", "status": "dead", "template": "buyer.decision",
+                     "was": [BUYERS[locale]], "to": [BUYERS[locale]]})),
+        Sample("operator.command_done", "release", Role.OPERATOR, a,
+               Mail(Role.OPERATOR, "command_done",
+                    {"command": "release 5021", "action": "release", "number": 5021,
+                     "by": "anna@trust.example", "sender": "sam.j@work.example",
+                     "disposition": "applied"})),
+        Sample("operator.command_help", "mail_command", Role.OPERATOR, esc,
+               Mail(Role.OPERATOR, "command_help",
+                    {"why": "mail_command", "asked": None, "closest": None, "typed": None,
+                     "mail_command": {"verb": "resend", "number": 311, "why": "state",
+                                      "status": "sent"}}), esc_file),
     ]
     for role, st in ((Role.BUYER, am), (Role.MERCHANT, am)):
         out.append(Sample(f"{role}.storage_full", "", role, st,
@@ -538,7 +584,7 @@ def samples(locale: str) -> list[Sample]:
 
 def digest_sample() -> dict:
     day = timedelta(days=1)
-    return {
+    data = {
         "since": NOW - day, "now": NOW, "period_days": 1, "opened": 3,
         "escalated": {"buyer_disputes": 1, "merchant_no_response": 1},
         "closed": {"refund_received": 2, "compensated": 1},
@@ -588,6 +634,10 @@ def digest_sample() -> dict:
         "case_states": {"awaiting_merchant": 4, "escalated": 2, "closed": 17},
         "protection_states": {"active": 120, "in_case": 6, "ended": 40, "expired": 88},
     }
+    # As digest.collect derives them: the stalled deadline's case, the payments past their date.
+    stalled = [d["case_id"] for d in data["deadlines"] if d["stalled"]]
+    return data | {"alerts": {"scheduler": stalled} if stalled else {},
+                   "late": [p for p in data["payments"] if p["overdue"]]}
 
 
 def intake_samples(locale: str) -> list[Sample]:

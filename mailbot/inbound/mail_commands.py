@@ -1,0 +1,88 @@
+"""The operators' commands on one stored mail, given on the command line (``outbox resend N``,
+``inbox release N``) or by mail (``resend N``, ``release N`` in a reply to an operators' mail
+about the order): one implementation for both, each change in its own transaction.
+
+- ``resend``: a dead or bounced mail is queued again, to the party's address as it is now (a
+  correction or an import may have fixed it since).
+- ``release``: a mail held because its From was not the party's address runs through intake as
+  if it were (an operator vouched for the sender); its event applies once, as for any mail.
+
+By mail the command reaches only mail of the order its reply is about (``order_id``): a reply on
+one order never acts on another's mail.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..core.model import Role
+from ..outbound.compose import recipients
+from ..store import admin, inbox_rows, records
+from ..store import corrections as stored
+from ..store.db import transaction
+from . import intake
+from .disposition import Disposition, Ending
+
+RESENT = ("dead", "bounced")  # the outbox states a mail is resent from
+
+
+class Refused(Exception):
+    """The command does not apply; the message says why in one line, ``why`` in a word for the
+    operators' mail ("none": no such mail of this order; "state": not in a state it acts on)
+    and ``status`` the mail's state then."""
+
+    def __init__(self, message: str, why: str = "state", status: str | None = None):
+        super().__init__(message)
+        self.why, self.status = why, status
+
+
+def resend(app, outbox_id: int, now: datetime, order_id: int | None = None) -> dict:
+    """Queues a dead or bounced mail again; what it was and where it goes now: its ``status``
+    before, ``template``, ``was`` (its recipients then) and ``to`` (now)."""
+    db = app.db()
+    with transaction(db):
+        found = db.execute("SELECT template FROM outbox WHERE id = ?", [outbox_id]).fetchone()
+        row = admin.outbox_mail(db, outbox_id)
+        if row is None or (order_id is not None and row["order_id"] != order_id):
+            raise Refused(f"no outbox mail {outbox_id}" + (" about this order" if order_id
+                                                          else ""), "none")
+        if row["status"] not in RESENT:
+            raise Refused(f"outbox mail {outbox_id} is {row['status']}: only dead or bounced "
+                          "mail is resent", status=row["status"])
+        state = merchant = None
+        if row["order_id"] is not None:
+            state = records.load(db, row["order_id"])
+            merchant = records.merchant(db, state.order.shop_id)
+        now_to = list(recipients(app, state, Role(row["role"]), merchant).addresses)
+        admin.resend(db, outbox_id, now, now_to if now_to != row["recipients"] else None)
+    return {"status": row["status"], "template": found[0], "was": row["recipients"],
+            "to": now_to}
+
+
+def release(app, inbox_id: int, now: datetime, order_id: int | None = None) -> dict:
+    """Runs a mail held for its sender through intake as the party's own: its ``sender`` and
+    its new ``disposition``."""
+    row = processed(app.db(), inbox_id, order_id)
+    if row["disposition"] != Ending.SENDER_MISMATCH:
+        raise Refused(f"inbox {inbox_id} is {row['disposition']}: only mail held for its "
+                      "sender (sender_mismatch) is released; `inbox replay` runs other mail "
+                      "again", status=row["disposition"])
+    return {"sender": row["sender"] or row["mail_from"],
+            "disposition": str(again(app, row, now, trusted_sender=True))}
+
+
+def processed(db, inbox_id: int, order_id: int | None = None) -> dict:
+    row = inbox_rows.load(db, inbox_id)
+    if row is None or (order_id is not None and row["order_id"] != order_id):
+        raise Refused(f"no inbox mail {inbox_id}" + (" about this order" if order_id else ""),
+                      "none")
+    if row["processed_at"] is None:
+        raise Refused(f"inbox {inbox_id} is not processed yet", status="pending")
+    return row
+
+
+def again(app, row: dict, now: datetime, trusted_sender: bool) -> Disposition:
+    if not stored.reopen_inbox(app.db(), row["id"], row["disposition"]):
+        raise Refused(f"inbox {row['id']} changed meanwhile; look again")
+    return intake.process(app, row["id"], now, trusted_sender=trusted_sender)
+
