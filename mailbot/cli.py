@@ -585,6 +585,9 @@ def _order(app, args):
         raise UsageError("order correct needs the right value of at least one of: "
                          + ", ".join(f"--{n.replace('_', '-')}" for n in imports.ORDER_FIELDS[2:]))
 
+    if state.case is not None and state.case.open and set(changes) == {"buyer_email"}:
+        return _buyer_email(app, args, state, label)
+
     def correct():
         said, why_not = imports.correct(db, args.shop_id, args.order_number, changes, app.tz,
                                         datetime.now(timezone.utc))
@@ -592,6 +595,24 @@ def _order(app, args):
             raise UsageError(f"{label}: {why_not}")
         return said
     _change(app, args, correct, lambda done: done.value)
+
+
+def _buyer_email(app, args, state, label: str) -> None:
+    """The buyer's address on an open case (inbound/mail_commands.py, ``buyer-email`` by mail):
+    corrected, and what the buyer missed sent again; the case's deadlines do not move."""
+    from .inbound import mail_commands
+
+    def work():
+        try:
+            return mail_commands.buyer_email(app, state.order.id, args.buyer_email,
+                                             datetime.now(timezone.utc), by=_operator(args))
+        except mail_commands.Refused as exc:
+            raise UsageError(f"{label}: {exc}") from None
+    due = state.case.buyer_due
+    _change(app, args, work, lambda done: (
+        f"{label}: buyer_email {done.value['was']} -> {done.value['to']}; "
+        f"resent: {', '.join(map(str, done.value['resent'])) or 'none'}; the case's deadlines "
+        "do not move" + (f" (the buyer's: {records.iso(due)})" if due else "")))
 
 
 _DURATION = re.compile(r"^(\d+)\s*([mhdw])$")

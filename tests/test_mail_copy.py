@@ -1275,3 +1275,16 @@ def test_no_lead_opens_by_repeating_its_heading(mails):
         if first.casefold() == heading.casefold():
             same.append((name, label, loc))
     assert same == []
+
+
+@pytest.mark.parametrize("locale, wrong, right", [
+    # One form for the claim of an order, as the shop reads it ("le dossier de la commande").
+    ("fr", "dossier pour la commande", "Le dossier de votre commande %(number)s est désormais clos"),
+    # "Che cosa", as in "Che cosa puoi fare ora", where buyers and shops read it.
+    ("it", "trovi cosa", "qui sotto trovi che cosa mancava"),
+    ("it", "Qui sotto: cosa", "Qui sotto: che cosa fare con le conferme"),
+])
+def test_one_form_in_french_and_italian(locale, wrong, right):
+    texts = list(strings(locale))
+    assert [t for t in texts if wrong in t] == []
+    assert [t for t in texts if right in t]

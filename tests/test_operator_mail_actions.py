@@ -16,12 +16,13 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import OPERATOR, click, html, only, reply, text, to
+from conftest import OPERATOR, click, html, only, reply, text, to, write_config
+from mailbot import cli
 from mailbot.store import records
 from mailbot.tokens import Token
 from test_case_by_mail import case, open_case
 from test_loops_and_answers import started  # noqa: F401 (a fixture)
-from test_operators_mail import escalated, refused_for_good
+from test_operators_mail import escalated, operator_samples, refused_for_good
 from test_protection_by_mail import BUYER_NL, MERCHANT_NL, reminders
 
 # What the answer says, per operators' language: quoted back, the retry's amount.
@@ -225,3 +226,67 @@ def test_held_relays_quote_the_held_message(started, locale, heading):
     out = text(only(limited.deliver(), OPERATOR))
     assert heading in out
     assert "    Bericht 1: waar blijft mijn fiets?" in out  # the held one, quoted
+
+
+# --- 3. a bounced buyer address on an open case -------------------------------------------------
+
+NEW = "jan.new@buyer.example"
+
+
+def buyer_due(box):
+    return box.app.db().execute("SELECT buyer_due FROM cases").fetchone()[0]
+
+
+@pytest.mark.parametrize("locale, said", [
+    ("nl", "beantwoord deze e-mail met buyer-email NIEUW_ADRES"),
+    ("fr", "répondez à cet e-mail avec buyer-email NOUVELLE_ADRESSE"),
+    ("it", "rispondi a questa e-mail con buyer-email NUOVO_INDIRIZZO"),
+])
+def test_delivery_failed_on_an_open_case_names_the_correction_and_the_unmoved_deadline(
+        app, locale, said):
+    out = " ".join(operator_samples(app)[("operator.delivery_failed", "", locale)].text.split())
+    assert said in out
+    assert re.search(r"mailbot order correct shop-\w+ \S+ --buyer-email", out)
+    assert re.search(r"13 \w+ 2026", out)  # the buyer's date, unchanged
+
+
+def test_a_bounced_buyer_on_an_open_case_is_corrected_by_mail_and_missed_mail_resent(
+        box, tmp_path, smtp_sink):
+    dead, notice = failed_decision(box, tmp_path, smtp_sink)
+    out = " ".join(text(notice).split())
+    assert "beantwoord deze e-mail met buyer-email NIEUW_ADRES" in out
+    assert "De termijn verschuift niet" in out
+    due = buyer_due(box)
+    reply(box, notice, OPERATOR, f"buyer-email {NEW}", quote=False)
+    assert box.last_disposition() == "operator_done"
+    db = box.app.db()
+    assert db.execute("SELECT buyer_email FROM orders WHERE order_number = 'NL-1'"
+                      ).fetchone()[0] == NEW
+    assert outbox_status(box, dead) == "queued"
+    assert [e["kind"] for e in case(box)["timeline"]].count("operator.buyer_email") == 1
+    assert buyer_due(box) == due  # the deadline does not move, and the team is told so
+    mails = box.deliver()
+    assert to(mails, NEW) and not to(mails, "jan@buyer.example")
+    done = text(only(mails, OPERATOR))
+    assert NEW in done and "jan@buyer.example" in done and str(dead) in done
+
+
+def test_only_an_operator_corrects_the_buyers_address_by_mail(box, tmp_path, smtp_sink):
+    dead, notice = failed_decision(box, tmp_path, smtp_sink)
+    reply(box, notice, BUYER_NL, f"buyer-email {NEW}", quote=False)
+    assert box.last_disposition() == "sender_mismatch"
+    assert box.app.db().execute("SELECT buyer_email FROM orders WHERE order_number = 'NL-1'"
+                                ).fetchone()[0] == "jan@buyer.example"
+    reply(box, notice, OPERATOR, "buyer-email geen-adres", quote=False)
+    assert box.last_disposition() == "operator_help"
+    assert outbox_status(box, dead) == "dead"
+
+
+def test_order_correct_buyer_email_works_on_an_open_case(box, tmp_path, smtp_sink, capsys):
+    dead, _ = failed_decision(box, tmp_path, smtp_sink)
+    code = cli.main(["--config", str(write_config(tmp_path, box.app.config)), "order",
+                     "correct", "shop-nl", "NL-1", "--buyer-email", NEW, "--yes"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"jan@buyer.example -> {NEW}" in out and "deadlines do not move" in out
+    assert outbox_status(box, dead) == "queued"

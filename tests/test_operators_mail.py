@@ -291,14 +291,14 @@ def test_delivery_failed_names_order_case_kind_error_in_words_and_the_resend(box
     # address gets through.
     assert re.search(r"De koper moet uiterlijk \d+ \w+ \d{4} reageren op het antwoord van de "
                      r"webshop; zonder reactie sluit de case dan", out)
-    assert "mailbot inbox release ID" in out
+    assert "mailbot inbox release ID" in out and "met release ID" in out
     assert "Soort e-mail: het antwoord van de webshop" in out
     assert "Oorzaak: het adres bestaat niet bij de ontvangende mailserver" in out
     assert "550 5.1.1 <jan@buyer.example>: mailbox unavailable" in out  # not a bytes repr
     assert f"mailbot outbox resend {dead}" in out
-    # A case's order is no longer corrected (store/imported.CHANGEABLE): no command that fails.
-    assert "kan niet meer worden verbeterd: de bestelling heeft een case" in out
-    assert "--buyer-email" not in out
+    # On an open case the buyer's address is corrected by its own command (ops8b), by mail too.
+    assert "mailbot order correct shop-nl NL-1 --buyer-email NIEUW_ADRES" in out
+    assert "kan niet meer worden verbeterd" not in out
     # Refused for good at once (RFC 5321 §4.2.1): not "after several attempts".
     assert "bij de eerste poging niet worden bezorgd" in out and "pogingen" not in out
 
@@ -583,7 +583,8 @@ def test_the_decision_fields_are_a_list_one_line_per_field(app):
     shown = 0
     for (name, label, locale), mail in operator_samples(app).items():
         if name in ("operator.case_escalated", "operator.message_relayed",
-                    "operator.command_help") and "decide compensated" in mail.text:
+                    "operator.command_help") and "decide compensated" in mail.text \
+                and label != "buyer_fr_shop_nl":  # each party in its own language
             shown += 1
             for line in lines[locale]:
                 assert line in mail.text, (name, label, locale, line)
@@ -821,7 +822,7 @@ def test_a_request_sent_from_its_link_says_its_message_is_missing_then_goes_out(
     reply(box, mail, OPERATOR, body + " ", quote=False)
     subject, out = helped(box)
     assert subject == f"Niet uitgevoerd: bericht ontbreekt · case {case(box)['id']}"
-    assert "Het bericht aan de koper ontbreekt (buyer (nl):)." in out
+    assert "Het bericht aan de koper ontbreekt (veld “buyer (nl):”)." in out
     assert "is geen opdracht" not in out and "Bedoelde je" not in out
     assert case(box)["state"] == "escalated"
     reply(box, mail, OPERATOR, body + " Stuur de factuur.", quote=False)
@@ -829,7 +830,7 @@ def test_a_request_sent_from_its_link_says_its_message_is_missing_then_goes_out(
     assert "Stuur de factuur." in text(only(mails, BUYER_NL))
     done = text(only(mails, OPERATOR))
     assert re.search(r"de koper heeft het bericht hieronder ontvangen en moet uiterlijk "
-                     r"\d+ \w+ antwoorden; daarna besluit je op wat er is", done)
+                     r"\d+ \w+ antwoorden; daarna besluit je op basis van wat je dan hebt", done)
     assert "JOUW BERICHT AAN DE KOPER\n\n    Stuur de factuur." in done
     assert "De partijen hebben" not in done and "AAN DE PARTIJEN" not in done
     assert "buyer (nl):" not in done
@@ -841,7 +842,7 @@ def test_a_decision_with_an_empty_field_names_the_field(box):
           .replace("buyer (nl): ", "buyer (nl): We vergoeden."), quote=False)
     subject, out = helped(box)
     assert subject.startswith("Niet uitgevoerd: bericht ontbreekt · ")
-    assert "Het bericht aan de webshop ontbreekt (merchant (nl):)." in out
+    assert "Het bericht aan de webshop ontbreekt (veld “merchant (nl):”)." in out
     assert "aan de koper ontbreekt" not in out and "is geen opdracht" not in out
     assert case(box)["state"] == "escalated"
 
@@ -879,7 +880,7 @@ def test_an_amount_above_the_cover_is_in_the_subject_and_heading(box):
     reply(box, mail, OPERATOR, "decide compensated\namount: 45\nWe vergoeden.", quote=False)
     subject, out = helped(box)
     assert subject == f"Niet uitgevoerd: bedrag boven de dekking · case {case(box)['id']}"
-    assert "Over dit bedrag kan niet worden besloten\n" in out
+    assert "Dit bedrag kan niet\n" in out
     assert "Geen opdracht gevonden" not in subject
     reply(box, mail, OPERATOR, "decide compensated\namount: veel\nWe vergoeden.", quote=False)
     assert helped(box)[0].startswith("Niet uitgevoerd: bedrag niet mogelijk · ")
@@ -899,7 +900,7 @@ def test_an_empty_mail_gets_the_commands_without_an_error(box):
 @pytest.mark.parametrize("locale, said", [
     ("nl", {"": "Geen opdracht gevonden in je e-mail", "empty": "Opdrachten per e-mail",
             "missing": "Niet uitgevoerd: bericht ontbreekt",
-            "amount": "Niet uitgevoerd: bedrag boven de dekking",
+            "amount": "Niet uitgevoerd: bedrag niet mogelijk",
             "decided": "Niet uitgevoerd: al besloten", "closed": "Niet uitgevoerd: case gesloten",
             "mail_command": "Niet uitgevoerd: resend 311",
             "paid_already": "Niet uitgevoerd: betaling al vastgelegd",
@@ -907,7 +908,7 @@ def test_an_empty_mail_gets_the_commands_without_an_error(box):
     ("fr", {"": "Aucune instruction trouvée dans votre e-mail",
             "empty": "Instructions par e-mail",
             "missing": "Instruction non exécutée\u202f: message manquant",
-            "amount": "Instruction non exécutée\u202f: montant au-delà de la couverture",
+            "amount": "Instruction non exécutée\u202f: montant non valable",
             "decided": "Instruction non exécutée\u202f: dossier déjà décidé",
             "closed": "Instruction non exécutée\u202f: dossier clos",
             "mail_command": "Instruction non exécutée\u202f: resend 311",
@@ -915,7 +916,7 @@ def test_an_empty_mail_gets_the_commands_without_an_error(box):
             "not_owed": "Instruction non exécutée\u202f: aucun paiement dû"}),
     ("it", {"": "Nessuna istruzione trovata nella tua e-mail", "empty": "Istruzioni via e-mail",
             "missing": "Istruzione non eseguita: messaggio mancante",
-            "amount": "Istruzione non eseguita: importo oltre la copertura",
+            "amount": "Istruzione non eseguita: importo non valido",
             "decided": "Istruzione non eseguita: pratica già decisa",
             "closed": "Istruzione non eseguita: pratica chiusa",
             "mail_command": "Istruzione non eseguita: resend 311",

@@ -147,14 +147,20 @@ def read_command(text: str) -> Command | None:
 
 # The operators' commands on one stored mail by its number, as the mails print it: ``resend N``
 # (a dead or bounced outbox mail) and ``release N`` (an inbox mail held for its sender), the
-# CLI's ``outbox resend N`` and ``inbox release N`` (inbound/mail_commands.py).
-_MAIL_COMMAND = re.compile(r"^(resend|release)\s+(\d{1,12})$", re.I)
+# CLI's ``outbox resend N`` and ``inbox release N``; and ``buyer-email NEW``, the CLI's ``order
+# correct ... --buyer-email NEW`` on a case (inbound/mail_commands.py).
+_MAIL_COMMAND = re.compile(r"^(?:(resend|release)\s+(\d{1,12})|(buyer-email)\s+<?([^\s<>]+)>?)$",
+                           re.I)
 
 
-def read_mail_command(text: str) -> tuple[str, int] | None:
-    """The verb and number of a ``resend N`` or ``release N`` on the first line, else None."""
+def read_mail_command(text: str) -> tuple[str, int | str] | None:
+    """The verb and its number (or address) of a mail command on the first line, else None."""
     match = _MAIL_COMMAND.match(" ".join(text.strip().partition("\n")[0].split()))
-    return (match.group(1).lower(), int(match.group(2))) if match else None
+    if match is None:
+        return None
+    if match.group(1):
+        return match.group(1).lower(), int(match.group(2))
+    return "buyer-email", match.group(4)
 
 
 def asked_command(text: str) -> str | None:

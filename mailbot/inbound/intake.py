@@ -417,13 +417,16 @@ def _command_help(m: Inbound, why: str, **data) -> End:
                answer_to=budget.key(m.sender))
 
 
-def _mail_command(m: Inbound, verb: str, number: int) -> End:
-    """``resend N`` or ``release N`` on a mail of this order, carried out at once in its own
-    transaction (a release runs the held mail through intake as a mail of its own, which cannot
-    nest in this one's); the operator is answered with what was done, or why nothing was."""
-    act = mail_commands.resend if verb == "resend" else mail_commands.release
+def _mail_command(m: Inbound, verb: str, number: int | str) -> End:
+    """``resend N``, ``release N`` or ``buyer-email NEW`` on this order, carried out at once in
+    its own transaction (a release runs the held mail through intake as a mail of its own, which
+    cannot nest in this one's); the operator is answered with what was done, or why not."""
     try:
-        done = act(m.app, number, m.now, order_id=m.order_id)
+        if verb == "buyer-email":
+            done = mail_commands.buyer_email(m.app, m.order_id, number, m.now, by=m.sender)
+        else:
+            act = mail_commands.resend if verb == "resend" else mail_commands.release
+            done = act(m.app, number, m.now, order_id=m.order_id)
     except mail_commands.Refused as refused:
         return _command_help(m, "mail_command", mail_command={
             "verb": verb, "number": number, "why": refused.why, "status": refused.status})

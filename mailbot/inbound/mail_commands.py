@@ -6,6 +6,10 @@ about the order): one implementation for both, each change in its own transactio
   correction or an import may have fixed it since).
 - ``release``: a mail held because its From was not the party's address runs through intake as
   if it were (an operator vouched for the sender); its event applies once, as for any mail.
+- ``buyer_email``: the buyer's address of an order with an open case corrected (``order correct
+  --buyer-email``, ``buyer-email NEW`` by mail), on the case's timeline, and every mail the buyer
+  did not receive sent again to it. The case's deadlines do not move: the mails sent again state
+  the same dates, and the team says so (a later deadline would be a new promise to the shop).
 
 By mail the command reaches only mail of the order its reply is about (``order_id``): a reply on
 one order never acts on another's mail.
@@ -15,6 +19,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from .. import addresses
+from ..core.effects import Entry
 from ..core.model import Role
 from ..outbound.compose import recipients
 from ..store import admin, inbox_rows, records
@@ -86,3 +92,28 @@ def again(app, row: dict, now: datetime, trusted_sender: bool) -> Disposition:
         raise Refused(f"inbox {row['id']} changed meanwhile; look again")
     return intake.process(app, row["id"], now, trusted_sender=trusted_sender)
 
+
+def buyer_email(app, order_id: int, address: str, now: datetime, by: str) -> dict:
+    """Corrects the buyer's address of an order with an open case and resends what the buyer
+    missed: the address ``was`` and is now (``to``), the outbox ids ``resent``."""
+    new, why = addresses.normal(address)
+    if new is None:
+        raise Refused(f"bad buyer address {address!r}: {why}", "address")
+    db = app.db()
+    with transaction(db):
+        state = records.load(db, order_id)
+        if state.case is None or not state.case.open:
+            raise Refused("the order has no open case: `order correct` corrects it as imported",
+                          "no_case")
+        old = state.order.buyer_email
+        if addresses.comparable(new) == addresses.comparable(old):
+            raise Refused(f"the buyer's address is {old} already", "same")
+        db.execute("UPDATE orders SET buyer_email = ? WHERE id = ?", [new, order_id])
+        records.add_timeline(db, order_id, now, Entry("operator", "operator.buyer_email",
+                                                      f"{old} -> {new}", by=by))
+        missed = [row[0] for row in db.execute(
+            "SELECT id FROM outbox WHERE order_id = ? AND role = ? AND status IN (?, ?) "
+            "ORDER BY id", [order_id, str(Role.BUYER), *RESENT]).fetchall()]
+        for outbox_id in missed:
+            resend(app, outbox_id, now, order_id)
+    return {"was": old, "to": new, "resent": missed}

@@ -25,7 +25,7 @@ import jinja2
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from babel.support import Translations
 from markupsafe import Markup
 
@@ -386,6 +386,9 @@ class Renderer:
 
         env.filters.update(
             money=lambda amount, currency="EUR": _money(Decimal(amount), currency, locale),
+            # An amount as the reader types it on a command line ("249,95" in nl/fr/it): no
+            # currency, no grouping; money.parse_amount reads both marks.
+            number=lambda amount: format_decimal(Decimal(amount), "0.00", locale=locale),
             date=day,
             # A deadline is the last whole day to act: core deadlines end at 23:59 local time,
             # and one that ends at midnight leaves the day before as the last day.

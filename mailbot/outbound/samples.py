@@ -250,6 +250,7 @@ class Sample:
     state: State | None
     mail: Mail
     timeline: tuple[Entry, ...] = ()
+    merchant_locale: str = ""  # the shop's language when it is not the buyer's
 
 
 def _order(locale: str, plan: Plan = Plan.PLUS) -> Order:
@@ -489,21 +490,24 @@ def samples(locale: str) -> list[Sample]:
                Mail(Role.OPERATOR, "command_help",
                     {"why": "missing", "asked": "decide compensated",
                      "closest": "decide compensated", "missing": ["merchant"],
-                     "typed": _typed("decide compensated", "compensated", Decimal("200"),
+                     "typed": _typed("decide compensated", "compensated", order.amount,
                                      locale, ("buyer",))}), esc_file),
         Sample("operator.command_help", "amount", Role.OPERATOR, esc,
                Mail(Role.OPERATOR, "command_help",
                     {"why": "amount", "asked": "decide compensated", "closest": None,
+                     # Above the order's amount; the PLUS plan of the render config covers
+                     # up to the order amount (no cap of its own), as the case's card says.
                      "refused": {"amount": "300", "outcome": "compensated",
-                                 "cover": Decimal("200"), "above_cover": True},
-                     "typed": _typed("decide compensated", "compensated", Decimal("200"),
+                                 "cover": None, "above_cover": False},
+                     "typed": _typed("decide compensated", "compensated", order.amount,
                                      locale, ("buyer", "merchant"), typed_amount="300",
                                      fix="bound")}), esc_file),
         # A colleague decided the case first (inbound.intake: _decided_before).
         Sample("operator.command_help", "decided", Role.OPERATOR, compensated,
                Mail(Role.OPERATOR, "command_help",
                     {"why": "decided", "asked": "decide claim_rejected", "closest": None,
-                     "decided": {"by": "anna@trust.example", "at": NOW - timedelta(days=9),
+                     # Decided the day the case closed (compensated.case.closed_at).
+                     "decided": {"by": "anna@trust.example", "at": compensated.case.closed_at,
                                  "outcome": "compensated", "amount": order.amount}})),
         # The compensation paid and recorded (``paid``, core.case: _payment_recorded), and the
         # same command again, or on a case that owes nothing.
@@ -578,8 +582,24 @@ def samples(locale: str) -> list[Sample]:
                       Mail(Role.MERCHANT, "message_relayed",
                            {"from_role": Role.BUYER, "text": FOLLOW_UP["buyer"][locale],
                             "attachments": (TRACKING,), "earlier": (invoice,)})))
+    out.append(mixed_sample())
     out += intake_samples(locale)
     return out
+
+
+def mixed_sample() -> Sample:
+    """A cross-border case, the one that matters most to the team: a French buyer of a Dutch
+    shop whose deadline passed. Each party reads its own language; the escalation says which."""
+    order = replace(_order("nl"), buyer_email=BUYERS["fr"], buyer_locale="fr")
+    reason = Escalation.MERCHANT_NO_RESPONSE
+    st = State(order, Protection(ProtectionState.IN_CASE, datetime(2026, 12, 2, 22, 59,
+                                                                   tzinfo=timezone.utc)),
+               _case(state=CaseState.ESCALATED, escalation_reason=reason))
+    timeline = (Entry("buyer", "case.opened", BUYER_TEXT["fr"], (INVOICES["nl"],)),
+                Entry("timer", "merchant.nudged"), Entry("timer", "merchant.no_response"),
+                Entry("bot", "case.escalated", str(reason)))
+    return Sample("operator.case_escalated", "buyer_fr_shop_nl", Role.OPERATOR, st,
+                  Mail(Role.OPERATOR, "case_escalated", {"reason": reason}), timeline, "nl")
 
 
 def digest_sample() -> dict:
@@ -671,8 +691,9 @@ def contexts(app, db, locale: str):
     for s in samples(locale):
         merchant = None
         if s.state is not None:
-            merchant = {"name": SHOPS[locale][0], "emails": ["service@shop.example"],
-                        "locale": locale}
+            shop = s.merchant_locale or locale
+            merchant = {"name": SHOPS[shop][0], "emails": ["service@shop.example"],
+                        "locale": shop}
         ctx = compose.context(app, db, s.state, s.mail, s.role, merchant, NOW, s.timeline)
         if "timeline" in ctx:
             _dated(ctx)
