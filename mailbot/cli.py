@@ -86,8 +86,9 @@ def parser() -> argparse.ArgumentParser:
     case.add_argument("--message-merchant", help="decide, correct: to the merchant only, in "
                       "place of --message")
     case.add_argument("--amount", help="decide or correct into refunded_by_merchant or "
-                      "compensated: how much (default: the order's amount, within the plan's "
-                      "[cover])")
+                      "compensated: what the buyer receives in total through this decision, "
+                      "whoever pays: leave out what the shop has already paid back (default: "
+                      "the order's amount, within the plan's [cover])")
     case.add_argument("--date", help="paid: the day it was paid, YYYY-MM-DD (default: today)")
     case.add_argument("--json", action="store_true", help="the same as JSON")
     _change_options(case)

@@ -571,13 +571,13 @@ def test_the_escalation_mail_puts_the_evidence_before_the_decision(box):
 def test_the_decision_fields_are_a_list_one_line_per_field(app):
     """amount / buyer (nl) / merchant (nl), each with one plain explanation, in every mail that
     offers the commands, in every language."""
-    lines = {"nl": ("- amount: het bestelbedrag; pas het aan",
+    lines = {"nl": ("- amount: wat de koper met dit besluit in totaal krijgt",
                     "- buyer (nl): je bericht aan de koper, in het Nederlands\n",
                     "- merchant (nl): je bericht aan de webshop, in het Nederlands\n"),
-             "fr": ("- amount: le montant de la commande\u202f; modifiez-le",
+             "fr": ("- amount: ce que l’acheteur reçoit au total par cette décision",
                     "- buyer (fr): votre message à l’acheteur, en français\n",
                     "- merchant (fr): votre message à la boutique, en français\n"),
-             "it": ("- amount: l’importo dell’ordine; modificalo",
+             "it": ("- amount: quanto l’acquirente riceve in totale con questa decisione",
                     "- buyer (it): il tuo messaggio all’acquirente, in italiano\n",
                     "- merchant (it): il tuo messaggio al negozio, in italiano\n")}
     shown = 0

@@ -122,13 +122,66 @@ def test_the_digest_keeps_a_late_unpaid_payment_until_it_is_recorded(box):
     assert payments(box, later) == []
 
 
+# What the buyer says of a partial refund they reject, in each language.
+REJECTS = {"nl": "wijst de gedeeltelijke terugbetaling van € 120,00 af als te weinig",
+           "fr": "refuse le remboursement partiel de 120,00 €, jugé insuffisant",
+           "it": "rifiuta il rimborso parziale di 120,00 € perché troppo basso"}
+
+
 def test_payment_mails_speak_each_language(app):
-    """The samples of a recorded payment and of the refusals, in nl, fr and it."""
+    """The samples of a recorded payment and of a disputed partial refund, in nl, fr and it."""
     seen = {}
     for locale in LOCALES:
         for sample, ctx in samples.contexts(app, app.db(), locale):
-            if sample.name == "operator.command_done" and sample.label == "paid":
-                seen[locale] = app.renderer.render(sample.name, locale, ctx).text
-    assert set(seen) == set(LOCALES)
-    for locale, said in seen.items():
-        assert RECORDED[locale] in said, locale
+            if (sample.name, sample.label) in (("operator.command_done", "paid"),
+                                               ("operator.case_escalated", "buyer_disputes")):
+                out = app.renderer.render(sample.name, locale, ctx).text
+                seen[locale, sample.label] = " ".join(out.split())
+    assert len(seen) == 2 * len(LOCALES)
+    for locale in LOCALES:
+        assert RECORDED[locale] in seen[locale, "paid"], locale
+        assert REJECTS[locale] in seen[locale, "buyer_disputes"], locale
+
+
+# --- 2. a partial refund disputed: what the shop promised, what the buyer says ---------------------
+
+def partial_disputed(box, action: str):
+    """NL-1 (49.95 EUR): the shop promises 12.50 back, the buyer answers with ``action``; the
+    team's escalation mail."""
+    from conftest import actions, click
+    from test_case_by_mail import open_case
+    from test_protection_by_mail import BUYER_NL, MERCHANT_NL
+    _, merchant = open_case(box)
+    reply(box, merchant, MERCHANT_NL,
+          "Terugbetaling: ja\nBedrag: 12,50\nToelichting: Een deel was wel geleverd.")
+    decision = only(box.deliver(), BUYER_NL)
+    assert action in actions(decision)
+    click(box, decision, action, BUYER_NL, body="Zo niet.")
+    return only(box.deliver(), OPERATOR)
+
+
+def test_a_refund_that_did_not_arrive_is_decided_on_the_amount_promised(box):
+    mail = partial_disputed(box, "refund_not_received")
+    said = " ".join(text(mail).split())
+    assert "Antwoord van de webshop: terugbetaling van € 12,50 (toegezegd door de webshop)" in said
+    assert "De koper zegt: de terugbetaling van € 12,50 is niet aangekomen" in said
+    # The buyer gets in total what the shop promised: the decision's field starts there.
+    assert command_links(mail)["decide refunded_by_merchant"]["body"].startswith(
+        "decide refunded_by_merchant\namount: €\xa012,50\n")
+    assert "wat de koper met dit besluit in totaal krijgt, wie ook betaalt" in said
+
+
+def test_a_partial_refund_rejected_says_nothing_is_known_of_its_payment(box):
+    mail = partial_disputed(box, "reject_partial")
+    said = " ".join(text(mail).split())
+    assert ("De koper zegt: wijst de gedeeltelijke terugbetaling van € 12,50 af als te weinig; "
+            "zegt niet of die al is betaald") in said
+    assert command_links(mail)["decide compensated"]["body"].startswith(
+        "decide compensated\namount: €\xa049,95\n")
+
+
+def test_the_cli_words_the_amount_as_the_mail_does(capsys):
+    from mailbot import cli
+    assert cli.main(["help", "case"]) == 0
+    assert "what the buyer receives in total through this decision, whoever pays" in " ".join(
+        capsys.readouterr().out.split())

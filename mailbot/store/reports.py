@@ -13,6 +13,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from ..core.deadlines import MERCHANT_ANSWER_DAYS, OPERATOR_PAYMENT_DAYS, deadline
+from ..core.model import RefundChoice
 from .records import PAYMENT_RECORDED, iso, parse_dt
 
 # The outcomes that promise the buyer a payment (core.case.PAID_OUTCOMES), and who pays it.
@@ -197,18 +198,29 @@ def state_counts(db, table: str) -> dict:
         db, f"SELECT state, count(*) AS n FROM {table} GROUP BY state")}
 
 
+BUYER_DISPUTES = ("buyer.refund_not_received", "buyer.reject_partial", "buyer.disagree")
+
+
 def operators_file(db, state, shop: dict, cover, timeline: list[dict]) -> dict:
     """The facts operators decide with, beyond the order and its ``timeline`` (escalation mail
     and ``case ID``): each party's language (the operators write to each in it), the contact
     addresses of the ``shop`` (its merchants row), the plan and its ``cover`` (None: no cap), the
-    protection's end, the case's dates, the shop's other open cases and whether the shop is
-    insolvent (its mails then offer no command the shop would have to carry out)."""
+    protection's end, the case's dates, the refund the shop promised (``promised``, None if
+    none) and what the buyer said of it, the shop's other open cases and whether the shop is insolvent (its mails then offer no command the shop would have to carry out)."""
     order, case = state.order, state.case
     others = _rows(db, "SELECT c.id FROM cases c JOIN orders o ON o.id = c.order_id "
                    "WHERE o.shop_id = ? AND c.state != 'closed' AND c.order_id != ? ORDER BY c.id",
                    [order.shop_id, order.id])
     escalated = [e["at"] for e in timeline if e["kind"] == "case.escalated"]
-    return {"buyer_locale": order.buyer_locale, "merchant_locale": shop["locale"],
+    # What the buyer said of the shop's answer when disputing it (core.case: _buyer_disputes):
+    # the refund promised did not arrive, the partial refund is refused, or the shop's answer
+    # ("not received" denied) is disputed; None when the buyer disputed nothing.
+    disputes = [e["kind"] for e in timeline if e["kind"] in BUYER_DISPUTES]
+    promised = case is not None and case.refund_choice in (RefundChoice.YES,
+                                                            RefundChoice.YES_AFTER_RETURN)
+    return {"buyer_says": disputes[-1].partition(".")[2] if disputes else None,
+            "promised": case.refund_amount if promised else None,
+            "buyer_locale": order.buyer_locale, "merchant_locale": shop["locale"],
             "merchant_emails": shop["emails"], "plan": str(order.plan), "cover": cover,
             "protection_ends": state.protection.ends_at, "extended": state.protection.extended,
             "opened_at": case and case.opened_at, "merchant_due": case and case.merchant_due,
