@@ -185,3 +185,32 @@ def test_the_cli_words_the_amount_as_the_mail_does(capsys):
     assert cli.main(["help", "case"]) == 0
     assert "what the buyer receives in total through this decision, whoever pays" in " ".join(
         capsys.readouterr().out.split())
+
+
+# --- 3. the buyer writes after the decision: before and after the payment is recorded -----------
+
+def test_a_message_on_a_closed_case_offers_paid_until_it_is_recorded_then_says_who_recorded_it(
+        box):
+    from test_protection_by_mail import BUYER_NL
+    mail = escalated(box)
+    body = (command_links(mail)["decide compensated"]["body"]
+            .replace("buyer (nl): ", "buyer (nl): We vergoeden.")
+            .replace("merchant (nl):", "merchant (nl): Wij vergoeden."))
+    reply(box, mail, OPERATOR, body, quote=False)
+    closed = box.deliver()
+    to_buyer = only(closed, BUYER_NL)
+    reply(box, to_buyer, BUYER_NL, "IBAN NL91 ABNA 0417 1643 00, J. de Vries")
+    relayed = only(box.deliver(), OPERATOR)
+    # Owed: the bank details arrive here, so this is where the operator learns to record it,
+    # and its footer says a reply is read (a "paid" reply acts on the closed case).
+    assert paid_link(relayed) == relayed["Reply-To"]
+    assert "Een antwoord erop lezen we als opdracht" in text(relayed)
+    reply(box, relayed, OPERATOR, "paid", quote=False)
+    assert box.last_disposition() == "applied"
+    box.deliver()
+    reply(box, to_buyer, BUYER_NL, "Dank, het geld is binnen.")
+    after = only(box.deliver(), OPERATOR)
+    said = " ".join(text(after).split())
+    assert "de betaling is als gedaan vastgelegd" in said
+    assert f"Betaling vastgelegd: door {OPERATOR} op " in said
+    assert "Betaling uiterlijk op" not in said and paid_link(after) is None

@@ -147,6 +147,12 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
                 str(case.outcome), order.amount, paid[-1]["text"] if paid else None,
                 paid[-1]["at"] if paid else None, case.closed_at,
                 ZoneInfo(app.config.bot.timezone), now)
+            # Recorded as made (``case ID paid``): the parties may still write, but nothing is
+            # owed; the mail says who recorded it and when instead of a pay-by date.
+            recorded = [e for e in entries if e["kind"] == "operator.paid"]
+            if case.payment_recorded and recorded:
+                ctx["payment"]["recorded"] = {"by": recorded[-1]["done_by"],
+                                              "at": recorded[-1]["at"]}
     else:
         # A refusal that goes straight to the service team: the other party still reads why,
         # and the buyer gets the shop's documents with it (SPEC §4: passed on to the buyer).
