@@ -46,9 +46,8 @@ PRIMARY = {
     "operator.other_request": "mailto:{buyer}",  # answer the buyer in person
     "operator.command_help": "mailto:",  # the command the operator meant, prefilled
     "operator.command_help.missing": "mailto:",  # the command sent again, its fields prefilled
-    "operator.command_help.amount": "mailto:",  # the decision again, its amount at the bound
-    "operator.delivery_failed": "mailto:",  # "resend N" by mail
-    "operator.delivery_failed.before_case": "mailto:",
+    "operator.command_help.amount": "mailto:",  # the same, the amount at the bound (ops8b)
+    "operator.delivery_failed.before_case": "mailto:",  # resend N by mail, the one thing to do
     "buyer.documents_requested": "mailto:",  # a new e-mail to attach the documents to
     "merchant.documents_requested": "mailto:",
     "buyer.storage_full": "mailto:",  # a shorter message (design8: withdrawing is quiet)
