@@ -30,7 +30,6 @@ from .inbound.disposition import DISPOSITIONS
 from .money import parse_amount
 from .orders_by_mail.address import intake_address
 from .store import admin, backup, datadir, records, reports, retention
-from .store.db import transaction
 
 # Mailing, intake, the case file and `check` are imported by the commands that use them: this
 # module is what `serve`'s listener and each of its spawned children import first (the console
