@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import email.utils
 import re
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -22,7 +21,7 @@ from mailbot.store import records
 from mailbot.tokens import Token
 from test_case_by_mail import case, open_case
 from test_loops_and_answers import started  # noqa: F401 (a fixture)
-from test_operators_mail import escalated, operator_samples, refused_for_good
+from test_operators_mail import escalated, failed_decision, operator_samples
 from test_protection_by_mail import BUYER_NL, MERCHANT_NL, reminders
 
 # What the answer says, per operators' language: quoted back, the retry's amount.
@@ -139,19 +138,6 @@ def command(box, sender: str, body: str, order: int | None = None) -> None:
 def outbox_status(box, outbox_id: int) -> str:
     return box.app.db().execute("SELECT status FROM outbox WHERE id = ?",
                                 [outbox_id]).fetchone()[0]
-
-
-def failed_decision(box, tmp_path, smtp_sink):
-    """The shop's answer to the buyer refused for good; (its outbox id, the operators' notice)."""
-    _, merchant = open_case(box)
-    click(box, merchant, "refund_full", MERCHANT_NL,
-          body="Terugbetaling: ja\nBedrag: 49,95\nToelichting: Het geld komt eraan.")
-    db = refused_for_good(box, tmp_path, smtp_sink)
-    dead = db.execute("SELECT id FROM outbox WHERE status = 'dead' AND template = "
-                      "'buyer.decision'").fetchone()[0]
-    notices = [message_from_bytes(raw, policy=policy.default) for (raw,) in db.execute(
-        "SELECT raw FROM outbox WHERE template = 'operator.delivery_failed'").fetchall()]
-    return dead, next(n for n in notices if f"resend {dead}" in text(n))
 
 
 @pytest.mark.parametrize("locale, done", [("nl", "Uitgevoerd: resend"),

@@ -272,8 +272,8 @@ def refused_for_good(box, tmp_path, smtp_sink):
     return box.app.db()
 
 
-def test_delivery_failed_names_order_case_kind_error_in_words_and_the_resend(box, tmp_path,
-                                                                             smtp_sink):
+def failed_decision(box, tmp_path, smtp_sink):
+    """The shop's answer to the buyer refused for good; (its outbox id, the operators' notice)."""
     _, merchant = open_case(box)
     click(box, merchant, "refund_full", MERCHANT_NL,
           body="Terugbetaling: ja\nBedrag: 49,95\nToelichting: Het geld komt eraan.")
@@ -282,8 +282,13 @@ def test_delivery_failed_names_order_case_kind_error_in_words_and_the_resend(box
                       "'buyer.decision'").fetchone()[0]
     notices = [message_from_bytes(raw, policy=policy.default) for (raw,) in db.execute(
         "SELECT raw FROM outbox WHERE template = 'operator.delivery_failed'").fetchall()]
-    notice = next(n for n in notices if f"resend {dead}" in n.get_body(("plain",)).get_content())
-    out = notice.get_body(("plain",)).get_content()
+    return dead, next(n for n in notices if f"resend {dead}" in text(n))
+
+
+def test_delivery_failed_names_order_case_kind_error_in_words_and_the_resend(box, tmp_path,
+                                                                             smtp_sink):
+    dead, notice = failed_decision(box, tmp_path, smtp_sink)
+    out = text(notice)
     assert notice["Subject"] == f"Niet bezorgd aan de koper · case {case(box)['id']}"
     assert out.startswith(f"Case {case(box)['id']} · Bestelling NL-1")
     assert "Een e-mail aan de koper kon niet worden bezorgd" in out
