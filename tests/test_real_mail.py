@@ -59,7 +59,7 @@ def test_bounce_to_verp_marks_the_delivery_failed_and_shows_in_digest(box):
     assert db.execute("SELECT status FROM outbox WHERE id = ?", [outbox_id]).fetchone()[0] \
         == "bounced"
     assert box.deliver() == []  # never answered
-    assert f"#{outbox_id} " in digest.text(box.app, now(), timedelta(days=1))
+    assert f"nr. {outbox_id} " in digest.text(box.app, now(), timedelta(days=1))
 
 
 def test_outlook_html_reply_with_quoted_form_records_only_the_new_answer(box):
