@@ -1306,3 +1306,15 @@ def test_wording_of_the_ninth_review(locale, wrong, right):
     texts = list(strings(locale))
     assert [t for t in texts if wrong in t] == []
     assert [t for t in texts if right in t]
+
+
+@pytest.mark.parametrize("locale, said", [
+    ("nl", "of haar voorleggen aan een geschillencommissie of de rechter."),
+    ("fr", "ou la soumettre à un médiateur de la consommation ou à un tribunal."),
+    ("it", "oppure rivolgerti a un organismo di risoluzione delle controversie o a un giudice."),
+])
+def test_a_rejected_claim_names_the_routes_that_remain(mails, locale, said):
+    """Ninth review (design): a rejection pointed only at the help centre; it names the routes a
+    consumer keeps: the shop itself, a dispute resolution body, a court."""
+    text = " ".join(mails["buyer.case_closed", "claim_rejected", locale][2].text.split())
+    assert said in text
