@@ -18,7 +18,7 @@ from mailbot.outbound.render import LOCALES
 from test_case_by_mail import case, open_case
 
 LATE = {"nl": "1 betaling te laat", "fr": "1 paiement en retard", "it": "1 pagamento scaduto"}
-ALERT = {"nl": "1 alarm", "fr": "1 alerte", "it": "1 allarme"}
+ALERT = {"nl": "1 alarm", "fr": "1 alerte", "it": "1 avviso"}
 DAYS = {"nl": "3 dagen", "fr": "3 jours", "it": "3 giorni"}
 FIRST_CASE = "mailbot case 1040"
 

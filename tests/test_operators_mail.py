@@ -179,9 +179,11 @@ def test_the_escalation_mail_is_the_operators_file(box):
                  "Koper: jan@buyer.example (Nederlands)",
                  "info@fietsen.example, sales@fietsen.example (Nederlands)",
                  "Beschermd tot en met", "niet verlengd", "Case geopend:",
-                 "Termijn van de webshop:", "Overgenomen door het team:",
+                 "Overgenomen door het team:",
                  "Andere open cases van deze webshop: geen"):
         assert fact in out, fact
+    # The shop answered (it refused): no deadline of its own ran out (test_operators_last).
+    assert "Termijn van de webshop:" not in out
     # The mails a step sent are one line: which mails, to whom.
     assert re.search(r"Systeem: e-mails verstuurd: case geopend \(koper\), case geopend "
                      r"\(webshop\)", out)
@@ -670,7 +672,8 @@ def test_a_message_on_a_closed_case_says_closed_payment_awaited_and_how_to_corre
     # A command sent to the closed case gets the help, which names correct, not decide.
     reply(box, mail, OPERATOR, "decide claim_rejected\nAfgewezen.", quote=False)
     helped = text(only(box.deliver(), OPERATOR))
-    assert f"Case {case_id} is gesloten en neemt dus geen opdrachten" in helped
+    # Its compensation is still owed: only "paid" works there (test_operators_last).
+    assert f"Case {case_id} is gesloten, maar de betaling staat nog open" in helped
     assert "Stand van de case: gesloten op " in helped and "Bedoelde je" not in helped
     assert f"mailbot case {case_id} correct OUTCOME" in helped
     assert "Zodra een case bij het serviceteam ligt" not in helped
@@ -800,7 +803,7 @@ def test_delivery_failed_samples_name_the_party_in_every_language(app):
     mails = operator_samples(app)
     for locale, subject, risk in (("nl", "Niet bezorgd aan de koper", "De koper moet uiterlijk"),
                                   ("fr", "E-mail non remis à l’acheteur", "L’acheteur a jusqu’au"),
-                                  ("it", "Non recapitata all’acquirente",
+                                  ("it", "E-mail non recapitata all’acquirente",
                                    "L’acquirente ha tempo fino al")):
         mail = mails["operator.delivery_failed", "", locale]
         assert mail.subject.startswith(subject) and risk in mail.text, locale
@@ -835,7 +838,7 @@ def test_a_request_sent_from_its_link_says_its_message_is_missing_then_goes_out(
     assert "Stuur de factuur." in text(only(mails, BUYER_NL))
     done = text(only(mails, OPERATOR))
     assert re.search(r"de koper heeft het bericht hieronder ontvangen en moet uiterlijk "
-                     r"\d+ \w+ antwoorden; daarna besluit je op basis van wat je dan hebt", done)
+                     r"\d+ \w+ \d{4}, 23:59 antwoorden; daarna besluit je op basis van wat je dan hebt", done)
     assert "JOUW BERICHT AAN DE KOPER\n\n    Stuur de factuur." in done
     assert "De partijen hebben" not in done and "AAN DE PARTIJEN" not in done
     assert "buyer (nl):" not in done
@@ -874,9 +877,9 @@ def test_a_decision_after_a_colleagues_says_who_decided_when_and_how_to_change_i
     assert "is geen opdracht" not in out and "Bedoelde je" not in out
     assert f"mailbot case {case_id} correct OUTCOME" in out
     assert case(box)["outcome"] == "compensated"
-    # No reply to it can act: its footer says so.
-    assert "een antwoord erop verandert dus niets" in out.split("\n-- \n")[1]
-    assert "lezen we als opdracht" not in out.split("\n-- \n")[1]
+    # The colleague's compensation is still owed: a "paid" reply acts, its footer says so.
+    assert "lezen we als opdracht" in out.split("\n-- \n")[1]
+    assert "per e-mail werkt alleen nog paid" in " ".join(out.split())
 
 
 def test_an_amount_above_the_cover_is_in_the_subject_and_heading(box):
@@ -975,11 +978,14 @@ def test_the_footer_says_a_reply_changes_nothing_where_no_command_can_act(app):
     mails = operator_samples(app)
     acting = "Een antwoord erop lezen we als opdracht"
     idle = "Voor deze bestelling kun je nu geen opdrachten per e-mail geven"
-    for key in (("operator.command_help", "closed", "nl"),):
+    for key in (("operator.command_help", "not_owed", "nl"),
+                ("operator.command_help", "paid_already", "nl")):
         footer = mails[key].text.split("\n-- \n")[1]
         assert idle in footer and acting not in footer, key
+    # A closed case whose payment is owed takes "paid" by reply (test_operators_last).
     for key in (("operator.command_help", "", "nl"), ("operator.delivery_failed", "", "nl"),
                 ("operator.delivery_failed", "before_case", "nl"),
+                ("operator.command_help", "closed", "nl"),
                 ("operator.message_relayed", "closed_payment_awaited", "nl")):
         assert acting in mails[key].text.split("\n-- \n")[1], key
 

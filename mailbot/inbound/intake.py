@@ -348,8 +348,12 @@ def decided(m: Inbound) -> End:
                 return _command_help(m, "not_owed")
             last = [e for e in records.timeline(m.app.db(), m.order_id)
                     if e["kind"] == "operator.paid"][-1]
-            return _command_help(m, "paid_already",
-                                 recorded={"by": last["done_by"], "at": last["at"]})
+            # Its text is "AMOUNT PAYER DAY" (core.case: _payment_recorded): the answer says
+            # what was recorded as paid and on which day, beside who recorded it when.
+            amount, payer, on = last["text"].split()
+            return _command_help(m, "paid_already", recorded={
+                "by": last["done_by"], "at": last["at"], "amount": Decimal(amount),
+                "payer": payer, "on": date.fromisoformat(on)})
         if planned.decision.result is Result.NOT_OPEN:
             earlier = _decided_before(m) if isinstance(event, OperatorDecide) else None
             return _command_help(m, "decided" if earlier else "not_open", decided=earlier)

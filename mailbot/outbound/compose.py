@@ -138,9 +138,11 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
         ctx["timeline"] = entries
         ctx["file"] = reports.operators_file(db, state, merchant,
                                              app.config.cover.of(order.plan), entries)
-        if mail.kind == "message_relayed" and not case.open and str(case.outcome) in \
-                reports.PAYERS and now is not None:
-            # A party writes while a decided payment is awaited (core.case.payment_awaited):
+        if (mail.kind == "message_relayed" or mail.kind == "command_help" and not
+                case.payment_recorded) and not case.open and \
+                str(case.outcome) in reports.PAYERS and now is not None:
+            # A party writes while a decided payment is awaited (core.case.payment_awaited), or
+            # an operator's command on the closed case is answered, where ``paid`` still works:
             # the team sees what is owed, by whom and by when, from the last amount entry.
             paid = [e for e in entries if e["kind"] == "operator.amount"]
             ctx["payment"] = reports.owed(
