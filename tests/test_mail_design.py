@@ -306,15 +306,17 @@ def test_a_decision_offers_ending_the_protection_last_and_quietly(rendered):
 
 
 def test_what_doing_nothing_means_follows_the_decision_buttons(rendered):
-    """decision A/B/C: the paragraph with the reply date that says what happens without an
-    answer comes right after the buttons and their hint, not a screen below (design7 point 2)."""
+    """decision A/B/C: the paragraph that says what happens without an answer comes right after
+    the buttons and their hint, not a screen below (design7 point 2); "by then" points to the
+    date of the lead and the card, not said a third time (review 9D item 1)."""
     _, out = rendered
+    silence = {"nl": "Als we tot dan niets van je horen", "fr": "Sans réponse de votre part d’ici là",
+               "it": "Se fino ad allora non avremo tue notizie"}
     for k, locale, soup in _samples(out, "buyer.decision.A", "buyer.decision.B",
                                     "buyer.decision.C"):
-        due = soup.select_one("td.mb-due").get_text()
         after = [p for p in _buttons_table(soup).find_next_siblings("p")
                  if "mb-muted" not in p.get("class", [])]
-        assert due in after[0].get_text(), (k, locale, after[0].get_text())
+        assert after[0].get_text().startswith(silence[locale]), (k, locale, after[0].get_text())
 
 
 def test_a_shop_reads_the_buyer_then_finds_its_answer_buttons(rendered):
@@ -462,3 +464,49 @@ def test_a_shop_is_not_told_its_own_name_and_every_box_has_a_38_percent_label(re
         labels = soup.select("table.mb-card td.mb-k")
         assert len(labels) >= 4 and all("width:38%" in td["style"] for td in labels), k
         assert labels[0].find_parent("table")["width"] == "100%"
+
+
+DECISIONS = ("buyer.decision.A", "buyer.decision.A.after_return", "buyer.decision.B",
+             "buyer.decision.C")
+
+
+def test_a_decision_names_its_deadline_in_the_lead_and_card_only_and_gets_to_the_buttons(
+        rendered):
+    """buyer.decision on a phone: the buttons started about 860 px down and the deadline was said
+    three times (lead, card, closing). The lead is one sentence, the date stands only in it and
+    in the card, what silence means is one sentence, and the HTML part does not name the
+    buttons again under them (the text part, whose links are no buttons, still does) (review 9D
+    item 1)."""
+    _, out = rendered
+    for s, locale, mail in out:
+        if key(s) not in DECISIONS:
+            continue
+        soup = BeautifulSoup(mail.html, "html.parser")
+        due = soup.select_one("td.mb-due").get_text()
+        body = soup.select_one("h1").find_all_next(string=True)
+        assert sum(due in t for t in body) == 2, (key(s), locale)
+        lead = soup.select_one("p.mb-lead").get_text()
+        assert due in lead and len(re.findall(r"[.?!](?:\s|$)", lead)) == 1, (key(s), locale, lead)
+        after = _buttons_table(soup).find_next("p", class_=False).get_text()
+        assert len(re.findall(r"[.?!](?:\s|$)", after)) == 1 and due not in after, after
+        html = soup.get_text()
+        assert not re.search(r"Klik op “|Cliquez sur «|Clicca su «", html), (key(s), locale)
+        assert re.search(r"Antwoord met “|Répondez «|Rispondi «", mail.text), (key(s), locale)
+
+
+@pytest.mark.parametrize("locale, figure", [("nl", "€\u00a0120,00 van €\u00a0249,95"),
+                                            ("fr", "120,00\u00a0€ sur 249,95\u00a0€"),
+                                            ("it", "120,00\u00a0€ su 249,95\u00a0€")])
+def test_a_partial_offer_stands_as_a_large_figure_under_the_heading(rendered, locale, figure):
+    """decision.B: "Aangeboden terugbetaling € 120,00" was one bold row among five in the card.
+    The offer is a large line right under the heading, with what it is part of ("€ 120,00 van
+    € 249,95"), in both parts, and no card row repeats it (review 9D item 2)."""
+    _, out = rendered
+    mail = next(m for s, lc, m in out if lc == locale and key(s) == "buyer.decision.B")
+    soup = BeautifulSoup(mail.html, "html.parser")
+    line = soup.select_one("h1").find_next("p")
+    assert "mb-figure" in line["class"] and "font-size:28px" in line["style"]
+    assert re.sub(r"[\u00a0\u202f ]+", " ", line.get_text()) == figure.replace("\u00a0", " ")
+    rows = [r.get_text() for r in soup.select("tr.mb-kv")]
+    assert not [r for r in rows if "120,00" in r], rows
+    assert re.sub(r"[\u00a0\u202f ]+", " ", figure) in re.sub(r"[\u00a0\u202f ]+", " ", mail.text)
