@@ -310,7 +310,8 @@ def test_what_doing_nothing_means_follows_the_decision_buttons(rendered):
     the buttons and their hint, not a screen below (design7 point 2); "by then" points to the
     date of the lead and the card, not said a third time (review 9D item 1)."""
     _, out = rendered
-    silence = {"nl": "Als we tot dan niets van je horen", "fr": "Sans réponse de votre part d’ici là",
+    silence = {"nl": "Als we tot dan niets van je horen",
+               "fr": "Sans réponse de votre part d’ici là",
                "it": "Se fino ad allora non avremo tue notizie"}
     for k, locale, soup in _samples(out, "buyer.decision.A", "buyer.decision.B",
                                     "buyer.decision.C"):
