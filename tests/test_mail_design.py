@@ -511,3 +511,29 @@ def test_a_partial_offer_stands_as_a_large_figure_under_the_heading(rendered, lo
     rows = [r.get_text() for r in soup.select("tr.mb-kv")]
     assert not [r for r in rows if "120,00" in r], rows
     assert re.sub(r"[\u00a0\u202f ]+", " ", figure) in re.sub(r"[\u00a0\u202f ]+", " ", mail.text)
+
+
+@pytest.mark.parametrize("locale, heading, words", [
+    ("nl", "Wat de koper schreef", "ook de lampen zijn nooit aangekomen"),
+    ("fr", "Ce que l’acheteur a écrit", "l’éclairage n’est jamais arrivé"),
+    ("it", "Che cosa ha scritto l’acquirente", "anche le luci non sono mai arrivate")])
+def test_a_shop_whose_answer_is_disputed_reads_what_the_buyer_wrote(rendered, locale, heading,
+                                                                   words):
+    """merchant.case_escalated.buyer_disputes told the shop the buyer disagrees, but not why:
+    it quotes the buyer's words from the dispute (compose gives the shop this one line of the
+    case, no case file), as case_opened quotes the claim, with the note that a buyer in another
+    language is passed on untranslated (review 9D item 5)."""
+    app, out = rendered
+    s, mail = next((s, m) for s, lc, m in out
+                   if lc == locale and key(s) == "merchant.case_escalated.buyer_disputes")
+    soup = BeautifulSoup(mail.html, "html.parser")
+    h2 = [h for h in soup.find_all("h2") if h.get_text().lower() == heading.lower()]
+    assert h2 and words in h2[0].find_next("td", class_="mb-quote").get_text()
+    assert heading.upper() in mail.text and words in mail.text
+    ctx = next(c for t, c in samples.contexts(app, app.db(), locale) if key(t) == key(s))
+    other = {"nl": "fr", "fr": "it", "it": "nl"}[locale]
+    foreign = app.renderer.render(s.name, locale, {**ctx, "order": {
+        **ctx["order"], "buyer_locale": other, "shop_locale": locale}})
+    hint = BeautifulSoup(foreign.html, "html.parser").select_one("td.mb-quote").find_next("p")
+    assert "mb-muted" in hint["class"] and hint.get_text()[:12] in foreign.text
+    assert hint.get_text() not in soup.get_text()  # one language: no such note
