@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
@@ -537,3 +538,29 @@ def test_a_shop_whose_answer_is_disputed_reads_what_the_buyer_wrote(rendered, lo
     hint = BeautifulSoup(foreign.html, "html.parser").select_one("td.mb-quote").find_next("p")
     assert "mb-muted" in hint["class"] and hint.get_text()[:12] in foreign.text
     assert hint.get_text() not in soup.get_text()  # one language: no such note
+
+
+@pytest.mark.parametrize("locale, buyer, shop", [
+    ("nl", "Gecorrigeerd besluit: Fietsen de Wit betaalt je terug",
+     "Gecorrigeerd besluit: je betaalt € 249,95 terug"),
+    ("fr", "Décision corrigée\u202f: Boutique Rive Gauche vous rembourse ·",
+     "Décision corrigée\u202f: vous remboursez 249,95 € à l’acheteur"),
+    ("it", "Decisione corretta: Negozio del Sole ti rimborsa ·",
+     "Decisione corretta: rimborsi 249,95 € all’acquirente")])
+def test_a_corrected_decision_names_its_new_outcome_in_the_subject(rendered, locale, buyer,
+                                                                    shop):
+    """buyer/merchant.case_closed.corrected: "Ons besluit is gecorrigeerd" said a decision
+    changed but not into what; the subject names the new outcome, as a decision's subject does
+    (review 9D item 6)."""
+    app, out = rendered
+    said = {s.role: m.subject.replace("\u00a0", " ") for s, lc, m in out
+            if lc == locale and s.name.endswith(".case_closed") and s.label == "corrected"}
+    assert said["buyer"].startswith(buyer) and said["merchant"].startswith(shop), said
+    # The other outcomes an operator corrects to, within a subject's 80 characters.
+    prefix = buyer.partition(":")[0]
+    for s, ctx in samples.contexts(app, app.db(), locale):
+        if s.label == "corrected":
+            for outcome in ("compensated", "claim_rejected"):
+                case = replace(ctx["case"], outcome=outcome)
+                subject = app.renderer.render(s.name, locale, {**ctx, "case": case}).subject
+                assert subject.startswith(prefix) and len(subject) <= 80, subject
