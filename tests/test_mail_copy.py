@@ -155,8 +155,8 @@ def test_escalations_name_what_happened_in_the_subject(mails):
 @pytest.mark.parametrize("locale, offered, nothing, settled, returned", [
     ("nl", "Aangeboden terugbetaling", "geen terugbetaling via de kopersbescherming",
      "kan de kopersbescherming je bij deze bestelling niet meer helpen", "na retour"),
-    ("fr", "Remboursement proposé", "Aucun remboursement ne vous sera alors versé",
-     "La protection acheteur ne pourra ensuite plus intervenir", "après retour"),
+    ("fr", "Remboursement proposé", "aucun remboursement ne vous sera alors versé",
+     "la protection acheteur ne pourra ensuite plus intervenir", "après retour"),
     ("it", "Rimborso offerto", "non riceverai alcun rimborso tramite la Protezione Acquirenti",
      "la Protezione Acquirenti non potrà più aiutarti", "dopo il reso"),
 ])
@@ -164,11 +164,15 @@ def test_decisions_show_the_offer_and_what_silence_means(mails, locale, offered,
                                                          settled, returned):
     """Silence after a refund the shop promised is not "no refund" (a blind review found the
     warning contradicting the offer): it means the refund is taken as settled; and a refund
-    after a return says so in the subject and heading, not in the box alone."""
+    after a return says so in the subject and heading, not in the box alone. A partial offer
+    stands as a large figure under the heading instead of a row of the box (review 9D item 2)."""
     for label in ("A", "A.after_return", "B", "C"):
         sample, _, out = mails["buyer.decision", label, locale]
-        card = BeautifulSoup(out.html, "html.parser").find(class_="mb-card").get_text(" ")
-        assert offered in card, label
+        soup = BeautifulSoup(out.html, "html.parser")
+        card = soup.find(class_="mb-card").get_text(" ")
+        assert (offered in card) == (label != "B"), label
+        if label == "B":
+            card = soup.find(class_="mb-figure").get_text(" ")
         if label != "C":
             amount = f"{sample.state.case.refund_amount:.2f}".replace(".", ",")
             assert amount in card and amount in out.subject, label
@@ -945,7 +949,7 @@ def test_dutch_wording_of_the_review_at_8(wrong):
 @pytest.mark.parametrize("name, label, said", [
     ("merchant.intake_unread", "", "niet gevonden: bestelnummer, e-mailadres van de koper\n"),
     ("buyer.reminder", "", "Is er iets mis? Kies dan uiterlijk op die dag hieronder een optie."),
-    ("buyer.decision", "C", "Als we tot en met zondag 13 december 2026 niets van je horen, "),
+    ("buyer.decision", "C", "Als we tot dan niets van je horen, "),  # the date: lead and card
     ("buyer.decision", "A.after_return", "betaalt je na retour het volledige bedrag terug\n"),
     ("merchant.case_closed", "claim_rejected", "heeft de melding van de koper afgewezen."),
     ("buyer.case_closed", "compensated", "Betaling door: de kopersbescherming\n"),
@@ -1040,7 +1044,7 @@ def test_italian_wording_of_the_third_review(wrong, right):
     # One wording for a binding deadline ("d’ici là" stays: no date of its own); what silence
     # leads to reads "sans réponse de votre part d’ici le" (fourth review).
     ("répondre d’ici le", "au plus tard le %(due)s"),
-    ("Sans réponse de votre part au plus tard", "Sans réponse de votre part d’ici le %(due)s"),
+    ("Sans réponse de votre part au plus tard", "Sans réponse de votre part d’ici là"),
     ("Un dossier rejeté ne prend pas", "Un rejet ne comporte pas de montant"),
     ("ne peut pas être décidé", "ce montant n’est pas valable"),
     ("L’e-mail part alors", "L’e-mail sera alors envoyé à l’adresse corrigée"),
@@ -1099,7 +1103,9 @@ def test_a_refusal_asks_whether_the_buyer_disagrees(mails):
     out = mails["buyer.decision", "C", "nl"][2]
     preheader = BeautifulSoup(out.html, "html.parser").find(style=re.compile(r"display:\s*none"))
     assert preheader.get_text(strip=True).startswith("Ben je het niet eens? Laat het ons uiterlijk")
-    assert "Ben je het niet eens? Laat het ons uiterlijk zondag 13 december 2026 weten." in out.text
+    # The lead is one sentence since review 9D item 1.
+    assert ("Laat het ons uiterlijk zondag 13 december 2026 weten als je het niet eens bent"
+            in out.text)
     assert "Ga je akkoord met dit antwoord" not in out.text
     for label in ("A", "B", "A.after_return"):  # a refund: whether the money has arrived
         html = mails["buyer.decision", label, "nl"][2].html
@@ -1123,9 +1129,8 @@ def test_a_partial_offer_says_terug_and_hebt_betaald(mails):
     """Review 8A item 4 (the offer after a return has the same words: test_mail_copy's strings)."""
     assert [s for s in strings("nl") if "die je betaalde" in s] == []
     text = mails["buyer.decision", "B", "nl"][2].text
-    # Ninth review: "terugbieden" is no verb.
-    assert "biedt aan om € 120,00 van de € 249,95 die je hebt betaald terug te betalen" in text.replace(
-        "\u00a0", " ")
+    # The offer is a figure under the heading since review 9D item 2.
+    assert "€ 120,00 van € 249,95" in text.replace("\u00a0", " ")
 
 
 @pytest.mark.parametrize("wrong, right", [
@@ -1189,11 +1194,11 @@ def test_the_end_of_a_protection_thanks_with_the_brand(mails):
 def test_a_decision_says_what_to_click_to_hand_it_to_the_team(mails, locale, label, html_said,
                                                               text_said):
     """Review 8B item 7: "L’argent n’est pas arrivé ? Notre équipe examinera…" did not say what
-    to do: the answer's own label, clicked in the HTML part, answered with in the text part
-    (whose links are no buttons)."""
+    to do: the answer's own label, answered with in the text part (whose links are no buttons).
+    The HTML part's buttons name themselves: no "Click …" under them (review 9D item 1)."""
     out = mails["buyer.decision", label, locale][2]
     html = BeautifulSoup(out.html, "html.parser").get_text()
-    assert html_said in html and text_said in out.text
+    assert html_said not in html and text_said in out.text
     assert "Cliquez" not in out.text and "Clicca" not in out.text and "Klik" not in out.text
 
 
@@ -1306,3 +1311,15 @@ def test_wording_of_the_ninth_review(locale, wrong, right):
     texts = list(strings(locale))
     assert [t for t in texts if wrong in t] == []
     assert [t for t in texts if right in t]
+
+
+@pytest.mark.parametrize("locale, said", [
+    ("nl", "of haar voorleggen aan een geschillencommissie of de rechter."),
+    ("fr", "ou la soumettre à un médiateur de la consommation ou à un tribunal."),
+    ("it", "oppure rivolgerti a un organismo di risoluzione delle controversie o a un giudice."),
+])
+def test_a_rejected_claim_names_the_routes_that_remain(mails, locale, said):
+    """Ninth review (design): a rejection pointed only at the help centre; it names the routes a
+    consumer keeps: the shop itself, a dispute resolution body, a court."""
+    text = " ".join(mails["buyer.case_closed", "claim_rejected", locale][2].text.split())
+    assert said in text

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
@@ -306,15 +307,18 @@ def test_a_decision_offers_ending_the_protection_last_and_quietly(rendered):
 
 
 def test_what_doing_nothing_means_follows_the_decision_buttons(rendered):
-    """decision A/B/C: the paragraph with the reply date that says what happens without an
-    answer comes right after the buttons and their hint, not a screen below (design7 point 2)."""
+    """decision A/B/C: the paragraph that says what happens without an answer comes right after
+    the buttons and their hint, not a screen below (design7 point 2); "by then" points to the
+    date of the lead and the card, not said a third time (review 9D item 1)."""
     _, out = rendered
+    silence = {"nl": "Als we tot dan niets van je horen",
+               "fr": "Sans réponse de votre part d’ici là",
+               "it": "Se fino ad allora non avremo tue notizie"}
     for k, locale, soup in _samples(out, "buyer.decision.A", "buyer.decision.B",
                                     "buyer.decision.C"):
-        due = soup.select_one("td.mb-due").get_text()
         after = [p for p in _buttons_table(soup).find_next_siblings("p")
                  if "mb-muted" not in p.get("class", [])]
-        assert due in after[0].get_text(), (k, locale, after[0].get_text())
+        assert after[0].get_text().startswith(silence[locale]), (k, locale, after[0].get_text())
 
 
 def test_a_shop_reads_the_buyer_then_finds_its_answer_buttons(rendered):
@@ -462,3 +466,101 @@ def test_a_shop_is_not_told_its_own_name_and_every_box_has_a_38_percent_label(re
         labels = soup.select("table.mb-card td.mb-k")
         assert len(labels) >= 4 and all("width:38%" in td["style"] for td in labels), k
         assert labels[0].find_parent("table")["width"] == "100%"
+
+
+DECISIONS = ("buyer.decision.A", "buyer.decision.A.after_return", "buyer.decision.B",
+             "buyer.decision.C")
+
+
+def test_a_decision_names_its_deadline_in_the_lead_and_card_only_and_gets_to_the_buttons(
+        rendered):
+    """buyer.decision on a phone: the buttons started about 860 px down and the deadline was said
+    three times (lead, card, closing). The lead is one sentence, the date stands only in it and
+    in the card, what silence means is one sentence, and the HTML part does not name the
+    buttons again under them (the text part, whose links are no buttons, still does) (review 9D
+    item 1)."""
+    _, out = rendered
+    for s, locale, mail in out:
+        if key(s) not in DECISIONS:
+            continue
+        soup = BeautifulSoup(mail.html, "html.parser")
+        due = soup.select_one("td.mb-due").get_text()
+        body = soup.select_one("h1").find_all_next(string=True)
+        assert sum(due in t for t in body) == 2, (key(s), locale)
+        lead = soup.select_one("p.mb-lead").get_text()
+        assert due in lead and len(re.findall(r"[.?!](?:\s|$)", lead)) == 1, (key(s), locale, lead)
+        after = _buttons_table(soup).find_next("p", class_=False).get_text()
+        assert len(re.findall(r"[.?!](?:\s|$)", after)) == 1 and due not in after, after
+        html = soup.get_text()
+        assert not re.search(r"Klik op “|Cliquez sur «|Clicca su «", html), (key(s), locale)
+        assert re.search(r"Antwoord met “|Répondez «|Rispondi «", mail.text), (key(s), locale)
+
+
+@pytest.mark.parametrize("locale, figure", [("nl", "€\u00a0120,00 van €\u00a0249,95"),
+                                            ("fr", "120,00\u00a0€ sur 249,95\u00a0€"),
+                                            ("it", "120,00\u00a0€ su 249,95\u00a0€")])
+def test_a_partial_offer_stands_as_a_large_figure_under_the_heading(rendered, locale, figure):
+    """decision.B: "Aangeboden terugbetaling € 120,00" was one bold row among five in the card.
+    The offer is a large line right under the heading, with what it is part of ("€ 120,00 van
+    € 249,95"), in both parts, and no card row repeats it (review 9D item 2)."""
+    _, out = rendered
+    mail = next(m for s, lc, m in out if lc == locale and key(s) == "buyer.decision.B")
+    soup = BeautifulSoup(mail.html, "html.parser")
+    line = soup.select_one("h1").find_next("p")
+    assert "mb-figure" in line["class"] and "font-size:28px" in line["style"]
+    assert re.sub(r"[\u00a0\u202f ]+", " ", line.get_text()) == figure.replace("\u00a0", " ")
+    rows = [r.get_text() for r in soup.select("tr.mb-kv")]
+    assert not [r for r in rows if "120,00" in r], rows
+    assert re.sub(r"[\u00a0\u202f ]+", " ", figure) in re.sub(r"[\u00a0\u202f ]+", " ", mail.text)
+
+
+@pytest.mark.parametrize("locale, heading, words", [
+    ("nl", "Wat de koper schreef", "ook de lampen zijn nooit aangekomen"),
+    ("fr", "Ce que l’acheteur a écrit", "l’éclairage n’est jamais arrivé"),
+    ("it", "Che cosa ha scritto l’acquirente", "anche le luci non sono mai arrivate")])
+def test_a_shop_whose_answer_is_disputed_reads_what_the_buyer_wrote(rendered, locale, heading,
+                                                                   words):
+    """merchant.case_escalated.buyer_disputes told the shop the buyer disagrees, but not why:
+    it quotes the buyer's words from the dispute (compose gives the shop this one line of the
+    case, no case file), as case_opened quotes the claim, with the note that a buyer in another
+    language is passed on untranslated (review 9D item 5)."""
+    app, out = rendered
+    s, mail = next((s, m) for s, lc, m in out
+                   if lc == locale and key(s) == "merchant.case_escalated.buyer_disputes")
+    soup = BeautifulSoup(mail.html, "html.parser")
+    h2 = [h for h in soup.find_all("h2") if h.get_text().lower() == heading.lower()]
+    assert h2 and words in h2[0].find_next("td", class_="mb-quote").get_text()
+    assert heading.upper() in mail.text and words in mail.text
+    ctx = next(c for t, c in samples.contexts(app, app.db(), locale) if key(t) == key(s))
+    other = {"nl": "fr", "fr": "it", "it": "nl"}[locale]
+    foreign = app.renderer.render(s.name, locale, {**ctx, "order": {
+        **ctx["order"], "buyer_locale": other, "shop_locale": locale}})
+    hint = BeautifulSoup(foreign.html, "html.parser").select_one("td.mb-quote").find_next("p")
+    assert "mb-muted" in hint["class"] and hint.get_text()[:12] in foreign.text
+    assert hint.get_text() not in soup.get_text()  # one language: no such note
+
+
+@pytest.mark.parametrize("locale, buyer, shop", [
+    ("nl", "Gecorrigeerd besluit: Fietsen de Wit betaalt je terug",
+     "Gecorrigeerd besluit: je betaalt € 249,95 terug"),
+    ("fr", "Décision corrigée\u202f: Boutique Rive Gauche vous rembourse ·",
+     "Décision corrigée\u202f: vous remboursez 249,95 € à l’acheteur"),
+    ("it", "Decisione corretta: Negozio del Sole ti rimborsa ·",
+     "Decisione corretta: rimborsi 249,95 € all’acquirente")])
+def test_a_corrected_decision_names_its_new_outcome_in_the_subject(rendered, locale, buyer,
+                                                                    shop):
+    """buyer/merchant.case_closed.corrected: "Ons besluit is gecorrigeerd" said a decision
+    changed but not into what; the subject names the new outcome, as a decision's subject does
+    (review 9D item 6)."""
+    app, out = rendered
+    said = {s.role: m.subject.replace("\u00a0", " ") for s, lc, m in out
+            if lc == locale and s.name.endswith(".case_closed") and s.label == "corrected"}
+    assert said["buyer"].startswith(buyer) and said["merchant"].startswith(shop), said
+    # The other outcomes an operator corrects to, within a subject's 80 characters.
+    prefix = buyer.partition(":")[0]
+    for s, ctx in samples.contexts(app, app.db(), locale):
+        if s.label == "corrected":
+            for outcome in ("compensated", "claim_rejected"):
+                case = replace(ctx["case"], outcome=outcome)
+                subject = app.renderer.render(s.name, locale, {**ctx, "case": case}).subject
+                assert subject.startswith(prefix) and len(subject) <= 80, subject

@@ -540,9 +540,12 @@ def test_a_correction_into_a_refund_states_amount_and_pay_by_date_and_says_it_co
     assert run(box, tmp_path, capsys, "case", case_id, "correct", "refunded_by_merchant",
                "--amount", "40", "--message", "De webshop betaalt terug.", "--yes")[0] == 0
     mails = box.deliver()
-    for party in (BUYER_NL, MERCHANT_NL):
+    # The subject names the new outcome (review 9D item 6).
+    for party, news in ((BUYER_NL, "Fietsen BV betaalt je terug"),
+                        (MERCHANT_NL, "je betaalt € 40,00 terug")):
         mail = only(mails, party)
-        assert mail["Subject"] == "Ons besluit is gecorrigeerd · bestelling NL-1"
+        subject = mail["Subject"].replace("\xa0", " ")
+        assert subject == f"Gecorrigeerd besluit: {news} · bestelling NL-1"
         assert "€\xa040,00" in text(mail), party
         assert re.search(r"uiterlijk op \w+dag \d+ \w+ \d{4}", text(mail)), party
     done = text(only(mails, OPERATOR))

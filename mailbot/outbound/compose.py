@@ -95,7 +95,8 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
     ctx = {"data": mail.data, "bot": app.config.bot, "role": str(to), "actions": (),
            "links": {}, "order": None, "case": None, "protection": None, "limits": LIMITS,
            "commands": COMMANDS, "reply_address": None, "shop_explanation": None,
-           "shop_documents": (), "left_out": (), "file": None, "payment": None,
+           "shop_documents": (), "buyer_words": None, "left_out": (), "file": None,
+           "payment": None,
            "standing": {"next": None, "due": None, "other_due": None, "commands": False}}
     if state is None:
         return ctx
@@ -127,6 +128,14 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
         said += [e.text for e in pending if e.kind == "case.opened"]
         ctx["data"] = {**mail.data, "text": said[-1] if said else ""}
     case = state.case
+    if mail.kind == "case_escalated" and to is Role.MERCHANT and case is not None and \
+            case.escalation_reason is Escalation.BUYER_DISPUTES:
+        # The shop is told the buyer disputes its answer, and why: the buyer's last words,
+        # quoted as case_opened quotes the claim (a shop gets no case file).
+        said = [e["text"] for e in records.timeline(db, order.id)
+                if e["kind"] in reports.BUYER_DISPUTES]
+        said += [e.text for e in pending if e.kind in reports.BUYER_DISPUTES]
+        ctx["buyer_words"] = said[-1] if said else None
     refused = case is not None and case.escalation_reason is Escalation.MERCHANT_REFUSED_REFUND
     if case is None or not (to is Role.OPERATOR or refused):
         return ctx

@@ -393,10 +393,12 @@ def samples(locale: str) -> list[Sample]:
         told = (Role.BUYER, Role.OPERATOR) if reason is Escalation.MERCHANT_INSOLVENT else (
             Role.BUYER, Role.MERCHANT, Role.OPERATOR)
         for role in told:
-            # The case file; for a refusal the other parties read the shop's answer from it.
+            # The case file; for a refusal the other parties read the shop's answer from it,
+            # and a shop whose answer the buyer disputes reads the buyer's words.
+            disputed = reason is Escalation.BUYER_DISPUTES and role is Role.MERCHANT
             out.append(Sample(f"{role}.case_escalated", str(reason), role, st,
                               Mail(role, "case_escalated", {"reason": reason}),
-                              timeline if role is Role.OPERATOR or refused else ()))
+                              timeline if role is Role.OPERATOR or refused or disputed else ()))
     closing = {
         Outcome.WITHDRAWN: am.case, Outcome.REFUND_RECEIVED: a.case,
         Outcome.BUYER_ACCEPTED: c.case, Outcome.NO_REACTION: b.case,
