@@ -901,7 +901,7 @@ def test_the_team_writes_each_party_its_own_message(mails, locale, buyers_words)
 
 @pytest.mark.parametrize("locale, limit, refused", [
     ("nl", "maximaal 10 bestanden van elk maximaal 5\u00a0MB", "maximaal 10 bestanden"),
-    ("fr", "au plus 10 fichiers de 5\u00a0Mo maximum chacun", "au plus 10 fichiers"),
+    ("fr", "jusqu’à 10 fichiers de 5\u00a0Mo chacun", "au plus 10 fichiers"),
     ("it", "al massimo 10 file da 5\u00a0MB ciascuno", "al massimo 10 file")])
 def test_one_wording_for_the_attachment_limit(mails, locale, limit, refused):
     for name in ("merchant.case_opened", "buyer.documents_requested",
@@ -954,7 +954,7 @@ def test_dutch_wording_of_the_review_at_8(wrong):
     ("merchant.case_closed", "claim_rejected", "heeft de melding van de koper afgewezen."),
     ("buyer.case_closed", "compensated", "Betaling door: de kopersbescherming\n"),
     ("merchant.case_closed", "refunded_by_merchant", "Betaling uiterlijk op: maandag 7 december"),
-    ("operator.case_escalated", "buyer_disputes", "Besluit: de case wordt afgewezen ("),
+    ("operator.case_escalated", "buyer_disputes", "Besluit: de melding wordt afgewezen ("),
     ("operator.case_escalated", "buyer_disputes", "Beschermd tot en met: "),
     ("operator.delivery_failed", "", "Had de mailserver van de koper alleen even een storing,"),
     ("operator.delivery_failed", "", "Verzendnummer: "),
@@ -1018,7 +1018,7 @@ def test_the_weekly_report_is_not_read_as_orders_placed_by_mail(mails):
     ("Hai terminato tu", "Hai terminato la Protezione Acquirenti"),
     # Subjects: the shop as the subject of its own silence; the order, not "tutto".
     ("Nessuna risposta in tempo da", "%(shop)s non ha risposto in tempo"),
-    ("È arrivato tutto da", "Il tuo ordine di %(shop)s è arrivato?"),
+    ("È arrivato tutto da", "Il tuo ordine presso %(shop)s è arrivato?"),
     ("trattenuta al tuo indirizzo di ricezione", "Conferma d’ordine bloccata: nessuna protezione avviata"),
     ("conferma d’ordine trattenuta", "Una conferma d’ordine è stata bloccata"),
     # One term each: the shop's "messaggio", the buyer's "dati bancari", the case file's order.
@@ -1036,7 +1036,7 @@ def test_italian_wording_of_the_third_review(wrong, right):
 
 
 @pytest.mark.parametrize("wrong, right", [
-    ("Tout est-il bien arrivé", "Votre commande %(shop)s est-elle bien arrivée\u202f?"),
+    ("Tout est-il bien arrivé", "Votre commande chez %(shop)s est-elle arrivée\u202f?"),
     ("Documents demandés d’ici", "Envoyez les documents demandés au plus tard le %(due)s"),
     ("Votre contestation est bien reçue", "Votre contestation a bien été reçue"),
     ("retenue à votre adresse de réception",
@@ -1129,7 +1129,9 @@ def test_a_partial_offer_says_terug_and_hebt_betaald(mails):
     """Review 8A item 4 (the offer after a return has the same words: test_mail_copy's strings)."""
     assert [s for s in strings("nl") if "die je betaalde" in s] == []
     text = mails["buyer.decision", "B", "nl"][2].text
-    # The offer is a figure under the heading since review 9D item 2.
+    # Ninth review: "terugbieden" is no verb; the offer is a figure under the heading since
+    # review 9D item 2.
+    assert not [s for s in strings("nl") if "terugbied" in s]
     assert "€ 120,00 van € 249,95" in text.replace("\u00a0", " ")
 
 
@@ -1294,3 +1296,32 @@ def test_one_form_in_french_and_italian(locale, wrong, right):
     texts = list(strings(locale))
     assert [t for t in texts if wrong in t] == []
     assert [t for t in texts if right in t]
+
+
+# --- the ninth review (fr 9, it 8): what "ci hai detto di" meant, and the shop's own name --------
+
+@pytest.mark.parametrize("locale, wrong, right", [
+    # "Ci hai detto di accettare" reads "you told us to accept".
+    ("it", "detto di accettare", "Ci hai comunicato che accetti la risposta del negozio."),
+    ("it", "inclusa nel piano PLUS", "L’estensione è disponibile solo con il piano PLUS"),
+    ("it", "fallo direttamente", "contattalo direttamente"),
+    ("it", "Il tuo ordine di %(shop)s", "Il tuo ordine presso %(shop)s"),
+    ("fr", "contactez-le directement", "Pour toute question, contactez directement l’acheteur."),
+    ("fr", "Mo maximum chacun", "jusqu’à %(count)s fichiers de %(mb)s\u00a0Mo chacun"),
+])
+def test_wording_of_the_ninth_review(locale, wrong, right):
+    texts = list(strings(locale))
+    assert [t for t in texts if wrong in t] == []
+    assert [t for t in texts if right in t]
+
+
+@pytest.mark.parametrize("locale, said", [
+    ("nl", "of haar voorleggen aan een geschillencommissie of de rechter."),
+    ("fr", "ou la soumettre à un médiateur de la consommation ou à un tribunal."),
+    ("it", "oppure rivolgerti a un organismo di risoluzione delle controversie o a un giudice."),
+])
+def test_a_rejected_claim_names_the_routes_that_remain(mails, locale, said):
+    """Ninth review (design): a rejection pointed only at the help centre; it names the routes a
+    consumer keeps: the shop itself, a dispute resolution body, a court."""
+    text = " ".join(mails["buyer.case_closed", "claim_rejected", locale][2].text.split())
+    assert said in text

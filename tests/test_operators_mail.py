@@ -579,7 +579,7 @@ def test_the_escalation_mail_puts_the_evidence_before_the_decision(box):
 def test_the_decision_fields_are_a_list_one_line_per_field(app):
     """amount / buyer (nl) / merchant (nl), each with one plain explanation, in every mail that
     offers the commands, in every language."""
-    lines = {"nl": ("- amount: wat de koper met dit besluit in totaal krijgt",
+    lines = {"nl": ("- amount: het totaal dat de koper met dit besluit krijgt",
                     "- buyer (nl): je bericht aan de koper, in het Nederlands\n",
                     "- merchant (nl): je bericht aan de webshop, in het Nederlands\n"),
              "fr": ("- amount: ce que l’acheteur reçoit au total par cette décision",
@@ -888,7 +888,7 @@ def test_an_amount_above_the_cover_is_in_the_subject_and_heading(box):
     reply(box, mail, OPERATOR, "decide compensated\namount: 45\nWe vergoeden.", quote=False)
     subject, out = helped(box)
     assert subject == f"Niet uitgevoerd: bedrag boven de dekking · case {case(box)['id']}"
-    assert "Dit bedrag kan niet\n" in out
+    assert "Dit bedrag is niet mogelijk\n" in out
     assert "Geen opdracht gevonden" not in subject
     reply(box, mail, OPERATOR, "decide compensated\namount: veel\nWe vergoeden.", quote=False)
     assert helped(box)[0].startswith("Niet uitgevoerd: bedrag niet mogelijk · ")
@@ -972,17 +972,18 @@ def test_command_done_says_webshop_and_entro_il(app, locale, outcome, said, wron
 
 
 def test_the_footer_says_a_reply_changes_nothing_where_no_command_can_act(app):
-    """A closed case's help and relayed message: a reply to them carries out no command, and the
-    footer no longer says it is read as one. A failed delivery's reply does (``resend N``)."""
+    """A closed case's help: a reply to it carries out no command, and the footer no longer says
+    it is read as one. A failed delivery's reply does (``resend N``), and so does a relayed
+    message on a closed case whose payment is owed (``paid``)."""
     mails = operator_samples(app)
     acting = "Een antwoord erop lezen we als opdracht"
     idle = "Voor deze bestelling kun je nu geen opdrachten per e-mail geven"
-    for key in (("operator.command_help", "closed", "nl"),
-                ("operator.message_relayed", "closed_payment_awaited", "nl")):
+    for key in (("operator.command_help", "closed", "nl"),):
         footer = mails[key].text.split("\n-- \n")[1]
         assert idle in footer and acting not in footer, key
     for key in (("operator.command_help", "", "nl"), ("operator.delivery_failed", "", "nl"),
-                ("operator.delivery_failed", "before_case", "nl")):
+                ("operator.delivery_failed", "before_case", "nl"),
+                ("operator.message_relayed", "closed_payment_awaited", "nl")):
         assert acting in mails[key].text.split("\n-- \n")[1], key
 
 

@@ -123,7 +123,7 @@ def test_the_digest_keeps_a_late_unpaid_payment_until_it_is_recorded(box):
 
 
 # What the buyer says of a partial refund they reject, in each language.
-REJECTS = {"nl": "wijst de gedeeltelijke terugbetaling van € 120,00 af als te weinig",
+REJECTS = {"nl": "vindt de gedeeltelijke terugbetaling van € 120,00 te laag",
            "fr": "refuse le remboursement partiel de 120,00 €, jugé insuffisant",
            "it": "rifiuta il rimborso parziale di 120,00 € perché troppo basso"}
 
@@ -164,17 +164,17 @@ def test_a_refund_that_did_not_arrive_is_decided_on_the_amount_promised(box):
     mail = partial_disputed(box, "refund_not_received")
     said = " ".join(text(mail).split())
     assert "Antwoord van de webshop: terugbetaling van € 12,50 (toegezegd door de webshop)" in said
-    assert "De koper zegt: de terugbetaling van € 12,50 is niet aangekomen" in said
+    assert "Reactie van de koper: de terugbetaling van € 12,50 is niet aangekomen" in said
     # The buyer gets in total what the shop promised: the decision's field starts there.
     assert command_links(mail)["decide refunded_by_merchant"]["body"].startswith(
         "decide refunded_by_merchant\namount: €\xa012,50\n")
-    assert "wat de koper met dit besluit in totaal krijgt, wie ook betaalt" in said
+    assert "het totaal dat de koper met dit besluit krijgt, ongeacht wie betaalt" in said
 
 
 def test_a_partial_refund_rejected_says_nothing_is_known_of_its_payment(box):
     mail = partial_disputed(box, "reject_partial")
     said = " ".join(text(mail).split())
-    assert ("De koper zegt: wijst de gedeeltelijke terugbetaling van € 12,50 af als te weinig; "
+    assert ("Reactie van de koper: vindt de gedeeltelijke terugbetaling van € 12,50 te laag; "
             "zegt niet of die al is betaald") in said
     assert command_links(mail)["decide compensated"]["body"].startswith(
         "decide compensated\namount: €\xa049,95\n")
