@@ -585,3 +585,13 @@ def test_the_resend_button_is_called_a_button_and_french_pronouns_do_not_break(r
             assert not re.search(r"\b(?:[Ee]nvoyez|[Cc]orrigez)-l[ae]\b", mail.html), key(s)
     fr = next(m for s, lc, m in out if lc == "fr" and key(s) == "buyer.reminder")
     assert "Envoyez\u2011le" in fr.html and "Envoyez-le" in fr.text
+
+
+def test_the_weekly_intake_report_names_seven_days(rendered):
+    """merchant.intake_report's nl subject said "Weekoverzicht … van 16 tot en met 23 november":
+    eight days for a report of the seven days before it was sent; "tot" names the week it covers
+    (review 9D item 8)."""
+    _, out = rendered
+    subject = next(m.subject for s, lc, m in out
+                   if lc == "nl" and key(s) == "merchant.intake_report")
+    assert re.search(r"van \d+ tot \d+ \w+ \d{4}$", subject) and "tot en met" not in subject
