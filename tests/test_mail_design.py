@@ -564,3 +564,34 @@ def test_a_corrected_decision_names_its_new_outcome_in_the_subject(rendered, loc
                 case = replace(ctx["case"], outcome=outcome)
                 subject = app.renderer.render(s.name, locale, {**ctx, "case": case}).subject
                 assert subject.startswith(prefix) and len(subject) <= 80, subject
+
+
+def test_the_resend_button_is_called_a_button_and_french_pronouns_do_not_break(rendered):
+    """operator.delivery_failed: "De link opent…" stood under a button, in body text: it says
+    "De knop opent…" in the muted hint every button has (the text part, with a numbered link,
+    keeps "link"); and fr "Envoyez-le" broke at its hyphen at 375 px: in the HTML part an
+    imperative and its pronoun are joined by U+2011, as "e-mail" is (review 9D item 9)."""
+    _, out = rendered
+    said = {"nl": ("De knop opent", "De link opent"), "fr": ("Le bouton ouvre", "Le lien ouvre"),
+            "it": ("Il pulsante apre", "Il link apre")}
+    for k, locale, soup in _samples(out, "operator.delivery_failed"):
+        button, link = said[locale]
+        hint = [p for p in soup.find_all("p") if button in p.get_text()]
+        assert hint and "mb-muted" in hint[0]["class"] and link not in soup.get_text(), locale
+        text = next(m.text for s, lc, m in out if key(s) == k and lc == locale)
+        assert link in text and button not in text
+    for s, locale, mail in out:
+        if locale == "fr":
+            assert not re.search(r"\b(?:[Ee]nvoyez|[Cc]orrigez)-l[ae]\b", mail.html), key(s)
+    fr = next(m for s, lc, m in out if lc == "fr" and key(s) == "buyer.reminder")
+    assert "Envoyez\u2011le" in fr.html and "Envoyez-le" in fr.text
+
+
+def test_the_weekly_intake_report_names_seven_days(rendered):
+    """merchant.intake_report's nl subject said "Weekoverzicht … van 16 tot en met 23 november":
+    eight days for a report of the seven days before it was sent; "tot" names the week it covers
+    (review 9D item 8)."""
+    _, out = rendered
+    subject = next(m.subject for s, lc, m in out
+                   if lc == "nl" and key(s) == "merchant.intake_report")
+    assert re.search(r"van \d+ tot \d+ \w+ \d{4}$", subject) and "tot en met" not in subject

@@ -85,6 +85,7 @@ def no_break_hyphens(html: str) -> str:
         if "-" in parts[i]:
             if "-mail" in parts[i]:
                 parts[i] = _E_MAIL.sub("\u2011mail", parts[i])
+            parts[i] = _PRONOUN.sub("\u2011", parts[i])
             if i and parts[i - 1] != NOWRAP:
                 parts[i] = _JOINED.sub(_nowrap, parts[i])
     return "".join(parts)
@@ -93,6 +94,9 @@ def no_break_hyphens(html: str) -> str:
 # "e-mail" or "E-mail" starting a word (\b before the "e"), found by its hyphen: a regex that
 # starts with \b tries every position of the text, this one only the hyphens (20x faster).
 _E_MAIL = re.compile(r"-(?<=(?<!\w)[eE]-)mail")
+# A French imperative and its pronoun ("Envoyez-le", "Renvoyez-les", "faites-le-nous") broke at
+# its hyphen at 375 px, leaving "le," alone at the start of a line: one word, like "e-mail".
+_PRONOUN = re.compile(r"-(?<=\w-)(?=(?:le|la|les|nous|vous|lui|leur|moi)\b)")
 # Words joined by hyphens: "NL-2026-10481", "Envoyez-le" (only the first kind is kept whole).
 _JOINED = re.compile(r"[\w.@+]*\w-[\w.@+-]*\w")
 _NAME = re.compile(r"[\d@]")
