@@ -1140,7 +1140,7 @@ def test_a_partial_offer_says_terug_and_hebt_betaald(mails):
     ("loopt dus af op", "loopt dus tot en met %(end)s"),                            # 8A item 11
     ("wij nemen je melding over", "%(shop)s kan niet betalen: ons serviceteam neemt je melding"),
     ("Jouw reactie", "Je reactie"),
-    ("met kopersbescherming hebt besteld", "met de kopersbescherming van %(brand)s hebt besteld"),
+    ("met kopersbescherming hebt besteld", "je vertrouwen in de kopersbescherming van %(brand)s"),
     # The copy edit after it: the shop's answer is "over" an order like the claim; the buyer
     # "reageert" (the shop "antwoordt").
     ("antwoord voor bestelling", "We hebben je antwoord over bestelling %(number)s ontvangen"),
@@ -1166,12 +1166,12 @@ def test_a_partys_answer_has_one_heading_word_in_dutch(mails):
 
 def test_the_end_of_a_protection_thanks_with_the_brand(mails):
     """Review 8A item 11: "met kopersbescherming" lacked its article; with a brand configured
-    the mail names it."""
+    the mail names it. Tenth review: nobody orders "with" a protection; they trust it."""
     said = {loc: mails["buyer.protection_ended", "", loc][2].text for loc in LOCALES}
-    assert "Bedankt dat je met de kopersbescherming van Example Trust hebt besteld." in said["nl"]
+    assert "Bedankt voor je vertrouwen in de kopersbescherming van Example Trust." in said["nl"]
     # French elides "de" before the brand's vowel.
-    assert "avec la protection acheteur d’Example Trust." in said["fr"]
-    assert "con la Protezione Acquirenti di Example Trust." in said["it"]
+    assert "fait confiance à la protection acheteur d’Example Trust." in said["fr"]
+    assert "scelto la Protezione Acquirenti di Example Trust." in said["it"]
 
 
 @pytest.mark.parametrize("locale, label, html_said, text_said", [
@@ -1184,7 +1184,7 @@ def test_the_end_of_a_protection_thanks_with_the_brand(mails):
     ("fr", "C", "Cliquez sur «\u202fJe conteste la réponse de la boutique\u202f»\u202f:",
      "Répondez «\u202fJe conteste la réponse de la boutique\u202f»\u202f:"),
     ("it", "A", "Il rimborso non è arrivato? Clicca su «No, non ho ricevuto alcun rimborso»: la "
-                "tua pratica passerà al nostro team di assistenza.",
+                "tua pratica passerà al nostro team.",
      "Il rimborso non è arrivato? Rispondi «No, non ho ricevuto alcun rimborso»:"),
     ("it", "B", "Clicca su «No, non ho ricevuto alcun rimborso» o su «Rifiuto il rimborso "
                 "parziale»", "Rispondi «No, non ho ricevuto alcun rimborso» o «Rifiuto il"),
@@ -1304,10 +1304,17 @@ def test_one_form_in_french_and_italian(locale, wrong, right):
     # "Ci hai detto di accettare" reads "you told us to accept".
     ("it", "detto di accettare", "Ci hai comunicato che accetti la risposta del negozio."),
     ("it", "inclusa nel piano PLUS", "L’estensione è disponibile solo con il piano PLUS"),
-    ("it", "fallo direttamente", "contattalo direttamente"),
+    ("it", "fallo direttamente", "Per qualsiasi domanda, contatta direttamente l’acquirente."),
     ("it", "Il tuo ordine di %(shop)s", "Il tuo ordine presso %(shop)s"),
     ("fr", "contactez-le directement", "Pour toute question, contactez directement l’acheteur."),
     ("fr", "Mo maximum chacun", "jusqu’à %(count)s fichiers de %(mb)s\u00a0Mo chacun"),
+    # Tenth review: a payment still due is not "paid by"; the team decides, it is no helpdesk.
+    ("fr", "Payé par", "À la charge de"),
+    ("it", "Pagato da", "A carico di"),
+    ("it", "team di assistenza", "Il nostro team ha deciso"),
+    ("it", "Consegne non riuscite", "E-mail non recapitate"),
+    ("fr", "commandé avec la protection", "Merci d’avoir fait confiance à la protection acheteur"),
+    ("it", "aver ordinato con", "Grazie per aver scelto la Protezione Acquirenti"),
 ])
 def test_wording_of_the_ninth_review(locale, wrong, right):
     texts = list(strings(locale))
@@ -1316,7 +1323,7 @@ def test_wording_of_the_ninth_review(locale, wrong, right):
 
 
 @pytest.mark.parametrize("locale, said", [
-    ("nl", "of haar voorleggen aan een geschillencommissie of de rechter."),
+    ("nl", "of de kwestie voorleggen aan een geschillencommissie of de rechter."),
     ("fr", "ou la soumettre à un médiateur de la consommation ou à un tribunal."),
     ("it", "oppure rivolgerti a un organismo di risoluzione delle controversie o a un giudice."),
 ])

@@ -34,7 +34,7 @@ SAID = {
            "bound": "il est fixé au maximum possible, 49,95\xa0€",
            "removed": "sauf le montant, laissé vide", "amount": "49,95\xa0€",
            "decision": "Votre décision «\u202fdecide compensated\u202f» pour le dossier"},
-    "it": {"wrote": "Cosa hai scritto:", "missing": "aggiungi il messaggio mancante",
+    "it": {"wrote": "Che cosa hai scritto:", "missing": "aggiungi il messaggio mancante",
            "bound": "è fissato al massimo possibile, 49,95\xa0€",
            "removed": "tranne l’importo, lasciato vuoto", "amount": "49,95\xa0€",
            "decision": "La tua decisione «decide compensated» per la pratica"},

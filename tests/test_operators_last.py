@@ -129,7 +129,7 @@ def test_the_shops_deadline_shows_only_where_it_ran_out(mails, locale):
     assert label not in mails["operator.case_escalated", "buyer_disputes", locale].text
 
 
-PAY = {"nl": "Betaal haar aan de koper.", "fr": "Versez-la à l’acheteur.",
+PAY = {"nl": "Maak de vergoeding over aan de koper.", "fr": "Versez-la à l’acheteur.",
        "it": "Pagalo all’acquirente."}
 LATE_ONES = {"nl": "ook de te late", "fr": "y compris ceux dont le paiement est en retard",
              "it": "compresi quelli in ritardo"}

@@ -92,3 +92,22 @@ def test_documents_past_the_size_of_one_mail_are_named_not_attached(relayed, mon
         assert "Te groot om bij deze e-mail te voegen; ons serviceteam bewaart ze: factuur.pdf" \
             in body
     assert len(sink.messages[-1][2]) < 400_000 * 4 // 3 + 100_000
+
+
+def test_the_team_is_told_where_documents_too_large_to_attach_are(relayed, monkeypatch):
+    """The operators' own mail does not tell them "our service team keeps them": it names the
+    files and the export that holds them, and its lead does not claim every document is attached."""
+    from conftest import OPERATOR
+    app, box, sink = relayed
+    monkeypatch.setattr(compose, "ATTACHED_BYTES", 400_000)
+    _refused_with(app, box, sink, [("retourbon.pdf", RETURN_NOTE), ("factuur.pdf", INVOICE)])
+    team = [email.message_from_bytes(content, policy=email.policy.default)
+            for _, rcpt_tos, content in sink.messages if OPERATOR in rcpt_tos]
+    escalation = next(m for m in team if m["Subject"].startswith("Besluit nodig"))
+    case_id = app.db().execute("SELECT id FROM cases").fetchone()[0]
+    for part in ("plain", "html"):
+        body = " ".join(escalation.get_body((part,)).get_content().replace("\u2011", "-").split())
+        assert (f"Te groot om mee te sturen: factuur.pdf. Je vindt ze in de export van de case: "
+                f"mailbot case {case_id} export") in body
+        assert "ons serviceteam bewaart ze" not in body
+        assert "alle documenten zitten als bijlage" not in body

@@ -8,7 +8,7 @@ from mailbot.outbound import samples
 
 SAID = {
     "Europe/Amsterdam": {"nl": "Alle tijden zijn in Midden-Europese tijd (Europe/Amsterdam).",
-                         "fr": "Toutes les heures sont indiquées à l’heure d’Europe centrale "
+                         "fr": "Toutes les heures sont exprimées en heure d’Europe centrale "
                                "(Europe/Amsterdam).",
                          "it": "Tutti gli orari sono espressi nell’ora dell’Europa centrale "
                                "(Europe/Amsterdam)."},
