@@ -202,6 +202,19 @@ def make_config(tmp_path: Path, **sections) -> config_mod.Config:
     return config_mod.from_dict(config_data(tmp_path, **sections))
 
 
+def rendered_samples(folder: Path, keep=lambda sample: True) -> list:
+    """[(sample, ctx, locale, Rendered)] for every sample ``keep`` accepts, in each locale,
+    rendered as compose renders it, on an app in ``folder`` that is closed again."""
+    from mailbot.outbound import samples
+    from mailbot.outbound.render import LOCALES
+    app = wiring.build(make_config(folder))
+    try:
+        return [(s, ctx, locale, app.renderer.render(s.name, locale, ctx)) for locale in LOCALES
+                for s, ctx in samples.contexts(app, app.db(), locale) if keep(s)]
+    finally:
+        app.close()
+
+
 def write_config(tmp_path: Path, config: config_mod.Config | None = None, **sections) -> Path:
     """``tmp_path/mailbot.toml`` for the ``mailbot`` command: the tests' settings, or ``config``
     (a running app's own), with ``sections`` over them. Written as given, not checked, so that a

@@ -14,9 +14,8 @@ from urllib.parse import unquote
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import OPERATOR, make_config, only, reply, text
-from mailbot import jobs, wiring
-from mailbot.outbound import samples
+from conftest import OPERATOR, only, rendered_samples, reply, text
+from mailbot import jobs
 from mailbot.outbound.render import LOCALES
 from mailbot.core.deadlines import replies_until
 from mailbot.store import records
@@ -95,12 +94,8 @@ def test_a_reply_after_a_compensation_reaches_the_team_until_14_days_after_payme
 @pytest.fixture(scope="module")
 def closings(tmp_path_factory):
     """{(role, label, locale): rendered} of the closing mails' samples."""
-    app = wiring.build(make_config(tmp_path_factory.mktemp("closings")))
-    out = {(s.role, s.label, locale): app.renderer.render(s.name, locale, ctx)
-           for locale in LOCALES for s, ctx in samples.contexts(app, app.db(), locale)
-           if s.name.endswith(".case_closed")}
-    yield out
-    app.close()
+    return {(s.role, s.label, locale): out for s, _, locale, out in rendered_samples(
+        tmp_path_factory.mktemp("closings"), lambda s: s.name.endswith(".case_closed"))}
 
 
 @pytest.mark.parametrize("locale", LOCALES)

@@ -11,9 +11,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from conftest import OPERATOR, make_config, only
-from mailbot import digest, wiring
-from mailbot.outbound import samples
+from conftest import OPERATOR, only, rendered_samples
+from mailbot import digest
 from mailbot.outbound.render import LOCALES
 from test_case_by_mail import case, open_case
 
@@ -26,13 +25,8 @@ FIRST_CASE = "mailbot case 1040"
 @pytest.fixture(scope="module")
 def digests(tmp_path_factory):
     """The sample digest, rendered in each locale as compose renders it."""
-    app = wiring.build(make_config(tmp_path_factory.mktemp("digest")))
-    out = {locale: next(app.renderer.render(s.name, locale, ctx)
-                        for s, ctx in samples.contexts(app, app.db(), locale)
-                        if s.name == "operator.digest")
-           for locale in LOCALES}
-    yield out
-    app.close()
+    return {locale: out for _, _, locale, out in rendered_samples(
+        tmp_path_factory.mktemp("digest"), lambda s: s.name == "operator.digest")}
 
 
 @pytest.mark.parametrize("locale", LOCALES)

@@ -12,9 +12,8 @@ import re
 import pytest
 from babel.messages.pofile import read_po
 
-from conftest import OPERATOR, make_config, only, reply, text
-from mailbot import resources, wiring
-from mailbot.outbound import samples
+from conftest import OPERATOR, only, rendered_samples, reply, text
+from mailbot import resources
 from mailbot.outbound.render import LOCALES
 from test_payments_recorded import compensated_by_mail
 
@@ -22,12 +21,8 @@ from test_payments_recorded import compensated_by_mail
 @pytest.fixture(scope="module")
 def mails(tmp_path_factory):
     """{(name, label, locale): Rendered} for the operators' samples."""
-    app = wiring.build(make_config(tmp_path_factory.mktemp("last")))
-    out = {(s.name, s.label, locale): app.renderer.render(s.name, locale, ctx)
-           for locale in LOCALES for s, ctx in samples.contexts(app, app.db(), locale)
-           if s.name.startswith("operator.")}
-    yield out
-    app.close()
+    return {(s.name, s.label, locale): out for s, _, locale, out in rendered_samples(
+        tmp_path_factory.mktemp("last"), lambda s: s.name.startswith("operator."))}
 
 
 def flat(mail) -> str:

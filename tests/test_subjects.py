@@ -12,9 +12,7 @@ import statistics
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import make_config
-from mailbot import wiring
-from mailbot.outbound import samples
+from conftest import rendered_samples
 from mailbot.outbound.render import LOCALES
 
 # How each language names the order and the operators' case at the end of a subject.
@@ -26,12 +24,9 @@ SEPARATOR = " · "
 @pytest.fixture(scope="module")
 def mails(tmp_path_factory):
     """[(sample, ctx, Rendered)] per locale, for every sample."""
-    app = wiring.build(make_config(tmp_path_factory.mktemp("subjects")))
-    out = {locale: [(s, ctx, app.renderer.render(s.name, locale, ctx))
-                    for s, ctx in samples.contexts(app, app.db(), locale)]
-           for locale in LOCALES}
-    yield out
-    app.close()
+    rendered = rendered_samples(tmp_path_factory.mktemp("subjects"))
+    return {locale: [(s, ctx, out) for s, ctx, loc, out in rendered if loc == locale]
+            for locale in LOCALES}
 
 
 def preheader(rendered):
