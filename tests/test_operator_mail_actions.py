@@ -194,7 +194,7 @@ def test_a_mail_held_for_its_sender_is_released_by_mail_once_and_only_for_its_or
     assert to(mails, MERCHANT_NL)
     done = only(mails, OPERATOR)
     assert done["Subject"].startswith(f"Uitgevoerd: release {held} · ")
-    assert "jan.prive@other.example" in text(done) and "(uitgevoerd)" in text(done)
+    assert "jan.prive@other.example" in text(done) and "Koper: opende de case" in text(done)
     command(box, OPERATOR, f"release {held}")
     assert box.last_disposition() == "operator_help"
     assert case(box)["state"] == "awaiting_merchant"

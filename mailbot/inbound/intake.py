@@ -433,7 +433,8 @@ def _mail_command(m: Inbound, verb: str, number: int | str) -> End:
             done = act(m.app, number, m.now, order_id=m.order_id)
     except mail_commands.Refused as refused:
         return _command_help(m, "mail_command", mail_command={
-            "verb": verb, "number": number, "why": refused.why, "status": refused.status})
+            "verb": verb, "number": number, "why": refused.why, "status": refused.status,
+            **refused.mail})
     m.state = records.load(m.app.db(), m.order_id)  # as the command left it
     data = {"command": f"{verb} {number}", "action": verb, "number": number, "by": m.sender,
             **done}

@@ -34,12 +34,15 @@ RESENT = ("dead", "bounced")  # the outbox states a mail is resent from
 
 class Refused(Exception):
     """The command does not apply; the message says why in one line, ``why`` in a word for the
-    operators' mail ("none": no such mail of this order; "state": not in a state it acts on)
-    and ``status`` the mail's state then."""
+    operators' mail ("none": no such mail of this order; "state": not in a state it acts on),
+    ``status`` the mail's state then and ``mail`` what the mail is, for the operators' answer
+    to name it (an outbox mail's ``template``, ``recipients`` and ``sent_at``; an inbox mail's
+    ``sender``)."""
 
-    def __init__(self, message: str, why: str = "state", status: str | None = None):
+    def __init__(self, message: str, why: str = "state", status: str | None = None,
+                 mail: dict | None = None):
         super().__init__(message)
-        self.why, self.status = why, status
+        self.why, self.status, self.mail = why, status, mail or {}
 
 
 def resend(app, outbox_id: int, now: datetime, order_id: int | None = None) -> dict:
@@ -47,14 +50,17 @@ def resend(app, outbox_id: int, now: datetime, order_id: int | None = None) -> d
     before, ``template``, ``was`` (its recipients then) and ``to`` (now)."""
     db = app.db()
     with transaction(db):
-        found = db.execute("SELECT template FROM outbox WHERE id = ?", [outbox_id]).fetchone()
+        found = db.execute("SELECT template, sent_at FROM outbox WHERE id = ?",
+                           [outbox_id]).fetchone()
         row = admin.outbox_mail(db, outbox_id)
         if row is None or (order_id is not None and row["order_id"] != order_id):
             raise Refused(f"no outbox mail {outbox_id}" + (" about this order" if order_id
                                                           else ""), "none")
         if row["status"] not in RESENT:
             raise Refused(f"outbox mail {outbox_id} is {row['status']}: only dead or bounced "
-                          "mail is resent", status=row["status"])
+                          "mail is resent", status=row["status"], mail={
+                              "template": found[0], "recipients": row["recipients"],
+                              "sent_at": records.parse_dt(found[1])})
         state = merchant = None
         if row["order_id"] is not None:
             state = records.load(db, row["order_id"])
@@ -66,15 +72,20 @@ def resend(app, outbox_id: int, now: datetime, order_id: int | None = None) -> d
 
 
 def release(app, inbox_id: int, now: datetime, order_id: int | None = None) -> dict:
-    """Runs a mail held for its sender through intake as the party's own: its ``sender`` and
-    its new ``disposition``."""
-    row = processed(app.db(), inbox_id, order_id)
+    """Runs a mail held for its sender through intake as the party's own: its ``sender``, its
+    new ``disposition`` and what it ``did``: the case file's entries it added (a dispute, a
+    message, documents), for the team to see what the vouched-for mail changed."""
+    db = app.db()
+    row = processed(db, inbox_id, order_id)
+    sender = row["sender"] or row["mail_from"]
     if row["disposition"] != Ending.SENDER_MISMATCH:
         raise Refused(f"inbox {inbox_id} is {row['disposition']}: only mail held for its "
                       "sender (sender_mismatch) is released; `inbox replay` runs other mail "
-                      "again", status=row["disposition"])
-    return {"sender": row["sender"] or row["mail_from"],
-            "disposition": str(again(app, row, now, trusted_sender=True))}
+                      "again", status=row["disposition"], mail={"sender": sender})
+    before = len(records.timeline(db, row["order_id"])) if row["order_id"] else 0
+    disposition = str(again(app, row, now, trusted_sender=True))
+    did = records.timeline(db, row["order_id"])[before:] if row["order_id"] else []
+    return {"sender": sender, "disposition": disposition, "did": did}
 
 
 def processed(db, inbox_id: int, order_id: int | None = None) -> dict:

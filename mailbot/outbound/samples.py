@@ -31,6 +31,8 @@ INVOICE = Document("factuur-10481.pdf", "0" * 64, "application/pdf", 48_213)
 INVOICES = {"nl": INVOICE,
             "fr": Document("facture-FR-10004.pdf", "2" * 64, "application/pdf", 51_370),
             "it": Document("fattura-IT-2026-0077.pdf", "3" * 64, "application/pdf", 46_902)}
+# The work address the nl buyer wrote from once: mail held for its sender (the digest's 5021).
+HELD_SENDER = "s.jansen@work.example"
 BUYERS = {"nl": "sam.jansen@example.org", "fr": "camille.martin@example.org",
           "it": "giulia.rossi@example.org"}
 TRACKING = Document("track-and-trace.png", "1" * 64, "image/png", 120_400)
@@ -568,16 +570,28 @@ def samples(locale: str) -> list[Sample]:
                     {"command": "resend 311", "action": "resend", "number": 311,
                      "by": "anna@trust.example", "status": "dead", "template": "buyer.decision",
                      "was": [BUYERS[locale]], "to": [BUYERS[locale]]})),
-        Sample("operator.command_done", "release", Role.OPERATOR, a,
+        # The buyer disputed the shop's answer from their work address (the digest's held mail
+        # 5021): let through, the dispute hands the case to the team (mail_commands.release).
+        Sample("operator.command_done", "release", Role.OPERATOR,
+               replace(a, case=replace(a.case, state=CaseState.ESCALATED,
+                                       escalation_reason=Escalation.BUYER_DISPUTES)),
                Mail(Role.OPERATOR, "command_done",
                     {"command": "release 5021", "action": "release", "number": 5021,
-                     "by": "anna@trust.example", "sender": "sam.j@work.example",
-                     "disposition": "applied"})),
+                     "by": "anna@trust.example", "sender": HELD_SENDER,
+                     "disposition": "applied", "did": [
+                         {"at": NOW, "actor": "buyer", "kind": "buyer.disagree",
+                          "text": "", "attachments": []},
+                         {"at": NOW, "actor": "bot", "kind": "case.escalated",
+                          "text": str(Escalation.BUYER_DISPUTES), "attachments": []}]})),
+        # The shop's answer (outbox 311) reached the buyer after all: nothing to resend.
         Sample("operator.command_help", "mail_command", Role.OPERATOR, esc,
                Mail(Role.OPERATOR, "command_help",
                     {"why": "mail_command", "asked": None, "closest": None, "typed": None,
                      "mail_command": {"verb": "resend", "number": 311, "why": "state",
-                                      "status": "sent"}}), esc_file),
+                                      "status": "sent", "template": "buyer.decision",
+                                      "recipients": [BUYERS[locale]],
+                                      "sent_at": NOW - timedelta(days=1, hours=3)}}),
+               esc_file),
     ]
     for role, st in ((Role.BUYER, am), (Role.MERCHANT, am)):
         out.append(Sample(f"{role}.storage_full", "", role, st,
@@ -649,7 +663,7 @@ def digest_sample() -> dict:
                     "detail": "5.1.1 mailbox unavailable"}],
         "held": {"sender_mismatch": 1, "unmatched": 2},
         "held_mail": [{"id": 5021, "received_at": NOW - timedelta(hours=7),
-                       "sender": "s.jansen@work.example", "disposition": "sender_mismatch",
+                       "sender": HELD_SENDER, "disposition": "sender_mismatch",
                        "command": "release"}]
         + [{"id": 5022 + n, "received_at": NOW - timedelta(hours=4 - n), "sender": sender,
             "disposition": "unmatched", "command": "replay"}
