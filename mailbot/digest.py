@@ -31,6 +31,8 @@ COMMANDS = {"operator.decision": "decide", "operator.request_documents": "reques
 ACTIONS = {str(Ending.SENDER_MISMATCH): "release", str(Ending.UNMATCHED): "replay",
            str(Ending.RATE_LIMITED): "replay", str(Ending.QUARANTINED): "replay"}
 
+# Whom a held mail may claim to be: the party of the order's address it was sent to.
+PARTIES = (str(Role.BUYER), str(Role.MERCHANT))
 # Held mail listed one by one (with its inbox id); past this many the digest says how many more.
 HELD_SHOWN = 30
 # Payments to check listed one by one, the earliest pay-by date first; past this many, how many more.
@@ -78,9 +80,18 @@ def collect(db, now: datetime, since: timedelta, tz: ZoneInfo = ZoneInfo("UTC"))
 
 
 def _addressed(app, data: dict) -> dict:
-    """Each case line with the case's own command address (its commands by mail)."""
+    """Each case line with the case's own command address (its commands by mail); each held
+    mail of an order with it too (``release N`` by mail) and the party it claims to be from:
+    the party whose address of the order it was sent to (its token), else none known."""
     for row in data["attention"] + data["deadlines"] + data["payments"]:
         row["address"] = app.signer.address(Token(str(Role.OPERATOR), row["order_id"]))
+    for row in data["held_mail"]:
+        if row.get("order_id") is None:
+            continue
+        row["address"] = app.signer.address(Token(str(Role.OPERATOR), row["order_id"]))
+        tokens = [app.signer.parse(address) for address in row.get("rcpt_tos", ())]
+        row["party"] = next((t.kind for t in tokens if t is not None and t.kind in PARTIES
+                             and t.id == row["order_id"]), None)
     return data
 
 

@@ -463,12 +463,12 @@ def test_held_relays_name_case_sender_inbox_id_and_the_commands(started, tmp_pat
     out = text(told)
     assert told["Subject"] == f"Berichten tegengehouden · case {case_id}"
     assert out.startswith(f"Case {case_id} · Bestelling NL-1")
-    assert f"{BUYER_NL} (koper)" in out
+    assert f"{BUYER_NL} (koper, Nederlands)" in out
     assert f"Ontvangstnummer: {held_id}" in out
-    assert f"mailbot inbox show {held_id}" in out and f"mailbot case {case_id}" in out
+    assert f"mailbot case {case_id}" in out
     # The way to pass it on: the shop's addresses (inbox replay refuses an applied mail).
-    assert ("stuur de tekst vanuit je eigen mailbox naar info@fietsen.example, "
-            "sales@fietsen.example (webshop)") in out
+    assert ("stuur het dan zelf door vanuit je eigen mailbox, aan info@fietsen.example, "
+            "sales@fietsen.example (webshop, leest Nederlands)") in " ".join(out.split())
     assert "naar de andere partij" not in out
     assert "inbox replay" not in out  # it would be refused: the message is applied
     assert cli.main(["--config", str(write_config(tmp_path, limited.app.config)), "inbox",

@@ -561,7 +561,7 @@ def samples(locale: str) -> list[Sample]:
                Mail(Role.OPERATOR, "digest", digest_sample())),
         Sample("operator.relays_held", "", Role.OPERATOR, am,
                Mail(Role.OPERATOR, "relays_held",
-                    {"limit": 10, "inbox_id": 5030, "sender": "info@shop.example",
+                    {"limit": 10, "inbox_id": 5030, "sender": "service@shop.example",
                      "from_role": "merchant", "text": AUTO_REPLY[locale], "shortened": False,
                      "attachments": ()})),
         # ``resend N`` and ``release N`` by mail (inbound/mail_commands.py), and one refused.
@@ -662,9 +662,13 @@ def digest_sample() -> dict:
                     "order_number": "NL-2026-10481", "case_id": 1041,
                     "detail": "5.1.1 mailbox unavailable"}],
         "held": {"sender_mismatch": 1, "unmatched": 2},
+        # The buyer of case 1041 disputing from their work address (command_done.release).
         "held_mail": [{"id": 5021, "received_at": NOW - timedelta(hours=7),
                        "sender": HELD_SENDER, "disposition": "sender_mismatch",
-                       "command": "release"}]
+                       "command": "release", "order_id": 1, "order_number": "NL-2026-10481",
+                       "shop": "Fietsen de Wit", "party": "buyer", "buyer_locale": "nl",
+                       "merchant_locale": "nl",
+                       "address": "bot+aiaaaaaaaaaaqrelea@bot.example"}]
         + [{"id": 5022 + n, "received_at": NOW - timedelta(hours=4 - n), "sender": sender,
             "disposition": "unmatched", "command": "replay"}
            for n, sender in enumerate(("info@newsletter.example", "m.bakker@example.net"))],

@@ -184,10 +184,18 @@ def held_mail(db, start: datetime, dispositions, limit: int) -> tuple[list[dict]
     held = [str(d) for d in dispositions]
     where = ("FROM inbox WHERE processed_at > ? AND disposition IN (%s)"
              % ",".join("?" * len(held)))
-    rows = _rows(db, f"SELECT id, received_at, coalesce(sender, mail_from) AS sender, "
-                 f"disposition {where} ORDER BY id LIMIT ?", [iso(start), *held, limit])
+    # The order a mail was matched to, with its shop and each party's language, and the
+    # addresses it was sent to (a party's token names the party it claims to be).
+    rows = _rows(db, "SELECT i.id, i.received_at, coalesce(i.sender, i.mail_from) AS sender, "
+                 "i.disposition, i.order_id, i.rcpt_tos, o.order_number, m.name AS shop, "
+                 "o.buyer_locale, m.locale AS merchant_locale "
+                 f"FROM ({'SELECT * ' + where} ORDER BY id LIMIT ?) i "
+                 "LEFT JOIN orders o ON o.id = i.order_id "
+                 "LEFT JOIN merchants m ON m.id = o.shop_id ORDER BY i.id",
+                 [iso(start), *held, limit])
     for row in rows:
         row["received_at"] = parse_dt(row["received_at"])
+        row["rcpt_tos"] = json.loads(row["rcpt_tos"])
     return rows, _rows(db, f"SELECT count(*) AS n {where}", [iso(start), *held])[0]["n"]
 
 
