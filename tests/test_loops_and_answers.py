@@ -61,7 +61,7 @@ def test_relays_are_capped_per_order_and_the_operators_told_once(started):
     relayed = to(mails, MERCHANT_NL)
     assert len(relayed) == 3
     told = only(mails, OPERATOR)
-    assert told["Subject"].startswith("Berichten tegengehouden · case ") and "NL-1" in text(told)
+    assert told["Subject"].startswith("Berichten tegengehouden · Fietsen BV · ") and "NL-1" in text(told)
     assert templates(limited).count("operator.relays_held") == 1  # once, not per held relay
     held = limited.app.db().execute("SELECT detail FROM inbox ORDER BY id DESC").fetchone()[0]
     assert "merchant.message_relayed (relay cap of the order)" in held

@@ -49,6 +49,8 @@ PRIMARY = {
     "operator.command_help.missing": "mailto:",  # the command sent again, its fields prefilled
     "operator.command_help.amount": "mailto:",  # the same, the amount at the bound (ops8b)
     "operator.delivery_failed.before_case": "mailto:",  # resend N by mail, the one thing to do
+    # The address does not exist: correcting it is what to do, the resend quiet (design 10D).
+    "operator.delivery_failed": "mailto:",
     "buyer.documents_requested": "mailto:",  # a new e-mail to attach the documents to
     "merchant.documents_requested": "mailto:",
     "buyer.storage_full": "mailto:",  # a shorter message (design8: withdrawing is quiet)

@@ -93,8 +93,8 @@ def test_states_and_numbers_are_in_the_readers_words(mails, locale):
     assert "#311" not in digest and NUMBER[locale] in digest
 
 
-DEADLINE = {"nl": "28 november 2026, 23:59", "fr": "28 novembre 2026, 23\xa0h\xa059",
-            "it": "28 novembre 2026, 23:59"}
+DEADLINE = {"nl": "28 november 2026, 23:59", "fr": "28 novembre 2026 à 23\xa0h\xa059",
+            "it": "28 novembre 2026 alle 23:59"}
 PAID_DAY = {"nl": "paid JJJJ-MM-DD", "fr": "paid AAAA-MM-JJ", "it": "paid AAAA-MM-GG"}
 PAID_ON = {"nl": "van de kopersbescherming aan de koper, betaald op 22 november 2026",
            "fr": "versés par la protection acheteur à l’acheteur, payés le 22 novembre 2026",

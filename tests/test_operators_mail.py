@@ -23,6 +23,9 @@ from test_case_by_mail import case, open_case
 from test_loops_and_answers import started  # noqa: F401 (a fixture)
 from test_protection_by_mail import BUYER_NL, MERCHANT_NL, now
 
+# An operators' subject names the shop and the amount at stake before the case (NL-1's).
+SHOP, AMOUNT = "Fietsen BV", "€\xa049,95"
+
 
 def escalated(box):
     """NL-1 (49.95 EUR, plan plus) with the service team; the operators' escalation mail."""
@@ -109,7 +112,7 @@ def test_a_message_relayed_to_the_team_carries_the_same_prefilled_commands(box):
 def test_command_help_ends_its_subject_with_the_case_as_every_operators_mail(box):
     reply(box, escalated(box), OPERATOR, "decide compensted\nWe vergoeden.", quote=False)
     helped = only(box.deliver(), OPERATOR)
-    assert helped["Subject"] == f"Geen opdracht gevonden in je e-mail · case {case(box)['id']}"
+    assert helped["Subject"] == f"Geen opdracht gevonden · {SHOP} · {AMOUNT} · case {case(box)['id']}"
 
 
 def test_one_message_to_both_parties_stays_as_spec_says(box):
@@ -461,7 +464,7 @@ def test_held_relays_name_case_sender_inbox_id_and_the_commands(started, tmp_pat
     told = only(limited.deliver(), OPERATOR)
     case_id = case(limited)["id"]
     out = text(told)
-    assert told["Subject"] == f"Berichten tegengehouden · case {case_id}"
+    assert told["Subject"] == f"Berichten tegengehouden · {SHOP} · {AMOUNT} · case {case_id}"
     assert out.startswith(f"Case {case_id} · Bestelling NL-1")
     assert f"{BUYER_NL} (koper, Nederlands)" in out
     assert f"Ontvangstnummer: {held_id}" in out
@@ -832,7 +835,8 @@ def test_a_request_sent_from_its_link_says_its_message_is_missing_then_goes_out(
     assert body == "request-documents buyer\nbuyer (nl):"
     reply(box, mail, OPERATOR, body + " ", quote=False)
     subject, out = helped(box)
-    assert subject == f"Niet uitgevoerd: bericht ontbreekt · case {case(box)['id']}"
+    assert subject == (f"Niet uitgevoerd: bericht ontbreekt · {SHOP} · {AMOUNT} · "
+                       f"case {case(box)['id']}")
     assert "Het bericht aan de koper ontbreekt (veld “buyer (nl):”)." in out
     assert "is geen opdracht" not in out and "Bedoelde je" not in out
     assert case(box)["state"] == "escalated"
@@ -873,7 +877,7 @@ def test_a_decision_after_a_colleagues_says_who_decided_when_and_how_to_change_i
           .replace("merchant (nl):", "merchant (nl): Nee."), quote=False)
     subject, out = helped(box)
     case_id = case(box)["id"]
-    assert subject == f"Niet uitgevoerd: al besloten · case {case_id}"
+    assert subject == f"Niet uitgevoerd: al besloten · {SHOP} · {AMOUNT} · case {case_id}"
     assert re.search(rf"Al besloten door {COLLEAGUE} op \d+ \w+ \d{{4}}, \d\d:\d\d \(besluit: "
                      r"[^)]*, €\xa030,00\)\. Je besluit \(decide claim_rejected\) is niet "
                      r"uitgevoerd\.", out)
@@ -890,11 +894,12 @@ def test_an_amount_above_the_cover_is_in_the_subject_and_heading(box):
     mail = escalated(box)
     reply(box, mail, OPERATOR, "decide compensated\namount: 45\nWe vergoeden.", quote=False)
     subject, out = helped(box)
-    assert subject == f"Niet uitgevoerd: bedrag boven de dekking · case {case(box)['id']}"
+    assert subject == (f"Niet uitgevoerd: bedrag boven de dekking · {SHOP} · {AMOUNT} · "
+                       f"case {case(box)['id']}")
     assert "Dit bedrag is niet mogelijk\n" in out
     assert "Geen opdracht gevonden" not in subject
     reply(box, mail, OPERATOR, "decide compensated\namount: veel\nWe vergoeden.", quote=False)
-    assert helped(box)[0].startswith("Niet uitgevoerd: bedrag niet mogelijk · ")
+    assert helped(box)[0].startswith("Niet uitgevoerd: ongeldig bedrag · ")
 
 
 def test_an_empty_mail_gets_the_commands_without_an_error(box):
@@ -902,37 +907,37 @@ def test_an_empty_mail_gets_the_commands_without_an_error(box):
     mail = escalated(box)
     reply(box, mail, OPERATOR, "", quote=False)
     subject, out = helped(box)
-    assert subject == f"Opdrachten per e-mail · case {case(box)['id']}"
+    assert subject == f"Opdrachten per e-mail · {SHOP} · {AMOUNT} · case {case(box)['id']}"
     assert f"Opdrachten voor case {case(box)['id']}\n" in out
     assert "niets veranderd" not in out and "Geen opdracht" not in out
     assert "(decide compensated)" in out
 
 
 @pytest.mark.parametrize("locale, said", [
-    ("nl", {"": "Geen opdracht gevonden in je e-mail", "empty": "Opdrachten per e-mail",
+    ("nl", {"": "Geen opdracht gevonden", "empty": "Opdrachten per e-mail",
             "missing": "Niet uitgevoerd: bericht ontbreekt",
-            "amount": "Niet uitgevoerd: bedrag niet mogelijk",
+            "amount": "Niet uitgevoerd: ongeldig bedrag",
             "decided": "Niet uitgevoerd: al besloten", "closed": "Niet uitgevoerd: case gesloten",
             "mail_command": "Niet uitgevoerd: resend 311",
-            "paid_already": "Niet uitgevoerd: betaling al vastgelegd",
-            "not_owed": "Niet uitgevoerd: geen betaling verschuldigd"}),
-    ("fr", {"": "Aucune instruction trouvée dans votre e-mail",
+            "paid_already": "Niet uitgevoerd: al betaald",
+            "not_owed": "Niet uitgevoerd: niets te betalen"}),
+    ("fr", {"": "Aucune instruction trouvée",
             "empty": "Instructions par e-mail",
-            "missing": "Instruction non exécutée\u202f: message manquant",
-            "amount": "Instruction non exécutée\u202f: montant non valable",
-            "decided": "Instruction non exécutée\u202f: dossier déjà décidé",
-            "closed": "Instruction non exécutée\u202f: dossier clos",
-            "mail_command": "Instruction non exécutée\u202f: resend 311",
-            "paid_already": "Instruction non exécutée\u202f: paiement déjà enregistré",
-            "not_owed": "Instruction non exécutée\u202f: aucun paiement dû"}),
-    ("it", {"": "Nessuna istruzione trovata nella tua e-mail", "empty": "Istruzioni via e-mail",
-            "missing": "Istruzione non eseguita: messaggio mancante",
-            "amount": "Istruzione non eseguita: importo non valido",
-            "decided": "Istruzione non eseguita: pratica già decisa",
-            "closed": "Istruzione non eseguita: pratica chiusa",
-            "mail_command": "Istruzione non eseguita: resend 311",
-            "paid_already": "Istruzione non eseguita: pagamento già registrato",
-            "not_owed": "Istruzione non eseguita: nessun pagamento dovuto"}),
+            "missing": "Non exécuté\u202f: message manquant",
+            "amount": "Non exécuté\u202f: montant invalide",
+            "decided": "Non exécuté\u202f: déjà décidé",
+            "closed": "Non exécuté\u202f: dossier clos",
+            "mail_command": "Non exécuté\u202f: resend 311",
+            "paid_already": "Non exécuté\u202f: déjà payé",
+            "not_owed": "Non exécuté\u202f: rien à payer"}),
+    ("it", {"": "Nessuna istruzione trovata", "empty": "Istruzioni via e-mail",
+            "missing": "Non eseguito: messaggio mancante",
+            "amount": "Non eseguito: importo non valido",
+            "decided": "Non eseguito: pratica già decisa",
+            "closed": "Non eseguito: pratica chiusa",
+            "mail_command": "Non eseguito: resend 311",
+            "paid_already": "Non eseguito: già pagato",
+            "not_owed": "Non eseguito: niente da pagare"}),
 ])
 def test_every_command_help_says_what_happened_in_its_subject(app, locale, said):
     rendered = {label: out for (name, label, loc), out in operator_samples(app).items()

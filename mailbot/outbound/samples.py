@@ -333,6 +333,7 @@ def samples(locale: str) -> list[Sample]:
         Sample("buyer.not_active", "closed", Role.BUYER,
                State(order, replace(ended, ended_at=NOW - timedelta(days=3)),
                      replace(a.case, state=CaseState.CLOSED, outcome=Outcome.REFUND_RECEIVED,
+                             opened_at=NOW - timedelta(days=12),
                              closed_at=NOW - timedelta(days=3))),
                Mail(Role.BUYER, "not_active",
                     {"since": NOW - timedelta(days=3), "state": "ended"})),
@@ -443,6 +444,8 @@ def samples(locale: str) -> list[Sample]:
     esc = with_case(state=CaseState.ESCALATED, escalation_reason=Escalation.MERCHANT_NO_RESPONSE)
     compensated = State(order, ended, replace(esc.case, state=CaseState.CLOSED,
                                               outcome=Outcome.COMPENSATED,
+                                              opened_at=NOW - timedelta(days=20),
+                                              merchant_due=NOW - timedelta(days=18),
                                               closed_at=NOW - timedelta(days=16)))
     for role in (Role.BUYER, Role.MERCHANT):
         out.append(Sample(f"{role}.documents_requested", "", role, esc,
@@ -742,6 +745,9 @@ def message(app, sample: Sample, rendered, locale: str) -> bytes:
     in a thread of two earlier mails, as most case mails are (to score with SpamAssassin)."""
     domain = app.config.bot.domain
     thread = [f"<{c * 32}@{domain}>" for c in "01"]
-    rcpt = compose.Recipients(("buyer@example.org",), locale)
+    # To its reader, as compose addresses it: the team, the shop, the order's buyer.
+    to = {Role.OPERATOR: app.config.operators.addresses[0], Role.MERCHANT: "service@shop.example"}
+    buyer = sample.state.order.buyer_email if sample.state is not None else BUYERS[locale]
+    rcpt = compose.Recipients((to.get(sample.role, buyer),), locale)
     return compose.build(app, rendered, rcpt, f"{app.config.bot.address_prefix}+reply@{domain}",
                          f"<{'2' * 32}@{domain}>", thread, NOW, (), sample.name)
