@@ -545,8 +545,8 @@ def test_a_shop_whose_answer_is_disputed_reads_what_the_buyer_wrote(rendered, lo
      "Gecorrigeerd besluit: je betaalt € 249,95 terug"),
     ("fr", "Décision corrigée\u202f: Boutique Rive Gauche vous rembourse ·",
      "Décision corrigée\u202f: vous remboursez 249,95 € à l’acheteur"),
-    ("it", "Decisione corretta: Negozio del Sole ti rimborsa ·",
-     "Decisione corretta: rimborsi 249,95 € all’acquirente")])
+    ("it", "Decisione rettificata: Negozio del Sole ti rimborsa ·",
+     "Decisione rettificata: rimborsa 249,95 € all’acquirente")])
 def test_a_corrected_decision_names_its_new_outcome_in_the_subject(rendered, locale, buyer,
                                                                     shop):
     """buyer/merchant.case_closed.corrected: "Ons besluit is gecorrigeerd" said a decision
