@@ -419,7 +419,7 @@ def test_a_buyer_whose_mail_was_refused_is_asked_to_write_shorter_not_to_withdra
         first, last = cells[0], cells[-1]
         assert first["class"] == ["mb-btn-primary"] and len(cells) == 2, (k, locale)
         assert first.a["href"].startswith("mailto:") and not first.a.get("data-action")
-        assert {"Stuur een korter bericht", "Envoyer un message plus court",
+        assert {"Korter bericht versturen", "Envoyer un message plus court",
                 "Invia un messaggio più breve"} & {first.a.get_text()}, (k, locale)
         assert last["class"] == ["mb-btn-quiet"] and last.a["data-action"] == "withdraw"
 

@@ -31,7 +31,7 @@ def flat(mail) -> str:
 
 # The samples' compensation is past its date, and the buyer has not sent the bank details yet:
 # it waits for them (not late for the team; tests/test_bank_details_seen.py).
-PAY_BY = {"nl": "Betaling uiterlijk op: 21 november 2026 · wacht op bankgegevens",
+PAY_BY = {"nl": "Uiterste betaaldatum: 21 november 2026 · wacht op bankgegevens",
           "fr": "Date limite de versement\u202f: 21 novembre 2026 · en attente des coordonnées "
                 "bancaires",
           "it": "Pagamento entro: 21 novembre 2026 · in attesa dei dati bancari"}
