@@ -45,6 +45,9 @@ PRIMARY = {
     "buyer.confirm_sender": "mailto:",  # the one action, sent again from the known address
     "merchant.confirm_sender": "mailto:",
     "operator.other_request": "mailto:{buyer}",  # answer the buyer in person
+    # A buyer's message on a closed case: answer them (outlined beside the commands when open).
+    "operator.message_relayed.closed_payment_awaited": "mailto:{buyer}",
+    "operator.message_relayed.bank_details": "mailto:{buyer}",
     "operator.command_help": "mailto:",  # the command the operator meant, prefilled
     "operator.command_help.missing": "mailto:",  # the command sent again, its fields prefilled
     "operator.command_help.amount": "mailto:",  # the same, the amount at the bound (ops8b)
