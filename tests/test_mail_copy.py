@@ -1183,13 +1183,13 @@ def test_the_end_of_a_protection_thanks_with_the_brand(mails):
                 "«\u202fJe refuse ce remboursement partiel\u202f»",
      "Répondez «\u202fNon, je n’ai pas reçu de remboursement\u202f» ou «\u202fJe refuse"),
     ("fr", "C", "Cliquez sur «\u202fJe conteste la réponse de la boutique\u202f»\u202f:",
-     "Répondez «\u202fJe conteste la réponse de la boutique\u202f»\u202f:"),
+     "Pour la contester, répondez «\u202fJe conteste la réponse de la boutique\u202f»\u202f:"),
     ("it", "A", "Il rimborso non è arrivato? Clicca su «No, non ho ricevuto alcun rimborso»: la "
                 "tua pratica passerà al nostro team.",
      "Il rimborso non è arrivato? Rispondi «No, non ho ricevuto alcun rimborso»:"),
     ("it", "B", "Clicca su «No, non ho ricevuto alcun rimborso» o su «Rifiuto il rimborso "
                 "parziale»", "Rispondi «No, non ho ricevuto alcun rimborso» o «Rifiuto il"),
-    ("it", "C", "Clicca su «", "Rispondi «"),
+    ("it", "C", "Clicca su «", "Per contestarla, rispondi «"),
     ("nl", "A", "Is het geld niet binnengekomen? Klik op “Nee, ik heb geen terugbetaling "
                 "ontvangen”: dan beoordeelt ons serviceteam je melding.",
      "Is het geld niet binnengekomen? Antwoord met “Nee, ik heb geen terugbetaling ontvangen”"),
