@@ -45,6 +45,9 @@ PRIMARY = {
     "buyer.confirm_sender": "mailto:",  # the one action, sent again from the known address
     "merchant.confirm_sender": "mailto:",
     "operator.other_request": "mailto:{buyer}",  # answer the buyer in person
+    # A buyer's message on a closed case: answer them (outlined beside the commands when open).
+    "operator.message_relayed.closed_payment_awaited": "mailto:{buyer}",
+    "operator.message_relayed.bank_details": "mailto:{buyer}",
     "operator.command_help": "mailto:",  # the command the operator meant, prefilled
     "operator.command_help.missing": "mailto:",  # the command sent again, its fields prefilled
     "operator.command_help.amount": "mailto:",  # the same, the amount at the bound (ops8b)
@@ -547,8 +550,8 @@ def test_a_shop_whose_answer_is_disputed_reads_what_the_buyer_wrote(rendered, lo
      "Gecorrigeerd besluit: je betaalt € 249,95 terug"),
     ("fr", "Décision corrigée\u202f: Boutique Rive Gauche vous rembourse ·",
      "Décision corrigée\u202f: vous remboursez 249,95 € à l’acheteur"),
-    ("it", "Decisione corretta: Negozio del Sole ti rimborsa ·",
-     "Decisione corretta: rimborsi 249,95 € all’acquirente")])
+    ("it", "Decisione rettificata: Negozio del Sole ti rimborsa ·",
+     "Decisione rettificata: rimborsa 249,95 € all’acquirente")])
 def test_a_corrected_decision_names_its_new_outcome_in_the_subject(rendered, locale, buyer,
                                                                     shop):
     """buyer/merchant.case_closed.corrected: "Ons besluit is gecorrigeerd" said a decision

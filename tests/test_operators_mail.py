@@ -23,8 +23,8 @@ from test_case_by_mail import case, open_case
 from test_loops_and_answers import started  # noqa: F401 (a fixture)
 from test_protection_by_mail import BUYER_NL, MERCHANT_NL, now
 
-# An operators' subject names the shop and the amount at stake before the case (NL-1's).
-SHOP, AMOUNT = "Fietsen BV", "€\xa049,95"
+# An operators' subject names the shop before the case (NL-1's).
+SHOP = "Fietsen BV"
 
 
 def escalated(box):
@@ -112,7 +112,7 @@ def test_a_message_relayed_to_the_team_carries_the_same_prefilled_commands(box):
 def test_command_help_ends_its_subject_with_the_case_as_every_operators_mail(box):
     reply(box, escalated(box), OPERATOR, "decide compensted\nWe vergoeden.", quote=False)
     helped = only(box.deliver(), OPERATOR)
-    assert helped["Subject"] == f"Geen opdracht gevonden · {SHOP} · {AMOUNT} · case {case(box)['id']}"
+    assert helped["Subject"] == f"Geen opdracht gevonden · {SHOP} · case {case(box)['id']}"
 
 
 def test_one_message_to_both_parties_stays_as_spec_says(box):
@@ -464,7 +464,7 @@ def test_held_relays_name_case_sender_inbox_id_and_the_commands(started, tmp_pat
     told = only(limited.deliver(), OPERATOR)
     case_id = case(limited)["id"]
     out = text(told)
-    assert told["Subject"] == f"Berichten tegengehouden · {SHOP} · {AMOUNT} · case {case_id}"
+    assert told["Subject"] == f"Berichten tegengehouden · {SHOP} · case {case_id}"
     assert out.startswith(f"Case {case_id} · Bestelling NL-1")
     assert f"{BUYER_NL} (koper, Nederlands)" in out
     assert f"Ontvangstnummer: {held_id}" in out
@@ -669,7 +669,7 @@ def test_a_message_on_a_closed_case_says_closed_payment_awaited_and_how_to_corre
     reply(box, closing, BUYER_NL, "Het geld is er nog niet.")
     relayed = text(only(box.deliver(), OPERATOR))
     case_id = case(box)["id"]
-    assert "De case is gesloten, maar de betaling wordt nog verwacht" in relayed
+    assert "die gesloten is en waarvan de betaling nog wordt verwacht" in relayed
     assert "die bij het serviceteam ligt" not in relayed
     assert re.search(r"Stand van de case: gesloten op \d+ \w+ \d{4}, \d\d:\d\d \(besluit: ", relayed)
     assert f"mailbot case {case_id} correct OUTCOME --amount" in relayed
@@ -728,7 +728,9 @@ def test_a_buyer_writing_about_an_unpaid_compensation_shows_what_is_owed_by_whom
     order's), who pays, the pay-by date and "te laat" once it passed; no "no deadline" row."""
     closing = decided_by_mail(box)
     backdate(box, 16)  # the pay-by date (14 days) passed; the buyer may still write (28 days)
-    reply(box, closing, BUYER_NL, "Ik heb de vergoeding nog steeds niet ontvangen.")
+    # With the bank details (without them it waits for them: tests/test_bank_details_seen.py).
+    reply(box, closing, BUYER_NL, "Ik heb de vergoeding nog steeds niet ontvangen. "
+          "Mijn IBAN: NL91 ABNA 0417 1643 00.")
     relayed = text(only(box.deliver(), OPERATOR))
     assert "Vergoeding: €\xa030,00\n" in relayed
     assert "Betaling door: de kopersbescherming\n" in relayed
@@ -747,9 +749,11 @@ def test_a_shops_refund_not_yet_due_names_the_shop_and_no_late_mark(box):
 
 def test_the_payment_awaited_sample_reads_the_same_in_every_language(app):
     mails = operator_samples(app)
-    for locale, payer, late in (("nl", "de kopersbescherming", "te laat"),
-                                ("fr", "la protection acheteur", "en retard"),
-                                ("it", "Protezione Acquirenti", "in ritardo")):
+    # Past its date, without the buyer's bank details: it waits for them.
+    for locale, payer, late in (("nl", "de kopersbescherming", "wacht op bankgegevens"),
+                                ("fr", "la protection acheteur",
+                                 "en attente des coordonnées bancaires"),
+                                ("it", "Protezione Acquirenti", "in attesa dei dati bancari")):
         out = mails["operator.message_relayed", "closed_payment_awaited", locale].text
         assert payer in out and f" · {late}\n" in out, locale
 
@@ -760,10 +764,11 @@ def test_the_digest_lists_unpaid_payments_late_or_not(box, monkeypatch):
     at = datetime.now(timezone.utc) + timedelta(minutes=1)
     out = digest.text(box.app, at, timedelta(days=1))
     case_id = case(box)["id"]
-    assert re.search(rf"BETALINGEN OM NA TE GAAN\n\n[^\n]+\n\n- Case: {case_id}\n"
+    assert re.search(rf"BETALINGEN OM NA TE GAAN\n\n[^\n]+\n\n- [^\n]+\n- [^\n]+\n\n- Case: {case_id}\n"
                      r"  Bestelling: NL-1, Fietsen BV\n  Bedrag: €\xa030,00\n"
                      r"  Betaling door: de kopersbescherming\n"
-                     r"  Uiterste betaaldatum: \d+ \w+ \d{4} · te laat\n"
+                     r"  Uiterste betaaldatum: \d+ \w+ \d{4} · wacht op bankgegevens\n"
+                     r"  Bankgegevens: nog niet ontvangen\n"
                      rf"  Opdrachten: mailbot case {case_id}\n"
                      rf"  Na betaling: mailbot case {case_id} paid · ", out)
     # Bounded: past PAYMENTS_SHOWN the digest says how many more.
@@ -835,7 +840,7 @@ def test_a_request_sent_from_its_link_says_its_message_is_missing_then_goes_out(
     assert body == "request-documents buyer\nbuyer (nl):"
     reply(box, mail, OPERATOR, body + " ", quote=False)
     subject, out = helped(box)
-    assert subject == (f"Niet uitgevoerd: bericht ontbreekt · {SHOP} · {AMOUNT} · "
+    assert subject == (f"Niet uitgevoerd: bericht ontbreekt · {SHOP} · "
                        f"case {case(box)['id']}")
     assert "Het bericht aan de koper ontbreekt (veld “buyer (nl):”)." in out
     assert "is geen opdracht" not in out and "Bedoelde je" not in out
@@ -877,7 +882,7 @@ def test_a_decision_after_a_colleagues_says_who_decided_when_and_how_to_change_i
           .replace("merchant (nl):", "merchant (nl): Nee."), quote=False)
     subject, out = helped(box)
     case_id = case(box)["id"]
-    assert subject == f"Niet uitgevoerd: al besloten · {SHOP} · {AMOUNT} · case {case_id}"
+    assert subject == f"Niet uitgevoerd: al besloten · {SHOP} · case {case_id}"
     assert re.search(rf"Al besloten door {COLLEAGUE} op \d+ \w+ \d{{4}}, \d\d:\d\d \(besluit: "
                      r"[^)]*, €\xa030,00\)\. Je besluit \(decide claim_rejected\) is niet "
                      r"uitgevoerd\.", out)
@@ -894,7 +899,7 @@ def test_an_amount_above_the_cover_is_in_the_subject_and_heading(box):
     mail = escalated(box)
     reply(box, mail, OPERATOR, "decide compensated\namount: 45\nWe vergoeden.", quote=False)
     subject, out = helped(box)
-    assert subject == (f"Niet uitgevoerd: bedrag boven de dekking · {SHOP} · {AMOUNT} · "
+    assert subject == (f"Niet uitgevoerd: bedrag boven de dekking · {SHOP} · "
                        f"case {case(box)['id']}")
     assert "Dit bedrag is niet mogelijk\n" in out
     assert "Geen opdracht gevonden" not in subject
@@ -907,7 +912,7 @@ def test_an_empty_mail_gets_the_commands_without_an_error(box):
     mail = escalated(box)
     reply(box, mail, OPERATOR, "", quote=False)
     subject, out = helped(box)
-    assert subject == f"Opdrachten per e-mail · {SHOP} · {AMOUNT} · case {case(box)['id']}"
+    assert subject == f"Opdrachten per e-mail · {SHOP} · case {case(box)['id']}"
     assert f"Opdrachten voor case {case(box)['id']}\n" in out
     assert "niets veranderd" not in out and "Geen opdracht" not in out
     assert "(decide compensated)" in out
