@@ -165,13 +165,15 @@ def test_decisions_show_the_offer_and_what_silence_means(mails, locale, offered,
     """Silence after a refund the shop promised is not "no refund" (a blind review found the
     warning contradicting the offer): it means the refund is taken as settled; and a refund
     after a return says so in the subject and heading, not in the box alone. A partial offer
-    stands as a large figure under the heading instead of a row of the box (review 9D item 2)."""
+    stands as a large figure under the heading instead of a row of the box (review 9D item 2), and
+    so does a full one (design10 point 2)."""
     for label in ("A", "A.after_return", "B", "C"):
         sample, _, out = mails["buyer.decision", label, locale]
         soup = BeautifulSoup(out.html, "html.parser")
         card = soup.find(class_="mb-card").get_text(" ")
-        assert (offered in card) == (label != "B"), label
-        if label == "B":
+        # A refund offered (A, B) is the large figure, not a row (design10 point 2).
+        assert (offered in card) == (label == "C"), label
+        if label != "C":
             card = soup.find(class_="mb-figure").get_text(" ")
         if label != "C":
             amount = f"{sample.state.case.refund_amount:.2f}".replace(".", ",")
@@ -403,8 +405,10 @@ def test_preheader_is_hidden_without_white_or_tiny_text(mails):
 def test_e_mail_does_not_break_at_its_hyphen(mails):
     out = mails["buyer.reminder", "", "fr"][2]
     soup = BeautifulSoup(out.html, "html.parser")
-    assert "e\u2011mail" in soup.body.get_text() and "e-mail" not in soup.body.get_text()
-    assert all("\u2011" not in a["href"] for a in soup.find_all("a"))
+    # Kept whole in a no-wrap span, its ASCII hyphen and all (design10 point 8: no U+2011).
+    spans = [s.get_text() for s in soup.body.select('span[style="white-space:nowrap"]')]
+    assert "e-mail" in spans and "\u2011" not in out.html
+    assert all("white-space" not in a["href"] for a in soup.find_all("a"))
     assert "\u2011" not in out.text and soup.title.get_text() == out.subject
 
 
@@ -851,9 +855,12 @@ def test_a_compensation_is_paid_by_its_date_if_the_bank_details_are_in(mails, lo
     mail names that date and asks for the bank details at once (a Dutch review found "if your
     bank details are in by then" a promise that cannot hold when they come on the day; since
     design8 the bank details are asked for once, in their own section). The card
-    shows the order amount beside the compensation: no sentence of its own repeats it."""
+    shows the order amount beside the compensation: no sentence of its own repeats it. Since
+    design10 point 3 the date and amount stand in the figure, lead and card only: the sentence
+    that repeated them is gone."""
     text = mails["buyer.case_closed", "compensated", locale][2].text
-    assert said in text and repeated not in text
+    assert said not in text and repeated not in text
+    assert said.split()[-1].rstrip(".\n") in text  # the year, in the card
 
 
 @pytest.mark.parametrize("locale, replaces", [
