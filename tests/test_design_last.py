@@ -13,16 +13,23 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import rendered_samples
+from conftest import make_config
+from mailbot import wiring
+from mailbot.outbound import samples
 from mailbot.outbound.render import LOCALES
 
 
 @pytest.fixture(scope="module")
 def mails(tmp_path_factory):
-    """{(key, locale): Rendered} of every sample."""
-    out = rendered_samples(tmp_path_factory.mktemp("design10"))
-    return {(".".join(p for p in (s.name, s.label) if p), locale): mail
-            for s, ctx, locale, mail in out}
+    """{(key, locale): Rendered} of every sample, on an app with a brand (the header's wordmark)."""
+    app = wiring.build(make_config(tmp_path_factory.mktemp("design10"),
+                                   bot={"brand": "Trustmark"}))
+    try:
+        return {(".".join(p for p in (s.name, s.label) if p), locale):
+                app.renderer.render(s.name, locale, ctx)
+                for locale in LOCALES for s, ctx in samples.contexts(app, app.db(), locale)}
+    finally:
+        app.close()
 
 
 def soup_of(mail):
@@ -34,7 +41,7 @@ def flat(text: str) -> str:
 
 
 TODO = {"nl": "Te doen: betaal de koper € 180,00 terug via de oorspronkelijke betaalmethode, "
-              "uiterlijk op maandag 7 december 2026.",
+              "uiterlijk maandag 7 december 2026.",
         "fr": "À faire : remboursez 180,00 € à l’acheteur par le moyen de paiement d’origine, "
               "au plus tard le lundi 7 décembre 2026.",
         "it": "Da fare: rimborsa 180,00 € all’acquirente con il metodo di pagamento originale, "
@@ -150,3 +157,80 @@ def test_e_mail_is_kept_whole_with_its_ascii_hyphen_not_u2011(mails):
     soup = soup_of(mails["buyer.reminder", "fr"])
     spans = [s.get_text() for s in soup.body.select('span[style="white-space:nowrap"]')]
     assert "e-mail" in spans and "Envoyez-le" in spans
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_header_band_has_a_wordmark_without_an_image(mails, locale):
+    """The header was only "Trustmark · Kopersbescherming" on a navy band: a badge with the
+    brand's initial (a table cell, white on navy, no image: remote images are blocked by
+    default) stands before the name, kept white in dark mode; operators' mails have none."""
+    for (k, lc), mail in mails.items():
+        if lc != locale:
+            continue
+        soup = soup_of(mail)
+        mark = soup.select("td.mb-mark")
+        if k.startswith("operator."):
+            assert not mark, k
+            continue
+        assert len(mark) == 1 and mark[0].get_text() == "T", k  # the sample brand: Trustmark
+        assert "background:#ffffff" in mark[0]["style"] and mark[0].get("aria-hidden") == "true"
+        assert "Trustmark" in mark[0].find_next("td").get_text()
+        assert not soup.find("img"), k
+    css = soup_of(mails["buyer.reminder", locale]).style.get_text()
+    dark = css[css.index("prefers-color-scheme: dark"):]
+    assert ".mb-mark { background: #ffffff !important; color: #0b3d6b !important; }" in dark
+
+
+def test_no_button_leaves_its_last_word_alone(mails):
+    """"Het probleem is opgelost, ik trek mijn melding / in" at 360 px: every button label's last
+    two words are joined by a no-break space (one filter in the button macro); the text part
+    keeps plain spaces."""
+    seen = 0
+    for (k, locale), mail in mails.items():
+        for a in soup_of(mail).select("a.mb-btn-text"):
+            words = a.get_text().split(" ")
+            if len(a.get_text().split()) > 1:
+                assert "\u00a0" in words[-1] and " " not in words[-1], (k, locale, a.get_text())
+                seen += 1
+        assert "\u00a0in" not in mail.text
+    assert seen > 100
+    nl = soup_of(mails["buyer.case_opened", "nl"])
+    labels = [a.get_text() for a in nl.select("a.mb-btn-text")]
+    assert "Het probleem is opgelost, ik trek mijn melding\u00a0in" in labels, labels
+
+
+@pytest.mark.parametrize("locale, period", [("nl", "van 16 t/m 22 november 2026"),
+                                            ("fr", "du 16 au 22 novembre 2026"),
+                                            ("it", "dal 16 al 22 novembre 2026")])
+def test_the_weekly_intake_report_for_phones_and_for_what_to_do(mails, locale, period):
+    """merchant.intake_report: the four counts stacked into eight lines on a phone: a 2×2 grid;
+    "ask us for a new address" had no button: a mailto to the bot's address; the unreadable
+    confirmation was only counted: it is listed by date, subject and sender; the period names
+    the seven days, first and last included; its lists use spaced en dashes, not em dashes."""
+    mail = mails["merchant.intake_report", locale]
+    soup = soup_of(mail)
+    assert flat(mail.subject).endswith(period)
+    grid = soup.select_one("table.mb-grid")
+    rows = grid.find_all("tr", recursive=False) or grid.select("tr")
+    assert len(rows) == 2 and all(len(r.select("td.mb-count")) == 2 for r in rows)
+    assert [flat(c.span.get_text()) for c in grid.select("td.mb-count")] == ["41", "2", "1", "3"]
+    button = soup.select("a.mb-btn-text")
+    label = {"nl": "Nieuw adres aanvragen", "fr": "Demander une nouvelle adresse",
+             "it": "Richiedi un nuovo indirizzo"}[locale]
+    assert [flat(a.get_text()) for a in button] == [label]
+    assert button[0]["href"].startswith("mailto:bot@bot.example?subject=")
+    items = [flat(li.get_text()) for li in soup.select("li")]
+    unread = [i for i in items if "orders@shop.example" in i]
+    assert len(unread) == 1 and "Thank you for your order!" in unread[0] and "2026" in unread[0]
+    assert all(" – " in i and "—" not in i for i in items), items
+    assert "—" not in mail.text and "orders@shop.example" in mail.text
+
+
+def test_the_preheader_is_padded_so_no_body_text_follows_it(mails):
+    """Some clients append the body's first words to a short preheader: zero-width non-joiners
+    and no-break spaces fill the preview after it (SpamAssassin stays 0.0: test_mail_design)."""
+    for (k, locale), mail in mails.items():
+        preheader, spacer = soup_of(mail).body.find_all("div", limit=2)
+        assert preheader.get_text().strip() and "\u200c" not in preheader.get_text(), k
+        assert "display:none" in spacer["style"], k
+        assert spacer.get_text().count("\u200c\u00a0") >= 80 and not spacer.get_text().strip("\u200c\u00a0"), k

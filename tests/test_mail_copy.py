@@ -154,7 +154,7 @@ def test_escalations_name_what_happened_in_the_subject(mails):
 
 @pytest.mark.parametrize("locale, offered, nothing, settled, returned", [
     ("nl", "Aangeboden terugbetaling", "geen terugbetaling via de kopersbescherming",
-     "kan de kopersbescherming je bij deze bestelling niet meer helpen", "na retour"),
+     "eindigt de kopersbescherming voor deze bestelling", "na retour"),
     ("fr", "Remboursement proposé", "aucun remboursement ne vous sera alors versé",
      "la protection acheteur ne pourra ensuite plus intervenir", "après retour"),
     ("it", "Rimborso offerto", "non riceverai alcun rimborso tramite la Protezione Acquirenti",
@@ -198,7 +198,7 @@ def test_documents_requested_states_a_date_and_the_consequence(mails, role):
     out = mails[f"{role}.documents_requested", "", "nl"][2]
     assert "28 november" in out.subject  # NOW + five days, end of day
     assert "zaterdag 28 november 2026" in out.text
-    assert "op basis van de documenten die het al heeft" in out.text
+    assert "op basis van de documenten die het team al heeft" in out.text
 
 
 # --- design -------------------------------------------------------------------------------------
@@ -657,7 +657,7 @@ def test_the_delivery_failure_preheader_is_a_sentence(mails, locale):
     ("A", "Is het geld niet binnengekomen? Antwoord met “Nee, ik heb geen terugbetaling"
           " ontvangen”: dan beoordeelt ons serviceteam je melding."),
     ("B", "of ga je niet akkoord met het aanbod? Antwoord met “Nee, ik heb geen terugbetaling"
-          " ontvangen” of “Ik ga niet akkoord met een gedeeltelijke terugbetaling”: dan"
+          " ontvangen” of “Ik ga niet akkoord met deze gedeeltelijke terugbetaling”: dan"
           " beoordeelt ons serviceteam je melding."),
     ("C", "Antwoord met “Ik ben het niet eens met het antwoord van de webshop”: dan beoordeelt"
           " ons serviceteam je melding."),
@@ -672,21 +672,22 @@ def test_a_decision_says_which_answer_hands_the_claim_to_the_team(mails, label, 
 
 @pytest.mark.parametrize("since, now, said", [
     (datetime(2026, 11, 16, 12), datetime(2026, 11, 23, 12),
-     {"nl": "van 16 tot 23 november 2026", "fr": "du 16 au 23 novembre 2026",
-      "it": "dal 16 al 23 novembre 2026"}),
+     {"nl": "van 16 t/m 22 november 2026", "fr": "du 16 au 22 novembre 2026",
+      "it": "dal 16 al 22 novembre 2026"}),
     (datetime(2026, 12, 1, 12), datetime(2026, 12, 7, 12),
-     {"nl": "van 1 tot 7 december 2026", "fr": "du 1er au 7 décembre 2026",
-      "it": "dal 1° al 7 dicembre 2026"}),
+     {"nl": "van 1 t/m 6 december 2026", "fr": "du 1er au 6 décembre 2026",
+      "it": "dal 1° al 6 dicembre 2026"}),
     (datetime(2026, 11, 26, 12), datetime(2026, 12, 3, 12),
-     {"nl": "van 26 november tot 3 december 2026",
-      "fr": "du 26 novembre au 3 décembre 2026", "it": "dal 26 novembre al 3 dicembre 2026"}),
+     {"nl": "van 26 november t/m 2 december 2026",
+      "fr": "du 26 novembre au 2 décembre 2026", "it": "dal 26 novembre al 2 dicembre 2026"}),
     # 23:30 UTC on 30 November is already 1 December in Amsterdam: one month there.
     (datetime(2026, 11, 30, 23, 30), datetime(2026, 12, 7, 12),
-     {"nl": "van 1 tot 7 december 2026", "fr": "du 1er au 7 décembre 2026",
-      "it": "dal 1° al 7 dicembre 2026"}),
+     {"nl": "van 1 t/m 6 december 2026", "fr": "du 1er au 6 décembre 2026",
+      "it": "dal 1° al 6 dicembre 2026"}),
 ])
 def test_a_week_within_one_month_names_the_month_once(mails, tmp_path, since, now, said):
-    """Second review: "du 16 novembre au 23 novembre 2026" said the month twice."""
+    """Second review: "du 16 novembre au 23 novembre 2026" said the month twice. Since design10
+    the period names its first and last day, both included ("16 t/m 22 november")."""
     app = wiring.build(make_config(tmp_path, bot={"timezone": "Europe/Amsterdam"}))
     try:
         for locale in LOCALES:
@@ -844,7 +845,7 @@ def test_the_shops_reminder_repeats_the_case(mails, locale, reason, wrote):
 
 
 @pytest.mark.parametrize("locale, said, repeated", [
-    ("nl", "We betalen je €\u00a0249,95 uiterlijk op maandag 7 december 2026.\n",
+    ("nl", "We betalen je €\u00a0249,95 uiterlijk maandag 7 december 2026.\n",
      "volledige bedrag van de bestelling"),
     ("fr", "Nous vous versons 249,95\u00a0€ au plus tard le lundi 7 décembre 2026.\n",
      "montant total de la commande"),
@@ -960,7 +961,7 @@ def test_dutch_wording_of_the_review_at_8(wrong):
     ("buyer.decision", "A.after_return", "betaalt je na retour het volledige bedrag terug\n"),
     ("merchant.case_closed", "claim_rejected", "heeft de melding van de koper afgewezen."),
     ("buyer.case_closed", "compensated", "Betaling door: de kopersbescherming\n"),
-    ("merchant.case_closed", "refunded_by_merchant", "Betaling uiterlijk op: maandag 7 december"),
+    ("merchant.case_closed", "refunded_by_merchant", "Uiterste betaaldatum: maandag 7 december"),
     ("operator.case_escalated", "buyer_disputes", "Besluit: de melding wordt afgewezen ("),
     ("operator.case_escalated", "buyer_disputes", "Beschermd tot en met: "),
     ("operator.delivery_failed", "", "Had de mailserver van de koper alleen even een storing,"),
@@ -1010,7 +1011,7 @@ def test_a_refund_decided_says_how_much_in_the_preheader(mails, role, said):
 
 def test_the_weekly_report_is_not_read_as_orders_placed_by_mail(mails):
     assert mails["merchant.intake_report", "", "nl"][2].subject == \
-        "Weekoverzicht orderbevestigingen van 16 tot 23 november 2026"
+        "Weekoverzicht orderbevestigingen van 16 t/m 22 november 2026"
 
 
 # --- words7: a blind review scored fr 8, it 7.5 -------------------------------------------------
@@ -1339,3 +1340,59 @@ def test_a_rejected_claim_names_the_routes_that_remain(mails, locale, said):
     consumer keeps: the shop itself, a dispute resolution body, a court."""
     text = " ".join(mails["buyer.case_closed", "claim_rejected", locale][2].text.split())
     assert said in text
+
+
+@pytest.mark.parametrize("wrong, right", [
+    # Review 10A items 2, 4, 7, 9: a label in Dutch idiom, "uiterlijk" without "op" before a
+    # date, the intake's "we start the protection", a protection "beëindigd" (the case
+    # "gesloten"), and the shop "beantwoordt" where the buyer "reageert".
+    ("Betaling uiterlijk op", "Uiterste betaaldatum"),  # invoices say so
+    ("uiterlijk op %(date)s", "uiterlijk %(date)s"),
+    ("geen bescherming mee gestart", "Voor deze bestelling is geen kopersbescherming gestart."),
+    ("dan starten ze een bescherming", "dan starten we voortaan de kopersbescherming"),
+    ("kopersbescherming van deze bestelling zijn gesloten",
+     "de melding is gesloten en de bescherming beëindigd"),
+    ("op je melding gereageerd; je hebt", "%(shop)s heeft je melding beantwoord; je hebt"),
+])
+def test_dutch_wording_of_the_tenth_review(wrong, right):
+    texts = list(strings("nl"))
+    assert [t for t in texts if wrong in t] == []
+    assert [t for t in texts if right in t]
+
+
+def test_case_file_lines_take_the_spaced_en_dash(mails):
+    """Review 10A item 8: Dutch (and French and Italian) set a spaced en dash between the parts
+    of a line; the case file and the intake lists had em dashes."""
+    assert [key for key, (_, _, out) in mails.items() if "\u2014" in out.text] == []
+    assert any(" \u2013 " in out.text for key, (_, _, out) in mails.items()
+               if key[0] == "operator.case_escalated")
+
+
+@pytest.mark.parametrize("locale, each", [("nl", "Elke link"), ("fr", "Chaque lien"),
+                                          ("it", "Ogni link")])
+def test_storage_full_speaks_of_each_link_when_it_has_two(mails, locale, each):
+    """Review 10B item 2: the buyer's storage_full has the shorter-message button and the quiet
+    withdraw one; the note under them spoke of "the link"."""
+    text = mails["buyer.storage_full", "", locale][2].text
+    assert text.count("mailto:") >= 2 and each in text
+
+
+@pytest.mark.parametrize("wrong, right", [
+    # A Dutch copy edit before the eleventh review (/work/pre11a): money is paid back, not an
+    # order; one word for the shop's offer; the usual "vooraf ingevulde e-mail"; a protection
+    # "voor" an order; no "misschien" in a promise.
+    ("betaalt je bestelling niet terug", "%(shop)s betaalt je niets terug"),
+    ("Voorstel: ", "Aanbod: je krijgt %(amount)s terug"),
+    ("al ingevulde", "vooraf ingevulde e-mail"),
+    ("kopersbescherming van deze", "de kopersbescherming voor deze bestelling"),
+    ("kopersbescherming van bestelling", "de kopersbescherming voor bestelling"),
+    ("redenen van de webshop", "het niet eens bent met de toelichting van de webshop"),
+    ("vraagt je misschien", "vraagt je zo nodig per e-mail om documenten"),
+    ("je bericht komt dan bij ons serviceteam", "je bericht gaat dan naar ons serviceteam"),
+    ("Laat het de koper zelf weten", "Laat het de koper in je toelichting weten"),
+    ("beoordeelt je weigering", "Ons serviceteam neemt de melding over"),
+])
+def test_dutch_wording_before_the_eleventh_review(wrong, right):
+    texts = list(strings("nl"))
+    assert [t for t in texts if wrong in t] == []
+    assert [t for t in texts if right in t]

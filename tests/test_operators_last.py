@@ -29,7 +29,7 @@ def flat(mail) -> str:
     return " ".join(mail.text.split())
 
 
-PAY_BY = {"nl": "Betaling uiterlijk op: 21 november 2026 · te laat",
+PAY_BY = {"nl": "Uiterste betaaldatum: 21 november 2026 · te laat",
           "fr": "Date limite de versement\u202f: 21 novembre 2026 · en retard",
           "it": "Pagamento entro: 21 novembre 2026 · in ritardo"}
 ONLY_PAID = {"nl": "per e-mail werkt alleen nog paid", "fr": "seul paid fonctionne encore",

@@ -498,7 +498,7 @@ def test_command_done_states_what_was_decided_and_each_partys_message(box):
     assert "Besluit: de kopersbescherming vergoedt de koper" in out
     assert "Vergoeding: €\xa030,00" in out
     assert "Betaling door: de kopersbescherming" in out
-    assert re.search(r"Betaling uiterlijk op: \d+ \w+ \d{4}", out)
+    assert re.search(r"Uiterste betaaldatum: \d+ \w+ \d{4}", out)
     assert "JOUW BERICHT AAN DE KOPER\n\n    We vergoeden € 30." in out
     assert "JOUW BERICHT AAN DE WEBSHOP\n\n    Je hoeft niets te doen." in out
     assert "buyer: " not in out and "merchant: " not in out
@@ -548,7 +548,7 @@ def test_a_correction_into_a_refund_states_amount_and_pay_by_date_and_says_it_co
         subject = mail["Subject"].replace("\xa0", " ")
         assert subject == f"Gecorrigeerd besluit: {news} · bestelling NL-1"
         assert "€\xa040,00" in text(mail), party
-        assert re.search(r"uiterlijk op \w+dag \d+ \w+ \d{4}", text(mail)), party
+        assert re.search(r"uiterlijk \w+dag \d+ \w+ \d{4}", text(mail)), party
     done = text(only(mails, OPERATOR))
     assert "Besluit: de webshop betaalt de koper terug" in done
     assert "Betaling door: Fietsen BV" in done
@@ -730,7 +730,7 @@ def test_a_buyer_writing_about_an_unpaid_compensation_shows_what_is_owed_by_whom
     relayed = text(only(box.deliver(), OPERATOR))
     assert "Vergoeding: €\xa030,00\n" in relayed
     assert "Betaling door: de kopersbescherming\n" in relayed
-    assert re.search(r"Betaling uiterlijk op: \d+ \w+ \d{4} · te laat\n", relayed)
+    assert re.search(r"Uiterste betaaldatum: \d+ \w+ \d{4} · te laat\n", relayed)
     assert "Termijn: geen (de case is gesloten)" not in relayed
 
 
@@ -739,7 +739,7 @@ def test_a_shops_refund_not_yet_due_names_the_shop_and_no_late_mark(box):
     reply(box, closing, BUYER_NL, "Wanneer komt het geld?")
     relayed = text(only(box.deliver(), OPERATOR))
     assert "Terugbetaling: €\xa040,00\n" in relayed and "Betaling door: Fietsen BV\n" in relayed
-    assert re.search(r"Betaling uiterlijk op: \d+ \w+ \d{4}\n", relayed)
+    assert re.search(r"Uiterste betaaldatum: \d+ \w+ \d{4}\n", relayed)
     assert "te laat" not in relayed
 
 
@@ -761,7 +761,7 @@ def test_the_digest_lists_unpaid_payments_late_or_not(box, monkeypatch):
     assert re.search(rf"BETALINGEN OM NA TE GAAN\n\n[^\n]+\n\n- Case: {case_id}\n"
                      r"  Bestelling: NL-1, Fietsen BV\n  Bedrag: €\xa030,00\n"
                      r"  Betaling door: de kopersbescherming\n"
-                     r"  Betaling uiterlijk op: \d+ \w+ \d{4} · te laat\n"
+                     r"  Uiterste betaaldatum: \d+ \w+ \d{4} · te laat\n"
                      rf"  Opdrachten: mailbot case {case_id}\n"
                      rf"  Na betaling: mailbot case {case_id} paid · ", out)
     # Bounded: past PAYMENTS_SHOWN the digest says how many more.

@@ -214,4 +214,4 @@ def test_a_message_on_a_closed_case_offers_paid_until_it_is_recorded_then_says_w
     said = " ".join(text(after).split())
     assert "de betaling is als gedaan vastgelegd" in said
     assert f"Betaling vastgelegd: door {OPERATOR} op " in said
-    assert "Betaling uiterlijk op" not in said and paid_link(after) is None
+    assert "Uiterste betaaldatum" not in said and paid_link(after) is None

@@ -175,7 +175,7 @@ def test_the_weekly_report_counts_taken_and_refused(shop):
     assert text.startswith("2 bestellingen beschermd, 1 orderbevestiging tegengehouden\n")
     subject = email.message_from_bytes(confirmation(results=""))["Subject"]
     held = text.split("GEEN BESCHERMING GESTART\n")[1]
-    assert f"“{subject}” — niet ondertekend voor je domein (DMARC of DKIM)" in held
+    assert f"“{subject}” – niet ondertekend voor je domein (DMARC of DKIM)" in held
 
 
 def test_the_address_rotates_and_the_socketmap_knows_only_the_current_one(shop, tmp_path,
