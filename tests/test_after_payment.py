@@ -120,7 +120,7 @@ def test_a_closing_with_money_to_come_does_not_say_everything_ended(closings, lo
              "it": "per questo ordine è terminata"}[locale]
     until = {"nl": "Zolang het geld niet is betaald, kun je op deze e-mail antwoorden",
              "fr": "Jusqu’au versement, vous pouvez répondre",
-             "it": "Fino al pagamento, se rispondi"}[locale]
+             "it": "Fino al pagamento puoi rispondere"}[locale]
     for role in ("buyer", "merchant"):
         for outcome in ("refunded_by_merchant", "compensated"):
             said = closings[role, outcome, locale].text

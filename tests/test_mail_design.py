@@ -45,6 +45,9 @@ PRIMARY = {
     "buyer.confirm_sender": "mailto:",  # the one action, sent again from the known address
     "merchant.confirm_sender": "mailto:",
     "operator.other_request": "mailto:{buyer}",  # answer the buyer in person
+    # A buyer's message on a closed case: answer them (outlined beside the commands when open).
+    "operator.message_relayed.closed_payment_awaited": "mailto:{buyer}",
+    "operator.message_relayed.bank_details": "mailto:{buyer}",
     "operator.command_help": "mailto:",  # the command the operator meant, prefilled
     "operator.command_help.missing": "mailto:",  # the command sent again, its fields prefilled
     "operator.command_help.amount": "mailto:",  # the same, the amount at the bound (ops8b)
@@ -496,7 +499,8 @@ def test_a_decision_names_its_deadline_in_the_lead_and_card_only_and_gets_to_the
         assert len(re.findall(r"[.?!](?:\s|$)", after)) == 1 and due not in after, after
         html = soup.get_text()
         assert not re.search(r"Klik op “|Cliquez sur «|Clicca su «", html), (key(s), locale)
-        assert re.search(r"Antwoord met “|Répondez «|Rispondi «", mail.text), (key(s), locale)
+        # (fr/it may start "Pour la contester, répondez «…»": any case.)
+        assert re.search(r"antwoord met “|répondez «|rispondi «", mail.text, re.I), (key(s), locale)
 
 
 @pytest.mark.parametrize("locale, figure", [("nl", "€\u00a0120,00 van €\u00a0249,95"),
@@ -548,8 +552,8 @@ def test_a_shop_whose_answer_is_disputed_reads_what_the_buyer_wrote(rendered, lo
      "Gecorrigeerd besluit: je betaalt € 249,95 terug"),
     ("fr", "Décision corrigée\u202f: Boutique Rive Gauche vous rembourse ·",
      "Décision corrigée\u202f: vous remboursez 249,95 € à l’acheteur"),
-    ("it", "Decisione corretta: Negozio del Sole ti rimborsa ·",
-     "Decisione corretta: rimborsi 249,95 € all’acquirente")])
+    ("it", "Decisione rettificata: Negozio del Sole ti rimborsa ·",
+     "Decisione rettificata: rimborsa 249,95 € all’acquirente")])
 def test_a_corrected_decision_names_its_new_outcome_in_the_subject(rendered, locale, buyer,
                                                                     shop):
     """buyer/merchant.case_closed.corrected: "Ons besluit is gecorrigeerd" said a decision

@@ -667,7 +667,7 @@ def test_a_message_on_a_closed_case_says_closed_payment_awaited_and_how_to_corre
     reply(box, closing, BUYER_NL, "Het geld is er nog niet.")
     relayed = text(only(box.deliver(), OPERATOR))
     case_id = case(box)["id"]
-    assert "De case is gesloten, maar de betaling wordt nog verwacht" in relayed
+    assert "die gesloten is en waarvan de betaling nog wordt verwacht" in relayed
     assert "die bij het serviceteam ligt" not in relayed
     assert re.search(r"Stand van de case: gesloten op \d+ \w+ \d{4}, \d\d:\d\d \(besluit: ", relayed)
     assert f"mailbot case {case_id} correct OUTCOME --amount" in relayed
@@ -726,7 +726,9 @@ def test_a_buyer_writing_about_an_unpaid_compensation_shows_what_is_owed_by_whom
     order's), who pays, the pay-by date and "te laat" once it passed; no "no deadline" row."""
     closing = decided_by_mail(box)
     backdate(box, 16)  # the pay-by date (14 days) passed; the buyer may still write (28 days)
-    reply(box, closing, BUYER_NL, "Ik heb de vergoeding nog steeds niet ontvangen.")
+    # With the bank details (without them it waits for them: tests/test_bank_details_seen.py).
+    reply(box, closing, BUYER_NL, "Ik heb de vergoeding nog steeds niet ontvangen. "
+          "Mijn IBAN: NL91 ABNA 0417 1643 00.")
     relayed = text(only(box.deliver(), OPERATOR))
     assert "Vergoeding: €\xa030,00\n" in relayed
     assert "Betaling door: de kopersbescherming\n" in relayed
@@ -745,9 +747,11 @@ def test_a_shops_refund_not_yet_due_names_the_shop_and_no_late_mark(box):
 
 def test_the_payment_awaited_sample_reads_the_same_in_every_language(app):
     mails = operator_samples(app)
-    for locale, payer, late in (("nl", "de kopersbescherming", "te laat"),
-                                ("fr", "la protection acheteur", "en retard"),
-                                ("it", "Protezione Acquirenti", "in ritardo")):
+    # Past its date, without the buyer's bank details: it waits for them.
+    for locale, payer, late in (("nl", "de kopersbescherming", "wacht op bankgegevens"),
+                                ("fr", "la protection acheteur",
+                                 "en attente des coordonnées bancaires"),
+                                ("it", "Protezione Acquirenti", "in attesa dei dati bancari")):
         out = mails["operator.message_relayed", "closed_payment_awaited", locale].text
         assert payer in out and f" · {late}\n" in out, locale
 
@@ -758,10 +762,11 @@ def test_the_digest_lists_unpaid_payments_late_or_not(box, monkeypatch):
     at = datetime.now(timezone.utc) + timedelta(minutes=1)
     out = digest.text(box.app, at, timedelta(days=1))
     case_id = case(box)["id"]
-    assert re.search(rf"BETALINGEN OM NA TE GAAN\n\n[^\n]+\n\n- Case: {case_id}\n"
+    assert re.search(rf"BETALINGEN OM NA TE GAAN\n\n[^\n]+\n\n- [^\n]+\n- [^\n]+\n\n- Case: {case_id}\n"
                      r"  Bestelling: NL-1, Fietsen BV\n  Bedrag: €\xa030,00\n"
                      r"  Betaling door: de kopersbescherming\n"
-                     r"  Uiterste betaaldatum: \d+ \w+ \d{4} · te laat\n"
+                     r"  Uiterste betaaldatum: \d+ \w+ \d{4} · wacht op bankgegevens\n"
+                     r"  Bankgegevens: nog niet ontvangen\n"
                      rf"  Opdrachten: mailbot case {case_id}\n"
                      rf"  Na betaling: mailbot case {case_id} paid · ", out)
     # Bounded: past PAYMENTS_SHOWN the digest says how many more.

@@ -58,8 +58,8 @@ def test_a_payment_is_recorded_by_a_reply_once_and_the_case_file_shows_it(box):
     assert box.last_disposition() == "applied"
     recorded = only(box.deliver(), OPERATOR)
     today = datetime.now(box.app.tz).day
-    assert re.search(rf"Betaling vastgelegd: €\xa049,95 van de kopersbescherming aan de koper, "
-                     rf"betaald op {today} \w+ \d{{4}}\.",
+    assert re.search(rf"Betaling vastgelegd: €\xa049,95 aan de koper betaald door de "
+                     rf"kopersbescherming op {today} \w+ \d{{4}}\.",
                      text(recorded)), text(recorded)
     entries = [e for e in case(box)["timeline"] if e["kind"] == "operator.paid"]
     assert len(entries) == 1 and entries[0]["by"] == OPERATOR
@@ -86,7 +86,7 @@ def test_the_cli_records_a_payment_with_its_day_and_refuses_what_is_not_owed(
                        "--as", "Anna", "--yes")
     assert code == 0 and f"paid {day.isoformat()}, by Anna" in out
     done = text(only(box.deliver(), OPERATOR))
-    assert f"€\xa030,00 van Fietsen BV aan de koper, betaald op {day.day} " in done
+    assert f"€\xa030,00 aan de koper betaald door Fietsen BV op {day.day} " in done
     entry = [e for e in case(box)["timeline"] if e["kind"] == "operator.paid"][-1]
     assert entry["text"] == f"30.00 merchant {day.isoformat()}" and entry["by"] == "Anna"
     code, _, err = run(box, tmp_path, capsys, "case", case_id, "paid", "--yes")
@@ -212,6 +212,6 @@ def test_a_message_on_a_closed_case_offers_paid_until_it_is_recorded_then_says_w
     reply(box, to_buyer, BUYER_NL, "Dank, het geld is binnen.")
     after = only(box.deliver(), OPERATOR)
     said = " ".join(text(after).split())
-    assert "de betaling is als gedaan vastgelegd" in said
+    assert "de betaling als gedaan is vastgelegd" in said
     assert f"Betaling vastgelegd: door {OPERATOR} op " in said
     assert "Uiterste betaaldatum" not in said and paid_link(after) is None

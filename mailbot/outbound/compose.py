@@ -32,7 +32,7 @@ from ..core.effects import Mail
 from ..core.model import OPERATOR_COMMANDS, Escalation, Role, State
 from ..config import Bot
 from ..limits import MAX_DOCUMENT_BYTES, MAX_DOCUMENTS
-from ..store import records, reports
+from ..store import bank_details, records, reports
 from ..tokens import Token
 from . import outbox
 from .render import Rendered, one_line
@@ -96,7 +96,7 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
            "links": {}, "order": None, "case": None, "protection": None, "limits": LIMITS,
            "commands": COMMANDS, "reply_address": None, "shop_explanation": None,
            "shop_documents": (), "buyer_words": None, "left_out": (), "file": None,
-           "payment": None,
+           "payment": None, "bank_details": None, "iban_here": False,
            "standing": {"next": None, "due": None, "other_due": None, "commands": False}}
     if state is None:
         return ctx
@@ -147,6 +147,11 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
         ctx["timeline"] = entries
         ctx["file"] = reports.operators_file(db, state, merchant,
                                              app.config.cover.of(order.plan), entries)
+        # A compensation is paid into the account the buyer sends by reply: whether and when
+        # it came, from the timeline (this very message included), never the IBAN itself.
+        ctx["bank_details"] = bank_details.received(entries)
+        ctx["iban_here"] = (mail.kind == "message_relayed" and mail.data.get("from_role") ==
+                            Role.BUYER and bank_details.has_iban(mail.data.get("text")))
         if (mail.kind == "message_relayed" or mail.kind == "command_help" and not
                 case.payment_recorded) and not case.open and \
                 str(case.outcome) in reports.PAYERS and now is not None:
@@ -157,7 +162,7 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
             ctx["payment"] = reports.owed(
                 str(case.outcome), order.amount, paid[-1]["text"] if paid else None,
                 paid[-1]["at"] if paid else None, case.closed_at,
-                ZoneInfo(app.config.bot.timezone), now)
+                ZoneInfo(app.config.bot.timezone), now) | {"bank_details": ctx["bank_details"]}
             # Recorded as made (``case ID paid``): the parties may still write, but nothing is
             # owed; the mail says who recorded it and when instead of a pay-by date.
             recorded = [e for e in entries if e["kind"] == "operator.paid"]

@@ -100,9 +100,10 @@ _PRONOUN = re.compile(r"\w+(?:-(?:le|la|les|nous|vous|lui|leur|moi))+")
 
 
 def no_widow(label):
-    """``label`` with a no-break space (U+00A0) between its last two words."""
+    """``label`` with a no-break space (U+00A0) between its last two words, if it has three or
+    more: a two-word label that wraps is two lines of one word, and kept whole it could overflow."""
     head, space, last = label.rpartition(" ")
-    return type(label)(head + "\u00a0" + last) if space and head.strip() else label
+    return type(label)(head + "\u00a0" + last) if " " in head.strip() else label
 
 
 def _nowrap(match: re.Match) -> str:

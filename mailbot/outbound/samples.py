@@ -111,6 +111,13 @@ UNPAID = {
     "it": "Non ho ancora ricevuto l’indennizzo. Potete verificare cosa succede?",
 }
 
+# The buyer's reply with the account to pay into (IBANs of the banks' own documentation).
+BANK_DETAILS = {
+    "nl": "Hierbij mijn rekeningnummer: NL91 ABNA 0417 1643 00, t.n.v. S. Jansen.",
+    "fr": "Voici mon IBAN\u202f: FR14 2004 1010 0505 0001 3M02 606, au nom de Claire Martin.",
+    "it": "Ecco il mio IBAN: IT60 X054 2811 1010 0000 0123 456, intestato a Giulia Rossi.",
+}
+
 
 def _pdf(names: dict, size: int) -> dict:
     return {locale: Document(name, str(i + 4) * 64, "application/pdf", size)
@@ -533,6 +540,11 @@ def samples(locale: str) -> list[Sample]:
         Sample("operator.message_relayed", "closed_payment_awaited", Role.OPERATOR, compensated,
                Mail(Role.OPERATOR, "message_relayed",
                     {"from_role": Role.BUYER, "text": UNPAID[locale], "attachments": ()})),
+        # The buyer's reply with the account the compensation is paid into.
+        Sample("operator.message_relayed", "bank_details", Role.OPERATOR, compensated,
+               Mail(Role.OPERATOR, "message_relayed",
+                    {"from_role": Role.BUYER, "text": BANK_DETAILS[locale], "attachments": ()}),
+               (Entry("buyer", "message", BANK_DETAILS[locale]),)),
         Sample("operator.command_done", "", Role.OPERATOR, esc,
                Mail(Role.OPERATOR, "command_done",
                     {"command": "decide compensated", "message": DECISION_TEXT["buyer"][locale],
@@ -633,11 +645,19 @@ def digest_sample() -> dict:
         "payments": [{"case_id": 1032, "order_number": "NL-2026-10399", "shop": "Fietsen de Wit",
                       "amount": Decimal("120.00"), "currency": "EUR", "payer": "protection",
                       "paid_by": deadline(NOW - 16 * day, OPERATOR_PAYMENT_DAYS, TZ),
-                      "overdue": True, "address": "bot+aiaaaaaaaaaaqpaid@bot.example"},
+                      "overdue": True, "address": "bot+aiaaaaaaaaaaqpaid@bot.example",
+                      "bank_details": NOW - 2 * day},
+                     # Past its date too, but the buyer has not sent the bank details yet.
+                     {"case_id": 1035, "order_number": "NL-2026-10422", "shop": "Fietsen de Wit",
+                      "amount": Decimal("74.50"), "currency": "EUR", "payer": "protection",
+                      "paid_by": deadline(NOW - 15 * day, OPERATOR_PAYMENT_DAYS, TZ),
+                      "overdue": True, "address": "bot+aiaaaaaaaaaaqpaix@bot.example",
+                      "bank_details": None},
                      {"case_id": 1038, "order_number": "FR-10001", "shop": "Boutique Rive Gauche",
                       "amount": Decimal("59.90"), "currency": "EUR", "payer": "merchant",
                       "paid_by": deadline(NOW - 4 * day, OPERATOR_PAYMENT_DAYS, TZ),
-                      "overdue": False, "address": "bot+aiaaaaaaaaaaqpaie@bot.example"}],
+                      "overdue": False, "address": "bot+aiaaaaaaaaaaqpaie@bot.example",
+                      "bank_details": None}],
         "payments_more": 0,
         "other": [{"order_number": "IT-2026-0077", "shop": "Negozio del Sole",
                    "at": NOW - timedelta(hours=5), "text": "Posso cambiare l’indirizzo?",
@@ -660,8 +680,10 @@ def digest_sample() -> dict:
     }
     # As digest.collect derives them: the stalled deadline's case, the payments past their date.
     stalled = [d["case_id"] for d in data["deadlines"] if d["stalled"]]
-    return data | {"alerts": {"scheduler": stalled} if stalled else {},
-                   "late": [p for p in data["payments"] if p["overdue"]]}
+    payments = [dict(p, waiting=p["payer"] == "protection" and p["bank_details"] is None)
+                for p in data["payments"]]
+    return data | {"alerts": {"scheduler": stalled} if stalled else {}, "payments": payments,
+                   "late": [p for p in payments if p["overdue"] and not p["waiting"]]}
 
 
 def intake_samples(locale: str) -> list[Sample]:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from ..core.deadlines import MERCHANT_ANSWER_DAYS, OPERATOR_PAYMENT_DAYS, deadline
 from ..core.model import RefundChoice
+from . import bank_details
 from .records import PAYMENT_RECORDED, iso, parse_dt
 
 # The outcomes that promise the buyer a payment (core.case.PAID_OUTCOMES), and who pays it.
@@ -119,7 +120,20 @@ def payments_owed(db, now: datetime, tz: ZoneInfo, limit: int) -> tuple[list[dic
                      parse_dt(row["decided_at"]), parse_dt(row["closed_at"]), tz, now)}
              for row in rows]
     owing.sort(key=lambda r: (r["paid_by"], r["case_id"]))
-    return owing[:limit], len(owing)
+    shown = owing[:limit]
+    # A compensation is paid once the buyer's bank details have come (bank_details.received):
+    # when they did, from the buyer's messages on the case; a shop's refund needs none.
+    compensations = [r["order_id"] for r in shown if r["payer"] == "protection"]
+    messages = _rows(
+        db, "SELECT order_id, actor, kind, text, at FROM timeline WHERE actor = 'buyer' "
+        f"AND kind = 'message' AND order_id IN ({','.join('?' * len(compensations))}) "
+        "ORDER BY id", compensations) if compensations else []
+    for row in shown:
+        said = [dict(m, at=parse_dt(m["at"])) for m in messages
+                if m["order_id"] == row["order_id"]]
+        row["bank_details"] = bank_details.received(said) if row["payer"] == "protection" \
+            else None
+    return shown, len(owing)
 
 
 def other_requests(db, start: datetime) -> list[dict]:
