@@ -251,7 +251,8 @@ def test_a_decision_states_the_amount_and_the_day_each_party_with_its_message(
     assert amounts == ["35.50"]
     mails = box.deliver()
     buyer, merchant = text(only(mails, BUYER_NL)), text(only(mails, MERCHANT_NL))
-    assert "We betalen je €\xa035,50 uiterlijk" in buyer and "Wij betalen u terug." in buyer
+    # The amount as the large figure, part of the order amount (design10 point 2).
+    assert "€\xa035,50 van €\xa049,95" in buyer and "Wij betalen u terug." in buyer
     assert "U hoeft niets te doen." not in buyer and "volledige bedrag" not in buyer
     assert "De kopersbescherming betaalt de koper €\xa035,50" in merchant
     assert "U hoeft niets te doen." in merchant and "Wij betalen u terug." not in merchant
@@ -268,7 +269,8 @@ def test_spec_decide_without_an_amount_is_the_order_amount_and_the_mails_say_so(
     assert "Fietsen BV betaalt je €\xa049,95 terug, uiterlijk " in buyer
     # The card shows the refund beside the order amount: no sentence repeats it.
     assert "Bestelbedrag: €\xa049,95\nTerugbetaling: €\xa049,95" in buyer
-    assert "Betaal de koper €\xa049,95 terug, uiterlijk " in merchant
+    assert "Te doen: betaal de koper €\xa049,95 terug via de oorspronkelijke betaalmethode, " \
+        "uiterlijk " in merchant
 
 
 def test_replay_by_disposition_and_time(box, tmp_path, capsys):

@@ -165,13 +165,15 @@ def test_decisions_show_the_offer_and_what_silence_means(mails, locale, offered,
     """Silence after a refund the shop promised is not "no refund" (a blind review found the
     warning contradicting the offer): it means the refund is taken as settled; and a refund
     after a return says so in the subject and heading, not in the box alone. A partial offer
-    stands as a large figure under the heading instead of a row of the box (review 9D item 2)."""
+    stands as a large figure under the heading instead of a row of the box (review 9D item 2), and
+    so does a full one (design10 point 2)."""
     for label in ("A", "A.after_return", "B", "C"):
         sample, _, out = mails["buyer.decision", label, locale]
         soup = BeautifulSoup(out.html, "html.parser")
         card = soup.find(class_="mb-card").get_text(" ")
-        assert (offered in card) == (label != "B"), label
-        if label == "B":
+        # A refund offered (A, B) is the large figure, not a row (design10 point 2).
+        assert (offered in card) == (label == "C"), label
+        if label != "C":
             card = soup.find(class_="mb-figure").get_text(" ")
         if label != "C":
             amount = f"{sample.state.case.refund_amount:.2f}".replace(".", ",")
@@ -403,8 +405,10 @@ def test_preheader_is_hidden_without_white_or_tiny_text(mails):
 def test_e_mail_does_not_break_at_its_hyphen(mails):
     out = mails["buyer.reminder", "", "fr"][2]
     soup = BeautifulSoup(out.html, "html.parser")
-    assert "e\u2011mail" in soup.body.get_text() and "e-mail" not in soup.body.get_text()
-    assert all("\u2011" not in a["href"] for a in soup.find_all("a"))
+    # Kept whole in a no-wrap span, its ASCII hyphen and all (design10 point 8: no U+2011).
+    spans = [s.get_text() for s in soup.body.select('span[style="white-space:nowrap"]')]
+    assert "e-mail" in spans and "\u2011" not in out.html
+    assert all("white-space" not in a["href"] for a in soup.find_all("a"))
     assert "\u2011" not in out.text and soup.title.get_text() == out.subject
 
 
@@ -668,21 +672,22 @@ def test_a_decision_says_which_answer_hands_the_claim_to_the_team(mails, label, 
 
 @pytest.mark.parametrize("since, now, said", [
     (datetime(2026, 11, 16, 12), datetime(2026, 11, 23, 12),
-     {"nl": "van 16 tot 23 november 2026", "fr": "du 16 au 23 novembre 2026",
-      "it": "dal 16 al 23 novembre 2026"}),
+     {"nl": "van 16 t/m 22 november 2026", "fr": "du 16 au 22 novembre 2026",
+      "it": "dal 16 al 22 novembre 2026"}),
     (datetime(2026, 12, 1, 12), datetime(2026, 12, 7, 12),
-     {"nl": "van 1 tot 7 december 2026", "fr": "du 1er au 7 décembre 2026",
-      "it": "dal 1° al 7 dicembre 2026"}),
+     {"nl": "van 1 t/m 6 december 2026", "fr": "du 1er au 6 décembre 2026",
+      "it": "dal 1° al 6 dicembre 2026"}),
     (datetime(2026, 11, 26, 12), datetime(2026, 12, 3, 12),
-     {"nl": "van 26 november tot 3 december 2026",
-      "fr": "du 26 novembre au 3 décembre 2026", "it": "dal 26 novembre al 3 dicembre 2026"}),
+     {"nl": "van 26 november t/m 2 december 2026",
+      "fr": "du 26 novembre au 2 décembre 2026", "it": "dal 26 novembre al 2 dicembre 2026"}),
     # 23:30 UTC on 30 November is already 1 December in Amsterdam: one month there.
     (datetime(2026, 11, 30, 23, 30), datetime(2026, 12, 7, 12),
-     {"nl": "van 1 tot 7 december 2026", "fr": "du 1er au 7 décembre 2026",
-      "it": "dal 1° al 7 dicembre 2026"}),
+     {"nl": "van 1 t/m 6 december 2026", "fr": "du 1er au 6 décembre 2026",
+      "it": "dal 1° al 6 dicembre 2026"}),
 ])
 def test_a_week_within_one_month_names_the_month_once(mails, tmp_path, since, now, said):
-    """Second review: "du 16 novembre au 23 novembre 2026" said the month twice."""
+    """Second review: "du 16 novembre au 23 novembre 2026" said the month twice. Since design10
+    the period names its first and last day, both included ("16 t/m 22 november")."""
     app = wiring.build(make_config(tmp_path, bot={"timezone": "Europe/Amsterdam"}))
     try:
         for locale in LOCALES:
@@ -851,9 +856,12 @@ def test_a_compensation_is_paid_by_its_date_if_the_bank_details_are_in(mails, lo
     mail names that date and asks for the bank details at once (a Dutch review found "if your
     bank details are in by then" a promise that cannot hold when they come on the day; since
     design8 the bank details are asked for once, in their own section). The card
-    shows the order amount beside the compensation: no sentence of its own repeats it."""
+    shows the order amount beside the compensation: no sentence of its own repeats it. Since
+    design10 point 3 the date and amount stand in the figure, lead and card only: the sentence
+    that repeated them is gone."""
     text = mails["buyer.case_closed", "compensated", locale][2].text
-    assert said in text and repeated not in text
+    assert said not in text and repeated not in text
+    assert said.split()[-1].rstrip(".\n") in text  # the year, in the card
 
 
 @pytest.mark.parametrize("locale, replaces", [
@@ -1004,7 +1012,7 @@ def test_a_refund_decided_says_how_much_in_the_preheader(mails, role, said):
 
 def test_the_weekly_report_is_not_read_as_orders_placed_by_mail(mails):
     assert mails["merchant.intake_report", "", "nl"][2].subject == \
-        "Weekoverzicht orderbevestigingen van 16 tot 23 november 2026"
+        "Weekoverzicht orderbevestigingen van 16 t/m 22 november 2026"
 
 
 # --- words7: a blind review scored fr 8, it 7.5 -------------------------------------------------
@@ -1398,11 +1406,10 @@ def test_dutch_wording_before_the_eleventh_review(wrong, right):
     ("it", "Decisione corretta", "Decisione rettificata: rimborsa %(amount)s all’acquirente"),
     ("it", "Rimborsa l’intero importo", "Rimborsare l’intero importo"),
     ("it", "ritiro la mia pratica", "Problema risolto, ritiro la mia richiesta"),
-    ("it", "Ti versiamo", "Ti verseremo %(amount)s entro %(date)s."),
+    # (design10 point 3 cut "We pay you %(amount)s by %(date)s": the figure, lead and card say it.)
     ("it", "Paghiamo con bonifico", "Il pagamento avviene tramite bonifico bancario"),
     ("it", "mancante:", "dati mancanti:"),
     ("fr", "je retire mon dossier", "je retire ma demande"),
-    ("fr", "Nous vous versons", "Nous vous verserons %(amount)s"),
     ("fr", "Nous payons par", "Le versement se fait par virement bancaire"),
     ("fr", "L’argent n’est pas arrivé", "Vous n’avez pas reçu le remboursement"),
     ("fr", "preuve du paiement", "la preuve de paiement"),

@@ -74,6 +74,10 @@ def weekly(app, now: datetime) -> int:
                 # The held confirmations themselves, so that the shop can find each one.
                 "held_mail": [{"at": parse_dt(r["received_at"]), "subject": r["subject"],
                                "why": r["detail"].partition(":")[0]} for r in held[:HELD_LISTED]],
+                # And the ones that could not be read, so that the shop can find and fix each.
+                "unread_mail": [{"at": parse_dt(r["received_at"]), "subject": r["subject"],
+                                 "sender": r["sender"] or ""}
+                                for r in rows if r["outcome"] == "unread"][:HELD_LISTED],
                 }, now)
             sent += 1
     return sent

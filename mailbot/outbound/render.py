@@ -69,11 +69,14 @@ SHORT_DATE = "d MMMM"
 DATETIME = {"nl": "d MMMM y, HH:mm", "fr": "d MMMM y, H'\u00a0h\u00a0'mm", "it": "d MMMM y, HH:mm"}
 
 # What a reader sees of the HTML part, between its tags, never breaks at a hyphen where a phone
-# would split a name: "e-mail" gets a non-breaking hyphen (U+2011), and an order number, a file
-# name or an address ("NL-2026-10481", "factuur-10481.pdf": a hyphenated word with a digit or an
-# "@") goes in a no-wrap span, so that a reader who copies it still gets its ASCII hyphens (the
-# text part keeps them all). Tags, links, the <title> (the subject) and the <style> are left as
-# they are, and so is a value the template already set in a no-wrap span (the ``nobreak`` filter).
+# would split a word or a name: "e-mail" (and "e-mails", "e-mailadres"), a French imperative and
+# its pronoun ("Envoyez-le", which left "le," alone at the start of a line at 375 px), and an
+# order number, a file name or an address ("NL-2026-10481", "factuur-10481.pdf": a hyphenated
+# word with a digit or an "@") each go in a no-wrap span with their ASCII hyphens. Not U+2011:
+# older Outlook fonts lack the glyph, and a reader who searches or copies the word would not
+# find "e-mail" (review 10D item 8); the text part keeps plain hyphens too. Tags, links, the
+# <title> (the subject) and the <style> are left as they are, and so is a value the template
+# already set in a no-wrap span (the ``nobreak`` filter).
 _TAGS = re.compile(r"(<(?:title>.*?</title>|style>.*?</style>|[^>]*>))", re.S)  # "<" first: faster
 NOWRAP = '<span style="white-space:nowrap">'
 
@@ -82,30 +85,33 @@ def no_break_hyphens(html: str) -> str:
     parts = _TAGS.split(html)
     for i in range(0, len(parts), 2):
         # Most of a mail's text runs have no hyphen: the test skips a regex call for each.
-        if "-" in parts[i]:
-            if "-mail" in parts[i]:
-                parts[i] = _E_MAIL.sub("\u2011mail", parts[i])
-            parts[i] = _PRONOUN.sub("\u2011", parts[i])
-            if i and parts[i - 1] != NOWRAP:
-                parts[i] = _JOINED.sub(_nowrap, parts[i])
+        if "-" in parts[i] and (not i or parts[i - 1] != NOWRAP):
+            parts[i] = _JOINED.sub(_nowrap, parts[i])
     return "".join(parts)
 
 
-# "e-mail" or "E-mail" starting a word (\b before the "e"), found by its hyphen: a regex that
-# starts with \b tries every position of the text, this one only the hyphens (20x faster).
-_E_MAIL = re.compile(r"-(?<=(?<!\w)[eE]-)mail")
-# A French imperative and its pronoun ("Envoyez-le", "Renvoyez-les", "faites-le-nous") broke at
-# its hyphen at 375 px, leaving "le," alone at the start of a line: one word, like "e-mail".
-_PRONOUN = re.compile(r"-(?<=\w-)(?=(?:le|la|les|nous|vous|lui|leur|moi)\b)")
-# Words joined by hyphens: "NL-2026-10481", "Envoyez-le" (only the first kind is kept whole).
+# Words joined by hyphens: "NL-2026-10481", "e-mail", "Envoyez-le", "porte-monnaie".
 _JOINED = re.compile(r"[\w.@+]*\w-[\w.@+-]*\w")
 _NAME = re.compile(r"[\d@]")
+# "e-mail" and its compounds starting a word ("e-mails", "E-mailadres"), not "re-mail".
+_E_MAIL = re.compile(r"(?<!\w)[eE]-mail")
+# A French imperative and its pronoun(s): "Envoyez-le", "faites-le-nous".
+_PRONOUN = re.compile(r"\w+(?:-(?:le|la|les|nous|vous|lui|leur|moi))+")
+
+
+def no_widow(label):
+    """``label`` with a no-break space (U+00A0) between its last two words, if it has three or
+    more: a two-word label that wraps is two lines of one word, and kept whole it could overflow."""
+    head, space, last = label.rpartition(" ")
+    return type(label)(head + "\u00a0" + last) if " " in head.strip() else label
 
 
 def _nowrap(match: re.Match) -> str:
     word = match.group()
     # Longer than ~30 characters, a name must wrap somewhere on a 375 px screen: at its hyphens.
-    return NOWRAP + word + "</span>" if len(word) <= 30 and _NAME.search(word) else word
+    if (len(word) <= 30 and _NAME.search(word)) or _E_MAIL.search(word) or _PRONOUN.fullmatch(word):
+        return NOWRAP + word + "</span>"
+    return word
 
 
 class _Translate:
@@ -408,12 +414,18 @@ class Renderer:
             # and one that ends at midnight leaves the day before as the last day.
             deadline=lambda d, pattern="EEEE d MMMM y": day(d - timedelta(seconds=1), pattern),
             deadline_at=lambda d: day(d, AT_TIME[locale]),
+            # The last whole day of a period that ends at ``d``: a week's report sent on the
+            # 23rd covers "16 t/m 22 november", seven days.
+            day_before=lambda d, pattern="EEEE d MMMM y": day(d - timedelta(days=1), pattern),
             datetime=lambda d: day(d, DATETIME[locale]),
             mailto=mailto,
             zone_name=lambda key: _zone_name(ZoneInfo(key), locale),
             # Order numbers such as NL-2026-10481 must not wrap at their hyphens.
             nobreak=(lambda v: Markup(NOWRAP + "%s</span>") % v)
             if fmt == "html" else str,
+            # A button's label never leaves its last word alone on a line ("…melding / in" at
+            # 360 px): a no-break space joins the last two words. The text part keeps its spaces.
+            no_widow=no_widow if fmt == "html" else str,
         )
         # French sets a narrow no-break space before a colon, so the colon never wraps alone,
         # and inside its guillemets; Italian quotes with guillemets too, Dutch with “ ”.

@@ -728,7 +728,11 @@ def intake_samples(locale: str) -> list[Sample]:
                                          "subject": f"Order {n2} confirmed",
                                          "why": "unauthenticated"},
                                         {"at": NOW - timedelta(hours=20), "subject": "",
-                                         "why": "unauthenticated"}]})]
+                                         "why": "unauthenticated"}],
+                                    "unread_mail": [
+                                        {"at": NOW - timedelta(days=4, hours=2),
+                                         "subject": "Thank you for your order!",
+                                         "sender": "orders@shop.example"}]})]
     return [Sample(f"merchant.{kind}", label, Role.MERCHANT, None, Mail(Role.MERCHANT, kind, data))
             for kind, label, data in mails]
 

@@ -71,10 +71,13 @@ def mark_told(db, ids: list[int], now: datetime) -> None:
 
 
 def since(db, start: datetime, end: datetime) -> dict[str, list[dict]]:
-    """Per shop, every confirmation received in [start, end)."""
+    """Per shop, every confirmation received in [start, end), with the sender of its mail (the
+    weekly report lists the ones that could not be read by date, subject and sender)."""
     out: dict[str, list[dict]] = {}
-    for row in _rows(db, "SELECT * FROM mail_orders WHERE received_at >= ? AND received_at < ? "
-                         "ORDER BY id", [iso(start), iso(end)]):
+    for row in _rows(db, "SELECT mail_orders.*, inbox.sender AS sender FROM mail_orders "
+                         "LEFT JOIN inbox ON inbox.id = mail_orders.inbox_id "
+                         "WHERE mail_orders.received_at >= ? AND mail_orders.received_at < ? "
+                         "ORDER BY mail_orders.id", [iso(start), iso(end)]):
         out.setdefault(row["shop_id"], []).append(row)
     return out
 

@@ -219,3 +219,20 @@ def test_at_a_public_mailbox_provider_only_the_registered_address_counts(shop):
     box.send(confirmation(results=gmail, sender="fietsenbv@gmail.com"), "fietsenbv@gmail.com",
              [address])
     assert box.last_disposition() == "order_taken" and _order(app, "1001") is not None
+
+
+def test_the_weekly_report_lists_what_could_not_be_read_by_date_subject_and_sender(shop):
+    """design10 point 6: the unreadable confirmation was only counted; the report lists it with
+    the sender of its mail (read from the inbox row) so that the shop can find it."""
+    app, box, address = shop
+    unreadable = confirmation().replace(b"To: Jan de Vries <jan@buyer.example>",
+                                        b"To: info@fietsen.example")
+    box.send(unreadable, "info@fietsen.example", [address])
+    assert box.last_disposition() == "order_unread"
+    box.deliver()
+    assert notices.weekly(app, datetime.now(timezone.utc) + timedelta(minutes=1)) == 1
+    report = [m for m in box.deliver() if "info@fietsen.example" in m["To"]]
+    text = report[0].get_body(("plain",)).get_content()
+    listed = text.split("BEVESTIGINGEN DIE NIET TE LEZEN WAREN\n")[1].split("\n\n")[0]
+    subject = email.message_from_bytes(unreadable)["Subject"]
+    assert f"“{subject}” – verstuurd door info@fietsen.example" in listed
