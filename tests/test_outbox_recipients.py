@@ -5,6 +5,7 @@ and the one who took it never gets it twice; a recipient refused for good (5xx) 
 from __future__ import annotations
 
 import email
+import email.policy
 import socket
 import threading
 from datetime import datetime, timedelta, timezone
@@ -136,6 +137,10 @@ def test_a_recipient_refused_for_good_is_dead_alone(shop_mail):
     # The usual handling of a dead mail, for that recipient only: the operators are told.
     [notice] = operator_notices(app)
     assert SALES.encode() in notice and INFO.encode() not in notice
+    # The relay's words as it wrote them: no Python dict or bytes repr reaches the operators.
+    said = email.message_from_bytes(notice, policy=email.policy.default).get_body(("plain",))
+    assert "550 5.1.1 <sales@fietsen.example>: mailbox unavailable" in said.get_content()
+    assert "{" not in said.get_content() and "b'" not in said.get_content()
     assert [m[1] for m in relay.received if m[0] == OPERATOR]  # and the notice went out
     jobs.deliver(app, now + timedelta(minutes=5))
     assert len(relay.got(INFO)) == 1 and relay.got(SALES) == []  # never tried again

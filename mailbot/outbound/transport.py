@@ -226,16 +226,18 @@ class SmtpTransport(Transport):
             smtp.sendmail(envelope_from, recipients, raw,
                           mail_options=["SMTPUTF8"] if utf8 else [])
         except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _ in exc.recipients.values()]
+            refused = exc.recipients
+            said = "; ".join(_reply(*answer) if len(refused) == 1 else f"{address}: {_reply(*answer)}"
+                             for address, answer in refused.items())
             self._reset()
-            if all(code >= 500 for code in codes):
-                raise PermanentError(f"recipients refused: {exc.recipients}") from exc
-            raise TemporaryError(f"recipients refused: {exc.recipients}") from exc
+            if all(code >= 500 for code, _ in refused.values()):
+                raise PermanentError(said) from exc
+            raise TemporaryError(said) from exc
         except smtplib.SMTPResponseException as exc:
             self._reset()
             if exc.smtp_code >= 500:
-                raise PermanentError(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
-            raise TemporaryError(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+                raise PermanentError(_reply(exc.smtp_code, exc.smtp_error)) from exc
+            raise TemporaryError(_reply(exc.smtp_code, exc.smtp_error)) from exc
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
             raise RelayUnavailable(str(exc)) from exc
@@ -253,6 +255,14 @@ class SmtpTransport(Transport):
         except (smtplib.SMTPException, OSError, AttributeError):
             pass
         self._smtp = None
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    """An SMTP reply as the server wrote it ("550 5.1.1 <a@b>: User unknown"): it is stored
+    and shown to the operators, and smtplib hands its text over as bytes."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return f"{code} {text}"
 
 
 def tls_context(relay) -> ssl.SSLContext:
