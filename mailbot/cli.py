@@ -21,11 +21,12 @@ from decimal import Decimal
 
 from . import config as config_mod
 from . import imports, logs, printable, private_files, rehearsal, views, wiring
-from .core.case import PAID_OUTCOMES, operator_amount_problem
+from .core.case import PAID_OUTCOMES, operator_amount_problem, paid_days
 from .core.effects import Result
 from .core.events import OperatorCorrect, OperatorDecide, OperatorPaid, OperatorRequest
 from .core.model import (CaseState, OPERATOR_COMMANDS, OPERATOR_OUTCOMES, Outcome, PAID_COMMAND,
                          Plan, Role)
+from .inbound import forms
 from .inbound.disposition import DISPOSITIONS
 from .money import parse_amount
 from .orders_by_mail.address import intake_address
@@ -88,7 +89,8 @@ def parser() -> argparse.ArgumentParser:
                       "compensated: what the buyer receives in total through this decision, "
                       "whoever pays: leave out what the shop has already paid back (default: "
                       "the order's amount, within the plan's [cover])")
-    case.add_argument("--date", help="paid: the day it was paid, YYYY-MM-DD (default: today)")
+    case.add_argument("--date", help="paid: the day it was paid, YYYY-MM-DD or D-M-YYYY, from the "
+                      "decision's day to today (default: today)")
     case.add_argument("--json", action="store_true", help="the same as JSON")
     _change_options(case)
     merchant = sub.add_parser("merchant", help="declare a merchant insolvent or undo it; its "
@@ -449,16 +451,21 @@ def _paid(app, args, order_id: int) -> None:
         raise UsageError("case paid takes only --date and --as: the amount is the one decided")
     now = datetime.now(timezone.utc)
     today = now.astimezone(app.tz).date()
-    try:
-        on = date.fromisoformat(args.date) if args.date else today
-    except ValueError:
-        raise UsageError(f"--date: not a day like 2026-12-03: {args.date!r}") from None
-    if on > today:
-        raise UsageError(f"--date: {on} is after today: record a payment once it is made")
+    on = forms.read_day(args.date) if args.date else today
+    if on is None:
+        raise UsageError(f"--date: date not recognised: {args.date!r}; write it as "
+                         f"{today.isoformat()} (or {today.day}-{today.month}-{today.year}); "
+                         "nothing changed")
     by = _operator(args)
 
     def work():
         state = records.load(db, order_id)
+        days = paid_days(state, on, today, app.tz)
+        if days is not None:
+            raise UsageError(f"case {args.case_id}: --date {on} is "
+                             + ("before the decision" if on < days[0] else "after today")
+                             + f": a payment is recorded on a day from {days[0]} (the decision) "
+                             f"to {days[1]} (today); nothing changed")
         event = OperatorPaid(on, reports.amount_owed(db, state), by=by)
         if service.handle(app, order_id, event, now).result is Result.APPLIED:
             return

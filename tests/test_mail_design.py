@@ -47,7 +47,8 @@ PRIMARY = {
     "operator.other_request": "mailto:{buyer}",  # answer the buyer in person
     # A buyer's message on a closed case: answer them (outlined beside the commands when open).
     "operator.message_relayed.closed_payment_awaited": "mailto:{buyer}",
-    "operator.message_relayed.bank_details": "mailto:{buyer}",
+    # The buyer's bank details: pay, then record it with "paid" (review 11, ops11 point 2).
+    "operator.message_relayed.bank_details": "mailto:bot+",
     "operator.command_help": "mailto:",  # the command the operator meant, prefilled
     "operator.command_help.missing": "mailto:",  # the command sent again, its fields prefilled
     "operator.command_help.amount": "mailto:",  # the same, the amount at the bound (ops8b)

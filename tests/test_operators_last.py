@@ -8,8 +8,10 @@ compose.context as sent, and one real ``paid`` answered twice through the intake
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
+from babel.dates import format_date
 from babel.messages.pofile import read_po
 
 from conftest import OPERATOR, only, rendered_samples, reply, text
@@ -176,10 +178,13 @@ def test_the_operators_words_in_french_and_italian(mails, locale):
 
 def test_paid_again_says_what_was_recorded_and_its_day(box):
     done = compensated_by_mail(box)
-    reply(box, done, OPERATOR, "paid 2026-01-02", quote=False)
+    # The day of the decision (today): an earlier day is refused (test_operators_eleventh.py).
+    day = datetime.now(box.app.tz).date()
+    reply(box, done, OPERATOR, f"paid {day.isoformat()}", quote=False)
     recorded = only(box.deliver(), OPERATOR)
-    assert "betaald door de kopersbescherming op 2 januari 2026" in text(recorded)
+    said = (f"betaald door de kopersbescherming op "
+            f"{format_date(day, 'd MMMM y', locale='nl')}")
+    assert said in text(recorded)
     reply(box, recorded, OPERATOR, "paid", quote=False)
     again = " ".join(text(only(box.deliver(), OPERATOR)).split())
-    assert "Vastgelegd: € 49,95 aan de koper betaald door de kopersbescherming op 2 januari " \
-           "2026." in again.replace("\xa0", " ")
+    assert f"Vastgelegd: € 49,95 aan de koper {said}." in again.replace("\xa0", " ")

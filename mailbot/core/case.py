@@ -11,7 +11,7 @@ told the case's state and the actions that are open. Each step says who is told 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -260,6 +260,17 @@ def _documents_requested(state, event: OperatorRequest, now, tz):
 
 
 PAID_OUTCOMES = (Outcome.REFUNDED_BY_MERCHANT, Outcome.COMPENSATED)
+
+
+def paid_days(state: State, on: date, today: date, tz: ZoneInfo) -> tuple[date, date] | None:
+    """The days a payment may be recorded as made on, from the decision's day to today, when
+    ``on`` lies outside them; None when it lies inside or the case owes no payment (answered
+    apart). A day before the decision or after today would put a false day in the audit trail."""
+    case = state.case
+    if case is None or case.closed_at is None or case.outcome not in PAID_OUTCOMES:
+        return None
+    first = case.closed_at.astimezone(tz).date()
+    return None if first <= on <= today else (first, today)
 
 
 def operator_amount_problem(state: State, outcome: Outcome, amount: Decimal | None,

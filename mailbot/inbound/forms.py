@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from ..core.model import OPERATOR_COMMAND_LINES, OPERATOR_COMMANDS, PAID_COMMAND, RefundChoice
 from .reply import PROMPT
@@ -107,6 +108,26 @@ class Command:
 # (``--amount``, ``--message-buyer``, ``--message-merchant``): a label at the start of a line,
 # optionally with the party's language in brackets as the mails pre-fill it ("buyer (nl):").
 _FIELD = re.compile(r"^\s*(amount|buyer|merchant)\s*(?:\([^)]*\))?\s*:\s?(.*)$", re.I)
+
+
+# The day of ``paid DAY``: ISO (2026-12-03), or day first as nl, fr and it write it (3-12-2026,
+# 03-12-2026, 3/12/2026).
+_ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_DAY_FIRST = re.compile(r"(\d{1,2})([-/])(\d{1,2})\2(\d{4})")
+
+
+def read_day(text: str) -> date | None:
+    """The day ``text`` names in one of the forms above; None for anything else."""
+    if match := _ISO_DAY.fullmatch(text.strip()):
+        year, month, day = match.groups()
+    elif match := _DAY_FIRST.fullmatch(text.strip()):
+        day, _, month, year = match.groups()
+    else:
+        return None
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        return None
 
 
 def read_command(text: str) -> Command | None:

@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from ..core.case import PAID_OUTCOMES, operator_amount_problem
+from ..core.case import PAID_OUTCOMES, operator_amount_problem, paid_days
 from ..core.decide import actions_for
 from ..core.effects import Entry, Mail, Result
 from ..core.events import (
@@ -338,6 +338,8 @@ def decided(m: Inbound) -> End:
     no command, or a command the core does not take now, gets the commands back, saying why."""
     if m.role is Role.OPERATOR and (on_mail := forms.read_mail_command(m.text)):
         return _mail_command(m, *on_mail)
+    if m.role is Role.OPERATOR and (day := _paid_day_refused(m)):
+        return _command_help(m, "paid_date", paid_date=day)
     event = _event(m)
     if m.role is Role.OPERATOR:
         if event is None:
@@ -580,16 +582,27 @@ def _event(m: Inbound):
 
 
 def _paid(m: Inbound, day: str) -> OperatorPaid | None:
-    """``paid [YYYY-MM-DD]``: paid on that day (not after today), else today, in the bot's zone;
-    None (answered with the help) for another day or an order without a case."""
-    today = m.now.astimezone(m.app.tz).date()
-    try:
-        on = date.fromisoformat(day) if day else today
-    except ValueError:
+    """``paid [DAY]``: paid on that day (``_paid_day_refused`` answered a day it cannot be),
+    else today, in the bot's zone; None (answered with the help) for an order without a case."""
+    if m.state.case is None:
         return None
-    if on > today or m.state.case is None:
-        return None
+    on = forms.read_day(day) if day else m.now.astimezone(m.app.tz).date()
     return OperatorPaid(on, reports.amount_owed(m.app.db(), m.state), by=m.sender)
+
+
+def _paid_day_refused(m: Inbound) -> dict | None:
+    """``paid DAY`` with a day that cannot be recorded: one not read (forms.read_day), or one
+    outside the days the payment can have been made on (core.case: paid_days). What was typed
+    (``day``), ``today`` and the ``first`` day allowed (None when the day was not read)."""
+    command = forms.read_command(m.text)
+    if command is None or command.verb != PAID_COMMAND or not command.argument:
+        return None
+    today = m.now.astimezone(m.app.tz).date()
+    on = forms.read_day(command.argument)
+    if on is None:
+        return {"day": command.argument, "today": today, "first": None}
+    days = paid_days(m.state, on, today, m.app.tz)
+    return None if days is None else {"day": command.argument, "today": today, "first": days[0]}
 
 
 PARTIES = {str(role) for role in Role}  # token kinds that name a party (not bounce, intake)
