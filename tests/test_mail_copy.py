@@ -962,7 +962,7 @@ def test_dutch_wording_of_the_review_at_8(wrong):
     ("merchant.case_closed", "claim_rejected", "heeft de melding van de koper afgewezen."),
     ("buyer.case_closed", "compensated", "Betaling door: de kopersbescherming\n"),
     ("merchant.case_closed", "refunded_by_merchant", "Uiterste betaaldatum: maandag 7 december"),
-    ("operator.case_escalated", "buyer_disputes", "Besluit: de case wordt afgewezen ("),
+    ("operator.case_escalated", "buyer_disputes", "Besluit: afwijzen (de koper krijgt niets) ("),
     ("operator.case_escalated", "buyer_disputes", "Beschermd tot en met: "),
     ("operator.delivery_failed", "", "Had de mailserver van de koper alleen even een storing,"),
     ("operator.delivery_failed", "", "Verzendnummer: "),

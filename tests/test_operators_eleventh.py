@@ -136,3 +136,82 @@ def test_one_shop_address_is_labelled_in_the_singular(relayed, locale):
     for label in ("bank_details", "closed_payment_awaited"):
         text_part = relayed[label, locale].text
         assert ONE_SHOP_ADDRESS[locale] + ":" in text_part.replace("\u202f", "").replace(" :", ":")
+
+
+# --- labels ---------------------------------------------------------------------------------------
+
+REJECT = {"nl": "Besluit: afwijzen (de koper krijgt niets)",
+          "fr": "Décider\u202f: refuser (l’acheteur ne reçoit rien)",
+          "it": "Decidi: respingi (l’acquirente non riceve nulla)"}
+MAIL_FOR_BUYER = {"nl": "E-mail voor: koper (", "fr": "E-mail destiné à\u202f: acheteur (",
+                  "it": "E-mail destinata a: acquirente ("}
+
+
+@pytest.fixture(scope="module")
+def labelled(tmp_path_factory):
+    return {(s.name, s.label, locale): out for s, _, locale, out in rendered_samples(
+        tmp_path_factory.mktemp("labelled"),
+        lambda s: s.name in ("operator.case_escalated", "operator.delivery_failed"))}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_reject_command_names_its_effect_not_case_or_claim(labelled, locale):
+    text_part = labelled["operator.case_escalated", "buyer_disputes", locale].text
+    assert REJECT[locale] + " (decide claim_rejected)" in text_part
+    assert "case wordt afgewezen" not in text_part
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_failed_delivery_names_the_party_in_lower_case(labelled, locale):
+    text_part = labelled["operator.delivery_failed", "", locale].text
+    assert MAIL_FOR_BUYER[locale] in text_part, text_part
+
+
+# --- digest ---------------------------------------------------------------------------------------
+
+SOON = {"nl": "binnen enkele minuten", "fr": "dans les minutes qui suivent", "it": "entro pochi minuti"}
+WAITING = {"nl": ("CASES DIE ACTIE VRAGEN", "WACHT OP DOCUMENTEN", "wacht op documenten tot 26 "),
+           "fr": ("DOSSIERS QUI DEMANDENT", "EN ATTENTE DE DOCUMENTS", "en attente de documents jusqu’au 26 "),
+           "it": ("PRATICHE CHE RICHIEDONO", "IN ATTESA DI DOCUMENTI", "in attesa di documenti fino al 26 ")}
+
+
+@pytest.fixture(scope="module")
+def digests(tmp_path_factory):
+    return {locale: out for s, _, locale, out in rendered_samples(
+        tmp_path_factory.mktemp("digests"), lambda s: s.name == "operator.digest")}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_digest_with_the_scheduler_alarm_promises_no_escalation_within_minutes(digests,
+                                                                                  locale):
+    out = digests[locale]
+    assert "mailbot check" in out.text  # the sample's alarm is up
+    assert SOON[locale] not in out.text and SOON[locale] not in out.html
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_case_waiting_for_documents_is_listed_apart_from_the_cases_that_need_action(
+        digests, locale):
+    text_part = digests[locale].text
+    acting, waiting, why = WAITING[locale]
+    start = text_part.index(waiting)
+    assert text_part.index(acting) < start
+    assert "mailbot case 1040" not in text_part[:start] and "mailbot case 1043" in text_part[:start]
+    assert why in text_part[start:] and "mailbot case 1040" in text_part[start:]
+
+
+# --- escalation on a phone ------------------------------------------------------------------------
+
+TIMELINE = {"nl": "Verloop van de case, oudste eerst", "fr": "Historique du dossier, du plus ancien",
+            "it": "Cronologia della pratica, dal primo"}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_escalation_offers_the_three_decisions_before_the_timeline(labelled, locale):
+    for part in (labelled["operator.case_escalated", "buyer_disputes", locale].html,
+                 labelled["operator.case_escalated", "buyer_disputes", locale].text):
+        timeline = part.lower().index(TIMELINE[locale].lower())
+        for outcome in ("refunded_by_merchant", "compensated", "claim_rejected"):
+            assert part.index("decide " + outcome) < timeline, (outcome, locale)
+        # The request for documents stays with the full command list, after the timeline.
+        assert part.index("request-documents buyer") > timeline
