@@ -234,3 +234,18 @@ def test_the_preheader_is_padded_so_no_body_text_follows_it(mails):
         assert preheader.get_text().strip() and "\u200c" not in preheader.get_text(), k
         assert "display:none" in spacer["style"], k
         assert spacer.get_text().count("\u200c\u00a0") >= 80 and not spacer.get_text().strip("\u200c\u00a0"), k
+
+
+def test_a_value_is_top_aligned_beside_its_label(mails):
+    """Review 11D item 6: when a label wraps ("Aangeboden / terugbetaling"), a value cell without
+    vertical-align:top floats between the label's two lines: every cell of every key/value row,
+    buyers', shops' and operators' boxes alike, is top-aligned."""
+    rows = 0
+    for (k, locale), mail in mails.items():
+        for tr in soup_of(mail).select("tr.mb-kv"):
+            cells = tr.find_all(["td", "th"], recursive=False)
+            assert len(cells) == 2, (k, locale)
+            for cell in cells:
+                assert "vertical-align:top" in cell.get("style", "").replace(" ", ""), (k, locale)
+            rows += 1
+    assert rows > 500
