@@ -249,3 +249,48 @@ def test_a_value_is_top_aligned_beside_its_label(mails):
                 assert "vertical-align:top" in cell.get("style", "").replace(" ", ""), (k, locale)
             rows += 1
     assert rows > 500
+
+
+REPLY = {"nl": "Of antwoord gewoon op deze e-mail, in je eigen woorden.",
+         "fr": "Ou répondez simplement à cet e-mail, avec vos propres mots.",
+         "it": "Oppure rispondi semplicemente a questa e-mail, con parole tue."}
+
+
+def test_under_every_group_of_buttons_the_hint_says_a_plain_reply_works(mails):
+    """Review 11D item 1: a mailto: button opens nothing in a webmail with no mail program set
+    up; "you can also simply reply" stood two paragraphs lower (decision A/B/C, reminder): the
+    14 px hint right under every group of buttons says it, in the text part too, and the
+    separate line is gone."""
+    groups = 0
+    for (k, locale), mail in mails.items():
+        tables = soup_of(mail).find_all("table", style=lambda s: s and s.startswith("margin:4px 0 8px"))
+        for table in tables:
+            hint = table.find_next_sibling("p")
+            assert "mb-muted" in hint["class"] and "font-size:14px" in hint["style"], (k, locale)
+            assert flat(hint.get_text()).endswith(flat(REPLY[locale])), (k, locale, hint.get_text())
+            groups += 1
+        assert flat(mail.text).count(REPLY[locale]) == len(tables), (k, locale)
+    assert groups >= 60
+    for locale in LOCALES:
+        for k in ("buyer.reminder", "buyer.decision.A", "buyer.decision.C"):
+            text = flat(soup_of(mails[k, locale]).get_text())
+            assert text.count(REPLY[locale]) == 1, (k, locale)
+            assert {"nl": "Je kunt ook gewoon op deze e-mail antwoorden", "fr": "Vous pouvez aussi",
+                    "it": "Puoi anche rispondere"}[locale] not in text, (k, locale)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_decision_says_what_silence_means_in_its_lead_and_one_size_under_the_buttons(
+        mails, locale):
+    """Review 11D item 3: "If we do not hear from you by then…" (17 px) sat between the 14 px
+    hints under the buttons of decision A/B/C: it follows the lead, beside the deadline, and
+    below the buttons every paragraph is the 14 px hint."""
+    silence = {"nl": "Als we tot dan niets van je horen", "fr": "Sans réponse de votre part",
+               "it": "Se fino ad allora non avremo tue notizie"}[locale]
+    for label in ("A", "A.after_return", "B", "C"):
+        soup = soup_of(mails["buyer.decision." + label, locale])
+        assert soup.select_one("p.mb-lead").find_next_sibling("p").get_text().startswith(silence), label
+        buttons = soup.find("a", class_="mb-btn-text").find_parent(
+            "table", style=lambda s: s and s.startswith("margin:4px 0 8px"))
+        after = buttons.find_next_siblings("p")
+        assert after and all("font-size:14px" in p["style"] for p in after), (label, after)
