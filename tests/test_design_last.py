@@ -294,3 +294,72 @@ def test_a_decision_says_what_silence_means_in_its_lead_and_one_size_under_the_b
             "table", style=lambda s: s and s.startswith("margin:4px 0 8px"))
         after = buttons.find_next_siblings("p")
         assert after and all("font-size:14px" in p["style"] for p in after), (label, after)
+
+
+AGAIN = {"nl": "antwoord", "fr": "répond", "it": "rispond"}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_closed_case_says_each_thing_once(mails, locale):
+    """Review 11D item 7: buyer.case_closed.refunded_by_merchant said to reply if the money had
+    not arrived in the lead and again at the end: once, at the end, with the date; the
+    compensated buyer read € 249,95 as the figure, the order amount and the compensation row:
+    the box keeps the order amount and who pays, not the compensation again."""
+    soup = soup_of(mails["buyer.case_closed.refunded_by_merchant", locale])
+    said = [p.get_text() for p in soup.select("td.mb-body p")]
+    assert sum(AGAIN[locale] in p.lower() for p in said) == 1, said
+    assert AGAIN[locale] not in soup.select_one("p.mb-lead").get_text().lower()
+    mail = mails["buyer.case_closed.compensated", locale]
+    soup = soup_of(mail)
+    amount = soup.select_one("p.mb-figure").get_text()
+    card = [flat(td.get_text()) for td in soup.select("table.mb-card tr.mb-kv td:nth-of-type(2)")]
+    assert card.count(flat(amount)) == 1 and len(card) == 5, card
+    assert flat(soup.select_one("td.mb-body").get_text()).count(flat(amount)) == 2, locale
+
+
+WHY = {"nl": ("Je ontvangt deze e-mail omdat je bij {shop} bestelde met de kopersbescherming van "
+              "Trustmark.", "Je ontvangt deze e-mail omdat {shop} deelneemt aan de "
+              "kopersbescherming van Trustmark.", "Je ontvangt deze e-mail omdat je webshop "
+              "deelneemt aan de kopersbescherming van Trustmark."),
+       "fr": ("Vous recevez cet e-mail parce que vous avez commandé chez {shop} avec la protection "
+              "acheteur de Trustmark.", "Vous recevez cet e-mail parce que {shop} participe à la "
+              "protection acheteur de Trustmark.", "Vous recevez cet e-mail parce que votre "
+              "boutique participe à la protection acheteur de Trustmark."),
+       "it": ("Ricevi questa e-mail perché hai ordinato da {shop} con la Protezione Acquirenti di "
+              "Trustmark.", "Ricevi questa e-mail perché {shop} aderisce alla Protezione "
+              "Acquirenti di Trustmark.", "Ricevi questa e-mail perché il tuo negozio aderisce "
+              "alla Protezione Acquirenti di Trustmark.")}
+
+
+def test_the_footer_says_why_a_buyer_or_a_shop_gets_the_mail(mails):
+    """Review 11D item 5: a first reminder from an unknown sender, or a request for bank
+    details, did not say why it came: the footer's first line names the shop and the brand, in
+    both parts, for buyers' and shops' mails about an order (a shop's intake mails: "your
+    shop"); the operators' mails have no such line."""
+    seen = {"buyer": 0, "merchant": 0, "intake": 0}
+    for (k, locale), mail in mails.items():
+        foot = soup_of(mail).select_one("td.mb-foot")
+        why = foot.select_one("span.mb-why")
+        if k.startswith("operator."):
+            assert why is None, k
+            continue
+        buyer, shop, intake = WHY[locale]
+        if why is None:
+            continue
+        said = flat(why.get_text()).replace("\u2011", "-")
+        assert foot.get_text().startswith(why.get_text()), k
+        assert said in flat(mail.text), (k, locale)
+        if said == flat(intake):
+            seen["intake"] += 1
+            continue
+        name = re.search(r"(?:bij|chez|da) (.+?) (?:bestelde|avec|con) |omdat (.+?) deelneemt"
+                         r"|parce que (.+?) participe|perché (.+?) aderisce", said)
+        assert name, (k, said)
+        role = "buyer" if k.startswith("buyer.") else "merchant"
+        shop_name = next(g for g in name.groups() if g)
+        assert said == flat((buyer if role == "buyer" else shop).format(shop=shop_name)), (k, said)
+        seen[role] += 1
+    assert seen["buyer"] > 60 and seen["merchant"] > 30 and seen["intake"] == 9, seen
+    for locale in LOCALES:
+        for k in ("buyer.reminder", "buyer.case_closed.compensated", "merchant.case_opened"):
+            assert soup_of(mails[k, locale]).select_one("span.mb-why"), (k, locale)
