@@ -110,7 +110,7 @@ def test_every_money_outcome_a_buyer_reads_shows_its_amount_as_the_large_figure(
 @pytest.mark.parametrize("locale, who, never, check", [
     ("nl", "Alleen ons serviceteam ziet deze gegevens", "inloggegevens", "Controleer"),
     ("fr", "Seule notre équipe voit ces informations", "identifiants de connexion", "vérifiez"),
-    ("it", "Solo il nostro team vede questi dati", "credenziali di accesso", "controlla")])
+    ("it", "visibili solo al nostro team", "credenziali di accesso", "controlla")])
 def test_the_request_for_bank_details_says_who_sees_them_and_where_to_reply(mails, locale, who,
                                                                             never, check):
     """case_closed.compensated asked for the IBAN by mail, which looks like phishing: it says who
