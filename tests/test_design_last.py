@@ -110,7 +110,7 @@ def test_every_money_outcome_a_buyer_reads_shows_its_amount_as_the_large_figure(
 @pytest.mark.parametrize("locale, who, never, check", [
     ("nl", "Alleen ons serviceteam ziet deze gegevens", "inloggegevens", "Controleer"),
     ("fr", "Seule notre équipe voit ces informations", "identifiants de connexion", "vérifiez"),
-    ("it", "Solo il nostro team vede questi dati", "credenziali di accesso", "controlla")])
+    ("it", "visibili solo al nostro team", "credenziali di accesso", "controlla")])
 def test_the_request_for_bank_details_says_who_sees_them_and_where_to_reply(mails, locale, who,
                                                                             never, check):
     """case_closed.compensated asked for the IBAN by mail, which looks like phishing: it says who
@@ -234,3 +234,132 @@ def test_the_preheader_is_padded_so_no_body_text_follows_it(mails):
         assert preheader.get_text().strip() and "\u200c" not in preheader.get_text(), k
         assert "display:none" in spacer["style"], k
         assert spacer.get_text().count("\u200c\u00a0") >= 80 and not spacer.get_text().strip("\u200c\u00a0"), k
+
+
+def test_a_value_is_top_aligned_beside_its_label(mails):
+    """Review 11D item 6: when a label wraps ("Aangeboden / terugbetaling"), a value cell without
+    vertical-align:top floats between the label's two lines: every cell of every key/value row,
+    buyers', shops' and operators' boxes alike, is top-aligned."""
+    rows = 0
+    for (k, locale), mail in mails.items():
+        for tr in soup_of(mail).select("tr.mb-kv"):
+            cells = tr.find_all(["td", "th"], recursive=False)
+            assert len(cells) == 2, (k, locale)
+            for cell in cells:
+                assert "vertical-align:top" in cell.get("style", "").replace(" ", ""), (k, locale)
+            rows += 1
+    assert rows > 500
+
+
+REPLY = {"nl": "Of antwoord gewoon op deze e-mail, in je eigen woorden.",
+         "fr": "Ou répondez simplement à cet e-mail, avec vos propres mots.",
+         "it": "Oppure rispondi semplicemente a questa e-mail, con parole tue."}
+
+
+def test_under_every_group_of_buttons_the_hint_says_a_plain_reply_works(mails):
+    """Review 11D item 1: a mailto: button opens nothing in a webmail with no mail program set
+    up; "you can also simply reply" stood two paragraphs lower (decision A/B/C, reminder): the
+    14 px hint right under every group of buttons says it, in the text part too, and the
+    separate line is gone."""
+    groups = 0
+    for (k, locale), mail in mails.items():
+        tables = soup_of(mail).find_all("table", style=lambda s: s and s.startswith("margin:4px 0 8px"))
+        for table in tables:
+            hint = table.find_next_sibling("p")
+            assert "mb-muted" in hint["class"] and "font-size:14px" in hint["style"], (k, locale)
+            assert flat(hint.get_text()).endswith(flat(REPLY[locale])), (k, locale, hint.get_text())
+            groups += 1
+        assert flat(mail.text).count(REPLY[locale]) == len(tables), (k, locale)
+    assert groups >= 60
+    for locale in LOCALES:
+        for k in ("buyer.reminder", "buyer.decision.A", "buyer.decision.C"):
+            text = flat(soup_of(mails[k, locale]).get_text())
+            assert text.count(REPLY[locale]) == 1, (k, locale)
+            assert {"nl": "Je kunt ook gewoon op deze e-mail antwoorden", "fr": "Vous pouvez aussi",
+                    "it": "Puoi anche rispondere"}[locale] not in text, (k, locale)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_decision_says_what_silence_means_in_its_lead_and_one_size_under_the_buttons(
+        mails, locale):
+    """Review 11D item 3: "If we do not hear from you by then…" (17 px) sat between the 14 px
+    hints under the buttons of decision A/B/C: it follows the lead, beside the deadline, and
+    below the buttons every paragraph is the 14 px hint."""
+    silence = {"nl": "Als we tot dan niets van je horen", "fr": "Sans réponse de votre part",
+               "it": "Se fino ad allora non avremo tue notizie"}[locale]
+    for label in ("A", "A.after_return", "B", "C"):
+        soup = soup_of(mails["buyer.decision." + label, locale])
+        assert soup.select_one("p.mb-lead").find_next_sibling("p").get_text().startswith(silence), label
+        buttons = soup.find("a", class_="mb-btn-text").find_parent(
+            "table", style=lambda s: s and s.startswith("margin:4px 0 8px"))
+        after = buttons.find_next_siblings("p")
+        assert after and all("font-size:14px" in p["style"] for p in after), (label, after)
+
+
+AGAIN = {"nl": "antwoord", "fr": "répond", "it": "rispond"}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_closed_case_says_each_thing_once(mails, locale):
+    """Review 11D item 7: buyer.case_closed.refunded_by_merchant said to reply if the money had
+    not arrived in the lead and again at the end: once, at the end, with the date; the
+    compensated buyer read € 249,95 as the figure, the order amount and the compensation row:
+    the box keeps the order amount and who pays, not the compensation again."""
+    soup = soup_of(mails["buyer.case_closed.refunded_by_merchant", locale])
+    said = [p.get_text() for p in soup.select("td.mb-body p")]
+    assert sum(AGAIN[locale] in p.lower() for p in said) == 1, said
+    assert AGAIN[locale] not in soup.select_one("p.mb-lead").get_text().lower()
+    mail = mails["buyer.case_closed.compensated", locale]
+    soup = soup_of(mail)
+    amount = soup.select_one("p.mb-figure").get_text()
+    card = [flat(td.get_text()) for td in soup.select("table.mb-card tr.mb-kv td:nth-of-type(2)")]
+    assert card.count(flat(amount)) == 1 and len(card) == 5, card
+    assert flat(soup.select_one("td.mb-body").get_text()).count(flat(amount)) == 2, locale
+
+
+WHY = {"nl": ("Je ontvangt deze e-mail omdat je bij {shop} bestelde met de kopersbescherming van "
+              "Trustmark.", "Je ontvangt deze e-mail omdat {shop} deelneemt aan de "
+              "kopersbescherming van Trustmark.", "Je ontvangt deze e-mail omdat je webshop "
+              "deelneemt aan de kopersbescherming van Trustmark."),
+       "fr": ("Vous recevez cet e-mail parce que vous avez commandé chez {shop} avec la protection "
+              "acheteur de Trustmark.", "Vous recevez cet e-mail parce que {shop} participe à la "
+              "protection acheteur de Trustmark.", "Vous recevez cet e-mail parce que votre "
+              "boutique participe à la protection acheteur de Trustmark."),
+       "it": ("Ricevi questa e-mail perché hai ordinato da {shop} con la Protezione Acquirenti di "
+              "Trustmark.", "Ricevi questa e-mail perché {shop} aderisce alla Protezione "
+              "Acquirenti di Trustmark.", "Ricevi questa e-mail perché il tuo negozio aderisce "
+              "alla Protezione Acquirenti di Trustmark.")}
+
+
+def test_the_footer_says_why_a_buyer_or_a_shop_gets_the_mail(mails):
+    """Review 11D item 5: a first reminder from an unknown sender, or a request for bank
+    details, did not say why it came: the footer's first line names the shop and the brand, in
+    both parts, for buyers' and shops' mails about an order (a shop's intake mails: "your
+    shop"); the operators' mails have no such line."""
+    seen = {"buyer": 0, "merchant": 0, "intake": 0}
+    for (k, locale), mail in mails.items():
+        foot = soup_of(mail).select_one("td.mb-foot")
+        why = foot.select_one("span.mb-why")
+        if k.startswith("operator."):
+            assert why is None, k
+            continue
+        buyer, shop, intake = WHY[locale]
+        if why is None:
+            continue
+        said = flat(why.get_text()).replace("\u2011", "-")
+        assert foot.get_text().startswith(why.get_text()), k
+        assert said in flat(mail.text), (k, locale)
+        if said == flat(intake):
+            seen["intake"] += 1
+            continue
+        name = re.search(r"(?:bij|chez|da) (.+?) (?:bestelde|avec|con) |omdat (.+?) deelneemt"
+                         r"|parce que (.+?) participe|perché (.+?) aderisce", said)
+        assert name, (k, said)
+        role = "buyer" if k.startswith("buyer.") else "merchant"
+        shop_name = next(g for g in name.groups() if g)
+        assert said == flat((buyer if role == "buyer" else shop).format(shop=shop_name)), (k, said)
+        seen[role] += 1
+    assert seen["buyer"] > 60 and seen["merchant"] > 30 and seen["intake"] == 9, seen
+    for locale in LOCALES:
+        for k in ("buyer.reminder", "buyer.case_closed.compensated", "merchant.case_opened"):
+            assert soup_of(mails[k, locale]).select_one("span.mb-why"), (k, locale)

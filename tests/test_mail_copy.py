@@ -282,6 +282,13 @@ def test_closing_mails_say_what_is_paid_by_whom_and_by_when(mails, locale, role)
         # After the order's rows (a shop is not shown its own name since design8).
         rows = [tr.get_text(" ", strip=True) for tr in card.find_all("tr")[1:]]
         rows = rows[3 if role == "buyer" else 2:]
+        if role == "buyer" and outcome == "compensated":
+            # The figure above the card says it; the card's order amount is the same sum, a
+            # third time was one too many (review 11D item 7).
+            figure = BeautifulSoup(out.html, "html.parser").find(class_="mb-figure").get_text()
+            assert amount in figure and not any(amount in r for r in rows), (outcome, rows)
+            assert any("7" in r and "2026" in r for r in rows), rows
+            continue
         assert sum(amount in r for r in rows) == 1, (outcome, rows)
         if outcome in ("compensated", "refunded_by_merchant"):
             assert any("7" in r and "2026" in r for r in rows), rows  # paid by 7 December
@@ -587,7 +594,7 @@ def test_dutch_wording_of_the_review(wrong):
     ("Non accetto un rimborso", "Rifiuto il rimborso parziale"),  # the button
     ("non accetti un rimborso", "se rifiuti il rimborso parziale"),  # and the sentence alike
     ("Finché il pagamento", "Fino al pagamento puoi rispondere"),
-    ("superato la fase", "non attende più una tua risposta"),
+    ("superato la fase", "non serve più una tua risposta"),
     ("%(shop)s è insolvente", "non può più rimborsarti"),  # a buyer reads no legal status
     ("pratica dell’ordine", "pratica per l’ordine"),
     ("programmi, script e", "né programmi, né script, né pagine web"),
@@ -920,8 +927,8 @@ def test_one_wording_for_the_attachment_limit(mails, locale, limit, refused):
 
 @pytest.mark.parametrize("locale, lead_in", [
     ("nl", "Dan kun je je melding intrekken:"),
-    ("fr", "Vous pouvez alors retirer votre dossier\u202f:"),
-    ("it", "Allora puoi ritirare la tua pratica:")])
+    ("fr", "Vous pouvez alors retirer votre demande\u202f:"),
+    ("it", "Allora puoi ritirare la tua richiesta:")])
 def test_a_mail_not_kept_introduces_its_choices(mails, locale, lead_in):
     """The choices follow a line that says what they are, not the request to write again (the
     reply comes first since design8: withdrawing follows its own line)."""
@@ -1416,6 +1423,38 @@ def test_dutch_wording_before_the_eleventh_review(wrong, right):
     ("fr", "à partir de celle-ci", "Aucune protection n’a été ouverte pour cette commande."),
 ])
 def test_french_and_italian_wording_before_the_eleventh_review(locale, wrong, right):
+    texts = list(strings(locale))
+    assert [t for t in texts if wrong in t] == []
+    assert [t for t in texts if right in t]
+
+
+@pytest.mark.parametrize("name, label, locale, said", [
+    # Review 11A item 1: one file is "dit document", several "deze documenten".
+    ("buyer.decision", "B", "nl", "De webshop heeft dit document meegestuurd; je vindt het in de"
+                                  " bijlage:"),
+    ("merchant.case_opened", "", "fr", "L’acheteur a envoyé ce document\u202f; vous le trouverez"),
+    ("merchant.case_opened", "", "it", "L’acquirente ha inviato questo documento, che trovi"),
+])
+def test_one_document_is_named_in_the_singular(mails, name, label, locale, said):
+    out = mails[name, label, locale][2]
+    assert said in out.text
+
+
+@pytest.mark.parametrize("locale, wrong, right", [
+    # The eleventh review (11A, 11B): no "en" comma and no double "alleen"; a team that
+    # decides is "Team" in the Italian case file; French and Italian footers speak to the
+    # operator, not about "a reply" receiving a list.
+    ("nl", "ziet deze gegevens, en gebruikt", "ziet deze gegevens en gebruikt ze uitsluitend"),
+    ("nl", "moet het besluit anders, corrigeer", "Moet het besluit worden gewijzigd? Corrigeer"),
+    ("nl", "zonder reactie sluit de case", "zonder reactie wordt de case dan gesloten"),
+    ("it", "Team di assistenza", "non serve più una tua risposta"),
+    ("it", "e quindi non l’abbiamo elaborata", "né darle seguito"),
+    ("it", "si rifiuta di rimborsarti", "%(shop)s ha rifiutato il rimborso."),
+    ("it", "riceve in cambio", "ricevi l’elenco delle istruzioni"),
+    ("fr", "reçoit en retour", "vous recevez la liste des instructions"),
+    ("fr", "vous demander, à vous ou à la boutique", "demander des documents complémentaires"),
+])
+def test_wording_of_the_eleventh_review(locale, wrong, right):
     texts = list(strings(locale))
     assert [t for t in texts if wrong in t] == []
     assert [t for t in texts if right in t]

@@ -314,10 +314,11 @@ def test_a_decision_offers_ending_the_protection_last_and_quietly(rendered):
         assert shown == [("disagree", "mb-btn-choice"), ("accept", "mb-btn-quiet")], (locale, shown)
 
 
-def test_what_doing_nothing_means_follows_the_decision_buttons(rendered):
-    """decision A/B/C: the paragraph that says what happens without an answer comes right after
-    the buttons and their hint, not a screen below (design7 point 2); "by then" points to the
-    date of the lead and the card, not said a third time (review 9D item 1)."""
+def test_what_doing_nothing_means_is_said_before_the_decision_buttons(rendered):
+    """decision A/B/C: the sentence that says what happens without an answer is not a screen
+    below (design7 point 2); "by then" points to the date of the lead and the card, not said a
+    third time (review 9D item 1); since review 11D item 3 it follows the lead, beside that
+    date, and no body-size paragraph follows the buttons."""
     _, out = rendered
     silence = {"nl": "Als we tot dan niets van je horen",
                "fr": "Sans réponse de votre part d’ici là",
@@ -326,7 +327,9 @@ def test_what_doing_nothing_means_follows_the_decision_buttons(rendered):
                                     "buyer.decision.C"):
         after = [p for p in _buttons_table(soup).find_next_siblings("p")
                  if "mb-muted" not in p.get("class", [])]
-        assert after[0].get_text().startswith(silence[locale]), (k, locale, after[0].get_text())
+        assert after == [], (k, locale, after)
+        assert soup.select_one("p.mb-lead").find_next_sibling("p").get_text().startswith(
+            silence[locale]), (k, locale)
 
 
 def test_a_shop_reads_the_buyer_then_finds_its_answer_buttons(rendered):
@@ -498,7 +501,8 @@ def test_a_decision_names_its_deadline_in_the_lead_and_card_only_and_gets_to_the
         assert sum(due in t for t in body) == 2, (key(s), locale)
         lead = soup.select_one("p.mb-lead").get_text()
         assert due in lead and len(re.findall(r"[.?!](?:\s|$)", lead)) == 1, (key(s), locale, lead)
-        after = _buttons_table(soup).find_next("p", class_=False).get_text()
+        # What silence means: one sentence right after the lead (review 11D item 3).
+        after = soup.select_one("p.mb-lead").find_next_sibling("p").get_text()
         assert len(re.findall(r"[.?!](?:\s|$)", after)) == 1 and due not in after, after
         html = soup.get_text()
         assert not re.search(r"Klik op “|Cliquez sur «|Clicca su «", html), (key(s), locale)

@@ -199,7 +199,7 @@ BEFORE_CASE = {"nl": "Het verbeteren verstuurt de e-mail niet opnieuw: verstuur 
                      "opnieuw met resend 207.",
                "fr": "La correction ne renvoie pas l’e-mail\u202f: renvoyez-le ensuite avec "
                      "resend 207.",
-               "it": "La correzione non invia di nuovo l’e-mail: inviala poi di nuovo con "
+               "it": "La correzione non reinvia l’e-mail: reinviala poi con "
                      "resend 207."}
 
 

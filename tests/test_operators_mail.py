@@ -301,7 +301,7 @@ def test_delivery_failed_names_order_case_kind_error_in_words_and_the_resend(box
     # The buyer's time to react runs meanwhile: the date at risk, and how a reply from another
     # address gets through.
     assert re.search(r"De koper moet uiterlijk \d+ \w+ \d{4} reageren op het antwoord van de "
-                     r"webshop; zonder reactie sluit de case dan", out)
+                     r"webshop; zonder reactie wordt de case dan gesloten", out)
     assert "mailbot inbox release ID" in out and "met release ID" in out
     assert "Soort e-mail: het antwoord van de webshop" in out
     assert "Oorzaak: het adres bestaat niet bij de ontvangende mailserver" in out
@@ -803,7 +803,7 @@ def test_a_shop_past_its_deadline_is_not_a_case_needing_action_and_a_stalled_tim
         "SELECT merchant_due FROM cases").fetchone()[0])
     soon = digest.text(box.app, due + timedelta(minutes=10), timedelta(days=1))
     assert "CASES DIE ACTIE VRAGEN" not in soon and "Waarom:" not in soon
-    assert re.search(r"WEBSHOPS VLAK VOOR OF OVER HUN TERMIJN\n\n- Case: \d+\n  Bestelling: NL-1, "
+    assert re.search(r"WEBSHOPS WAARVAN DE TERMIJN \(BIJNA\) VERSTREKEN IS\n\n- Case: \d+\n  Bestelling: NL-1, "
                      r"Fietsen BV\n  Termijn van de webshop: [^\n]+ · te laat\n", soon)
     assert "bij de volgende ronde van de planner" in soon and "mailbot check" not in soon
     late = digest.text(box.app, due + timedelta(hours=2), timedelta(days=1))
