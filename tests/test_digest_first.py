@@ -68,7 +68,7 @@ def test_a_stalled_scheduler_is_the_first_news_of_a_real_digest(box):
     late = datetime.fromisoformat(case(box)["merchant_due"]) + timedelta(hours=2)
     out = digest.text(box.app, late, timedelta(days=1))
     assert out.index("de planner draait misschien niet") < out.index("IN DEZE PERIODE")
-    assert out.index("de planner draait misschien niet") < out.index("WEBSHOPS VLAK VOOR")
+    assert out.index("de planner draait misschien niet") < out.index("WEBSHOPS WAARVAN DE TERMIJN")
     digest.send(box.app, late)
     subject = only(box.deliver(), OPERATOR)["Subject"]
     assert re.fullmatch(r"Dagoverzicht \d+ \w+: 1 alarm, 0 cases wachten op actie", subject), \
