@@ -1458,3 +1458,10 @@ def test_wording_of_the_eleventh_review(locale, wrong, right):
     texts = list(strings(locale))
     assert [t for t in texts if wrong in t] == []
     assert [t for t in texts if right in t]
+
+
+def test_an_escalation_with_documents_says_they_are_attached(mails):
+    """The other side of test_operators_mail's escalation without documents: the samples carry
+    the parties' files, and the lead says they are attached."""
+    out = mails["operator.case_escalated", "buyer_disputes", "nl"][2]
+    assert "alle documenten zitten als bijlage bij deze e-mail" in out.text

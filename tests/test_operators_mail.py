@@ -1022,3 +1022,14 @@ def test_a_compensation_link_starts_at_the_plans_cover_when_it_is_below_the_orde
                   for b in re.findall(r"body=([^\s>\]]+)", mail.text)}
         assert f"amount: {expected}" in bodies["decide compensated"]
         assert "amount: €\u00a0249,95" in bodies["decide refunded_by_merchant"]
+
+
+def test_an_escalation_without_documents_does_not_say_they_are_attached(box):
+    """The act-out of session 8: a case whose parties sent no document (the buyer's only file was
+    refused) told the team "every document of the case is attached" over a mail with none."""
+    mail = escalated(box)
+    assert list(mail.iter_attachments()) == []
+    said = text(mail)
+    assert "geen van de partijen heeft documenten gestuurd" in said
+    assert "alle documenten zitten als bijlage" not in said
+    assert "geen documenten" in mail.get_body(("html",)).get_content()  # the preheader

@@ -95,7 +95,7 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
     ctx = {"data": mail.data, "bot": app.config.bot, "role": str(to), "actions": (),
            "links": {}, "order": None, "case": None, "protection": None, "limits": LIMITS,
            "commands": COMMANDS, "reply_address": None, "shop_explanation": None,
-           "shop_documents": (), "buyer_words": None, "left_out": (), "file": None,
+           "shop_documents": (), "buyer_words": None, "left_out": (), "attached": 0, "file": None,
            "payment": None, "bank_details": None, "iban_here": False,
            "standing": {"next": None, "due": None, "other_due": None, "commands": False}}
     if state is None:
@@ -251,6 +251,7 @@ def prepare(app, db, state: State | None, mail: Mail, now: datetime,
         documents = ctx["shop_documents"]
     documents, left_out = within_size(documents, ATTACHED_BYTES)
     ctx["left_out"] = tuple(d.name for d in left_out)
+    ctx["attached"] = len(documents)
     rendered = app.renderer.render(mail.template, rcpt.locale, ctx)
     order_id = state.order.id if state else None
     reply_to = app.config.bot.sender if state is None else \
