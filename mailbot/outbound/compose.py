@@ -235,6 +235,20 @@ def compose(app, db, state: State | None, mail: Mail, now: datetime) -> None:
         outbox.enqueue(db, outgoing, now)
 
 
+def attach(mail: Mail, ctx: dict) -> tuple:
+    """The documents that go with ``mail`` as attachments; notes in ``ctx`` how many went
+    (``attached``) and which were too large (``left_out``), for the mail to say so."""
+    documents = mail.data.get("attachments", ()) if isinstance(mail.data, dict) else ()
+    if mail.template == "operator.case_escalated":
+        documents = case_documents(ctx["timeline"])
+    elif mail.template == "buyer.case_escalated":
+        documents = ctx["shop_documents"]
+    documents, left_out = within_size(documents, ATTACHED_BYTES)
+    ctx["left_out"] = tuple(d.name for d in left_out)
+    ctx["attached"] = len(documents)
+    return documents
+
+
 def prepare(app, db, state: State | None, mail: Mail, now: datetime,
             pending=()) -> Outgoing | None:
     """Renders ``mail`` into bytes. It only reads, so it can run before the write lock is taken;
@@ -244,14 +258,7 @@ def prepare(app, db, state: State | None, mail: Mail, now: datetime,
     if not rcpt.addresses:
         return None
     ctx = context(app, db, state, mail, mail.to, merchant, now, pending)
-    documents = mail.data.get("attachments", ()) if isinstance(mail.data, dict) else ()
-    if mail.template == "operator.case_escalated":
-        documents = case_documents(ctx["timeline"])
-    elif mail.template == "buyer.case_escalated":
-        documents = ctx["shop_documents"]
-    documents, left_out = within_size(documents, ATTACHED_BYTES)
-    ctx["left_out"] = tuple(d.name for d in left_out)
-    ctx["attached"] = len(documents)
+    documents = attach(mail, ctx)
     rendered = app.renderer.render(mail.template, rcpt.locale, ctx)
     order_id = state.order.id if state else None
     reply_to = app.config.bot.sender if state is None else \

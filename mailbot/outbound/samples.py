@@ -746,6 +746,7 @@ def contexts(app, db, locale: str):
             merchant = {"name": SHOPS[shop][0], "emails": ["service@shop.example"],
                         "locale": shop}
         ctx = compose.context(app, db, s.state, s.mail, s.role, merchant, NOW, s.timeline)
+        compose.attach(s.mail, ctx)
         if "timeline" in ctx:
             _dated(ctx)
         yield s, ctx
