@@ -16,7 +16,7 @@ import os
 import re
 import sys
 import unicodedata
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from . import config as config_mod
