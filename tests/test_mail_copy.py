@@ -969,7 +969,7 @@ def test_dutch_wording_of_the_review_at_8(wrong):
     ("merchant.case_closed", "claim_rejected", "heeft de melding van de koper afgewezen."),
     ("buyer.case_closed", "compensated", "Betaling door: de kopersbescherming\n"),
     ("merchant.case_closed", "refunded_by_merchant", "Uiterste betaaldatum: maandag 7 december"),
-    ("operator.case_escalated", "buyer_disputes", "Besluit: afwijzen (de koper krijgt niets) ("),
+    ("operator.case_escalated", "buyer_disputes", "Besluit: afwijzen – de koper krijgt niets ("),
     ("operator.case_escalated", "buyer_disputes", "Beschermd tot en met: "),
     ("operator.delivery_failed", "", "Had de mailserver van de koper alleen even een storing,"),
     ("operator.delivery_failed", "", "Verzendnummer: "),
@@ -1273,7 +1273,7 @@ def test_french_sends_confirmations_depuis_an_address_in_the_weekly_report_too()
 
 @pytest.mark.parametrize("name, label, locale, said", [
     # A date without its weekday takes the article in Italian ("entro il 7 dicembre").
-    ("buyer.case_closed", "refunded_by_merchant", "it", "ti rimborsa 180,00\u00a0€ entro il "
+    ("buyer.case_closed", "refunded_by_merchant", "it", "deve rimborsarti 180,00\u00a0€ entro il "
                                                         "7\u00a0dicembre."),
     # "paga la Protezione Acquirenti" read as an order to pay it.
     ("merchant.case_closed", "compensated", "it", "a pagare l’acquirente è la Protezione "
@@ -1465,3 +1465,20 @@ def test_an_escalation_with_documents_says_they_are_attached(mails):
     the parties' files, and the lead says they are attached."""
     out = mails["operator.case_escalated", "buyer_disputes", "nl"][2]
     assert "alle documenten zitten als bijlage bij deze e-mail" in out.text
+
+
+@pytest.mark.parametrize("locale, wrong, right", [
+    # Review 12: a protection is not "closed" (it ends); the reader's gender is not assumed; the
+    # shop "deve rimborsarti" in the body as in the heading; one bracket in a command label.
+    ("fr", "vous serez payé", "nous vous verserons l’indemnisation au plus tard le"),
+    ("fr", "protection acheteur sont clos", "la protection acheteur a pris fin"),
+    ("fr", "reçu l’argent", "si vous avez reçu le remboursement"),
+    ("it", "Protezione Acquirenti sono chiuse", "la Protezione Acquirenti è terminata"),
+    ("it", "ti rimborsa %(amount)s", "%(shop)s deve rimborsarti %(amount)s entro"),
+    ("it", "un rifiuto non ha importo", "una richiesta respinta non ha importo"),
+    ("nl", "Het kan jou of de webshop", "Het team vraagt jou of de webshop zo nodig"),
+])
+def test_wording_of_the_twelfth_review(locale, wrong, right):
+    texts = list(strings(locale))
+    assert [t for t in texts if wrong in t] == []
+    assert [t for t in texts if right in t]

@@ -240,7 +240,7 @@ def test_one_shop_address_is_named_in_the_singular(samples):
 
 def test_dutch_decision_labels_say_case_to_operators(samples):
     _, out = samples["operator.case_escalated", "buyer_disputes", "nl"]
-    assert "Besluit: afwijzen (de koper krijgt niets) (decide claim_rejected)" in out.text
+    assert "Besluit: afwijzen – de koper krijgt niets (decide claim_rejected)" in out.text
     assert "Besluit: de melding" not in out.text
 
 

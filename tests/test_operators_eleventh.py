@@ -140,9 +140,9 @@ def test_one_shop_address_is_labelled_in_the_singular(relayed, locale):
 
 # --- labels ---------------------------------------------------------------------------------------
 
-REJECT = {"nl": "Besluit: afwijzen (de koper krijgt niets)",
-          "fr": "Décider\u202f: refuser (l’acheteur ne reçoit rien)",
-          "it": "Decidi: respingi (l’acquirente non riceve nulla)"}
+REJECT = {"nl": "Besluit: afwijzen – de koper krijgt niets",
+          "fr": "Décider\u202f: rejeter la demande – l’acheteur ne reçoit rien",
+          "it": "Decidi: respingi la richiesta – l’acquirente non riceve nulla"}
 MAIL_FOR_BUYER = {"nl": "E-mail voor: koper (", "fr": "E-mail destiné à\u202f: acheteur (",
                   "it": "E-mail destinata a: acquirente ("}
 
