@@ -55,7 +55,8 @@ def collect(db, now: datetime, since: timedelta, tz: ZoneInfo = ZoneInfo("UTC"))
     held_mail, held_total = reports.held_mail(db, start, SHOWN_TO_OPERATORS, HELD_SHOWN)
     payments, payments_total = reports.payments_owed(db, now, tz, PAYMENTS_SHOWN)
     # A compensation is paid into the account the buyer sends: until it has come the payment
-    # waits on the buyer, not on us, so past its date it is not late (its date stays shown).
+    # waits on the buyer; past its date it is late all the same (the buyer was promised that
+    # date), listed apart with a way to ask the buyer again.
     payments = [dict(p, waiting=p["payer"] == "protection" and p["bank_details"] is None)
                 for p in payments]
     # What the team must see before anything else, first in the mail and counted in its
@@ -68,7 +69,7 @@ def collect(db, now: datetime, since: timedelta, tz: ZoneInfo = ZoneInfo("UTC"))
             "closed": reports.timeline_counts(db, "case.closed", start),
             "deadlines": deadlines, "attention": attention,
             "alerts": {"scheduler": stalled} if stalled else {},
-            "late": [p for p in payments if p["overdue"] and not p["waiting"]],
+            "late": [p for p in payments if p["overdue"]],
             "payments": payments, "payments_more": payments_total - len(payments),
             "other": reports.other_requests(db, start),
             "commands": [dict(c, command=COMMANDS[c["kind"]])

@@ -73,12 +73,15 @@ def test_the_team_sees_whether_the_bank_details_came_in_every_mail_and_the_diges
     case_id, later = case(box)["id"], datetime.now(timezone.utc) + timedelta(days=30)
     # The decision's confirmation: the compensation waits for the bank details.
     assert "Bankgegevens: nog niet ontvangen" in flat(text(only(closing, OPERATOR)))
-    # Past its pay-by date without bank details: not late for the team, waiting for them.
+    # Past its pay-by date without bank details: late, waiting for them (review 12: the buyer
+    # was promised that date), under its own heading, not with the payments the team owes.
     data = digest.collect(box.app.db(), later, timedelta(days=1), box.app.tz)
-    assert [p["case_id"] for p in data["payments"]] == [case_id] and data["late"] == []
+    assert [p["case_id"] for p in data["payments"]] == [case_id]
+    assert [p["case_id"] for p in data["late"]] == [case_id]
     out = flat(digest.text(box.app, later, timedelta(days=1)))
-    assert "· wacht op bankgegevens Bankgegevens: nog niet ontvangen" in out
-    assert "· te laat" not in out and "TE LATE BETALINGEN" not in out
+    assert "verstreken, wacht sinds " in out and " op bankgegevens" in out
+    assert "TE LAAT – WACHT OP BANKGEGEVENS VAN DE KOPER" in out
+    assert "TE LATE BETALINGEN" not in out
 
     # A buyer's message without them: a plain message, the details still awaited, and a button
     # that answers the buyer with the order and the case in its subject.
@@ -101,12 +104,12 @@ def test_the_team_sees_whether_the_bank_details_came_in_every_mail_and_the_diges
     assert "De koper heeft bankgegevens gestuurd" in said and IBAN in said
     assert "Bankgegevens: ontvangen op " in said
 
-    # The digest says where the details are, never what they are; late now, as it is ours.
+    # The digest says where the details are and, to pay from, the IBAN (review 12); late now.
     data = digest.collect(box.app.db(), later, timedelta(days=1), box.app.tz)
     assert [p["case_id"] for p in data["late"]] == [case_id]
     out = flat(digest.text(box.app, later, timedelta(days=1)))
     assert "Bankgegevens: ontvangen, in de e-mail van de koper van " in out
-    assert "NL91" not in out and "ABNA" not in out
+    assert f"IBAN {IBAN}" in out
 
     # A command on the closed case is answered with the same row.
     reply(box, relayed, OPERATOR, "request-documents buyer", quote=False)
@@ -132,11 +135,11 @@ def test_the_digest_leads_with_its_alarm_and_splits_the_payments_help(ops, local
     mail = ops["operator.digest.", locale]
     page = BeautifulSoup(mail.html, "html.parser")
     assert page.find("h1").get_text(strip=True) == ALARM[locale]
-    # The alarm's box comes before anything else of the body, the overview included.
+    # The alarm's box comes before anything else of the body, the counts included.
     box = page.find(class_="mb-todo")
     assert "mailbot check" in box.get_text() and "mb-due" not in str(box)
     assert mail.text.index("mailbot check") < mail.text.index(
-        {"nl": "Overzicht van de", "fr": "Synthèse de la", "it": "Situazione della"}[locale])
+        {"nl": "Alarmen", "fr": "Alertes", "it": "Avvisi"}[locale])
     # The payments' help: an intro, then two short bullets.
     h2 = next(h for h in page.find_all("h2") if h.get_text(strip=True).upper() == {
         "nl": "BETALINGEN OM NA TE GAAN", "fr": "PAIEMENTS À VÉRIFIER",
@@ -147,11 +150,12 @@ def test_the_digest_leads_with_its_alarm_and_splits_the_payments_help(ops, local
     if locale == "nl":
         assert flat(intro.get_text()) == (
             "Hieronder staan gesloten cases met een terugbetaling of vergoeding waarvan de "
-            "betaling nog niet is vastgelegd, ook als die te laat is.")
+            "betaling nog niet is vastgelegd en de uiterste datum nog niet voorbij is.")
     # A compensation without bank details waits; one with them is late; neither shows an IBAN.
     said = flat(mail.text)
-    assert {"nl": "wacht op bankgegevens", "fr": "en attente des coordonnées bancaires",
-            "it": "in attesa dei dati bancari"}[locale] in said
+    assert {"nl": "wacht sinds 8 november op bankgegevens",
+            "fr": "en attente des coordonnées bancaires depuis le 8 novembre",
+            "it": "in attesa dei dati bancari dall’8 novembre"}[locale] in said
     assert {"nl": "Bankgegevens: ontvangen, in de e-mail van de koper van",
             "fr": "Coordonnées bancaires : reçues, dans l’e-mail de l’acheteur du",
             "it": "Dati bancari: ricevuti, nell’e-mail dell’acquirente del"}[locale] in said
@@ -159,7 +163,13 @@ def test_the_digest_leads_with_its_alarm_and_splits_the_payments_help(ops, local
             "fr": ("PAIEMENTS EN RETARD", "DOSSIERS QUI DEMANDENT UNE ACTION"),
             "it": ("PAGAMENTI SCADUTI", "PRATICHE CHE RICHIEDONO UN INTERVENTO")}[locale]
     section = said.partition(late[0])[2].partition(late[1])[0]
-    assert "1032" in section and "1035" not in section
+    assert "1032" in section
+    # The one waiting for the buyer's bank details is late under its own heading (review 12).
+    assert "1035" in section.partition({"nl": "TE LAAT – WACHT", "fr": "EN RETARD – EN ATTENTE",
+                                        "it": "IN RITARDO – IN ATTESA"}[locale])[2]
+    assert "1035" not in section.partition({"nl": "TE LAAT – WACHT",
+                                            "fr": "EN RETARD – EN ATTENTE",
+                                            "it": "IN RITARDO – IN ATTESA"}[locale])[0]
     if locale == "fr":
         assert "indiquées à l’heure" not in mail.text
 
@@ -211,8 +221,11 @@ def test_payments_and_bank_details_read_once_in_each_language(ops, locale):
 def test_every_relayed_message_answers_its_sender(ops, locale):
     for label in ("from_buyer", "from_merchant", "closed_payment_awaited", "bank_details"):
         page = BeautifulSoup(ops[f"operator.message_relayed.{label}", locale].html, "html.parser")
+        # Besides the link that asks a late compensation's bank details again (review 12).
         links = [urlsplit(a["href"]) for a in page.find_all("a", href=re.compile("^mailto:"))
-                 if not unquote(urlsplit(a["href"]).path).startswith("bot+")]
+                 if not unquote(urlsplit(a["href"]).path).startswith("bot+")
+                 and "opnieuw" not in a.get_text() and "di nuovo" not in a.get_text()
+                 and "Redemander" not in a.get_text()]
         assert len(links) == 1, label
         subject = parse_qs(links[0].query)["subject"][0]
         assert "1041" in subject and re.search(r"\b(NL|FR|IT)-", subject), (label, subject)

@@ -16,7 +16,8 @@ from mailbot import digest
 from mailbot.outbound.render import LOCALES
 from test_case_by_mail import case, open_case
 
-LATE = {"nl": "1 betaling te laat", "fr": "1 paiement en retard", "it": "1 pagamento scaduto"}
+# The compensation waiting for the buyer's bank details past its date is late too (review 12).
+LATE = {"nl": "2 betalingen te laat", "fr": "2 paiements en retard", "it": "2 pagamenti scaduti"}
 ALERT = {"nl": "1 alarm", "fr": "1 alerte", "it": "1 avviso"}
 DAYS = {"nl": "3 dagen", "fr": "3 jours", "it": "3 giorni"}
 FIRST_CASE = "mailbot case 1040"
@@ -68,7 +69,8 @@ def test_a_stalled_scheduler_is_the_first_news_of_a_real_digest(box):
     late = datetime.fromisoformat(case(box)["merchant_due"]) + timedelta(hours=2)
     out = digest.text(box.app, late, timedelta(days=1))
     assert out.index("de planner draait misschien niet") < out.index("IN DEZE PERIODE")
-    assert out.index("de planner draait misschien niet") < out.index("WEBSHOPS WAARVAN DE TERMIJN")
+    # The stalled case is listed in the alarm only, not again with the shops' deadlines.
+    assert "WEBSHOPS WAARVAN DE TERMIJN" not in out
     digest.send(box.app, late)
     subject = only(box.deliver(), OPERATOR)["Subject"]
     assert re.fullmatch(r"Dagoverzicht \d+ \w+: 1 alarm, 0 cases wachten op actie", subject), \

@@ -1066,7 +1066,7 @@ def test_italian_wording_of_the_third_review(wrong, right):
     ("L’e-mail part alors", "L’e-mail sera alors envoyé à l’adresse corrigée"),
     # The digest is a "Synthèse" in its subject as in its header.
     ("Point du", "Synthèse du %(day)s"),
-    ("Point sur la protection", "Synthèse de la protection acheteur du %(since)s"),
+    ("Point sur la protection", "Synthèse du %(day)s"),
     # A held order confirmation is "bloquée" in its subject, its heading and the weekly report.
     ("confirmation de commande retenue", "Une confirmation de commande a été bloquée"),
     ("Décider\u202f: la protection indemnise", "Décider\u202f: la protection acheteur indemnise"),

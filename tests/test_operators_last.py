@@ -33,10 +33,13 @@ def flat(mail) -> str:
 
 # The samples' compensation is past its date, and the buyer has not sent the bank details yet:
 # it waits for them (not late for the team; tests/test_bank_details_seen.py).
-PAY_BY = {"nl": "Uiterste betaaldatum: 21 november 2026 · wacht op bankgegevens",
-          "fr": "Date limite de versement\u202f: 21 novembre 2026 · en attente des coordonnées "
-                "bancaires",
-          "it": "Pagamento entro: 21 novembre 2026 · in attesa dei dati bancari"}
+# Past its date it is late, waiting for the bank details since the decision (review 12).
+PAY_BY = {"nl": "Uiterste betaaldatum: 21 november 2026 · verstreken, wacht sinds 7 november op "
+                "bankgegevens",
+          "fr": "Date limite de versement\u202f: 21 novembre 2026 · dépassée, en attente des "
+                "coordonnées bancaires depuis le 7 novembre",
+          "it": "Pagamento entro: 21 novembre 2026 · scaduta, in attesa dei dati bancari dal 7 "
+                "novembre"}
 ONLY_PAID = {"nl": "per e-mail werkt alleen nog paid", "fr": "seul paid fonctionne encore",
              "it": "via e-mail funziona solo paid"}
 NO_COMMAND = {"nl": "neemt dus geen opdrachten per e-mail meer aan",
@@ -129,10 +132,12 @@ def test_the_shops_deadline_shows_only_where_it_ran_out(mails, locale):
     assert label not in mails["operator.case_escalated", "buyer_disputes", locale].text
 
 
-PAY = {"nl": "Maak de vergoeding over aan de koper.", "fr": "Versez-la à l’acheteur.",
-       "it": "Pagalo all’acquirente."}
-LATE_ONES = {"nl": "ook als die te laat is", "fr": "y compris ceux en retard",
-             "it": "comprese quelle in ritardo"}
+PAY = {"nl": "Maak een vergoeding over zodra de bankgegevens van de koper binnen zijn",
+       "fr": "Versez une indemnisation dès", "it": "Paga un indennizzo appena"}
+# Review 12: each case once; the late payments have their own sections above this list.
+LATE_ONES = {"nl": "de uiterste datum nog niet voorbij is",
+             "fr": "dont la date limite n’est pas passée",
+             "it": "la cui scadenza non è passata"}
 # The subject counts the alarm first, and the alarm is the heading.
 HEADING = {"nl": ("1 alarm", "Alarm: de planner draait misschien niet"),
            "fr": ("1 alerte", "Alerte\u202f: le planificateur ne tourne peut-être pas"),

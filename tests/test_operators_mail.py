@@ -644,8 +644,9 @@ def test_the_digest_has_the_operators_frame_a_red_late_and_dark_dividers(app):
         ruled = [c for c in soup.find_all(["th", "td"]) if "border-top" in c.get("style", "")]
         assert ruled and all("mb-op" in c["class"] for c in ruled)
     text_nl = mails["operator.digest", "", "nl"].text
-    # The shop past its deadline is not with the team yet: only under the shops' deadlines.
-    assert "- Case: 1041\n  Waarom:" not in text_nl and "- Case: 1041\n  Bestelling:" in text_nl
+    # The shop past its deadline is not with the team yet, and an hour past it is the alarm's
+    # (review 12: each case once): in the alarm only.
+    assert "- Case: 1041\n" not in text_nl and "Case 1041 is al meer dan een uur" in text_nl
     assert "0 dagen" not in text_nl and "Wacht" not in text_nl
 
 
@@ -752,13 +753,15 @@ def test_a_shops_refund_not_yet_due_names_the_shop_and_no_late_mark(box):
 
 def test_the_payment_awaited_sample_reads_the_same_in_every_language(app):
     mails = operator_samples(app)
-    # Past its date, without the buyer's bank details: it waits for them.
-    for locale, payer, late in (("nl", "de kopersbescherming", "wacht op bankgegevens"),
+    # Past its date, without the buyer's bank details: late, waiting for them (review 12).
+    for locale, payer, late in (("nl", "de kopersbescherming", "wacht sinds 7 november op "
+                                 "bankgegevens"),
                                 ("fr", "la protection acheteur",
-                                 "en attente des coordonnées bancaires"),
-                                ("it", "Protezione Acquirenti", "in attesa dei dati bancari")):
+                                 "en attente des coordonnées bancaires depuis le 7 novembre"),
+                                ("it", "Protezione Acquirenti",
+                                 "in attesa dei dati bancari dal 7 novembre")):
         out = mails["operator.message_relayed", "closed_payment_awaited", locale].text
-        assert payer in out and f" · {late}\n" in out, locale
+        assert payer in out and f"{late}\n" in out, locale
 
 
 def test_the_digest_lists_unpaid_payments_late_or_not(box, monkeypatch):
@@ -767,12 +770,13 @@ def test_the_digest_lists_unpaid_payments_late_or_not(box, monkeypatch):
     at = datetime.now(timezone.utc) + timedelta(minutes=1)
     out = digest.text(box.app, at, timedelta(days=1))
     case_id = case(box)["id"]
-    assert re.search(rf"BETALINGEN OM NA TE GAAN\n\n[^\n]+\n\n- [^\n]+\n- [^\n]+\n\n- Case: {case_id}\n"
-                     r"  Bestelling: NL-1, Fietsen BV\n  Bedrag: €\xa030,00\n"
-                     r"  Betaling door: de kopersbescherming\n"
-                     r"  Uiterste betaaldatum: \d+ \w+ \d{4} · wacht op bankgegevens\n"
-                     r"  Bankgegevens: nog niet ontvangen\n"
-                     rf"  Opdrachten: mailbot case {case_id}\n"
+    # Past its date without the bank details: late, under its own heading (review 12).
+    assert re.search(rf"TE LAAT – WACHT OP BANKGEGEVENS VAN DE KOPER\n\n- Case: {case_id}\n"
+                     r"  Bestelling: NL-1, Fietsen BV\n  Vergoeding: €\xa030,00\n"
+                     r"  Uiterste betaaldatum: \d+ \w+ \d{4} · verstreken, wacht sinds \d+ \w+ "
+                     r"op bankgegevens\n"
+                     r"  Bankgegevens: nog niet ontvangen · Vraag de koper opnieuw om "
+                     r"bankgegevens \[\d+\]\n"
                      rf"  Na betaling: mailbot case {case_id} paid · ", out)
     # Bounded: past PAYMENTS_SHOWN the digest says how many more.
     monkeypatch.setattr(digest, "PAYMENTS_SHOWN", 0)
@@ -781,7 +785,8 @@ def test_the_digest_lists_unpaid_payments_late_or_not(box, monkeypatch):
     # Once the parties' window is over (core: replies_until), an unpaid payment stays listed
     # (tests/test_payments_recorded.py: until its payment is recorded).
     backdate(box, 13)
-    assert "BETALINGEN OM NA TE GAAN" in digest.text(box.app, at, timedelta(days=1))
+    monkeypatch.undo()
+    assert "TE LAAT – WACHT OP BANKGEGEVENS" in digest.text(box.app, at, timedelta(days=1))
 
 
 def test_a_case_waiting_for_documents_says_so_in_the_digest(box):
@@ -791,8 +796,10 @@ def test_a_case_waiting_for_documents_says_so_in_the_digest(box):
     box.deliver()
     out = digest.text(box.app, datetime.now(timezone.utc) + timedelta(minutes=1),
                       timedelta(days=1))
+    # The date once, in Waarom; the state names the party (review 12).
+    assert re.search(r"  Waarom: wacht op documenten tot \d+ \w+ \d{4}\n", out)
     assert re.search(r"  Stand: bij het serviceteam sinds [^\n]+ · documenten gevraagd aan de "
-                     r"koper, uiterlijk \d+ \w+ \d{4}\n", out)
+                     r"koper\n", out)
 
 
 def test_a_shop_past_its_deadline_is_not_a_case_needing_action_and_a_stalled_timer_shows(box):

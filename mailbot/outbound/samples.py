@@ -663,17 +663,22 @@ def digest_sample() -> dict:
                       "amount": Decimal("120.00"), "currency": "EUR", "payer": "protection",
                       "paid_by": deadline(NOW - 16 * day, OPERATOR_PAYMENT_DAYS, TZ),
                       "overdue": True, "address": "bot+aiaaaaaaaaaaqpaid@bot.example",
-                      "bank_details": NOW - 2 * day},
+                      "since": NOW - 16 * day, "buyer_email": "p.devries@example.org",
+                      "bank_details": NOW - 2 * day,
+                      "account": {"iban": "NL91 ABNA 0417 1643 00",
+                                  "holder": "t.n.v. P. de Vries"}},
                      # Past its date too, but the buyer has not sent the bank details yet.
                      {"case_id": 1035, "order_number": "NL-2026-10422", "shop": "Fietsen de Wit",
                       "amount": Decimal("74.50"), "currency": "EUR", "payer": "protection",
                       "paid_by": deadline(NOW - 15 * day, OPERATOR_PAYMENT_DAYS, TZ),
                       "overdue": True, "address": "bot+aiaaaaaaaaaaqpaix@bot.example",
+                      "since": NOW - 15 * day, "buyer_email": "l.bakker@example.org",
                       "bank_details": None},
                      {"case_id": 1038, "order_number": "FR-10001", "shop": "Boutique Rive Gauche",
                       "amount": Decimal("59.90"), "currency": "EUR", "payer": "merchant",
                       "paid_by": deadline(NOW - 4 * day, OPERATOR_PAYMENT_DAYS, TZ),
                       "overdue": False, "address": "bot+aiaaaaaaaaaaqpaie@bot.example",
+                      "since": NOW - 4 * day, "buyer_email": "claire.dubois@example.org",
                       "bank_details": None}],
         "payments_more": 0,
         "other": [{"order_number": "IT-2026-0077", "shop": "Negozio del Sole",
@@ -704,7 +709,7 @@ def digest_sample() -> dict:
     payments = [dict(p, waiting=p["payer"] == "protection" and p["bank_details"] is None)
                 for p in data["payments"]]
     return data | {"alerts": {"scheduler": stalled} if stalled else {}, "payments": payments,
-                   "late": [p for p in payments if p["overdue"] and not p["waiting"]]}
+                   "late": [p for p in payments if p["overdue"]]}
 
 
 def intake_samples(locale: str) -> list[Sample]:

@@ -86,10 +86,13 @@ def owed(outcome: str, order_amount: Decimal, amount_text: str | None,
     """What a case closed with a payment still owes (core.case: ``_operator_said``): the amount
     (the last ``operator.amount`` entry's, else the order's), who pays it (``PAYERS``), the
     pay-by date (``OPERATOR_PAYMENT_DAYS`` after the decision or correction that set the
-    amount) and whether it has passed."""
-    paid_by = deadline(decided_at or closed_at, OPERATOR_PAYMENT_DAYS, tz)
+    amount) and whether it has passed; ``since``: that decision's moment, from which a
+    compensation waits for the buyer's bank details (the closing mail asks for them)."""
+    since = decided_at or closed_at
+    paid_by = deadline(since, OPERATOR_PAYMENT_DAYS, tz)
     return {"amount": Decimal(amount_text) if amount_text else order_amount,
-            "payer": PAYERS[outcome], "paid_by": paid_by, "overdue": paid_by < now}
+            "payer": PAYERS[outcome], "paid_by": paid_by, "overdue": paid_by < now,
+            "since": since}
 
 
 def amount_owed(db, state) -> Decimal:
@@ -107,7 +110,7 @@ def payments_owed(db, now: datetime, tz: ZoneInfo, limit: int) -> tuple[list[dic
     rows = _rows(
         db,
         "SELECT c.id AS case_id, o.id AS order_id, o.order_number, m.name AS shop, o.amount, "
-        "o.currency, c.outcome, c.closed_at, t.text AS amount_text, t.at AS decided_at "
+        "o.currency, o.buyer_email, c.outcome, c.closed_at, t.text AS amount_text, t.at AS decided_at "
         "FROM cases c JOIN orders o ON o.id = c.order_id JOIN merchants m ON m.id = o.shop_id "
         "LEFT JOIN timeline t ON t.id = (SELECT max(a.id) FROM timeline a "
         " WHERE a.order_id = c.order_id AND a.kind = 'operator.amount') "
@@ -115,14 +118,15 @@ def payments_owed(db, now: datetime, tz: ZoneInfo, limit: int) -> tuple[list[dic
         "ORDER BY c.id", [*PAYERS])
     owing = [{"case_id": row["case_id"], "order_id": row["order_id"],
               "order_number": row["order_number"], "shop": row["shop"],
-              "currency": row["currency"],
+              "currency": row["currency"], "buyer_email": row["buyer_email"],
               **owed(row["outcome"], Decimal(str(row["amount"])), row["amount_text"],
                      parse_dt(row["decided_at"]), parse_dt(row["closed_at"]), tz, now)}
              for row in rows]
     owing.sort(key=lambda r: (r["paid_by"], r["case_id"]))
     shown = owing[:limit]
     # A compensation is paid once the buyer's bank details have come (bank_details.received):
-    # when they did, from the buyer's messages on the case; a shop's refund needs none.
+    # when they did and into which account, from the buyer's messages on the case; a shop's
+    # refund needs none.
     compensations = [r["order_id"] for r in shown if r["payer"] == "protection"]
     messages = _rows(
         db, "SELECT order_id, actor, kind, text, at FROM timeline WHERE actor = 'buyer' "
@@ -131,8 +135,10 @@ def payments_owed(db, now: datetime, tz: ZoneInfo, limit: int) -> tuple[list[dic
     for row in shown:
         said = [dict(m, at=parse_dt(m["at"])) for m in messages
                 if m["order_id"] == row["order_id"]]
-        row["bank_details"] = bank_details.received(said) if row["payer"] == "protection" \
-            else None
+        latest = bank_details.latest_message(said) if row["payer"] == "protection" else None
+        row["bank_details"] = latest["at"] if latest else None
+        # The account to pay into, for the team's own digest (store/bank_details.py).
+        row["account"] = bank_details.account(latest["text"]) if latest else None
     return shown, len(owing)
 
 

@@ -1,0 +1,141 @@
+"""The twelfth review of the operators' mails (/work/review12c, review12d items 7, 8, 10): a
+compensation past its pay-by date is late even while the buyer's bank details are missing, with a
+way to ask the buyer again. Real SMTP into the listener, the real intake, real SQLite and the
+rendered samples (real Jinja)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+
+from conftest import OPERATOR, only, rendered_samples, text
+from mailbot import digest
+from mailbot.outbound.render import LOCALES
+from mailbot.store.bank_details import account
+from test_bank_details_seen import compensated, flat
+from test_case_by_mail import case
+
+
+@pytest.fixture(scope="module")
+def ops(tmp_path_factory):
+    """{(kind.label, locale): rendered} of every operators' sample."""
+    return {(f"{s.name}.{s.label}", locale): out for s, _, locale, out in rendered_samples(
+        tmp_path_factory.mktemp("ops12"), lambda s: s.name.startswith("operator."))}
+
+
+def links(html_part: str) -> dict:
+    """{link text: mailto address and subject} of an HTML part."""
+    page = BeautifulSoup(html_part, "html.parser")
+    return {a.get_text(" ", strip=True): (unquote(urlsplit(a["href"]).path),
+                                          unquote(urlsplit(a["href"]).query))
+            for a in page.find_all("a", href=re.compile("^mailto:"))}
+
+
+# --- 1. a compensation late for want of the buyer's bank details --------------------------------
+
+LATE_WAITING = {"nl": "21 november 2026 · verstreken, wacht sinds 7 november op bankgegevens",
+                "fr": "21 novembre 2026 · dépassée, en attente des coordonnées bancaires depuis "
+                      "le 7 novembre",
+                "it": "21 novembre 2026 · scaduta, in attesa dei dati bancari dal 7 novembre"}
+ASK = {"nl": "Vraag de koper opnieuw om bankgegevens",
+       "fr": "Redemander les coordonnées bancaires à l’acheteur",
+       "it": "Richiedi di nuovo i dati bancari all’acquirente"}
+WAITING_HEADING = {"nl": "Te laat – wacht op bankgegevens van de koper",
+                   "fr": "En retard – en attente des coordonnées bancaires de l’acheteur",
+                   "it": "In ritardo – in attesa dei dati bancari dell’acquirente"}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_compensation_past_its_date_without_bank_details_is_late_with_a_way_to_ask(ops,
+                                                                                    locale):
+    for key in ("operator.command_help.closed", "operator.command_help.decided",
+                "operator.message_relayed.closed_payment_awaited"):
+        out = ops[key, locale]
+        assert LATE_WAITING[locale] in flat(out.text), key
+        to, query = links(out.html)[ASK[locale]]
+        assert to.endswith("@example.org") and "subject=" in query, key
+    # The buyer's message with the bank details: nothing to ask any more.
+    assert ASK[locale] not in ops["operator.message_relayed.bank_details", locale].text
+    # The digest: its own heading, counted as late in the subject, with the link.
+    out = ops["operator.digest.", locale]
+    assert WAITING_HEADING[locale].upper() in out.text
+    assert {"nl": "2 betalingen te laat", "fr": "2 paiements en retard",
+            "it": "2 pagamenti scaduti"}[locale] in flat(out.subject)
+    section = out.text.partition(WAITING_HEADING[locale].upper())[2]
+    assert "1035" in section[:section.index(ASK[locale])]
+    assert links(out.html)[ASK[locale]][0] == "l.bakker@example.org"
+
+
+def test_the_digest_counts_a_compensation_waiting_for_bank_details_as_late(box):
+    compensated(box)
+    case_id, later = case(box)["id"], datetime.now(timezone.utc) + timedelta(days=30)
+    data = digest.collect(box.app.db(), later, timedelta(days=1), box.app.tz)
+    assert [(p["case_id"], p["waiting"]) for p in data["late"]] == [(case_id, True)]
+    out = flat(digest.text(box.app, later, timedelta(days=1)))
+    assert "TE LAAT – WACHT OP BANKGEGEVENS VAN DE KOPER" in out
+    assert f"Case: {case_id} Bestelling: NL-1, Fietsen BV Vergoeding: € 49,95" in out
+    assert "Bankgegevens: nog niet ontvangen · Vraag de koper opnieuw om bankgegevens" in out
+
+
+# --- 2. the digest: each case once, the period once, counts on top, the IBAN ------------------
+
+HEADINGS = re.compile(r"^[^a-z\n]*[A-Z][^a-z\n]*$", re.M)
+
+
+def sections(text_part: str) -> dict:
+    """{heading: its text} of a digest's text part (headings are upper case), the numbered
+    links at the end left out; what comes before the first heading under ""."""
+    body = text_part.split("\n[1] ")[0]
+    marks = [(m.start(), m.group(0)) for m in HEADINGS.finditer(body)]
+    starts = [(0, "")] + marks
+    return {head: body[at:(starts[i + 1][0] if i + 1 < len(starts) else len(body))]
+            for i, (at, head) in enumerate(starts)}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_digest_lists_each_case_once_under_counts_and_its_period_once(ops, locale):
+    out = ops["operator.digest.", locale]
+    parts = sections(out.text)
+    for case_id in ("1032", "1035", "1038", "1040", "1043"):
+        found = [head for head, said in parts.items() if re.search(rf"\b{case_id}\b", said)]
+        assert len(found) == 1, (case_id, found)
+    # The shop past its deadline by an hour is in the alarm only (no deadlines' section).
+    assert [head for head, said in parts.items() if "1041" in said and "311" not in said] == [""]
+    # The period: in the bar only (its end, the digest's moment, is nowhere else).
+    end = r"23 novemb\w+ 2026,? (à )?14"
+    assert len(re.findall(end, flat(out.text))) == 1
+    assert re.search(end, flat(out.text.split("\n")[0]))
+    # Four count tiles at the top, before the first section.
+    page = BeautifulSoup(out.html, "html.parser")
+    tiles = [td.get_text(" ", strip=True) for td in page.find_all(class_="mb-count")]
+    assert len(tiles) == 4 and tiles[1].startswith("2 ") and tiles[2].startswith("1 ")
+    assert tiles[3].startswith("3 ")
+    assert out.html.index("mb-count") < out.html.index("<h2")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_digest_shows_the_iban_of_a_late_payment_and_the_documents_date_once(ops, locale):
+    out = ops["operator.digest.", locale]
+    assert "IBAN NL91 ABNA 0417 1643 00, t.n.v. P. de Vries" in flat(out.text)
+    waiting = [said for head, said in sections(out.text).items() if "1040" in said][0]
+    assert len(re.findall(r"\b26 novemb", waiting)) == 1, waiting
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("said, iban, holder", [
+    ("Hierbij mijn rekeningnummer: NL91 ABNA 0417 1643 00, t.n.v. S. Jansen.",
+     "NL91 ABNA 0417 1643 00", "t.n.v. S. Jansen"),
+    ("Voici mon IBAN\u202f: FR14 2004 1010 0505 0001 3M02 606, au nom de Claire Martin.",
+     "FR14 2004 1010 0505 0001 3M02 606", "au nom de Claire Martin"),
+    ("IBAN IT60X0542811101000000123456 intestato a Giulia Rossi\ngrazie",
+     "IT60 X054 2811 1010 0000 0123 456", "intestato a Giulia Rossi"),
+    ("NL91ABNA0417164300 graag", "NL91 ABNA 0417 1643 00", None),
+])
+def test_the_account_is_read_formatted_with_its_holder(said, iban, holder):
+    assert account(said) == {"iban": iban, "holder": holder}
+    assert account("Bestelling NL-2026-10481") is None
+
