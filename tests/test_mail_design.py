@@ -49,6 +49,8 @@ PRIMARY = {
     "operator.message_relayed.closed_payment_awaited": "mailto:{buyer}",
     # The buyer's bank details: pay, then record it with "paid" (review 11, ops11 point 2).
     "operator.message_relayed.bank_details": "mailto:bot+",
+    # A compensation decided: record its payment once made (review 12: a button, not a link).
+    "operator.command_done": "mailto:bot+",
     "operator.command_help": "mailto:",  # the command the operator meant, prefilled
     "operator.command_help.missing": "mailto:",  # the command sent again, its fields prefilled
     "operator.command_help.amount": "mailto:",  # the same, the amount at the bound (ops8b)

@@ -139,3 +139,58 @@ def test_the_account_is_read_formatted_with_its_holder(said, iban, holder):
     assert account(said) == {"iban": iban, "holder": holder}
     assert account("Bestelling NL-2026-10481") is None
 
+
+# --- 3. the decisions once in the escalation; help mails short; --amount only with an amount ---
+
+DECIDES = ("decide refunded_by_merchant", "decide compensated", "decide claim_rejected")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_escalation_offers_each_decision_once_and_keeps_its_field_guide(ops, locale):
+    for label in ("buyer_disputes", "merchant_no_response"):
+        out = ops[f"operator.case_escalated.{label}", locale]
+        for part in (out.html, out.text):
+            for command in DECIDES:
+                assert part.count(command + "\n") + part.count(command + "<") \
+                    + part.count(command + ")") == 1, (label, command)
+            assert "request-documents buyer" in part
+        assert "amount:" in out.text  # the field guide stays here
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_refusal_is_the_error_the_fixed_link_and_the_commands_in_one_short_block(ops,
+                                                                                 locale):
+    out = ops["operator.command_help.amount", locale]
+    escalated = ops["operator.case_escalated.merchant_no_response", locale]
+    assert len(out.text.splitlines()) < len(escalated.text.splitlines())
+    guide = {"nl": "Een besluit opent met deze velden",
+             "fr": "Une décision s’ouvre avec ces champs",
+             "it": "Una decisione si apre con questi campi"}[locale]
+    assert guide not in flat(out.text) and guide in flat(escalated.text)
+    # The list of commands is still there, each command once, after the one fixed link.
+    page = BeautifulSoup(out.html, "html.parser")
+    assert out.html.count("decide compensated") >= 1
+    assert page.find("h2") is not None
+    # The digest's link (no error) keeps how a command is written.
+    assert guide in flat(ops["operator.command_help.empty", locale].text)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_correction_hint_gives_an_amount_only_to_an_outcome_that_takes_one(ops, locale):
+    said = ops["operator.command_help.closed", locale].text
+    assert "correct claim_rejected --message-buyer" in said
+    assert "correct refunded_by_merchant --amount … --message-buyer" in said
+    assert "OUTCOME" not in said
+
+
+# --- 4. command_done: recording the payment is a button ------------------------------------------
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_recording_the_payment_is_a_button_in_the_decision_done(ops, locale):
+    out = ops["operator.command_done.", locale]
+    label = {"nl": "Betaling per e-mail vastleggen", "fr": "Enregistrer le paiement par e-mail",
+             "it": "Registra il pagamento via e-mail"}[locale]
+    page = BeautifulSoup(out.html, "html.parser")
+    a = next(a for a in page.find_all("a") if flat(a.get_text(" ", strip=True)) == label)
+    assert "mb-btn-text" in a.get("class", []) and a["href"].endswith("body=paid")
+    assert a.find_parent("p") is None
