@@ -114,7 +114,7 @@ HELD_FROM = {"nl": "jan@buyer.example (koper, Nederlands)",
              "it": "jan@buyer.example (acquirente, olandese)"}
 ANSWERED = {"nl": "Een antwoord erop lezen we als opdracht.",
             "fr": "Une réponse est lue comme une instruction\u202f:",
-            "it": "Una risposta viene letta come istruzione:"}
+            "it": "Le risposte vengono lette come istruzioni:"}
 
 
 @pytest.mark.parametrize("locale", ["nl", "fr", "it"])
@@ -195,8 +195,8 @@ def test_delivery_failed_fills_the_fix_and_gathers_the_command_line_at_the_botto
 PLACEHOLDER = {"nl": "NIEUW_ADRES", "fr": "NOUVELLE_ADRESSE", "it": "NUOVO_INDIRIZZO"}
 
 
-BEFORE_CASE = {"nl": "Het verbeteren verstuurt de e-mail niet opnieuw: verstuur hem daarna "
-                     "opnieuw met resend 207.",
+BEFORE_CASE = {"nl": "Door het adres te verbeteren wordt de e-mail niet vanzelf opnieuw "
+                     "verstuurd: doe dat daarna met resend 207.",
                "fr": "La correction ne renvoie pas l’e-mail\u202f: renvoyez-le ensuite avec "
                      "resend 207.",
                "it": "La correzione non reinvia l’e-mail: reinviala poi con "
