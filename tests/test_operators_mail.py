@@ -470,8 +470,9 @@ def test_held_relays_name_case_sender_inbox_id_and_the_commands(started, tmp_pat
     assert f"{BUYER_NL} (koper, Nederlands)" in out
     assert f"Ontvangstnummer: {held_id}" in out
     assert f"mailbot case {case_id}" in out
-    # The way to pass it on: the shop's addresses (inbox replay refuses an applied mail).
-    assert ("stuur het dan zelf door vanuit je eigen mailbox, aan info@fietsen.example, "
+    # The way to pass it on: through the case to the shop's addresses (inbox replay refuses an
+    # applied mail; ops12a: not from the operator's own mailbox).
+    assert ("stuur het dan via de case door aan info@fietsen.example, "
             "sales@fietsen.example (webshop, leest Nederlands)") in " ".join(out.split())
     assert "naar de andere partij" not in out
     assert "inbox replay" not in out  # it would be refused: the message is applied
