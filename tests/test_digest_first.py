@@ -17,7 +17,7 @@ from mailbot.outbound.render import LOCALES
 from test_case_by_mail import case, open_case
 
 # The compensation waiting for the buyer's bank details past its date is late too (review 12).
-LATE = {"nl": "2 betalingen te laat", "fr": "2 paiements en retard", "it": "2 pagamenti scaduti"}
+LATE = {"nl": "2 betalingen te laat", "fr": "2 paiements en retard", "it": "2 pagamenti in ritardo"}
 ALERT = {"nl": "1 alarm", "fr": "1 alerte", "it": "1 avviso"}
 DAYS = {"nl": "3 dagen", "fr": "3 jours", "it": "3 giorni"}
 FIRST_CASE = "mailbot case 1040"

@@ -64,7 +64,7 @@ def test_a_compensation_past_its_date_without_bank_details_is_late_with_a_way_to
     out = ops["operator.digest.", locale]
     assert WAITING_HEADING[locale].upper() in out.text
     assert {"nl": "2 betalingen te laat", "fr": "2 paiements en retard",
-            "it": "2 pagamenti scaduti"}[locale] in flat(out.subject)
+            "it": "2 pagamenti in ritardo"}[locale] in flat(out.subject)
     section = out.text.partition(WAITING_HEADING[locale].upper())[2]
     assert "1035" in section[:section.index(ASK[locale])]
     assert links(out.html)[ASK[locale]][0] == "l.bakker@example.org"
