@@ -189,8 +189,8 @@ def test_payments_and_bank_details_read_once_in_each_language(ops, locale):
     done = ops["operator.command_done.paid", locale]
     assert PAID[locale] in flat(done.text)
     assert flat(done.subject).endswith(
-        {"nl": "· € 249,95 · case 1041", "fr": "· 249,95 € · dossier 1041",
-         "it": "· 249,95 € · pratica 1041"}[locale])
+        {"nl": "· € 249,95 · case 1029", "fr": "· 249,95 € · dossier 1029",
+         "it": "· 249,95 € · pratica 1029"}[locale])
     assert PAID[locale] in flat(ops["operator.command_help.paid_already", locale].text)
     # The compensation decided, the closed case's help and its messages: the bank details row.
     missing, received = BANK[locale]
@@ -201,9 +201,9 @@ def test_payments_and_bank_details_read_once_in_each_language(ops, locale):
     iban = ops["operator.message_relayed.bank_details", locale]
     assert received in flat(iban.text)
     assert flat(iban.subject).startswith({
-        "nl": "Bankgegevens van de koper · Fietsen de Wit · € 249,95 · case 1041",
-        "fr": "IBAN de l’acheteur · Boutique Rive Gauche · 249,95 € · dossier 1041",
-        "it": "Dati bancari dell’acquirente · Negozio del Sole · 249,95 € · pratica 1041",
+        "nl": "Bankgegevens van de koper · Fietsen de Wit · € 249,95 · case 1029",
+        "fr": "IBAN de l’acheteur · Boutique Rive Gauche · 249,95 € · dossier 1029",
+        "it": "Dati bancari dell’acquirente · Negozio del Sole · 249,95 € · pratica 1029",
     }[locale])
     # The closed case is said to be closed once.
     lead = next(p for p in ops["operator.message_relayed.closed_payment_awaited", locale].text

@@ -56,7 +56,7 @@ def test_a_closed_case_that_owes_its_payment_offers_paid_and_shows_what_is_owed(
     assert PAY_BY[locale].split(":")[0].rstrip("\u202f") in out and "249,95" in out
     assert re.sub(r"\s+", " ", PAY_BY[locale]).split(" · ")[1] in out
     assert ONLY_PAID[locale] in out and NO_COMMAND[locale] not in out
-    assert "body=paid" in mail.text and "mailbot case 1041 paid" in out
+    assert "body=paid" in mail.text and "mailbot case 1029 paid" in out
     # A reply is read as a command there: the footer no longer says it changes nothing.
     assert "changes nothing" not in out
 

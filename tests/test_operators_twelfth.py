@@ -15,6 +15,7 @@ from bs4 import BeautifulSoup
 from conftest import OPERATOR, only, rendered_samples, text
 from mailbot import digest
 from mailbot.outbound.render import LOCALES
+from mailbot.outbound.samples import EARLIER_CASE, NOW, TZ
 from mailbot.store.bank_details import account
 from test_bank_details_seen import compensated, flat
 from test_case_by_mail import case
@@ -194,3 +195,41 @@ def test_recording_the_payment_is_a_button_in_the_decision_done(ops, locale):
     a = next(a for a in page.find_all("a") if flat(a.get_text(" ", strip=True)) == label)
     assert "mb-btn-text" in a.get("class", []) and a["href"].endswith("body=paid")
     assert a.find_parent("p") is None
+
+
+# --- 5. the samples: each case one story --------------------------------------------------------
+
+RANKS = ("opened", "escalated", "decided", "closed", "paid")
+
+
+def moments(sample, ctx) -> list[tuple[str, object]]:
+    """(stage, day) of what an operators' sample says happened to its case."""
+    case, data, day = ctx["case"], sample.mail.data, lambda t: t.astimezone(TZ).date()
+    said = [("opened", day(case.opened_at))]
+    if ctx.get("file") and ctx["file"].get("escalated_at"):
+        said.append(("escalated", day(ctx["file"]["escalated_at"])))
+    if case.closed_at:
+        said.append(("closed", day(case.closed_at)))
+    if data.get("decided"):
+        said.append(("decided", day(data["decided"]["at"])))
+    if data.get("outcome") and sample.name == "operator.command_done":
+        said.append(("decided", day(NOW)))
+    for paid in (data.get("paid"), data.get("recorded")):
+        if paid:
+            said.append(("paid", paid["on"]))
+    return said
+
+
+def test_each_case_in_the_operators_samples_tells_one_story(tmp_path):
+    stories = {}
+    for sample, ctx, locale, _ in rendered_samples(
+            tmp_path, lambda s: s.name.startswith("operator.") and s.state is not None
+            and s.state.case is not None):
+        stories.setdefault((locale, ctx["case"].id), []).extend(
+            (stage, at, sample.name + "." + sample.label) for stage, at in moments(sample, ctx))
+    assert ("nl", 1041) in stories and ("nl", EARLIER_CASE) in stories
+    for key, said in stories.items():
+        for stage, at, where in said:
+            for later, then, other in said:
+                if RANKS.index(stage) < RANKS.index(later):
+                    assert at <= then, (key, stage, at, where, later, then, other)

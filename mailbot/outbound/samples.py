@@ -33,6 +33,11 @@ INVOICES = {"nl": INVOICE,
             "it": Document("fattura-IT-2026-0077.pdf", "3" * 64, "application/pdf", 46_902)}
 # The work address the nl buyer wrote from once: mail held for its sender (the digest's 5021).
 HELD_SENDER = "s.jansen@work.example"
+# An earlier order of the same buyer whose case was decided weeks ago, its compensation still
+# owed: the operators' mails about a closed case tell its story, not case 1041's (opened two
+# days ago), so that no case is closed before it was opened (review 12).
+EARLIER = {"nl": "NL-2026-10377", "fr": "FR-09981", "it": "IT-2026-0064"}
+EARLIER_CASE = 1029
 BUYERS = {"nl": "sam.jansen@example.org", "fr": "camille.martin@example.org",
           "it": "giulia.rossi@example.org"}
 TRACKING = Document("track-and-trace.png", "1" * 64, "image/png", 120_400)
@@ -469,11 +474,12 @@ def samples(locale: str) -> list[Sample]:
                       Mail(Role.MERCHANT, "case_closed_already",
                            {"outcome": Outcome.REFUND_RECEIVED})))
     esc = with_case(state=CaseState.ESCALATED, escalation_reason=Escalation.MERCHANT_NO_RESPONSE)
-    compensated = State(order, ended, replace(esc.case, state=CaseState.CLOSED,
-                                              outcome=Outcome.COMPENSATED,
-                                              opened_at=NOW - timedelta(days=20),
-                                              merchant_due=NOW - timedelta(days=18),
-                                              closed_at=NOW - timedelta(days=16)))
+    # Opened 3 November, handed over 5 November, closed 7 November, paid 22 November.
+    compensated = State(replace(order, order_number=EARLIER[locale]), ended,
+                        replace(esc.case, id=EARLIER_CASE, state=CaseState.CLOSED,
+                                outcome=Outcome.COMPENSATED, opened_at=NOW - timedelta(days=20),
+                                merchant_due=NOW - timedelta(days=18),
+                                closed_at=NOW - timedelta(days=16)))
     for role in (Role.BUYER, Role.MERCHANT):
         out.append(Sample(f"{role}.documents_requested", "", role, esc,
                           Mail(role, "documents_requested",
