@@ -7,6 +7,7 @@ samples of ``outbound/samples.py`` in nl, fr and it."""
 
 from __future__ import annotations
 
+import difflib
 import re
 
 import pytest
@@ -103,3 +104,34 @@ def test_every_button_keeps_its_padding_in_outlook(mails):
             seen += 1
     assert seen > 100
 
+
+# -- 2. subject, heading and first sentence say different things ---------------------------------
+
+def first_sentence(mail) -> str:
+    """The first sentence of the first paragraph under the heading (the large figure of a money
+    mail is no sentence)."""
+    soup = BeautifulSoup(mail.html, "html.parser")
+    para = next(p for p in soup.select_one("h1").find_all_next("p")
+                if "mb-figure" not in p.get("class", ()))
+    return re.split(r"(?<=[.!?])\s+", flat(para.get_text()))[0]
+
+
+def near(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a.lower(), b.lower()).ratio()
+
+
+def test_the_first_sentence_does_not_repeat_the_heading_or_the_subject(mails):
+    """ "Fietsen de Wit weigert je terug te betalen" was the subject and, word for word, the first
+    sentence under "Fietsen de Wit betaalt niet terug: …": the heading carries the outcome, the
+    lead sentence the next step or its timing, in every buyer's and shop's mail."""
+    repeats = []
+    for (key, locale), mail in mails.items():
+        if key.startswith("operator."):
+            continue
+        news = flat(mail.subject).rpartition(" · ")[0]
+        heading = flat(BeautifulSoup(mail.html, "html.parser").select_one("h1").get_text())
+        first = first_sentence(mail)
+        for other in (heading, news):
+            if near(first, other) >= 0.8:
+                repeats.append((key, locale, first, other))
+    assert not repeats

@@ -966,7 +966,8 @@ def test_dutch_wording_of_the_review_at_8(wrong):
     ("buyer.reminder", "", "Is er iets mis? Kies dan uiterlijk op die dag hieronder een optie."),
     ("buyer.decision", "C", "Als we tot dan niets van je horen, "),  # the date: lead and card
     ("buyer.decision", "A.after_return", "betaalt je na retour het volledige bedrag terug\n"),
-    ("merchant.case_closed", "claim_rejected", "heeft de melding van de koper afgewezen."),
+    # Since design12 the heading carries the decision, the lead sentence what follows from it.
+    ("merchant.case_closed", "claim_rejected", "Besluit: de melding van de koper is afgewezen\n"),
     ("buyer.case_closed", "compensated", "Betaling door: de kopersbescherming\n"),
     ("merchant.case_closed", "refunded_by_merchant", "Uiterste betaaldatum: maandag 7 december"),
     ("operator.case_escalated", "buyer_disputes", "Besluit: afwijzen – de koper krijgt niets ("),
@@ -1449,7 +1450,8 @@ def test_one_document_is_named_in_the_singular(mails, name, label, locale, said)
     ("nl", "zonder reactie sluit de case", "zonder reactie wordt de case dan gesloten"),
     ("it", "Team di assistenza", "non serve più una tua risposta"),
     ("it", "e quindi non l’abbiamo elaborata", "né darle seguito"),
-    ("it", "si rifiuta di rimborsarti", "%(shop)s ha rifiutato il rimborso."),
+    # (design12: the buyer's lead no longer repeats the refusal; the heading says it.)
+    ("it", "si rifiuta di rimborsarti", "%(shop)s rifiuta il rimborso:"),
     ("it", "riceve in cambio", "ricevi l’elenco delle istruzioni"),
     ("fr", "reçoit en retour", "vous recevez la liste des instructions"),
     ("fr", "vous demander, à vous ou à la boutique", "demander des documents complémentaires"),
