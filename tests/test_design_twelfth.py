@@ -135,3 +135,58 @@ def test_the_first_sentence_does_not_repeat_the_heading_or_the_subject(mails):
             if near(first, other) >= 0.8:
                 repeats.append((key, locale, first, other))
     assert not repeats
+
+
+# -- 4. a corrected decision says what it replaces ------------------------------------------------
+
+CORRECTED = {
+    ("buyer", "nl"): "Eerder wezen we je melding af. Dit besluit vervangt ons eerdere besluit.",
+    ("buyer", "fr"): "Nous n’avions d’abord pas retenu votre demande. Cette décision remplace "
+                     "notre décision précédente.",
+    ("buyer", "it"): "In precedenza non avevamo accolto la tua richiesta. Questa decisione "
+                     "sostituisce la nostra decisione precedente.",
+    ("merchant", "nl"): "Eerder wezen we de melding van de koper af. Dit besluit vervangt ons "
+                        "eerdere besluit.",
+    ("merchant", "fr"): "Nous n’avions d’abord pas retenu la demande de l’acheteur. Cette "
+                        "décision remplace notre décision précédente.",
+    ("merchant", "it"): "In precedenza non avevamo accolto la richiesta dell’acquirente. Questa "
+                        "decisione sostituisce la nostra decisione precedente.",
+}
+
+
+@pytest.mark.parametrize("role, locale", list(CORRECTED))
+def test_a_corrected_decision_leads_with_what_it_replaces(mails, role, locale):
+    """ "Dit besluit vervangt ons eerdere besluit" stood as a plain line after the box, and
+    named no earlier decision: the lead now begins with it (core.case puts the earlier outcome
+    in the mail's ``previous``)."""
+    mail = mails[f"{role}.case_closed.corrected", locale]
+    lead = flat(BeautifulSoup(mail.html, "html.parser").select_one("p.mb-lead").get_text())
+    assert lead.startswith(flat(CORRECTED[role, locale])), lead
+    text = flat(mail.text)
+    assert flat(CORRECTED[role, locale]) in text
+    assert text.count(flat(CORRECTED[role, locale]).rpartition(". ")[2]) == 1
+
+
+# -- 5. decision.A.after_return: what to do if the buyer objects to returning first --------------
+
+OBJECT = {"nl": "Wil je de artikelen liever niet eerst terugsturen? Antwoord dan op deze e-mail: "
+                "we sturen je bericht door naar Fietsen de Wit.",
+          "fr": "Vous ne souhaitez pas renvoyer d’abord les articles ? Répondez à cet e-mail : "
+                "nous transmettons votre message à Boutique Rive Gauche.",
+          "it": "Non vuoi rispedire prima la merce? Rispondi a questa e-mail: inoltriamo il tuo "
+                "messaggio a Negozio del Sole."}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_buyer_asked_to_return_first_reads_what_to_do_if_they_object(mails, locale):
+    """SPEC §3 gives variant A two links only, so no "I do not agree" button: one sentence says
+    what a reply does while the case awaits the buyer (it is relayed to the shop), in both
+    parts; the two answers stay buttons of equal weight."""
+    mail = mails["buyer.decision.A.after_return", locale]
+    soup = BeautifulSoup(mail.html, "html.parser")
+    cells = soup.select("td[class*=mb-btn-]")
+    assert [c.a["data-action"] for c in cells] == ["refund_received", "refund_not_received"]
+    assert {tuple(c["class"]) for c in cells} == {("mb-btn-choice",)}
+    assert flat(OBJECT[locale]) in body_text(mail) and flat(OBJECT[locale]) in flat(mail.text)
+    # Only where the buyer is asked to return first.
+    assert flat(OBJECT[locale]) not in flat(mails["buyer.decision.A", locale].text)

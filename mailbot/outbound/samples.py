@@ -442,6 +442,7 @@ def samples(locale: str) -> list[Sample]:
         out.append(Sample(f"{role}.case_closed", "corrected", role, corrected,
                           Mail(role, "case_closed", {
                               "message": DECISION_TEXT[str(role)][locale], "corrected": True,
+                              "previous": Outcome.CLAIM_REJECTED,
                               **paid(Outcome.REFUNDED_BY_MERCHANT)})))
     closed = State(order, ended, replace(a.case, state=CaseState.CLOSED,
                                          outcome=Outcome.REFUND_RECEIVED, closed_at=NOW))
