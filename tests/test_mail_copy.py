@@ -968,7 +968,7 @@ def test_dutch_wording_of_the_review_at_8(wrong):
     ("buyer.decision", "A.after_return", "betaalt je na retour het volledige bedrag terug\n"),
     # Since design12 the heading carries the decision, the lead sentence what follows from it.
     ("merchant.case_closed", "claim_rejected", "Besluit: de melding van de koper is afgewezen\n"),
-    ("buyer.case_closed", "compensated", "Betaling door: de kopersbescherming\n"),
+    ("buyer.case_closed", "compensated", "Wie betaalt: de kopersbescherming\n"),
     ("merchant.case_closed", "refunded_by_merchant", "Uiterste betaaldatum: maandag 7 december"),
     ("operator.case_escalated", "buyer_disputes", "Besluit: afwijzen – de koper krijgt niets ("),
     ("operator.case_escalated", "buyer_disputes", "Beschermd tot en met: "),
@@ -1412,7 +1412,6 @@ def test_dutch_wording_before_the_eleventh_review(wrong, right):
     # decision is "rettificata" (not "the correct one"); a shop's answer reads as its own act,
     # not an order to us; one withdraws a request, not a file; payments to come in the future.
     ("it", "Decisione corretta", "Decisione rettificata: rimborsa %(amount)s all’acquirente"),
-    ("it", "Rimborsa l’intero importo", "Rimborsare l’intero importo"),
     ("it", "ritiro la mia pratica", "Problema risolto, ritiro la mia richiesta"),
     # (design10 point 3 cut "We pay you %(amount)s by %(date)s": the figure, lead and card say it.)
     ("it", "Paghiamo con bonifico", "Il pagamento avviene tramite bonifico bancario"),
@@ -1484,3 +1483,54 @@ def test_wording_of_the_twelfth_review(locale, wrong, right):
     texts = list(strings(locale))
     assert [t for t in texts if wrong in t] == []
     assert [t for t in texts if right in t]
+
+
+@pytest.mark.parametrize("locale, wrong, right", [
+    # Review 12, after it: Italian shop buttons speak as every other Italian button does, in the
+    # imperative (review 11 had asked for the infinitive; the other buttons decided it); a
+    # decision already taken, not a "pratica" then "deciso"; one word for a late payment; the
+    # protection's full name; who receives the answer; nl "akkoord" as everywhere, who pays, a
+    # lead-in that fits the options under it, one offer named once.
+    ("it", "Rimborsare", "Rimborsa l’intero importo"),
+    ("it", "Già deciso da", "Decisione già presa da %(operator)s"),
+    ("it", "a quel punto", "poi decidi in base agli elementi disponibili"),
+    ("it", "ha prodotto", "Ecco che cosa ha comportato"),
+    ("it", "pagamenti scaduti", "%(num)s pagamenti in ritardo"),
+    ("fr", "lui parvient", "votre réponse parvient directement à notre équipe"),
+    ("nl", "aanvaard", "Akkoord met het antwoord van %(shop)s"),
+    ("nl", "Betaling door", "Wie betaalt"),
+    ("nl", "Is er iets mis met de bestelling zelf", "Wil je nog iets anders regelen"),
+    ("nl", "waarom de gedeeltelijke terugbetaling", "[Vertel hier waarom dit bedrag niet genoeg is]"),
+    ("nl", "jouw antwoord", "wacht niet meer op je antwoord"),
+])
+def test_wording_after_the_twelfth_review(locale, wrong, right):
+    texts = list(strings(locale))
+    assert [t for t in texts if wrong in t] == []
+    assert [t for t in texts if right in t]
+
+
+def test_french_names_the_protection_in_full():
+    """Review 12B item 11: "indemnisation par la protection" cut the product's name short."""
+    assert [t for t in strings("fr") if t.endswith("par la protection")] == []
+    assert "décision\u202f: indemnisation par la protection acheteur" in list(strings("fr"))
+
+
+def test_the_shop_reads_its_own_closing_line_when_the_protection_pays(mails):
+    """Review 12A item 6: "Zolang het geld niet is betaald" is the buyer's sentence; the shop of a
+    compensated case pays nothing and is told where its questions go."""
+    shop = mails["merchant.case_closed", "compensated", "nl"][2].text
+    assert "Zolang het geld" not in shop
+    assert "Heb je nog een vraag over dit besluit? Antwoord dan op deze e-mail" in shop
+    assert "Zolang het geld niet is betaald" in mails["buyer.case_closed", "compensated", "nl"][2].text
+
+
+def test_a_shortened_quote_ends_in_one_ellipsis(mails, tmp_path):
+    """Review 12B item 13: a preheader cut from a party's message ended in "..."."""
+    app = wiring.build(make_config(tmp_path))
+    try:
+        _, ctx, _ = mails["operator.message_relayed", "closed_payment_awaited", "fr"]
+        ctx = {**ctx, "data": {**ctx["data"], "text": "mot " * 60}}
+        html = app.renderer.render("operator.message_relayed", "fr", ctx).html
+    finally:
+        app.close()
+    assert "mot mot…" in html and "..." not in html

@@ -58,7 +58,7 @@ def test_a_resend_of_a_delivered_mail_names_it_and_offers_no_decisions(box, loca
 
 RELEASED = {"nl": ("met dit gevolg:", "- Koper: opende de case"),
             "fr": ("Voici ce qu’il a déclenché\u202f:", "- Acheteur\u202f: a ouvert le dossier"),
-            "it": ("Ecco che cosa ha prodotto:", "- Acquirente: ha aperto la pratica")}
+            "it": ("Ecco che cosa ha comportato:", "- Acquirente: ha aperto la pratica")}
 
 
 @pytest.mark.parametrize("locale", ["nl", "fr", "it"])

@@ -153,9 +153,18 @@ def test_e_mail_is_kept_whole_as_the_word_boundary_found_it():
         out = render.no_break_hyphens(text)
         assert nowrap.sub(r"\1", out) == text, text
         assert not old.search(nowrap.sub("|", out)), (text, out)  # every one kept whole
-    assert render.no_break_hyphens("<p>E-mail, e-mails, re-mail</p>") == (
+    assert render.no_break_hyphens("<p>E-mail, e-mails, track-and-trace-code</p>") == (
         '<p><span style="white-space:nowrap">E-mail</span>, '
-        '<span style="white-space:nowrap">e-mails</span>, re-mail</p>')
+        '<span style="white-space:nowrap">e-mails</span>, track-and-trace-code</p>')
+
+
+def test_a_short_compound_is_kept_whole():
+    """Review 12B item 13: "ci-/dessous" broke at its hyphen at 375 px. A compound of at most
+    twelve characters is kept whole; a longer one may still wrap at its hyphens."""
+    nowrap = '<span style="white-space:nowrap">'
+    assert render.no_break_hyphens("<p>ci-dessous, peut-être, qui sotto</p>") == (
+        f"<p>{nowrap}ci-dessous</span>, {nowrap}peut-être</span>, qui sotto</p>")
+    assert nowrap not in render.no_break_hyphens("<p>kopersbescherming-PLUS-pakket</p>")
 
 
 def test_a_moments_date_is_kept_per_offset():

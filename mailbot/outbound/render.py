@@ -93,6 +93,8 @@ def no_break_hyphens(html: str) -> str:
 # Words joined by hyphens: "NL-2026-10481", "e-mail", "Envoyez-le", "porte-monnaie".
 _JOINED = re.compile(r"[\w.@+]*\w-[\w.@+-]*\w")
 _NAME = re.compile(r"[\d@]")
+# A hyphenated word this short ("ci-dessous", "peut-être", "porte-clés") stays whole.
+_SHORT = 12
 # "e-mail" and its compounds starting a word ("e-mails", "E-mailadres"), not "re-mail".
 _E_MAIL = re.compile(r"(?<!\w)[eE]-mail")
 # A French imperative and its pronoun(s): "Envoyez-le", "faites-le-nous".
@@ -109,7 +111,9 @@ def no_widow(label):
 def _nowrap(match: re.Match) -> str:
     word = match.group()
     # Longer than ~30 characters, a name must wrap somewhere on a 375 px screen: at its hyphens.
-    if (len(word) <= 30 and _NAME.search(word)) or _E_MAIL.search(word) or _PRONOUN.fullmatch(word):
+    # A short compound never has to: "ci-/dessous" at 375 px split a word for no gain.
+    if (len(word) <= _SHORT or (len(word) <= 30 and _NAME.search(word)) or _E_MAIL.search(word)
+            or _PRONOUN.fullmatch(word)):
         return NOWRAP + word + "</span>"
     return word
 
@@ -419,6 +423,9 @@ class Renderer:
             day_before=lambda d, pattern="EEEE d MMMM y": day(d - timedelta(days=1), pattern),
             datetime=lambda d: day(d, DATETIME[locale]),
             mailto=mailto,
+            # A shortened quote ends in one ellipsis character, as the copy writes it everywhere,
+            # not Jinja's three full stops.
+            truncate=lambda s, length=255: jinja2.filters.do_truncate(env, s, length, end="…"),
             zone_name=lambda key: _zone_name(ZoneInfo(key), locale),
             # Order numbers such as NL-2026-10481 must not wrap at their hyphens.
             nobreak=(lambda v: Markup(NOWRAP + "%s</span>") % v)
