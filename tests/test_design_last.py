@@ -44,8 +44,8 @@ TODO = {"nl": "Te doen: betaal de koper € 180,00 terug via de oorspronkelijke 
               "uiterlijk maandag 7 december 2026.",
         "fr": "À faire : remboursez 180,00 € à l’acheteur par le moyen de paiement d’origine, "
               "au plus tard le lundi 7 décembre 2026.",
-        "it": "Da fare: rimborsa 180,00 € all’acquirente con il metodo di pagamento originale, "
-              "entro lunedì 7 dicembre 2026."}
+        "it": "Da fare: rimborsa 180,00 € all’acquirente con lo stesso metodo di pagamento usato "
+              "per l’ordine entro lunedì 7 dicembre 2026."}
 REPORT = {"nl": "Terugbetaling doorgeven", "fr": "Signaler le remboursement",
           "it": "Comunica il rimborso"}
 
@@ -127,7 +127,7 @@ def test_the_request_for_bank_details_says_who_sees_them_and_where_to_reply(mail
 @pytest.mark.parametrize("locale, every_day, both", [
     ("nl", "bekijkt de openstaande meldingen elke dag", "krijgen jij en de webshop een e-mail"),
     ("fr", "examine les dossiers en cours chaque jour", "elle vous écrit, à vous et à la boutique"),
-    ("it", "esamina ogni giorno le pratiche aperte", "scrive a te e al negozio")])
+    ("it", "esamina ogni giorno le pratiche aperte", "scriverà a te e al negozio")])
 def test_an_escalated_buyer_reads_what_happens_next_and_when(mails, locale, every_day, both):
     """buyer.case_escalated.* said only "we will write as soon as there is a decision": nothing on
     what happens and when. No decision target is agreed (no setting in SPEC §9), so no number
@@ -317,16 +317,16 @@ def test_a_closed_case_says_each_thing_once(mails, locale):
     assert flat(soup.select_one("td.mb-body").get_text()).count(flat(amount)) == 2, locale
 
 
-WHY = {"nl": ("Je ontvangt deze e-mail omdat je bij {shop} bestelde met de kopersbescherming van "
-              "Trustmark.", "Je ontvangt deze e-mail omdat {shop} deelneemt aan de "
+WHY = {"nl": ("Je ontvangt deze e-mail omdat je bij {shop} hebt besteld met de kopersbescherming "
+              "van Trustmark.", "Je ontvangt deze e-mail omdat {shop} deelneemt aan de "
               "kopersbescherming van Trustmark.", "Je ontvangt deze e-mail omdat je webshop "
               "deelneemt aan de kopersbescherming van Trustmark."),
        "fr": ("Vous recevez cet e-mail parce que vous avez commandé chez {shop} avec la protection "
               "acheteur de Trustmark.", "Vous recevez cet e-mail parce que {shop} participe à la "
               "protection acheteur de Trustmark.", "Vous recevez cet e-mail parce que votre "
               "boutique participe à la protection acheteur de Trustmark."),
-       "it": ("Ricevi questa e-mail perché hai ordinato da {shop} con la Protezione Acquirenti di "
-              "Trustmark.", "Ricevi questa e-mail perché {shop} aderisce alla Protezione "
+       "it": ("Ricevi questa e-mail perché hai effettuato un ordine presso {shop} con la "
+              "Protezione Acquirenti di Trustmark.", "Ricevi questa e-mail perché {shop} aderisce alla Protezione "
               "Acquirenti di Trustmark.", "Ricevi questa e-mail perché il tuo negozio aderisce "
               "alla Protezione Acquirenti di Trustmark.")}
 
@@ -352,7 +352,7 @@ def test_the_footer_says_why_a_buyer_or_a_shop_gets_the_mail(mails):
         if said == flat(intake):
             seen["intake"] += 1
             continue
-        name = re.search(r"(?:bij|chez|da) (.+?) (?:bestelde|avec|con) |omdat (.+?) deelneemt"
+        name = re.search(r"(?:bij|chez|presso) (.+?) (?:hebt besteld|avec|con) |omdat (.+?) deelneemt"
                          r"|parce que (.+?) participe|perché (.+?) aderisce", said)
         assert name, (k, said)
         role = "buyer" if k.startswith("buyer.") else "merchant"

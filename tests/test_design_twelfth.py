@@ -144,13 +144,13 @@ CORRECTED = {
     ("buyer", "fr"): "Nous n’avions d’abord pas retenu votre demande. Cette décision remplace "
                      "notre décision précédente.",
     ("buyer", "it"): "In precedenza non avevamo accolto la tua richiesta. Questa decisione "
-                     "sostituisce la nostra decisione precedente.",
+                     "sostituisce quella precedente.",
     ("merchant", "nl"): "Eerder wezen we de melding van de koper af. Dit besluit vervangt ons "
                         "eerdere besluit.",
     ("merchant", "fr"): "Nous n’avions d’abord pas retenu la demande de l’acheteur. Cette "
                         "décision remplace notre décision précédente.",
     ("merchant", "it"): "In precedenza non avevamo accolto la richiesta dell’acquirente. Questa "
-                        "decisione sostituisce la nostra decisione precedente.",
+                        "decisione sostituisce quella precedente.",
 }
 
 

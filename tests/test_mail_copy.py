@@ -592,9 +592,9 @@ def test_dutch_wording_of_the_review(wrong):
     ("Cosa non ha funzionato", "Causa"),
     # Second review.
     ("Non accetto un rimborso", "Rifiuto il rimborso parziale"),  # the button
-    ("non accetti un rimborso", "se rifiuti il rimborso parziale"),  # and the sentence alike
+    ("non accetti un rimborso", "se rifiuti l’offerta"),  # and the sentence alike
     ("Finché il pagamento", "Fino al pagamento puoi rispondere"),
-    ("superato la fase", "non serve più una tua risposta"),
+    ("superato la fase", "la pratica non richiede un tuo intervento"),
     ("%(shop)s è insolvente", "non può più rimborsarti"),  # a buyer reads no legal status
     ("pratica dell’ordine", "pratica per l’ordine"),
     ("programmi, script e", "né programmi, né script, né pagine web"),
@@ -874,7 +874,7 @@ def test_a_compensation_is_paid_by_its_date_if_the_bank_details_are_in(mails, lo
 @pytest.mark.parametrize("locale, replaces", [
     ("nl", "Dit besluit vervangt ons eerdere besluit."),
     ("fr", "Cette décision remplace notre décision précédente."),
-    ("it", "Questa decisione sostituisce la nostra decisione precedente.")])
+    ("it", "Questa decisione sostituisce quella precedente.")])
 @pytest.mark.parametrize("role", ["buyer", "merchant"])
 def test_a_correction_says_this_decision_replaces_the_earlier_one(mails, locale, replaces, role):
     assert replaces in mails[f"{role}.case_closed", "corrected", locale][2].text
@@ -915,7 +915,7 @@ def test_the_team_writes_each_party_its_own_message(mails, locale, buyers_words)
 
 
 @pytest.mark.parametrize("locale, limit, refused", [
-    ("nl", "maximaal 10 bestanden van elk maximaal 5\u00a0MB", "maximaal 10 bestanden"),
+    ("nl", "maximaal 10 bestanden van hooguit 5\u00a0MB per stuk", "maximaal 10 bestanden"),
     ("fr", "jusqu’à 10 fichiers de 5\u00a0Mo chacun", "au plus 10 fichiers"),
     ("it", "al massimo 10 file da 5\u00a0MB ciascuno", "al massimo 10 file")])
 def test_one_wording_for_the_attachment_limit(mails, locale, limit, refused):
@@ -1205,7 +1205,7 @@ def test_the_end_of_a_protection_thanks_with_the_brand(mails):
      "Il rimborso non è arrivato? Rispondi «No, non ho ricevuto alcun rimborso»:"),
     ("it", "B", "Clicca su «No, non ho ricevuto alcun rimborso» o su «Rifiuto il rimborso "
                 "parziale»", "Rispondi «No, non ho ricevuto alcun rimborso» o «Rifiuto il"),
-    ("it", "C", "Clicca su «", "Per contestarla, rispondi «"),
+    ("it", "C", "Clicca su «", "Non sei d’accordo con la risposta del negozio? Rispondi «"),
     ("nl", "A", "Is het geld niet binnengekomen? Klik op “Nee, ik heb geen terugbetaling "
                 "ontvangen”: dan beoordeelt ons serviceteam je melding.",
      "Is het geld niet binnengekomen? Antwoord met “Nee, ik heb geen terugbetaling ontvangen”"),
@@ -1227,7 +1227,7 @@ def test_italian_closings_say_the_protection_has_ended(mails):
     said = [out.text for (name, _, loc), (_, _, out) in mails.items()
             if loc == "it" and name.endswith("case_closed")]
     assert not [t for t in said if "con essa" in t]
-    ended = [t for t in said if "è chiusa: la Protezione Acquirenti per questo ordine è terminata."
+    ended = [t for t in said if "è chiusa e la Protezione Acquirenti per questo acquisto è terminata."
              in t]
     assert len(ended) >= 8, len(ended)
 
@@ -1358,7 +1358,7 @@ def test_a_rejected_claim_names_the_routes_that_remain(mails, locale, said):
     ("Betaling uiterlijk op", "Uiterste betaaldatum"),  # invoices say so
     ("uiterlijk op %(date)s", "uiterlijk %(date)s"),
     ("geen bescherming mee gestart", "Voor deze bestelling is geen kopersbescherming gestart."),
-    ("dan starten ze een bescherming", "dan starten we voortaan de kopersbescherming"),
+    ("dan starten ze een bescherming", "dan starten we de kopersbescherming wel"),
     ("kopersbescherming van deze bestelling zijn gesloten",
      "de melding is gesloten en de bescherming beëindigd"),
     ("op je melding gereageerd; je hebt", "%(shop)s heeft je melding beantwoord; je hebt"),
@@ -1447,7 +1447,7 @@ def test_one_document_is_named_in_the_singular(mails, name, label, locale, said)
     ("nl", "ziet deze gegevens, en gebruikt", "ziet deze gegevens en gebruikt ze uitsluitend"),
     ("nl", "moet het besluit anders, corrigeer", "Moet het besluit worden gewijzigd? Corrigeer"),
     ("nl", "zonder reactie sluit de case", "zonder reactie wordt de case dan gesloten"),
-    ("it", "Team di assistenza", "non serve più una tua risposta"),
+    ("it", "Team di assistenza", "la pratica non richiede un tuo intervento"),
     ("it", "e quindi non l’abbiamo elaborata", "né darle seguito"),
     # (design12: the buyer's lead no longer repeats the refusal; the heading says it.)
     ("it", "si rifiuta di rimborsarti", "%(shop)s rifiuta il rimborso:"),
@@ -1477,7 +1477,7 @@ def test_an_escalation_with_documents_says_they_are_attached(mails):
     ("it", "Protezione Acquirenti sono chiuse", "la Protezione Acquirenti è terminata"),
     ("it", "ti rimborsa %(amount)s", "%(shop)s deve rimborsarti %(amount)s entro"),
     ("it", "un rifiuto non ha importo", "una richiesta respinta non ha importo"),
-    ("nl", "Het kan jou of de webshop", "Het team vraagt jou of de webshop zo nodig"),
+    ("nl", "Het kan jou of de webshop", "Zo nodig vraagt het team eerst per e-mail om extra documenten"),
 ])
 def test_wording_of_the_twelfth_review(locale, wrong, right):
     texts = list(strings(locale))
@@ -1534,3 +1534,35 @@ def test_a_shortened_quote_ends_in_one_ellipsis(mails, tmp_path):
     finally:
         app.close()
     assert "mot mot…" in html and "..." not in html
+
+
+@pytest.mark.parametrize("locale, wrong, right", [
+    # A copy pre-review before the thirteenth (/work/pre13): a shop's refusal that read as an
+    # order; a "prima" with nothing before it; a shop answers a request, not a file; one
+    # resends a message, not always a "richiesta"; no straight apostrophe in Dutch; a Dutch
+    # sentence that first read "asks you whether the shop".
+    ("it", "non rimborsi l’acquirente", "hai scelto di non rimborsare l’acquirente"),
+    ("it", "Prima potrebbe", "Se serve, prima di decidere può chiedere altri documenti"),
+    ("it", "Appena ha deciso", "Quando avrà preso una decisione, scriverà a te e al negozio."),
+    # (design12: the buyer's lead no longer repeats the escalation's reason; the heading says it.)
+    ("it", "alla tua pratica", "%(shop)s non ha risposto: ora decide il nostro team"),
+    ("it", "dal campo A.", "dal campo «A» (destinatario)"),
+    ("it", "su cui ricevi", "invia di nuovo il tuo messaggio dall’indirizzo a cui ricevi"),
+    ("it", "hai ordinato da", "perché hai effettuato un ordine presso %(shop)s"),
+    ("it", "metodo di pagamento originale", "con lo stesso metodo di pagamento usato per l’ordine"),
+    ("nl", "Stuur je verzoek", "Stuur je bericht dan opnieuw"),
+    ("nl", "programma's", "programma’s, scripts en webpagina’s"),
+    ("nl", "bestelde met", "omdat je bij %(shop)s hebt besteld"),
+    ("nl", "Het team vraagt jou of", "aan jou of aan de webshop"),
+    ("nl", "van elk maximaal", "van hooguit %(mb)s\u00a0MB per stuk"),
+])
+def test_wording_of_the_thirteenth_pre_review(locale, wrong, right):
+    texts = list(strings(locale))
+    assert [t for t in texts if wrong in t] == []
+    assert [t for t in texts if right in t]
+
+
+def test_the_shop_that_refunds_reads_until_it_has_refunded(mails):
+    """Pre-review 13 NL-8: the shop that must refund read "until the money has been paid"."""
+    shop = mails["merchant.case_closed", "refunded_by_merchant", "nl"][2].text
+    assert "Zolang je nog niet hebt terugbetaald, kun je op deze e-mail antwoorden" in shop

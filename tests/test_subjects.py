@@ -129,7 +129,7 @@ def test_preheaders_add_to_the_subject_and_the_first_lines(mails, locale):
 @pytest.mark.parametrize("locale, outcome, said", [
     ("nl", "compensated", "Je krijgt €\xa0249,95 vergoed"),
     ("fr", "compensated", "Vous recevez une indemnisation de 249,95\xa0€"),
-    ("it", "compensated", "Ricevi un indennizzo di 249,95\xa0€"),
+    ("it", "compensated", "Riceverai un indennizzo di 249,95\xa0€"),
     ("nl", "refunded_by_merchant", "Fietsen de Wit moet je €\xa0180,00 terugbetalen"),
 ])
 def test_a_closing_subject_carries_the_amount(mails, locale, outcome, said):

@@ -205,8 +205,8 @@ PART_TEXT = {
               "l’éclairage a été livré. La sacoche et l’antivol (180,00\u00a0€ au total) ne sont "
               "pas arrivés\u202f: vous remboursez ces deux articles à l’acheteur.",
         "it": "Abbiamo esaminato la pratica: secondo la prova di consegna sono arrivate solo le "
-              "luci. La borsa e il lucchetto (180,00\u00a0€ in tutto) non sono arrivati: rimborsi "
-              "questi due articoli all’acquirente.",
+              "luci. La borsa e il lucchetto (180,00\u00a0€ in tutto) non sono arrivati: devi "
+              "rimborsare questi due articoli all’acquirente.",
     },
 }
 
