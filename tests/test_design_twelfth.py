@@ -190,3 +190,73 @@ def test_a_buyer_asked_to_return_first_reads_what_to_do_if_they_object(mails, lo
     assert flat(OBJECT[locale]) in body_text(mail) and flat(OBJECT[locale]) in flat(mail.text)
     # Only where the buyer is asked to return first.
     assert flat(OBJECT[locale]) not in flat(mails["buyer.decision.A", locale].text)
+
+
+# -- 6. the shop's intake report and reply form ---------------------------------------------------
+
+REPORT_SUBJECT = {"nl": "Fietsen de Wit: weekoverzicht orderbevestigingen van 16 t/m 22 november "
+                        "2026",
+                  "fr": "Boutique Rive Gauche : vos confirmations du 16 au 22 novembre 2026",
+                  "it": "Negozio del Sole: riepilogo delle conferme d’ordine dal 16 al 22 "
+                        "novembre 2026"}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_weekly_report_names_the_shop_and_says_what_was_missing(mails, locale):
+    """merchant.intake_report: the subject named no shop, and "our daily e-mail said what was
+    missing" sent the shop to another mail: each unreadable confirmation now says it, in the
+    words of the daily list (intake_unread)."""
+    mail = mails["merchant.intake_report", locale]
+    assert flat(mail.subject) == flat(REPORT_SUBJECT[locale])
+    daily = mails["merchant.intake_unread", locale].text.splitlines()
+    missing = flat(next(line for line in daily if line.startswith("- Thank you for your order!"))
+                   .partition(" – ")[2])
+    soup = BeautifulSoup(mail.html, "html.parser")
+    unread = [flat(li.get_text()) for li in soup.select("li") if "orders@shop.example" in li.text]
+    assert len(unread) == 1 and unread[0].endswith(" – " + missing), (unread, missing)
+    assert missing in flat(mail.text)
+    assert "dagelijkse" not in mail.text  # nl: "Onze dagelijkse e-mail … stond wat er ontbrak"
+
+
+PART = {"nl": "Betaal je een deel terug? Vul dan “ja” of “ja, na retour” in en zet het lagere "
+              "bedrag achter “Bedrag”.",
+        "fr": "Vous remboursez une partie du montant ? Répondez « oui » ou « oui, après retour » "
+              "et indiquez le montant inférieur après « Montant ».",
+        "it": "Rimborsi solo una parte dell’importo? Rispondi «sì» o «sì, dopo il reso» e scrivi "
+              "l’importo più basso dopo «Importo»."}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_shops_reply_form_says_how_to_refund_a_part(mails, locale):
+    """The form "Terugbetaling: ja / ja, na retour / nee" has no "part" choice: a hint under it
+    says to answer yes with a lower amount, which is what inbound/forms.py reads."""
+    from mailbot.core.model import RefundChoice
+    from mailbot.inbound.forms import read_decision
+    mail = mails["merchant.case_opened", locale]
+    assert flat(PART[locale]) in body_text(mail) and flat(PART[locale]) in flat(mail.text)
+    # As the hint says: the form with "yes" and a lower amount is read as a part refunded.
+    form = next(line for line in mail.text.splitlines() if " / " in line).strip()
+    quoted = re.findall(r"[“«]\u202f?([^”»]+?)\u202f?[”»]", PART[locale])
+    yes, amount = quoted[0].strip(), quoted[2].strip()
+    said = read_decision(f"{form.partition(':')[0].strip()}: {yes}\n{amount}: 120,00\nx")
+    assert said.choice is RefundChoice.YES and said.amount_text == "120,00"
+
+
+LISTED = {"nl": "[1] Ja, ik heb de terugbetaling ontvangen: mailto:",
+          "fr": "[1] Oui, j’ai reçu le remboursement\u202f: mailto:",
+          "it": "[1] Sì, ho ricevuto il rimborso: mailto:"}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_text_parts_links_are_listed_with_their_labels(mails, locale):
+    """The text part's last block was two to five bare 250-character mailto addresses: each is
+    listed with the label of its choice, in the locale's typography ("[1] label: mailto:…")."""
+    text = mails["buyer.decision.A", locale].text
+    body = text.partition("\n-- \n")[0]
+    links = [line for line in body.splitlines() if re.match(r"\[\d+\] ", line)]
+    assert len(links) == 2 and links[0].startswith(LISTED[locale]), links
+    # Every listed link has its label, the label its line above ("* label [1]").
+    for line in links:
+        number, _, rest = line.partition(" ")
+        label = rest.rpartition(" mailto:")[0].rstrip(":\u202f")
+        assert f"* {label} {number}" in body, line

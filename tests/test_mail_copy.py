@@ -823,11 +823,13 @@ def test_text_part_numbers_its_long_links_and_lists_them_at_the_end(mails, local
         if loc != locale or name.startswith("operator.") or "mailto:" not in r.text:
             continue
         body, _, _ = r.text.partition("\n-- \n")
-        listed = re.findall(r"^\[(\d+)\] (mailto:\S+)$", body, re.M)
+        # "[1] label: mailto:…" since design12 (review 12D item 10).
+        listed = re.findall(r"^\[(\d+)\] (?:.*: )?(mailto:\S+)$", body, re.M)
         assert listed, (name, label)
         assert [int(n) for n, _ in listed] == list(range(1, len(listed) + 1))
         last = body.rstrip().splitlines()[-len(listed):]
-        assert last == [f"[{n}] {url}" for n, url in listed], (name, label)
+        assert [line.partition(" ")[0] + line.rpartition(" ")[2] for line in last] == [
+            f"[{n}]{url}" for n, url in listed], (name, label)
         assert body.count("mailto:") == len(listed)
         for n, _ in listed:
             assert re.search(rf"^\* .+ \[{n}\]$", body, re.M), (name, label, n)
@@ -892,8 +894,9 @@ def test_italian_elides_the_article_before_the_8th_and_the_11th(app, mails, day,
     env = app.renderer._envs["it", "text"]
     start, end = (datetime(2026, 12, d, 12, 0, tzinfo=timezone.utc) for d in (day, day + 3))
     said = env.from_string(
-        '{{ _("Your orders by mail from %(since)s to %(now)s", since=a|date("d"),'
-        ' now=b|date("d MMMM y")) }} {{ _("Your protection now runs until %(end)s",'
+        '{{ _("%(shop)s: your orders by mail from %(since)s to %(now)s", shop="X",'
+        ' since=a|date("d"), now=b|date("d MMMM y")) }}'
+        ' {{ _("Your protection now runs until %(end)s",'
         ' end=a|date("d MMMM")) }}').render(a=start, b=end)
     assert since in said and runs in said
     # A whole mail: the shop's deadline in the subject of the reminder.
@@ -1020,7 +1023,7 @@ def test_a_refund_decided_says_how_much_in_the_preheader(mails, role, said):
 
 def test_the_weekly_report_is_not_read_as_orders_placed_by_mail(mails):
     assert mails["merchant.intake_report", "", "nl"][2].subject == \
-        "Weekoverzicht orderbevestigingen van 16 t/m 22 november 2026"
+        "Fietsen de Wit: weekoverzicht orderbevestigingen van 16 t/m 22 november 2026"
 
 
 # --- words7: a blind review scored fr 8, it 7.5 -------------------------------------------------
