@@ -23,9 +23,10 @@ from . import config as config_mod
 from . import imports, logs, printable, private_files, rehearsal, views, wiring
 from .core.case import PAID_OUTCOMES, operator_amount_problem, paid_days
 from .core.effects import Result
-from .core.events import OperatorCorrect, OperatorDecide, OperatorPaid, OperatorRequest
-from .core.model import (CaseState, OPERATOR_COMMANDS, OPERATOR_OUTCOMES, Outcome, PAID_COMMAND,
-                         Plan, Role)
+from .core.events import (OperatorCorrect, OperatorDecide, OperatorMessage, OperatorPaid,
+                          OperatorRequest)
+from .core.model import (CaseState, MESSAGE_COMMAND, OPERATOR_COMMANDS, OPERATOR_OUTCOMES, Outcome,
+                         PAID_COMMAND, Plan, Role)
 from .inbound import forms
 from .inbound.disposition import DISPOSITIONS
 from .money import parse_amount
@@ -71,15 +72,16 @@ def parser() -> argparse.ArgumentParser:
     cases = sub.add_parser("cases", help="list cases")
     cases.add_argument("--state", choices=[str(s) for s in CaseState], help="only cases in it")
     cases.add_argument("--json", action="store_true", help="the same as JSON")
-    case = sub.add_parser("case", help="one case; or an operator's decision, request or "
-                          "correction of a decision")
+    case = sub.add_parser("case", help="one case; or an operator's decision, request, message "
+                          "or correction of a decision")
     case.add_argument("case_id", type=int, help="the case's number (mailbot cases lists them)")
     case.add_argument("action", nargs="?",
                       choices=[*OPERATOR_COMMANDS, "correct", PAID_COMMAND, "export"],
-                      help="decide OUTCOME, request-documents PARTY, correct OUTCOME (a case "
+                      help="decide OUTCOME, request-documents PARTY, message PARTY (the team's "
+                      "message to that party, on any case), correct OUTCOME (a case "
                       "closed by an operator's decision), paid (the refund or compensation a "
                       "decision owes was paid), or export")
-    case.add_argument("argument", nargs="?", help="the outcome, or the party asked")
+    case.add_argument("argument", nargs="?", help="the outcome, or the party asked or written to")
     case.add_argument("--message", help="to both parties (and the team), verbatim")
     case.add_argument("--message-buyer", help="decide, correct: to the buyer only, in place "
                       "of --message")
@@ -421,7 +423,8 @@ def _case(app, args):
         event = kind(Outcome(args.argument), message, by=by, amount=amount,
                      to_buyer=to_buyer, to_merchant=to_merchant)
     else:
-        event = OperatorRequest(Role(args.argument), message, by=by)
+        kind = OperatorMessage if args.action == MESSAGE_COMMAND else OperatorRequest
+        event = kind(Role(args.argument), message, by=by)
 
     def work():
         handled = service.handle(app, order_id, event, datetime.now(timezone.utc))
@@ -438,7 +441,8 @@ def _case(app, args):
                              f"{args.action} is not open")
 
     _change(app, args, work, lambda done: f"case {args.case_id}: {args.action} "
-            f"{args.argument} done by {by}", contract=args.action != "correct")
+            f"{args.argument} done by {by}",
+            contract=args.action not in ("correct", MESSAGE_COMMAND))  # beyond SPEC §9: --yes
 
 
 def _paid(app, args, order_id: int) -> None:

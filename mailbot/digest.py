@@ -21,7 +21,8 @@ from .tokens import Token
 
 # The timeline kind of each operator's command, as the command is spelled (mail and CLI).
 COMMANDS = {"operator.decision": "decide", "operator.request_documents": "request-documents",
-            "operator.correction": "correct", "operator.paid": "paid"}
+            "operator.correction": "correct", "operator.paid": "paid",
+            "operator.message": "message"}
 
 # What an operator can do with a held mail: a sender held for confirmation is vouched for
 # (``inbox release``); a mail about no known order, held by the answer limit or set aside after

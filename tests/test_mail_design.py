@@ -46,7 +46,7 @@ PRIMARY = {
     "merchant.confirm_sender": "mailto:",
     "operator.other_request": "mailto:{buyer}",  # answer the buyer in person
     # A buyer's message on a closed case: answer them (outlined beside the commands when open).
-    "operator.message_relayed.closed_payment_awaited": "mailto:{buyer}",
+    "operator.message_relayed.closed_payment_awaited": "mailto:bot+",  # message buyer (ops12a)
     # The buyer's bank details: pay, then record it with "paid" (review 11, ops11 point 2).
     "operator.message_relayed.bank_details": "mailto:bot+",
     "operator.command_help": "mailto:",  # the command the operator meant, prefilled
@@ -57,6 +57,8 @@ PRIMARY = {
     "operator.delivery_failed": "mailto:",
     "buyer.documents_requested": "mailto:",  # a new e-mail to attach the documents to
     "merchant.documents_requested": "mailto:",
+    "buyer.team_message": "mailto:",  # a reply to the team (ops12a)
+    "merchant.team_message": "mailto:",
     "buyer.storage_full": "mailto:",  # a shorter message (design8: withdrawing is quiet)
     # The shop that owes a refund reports it paid, proof attached (design10 point 1).
     "merchant.case_closed.refunded_by_merchant": "mailto:",

@@ -24,7 +24,7 @@ from test_case_by_mail import case, open_case
 from test_loops_and_answers import started  # noqa: F401 (a fixture)
 from test_operator_mail_actions import command, in_locale, order_id
 from test_operators_mail import escalated
-from test_protection_by_mail import BUYER_NL, MERCHANT_NL, reminders
+from test_protection_by_mail import BUYER_NL, reminders
 
 # --- 1. a resend refused names the mail; a release names what it did -----------------------------
 
@@ -114,7 +114,7 @@ HELD_FROM = {"nl": "jan@buyer.example (koper, Nederlands)",
              "it": "jan@buyer.example (acquirente, olandese)"}
 ANSWERED = {"nl": "Een antwoord erop lezen we als opdracht.",
             "fr": "Une réponse est lue comme une instruction\u202f:",
-            "it": "Una risposta viene letta come istruzione:"}
+            "it": "Le risposte vengono lette come istruzioni:"}
 
 
 @pytest.mark.parametrize("locale", ["nl", "fr", "it"])
@@ -127,9 +127,13 @@ def test_held_relays_name_the_party_and_open_the_mail_that_passes_them_on(starte
     notice = only(limited.deliver(), OPERATOR)
     out = text(notice)
     assert HELD_FROM[locale] in out
-    # To every address of the shop (RFC 6068: a mailto's addresses, comma-separated).
-    passed = [q for to_, q in mailtos(notice) if MERCHANT_NL in to_.split(",")]
-    assert len(passed) == 1 and passed[0]["body"].startswith("Bericht 1: waar blijft mijn fiets?")
+    # Through the case (``message merchant``, ops12a): to the order's command address, the held
+    # text filled in, for the bot to send it from the service address.
+    passed = [(to_, q) for to_, q in mailtos(notice)
+              if q.get("body", "").startswith("message merchant\n")]
+    assert [to_ for to_, _ in passed] == [
+        limited.app.signer.address(Token("operator", order_id(limited)))]
+    assert passed[0][1]["body"] == "message merchant\nmerchant (nl): Bericht 1: waar blijft mijn fiets?"
     # A reply to it reaches the order's command address: the footer says how it is read.
     assert ANSWERED[locale] in out.split("\n-- \n")[1]
 
@@ -195,8 +199,8 @@ def test_delivery_failed_fills_the_fix_and_gathers_the_command_line_at_the_botto
 PLACEHOLDER = {"nl": "NIEUW_ADRES", "fr": "NOUVELLE_ADRESSE", "it": "NUOVO_INDIRIZZO"}
 
 
-BEFORE_CASE = {"nl": "Het verbeteren verstuurt de e-mail niet opnieuw: verstuur hem daarna "
-                     "opnieuw met resend 207.",
+BEFORE_CASE = {"nl": "Door het adres te verbeteren wordt de e-mail niet vanzelf opnieuw "
+                     "verstuurd: doe dat daarna met resend 207.",
                "fr": "La correction ne renvoie pas l’e-mail\u202f: renvoyez-le ensuite avec "
                      "resend 207.",
                "it": "La correzione non reinvia l’e-mail: reinviala poi con "

@@ -61,7 +61,7 @@ def test_a_closed_case_that_owes_its_payment_offers_paid_and_shows_what_is_owed(
 def test_the_payment_rows_are_labelled_as_in_the_message_about_the_closed_case(mails):
     relayed = flat(mails["operator.message_relayed", "closed_payment_awaited", "nl"])
     helped = flat(mails["operator.command_help", "closed", "nl"])
-    for row in ("Vergoeding: € 249,95", "Betaling door: de kopersbescherming", PAY_BY["nl"]):
+    for row in ("Vergoeding: € 249,95", "Wie betaalt: de kopersbescherming", PAY_BY["nl"]):
         assert row in relayed.replace("\xa0", " ") and row in helped.replace("\xa0", " ")
 
 

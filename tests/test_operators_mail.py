@@ -311,7 +311,7 @@ def test_delivery_failed_names_order_case_kind_error_in_words_and_the_resend(box
     assert "mailbot order correct shop-nl NL-1 --buyer-email NIEUW_ADRES" in out
     assert "kan niet meer worden verbeterd" not in out
     # Refused for good at once (RFC 5321 §4.2.1): not "after several attempts".
-    assert "bij de eerste poging niet worden bezorgd" in out and "pogingen" not in out
+    assert "heeft een e-mail meteen geweigerd" in out and "pogingen" not in out
 
 
 def test_delivery_failed_before_a_case_prints_the_whole_correction_and_it_works(box, tmp_path,
@@ -470,8 +470,9 @@ def test_held_relays_name_case_sender_inbox_id_and_the_commands(started, tmp_pat
     assert f"{BUYER_NL} (koper, Nederlands)" in out
     assert f"Ontvangstnummer: {held_id}" in out
     assert f"mailbot case {case_id}" in out
-    # The way to pass it on: the shop's addresses (inbox replay refuses an applied mail).
-    assert ("stuur het dan zelf door vanuit je eigen mailbox, aan info@fietsen.example, "
+    # The way to pass it on: through the case to the shop's addresses (inbox replay refuses an
+    # applied mail; ops12a: not from the operator's own mailbox).
+    assert ("stuur het dan via de case door aan info@fietsen.example, "
             "sales@fietsen.example (webshop, leest Nederlands)") in " ".join(out.split())
     assert "naar de andere partij" not in out
     assert "inbox replay" not in out  # it would be refused: the message is applied
@@ -500,7 +501,7 @@ def test_command_done_states_what_was_decided_and_each_partys_message(box):
     out = text(only(box.deliver(), OPERATOR))
     assert "Besluit: de kopersbescherming vergoedt de koper" in out
     assert "Vergoeding: €\xa030,00" in out
-    assert "Betaling door: de kopersbescherming" in out
+    assert "Wie betaalt: de kopersbescherming" in out
     assert re.search(r"Uiterste betaaldatum: \d+ \w+ \d{4}", out)
     assert "JOUW BERICHT AAN DE KOPER\n\n    We vergoeden € 30." in out
     assert "JOUW BERICHT AAN DE WEBSHOP\n\n    Je hoeft niets te doen." in out
@@ -554,7 +555,7 @@ def test_a_correction_into_a_refund_states_amount_and_pay_by_date_and_says_it_co
         assert re.search(r"uiterlijk \w+dag \d+ \w+ \d{4}", text(mail)), party
     done = text(only(mails, OPERATOR))
     assert "Besluit: de webshop betaalt de koper terug" in done
-    assert "Betaling door: Fietsen BV" in done
+    assert "Wie betaalt: Fietsen BV" in done
     amounts = [e["text"] for e in case(box)["timeline"] if e["kind"] == "operator.amount"]
     assert amounts[-1] == "40.00"
     # An amount the order does not allow is refused, as for decide.
@@ -736,7 +737,7 @@ def test_a_buyer_writing_about_an_unpaid_compensation_shows_what_is_owed_by_whom
           "Mijn IBAN: NL91 ABNA 0417 1643 00.")
     relayed = text(only(box.deliver(), OPERATOR))
     assert "Vergoeding: €\xa030,00\n" in relayed
-    assert "Betaling door: de kopersbescherming\n" in relayed
+    assert "Wie betaalt: de kopersbescherming\n" in relayed
     assert re.search(r"Uiterste betaaldatum: \d+ \w+ \d{4} · te laat\n", relayed)
     assert "Termijn: geen (de case is gesloten)" not in relayed
 
@@ -745,7 +746,7 @@ def test_a_shops_refund_not_yet_due_names_the_shop_and_no_late_mark(box):
     closing = decided_by_mail(box, "refunded_by_merchant", "40,00")
     reply(box, closing, BUYER_NL, "Wanneer komt het geld?")
     relayed = text(only(box.deliver(), OPERATOR))
-    assert "Terugbetaling: €\xa040,00\n" in relayed and "Betaling door: Fietsen BV\n" in relayed
+    assert "Terugbetaling: €\xa040,00\n" in relayed and "Wie betaalt: Fietsen BV\n" in relayed
     assert re.search(r"Uiterste betaaldatum: \d+ \w+ \d{4}\n", relayed)
     assert "te laat" not in relayed
 
@@ -769,7 +770,7 @@ def test_the_digest_lists_unpaid_payments_late_or_not(box, monkeypatch):
     case_id = case(box)["id"]
     assert re.search(rf"BETALINGEN OM NA TE GAAN\n\n[^\n]+\n\n- [^\n]+\n- [^\n]+\n\n- Case: {case_id}\n"
                      r"  Bestelling: NL-1, Fietsen BV\n  Bedrag: €\xa030,00\n"
-                     r"  Betaling door: de kopersbescherming\n"
+                     r"  Wie betaalt: de kopersbescherming\n"
                      r"  Uiterste betaaldatum: \d+ \w+ \d{4} · wacht op bankgegevens\n"
                      r"  Bankgegevens: nog niet ontvangen\n"
                      rf"  Opdrachten: mailbot case {case_id}\n"

@@ -17,11 +17,12 @@ from zoneinfo import ZoneInfo
 
 from .deadlines import (
     MERCHANT_ANSWER_DAYS, OPERATOR_PAYMENT_DAYS, buyer_due, deadline, merchant_dates, replies_until,
+    team_replies_until,
 )
 from .effects import Decision, Entry, Mail, Result
 from .events import (
     BuyerAction, Event, MerchantDecision, MerchantInsolvent, OperatorCorrect, OperatorDecide,
-    OperatorPaid, OperatorRequest, PartyMessage, TimerFired, TimerKind,
+    OperatorMessage, OperatorPaid, OperatorRequest, PartyMessage, TimerFired, TimerKind,
 )
 from .model import (
     Action, Case, CaseState, EndReason, Escalation, OPERATOR_OUTCOMES, Outcome,
@@ -62,7 +63,9 @@ def open_case(state: State, reason: Reason, text: str, attachments: tuple,
 
 def decide_case(state: State, event: Event, now: datetime, tz: ZoneInfo) -> Decision:
     case = state.case
-    rows = PAYMENT_AWAITED_TABLE if payment_awaited(state, event, now, tz) else CASE_TABLE
+    awaited = payment_awaited(state, event, now, tz) or (
+        case.state is CaseState.CLOSED and team_awaits_reply(state, event, now, tz))
+    rows = PAYMENT_AWAITED_TABLE if awaited else CASE_TABLE
     found = find(rows, case.state, case.variant, state, event, now)
     if found is None:
         return _not_open(state, event)
@@ -78,6 +81,15 @@ def payment_awaited(state: State, event: Event, now: datetime, tz: ZoneInfo) -> 
     return (case.outcome in PAID_OUTCOMES
             and isinstance(event, PartyMessage) and event.role is not Role.OPERATOR
             and now < replies_until(case.closed_at, tz))
+
+
+def team_awaits_reply(state: State, event: Event, now: datetime, tz: ZoneInfo) -> bool:
+    """Beyond SPEC: the team wrote to a party (``_team_message``), whose mail says "reply to this
+    e-mail": until TEAM_REPLY_DAYS after it a party's message goes to the team (``_relay``),
+    whatever the case's state, a closed one included (it stays closed)."""
+    wrote_at = state.case.team_wrote_at
+    return (wrote_at is not None and isinstance(event, PartyMessage)
+            and event.role is not Role.OPERATOR and now < team_replies_until(wrote_at, tz))
 
 
 # --- SPEC §4: the merchant's answer -----------------------------------------------------------
@@ -259,6 +271,21 @@ def _documents_requested(state, event: OperatorRequest, now, tz):
     )
 
 
+def _team_message(state, event: OperatorMessage, now, tz):
+    """Beyond SPEC: the team's own message to one party, on a case in any state (a question on
+    a closed case, about a payment, is answered too). Nothing changes and no deadline moves;
+    the message goes out from the case's address, so it is in the case file and the party's
+    reply comes back to the bot and then to the team (``team_awaits_reply``); the team is told
+    it went out, as for every command."""
+    return Decision(
+        replace(state, case=replace(state.case, team_wrote_at=now)),
+        mails=(Mail(event.party, "team_message", {"message": event.message}),
+               _command_done(f"message {event.party}", event, party=event.party)),
+        timeline=(Entry("operator", "operator.message", f"{event.party}: {event.message}",
+                        by=event.by),),
+    )
+
+
 PAID_OUTCOMES = (Outcome.REFUNDED_BY_MERCHANT, Outcome.COMPENSATED)
 
 
@@ -383,11 +410,12 @@ def _merchant_insolvent(state, event, now, tz):
 
 def _relay(state, event, now, tz):
     """Text or documents without an action: kept on the case and relayed to whoever acts next —
-    the service team once escalated or closed (``payment_awaited``), else the other party; the
+    the service team once escalated or closed (``payment_awaited``) or while it awaits a reply
+    to its own message (``team_awaits_reply``), else the other party; the
     sender gets an acknowledgement.
     Documents of the case file sent again are named, not attached again."""
     role, text, attachments = _said(event)
-    if state.case.state in (ESC, CaseState.CLOSED):
+    if state.case.state in (ESC, CaseState.CLOSED) or team_awaits_reply(state, event, now, tz):
         to = Role.OPERATOR
     else:
         to = Role.MERCHANT if role is Role.BUYER else Role.BUYER
@@ -440,6 +468,8 @@ CASE_TABLE = (
         _corrects_an_operator_decision),
     # Beyond SPEC: the payment a decision promised, recorded as made (``case ID paid``)
     Row(CaseState.CLOSED, ANY, OperatorPaid,      _payment_recorded,    payment_owed),
+    # Beyond SPEC: the team's message to a party, on any case (``message buyer|merchant``)
+    Row((*OPEN, CaseState.CLOSED), ANY, OperatorMessage, _team_message),
 )
 
 # Beyond SPEC: a closed case while its payment is awaited (``payment_awaited``) takes only this.

@@ -25,6 +25,9 @@ OPERATOR_PAYMENT_DAYS = 14  # an operator's decision: the refund or compensation
 # The closing mail asks the buyer to reply if the money has not arrived by the pay-by date: such
 # replies reach the service team for this long after it.
 REPLIES_AFTER_PAYMENT_DAYS = 14
+# The team's own message to a party (``message buyer|merchant``) is answered by a reply: the
+# parties' messages reach the team for this long after it, whatever the case's state.
+TEAM_REPLY_DAYS = 14
 END_OF_DAY = time(23, 59, 59)
 
 
@@ -81,6 +84,11 @@ def replies_until(closed_at: datetime, tz: ZoneInfo) -> datetime:
     """The end of the day 14 days after the pay-by date of an operator's decision made at
     ``closed_at``: until then a case closed with a payment still to come takes the parties' mail."""
     return deadline(closed_at, OPERATOR_PAYMENT_DAYS + REPLIES_AFTER_PAYMENT_DAYS, tz)
+
+
+def team_replies_until(wrote_at: datetime, tz: ZoneInfo) -> datetime:
+    """The end of the day TEAM_REPLY_DAYS after the team's last message to a party."""
+    return deadline(wrote_at, TEAM_REPLY_DAYS, tz)
 
 
 def buyer_due(answered_at: datetime, tz: ZoneInfo) -> datetime:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from .case import decide_case, payment_awaited
+from .case import decide_case, payment_awaited, team_awaits_reply
 from .deadlines import merchant_dates, reminder_at
 from .effects import Decision
 from .events import BuyerAction, Event, PartyMessage, TimerFired, TimerKind
@@ -25,10 +25,11 @@ from .protection import decide_protection
 
 def decide(state: State, event: Event, now: datetime, tz: ZoneInfo) -> Decision:
     """An open case takes every event; after it closes, the merchant's and the operators' mail
-    still concerns the case, and so does the buyer's while a payment is awaited; otherwise the
-    buyer is told the protection has ended."""
+    still concerns the case, and so does the buyer's while a payment or a reply to the team is
+    awaited; otherwise the buyer is told the protection has ended."""
     if state.case is not None and (state.case.open or not _from_buyer_or_timer(event)
-                                   or payment_awaited(state, event, now, tz)):
+                                   or payment_awaited(state, event, now, tz)
+                                   or team_awaits_reply(state, event, now, tz)):
         return decide_case(state, event, now, tz)
     return decide_protection(state, event, now, tz)
 

@@ -87,6 +87,17 @@ class OperatorRequest:
 
 
 @dataclass(frozen=True)
+class OperatorMessage:
+    """Beyond SPEC: the team's own words to one party (``message buyer|merchant``), sent by the
+    bot from the case's address so that they are in the case file and the party's reply comes
+    back to the bot."""
+
+    party: Role
+    message: str
+    by: str = ""
+
+
+@dataclass(frozen=True)
 class OperatorPaid:
     """An operator's record that the payment a closed case owes was made, on the day ``on``:
     ``amount``, the last amount decided (the shell reads it from the timeline), and who paid it
@@ -109,5 +120,5 @@ class TimerFired:
 
 Event = (
     BuyerAction | MerchantDecision | PartyMessage | OperatorDecide | OperatorCorrect
-    | OperatorRequest | OperatorPaid | MerchantInsolvent | TimerFired
+    | OperatorRequest | OperatorMessage | OperatorPaid | MerchantInsolvent | TimerFired
 )

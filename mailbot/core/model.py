@@ -82,7 +82,10 @@ OPERATOR_OUTCOMES = (Outcome.REFUNDED_BY_MERCHANT, Outcome.COMPENSATED, Outcome.
 OPERATOR_COMMANDS = {
     "decide": OPERATOR_OUTCOMES,
     "request-documents": (Role.BUYER, Role.MERCHANT),
+    # Beyond SPEC: the team's message to one party, on any case (core.case: _team_message).
+    "message": (Role.BUYER, Role.MERCHANT),
 }
+MESSAGE_COMMAND = "message"
 OPERATOR_COMMAND_LINES = tuple(f"{verb} {argument}" for verb, arguments in OPERATOR_COMMANDS.items()
                                for argument in arguments)
 # Beyond SPEC: the team records that the refund or compensation a closed case owes was paid, by
@@ -180,6 +183,9 @@ class Case:
     # The payment the last decided amount owes has been recorded (``paid``): loaded from the
     # timeline, whose ``operator.paid`` entry is the record.
     payment_recorded: bool = False
+    # Beyond SPEC: when the team last wrote to a party (``message``): loaded from the timeline,
+    # whose ``operator.message`` entry is the record; the reply is for the team (core.case).
+    team_wrote_at: datetime | None = None
 
     @property
     def open(self) -> bool:

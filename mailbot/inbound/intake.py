@@ -28,10 +28,11 @@ from ..core.case import PAID_OUTCOMES, operator_amount_problem, paid_days
 from ..core.decide import actions_for
 from ..core.effects import Entry, Mail, Result
 from ..core.events import (
-    BuyerAction, MerchantDecision, OperatorDecide, OperatorPaid, OperatorRequest, PartyMessage,
+    BuyerAction, MerchantDecision, OperatorDecide, OperatorMessage, OperatorPaid, OperatorRequest,
+    PartyMessage,
 )
-from ..core.model import (ACTION_CHOICE, MERCHANT_ACTIONS, OPERATOR_OUTCOMES, PAID_COMMAND, Outcome,
-                          Role, State)
+from ..core.model import (ACTION_CHOICE, MERCHANT_ACTIONS, MESSAGE_COMMAND, OPERATOR_OUTCOMES,
+                          PAID_COMMAND, Outcome, Role, State)
 from ..logs import event_log
 from ..money import parse_amount
 from ..outbound import budget, outbox
@@ -578,7 +579,8 @@ def _event(m: Inbound):
         return OperatorDecide(Outcome(command.argument), command.message, by=m.sender,
                               amount=amount, to_buyer=command.to_buyer,
                               to_merchant=command.to_merchant)
-    return OperatorRequest(Role(command.argument), command.message, by=m.sender)
+    kind = OperatorMessage if command.verb == MESSAGE_COMMAND else OperatorRequest
+    return kind(Role(command.argument), command.message, by=m.sender)
 
 
 def _paid(m: Inbound, day: str) -> OperatorPaid | None:

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from ..core.deadlines import BUYER_REACTION_DAYS, EXTENSION_DAYS, MERCHANT_ANSWER_DAYS, deadline
 from ..core.decide import actions_for
 from ..core.effects import Mail
-from ..core.model import OPERATOR_COMMANDS, Escalation, Role, State
+from ..core.model import MESSAGE_COMMAND, OPERATOR_COMMANDS, Escalation, Role, State
 from ..config import Bot
 from ..limits import MAX_DOCUMENT_BYTES, MAX_DOCUMENTS
 from ..store import bank_details, records, reports
@@ -56,8 +56,10 @@ def recipients(app, state: State | None, role: Role, merchant: dict | None) -> R
 LIMITS = {"max_mb": MAX_DOCUMENT_BYTES // (1024 * 1024), "max_documents": MAX_DOCUMENTS,
           "extension_days": EXTENSION_DAYS, "buyer_days": BUYER_REACTION_DAYS,
           "merchant_days": MERCHANT_ANSWER_DAYS}
-# The operators' commands, (verb, argument) as the core's table lists them.
-COMMANDS = tuple((verb, str(arg)) for verb, args in OPERATOR_COMMANDS.items() for arg in args)
+# The operators' commands, (verb, argument) as the core's table lists them; a message to a party
+# is offered beside that party's words (_operators.j2: answer_sender), not in the list.
+COMMANDS = tuple((verb, str(arg)) for verb, args in OPERATOR_COMMANDS.items() for arg in args
+                 if verb != MESSAGE_COMMAND)
 # Mails that answer what their reader has just sent (RFC 3834 §5 "auto-replied"); every other
 # mail is a notice the reader did not ask for ("auto-generated").
 ANSWERS = frozenset({

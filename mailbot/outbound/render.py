@@ -43,6 +43,7 @@ NAMES = (
     "merchant.not_open", "merchant.decision_recorded", "merchant.case_escalated",
     "merchant.case_closed", "merchant.case_closed_already", "merchant.documents_requested",
     "merchant.documents_refused", "merchant.message_relayed", "merchant.message_received",
+    "buyer.team_message", "merchant.team_message",
     "operator.case_escalated", "operator.message_relayed", "operator.other_request",
     "operator.command_help", "operator.command_done", "operator.delivery_failed",
     "operator.digest", "buyer.storage_full", "merchant.storage_full", "operator.relays_held",

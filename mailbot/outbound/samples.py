@@ -155,6 +155,26 @@ TEAM_TEXT = {
         "it": "Inviaci il codice di tracciamento e la prova di consegna del corriere.",
     },
 }
+# The team's own message to a party (``message buyer|merchant``): to the buyer, who asked about
+# the compensation of a closed case; to the shop, a question while the case is with the team.
+TEAM_MESSAGE = {
+    "buyer": {
+        "nl": "We hebben je vergoeding vandaag overgemaakt. Het bedrag staat binnen twee "
+              "werkdagen op je rekening.",
+        "fr": "Nous avons viré votre indemnisation aujourd’hui. Le montant sera sur votre compte "
+              "d’ici deux jours ouvrables.",
+        "it": "Abbiamo disposto oggi il bonifico del tuo indennizzo. L’importo sarà sul tuo conto "
+              "entro due giorni lavorativi.",
+    },
+    "merchant": {
+        "nl": "Kun je bevestigen naar welk adres je het pakket hebt gestuurd? De koper zegt dat "
+              "het huisnummer niet klopt.",
+        "fr": "Pouvez-vous nous confirmer l’adresse à laquelle vous avez envoyé le colis\u202f? "
+              "L’acheteur indique que le numéro de rue est erroné.",
+        "it": "Puoi confermarci a quale indirizzo hai spedito il pacco? L’acquirente dice che il "
+              "numero civico è sbagliato.",
+    },
+}
 # A shop's out-of-office answering the buyer's messages: the relay the cap holds back.
 AUTO_REPLY = {
     "nl": "Bedankt voor je bericht. We zijn tot en met 30 november gesloten en beantwoorden je "
@@ -463,6 +483,12 @@ def samples(locale: str) -> list[Sample]:
                           Mail(role, "documents_refused",
                                {"refused": (("setup.exe", "type"), ("scan.tiff", "size"),
                                             ("foto-11.jpg", "count"))})))
+    # The team writes to each party through the case: the buyer on a closed case, the shop on
+    # one with the team.
+    for role, state in ((Role.BUYER, compensated), (Role.MERCHANT, esc)):
+        out.append(Sample(f"{role}.team_message", "", role, state,
+                          Mail(role, "team_message",
+                               {"message": TEAM_MESSAGE[str(role)][locale]})))
     # News after the case's opening: the buyer asks for news, the shop that promised the refund
     # sends its proof of payment; to the team, the buyer's news and the shop's late answer.
     relays = ((Role.BUYER, Role.MERCHANT, am, FOLLOW_UP["buyer"][locale], (TRACKING,)),
@@ -562,6 +588,10 @@ def samples(locale: str) -> list[Sample]:
                     {"command": "request-documents buyer", "party": "buyer",
                      "message": TEAM_TEXT["buyer"][locale], "by": "anna@trust.example",
                      "reply_by": deadline(NOW, MERCHANT_ANSWER_DAYS, TZ)})),
+        Sample("operator.command_done", "team_message", Role.OPERATOR, esc,
+               Mail(Role.OPERATOR, "command_done",
+                    {"command": "message merchant", "party": "merchant",
+                     "message": TEAM_MESSAGE["merchant"][locale], "by": "anna@trust.example"})),
         # The shop's answer did not reach the buyer, whose time to react runs meanwhile.
         Sample("operator.delivery_failed", "", Role.OPERATOR, a,
                Mail(Role.OPERATOR, "delivery_failed",

@@ -110,8 +110,12 @@ PAYMENT_RECORDED = (
     "EXISTS (SELECT 1 FROM timeline p WHERE p.order_id = o.id AND p.kind = 'operator.paid' "
     "AND p.id > coalesce((SELECT max(a.id) FROM timeline a WHERE a.order_id = o.id "
     "AND a.kind = 'operator.amount'), 0))")
+# The team's last message to a party (``operator.message``; ISO UTC text sorts as time).
+TEAM_WROTE_AT = ("(SELECT max(w.at) FROM timeline w WHERE w.order_id = o.id "
+                 "AND w.kind = 'operator.message')")
 _LOAD = ("SELECT o.*, m.insolvent, " + ", ".join(f"c.{n} AS case_{n}" for n in _CASE_COLUMNS)
          + f", {PAYMENT_RECORDED} AS case_payment_recorded"
+         + f", {TEAM_WROTE_AT} AS case_team_wrote_at"
          + " FROM orders o JOIN merchants m ON m.id = o.shop_id "
          "LEFT JOIN cases c ON c.order_id = o.id WHERE o.id = ?")
 
@@ -153,6 +157,7 @@ def _case(r: dict) -> Case | None:
         refund_choice=_enum(RefundChoice, c["refund_choice"]),
         refund_amount=None if c["refund_amount"] is None else Decimal(c["refund_amount"]),
         closed_at=parse_dt(c["closed_at"]), payment_recorded=bool(r["case_payment_recorded"]),
+        team_wrote_at=parse_dt(r["case_team_wrote_at"]),
     )
 
 

@@ -113,7 +113,9 @@ def test_mail_names_say_the_recipient_once():
 def test_operator_commands_are_one_table():
     assert OPERATOR_COMMANDS == {
         "decide": (Outcome.REFUNDED_BY_MERCHANT, Outcome.COMPENSATED, Outcome.CLAIM_REJECTED),
-        "request-documents": (Role.BUYER, Role.MERCHANT)}
+        "request-documents": (Role.BUYER, Role.MERCHANT),
+        "message": (Role.BUYER, Role.MERCHANT)}  # beyond SPEC: ops12a, the team's message
     assert OPERATOR_COMMAND_LINES == (
         "decide refunded_by_merchant", "decide compensated", "decide claim_rejected",
-        "request-documents buyer", "request-documents merchant")
+        "request-documents buyer", "request-documents merchant", "message buyer",
+        "message merchant")

@@ -20,7 +20,7 @@ from mailbot.core.decide import decide
 from mailbot.core.effects import Decision, Entry, Mail, Result
 from mailbot.core.events import (
     BuyerAction, MerchantDecision, MerchantInsolvent, OperatorCorrect, OperatorDecide,
-    OperatorPaid, OperatorRequest, PartyMessage, TimerFired, TimerKind as T,
+    OperatorMessage, OperatorPaid, OperatorRequest, PartyMessage, TimerFired, TimerKind as T,
 )
 from mailbot.core.model import (
     Action as Act, EndReason, Escalation as Esc, Outcome, ProtectionState, Reason,
@@ -433,6 +433,7 @@ def test_the_table_reads_like_spec_section_3():
         (ESC, ANY, OperatorDecide),
         (CLOSED, ANY, OperatorCorrect),  # beyond SPEC: issue 19
         (CLOSED, ANY, OperatorPaid),  # beyond SPEC: issue 20, a payment recorded
+        ((AM, AB, ESC, CLOSED), ANY, OperatorMessage),  # beyond SPEC: ops12a, the team writes
     ]
 
 
