@@ -122,6 +122,10 @@ class Operators:
     addresses: tuple[str, ...] = ("operators@mailbot.localhost",)
     locale: str = "nl"
     digest_time: str = "08:00"
+    # Beyond SPEC §9: the team's own promise. An escalated case's parties are told they hear from
+    # the team (its decision, or a request for documents) within this many calendar days, and
+    # the digest marks a case the team has kept longer. 0: no date is promised.
+    decision_days: int = 0
 
 
 @dataclass(frozen=True)

@@ -117,20 +117,30 @@ def test_a_closing_with_money_to_come_does_not_say_everything_ended(closings, lo
     and the bank details have their own heading and a prefilled reply, as the one thing a
     compensated buyer has to do."""
     ended = {"nl": "daarmee is ook de kopersbescherming", "fr": "prend donc fin",
-             "it": "per questo ordine è terminata"}[locale]
+             "it": "per questo acquisto è terminata"}[locale]
     until = {"nl": "Zolang het geld niet is betaald, kun je op deze e-mail antwoorden",
              "fr": "Jusqu’au versement, vous pouvez répondre",
              "it": "Fino al pagamento puoi rispondere"}[locale]
     # The buyer whom the shop pays back reads it once, in the closing line with the date
     # (design review 11D item 7: not in the lead as well).
-    late = {"nl": "Heb je het geld dan nog niet ontvangen? Antwoord dan op deze e-mail.",
+    late = {"nl": "Heb je het geld op die datum nog niet ontvangen? Antwoord dan op deze e-mail.",
             "fr": "Si vous n’avez pas reçu le remboursement d’ici là, répondez à cet e-mail.",
             "it": "Se entro quella data non hai ricevuto il rimborso, rispondi a questa e-mail."
             }[locale]
     for role in ("buyer", "merchant"):
         for outcome in ("refunded_by_merchant", "compensated"):
             said = closings[role, outcome, locale].text
-            expected = late if (role, outcome) == ("buyer", "refunded_by_merchant") else until
+            # The shop that owes the refund reads "until you have refunded" (pre-review 13).
+            refunding = {"nl": "Zolang je nog niet hebt terugbetaald, kun",
+                         "fr": "Tant que vous n’avez pas remboursé",
+                         "it": "Finché non hai effettuato il rimborso, puoi"}[locale]
+            # The shop of a compensated case is asked for questions, not for money (review 12A).
+            questions = {"nl": "Heb je nog een vraag over dit besluit? Antwoord dan op deze e-mail",
+                         "fr": "Une question sur cette décision\u202f?",
+                         "it": "Hai una domanda su questa decisione? Rispondi a"}[locale]
+            expected = {("buyer", "refunded_by_merchant"): late,
+                        ("merchant", "refunded_by_merchant"): refunding,
+                        ("merchant", "compensated"): questions}.get((role, outcome), until)
             assert expected in said and ended not in said, (role, outcome)
     assert ended in closings["buyer", "claim_rejected", locale].text  # nothing to come
     page = BeautifulSoup(closings["buyer", "compensated", locale].html, "html.parser")

@@ -825,11 +825,13 @@ def test_text_part_numbers_its_long_links_and_lists_them_at_the_end(mails, local
         if loc != locale or name.startswith("operator.") or "mailto:" not in r.text:
             continue
         body, _, _ = r.text.partition("\n-- \n")
-        listed = re.findall(r"^\[(\d+)\] (mailto:\S+)$", body, re.M)
+        # "[1] label: mailto:…" since design12 (review 12D item 10).
+        listed = re.findall(r"^\[(\d+)\] (?:.*: )?(mailto:\S+)$", body, re.M)
         assert listed, (name, label)
         assert [int(n) for n, _ in listed] == list(range(1, len(listed) + 1))
         last = body.rstrip().splitlines()[-len(listed):]
-        assert last == [f"[{n}] {url}" for n, url in listed], (name, label)
+        assert [line.partition(" ")[0] + line.rpartition(" ")[2] for line in last] == [
+            f"[{n}]{url}" for n, url in listed], (name, label)
         assert body.count("mailto:") == len(listed)
         for n, _ in listed:
             assert re.search(rf"^\* .+ \[{n}\]$", body, re.M), (name, label, n)
@@ -894,8 +896,9 @@ def test_italian_elides_the_article_before_the_8th_and_the_11th(app, mails, day,
     env = app.renderer._envs["it", "text"]
     start, end = (datetime(2026, 12, d, 12, 0, tzinfo=timezone.utc) for d in (day, day + 3))
     said = env.from_string(
-        '{{ _("Your orders by mail from %(since)s to %(now)s", since=a|date("d"),'
-        ' now=b|date("d MMMM y")) }} {{ _("Your protection now runs until %(end)s",'
+        '{{ _("%(shop)s: your orders by mail from %(since)s to %(now)s", shop="X",'
+        ' since=a|date("d"), now=b|date("d MMMM y")) }}'
+        ' {{ _("Your protection now runs until %(end)s",'
         ' end=a|date("d MMMM")) }}').render(a=start, b=end)
     assert since in said and runs in said
     # A whole mail: the shop's deadline in the subject of the reminder.
@@ -968,7 +971,8 @@ def test_dutch_wording_of_the_review_at_8(wrong):
     ("buyer.reminder", "", "Is er iets mis? Kies dan uiterlijk op die dag hieronder een optie."),
     ("buyer.decision", "C", "Als we tot dan niets van je horen, "),  # the date: lead and card
     ("buyer.decision", "A.after_return", "betaalt je na retour het volledige bedrag terug\n"),
-    ("merchant.case_closed", "claim_rejected", "heeft de melding van de koper afgewezen."),
+    # Since design12 the heading carries the decision, the lead sentence what follows from it.
+    ("merchant.case_closed", "claim_rejected", "Besluit: de melding van de koper is afgewezen\n"),
     ("buyer.case_closed", "compensated", "Wie betaalt: de kopersbescherming\n"),
     ("merchant.case_closed", "refunded_by_merchant", "Uiterste betaaldatum: maandag 7 december"),
     ("operator.case_escalated", "buyer_disputes", "Besluit: afwijzen – de koper krijgt niets ("),
@@ -1021,7 +1025,7 @@ def test_a_refund_decided_says_how_much_in_the_preheader(mails, role, said):
 
 def test_the_weekly_report_is_not_read_as_orders_placed_by_mail(mails):
     assert mails["merchant.intake_report", "", "nl"][2].subject == \
-        "Weekoverzicht orderbevestigingen van 16 t/m 22 november 2026"
+        "Fietsen de Wit: weekoverzicht orderbevestigingen van 16 t/m 22 november 2026"
 
 
 # --- words7: a blind review scored fr 8, it 7.5 -------------------------------------------------
@@ -1450,7 +1454,8 @@ def test_one_document_is_named_in_the_singular(mails, name, label, locale, said)
     ("nl", "zonder reactie sluit de case", "zonder reactie wordt de case dan gesloten"),
     ("it", "Team di assistenza", "la pratica non richiede un tuo intervento"),
     ("it", "e quindi non l’abbiamo elaborata", "né darle seguito"),
-    ("it", "si rifiuta di rimborsarti", "%(shop)s ha rifiutato il rimborso."),
+    # (design12: the buyer's lead no longer repeats the refusal; the heading says it.)
+    ("it", "si rifiuta di rimborsarti", "%(shop)s rifiuta il rimborso:"),
     ("it", "riceve in cambio", "ricevi l’elenco delle istruzioni"),
     ("fr", "reçoit en retour", "vous recevez la liste des instructions"),
     ("fr", "vous demander, à vous ou à la boutique", "demander des documents complémentaires"),
@@ -1544,7 +1549,8 @@ def test_a_shortened_quote_ends_in_one_ellipsis(mails, tmp_path):
     ("it", "non rimborsi l’acquirente", "hai scelto di non rimborsare l’acquirente"),
     ("it", "Prima potrebbe", "Se serve, prima di decidere può chiedere altri documenti"),
     ("it", "Appena ha deciso", "Quando avrà preso una decisione, scriverà a te e al negozio."),
-    ("it", "alla tua pratica", "non ha risposto alla tua richiesta entro il termine"),
+    # (design12: the buyer's lead no longer repeats the escalation's reason; the heading says it.)
+    ("it", "alla tua pratica", "%(shop)s non ha risposto: ora decide il nostro team"),
     ("it", "dal campo A.", "dal campo «A» (destinatario)"),
     ("it", "su cui ricevi", "invia di nuovo il tuo messaggio dall’indirizzo a cui ricevi"),
     ("it", "hai ordinato da", "perché hai effettuato un ordine presso %(shop)s"),

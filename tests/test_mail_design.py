@@ -189,9 +189,11 @@ def test_every_text_part_lists_its_long_links_numbered_at_the_end(rendered):
         body = mail.text.partition("\n-- \n")[0]
         if "mailto:" not in body:
             continue
-        listed = re.findall(r"^\[(\d+)\] mailto:\S+$", body, re.M)
+        # "[1] label: mailto:…" since design12 (a link inside a sentence: "[1] mailto:…").
+        listed = re.findall(r"^\[(\d+)\] (?:.*: )?mailto:\S+$", body, re.M)
         assert body.count("mailto:") == len(listed) > 0, (key(sample), locale)
-        assert body.rstrip().splitlines()[-1].startswith(f"[{len(listed)}] mailto:")
+        last = body.rstrip().splitlines()[-1]
+        assert last.startswith(f"[{len(listed)}] ") and " mailto:" in last
 
 
 HOOKS = ('{% extends layout %}{% block ident %}Digest · 23 nov{% endblock %}'

@@ -214,15 +214,22 @@ def test_links_are_numbered_as_the_optional_space_pattern_numbered_them():
     def numbered_before(text):
         urls = []
 
+        labels = {}
+
         def number(match):
             if match.group(1) not in urls:
                 urls.append(match.group(1))
+                # design12: a choice's line "* label <mailto:…>" lists the link with its label.
+                at = match.start() + (match.group().startswith(" "))
+                line = match.string[match.string.rfind("\n", 0, at) + 1:at]
+                labels[match.group(1)] = line[2:].strip() if line.startswith("* ") else ""
             return f" [{urls.index(match.group(1)) + 1}]"
         text = old.sub(number, text)
         if not urls:
             return text
         body, sep, signature = text.partition("\n-- \n")
-        listed = "\n".join(f"[{i}] {url}" for i, url in enumerate(urls, 1))
+        listed = "\n".join(f"[{i}] {labels[url]}: {url}" if labels[url] else f"[{i}] {url}"
+                           for i, url in enumerate(urls, 1))
         return f"{body.rstrip()}\n\n{listed}\n{sep}{signature}"
 
     pieces = [" ", "  ", "<mailto:a@b>", "<mailto:c?x=1>", "<mailto:>", "<mailto:a b>", "x",

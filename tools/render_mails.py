@@ -58,7 +58,8 @@ def main(argv=None) -> int:
                     "legal_footer": "Trustmark B.V. · Herengracht 1 · 1015 BA Amsterdam",
                     "upgrade_url": "https://trustmark.example/plus"},
             "storage": {"database": f"{tmp}/mailbot.db", "attachments": f"{tmp}/files"},
-            "operators": {"addresses": ["team@service.example"], "locale": "nl"}})
+            "operators": {"addresses": ["team@service.example"], "locale": "nl",
+                          "decision_days": 10}})
         app = wiring.build(config)
         count = shots = 0
         for locale in LOCALES:

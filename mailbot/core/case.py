@@ -333,13 +333,13 @@ def _operator_decided(state, event: OperatorDecide, now, tz):
 
 def _operator_corrected(state, event: OperatorCorrect, now, tz):
     """The case stays closed with the corrected outcome; both parties get the closing mail again,
-    saying it corrects the earlier one (with the amount and day of a refund or compensation, as a
-    decision has), and the team is told it went out."""
+    saying it corrects the earlier one, which it names (``previous``), with the amount and day
+    of a refund or compensation, as a decision has; and the team is told it went out."""
     text, data, paid = _operator_said(state, event, now, tz)
     case = replace(state.case, outcome=event.outcome)
     return Decision(
         replace(state, case=case),
-        mails=_to_both_parties(event, dict(data, corrected=True))
+        mails=_to_both_parties(event, dict(data, corrected=True, previous=state.case.outcome))
         + (_command_done(f"correct {event.outcome}", event, text,
                          **_as_decided(event, data), corrected=True),),
         timeline=(Entry("operator", "operator.correction",

@@ -48,12 +48,17 @@ def daily(app, now: datetime) -> int:
             if shop is None or (last and parse_dt(last) > now - DAY):
                 continue
             unread = [{"number": r["order_number"] or "", "subject": r["subject"],
-                       "missing": r["detail"].removeprefix("not read: ").split(", ")}
+                       "missing": _missing(r)}
                       for r in rows]
             queue(app, db, shop, "intake_unread", {"unread": unread}, now)
             mail_intake.mark_told(db, [r["id"] for r in rows], now)
             sent += 1
     return sent
+
+
+def _missing(row) -> list[str]:
+    """What an unread confirmation lacked, as intake recorded it ("not read: amount, buyer")."""
+    return row["detail"].removeprefix("not read: ").split(", ")
 
 
 def weekly(app, now: datetime) -> int:
@@ -68,6 +73,7 @@ def weekly(app, now: datetime) -> int:
             outcomes = Counter(r["outcome"] for r in rows)
             held = [r for r in rows if r["outcome"] == "held"]
             queue(app, db, shop, "intake_report", {
+                "shop": shop["name"],
                 "since": now - WEEK, "now": now, "taken": outcomes["taken"],
                 "known": outcomes["known"], "unread": outcomes["unread"],
                 "held": sorted(Counter(r["detail"].partition(":")[0] for r in held).items()),
@@ -76,7 +82,7 @@ def weekly(app, now: datetime) -> int:
                                "why": r["detail"].partition(":")[0]} for r in held[:HELD_LISTED]],
                 # And the ones that could not be read, so that the shop can find and fix each.
                 "unread_mail": [{"at": parse_dt(r["received_at"]), "subject": r["subject"],
-                                 "sender": r["sender"] or ""}
+                                 "sender": r["sender"] or "", "missing": _missing(r)}
                                 for r in rows if r["outcome"] == "unread"][:HELD_LISTED],
                 }, now)
             sent += 1

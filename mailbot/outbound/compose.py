@@ -98,7 +98,7 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
            "links": {}, "order": None, "case": None, "protection": None, "limits": LIMITS,
            "commands": COMMANDS, "reply_address": None, "shop_explanation": None,
            "shop_documents": (), "buyer_words": None, "left_out": (), "attached": 0, "file": None,
-           "payment": None, "bank_details": None, "iban_here": False,
+           "payment": None, "bank_details": None, "iban_here": False, "hear_by": None,
            "standing": {"next": None, "due": None, "other_due": None, "commands": False}}
     if state is None:
         return ctx
@@ -123,6 +123,11 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
         # Documents are asked for with the time a shop has to answer a case: a date to state,
         # after which the team decides on what it has (it may decide sooner or later).
         ctx["reply_by"] = deadline(now, MERCHANT_ANSWER_DAYS, ZoneInfo(app.config.bot.timezone))
+    if mail.kind == "case_escalated" and now is not None and app.config.operators.decision_days:
+        # The team's promise ([operators] decision_days): the parties hear from it by this day,
+        # its decision or a request for documents; the digest marks a case kept longer.
+        ctx["hear_by"] = deadline(now, app.config.operators.decision_days,
+                                  ZoneInfo(app.config.bot.timezone))
     if mail.kind == "nudge":
         # A reminder repeats what the buyer wrote when opening the case, so that the shop need
         # not look for our first mail (its documents were attached to that one, not again).

@@ -471,7 +471,8 @@ class Renderer:
         subject = block("subject")
         return Rendered(
             subject=subject,
-            text=numbered_links(_tidy(text_tmpl.render(context))),
+            text=numbered_links(_tidy(text_tmpl.render(context)),
+                                self._envs[locale, "text"].globals["colon"]),
             # The <title> is the subject as sent: the HTML part's dates join with no-break spaces.
             html=no_break_hyphens(html_tmpl.render({**context, "subject_line": subject})),
             sender_name=sender_name(context, block("sender")),
@@ -500,16 +501,23 @@ _SPACES = re.compile(r"[^\S\u00a0\u202f]+")
 _MAILTO = re.compile(r"<(mailto:[^>\s]+)>")
 
 
-def numbered_links(text: str) -> str:
+def numbered_links(text: str, colon: str = ":") -> str:
     """The text part's prefilled mailto links (200 characters and more, percent-encoded) as "[1]"
     after each choice and listed, numbered, after the mail's last paragraph above the signature:
     the choices read as a list, and every link is still there for a client that shows no HTML
-    (SPEC §9: "the text part lists the same links")."""
+    (SPEC §9: "the text part lists the same links"). A choice's link is listed with its label
+    ("[1] Ja, ik heb de terugbetaling ontvangen: mailto:…", review 12D item 10): a column of
+    bare 250-character addresses said nothing of which was which. ``colon`` is the locale's
+    (French: a narrow no-break space before it)."""
     urls: list[str] = []
+    labels: dict[str, str] = {}
     pieces, end = [], 0
     for match in _MAILTO.finditer(text):
         if match.group(1) not in urls:
             urls.append(match.group(1))
+            # A choice is a line "* label <mailto:…>" (_text.j2); a link inside a sentence has none.
+            line = text[text.rfind("\n", 0, match.start()) + 1:match.start()]
+            labels[match.group(1)] = line[2:].strip() if line.startswith("* ") else ""
         # " <mailto:...>" as a whole: a space before the link goes with it.
         start = match.start() - (match.start() > end and text[match.start() - 1] == " ")
         pieces += (text[end:start], f" [{urls.index(match.group(1)) + 1}]")
@@ -518,7 +526,8 @@ def numbered_links(text: str) -> str:
         return text
     pieces.append(text[end:])
     body, sep, signature = "".join(pieces).partition("\n-- \n")
-    listed = "\n".join(f"[{i}] {url}" for i, url in enumerate(urls, 1))
+    listed = "\n".join(f"[{i}] {labels[url]}{colon} {url}" if labels[url] else f"[{i}] {url}"
+                       for i, url in enumerate(urls, 1))
     return f"{body.rstrip()}\n\n{listed}\n{sep}{signature}"
 
 

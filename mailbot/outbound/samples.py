@@ -467,6 +467,7 @@ def samples(locale: str) -> list[Sample]:
         out.append(Sample(f"{role}.case_closed", "corrected", role, corrected,
                           Mail(role, "case_closed", {
                               "message": DECISION_TEXT[str(role)][locale], "corrected": True,
+                              "previous": Outcome.CLAIM_REJECTED,
                               **paid(Outcome.REFUNDED_BY_MERCHANT)})))
     closed = State(order, ended, replace(a.case, state=CaseState.CLOSED,
                                          outcome=Outcome.REFUND_RECEIVED, closed_at=NOW))
@@ -759,7 +760,8 @@ def intake_samples(locale: str) -> list[Sample]:
                  {"number": number, "subject": "", "missing": ["amount"]},
                  {"number": "", "subject": "Thank you for your order!",
                   "missing": ["order_number", "buyer"]}]}),
-             ("intake_report", "", {"since": NOW - timedelta(days=7), "now": NOW, "taken": 41,
+             ("intake_report", "", {"shop": SHOPS[locale][0],
+                                    "since": NOW - timedelta(days=7), "now": NOW, "taken": 41,
                                     "known": 2, "unread": 1,
                                     "held": [("domain", 1), ("unauthenticated", 2)],
                                     "held_mail": [
@@ -773,7 +775,8 @@ def intake_samples(locale: str) -> list[Sample]:
                                     "unread_mail": [
                                         {"at": NOW - timedelta(days=4, hours=2),
                                          "subject": "Thank you for your order!",
-                                         "sender": "orders@shop.example"}]})]
+                                         "sender": "orders@shop.example",
+                                         "missing": ["order_number", "buyer"]}]})]
     return [Sample(f"merchant.{kind}", label, Role.MERCHANT, None, Mail(Role.MERCHANT, kind, data))
             for kind, label, data in mails]
 

@@ -364,7 +364,8 @@ def test_an_operator_decision_is_corrected_into_another_and_both_parties_are_tol
     assert (d.state.case.state, d.state.case.outcome) == (CLOSED, Outcome.CLAIM_REJECTED)
     assert d.state.protection == before.protection and d.state.case.closed_at == \
         before.case.closed_at
-    data = {"outcome": Outcome.CLAIM_REJECTED, "message": "Toch afgewezen.", "corrected": True}
+    data = {"outcome": Outcome.CLAIM_REJECTED, "message": "Toch afgewezen.", "corrected": True,
+            "previous": Outcome.COMPENSATED}
     assert d.mails[:2] == (Mail(BUYER, "case_closed", data), Mail(MERCHANT, "case_closed", data))
     assert d.mails[2].to is OPERATOR
     assert d.timeline[0] == Entry("operator", "operator.correction",
@@ -376,8 +377,10 @@ def test_an_operator_decision_is_corrected_into_another_and_both_parties_are_tol
     data = {"outcome": Outcome.REFUNDED_BY_MERCHANT, "amount": Decimal("12.50"),
             "whole_order": False, "paid_by": deadline(LATER, OPERATOR_PAYMENT_DAYS, TZ),
             "corrected": True}
-    assert paid.mails[:2] == (Mail(BUYER, "case_closed", dict(data, message="Je krijgt het.")),
-                              Mail(MERCHANT, "case_closed", dict(data, message="Betaal terug.")))
+    previous = {"previous": Outcome.COMPENSATED}
+    assert paid.mails[:2] == (
+        Mail(BUYER, "case_closed", dict(data, message="Je krijgt het.", **previous)),
+        Mail(MERCHANT, "case_closed", dict(data, message="Betaal terug.", **previous)))
     assert paid.mails[2].data["message"] == "buyer: Je krijgt het.\nmerchant: Betaal terug."
     assert paid.mails[2].data == dict(data, command="correct refunded_by_merchant", by="anna",
                                       message="buyer: Je krijgt het.\nmerchant: Betaal terug.",

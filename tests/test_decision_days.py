@@ -1,0 +1,58 @@
+"""The team's promise to an escalated case's parties (review 12D item 3, asked since review
+10D): with ``[operators] decision_days`` set, the buyer's and the shop's escalation mails name
+the day by which they hear from the team (its decision or a request for documents), counted in
+calendar days from the escalation as every deadline is; without it no day is promised. Driven
+through the real flow: SMTP in, ``tick`` past the shop's deadline, the relay's Maildir."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from babel.dates import format_date
+
+import conftest
+from conftest import OPERATOR, make_config, only, rendered_samples, text, to
+from mailbot import imports, jobs, wiring
+from test_case_by_mail import case, open_case
+from test_protection_by_mail import BUYER_NL, MERCHANT_NL, now
+
+
+@pytest.fixture
+def app(tmp_path):
+    """conftest's app, with the team's promise of ten days."""
+    application = wiring.build(make_config(tmp_path, operators={"decision_days": 10}))
+    (tmp_path / "m.csv").write_text(conftest.MERCHANTS)
+    (tmp_path / "o.csv").write_text(conftest.ORDERS)
+    imports.import_merchants(application.db(), str(tmp_path / "m.csv"))
+    imports.import_orders(application.db(), str(tmp_path / "o.csv"), application.tz)
+    yield application
+    application.close()
+
+
+def test_an_escalated_case_names_the_day_its_parties_hear_from_the_team(box):
+    open_case(box)
+    box.deliver()
+    escalated = now() + timedelta(days=6)  # past the end of the shop's day 5
+    jobs.tick(box.app, escalated)
+    mails = box.deliver()
+    assert case(box)["state"] == "escalated" and to(mails, OPERATOR)
+    day = format_date(escalated.astimezone(box.app.tz).date() + timedelta(days=10), "d MMMM y",
+                      locale="nl")
+    buyer, shop = text(only(mails, BUYER_NL)), text(only(mails, MERCHANT_NL))
+    assert f"{day} hoor je van ons serviceteam: het besluit, of een vraag om documenten." in buyer
+    assert "elke dag" not in buyer  # the promise replaces the vaguer sentence
+    assert "Ons serviceteam schrijft je uiterlijk" in shop and day in shop
+    assert "zodra er een besluit is" not in shop
+
+
+def test_without_a_promise_no_day_is_named(tmp_path):
+    """The default (0): the escalation says what is true without a date."""
+    assert make_config(tmp_path).operators.decision_days == 0
+    said = {(s.name, locale): out.text for s, _, locale, out in rendered_samples(
+        tmp_path, lambda s: s.name in ("buyer.case_escalated", "merchant.case_escalated"))}
+    assert said
+    for (name, locale), body in said.items():
+        if locale == "nl":
+            assert "hoor je van ons serviceteam" not in body and "schrijft je uiterlijk" not in body
+    assert any("elke dag" in b for (n, loc), b in said.items() if n.startswith("buyer.") and loc == "nl")
