@@ -150,7 +150,8 @@ DECIDES = ("decide refunded_by_merchant", "decide compensated", "decide claim_re
 def test_the_escalation_offers_each_decision_once_and_keeps_its_field_guide(ops, locale):
     for label in ("buyer_disputes", "merchant_no_response"):
         out = ops[f"operator.case_escalated.{label}", locale]
-        for part in (out.html, out.text):
+        # The text part's numbered links at its end name their commands again: left out.
+        for part in (out.html, out.text.split("\n[1] ")[0]):
             for command in DECIDES:
                 assert part.count(command + "\n") + part.count(command + "<") \
                     + part.count(command + ")") == 1, (label, command)
