@@ -110,7 +110,8 @@ def payments_owed(db, now: datetime, tz: ZoneInfo, limit: int) -> tuple[list[dic
     rows = _rows(
         db,
         "SELECT c.id AS case_id, o.id AS order_id, o.order_number, m.name AS shop, o.amount, "
-        "o.currency, o.buyer_email, c.outcome, c.closed_at, t.text AS amount_text, t.at AS decided_at "
+        "o.currency, o.buyer_locale, c.outcome, c.closed_at, t.text AS amount_text, "
+        "t.at AS decided_at "
         "FROM cases c JOIN orders o ON o.id = c.order_id JOIN merchants m ON m.id = o.shop_id "
         "LEFT JOIN timeline t ON t.id = (SELECT max(a.id) FROM timeline a "
         " WHERE a.order_id = c.order_id AND a.kind = 'operator.amount') "
@@ -118,7 +119,7 @@ def payments_owed(db, now: datetime, tz: ZoneInfo, limit: int) -> tuple[list[dic
         "ORDER BY c.id", [*PAYERS])
     owing = [{"case_id": row["case_id"], "order_id": row["order_id"],
               "order_number": row["order_number"], "shop": row["shop"],
-              "currency": row["currency"], "buyer_email": row["buyer_email"],
+              "currency": row["currency"], "buyer_locale": row["buyer_locale"],
               **owed(row["outcome"], Decimal(str(row["amount"])), row["amount_text"],
                      parse_dt(row["decided_at"]), parse_dt(row["closed_at"]), tz, now)}
              for row in rows]
