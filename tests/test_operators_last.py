@@ -40,11 +40,12 @@ PAY_BY = {"nl": "Uiterste betaaldatum: 21 november 2026 · verstreken, wacht sin
                 "coordonnées bancaires depuis le 7 novembre",
           "it": "Pagamento entro: 21 novembre 2026 · scaduta, in attesa dei dati bancari dal 7 "
                 "novembre"}
-ONLY_PAID = {"nl": "per e-mail werkt alleen nog paid", "fr": "seul paid fonctionne encore",
-             "it": "via e-mail funziona solo paid"}
-NO_COMMAND = {"nl": "neemt dus geen opdrachten per e-mail meer aan",
-              "fr": "n’accepte donc plus d’instructions par e-mail",
-              "it": "non accetta quindi istruzioni via e-mail"}
+ONLY_PAID = {"nl": "per e-mail leg je die vast met paid",
+             "fr": "par e-mail, paid l’enregistre",
+             "it": "via e-mail, paid lo registra"}
+NO_COMMAND = {"nl": "gesloten: per e-mail werkt alleen nog message buyer",
+              "fr": "n’accepte plus que message buyer",
+              "it": "via e-mail accetta solo message buyer"}
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -56,6 +57,8 @@ def test_a_closed_case_that_owes_its_payment_offers_paid_and_shows_what_is_owed(
     assert PAY_BY[locale].split(":")[0].rstrip("\u202f") in out and "249,95" in out
     assert re.sub(r"\s+", " ", PAY_BY[locale]).split(" · ")[1] in out
     assert ONLY_PAID[locale] in out and NO_COMMAND[locale] not in out
+    # ops12a: a message to a party works on a closed case too, and the help says so.
+    assert "message buyer / message merchant" in out
     assert "body=paid" in mail.text and "mailbot case 1029 paid" in out
     # A reply is read as a command there: the footer no longer says it changes nothing.
     assert "changes nothing" not in out
