@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from .core.deadlines import deadline
 from .core.effects import Mail
 from .core.model import Role
 from .inbound.disposition import SHOWN_TO_OPERATORS, Ending
@@ -43,9 +44,11 @@ PAYMENTS_SHOWN = 30
 TICK_LATE = timedelta(hours=1)
 
 
-def collect(db, now: datetime, since: timedelta, tz: ZoneInfo = ZoneInfo("UTC")) -> dict:
+def collect(db, now: datetime, since: timedelta, tz: ZoneInfo = ZoneInfo("UTC"),
+            decision_days: int = 0) -> dict:
     """The digest's figures at ``now`` for the period ``since`` long; ``tz`` is the zone the
-    pay-by and reply-by dates are counted in (the bot's)."""
+    pay-by and reply-by dates are counted in (the bot's); ``decision_days`` the team's promise
+    to an escalated case's parties ([operators] decision_days, 0: none)."""
     start = now - since
     deadlines = [dict(d, stalled=now - d["merchant_due"] > TICK_LATE)
                  for d in reports.merchant_deadlines(db, now + timedelta(hours=24), now)]
@@ -53,6 +56,12 @@ def collect(db, now: datetime, since: timedelta, tz: ZoneInfo = ZoneInfo("UTC"))
     # with the team yet (a command by mail is refused until the next tick escalates it): it is
     # listed with the shops' deadlines only.
     attention = reports.escalated_cases(db, now, tz)
+    # The day the parties were promised word from the team (compose: ``hear_by``); a request
+    # for documents is word from it, so a case that waits for one keeps its promise.
+    for case in attention:
+        case["promised"] = deadline(case["since"], decision_days, tz) if decision_days else None
+        case["promise_broken"] = bool(case["promised"] and now > case["promised"]
+                                      and not case["asked"])
     held_mail, held_total = reports.held_mail(db, start, SHOWN_TO_OPERATORS, HELD_SHOWN)
     payments, payments_total = reports.payments_owed(db, now, tz, PAYMENTS_SHOWN)
     # A compensation is paid into the account the buyer sends: until it has come the payment
@@ -103,7 +112,8 @@ def _addressed(app, data: dict) -> dict:
 
 def text(app, now: datetime, since: timedelta) -> str:
     db = app.db()
-    mail = Mail(Role.OPERATOR, "digest", _addressed(app, collect(db, now, since, app.tz)))
+    data = collect(db, now, since, app.tz, app.config.operators.decision_days)
+    mail = Mail(Role.OPERATOR, "digest", _addressed(app, data))
     text = app.renderer.render(mail.template, app.config.operators.locale,
                                context(app, db, None, mail, Role.OPERATOR)).text
     # In a terminal the mail's footer (below the RFC 3676 "-- " separator) has no place.
@@ -112,6 +122,7 @@ def text(app, now: datetime, since: timedelta) -> str:
 
 def send(app, now: datetime, since: timedelta = timedelta(days=1)) -> None:
     db = app.db()
-    data = _addressed(app, collect(db, now, since, app.tz))
+    data = _addressed(app, collect(db, now, since, app.tz,
+                                   app.config.operators.decision_days))
     with transaction(db):
         compose(app, db, None, Mail(Role.OPERATOR, "digest", data), now)

@@ -13,7 +13,7 @@ from babel.dates import format_date
 
 import conftest
 from conftest import OPERATOR, make_config, only, rendered_samples, text, to
-from mailbot import imports, jobs, wiring
+from mailbot import digest, imports, jobs, wiring
 from test_case_by_mail import case, open_case
 from test_protection_by_mail import BUYER_NL, MERCHANT_NL, now
 
@@ -44,6 +44,8 @@ def test_an_escalated_case_names_the_day_its_parties_hear_from_the_team(box):
     assert "elke dag" not in buyer  # the promise replaces the vaguer sentence
     assert "Ons serviceteam schrijft je uiterlijk" in shop and day in shop
     assert "zodra er een besluit is" not in shop
+    # The team reads what its parties were promised.
+    assert "De koper en de webshop is beloofd dat ze uiterlijk" in text(only(mails, OPERATOR))
 
 
 def test_without_a_promise_no_day_is_named(tmp_path):
@@ -56,3 +58,28 @@ def test_without_a_promise_no_day_is_named(tmp_path):
         if locale == "nl":
             assert "hoor je van ons serviceteam" not in body and "schrijft je uiterlijk" not in body
     assert any("elke dag" in b for (n, loc), b in said.items() if n.startswith("buyer.") and loc == "nl")
+
+
+def test_the_digest_marks_a_case_kept_past_the_promised_day(box):
+    """The digest says by when the parties were promised word, and marks a case the team has
+    kept longer; a case whose documents the team asked for has had word from it."""
+    open_case(box)
+    box.deliver()
+    escalated = now() + timedelta(days=6)
+    jobs.tick(box.app, escalated)
+    box.deliver()
+    promised = format_date(escalated.astimezone(box.app.tz).date() + timedelta(days=10),
+                           "d MMMM", locale="nl")
+    within = escalated + timedelta(days=3)
+    data = digest.collect(box.app.db(), within, timedelta(days=1), box.app.tz, 10)
+    assert [c["promise_broken"] for c in data["attention"]] == [False]
+    assert f"de partijen horen uiterlijk {promised} van het team" in \
+        digest.text(box.app, within, timedelta(days=1))
+    late = escalated + timedelta(days=11)
+    assert [c["promise_broken"] for c in digest.collect(
+        box.app.db(), late, timedelta(days=1), box.app.tz, 10)["attention"]] == [True]
+    assert f"de partijen hadden uiterlijk {promised} van het team moeten horen" in \
+        digest.text(box.app, late, timedelta(days=1))
+    # Without a promise, nothing is promised or broken.
+    assert digest.collect(box.app.db(), late, timedelta(days=1),
+                          box.app.tz)["attention"][0]["promised"] is None

@@ -909,7 +909,7 @@ def test_a_decision_after_a_colleagues_says_who_decided_when_and_how_to_change_i
     assert case(box)["outcome"] == "compensated"
     # The colleague's compensation is still owed: a "paid" reply acts, its footer says so.
     assert "lezen we als opdracht" in out.split("\n-- \n")[1]
-    assert "per e-mail werkt alleen nog paid" in " ".join(out.split())
+    assert "per e-mail leg je die vast met paid" in " ".join(out.split())
 
 
 def test_an_amount_above_the_cover_is_in_the_subject_and_heading(box):

@@ -681,7 +681,7 @@ def digest_sample() -> dict:
         "deadlines": [{"shop": "Fietsen de Wit", "case_id": 1041, "order_number": "NL-2026-10481",
                        "merchant_due": NOW - timedelta(hours=3), "overdue": True,
                        "stalled": True, "address": "bot+aiaaaaaaaaaaqdecide@bot.example"}],
-        # Both cases "with the service team" of case_states (the shop past its deadline is not
+        # The cases "with the service team" of case_states (the shop past its deadline is not
         # with the team yet); the team asked the buyer of the first one for documents.
         "attention": [{"case_id": 1040, "order_number": "FR-10004", "shop": "Boutique Rive Gauche",
                        "amount": Decimal("249.95"), "currency": "EUR",
@@ -690,10 +690,19 @@ def digest_sample() -> dict:
                        "asked": {"party": "buyer",
                                  "by": deadline(NOW - 2 * day, MERCHANT_ANSWER_DAYS, TZ)},
                        "address": "bot+aiaaaaaaaaaaqcases@bot.example"},
+                      # With the team longer than the 10 days its parties were promised
+                      # (render_mails: [operators] decision_days), and one within them.
+                      {"case_id": 1036, "order_number": "NL-2026-10430", "shop": "Fietsen de Wit",
+                       "amount": Decimal("64.00"), "currency": "EUR",
+                       "since": NOW - 12 * day, "age_days": 12, "why": "escalated",
+                       "escalation_reason": "merchant_refused_refund", "asked": None,
+                       "promised": deadline(NOW - 12 * day, 10, TZ), "promise_broken": True,
+                       "address": "bot+aiaaaaaaaaaaqcasen@bot.example"},
                       {"case_id": 1043, "order_number": "IT-2026-0081", "shop": "Negozio del Sole",
                        "amount": Decimal("89.00"), "currency": "EUR",
                        "since": NOW - day, "age_days": 1, "why": "escalated",
                        "escalation_reason": "merchant_no_response", "asked": None,
+                       "promised": deadline(NOW - day, 10, TZ), "promise_broken": False,
                        "address": "bot+aiaaaaaaaaaaqcasei@bot.example"}],
         # A compensation whose pay-by date has passed, and a shop's refund still to come.
         "payments": [{"case_id": 1032, "order_number": "NL-2026-10399", "shop": "Fietsen de Wit",
@@ -738,8 +747,8 @@ def digest_sample() -> dict:
             "disposition": "unmatched", "command": "replay"}
            for n, sender in enumerate(("info@newsletter.example", "m.bakker@example.net"))],
         "held_more": 0, "commands": [],
-        "case_states": {"awaiting_merchant": 4, "escalated": 2, "closed": 17},
-        "protection_states": {"active": 120, "in_case": 6, "ended": 40, "expired": 88},
+        "case_states": {"awaiting_merchant": 4, "escalated": 3, "closed": 17},
+        "protection_states": {"active": 120, "in_case": 7, "ended": 40, "expired": 88},
     }
     # As digest.collect derives them: the stalled deadline's case, the payments past their date.
     stalled = [d["case_id"] for d in data["deadlines"] if d["stalled"]]
