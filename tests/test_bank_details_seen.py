@@ -146,7 +146,7 @@ def test_the_digest_leads_with_its_alarm_and_splits_the_payments_help(ops, local
         {"nl": "Alarmen", "fr": "Alertes", "it": "Avvisi"}[locale])
     # The payments' help: an intro, then two short bullets.
     h2 = next(h for h in page.find_all("h2") if h.get_text(strip=True).upper() == {
-        "nl": "BETALINGEN OM NA TE GAAN", "fr": "PAIEMENTS À VÉRIFIER",
+        "nl": "TE CONTROLEREN BETALINGEN", "fr": "PAIEMENTS À VÉRIFIER",
         "it": "PAGAMENTI DA VERIFICARE"}[locale])
     intro, bullets = h2.find_next("p"), h2.find_next("ul")
     assert len(bullets.find_all("li")) == 2

@@ -30,13 +30,13 @@ from test_protection_by_mail import BUYER_NL, reminders
 
 DELIVERED = {
     "nl": r"E-mail (\d+) \(case geopend aan jan@buyer\.example\) is op "
-          r"\d+ \w+ 2026, \d\d:\d\d afgeleverd; opnieuw versturen kan alleen bij een mislukte "
+          r"\d+ \w+ \d{4}, \d\d:\d\d afgeleverd; opnieuw versturen kan alleen bij een mislukte "
           r"bezorging\.",
     "fr": r"L’e-mail n°\xa0(\d+) \(dossier ouvert, à jan@buyer\.example\) a bien "
-          r"été distribué le \d+ \w+ 2026 à \d+\xa0h\xa0\d\d\u202f: seul un e-mail non "
+          r"été distribué le \d+(?:er)? \w+ \d{4} à \d+\xa0h\xa0\d\d\u202f: seul un e-mail non "
           r"distribué peut être renvoyé\.",
     "it": r"L’e-mail n\.\xa0(\d+) \(pratica aperta a jan@buyer\.example\) è già stata "
-          r"recapitata il \d+ \w+ 2026 alle \d\d:\d\d: si può inviare di nuovo solo un’e-mail "
+          r"recapitata (?:il |l’)\d+°? \w+ \d{4} alle \d\d:\d\d: si può inviare di nuovo solo un’e-mail "
           r"non recapitata\.",
 }
 

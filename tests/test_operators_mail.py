@@ -236,7 +236,7 @@ def test_the_digest_lists_ids_commands_and_labelled_columns_and_no_empty_section
     assert f"- Ontvangstnummer: {inbox_id}\n  Ontvangen: " in out
     # A stranger's mail is run again only once its order is there; "let through" is for a sender.
     assert "Wat je kunt doen: Gaat het over een bestelling? Importeer dan de bestelling of " \
-        f"corrigeer het adres van de koper en verwerk het daarna opnieuw met mailbot inbox " \
+        f"corrigeer het adres van de koper en verwerk de e-mail daarna opnieuw met mailbot inbox " \
         f"replay {inbox_id}." in out and "Doorlaten" not in out
     assert "Geen." not in out and "MISLUKTE BEZORGINGEN" not in out  # no empty section
     assert "shop-nl" not in out  # the shop's name, not its id
@@ -679,7 +679,7 @@ def test_a_message_on_a_closed_case_says_closed_payment_awaited_and_how_to_corre
     reply(box, closing, BUYER_NL, "Het geld is er nog niet.")
     relayed = text(only(box.deliver(), OPERATOR))
     case_id = case(box)["id"]
-    assert "die gesloten is en waarvan de betaling nog wordt verwacht" in relayed
+    assert "De case is gesloten, maar de betaling staat nog open" in relayed
     assert "die bij het serviceteam ligt" not in relayed
     assert re.search(r"Stand van de case: gesloten op \d+ \w+ \d{4}, \d\d:\d\d \(besluit: ", relayed)
     # A rejection takes no amount (review 12): a line per outcome.
@@ -868,7 +868,7 @@ def test_a_request_sent_from_its_link_says_its_message_is_missing_then_goes_out(
     assert "Stuur de factuur." in text(only(mails, BUYER_NL))
     done = text(only(mails, OPERATOR))
     assert re.search(r"de koper heeft het bericht hieronder ontvangen en moet uiterlijk "
-                     r"\d+ \w+ \d{4}, 23:59 antwoorden; daarna besluit je op basis van wat je dan hebt", done)
+                     r"\d+ \w+ \d{4}, 23:59 antwoorden; daarna besluit je op basis van wat er dan is", done)
     assert "JOUW BERICHT AAN DE KOPER\n\n    Stuur de factuur." in done
     assert "De partijen hebben" not in done and "AAN DE PARTIJEN" not in done
     assert "buyer (nl):" not in done
@@ -901,7 +901,7 @@ def test_a_decision_after_a_colleagues_says_who_decided_when_and_how_to_change_i
     subject, out = helped(box)
     case_id = case(box)["id"]
     assert subject == f"Niet uitgevoerd: al besloten · {SHOP} · case {case_id}"
-    assert re.search(rf"Al besloten door {COLLEAGUE} op \d+ \w+ \d{{4}}, \d\d:\d\d \(besluit: "
+    assert re.search(rf"{COLLEAGUE} heeft op \d+ \w+ \d{{4}}, \d\d:\d\d al besloten \(besluit: "
                      r"[^)]*, €\xa030,00\)\. Je besluit \(decide claim_rejected\) is niet "
                      r"uitgevoerd\.", out)
     assert "is geen opdracht" not in out and "Bedoelde je" not in out
