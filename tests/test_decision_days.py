@@ -12,7 +12,7 @@ import pytest
 from babel.dates import format_date
 
 import conftest
-from conftest import OPERATOR, make_config, only, rendered_samples, text, to
+from conftest import OPERATOR, make_config, only, rendered_samples, reply, text, to
 from mailbot import digest, imports, jobs, wiring
 from test_case_by_mail import case, open_case
 from test_protection_by_mail import BUYER_NL, MERCHANT_NL, now
@@ -44,8 +44,11 @@ def test_an_escalated_case_names_the_day_its_parties_hear_from_the_team(box):
     assert "elke dag" not in buyer  # the promise replaces the vaguer sentence
     assert "Ons serviceteam schrijft je uiterlijk" in shop and day in shop
     assert "zodra er een besluit is" not in shop
-    # The team reads what its parties were promised.
+    # The team reads what its parties were promised, and again beside a party's message.
     assert "De koper en de webshop is beloofd dat ze uiterlijk" in text(only(mails, OPERATOR))
+    reply(box, only(mails, BUYER_NL), BUYER_NL, "Hier is nog een foto van de lege brievenbus.")
+    relayed = text(only(box.deliver(), OPERATOR))
+    assert f"Termijn: de partijen horen uiterlijk {day.rsplit(' ', 1)[0]} van het team" in relayed
 
 
 def test_without_a_promise_no_day_is_named(tmp_path):

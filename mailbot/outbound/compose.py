@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from ..core.deadlines import BUYER_REACTION_DAYS, EXTENSION_DAYS, MERCHANT_ANSWER_DAYS, deadline
 from ..core.decide import actions_for
 from ..core.effects import Mail
-from ..core.model import MESSAGE_COMMAND, OPERATOR_COMMANDS, Escalation, Role, State
+from ..core.model import MESSAGE_COMMAND, OPERATOR_COMMANDS, CaseState, Escalation, Role, State
 from ..config import Bot
 from ..limits import MAX_DOCUMENT_BYTES, MAX_DOCUMENTS
 from ..store import bank_details, records, reports
@@ -154,6 +154,12 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
         ctx["timeline"] = entries
         ctx["file"] = reports.operators_file(db, state, merchant,
                                              app.config.cover.of(order.plan), entries)
+        if case.state is CaseState.ESCALATED and ctx["file"]["escalated_at"] and \
+                app.config.operators.decision_days:
+            # The day its parties were promised word from the team (as ``hear_by`` above).
+            ctx["hear_by"] = deadline(ctx["file"]["escalated_at"],
+                                      app.config.operators.decision_days,
+                                      ZoneInfo(app.config.bot.timezone))
         # A compensation is paid into the account the buyer sends by reply: whether and when
         # it came, from the timeline (this very message included), never the IBAN itself.
         ctx["bank_details"] = bank_details.received(entries)
