@@ -45,7 +45,7 @@ def test_an_escalated_case_names_the_day_its_parties_hear_from_the_team(box):
     assert "Ons serviceteam schrijft je uiterlijk" in shop and day in shop
     assert "zodra er een besluit is" not in shop
     # The team reads what its parties were promised, and again beside a party's message.
-    assert "De koper en de webshop is beloofd dat ze uiterlijk" in text(only(mails, OPERATOR))
+    assert "Bericht aan de partijen uiterlijk: " in text(only(mails, OPERATOR))
     reply(box, only(mails, BUYER_NL), BUYER_NL, "Hier is nog een foto van de lege brievenbus.")
     relayed = text(only(box.deliver(), OPERATOR))
     assert f"Termijn: de partijen horen uiterlijk {day.rsplit(' ', 1)[0]} van het team" in relayed
