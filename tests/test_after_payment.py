@@ -118,7 +118,7 @@ def test_a_closing_with_money_to_come_does_not_say_everything_ended(closings, lo
     compensated buyer has to do."""
     ended = {"nl": "daarmee is ook de kopersbescherming", "fr": "prend donc fin",
              "it": "per questo acquisto è terminata"}[locale]
-    until = {"nl": "Zolang het geld niet is betaald, kun je op deze e-mail antwoorden",
+    until = {"nl": "Zolang het geld nog niet op je rekening staat, kun je op deze e-mail antwoorden",
              "fr": "Jusqu’au versement, vous pouvez répondre",
              "it": "Fino al pagamento puoi rispondere"}[locale]
     # The buyer whom the shop pays back reads it once, in the closing line with the date

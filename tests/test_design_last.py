@@ -286,7 +286,7 @@ def test_a_decision_says_what_silence_means_in_its_lead_and_one_size_under_the_b
     hints under the buttons of decision A/B/C: it follows the lead, beside the deadline, and
     below the buttons every paragraph is the 14 px hint."""
     silence = {"nl": "Als we tot dan niets van je horen", "fr": "Sans réponse de votre part",
-               "it": "Se fino ad allora non avremo tue notizie"}[locale]
+               "it": "Se non ci rispondi entro questa data"}[locale]
     for label in ("A", "A.after_return", "B", "C"):
         soup = soup_of(mails["buyer.decision." + label, locale])
         assert soup.select_one("p.mb-lead").find_next_sibling("p").get_text().startswith(silence), label

@@ -221,9 +221,9 @@ def test_the_weekly_report_names_the_shop_and_says_what_was_missing(mails, local
 PART = {"nl": "Betaal je een deel terug? Vul dan “ja” of “ja, na retour” in en zet het lagere "
               "bedrag achter “Bedrag”.",
         "fr": "Vous remboursez une partie du montant ? Répondez « oui » ou « oui, après retour » "
-              "et indiquez le montant inférieur après « Montant ».",
-        "it": "Rimborsi solo una parte dell’importo? Rispondi «sì» o «sì, dopo il reso» e scrivi "
-              "l’importo più basso dopo «Importo»."}
+              "et indiquez après « Montant » le montant que vous remboursez.",
+        "it": "Rimborsi solo una parte dell’importo? Rispondi «sì» o «sì, dopo il reso» e indica "
+              "dopo «Importo» l’importo che rimborsi."}
 
 
 @pytest.mark.parametrize("locale", LOCALES)

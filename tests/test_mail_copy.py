@@ -1526,7 +1526,7 @@ def test_the_shop_reads_its_own_closing_line_when_the_protection_pays(mails):
     shop = mails["merchant.case_closed", "compensated", "nl"][2].text
     assert "Zolang het geld" not in shop
     assert "Heb je nog een vraag over dit besluit? Antwoord dan op deze e-mail" in shop
-    assert "Zolang het geld niet is betaald" in mails["buyer.case_closed", "compensated", "nl"][2].text
+    assert "Zolang het geld nog niet op je rekening staat" in mails["buyer.case_closed", "compensated", "nl"][2].text
 
 
 def test_a_shortened_quote_ends_in_one_ellipsis(mails, tmp_path):
@@ -1571,3 +1571,24 @@ def test_the_shop_that_refunds_reads_until_it_has_refunded(mails):
     """Pre-review 13 NL-8: the shop that must refund read "until the money has been paid"."""
     shop = mails["merchant.case_closed", "refunded_by_merchant", "nl"][2].text
     assert "Zolang je nog niet hebt terugbetaald, kun je op deze e-mail antwoorden" in shop
+
+
+@pytest.mark.parametrize("locale, wrong, right", [
+    # Blind review 13: a payment is masculine in Italian; a deadline that read as the order's;
+    # a conditional in place of a question; what the shop writes in the amount; Dutch compounds
+    # in one word; the shop's team message is about "de" melding, not its own.
+    ("it", "· scaduta", "termine scaduto, in attesa dei dati bancari"),
+    ("it", "usato per l’ordine entro", "usato per l’ordine, entro %(date)s"),
+    ("fr", "pas arrivé d’ici quelques jours\u202f?", "Si le remboursement n’est pas arrivé d’ici"),
+    ("it", "non è arrivato entro qualche giorno?", "Se il rimborso non arriva entro qualche giorno"),
+    ("fr", "montant inférieur après", "le montant que vous remboursez"),
+    ("it", "Se fino ad allora non avremo", "Se non ci rispondi entro questa data"),
+    ("fr", "demandez-nous-en", "demandez-nous une nouvelle adresse"),
+    ("nl", "service-adres", "vanaf ons serviceadres"),
+    ("nl", "over je melding", "Bericht van ons serviceteam over de melding"),
+    ("nl", "schrijf je een partij", "stuur je een partij een bericht"),
+])
+def test_wording_of_the_thirteenth_review(locale, wrong, right):
+    texts = list(strings(locale))
+    assert [t for t in texts if wrong in t] == []
+    assert [t for t in texts if right in t]

@@ -329,7 +329,7 @@ def test_what_doing_nothing_means_is_said_before_the_decision_buttons(rendered):
     _, out = rendered
     silence = {"nl": "Als we tot dan niets van je horen",
                "fr": "Sans réponse de votre part d’ici là",
-               "it": "Se fino ad allora non avremo tue notizie"}
+               "it": "Se non ci rispondi entro questa data"}
     for k, locale, soup in _samples(out, "buyer.decision.A", "buyer.decision.B",
                                     "buyer.decision.C"):
         after = [p for p in _buttons_table(soup).find_next_siblings("p")

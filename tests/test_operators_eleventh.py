@@ -87,7 +87,7 @@ PREHEADER = {"nl": "Bankgegevens voor de betaling; het rekeningnummer staat alle
              "it": "Dati bancari per il pagamento; il numero di conto è solo nel messaggio stesso."}
 TO_DO = {"nl": "Te doen: maak €\xa0249,95 over naar de rekening in het bericht hieronder",
          "fr": "À faire\u202f: virer 249,95\xa0€ sur le compte indiqué dans le message",
-         "it": "Da fare: bonifica 249,95\xa0€ sul conto indicato nel messaggio"}
+         "it": "Da fare: fai un bonifico di 249,95\xa0€ sul conto indicato nel messaggio"}
 PAY_BUTTON = {"nl": "Betaling per e-mail vastleggen", "fr": "Enregistrer le paiement par e-mail",
               "it": "Registra il pagamento via e-mail"}
 ONE_SHOP_ADDRESS = {"nl": "Adres van de webshop", "fr": "Adresse de la boutique",

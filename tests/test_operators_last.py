@@ -36,9 +36,9 @@ def flat(mail) -> str:
 # Past its date it is late, waiting for the bank details since the decision (review 12).
 PAY_BY = {"nl": "Uiterste betaaldatum: 21 november 2026 · verstreken, wacht sinds 7 november op "
                 "bankgegevens",
-          "fr": "Date limite de versement\u202f: 21 novembre 2026 · dépassée, en attente des "
+          "fr": "Date limite de paiement\u202f: 21 novembre 2026 · dépassée, en attente des "
                 "coordonnées bancaires depuis le 7 novembre",
-          "it": "Pagamento entro: 21 novembre 2026 · scaduta, in attesa dei dati bancari dal 7 "
+          "it": "Pagamento entro: 21 novembre 2026 · termine scaduto, in attesa dei dati bancari dal 7 "
                 "novembre"}
 ONLY_PAID = {"nl": "per e-mail leg je die vast met paid",
              "fr": "par e-mail, paid l’enregistre",
@@ -71,9 +71,9 @@ def test_the_payment_rows_are_labelled_as_in_the_message_about_the_closed_case(m
         assert row in relayed.replace("\xa0", " ") and row in helped.replace("\xa0", " ")
 
 
-REMAINDER = {"nl": "Is de € 120,00 al betaald: € 129,95.",
-             "fr": "Si les 120,00 € ont déjà été payés : 129,95 €.",
-             "it": "Se i 120,00 € sono già stati pagati: 129,95 €."}
+REMAINDER = {"nl": "Is de € 120,00 al betaald, vul dan € 129,95 in.",
+             "fr": "Si les 120,00 € ont déjà été payés, indiquez 129,95 €.",
+             "it": "Se i 120,00 € sono già stati pagati, indica 129,95 €."}
 
 
 @pytest.mark.parametrize("locale", LOCALES)

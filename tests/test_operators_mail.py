@@ -311,7 +311,7 @@ def test_delivery_failed_names_order_case_kind_error_in_words_and_the_resend(box
     assert "mailbot order correct shop-nl NL-1 --buyer-email NIEUW_ADRES" in out
     assert "kan niet meer worden verbeterd" not in out
     # Refused for good at once (RFC 5321 §4.2.1): not "after several attempts".
-    assert "heeft een e-mail meteen geweigerd" in out and "pogingen" not in out
+    assert "heeft de e-mail meteen geweigerd" in out and "pogingen" not in out
 
 
 def test_delivery_failed_before_a_case_prints_the_whole_correction_and_it_works(box, tmp_path,

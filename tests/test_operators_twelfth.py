@@ -41,7 +41,8 @@ def links(html_part: str) -> dict:
 LATE_WAITING = {"nl": "21 november 2026 · verstreken, wacht sinds 7 november op bankgegevens",
                 "fr": "21 novembre 2026 · dépassée, en attente des coordonnées bancaires depuis "
                       "le 7 novembre",
-                "it": "21 novembre 2026 · scaduta, in attesa dei dati bancari dal 7 novembre"}
+                "it": "21 novembre 2026 · termine scaduto, in attesa dei dati bancari dal 7 "
+                      "novembre"}
 ASK = {"nl": "Vraag de koper opnieuw om bankgegevens",
        "fr": "Redemander les coordonnées bancaires à l’acheteur",
        "it": "Richiedi di nuovo i dati bancari all’acquirente"}

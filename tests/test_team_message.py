@@ -135,7 +135,7 @@ def test_the_answer_button_sends_the_teams_message_through_the_case(box, tmp_pat
     sent = only(mails, BUYER_NL)
     assert sent["Subject"] == "Bericht van ons serviceteam · bestelling NL-1"
     out = text(sent)
-    assert "Bericht van ons serviceteam over je melding" in out
+    assert "Bericht van ons serviceteam over de melding" in out
     assert "Uw melding ligt bij ons; we besluiten deze week." in out
     assert "Antwoord gewoon op deze e-mail" in out
     done = only(mails, OPERATOR)
@@ -214,7 +214,7 @@ def test_the_command_line_sends_a_message_to_the_shop(box, tmp_path, capsys):
     mails = box.deliver()
     sent = only(mails, MERCHANT_NL)
     assert "Naar welk adres ging het pakket?" in text(sent)
-    assert "Bericht van ons serviceteam over je melding" in text(sent)
+    assert "Bericht van ons serviceteam over de melding" in text(sent)
     assert to(mails, BUYER_NL) == []
     [entry] = [e for e in timeline(box) if e["kind"] == "operator.message"]
     assert (entry["text"], entry["done_by"]) == ("merchant: Naar welk adres ging het pakket?",
