@@ -42,6 +42,7 @@ def test_an_escalated_case_names_the_day_its_parties_hear_from_the_team(box):
     buyer, shop = text(only(mails, BUYER_NL)), text(only(mails, MERCHANT_NL))
     assert f"{day} hoor je van ons serviceteam: het besluit, of een vraag om documenten." in buyer
     assert "elke dag" not in buyer  # the promise replaces the vaguer sentence
+    assert "Bericht van ons serviceteam uiterlijk: " in buyer  # and the box names it too
     assert "Ons serviceteam schrijft je uiterlijk" in shop and day in shop
     assert "zodra er een besluit is" not in shop
     # The team reads what its parties were promised, and again beside a party's message.

@@ -1592,3 +1592,9 @@ def test_wording_of_the_thirteenth_review(locale, wrong, right):
     texts = list(strings(locale))
     assert [t for t in texts if wrong in t] == []
     assert [t for t in texts if right in t]
+
+
+def test_a_count_keeps_its_noun_on_its_line(mails):
+    """Review 13A item 4: "12 / dagen" broke between a count and its noun at 375 px."""
+    html = mails["operator.digest", "", "nl"][2].html
+    assert "12\u00a0dagen" in html and "12 dagen" not in html

@@ -122,7 +122,8 @@ def _nowrap(match: re.Match) -> str:
 class _Translate:
     """A catalog's ``gettext`` or ``ngettext`` as the templates call it (Jinja's "newstyle"):
     the translation is a format string for the keyword arguments, escaped in the HTML part, and
-    ngettext's count is ``num`` as well. Two additions: a value that ends a sentence with its
+    ngettext's count is ``num`` as well, joined to its noun by a no-break space in HTML. Two
+    additions: a value that ends a sentence with its
     own full stop ("Fietsen B.V.") gets no second one (the translation's full stop after it is
     dropped), a word the locale elides before a vowel is elided before a value that starts with
     one (fr "de %(shop)s" with Amazon: "d’Amazon"; it "entro il %(due)s" on the 8th: "entro
@@ -154,6 +155,10 @@ class _Translate:
             out = _elided_words(out, variables)
         out = (Markup(out) if eval_ctx.autoescape else out) % variables
         out = type(out)(_DOUBLE_STOP.sub(".", out)) if ".." in out else out
+        if self._plural and eval_ctx.autoescape and out.startswith(f"{variables['num']} "):
+            # A count keeps its noun on its line at 375 px ("12 / dagen" split them).
+            cut = len(str(variables["num"]))
+            out = out[:cut] + "\u00a0" + out[cut + 1:]
         if self._elide_day and any(isinstance(v, str) and _ELIDED_DAY.match(v)
                                for v in variables.values()):
             out = type(out)(_ARTICLE_BEFORE_DAY.sub(_elided, out))
