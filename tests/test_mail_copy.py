@@ -1595,6 +1595,10 @@ def test_wording_of_the_thirteenth_review(locale, wrong, right):
 
 
 def test_a_count_keeps_its_noun_on_its_line(mails):
-    """Review 13A item 4: "12 / dagen" broke between a count and its noun at 375 px."""
+    """Review 13A item 4: "12 / dagen" broke between a count and its noun at 375 px; review
+    13D item 9: a tile of one reads "1 Alarm", not "1 Alarmen"."""
     html = mails["operator.digest", "", "nl"][2].html
     assert "12\u00a0dagen" in html and "12 dagen" not in html
+    tiles = [td.get_text(" ", strip=True)
+             for td in BeautifulSoup(html, "html.parser").find_all(class_="mb-count")]
+    assert tiles[0] == "1 Alarm", tiles
