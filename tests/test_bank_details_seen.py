@@ -143,7 +143,7 @@ def test_the_digest_leads_with_its_alarm_and_splits_the_payments_help(ops, local
     box = page.find(class_="mb-todo")
     assert "mailbot check" in box.get_text() and "mb-due" not in str(box)
     assert mail.text.index("mailbot check") < mail.text.index(
-        {"nl": "Alarmen", "fr": "Alertes", "it": "Avvisi"}[locale])
+        {"nl": "Alarm: 1", "fr": "Alerte\u202f: 1", "it": "Avviso: 1"}[locale])
     # The payments' help: an intro, then two short bullets.
     h2 = next(h for h in page.find_all("h2") if h.get_text(strip=True).upper() == {
         "nl": "TE CONTROLEREN BETALINGEN", "fr": "PAIEMENTS À VÉRIFIER",

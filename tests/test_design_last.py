@@ -45,7 +45,7 @@ TODO = {"nl": "Te doen: betaal de koper € 180,00 terug via de oorspronkelijke 
         "fr": "À faire : remboursez 180,00 € à l’acheteur par le moyen de paiement d’origine, "
               "au plus tard le lundi 7 décembre 2026.",
         "it": "Da fare: rimborsa 180,00 € all’acquirente con lo stesso metodo di pagamento usato "
-              "per l’ordine entro lunedì 7 dicembre 2026."}
+              "per l’ordine, entro lunedì 7 dicembre 2026."}
 REPORT = {"nl": "Terugbetaling doorgeven", "fr": "Signaler le remboursement",
           "it": "Comunica il rimborso"}
 

@@ -50,9 +50,9 @@ NO_REACTION = {
            "je rechten als consument tegenover Fietsen de Wit blijven gewoon gelden",
            "geschillencommissie"),
     "fr": ("Votre dossier est clos", "a promis de vous rembourser 120,00 €.",
-           "Contactez alors directement", "vos droits de consommateur envers", "médiateur"),
+           "contactez directement", "vos droits de consommateur envers", "médiateur"),
     "it": ("La tua pratica è chiusa", "ha promesso di rimborsarti 120,00 €.",
-           "Contatta allora direttamente", "i tuoi diritti di consumatore", "giudice"),
+           "contatta direttamente", "i tuoi diritti di consumatore", "giudice"),
 }
 
 

@@ -73,5 +73,5 @@ def test_a_stalled_scheduler_is_the_first_news_of_a_real_digest(box):
     assert "WEBSHOPS WAARVAN DE TERMIJN" not in out
     digest.send(box.app, late)
     subject = only(box.deliver(), OPERATOR)["Subject"]
-    assert re.fullmatch(r"Dagoverzicht \d+ \w+: 1 alarm, 0 cases wachten op actie", subject), \
+    assert re.fullmatch(r"Dagoverzicht \d+ \w+: 1 alarm, 0 cases te behandelen", subject), \
         subject

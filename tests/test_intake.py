@@ -312,7 +312,7 @@ def test_operator_invalid_command_gets_the_command_help(box, command, closest):
     if closest:
         assert f"Bedoelde je: {closest}" in help_text
     if command.startswith("decide withdrawn"):
-        assert "“decide withdrawn” is geen opdracht" in help_text
+        assert "“decide withdrawn” is geen geldige opdracht" in help_text
     assert case(box)["state"] == "escalated"
 
 

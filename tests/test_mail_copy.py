@@ -1274,7 +1274,7 @@ def test_french_sends_confirmations_depuis_an_address_in_the_weekly_report_too()
     confirmation's mail, was left in the weekly report's "faites-les partir d’une adresse"."""
     texts = list(strings("fr"))
     assert [t for t in texts if "partir d’une adresse" in t] == []
-    assert [t for t in texts if "envoyez-les depuis une adresse enregistrée chez nous" in t]
+    assert [t for t in texts if "envoyez désormais vos confirmations depuis une adresse" in t]
 
 
 @pytest.mark.parametrize("name, label, locale, said", [

@@ -242,7 +242,7 @@ def test_the_digest_lists_ids_commands_and_labelled_columns_and_no_empty_section
     assert "shop-nl" not in out  # the shop's name, not its id
     digest.send(box.app, at)
     sent = only(box.deliver(), OPERATOR)
-    assert re.search(r"^Dagoverzicht \d+ \w+\.?: 1 case wacht op actie$", sent["Subject"])
+    assert re.search(r"^Dagoverzicht \d+ \w+\.?: 1 case te behandelen$", sent["Subject"])
     soup = BeautifulSoup(html(sent), "html.parser")
     heads = [th.get_text() for th in soup.find_all("th")]
     assert heads[:6] == ["Case", "Waarom", "Bedrag", "Bestelling", "Stand", "Opdrachten"]
@@ -472,7 +472,7 @@ def test_held_relays_name_case_sender_inbox_id_and_the_commands(started, tmp_pat
     assert f"mailbot case {case_id}" in out
     # The way to pass it on: through the case to the shop's addresses (inbox replay refuses an
     # applied mail; ops12a: not from the operator's own mailbox).
-    assert ("stuur het dan via de case door aan info@fietsen.example, "
+    assert ("stuur het dan via de case door naar info@fietsen.example, "
             "sales@fietsen.example (webshop, leest Nederlands)") in " ".join(out.split())
     assert "naar de andere partij" not in out
     assert "inbox replay" not in out  # it would be refused: the message is applied
@@ -591,13 +591,13 @@ def test_the_escalation_mail_puts_the_evidence_before_the_decision(box):
 def test_the_decision_fields_are_a_list_one_line_per_field(app):
     """amount / buyer (nl) / merchant (nl), each with one plain explanation, in every mail that
     offers the commands, in every language."""
-    lines = {"nl": ("- amount: het totaal dat de koper met dit besluit krijgt",
+    lines = {"nl": ("- amount: het bedrag dat nog naar de koper gaat",
                     "- buyer (nl): je bericht aan de koper, in het Nederlands\n",
                     "- merchant (nl): je bericht aan de webshop, in het Nederlands\n"),
-             "fr": ("- amount: ce que l’acheteur reçoit au total par cette décision",
+             "fr": ("- amount: le montant qui revient encore à l’acheteur",
                     "- buyer (fr): votre message à l’acheteur, en français\n",
                     "- merchant (fr): votre message à la boutique, en français\n"),
-             "it": ("- amount: quanto l’acquirente riceve in totale con questa decisione",
+             "it": ("- amount: l’importo che spetta ancora all’acquirente",
                     "- buyer (it): il tuo messaggio all’acquirente, in italiano\n",
                     "- merchant (it): il tuo messaggio al negozio, in italiano\n")}
     shown = 0
@@ -825,7 +825,7 @@ def test_a_shop_past_its_deadline_is_not_a_case_needing_action_and_a_stalled_tim
     assert "de planner draait misschien niet. Controleer het met mailbot check." in late
     digest.send(box.app, due + timedelta(hours=2))
     sent = only(box.deliver(), OPERATOR)
-    assert sent["Subject"].endswith(": 1 alarm, 0 cases wachten op actie")
+    assert sent["Subject"].endswith(": 1 alarm, 0 cases te behandelen")
 
 
 def test_delivery_failed_samples_name_the_party_in_every_language(app):

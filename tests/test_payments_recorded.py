@@ -169,7 +169,7 @@ def test_a_refund_that_did_not_arrive_is_decided_on_the_amount_promised(box):
     # The buyer gets in total what the shop promised: the decision's field starts there.
     assert command_links(mail)["decide refunded_by_merchant"]["body"].startswith(
         "decide refunded_by_merchant\namount: €\xa012,50\n")
-    assert "het totaal dat de koper met dit besluit krijgt, ongeacht wie betaalt" in said
+    assert "het bedrag dat nog naar de koper gaat, wie het ook betaalt" in said
 
 
 def test_a_partial_refund_rejected_says_nothing_is_known_of_its_payment(box):
