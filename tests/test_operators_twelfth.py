@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import OPERATOR, only, rendered_samples, text
+from conftest import rendered_samples
 from mailbot import digest
 from mailbot.outbound.render import LOCALES
 from mailbot.outbound.samples import EARLIER_CASE, NOW, TZ
