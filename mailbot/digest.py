@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .core.deadlines import deadline
+from .core.deadlines import word_promised_by
 from .core.effects import Mail
 from .core.model import Role
 from .inbound.disposition import SHOWN_TO_OPERATORS, Ending
@@ -59,7 +59,7 @@ def collect(db, now: datetime, since: timedelta, tz: ZoneInfo = ZoneInfo("UTC"),
     # The day the parties were promised word from the team (compose: ``hear_by``); a request
     # for documents is word from it, so a case that waits for one keeps its promise.
     for case in attention:
-        case["promised"] = deadline(case["since"], decision_days, tz) if decision_days else None
+        case["promised"] = word_promised_by(case["since"], decision_days, tz)
         case["promise_broken"] = bool(case["promised"] and now > case["promised"]
                                       and not case["asked"])
     held_mail, held_total = reports.held_mail(db, start, SHOWN_TO_OPERATORS, HELD_SHOWN)

@@ -13,23 +13,8 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import make_config
-from mailbot import wiring
-from mailbot.outbound import samples
+from test_design_last import mails  # noqa: F401 (the rendered samples, a module fixture)
 from mailbot.outbound.render import LOCALES
-
-
-@pytest.fixture(scope="module")
-def mails(tmp_path_factory):
-    """{(key, locale): Rendered} of every sample, on an app with a brand."""
-    app = wiring.build(make_config(tmp_path_factory.mktemp("design12"),
-                                   bot={"brand": "Trustmark"}))
-    try:
-        return {(".".join(p for p in (s.name, s.label) if p), locale):
-                app.renderer.render(s.name, locale, ctx)
-                for locale in LOCALES for s, ctx in samples.contexts(app, app.db(), locale)}
-    finally:
-        app.close()
 
 
 def flat(text: str) -> str:

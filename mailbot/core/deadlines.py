@@ -91,6 +91,13 @@ def team_replies_until(wrote_at: datetime, tz: ZoneInfo) -> datetime:
     return deadline(wrote_at, TEAM_REPLY_DAYS, tz)
 
 
+def word_promised_by(escalated_at: datetime, days: int, tz: ZoneInfo) -> datetime | None:
+    """The day an escalated case's parties were promised word from the team (its decision or a
+    request for documents): ``days`` ([operators] decision_days) after the escalation; None
+    where no day is promised (0)."""
+    return deadline(escalated_at, days, tz) if days else None
+
+
 def buyer_due(answered_at: datetime, tz: ZoneInfo) -> datetime:
     """The buyer's reaction is due at the end of the 20th day after the merchant's answer."""
     return deadline(answered_at, BUYER_REACTION_DAYS, tz)

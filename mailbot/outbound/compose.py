@@ -26,7 +26,8 @@ from email.policy import compat32
 from email.utils import format_datetime, formataddr
 from zoneinfo import ZoneInfo
 
-from ..core.deadlines import BUYER_REACTION_DAYS, EXTENSION_DAYS, MERCHANT_ANSWER_DAYS, deadline
+from ..core.deadlines import (BUYER_REACTION_DAYS, EXTENSION_DAYS, MERCHANT_ANSWER_DAYS, deadline,
+                              word_promised_by)
 from ..core.decide import actions_for
 from ..core.effects import Mail
 from ..core.model import MESSAGE_COMMAND, OPERATOR_COMMANDS, CaseState, Escalation, Role, State
@@ -123,11 +124,11 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
         # Documents are asked for with the time a shop has to answer a case: a date to state,
         # after which the team decides on what it has (it may decide sooner or later).
         ctx["reply_by"] = deadline(now, MERCHANT_ANSWER_DAYS, ZoneInfo(app.config.bot.timezone))
-    if mail.kind == "case_escalated" and now is not None and app.config.operators.decision_days:
+    if mail.kind == "case_escalated" and now is not None:
         # The team's promise ([operators] decision_days): the parties hear from it by this day,
         # its decision or a request for documents; the digest marks a case kept longer.
-        ctx["hear_by"] = deadline(now, app.config.operators.decision_days,
-                                  ZoneInfo(app.config.bot.timezone))
+        ctx["hear_by"] = word_promised_by(now, app.config.operators.decision_days,
+                                          ZoneInfo(app.config.bot.timezone))
     if mail.kind == "nudge":
         # A reminder repeats what the buyer wrote when opening the case, so that the shop need
         # not look for our first mail (its documents were attached to that one, not again).
@@ -154,12 +155,11 @@ def context(app, db, state: State | None, mail: Mail, to: Role, merchant: dict |
         ctx["timeline"] = entries
         ctx["file"] = reports.operators_file(db, state, merchant,
                                              app.config.cover.of(order.plan), entries)
-        if case.state is CaseState.ESCALATED and ctx["file"]["escalated_at"] and \
-                app.config.operators.decision_days:
+        if case.state is CaseState.ESCALATED and ctx["file"]["escalated_at"]:
             # The day its parties were promised word from the team (as ``hear_by`` above).
-            ctx["hear_by"] = deadline(ctx["file"]["escalated_at"],
-                                      app.config.operators.decision_days,
-                                      ZoneInfo(app.config.bot.timezone))
+            ctx["hear_by"] = word_promised_by(ctx["file"]["escalated_at"],
+                                              app.config.operators.decision_days,
+                                              ZoneInfo(app.config.bot.timezone))
         # A compensation is paid into the account the buyer sends by reply: whether and when
         # it came, from the timeline (this very message included), never the IBAN itself.
         ctx["bank_details"] = bank_details.received(entries)
